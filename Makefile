@@ -1,0 +1,44 @@
+# The habits of this project, one target each. `make run` and `make test` are all a newcomer needs.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+PYTEST_ARGS ?=
+
+.PHONY: install run init-db seed-demo test test-fast lint format bench clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+init-db: install
+	$(PY) -m lib.manage init-db
+
+seed-demo: install
+	$(PY) -m lib.manage seed-demo
+
+run: init-db
+	$(PY) -m lib.manage seed-demo --if-empty
+	DASHBOARD_ENV=$${DASHBOARD_ENV:-demo} $(PY) -m streamlit run app.py --server.port $(PORT)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(PY) -m pytest -m "not browser and not slow" $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
