@@ -1,0 +1,1 @@
+"""Directive-tracking dashboard for Bắc Giang province: shared library."""

@@ -1,0 +1,143 @@
+"""Engines, transactions and the database-wide data version.
+
+SQLite is tuned for a small multi-user server: WAL, foreign keys, a busy timeout, full
+synchronous commits, and writes that take the write lock up front (BEGIN IMMEDIATE) so two
+savers queue instead of failing half-way. PostgreSQL goes through the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.orm import Session
+
+from lib.models import AppMeta
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+DATA_VERSION_KEY = "data_version"
+
+
+class DatabaseError(Exception):
+    """The database cannot be used; the message is Vietnamese and says what to do."""
+
+
+class SchemaMissing(DatabaseError):
+    """The database answers but has not been initialised (no tables)."""
+
+
+def _mask(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(địa chỉ không đọc được)"
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine for a SQLAlchemy URL, with SQLite set up for concurrent use."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(
+            f"DATABASE_URL không đúng định dạng SQLAlchemy (ví dụ sqlite:///data/dashboard.db): '{url}'."
+        ) from None
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
+            _configure_sqlite(engine)
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True, **kwargs)
+    except (NoSuchModuleError, ArgumentError) as exc:
+        raise DatabaseError(f"Không hỗ trợ loại cơ sở dữ liệu trong DATABASE_URL: {exc}") from None
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module so BEGIN is ours.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if not _is_memory(engine):
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = "IMMEDIATE" if conn.get_execution_options().get("write") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _is_memory(engine: Engine) -> bool:
+    database = engine.url.database
+    return database in (None, "", ":memory:")
+
+
+@contextmanager
+def transaction(engine: Engine, *, write: bool = False) -> Iterator[Session]:
+    """Open one session for one user action; commit on success, roll back on any error."""
+    bind = engine.execution_options(write=True) if write else engine
+    with Session(bind, expire_on_commit=False) as session:
+        try:
+            yield session
+            if write:
+                session.commit()
+            # A read session just closes: its objects stay readable, detached.
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def get_data_version(conn: Connection | Session) -> int:
+    """Read the database-wide data version (one cheap read per rerun)."""
+    value = conn.execute(select(AppMeta.value).where(AppMeta.key == DATA_VERSION_KEY)).scalar()
+    return int(value or 0)
+
+
+def bump_data_version(session: Session) -> None:
+    """Increase the data version inside the caller's write transaction."""
+    result = session.execute(
+        update(AppMeta)
+        .where(AppMeta.key == DATA_VERSION_KEY)
+        .values(value=AppMeta.value + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.add(AppMeta(key=DATA_VERSION_KEY, value=1))
+
+
+def _unreachable(engine: Engine) -> DatabaseError:
+    return DatabaseError(
+        f"Không kết nối được cơ sở dữ liệu ({_mask(str(engine.url))}). "
+        "Kiểm tra DATABASE_URL và máy chủ cơ sở dữ liệu, rồi tải lại trang."
+    )
+
+
+def ping(engine: Engine) -> None:
+    """Connect once, or raise DatabaseError with a clear message."""
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except DBAPIError:
+        raise _unreachable(engine) from None
+
+
+def check_database(engine: Engine) -> int:
+    """Connect once and return the data version, or raise DatabaseError with a clear message."""
+    try:
+        with engine.connect() as conn:
+            return get_data_version(conn)
+    except DBAPIError as exc:
+        text = str(exc.orig).lower()
+        if "no such table" in text or ("relation" in text and "does not exist" in text):
+            raise SchemaMissing(
+                "Cơ sở dữ liệu chưa được khởi tạo. Chạy: python -m lib.manage init-db"
+            ) from None
+        raise _unreachable(engine) from None

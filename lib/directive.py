@@ -1,0 +1,300 @@
+"""The February 2024 letter of UBND tỉnh Bắc Giang as data: documents, clauses, agencies, duties.
+
+Summaries are our own words. The letter's number was left blank ("Số: /UBND-NC") and its day
+unstated, so it is recorded as "tháng 02/2024".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+LETTER = "cv-ubnd-2024"
+DA30 = "30-da-bca"
+DA885 = "885-qd-ubnd"
+CV1776 = "1776-cv-tu"
+
+# code, number, issued_on, issued_label, issuer, title
+DOCUMENTS = (
+    (
+        LETTER,
+        "/UBND-NC",
+        None,
+        "tháng 02/2024",
+        "UBND tỉnh Bắc Giang",
+        "Công văn V/v triển khai thực hiện Đề án “Xây dựng Công an phường thật sự trong sạch, "
+        "vững mạnh, chính quy, tinh nhuệ, hiện đại, đáp ứng yêu cầu, nhiệm vụ trong tình hình mới”",
+    ),
+    (
+        DA30,
+        "30/ĐA-BCA",
+        date(2023, 11, 7),
+        "07/11/2023",
+        "Bộ Công an",
+        "Đề án xây dựng Công an phường thật sự trong sạch, vững mạnh, chính quy, tinh nhuệ, "
+        "hiện đại, đáp ứng yêu cầu, nhiệm vụ trong tình hình mới",
+    ),
+    (
+        DA885,
+        "885/QĐ-UBND",
+        date(2023, 6, 17),
+        "17/06/2023",
+        "UBND tỉnh Bắc Giang",
+        "Quyết định phê duyệt Đề án xây dựng Công an phường điển hình, kiểu mẫu về ANTT và văn minh "
+        "đô thị trên địa bàn tỉnh giai đoạn 2023–2030 (Đề án 885)",
+    ),
+    (
+        CV1776,
+        "1776-CV/TU",
+        date(2022, 12, 19),
+        "19/12/2022",
+        "Tỉnh ủy Bắc Giang",
+        "Công văn về xây dựng “Công an phường điển hình, kiểu mẫu ANTT và đô thị văn minh”",
+    ),
+)
+
+# code, title, summary (our words)
+CLAUSES = (
+    (
+        "1",
+        "Mục 1 – Công an tỉnh",
+        "Công an tỉnh lập kế hoạch thực hiện Đề án 30/ĐA-BCA của tỉnh, cùng cơ quan báo chí, "
+        "thông tin đưa Đề án đến cơ quan, đoàn thể và người dân; củng cố tổ chức, biên chế và "
+        "đào tạo, bồi dưỡng lực lượng Công an phường, trước hết ở các phường mới sáp nhập và các "
+        "xã, thị trấn được nâng lên phường.",
+    ),
+    (
+        "2",
+        "Mục 2 – Các sở, ngành và UBND cấp huyện",
+        "Các sở, cơ quan thuộc UBND tỉnh và UBND cấp huyện tiếp tục thực hiện Công văn 1776-CV/TU "
+        "và Đề án 885 song song với Đề án 30/ĐA-BCA: đến năm 2025 Công an phường cơ bản tinh, gọn, "
+        "mạnh; đến năm 2030 trong sạch, vững mạnh, chính quy, tinh nhuệ, hiện đại.",
+    ),
+    (
+        "3",
+        "Mục 3 – Lục Ngạn, Yên Dũng, Việt Yên, TP Bắc Giang",
+        "Bốn địa phương tiếp tục Đề án 885 cùng Đề án 30/ĐA-BCA, có thể đưa chỉ tiêu về sớm hơn; "
+        "dành kinh phí và quỹ đất (tối thiểu 500 m²) xây mới trụ sở Công an phường, cải tạo, sửa "
+        "chữa trụ sở, mua sắm phương tiện, thiết bị; thực hiện chế độ, chính sách, thi đua, khen thưởng.",
+    ),
+    (
+        "4",
+        "Mục 4 – Việt Yên và TP Bắc Giang",
+        "Thị xã Việt Yên và thành phố Bắc Giang đẩy nhanh xây dựng trụ sở Công an phường, xã; ổn "
+        "định tổ chức sau sáp nhập phường và nâng cấp xã, thị trấn lên phường; chọn và đăng ký các "
+        "phường làm điểm mô hình “Công an phường điển hình, kiểu mẫu” trong năm 2024.",
+    ),
+    (
+        "bc",
+        "Báo cáo hằng năm (trước 15/12)",
+        "Mọi cơ quan, địa phương nhận văn bản báo cáo kết quả thực hiện hằng năm trước ngày 15/12 "
+        "về UBND tỉnh qua Công an tỉnh; Công an tỉnh theo dõi, đôn đốc, kiểm tra và tổng hợp.",
+    ),
+)
+
+# code, name, kind
+LOCALITIES = (
+    ("luc-ngan", "Huyện Lục Ngạn", "huyen"),
+    ("yen-dung", "Huyện Yên Dũng", "huyen"),
+    ("viet-yen", "Thị xã Việt Yên", "thi_xa"),
+    ("bac-giang", "Thành phố Bắc Giang", "thanh_pho"),
+)
+LOCALITY_BY_CSV_NAME = {name: code for code, name, _ in LOCALITIES}
+
+# code, name, kind, locality code
+AGENCIES = (
+    ("cat", "Công an tỉnh", "cong_an", None),
+    ("stc", "Sở Tài chính", "so_nganh", None),
+    ("skhdt", "Sở Kế hoạch và Đầu tư", "so_nganh", None),
+    ("stnmt", "Sở Tài nguyên và Môi trường", "so_nganh", None),
+    ("sxd", "Sở Xây dựng", "so_nganh", None),
+    ("snv", "Sở Nội vụ", "so_nganh", None),
+    ("stttt", "Sở Thông tin và Truyền thông", "so_nganh", None),
+    ("bbg", "Báo Bắc Giang", "bao_chi", None),
+    ("dptth", "Đài Phát thanh và Truyền hình tỉnh", "bao_chi", None),
+    ("ubnd-luc-ngan", "UBND huyện Lục Ngạn", "ubnd", "luc-ngan"),
+    ("ubnd-yen-dung", "UBND huyện Yên Dũng", "ubnd", "yen-dung"),
+    ("ubnd-viet-yen", "UBND thị xã Việt Yên", "ubnd", "viet-yen"),
+    ("ubnd-bac-giang", "UBND thành phố Bắc Giang", "ubnd", "bac-giang"),
+)
+DEPARTMENTS = ("stc", "skhdt", "stnmt", "sxd", "snv", "stttt")
+
+
+@dataclass(frozen=True)
+class TaskTemplate:
+    clause: str
+    title: str
+    deadline: date | None
+    basis: tuple[str, ...]
+    cooperators: tuple[str, ...] = field(default=())
+
+
+PROVINCE_TASKS = (
+    (
+        "cat",
+        TaskTemplate(
+            "1",
+            "Xây dựng Kế hoạch triển khai thực hiện Đề án 30/ĐA-BCA trên địa bàn tỉnh",
+            date(2024, 3, 31),
+            (DA30,),
+            ("stttt",),
+        ),
+    ),
+    (
+        "cat",
+        TaskTemplate(
+            "1",
+            "Tuyên truyền mục đích, ý nghĩa của Đề án 30/ĐA-BCA trên báo chí, phát thanh, truyền hình",
+            date(2024, 12, 31),
+            (DA30,),
+            ("stttt", "bbg", "dptth"),
+        ),
+    ),
+    (
+        "cat",
+        TaskTemplate(
+            "1", "Kiện toàn tổ chức, biên chế Công an các phường", date(2025, 6, 30), (DA30,), ("snv",)
+        ),
+    ),
+    (
+        "cat",
+        TaskTemplate(
+            "1",
+            "Đào tạo, bồi dưỡng cán bộ Công an phường, ưu tiên phường sau sáp nhập "
+            "và xã, thị trấn lên phường",
+            date(2025, 12, 31),
+            (DA30,),
+        ),
+    ),
+    (
+        "stc",
+        TaskTemplate(
+            "2",
+            "Tham mưu bố trí kinh phí thực hiện Đề án 885 và Đề án 30/ĐA-BCA",
+            date(2024, 12, 31),
+            (DA885, DA30, CV1776),
+            ("skhdt",),
+        ),
+    ),
+    (
+        "skhdt",
+        TaskTemplate(
+            "2",
+            "Tham mưu vốn đầu tư công xây dựng trụ sở Công an phường giai đoạn 2024–2025",
+            date(2024, 9, 30),
+            (DA885, DA30),
+            ("stc",),
+        ),
+    ),
+    (
+        "stnmt",
+        TaskTemplate(
+            "2",
+            "Hướng dẫn các địa phương bố trí quỹ đất xây dựng trụ sở Công an phường",
+            date(2024, 6, 30),
+            (DA885, DA30),
+        ),
+    ),
+    (
+        "sxd",
+        TaskTemplate(
+            "2",
+            "Hướng dẫn thiết kế mẫu, thẩm định dự án trụ sở Công an phường",
+            date(2024, 9, 30),
+            (DA885, DA30),
+        ),
+    ),
+    (
+        "snv",
+        TaskTemplate(
+            "2",
+            "Hướng dẫn thi đua, khen thưởng trong xây dựng Công an phường điển hình, kiểu mẫu",
+            date(2025, 3, 31),
+            (DA885, CV1776),
+        ),
+    ),
+)
+
+LOCALITY_TASKS = (
+    TaskTemplate(
+        "2",
+        "Chỉ đạo thực hiện Công văn 1776-CV/TU và Đề án 885 gắn với Đề án 30/ĐA-BCA",
+        date(2024, 6, 30),
+        (CV1776, DA885, DA30),
+        ("cat",),
+    ),
+    TaskTemplate(
+        "3",
+        "Rà soát, điều chỉnh chỉ tiêu, lộ trình Đề án 885 theo hướng hoàn thành sớm",
+        date(2024, 6, 30),
+        (DA885,),
+        ("cat",),
+    ),
+    TaskTemplate(
+        "3",
+        "Bố trí kinh phí xây mới, cải tạo, sửa chữa trụ sở Công an phường",
+        date(2025, 12, 31),
+        (DA885, DA30),
+        ("stc", "skhdt"),
+    ),
+    TaskTemplate(
+        "3",
+        "Bố trí đất (tối thiểu 500 m²) xây dựng trụ sở Công an phường",
+        date(2025, 6, 30),
+        (DA885, DA30),
+        ("stnmt",),
+    ),
+    TaskTemplate(
+        "3",
+        "Trang bị phương tiện, thiết bị làm việc cho Công an phường",
+        date(2026, 6, 30),
+        (DA885, DA30),
+        ("cat",),
+    ),
+    TaskTemplate(
+        "3",
+        "Thực hiện chế độ, chính sách, thi đua, khen thưởng đối với Công an phường",
+        date(2026, 12, 31),
+        (DA885,),
+        ("snv",),
+    ),
+)
+
+CLAUSE4_LOCALITIES = ("viet-yen", "bac-giang")
+CLAUSE4_TASKS = (
+    TaskTemplate(
+        "4",
+        "Đẩy nhanh tiến độ xây dựng trụ sở làm việc Công an phường, xã",
+        date(2025, 12, 31),
+        (DA30, DA885),
+        ("cat", "sxd"),
+    ),
+    TaskTemplate(
+        "4",
+        "Ổn định tổ chức sau sáp nhập phường và nâng cấp xã, thị trấn lên phường",
+        date(2025, 3, 31),
+        (DA30,),
+        ("cat", "snv"),
+    ),
+    TaskTemplate(
+        "4",
+        "Lựa chọn, đăng ký phường điểm “Công an phường điển hình, kiểu mẫu” năm 2024",
+        date(2024, 4, 30),
+        (DA885, CV1776),
+        ("cat",),
+    ),
+)
+
+REPORT_YEARS = (2024, 2025, 2026)
+# Addressees owing the yearly report: Công an tỉnh, the departments, the four localities.
+REPORTING_AGENCIES = ("cat", *DEPARTMENTS)
+
+
+def report_title(year: int) -> str:
+    """Title of the yearly report task for one year."""
+    return f"Báo cáo kết quả thực hiện năm {year} (trước 15/12/{year})"
+
+
+def report_deadline(year: int) -> date:
+    """Deadline of the yearly report: 15 December of that year."""
+    return date(year, 12, 15)

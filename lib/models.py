@@ -1,0 +1,243 @@
+"""Typed SQLAlchemy models of the directive, its tasks, headquarters and model wards.
+
+Money is whole đồng in 64-bit integers. Timestamps are naive Vietnam local time (UTC+7, no
+daylight saving). Every editable row carries a version, raised by one on each save.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+TASK_STATES = ("chua_trien_khai", "dang_thuc_hien", "hoan_thanh", "tam_dung", "huy")
+LOCALITY_KINDS = ("huyen", "thi_xa", "thanh_pho")
+UNIT_KINDS = ("phuong", "xa", "thi_tran")
+AGENCY_KINDS = ("cong_an", "so_nganh", "ubnd", "bao_chi")
+HQ_KINDS = ("xay_moi", "cai_tao")
+LAND_STATUSES = ("chua_bo_tri", "dang_bo_tri", "da_bo_tri")
+HQ_STAGES = (
+    "chua_bo_tri_dat",
+    "da_bo_tri_dat",
+    "chuan_bi_dau_tu",
+    "dang_thi_cong",
+    "hoan_thanh",
+    "dua_vao_su_dung",
+)
+FUNDING_SOURCES = ("ngan_sach_tinh", "ngan_sach_huyen", "ngan_sach_xa", "xa_hoi_hoa", "hon_hop")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class AppMeta(Base):
+    """Key–value facts about the database itself, such as the data version."""
+
+    __tablename__ = "app_meta"
+    key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Locality(Base):
+    __tablename__ = "locality"
+    __table_args__ = (CheckConstraint(_in("kind", LOCALITY_KINDS), name="kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Unit(Base):
+    """A xã, phường or thị trấn as it stood in February 2024, with what changed in 2025."""
+
+    __tablename__ = "unit"
+    __table_args__ = (
+        UniqueConstraint("locality_id", "name", name="locality_name"),
+        CheckConstraint(_in("kind", UNIT_KINDS), name="kind"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    locality_id: Mapped[int] = mapped_column(ForeignKey("locality.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    becomes_phuong_2025: Mapped[bool] = mapped_column(Boolean, default=False)
+    change_note: Mapped[str] = mapped_column(Text, default="")
+    locality: Mapped[Locality] = relationship()
+
+
+class Agency(Base):
+    __tablename__ = "agency"
+    __table_args__ = (CheckConstraint(_in("kind", AGENCY_KINDS), name="kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True)
+    name: Mapped[str] = mapped_column(String(150))
+    kind: Mapped[str] = mapped_column(String(20))
+    locality_id: Mapped[int | None] = mapped_column(ForeignKey("locality.id"))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Document(Base):
+    __tablename__ = "document"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True)
+    number: Mapped[str] = mapped_column(String(50))
+    issued_on: Mapped[date | None] = mapped_column(Date)
+    issued_label: Mapped[str] = mapped_column(String(30))
+    issuer: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(Text)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Clause(Base):
+    """A numbered instruction of the letter (1–4) or its yearly reporting duty."""
+
+    __tablename__ = "clause"
+    __table_args__ = (UniqueConstraint("document_id", "code", name="document_code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))
+    code: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(150))
+    summary: Mapped[str] = mapped_column(Text)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+task_cooperator = Table(
+    "task_cooperator",
+    Base.metadata,
+    Column("task_id", ForeignKey("task.id", ondelete="CASCADE"), primary_key=True),
+    Column("agency_id", ForeignKey("agency.id"), primary_key=True),
+)
+
+task_basis = Table(
+    "task_basis",
+    Base.metadata,
+    Column("task_id", ForeignKey("task.id", ondelete="CASCADE"), primary_key=True),
+    Column("document_id", ForeignKey("document.id"), primary_key=True, index=True),
+)
+
+
+class Task(Base):
+    """One duty the letter gives one addressee, with its deadline and reported progress."""
+
+    __tablename__ = "task"
+    __table_args__ = (
+        CheckConstraint(_in("state", TASK_STATES), name="state"),
+        CheckConstraint("progress_pct BETWEEN 0 AND 100", name="progress_pct"),
+        CheckConstraint("version >= 1", name="version"),
+        Index("ix_task_locality_deadline", "locality_id", "current_deadline"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clause_id: Mapped[int] = mapped_column(ForeignKey("clause.id"), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    lead_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    locality_id: Mapped[int | None] = mapped_column(ForeignKey("locality.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    original_deadline: Mapped[date | None] = mapped_column(Date)
+    current_deadline: Mapped[date | None] = mapped_column(Date, index=True)
+    extension_doc: Mapped[str] = mapped_column(String(200), default="")
+    recurrence: Mapped[str] = mapped_column(String(30), default="")
+    report_year: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20), default="chua_trien_khai", index=True)
+    progress_pct: Mapped[int] = mapped_column(Integer, default=0)
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    result: Mapped[str] = mapped_column(Text, default="")
+    result_doc: Mapped[str] = mapped_column(String(200), default="")
+    obstacles: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by: Mapped[str] = mapped_column(String(50), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    clause: Mapped[Clause] = relationship()
+    lead_agency: Mapped[Agency] = relationship()
+    locality: Mapped[Locality | None] = relationship()
+    cooperators: Mapped[list[Agency]] = relationship(secondary=task_cooperator)
+    basis: Mapped[list[Document]] = relationship(secondary=task_basis)
+
+
+class HqProject(Base):
+    """A ward-police headquarters project (trụ sở Công an phường): land, stage and money."""
+
+    __tablename__ = "hq_project"
+    __table_args__ = (
+        CheckConstraint(_in("kind", HQ_KINDS), name="kind"),
+        CheckConstraint(_in("land_status", LAND_STATUSES), name="land_status"),
+        CheckConstraint(_in("stage", HQ_STAGES), name="stage"),
+        CheckConstraint(_in("funding_source", FUNDING_SOURCES), name="funding_source"),
+        CheckConstraint(
+            "planned_vnd >= allocated_vnd AND allocated_vnd >= disbursed_vnd AND disbursed_vnd >= 0",
+            name="funding_chain",
+        ),
+        CheckConstraint("version >= 1", name="version"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    land_status: Mapped[str] = mapped_column(String(20))
+    land_area_m2: Mapped[int | None] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(30))
+    funding_source: Mapped[str] = mapped_column(String(30))
+    planned_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
+    allocated_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
+    disbursed_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
+    start_on: Mapped[date | None] = mapped_column(Date)
+    planned_completion_on: Mapped[date | None] = mapped_column(Date)
+    actual_completion_on: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by: Mapped[str] = mapped_column(String(50), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    unit: Mapped[Unit] = relationship()
+
+
+class ModelWard(Base):
+    """A ward registered for the model-ward pilot (Công an phường điển hình, kiểu mẫu)."""
+
+    __tablename__ = "model_ward"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "year_registered", name="unit_year"),
+        CheckConstraint("criteria_met BETWEEN 0 AND 22", name="criteria_met"),
+        CheckConstraint("version >= 1", name="version"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    year_registered: Mapped[int] = mapped_column(Integer)
+    criteria_met: Mapped[int] = mapped_column(Integer, default=0)
+    recognised_decision: Mapped[str] = mapped_column(String(100), default="")
+    recognised_on: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by: Mapped[str] = mapped_column(String(50), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    unit: Mapped[Unit] = relationship()

@@ -1,0 +1,69 @@
+from datetime import date
+
+from lib.filters import (
+    DUE_SOON,
+    FilterOptions,
+    Filters,
+    filters_to_params,
+    parse_as_of,
+    parse_filters,
+    parse_page,
+)
+from lib.formatting import fmt_billion, fmt_date, fmt_money_short, fmt_pct, fmt_vnd
+
+OPTIONS = FilterOptions(
+    localities={"luc-ngan": "Huyện Lục Ngạn", "viet-yen": "Thị xã Việt Yên", "cap-tinh": "Cấp tỉnh"},
+    clauses={"1": "Mục 1", "3": "Mục 3"},
+    documents={"30-da-bca": "30/ĐA-BCA"},
+    agencies={"cat": "Công an tỉnh"},
+)
+
+
+def test_vietnamese_formats():
+    assert fmt_vnd(1_250_000_000) == "1.250.000.000 đ"
+    assert fmt_money_short(1_250_000_000) == "1,25 tỷ đồng"
+    assert fmt_money_short(157_740_000_000) == "157,74 tỷ đồng"
+    assert fmt_money_short(45_500_000) == "45,5 triệu đồng"
+    assert fmt_billion(157_740_000_000) == "157,74"
+    assert fmt_billion(1_234_567_890_123) == "1.234,57"
+    assert fmt_pct(0.6667) == "66,7%"
+    assert fmt_pct(None) == "–"
+    assert fmt_date(date(2026, 3, 5)) == "05/03/2026"
+
+
+def test_filters_round_trip_through_the_query_string():
+    filters = Filters(localities=("luc-ngan", "cap-tinh"), clauses=("3",), buckets=("qua_han", DUE_SOON))
+    params = filters_to_params(filters)
+    assert params == {"dia_ban": "luc-ngan,cap-tinh", "muc": "3", "tinh_trang": "qua-han,sap-den-han"}
+    parsed, warnings = parse_filters(params, OPTIONS)
+    assert parsed == filters
+    assert warnings == []
+
+
+def test_unknown_values_are_dropped_with_a_vietnamese_warning():
+    parsed, warnings = parse_filters({"dia_ban": "luc-ngan,ha-noi", "tinh_trang": "xyz"}, OPTIONS)
+    assert parsed.localities == ("luc-ngan",)
+    assert parsed.buckets == ()
+    assert warnings == [
+        "Không có địa bàn “ha-noi” — đã bỏ qua bộ lọc này.",
+        "Không có tình trạng “xyz” — đã bỏ qua bộ lọc này.",
+    ]
+
+
+def test_as_of_date_accepts_iso_and_vietnamese_and_refuses_garbage():
+    today = date(2026, 11, 29)
+    assert parse_as_of("2025-12-15", today) == (date(2025, 12, 15), None)
+    assert parse_as_of("15/12/2025", today) == (date(2025, 12, 15), None)
+    assert parse_as_of(None, today) == (today, None)
+    for bad in ("hôm qua", "2025-02-30", "1900-01-01", "31/31/2025"):
+        value, warning = parse_as_of(bad, today)
+        assert value == today
+        assert warning is not None and "không hợp lệ" in warning and "29/11/2026" in warning
+
+
+def test_page_number_is_clamped():
+    assert parse_page("3", 5) == 3
+    assert parse_page("99", 5) == 5
+    assert parse_page("0", 5) == 1
+    assert parse_page("abc", 5) == 1
+    assert parse_page(None, 0) == 1

@@ -1,0 +1,251 @@
+"""SQL aggregates checked against an independent computation in Python from the stored rows."""
+
+from collections import Counter, defaultdict
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from lib import queries, rules
+from lib.db import transaction
+from lib.filters import DUE_SOON, Filters
+from lib.models import Agency, Clause, Document, HqProject, Locality, ModelWard, Task, Unit
+from lib.seed import seed_reference
+from tests.conftest import AS_OF, AS_OF_DATES
+
+DUE_DAYS = 30
+FILTERS = [
+    Filters(),
+    Filters(localities=("luc-ngan",)),
+    Filters(localities=("viet-yen", "cap-tinh")),
+    Filters(clauses=("3", "4")),
+    Filters(documents=("1776-cv-tu",)),
+    Filters(agencies=("cat",)),
+    Filters(buckets=("qua_han", DUE_SOON)),
+    Filters(localities=("bac-giang",), buckets=("dung_han", "tre_han")),
+]
+
+
+def _rows(s):
+    """Every task as a plain dict, with the codes the filters use, read without the query layer."""
+    docs = defaultdict(set)
+    for task in s.scalars(select(Task)):
+        docs[task.id] = {d.code for d in task.basis}
+    result = []
+    for t, clause, agency, locality in s.execute(
+        select(Task, Clause.code, Agency.code, Locality.code)
+        .join(Clause, Clause.id == Task.clause_id)
+        .join(Agency, Agency.id == Task.lead_agency_id)
+        .outerjoin(Locality, Locality.id == Task.locality_id)
+    ):
+        result.append(
+            dict(
+                id=t.id,
+                state=t.state,
+                deadline=t.current_deadline,
+                done=t.completed_on,
+                clause=clause,
+                agency=agency,
+                locality=locality,
+                docs=docs[t.id],
+            )
+        )
+    return result
+
+
+def _selected(rows, f: Filters, as_of):
+    out = []
+    for r in rows:
+        bucket = rules.task_bucket(r["state"], r["deadline"], r["done"], as_of)
+        soon = rules.is_due_soon(bucket, r["deadline"], as_of, DUE_DAYS)
+        place = r["locality"] or "cap-tinh"
+        if f.localities and place not in f.localities:
+            continue
+        if f.clauses and r["clause"] not in f.clauses:
+            continue
+        if f.documents and not (r["docs"] & set(f.documents)):
+            continue
+        if f.agencies and r["agency"] not in f.agencies:
+            continue
+        if f.buckets and not (bucket in f.buckets or (DUE_SOON in f.buckets and soon)):
+            continue
+        out.append({**r, "bucket": bucket, "soon": soon})
+    return out
+
+
+@pytest.mark.parametrize("as_of", AS_OF_DATES)
+@pytest.mark.parametrize("f", FILTERS, ids=lambda f: repr(f)[8:60])
+def test_bucket_counts_equal_an_independent_computation(demo_engine, f, as_of):
+    with transaction(demo_engine) as s:
+        got = queries.count_buckets_by_locality(s, f, as_of, DUE_DAYS)
+        rows = _rows(s)
+    expected: dict = defaultdict(Counter)
+    soon: Counter = Counter()
+    for r in _selected(rows, f, as_of):
+        expected[r["locality"]][r["bucket"]] += 1
+        soon[r["locality"]] += r["soon"]
+    assert {k: dict(v.counts) for k, v in got.items()} == {k: dict(v) for k, v in expected.items()}
+    assert {k: v.due_soon for k, v in got.items()} == {k: soon[k] for k in expected}
+    with transaction(demo_engine) as s:
+        assert queries.count_tasks(s, f, as_of, DUE_DAYS) == sum(sum(c.values()) for c in expected.values())
+
+
+def test_as_of_exactly_on_a_deadline(demo_engine):
+    deadline = date(2024, 12, 15)  # the yearly report of 2024
+    with transaction(demo_engine) as s:
+        on_day = queries.total_buckets(
+            queries.count_buckets_by_locality(s, Filters(clauses=("bc",)), deadline, DUE_DAYS)
+        )
+        next_day = queries.total_buckets(
+            queries.count_buckets_by_locality(
+                s, Filters(clauses=("bc",)), deadline + timedelta(days=1), DUE_DAYS
+            )
+        )
+        open_2024 = s.scalar(
+            select(Task.id)
+            .where(Task.report_year == 2024)
+            .where((Task.completed_on.is_(None)) | (Task.completed_on > deadline))
+            .limit(1)
+        )
+    assert open_2024 is not None
+    # On the deadline day nothing of 2024 is overdue yet; the day after, the open ones are.
+    assert on_day.count(rules.OVERDUE) == 0
+    assert next_day.count(rules.OVERDUE) > 0
+
+
+def test_funding_totals_equal_the_stored_rows_to_the_dong(demo_engine):
+    with transaction(demo_engine) as s:
+        got = queries.funding_by_locality(s)
+        rows = s.execute(
+            select(Locality.code, HqProject.planned_vnd, HqProject.allocated_vnd, HqProject.disbursed_vnd)
+            .join(Unit, Unit.id == HqProject.unit_id)
+            .join(Locality, Locality.id == Unit.locality_id)
+        ).all()
+        only_ln = queries.funding_by_locality(s, ("luc-ngan",))
+    expected: dict = defaultdict(lambda: [0, 0, 0, 0])
+    for code, p, a, d in rows:
+        e = expected[code]
+        e[0], e[1], e[2], e[3] = e[0] + p, e[1] + a, e[2] + d, e[3] + 1
+    assert {k: [v.planned, v.allocated, v.disbursed, v.projects] for k, v in got.items()} == dict(expected)
+    total = queries.total_funding(got)
+    assert total.planned == sum(r[1] for r in rows)
+    assert total.disbursed == sum(r[3] for r in rows)
+    assert list(only_ln) == ["luc-ngan"]
+
+
+@pytest.mark.parametrize("as_of", AS_OF_DATES)
+def test_league_table_equals_an_independent_computation(demo_engine, as_of):
+    with transaction(demo_engine) as s:
+        league = queries.league_table(s, Filters(), as_of, DUE_DAYS)
+        rows = _selected(_rows(s), Filters(), as_of)
+        funding = queries.funding_by_locality(s)
+        stamps = defaultdict(list)
+        for code, when in s.execute(
+            select(Locality.code, Task.updated_at).join(Task, Task.locality_id == Locality.id)
+        ):
+            stamps[code].append(when)
+        for model in (HqProject, ModelWard):
+            for code, when in s.execute(
+                select(Locality.code, model.updated_at)
+                .join(Unit, Unit.locality_id == Locality.id)
+                .join(model, model.unit_id == Unit.id)
+            ):
+                stamps[code].append(when)
+    assert [r.code for r in league] == ["luc-ngan", "yen-dung", "viet-yen", "bac-giang"]
+    for row in league:
+        mine = [r for r in rows if r["locality"] == row.code]
+        counted = [r for r in mine if r["bucket"] != rules.EXCLUDED]
+        on_time = sum(r["bucket"] == rules.ON_TIME for r in mine)
+        decided = sum(r["bucket"] in (rules.ON_TIME, rules.LATE, rules.OVERDUE) for r in mine)
+        assert row.tasks == len(counted)
+        assert row.on_time == on_time
+        assert row.on_time_rate == (on_time / decided if decided else None)
+        assert row.overdue == sum(r["bucket"] == rules.OVERDUE for r in mine)
+        assert row.due_soon == sum(r["soon"] for r in mine)
+        assert row.funding == funding[row.code]
+        assert row.last_update == max(stamps[row.code])
+
+
+def test_overview_kpis_match_parts(demo_engine):
+    with transaction(demo_engine) as s:
+        ov = queries.get_overview(s, Filters(localities=("viet-yen",)), AS_OF, DUE_DAYS)
+        wards = s.execute(
+            select(ModelWard.unit_id, ModelWard.recognised_on)
+            .join(Unit)
+            .join(Locality)
+            .where(Locality.code == "viet-yen")
+        ).all()
+    assert [r.code for r in ov.league] == ["viet-yen"]
+    assert ov.buckets.total == ov.league[0].tasks
+    assert ov.funding == ov.league[0].funding
+    assert ov.wards.registered == len({u for u, _ in wards})
+    assert ov.wards.recognised == len({u for u, on in wards if on and on <= AS_OF})
+
+
+def test_deadlines_by_month_counts_unfinished_tasks_in_the_window(demo_engine):
+    as_of = date(2025, 10, 10)
+    with transaction(demo_engine) as s:
+        got = queries.deadlines_by_month(s, Filters(), as_of, DUE_DAYS)
+        names = dict(s.execute(select(Locality.code, Locality.name)).all())
+        rows = _selected(_rows(s), Filters(), as_of)
+    expected: Counter = Counter()
+    for r in rows:
+        d = r["deadline"]
+        if r["bucket"] in (rules.IN_PROGRESS, rules.NOT_DUE, rules.OVERDUE) and date(2025, 10, 1) <= d < date(
+            2026, 4, 1
+        ):
+            expected[(d.year, d.month, names.get(r["locality"], "Cấp tỉnh"))] += 1
+    assert {(y, m, p): n for y, m, p, n in got} == dict(expected)
+    assert expected  # the window is not empty in the demo data
+
+
+def test_pages_of_tasks_cover_the_filter_exactly_once_overdue_first(demo_engine):
+    f = Filters(localities=("bac-giang", "cap-tinh"))
+    with transaction(demo_engine) as s:
+        total = queries.count_tasks(s, f, AS_OF, DUE_DAYS)
+        pages = [queries.list_tasks(s, f, AS_OF, DUE_DAYS, offset=o, limit=10) for o in range(0, total, 10)]
+    ids = [r["id"] for page in pages for r in page]
+    assert len(ids) == total == len(set(ids))
+    assert all(len(p) == 10 for p in pages[:-1])
+    flat = [r for page in pages for r in page]
+    overdue = [r["bucket"] == rules.OVERDUE for r in flat]
+    assert overdue == sorted(overdue, reverse=True)
+    assert all(r["days_overdue"] > 0 for r in flat if r["bucket"] == rules.OVERDUE)
+    assert {r["locality"] for r in flat} == {"Thành phố Bắc Giang", "Cấp tỉnh"}
+
+
+def test_tiny_fixture_boundaries_through_sql(engine):
+    """Three hand-made tasks: due today, completed on the deadline, suspended."""
+    today = date(2025, 5, 20)
+    with transaction(engine, write=True) as s:
+        seed_reference(s)
+        clause = s.scalar(select(Clause).where(Clause.code == "3"))
+        agency = s.scalar(select(Agency).where(Agency.code == "ubnd-yen-dung"))
+        loc = s.scalar(select(Locality).where(Locality.code == "yen-dung"))
+        doc = s.scalar(select(Document).where(Document.code == "885-qd-ubnd"))
+        stamp = today - timedelta(days=1)
+        for state, done in (("dang_thuc_hien", None), ("hoan_thanh", today), ("tam_dung", None)):
+            s.add(
+                Task(
+                    clause_id=clause.id,
+                    title=f"Nhiệm vụ {state}",
+                    lead_agency_id=agency.id,
+                    locality_id=loc.id,
+                    original_deadline=today,
+                    current_deadline=today,
+                    state=state,
+                    progress_pct=100 if done else 10,
+                    completed_on=done,
+                    updated_at=stamp,
+                    basis=[doc],
+                )
+            )
+    with transaction(engine) as s:
+        summary = queries.count_buckets_by_locality(s, Filters(), today, DUE_DAYS)["yen-dung"]
+        after = queries.count_buckets_by_locality(s, Filters(), today + timedelta(days=1), DUE_DAYS)[
+            "yen-dung"
+        ]
+    assert dict(summary.counts) == {rules.IN_PROGRESS: 1, rules.ON_TIME: 1, rules.EXCLUDED: 1}
+    assert summary.total == 2 and summary.due_soon == 1 and summary.on_time_rate == 1.0
+    assert dict(after.counts) == {rules.OVERDUE: 1, rules.ON_TIME: 1, rules.EXCLUDED: 1}
+    assert after.on_time_rate == 0.5

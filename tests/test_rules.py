@@ -1,0 +1,93 @@
+from datetime import date
+
+import pytest
+
+from lib import rules
+from lib.rules import EXCLUDED, IN_PROGRESS, LATE, NOT_DUE, ON_TIME, OVERDUE
+
+DUE = date(2025, 6, 30)
+
+
+@pytest.mark.parametrize(
+    ("state", "deadline", "completed_on", "as_of", "expected"),
+    [
+        # Completed on the deadline day is on time; one day later is late.
+        ("hoan_thanh", DUE, DUE, date(2025, 7, 10), ON_TIME),
+        ("hoan_thanh", DUE, date(2025, 7, 1), date(2025, 7, 10), LATE),
+        # Finished late stays late, however far the as-of date moves.
+        ("hoan_thanh", DUE, date(2025, 7, 1), date(2030, 1, 1), LATE),
+        # A task due today is not overdue; due yesterday is.
+        ("dang_thuc_hien", DUE, None, DUE, IN_PROGRESS),
+        ("dang_thuc_hien", DUE, None, date(2025, 7, 1), OVERDUE),
+        ("chua_trien_khai", DUE, None, DUE, NOT_DUE),
+        ("chua_trien_khai", DUE, None, date(2025, 7, 1), OVERDUE),
+        # Suspended and cancelled leave the denominators whatever their dates.
+        ("tam_dung", DUE, None, date(2026, 1, 1), EXCLUDED),
+        ("huy", DUE, None, date(2024, 1, 1), EXCLUDED),
+        # Seen from before its completion date, a finished task is still open.
+        ("hoan_thanh", DUE, date(2025, 6, 20), date(2025, 6, 10), IN_PROGRESS),
+        ("hoan_thanh", DUE, date(2025, 8, 1), date(2025, 7, 15), OVERDUE),
+        # No deadline: never overdue.
+        ("dang_thuc_hien", None, None, date(2030, 1, 1), IN_PROGRESS),
+        ("hoan_thanh", None, date(2025, 1, 1), date(2030, 1, 1), ON_TIME),
+    ],
+)
+def test_task_bucket(state, deadline, completed_on, as_of, expected):
+    assert rules.task_bucket(state, deadline, completed_on, as_of) == expected
+
+
+def test_days_overdue_runs_while_open_and_freezes_when_done_late():
+    assert rules.days_overdue("dang_thuc_hien", DUE, None, DUE) == 0
+    assert rules.days_overdue("dang_thuc_hien", DUE, None, date(2025, 7, 30)) == 30
+    assert rules.days_overdue("hoan_thanh", DUE, date(2025, 7, 5), date(2025, 7, 30)) == 5
+    assert rules.days_overdue("hoan_thanh", DUE, date(2025, 7, 5), date(2026, 7, 30)) == 5
+    assert rules.days_overdue("hoan_thanh", DUE, DUE, date(2026, 1, 1)) == 0
+    assert rules.days_overdue("tam_dung", DUE, None, date(2026, 1, 1)) == 0
+
+
+def test_due_soon_window_includes_today_and_the_last_day():
+    as_of = date(2025, 6, 1)
+    assert rules.is_due_soon(IN_PROGRESS, as_of, as_of, 30)
+    assert rules.is_due_soon(NOT_DUE, date(2025, 7, 1), as_of, 30)
+    assert not rules.is_due_soon(IN_PROGRESS, date(2025, 7, 2), as_of, 30)
+    assert not rules.is_due_soon(ON_TIME, date(2025, 6, 5), as_of, 30)
+    assert not rules.is_due_soon(OVERDUE, date(2025, 5, 31), as_of, 30)
+    assert not rules.is_due_soon(IN_PROGRESS, None, as_of, 30)
+
+
+def test_summary_rates_leave_out_suspended_and_undecided():
+    summary = rules.summarize([ON_TIME, ON_TIME, ON_TIME, LATE, OVERDUE, IN_PROGRESS, NOT_DUE, EXCLUDED])
+    assert summary.total == 7
+    assert summary.completed == 4
+    assert summary.decided == 5
+    assert summary.on_time_rate == pytest.approx(3 / 5)
+    assert summary.completion_rate == pytest.approx(4 / 7)
+    assert rules.summarize([EXCLUDED, IN_PROGRESS]).on_time_rate is None
+    assert rules.summarize([]).total == 0
+
+
+def test_land_area_minimum_is_500_square_metres():
+    assert rules.land_compliant(500) is True
+    assert rules.land_compliant(499) is False
+    assert rules.land_compliant(None) is None
+
+
+@pytest.mark.parametrize(
+    ("planned", "allocated", "disbursed", "problems"),
+    [
+        (100, 100, 100, 0),
+        (100, 60, 0, 0),
+        (0, 0, 0, 0),
+        (100, 101, 50, 1),
+        (100, 60, 61, 1),
+        (100, 120, 130, 2),
+        (100, 60, -1, 1),
+    ],
+)
+def test_funding_chain(planned, allocated, disbursed, problems):
+    assert len(rules.funding_problems(planned, allocated, disbursed)) == problems
+
+
+def test_disbursement_rate():
+    assert rules.disbursement_rate(200, 50) == 0.25
+    assert rules.disbursement_rate(0, 0) is None
