@@ -1,0 +1,158 @@
+"""Shared Streamlit pieces: start-up checks, the page list, the filter bar, captions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import streamlit as st
+
+from lib import config
+from lib.db import DatabaseError, check_database
+from lib.filters import (
+    PARAM_AGENCY,
+    PARAM_AS_OF,
+    PARAM_BUCKET,
+    PARAM_CLAUSE,
+    PARAM_DOCUMENT,
+    PARAM_LOCALITY,
+    FilterOptions,
+    Filters,
+    filters_to_params,
+    parse_as_of,
+    parse_filters,
+)
+from lib.formatting import fmt_date
+from lib.loaders import get_engine
+
+FILTER_PARAMS = (PARAM_LOCALITY, PARAM_CLAUSE, PARAM_DOCUMENT, PARAM_AGENCY, PARAM_BUCKET, PARAM_AS_OF)
+_CONTEXT_KEY = "_run_context"
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every page needs for this rerun: settings, database URL and its data version."""
+
+    settings: config.Settings
+    database_url: str
+    data_version: int
+    today: date
+
+
+def start() -> RunContext:
+    """Check settings and the database once per rerun; stop with a clear message if unusable."""
+    try:
+        settings = config.load_settings()
+    except config.ConfigError as exc:
+        st.error(f"Cấu hình chưa đúng: {exc}")
+        st.stop()
+    try:
+        data_version = check_database(get_engine(settings.database_url))
+    except DatabaseError as exc:
+        st.error(str(exc), icon="⚠️")
+        st.stop()
+    ctx = RunContext(settings, settings.database_url, data_version, config.today())
+    st.session_state[_CONTEXT_KEY] = ctx
+    return ctx
+
+
+def context() -> RunContext:
+    """Return this rerun's context (set by app.py; started here when a page runs alone)."""
+    ctx = st.session_state.get(_CONTEXT_KEY)
+    return ctx if isinstance(ctx, RunContext) else start()
+
+
+def pages() -> list[st.Page]:
+    """List the pages of the app (sign-in will narrow this list by role)."""
+    return [
+        st.Page("pages/overview.py", title="Tổng quan", icon=":material/dashboard:", default=True),
+        st.Page("pages/tasks.py", title="Nhiệm vụ", icon=":material/checklist:", url_path="nhiem-vu"),
+    ]
+
+
+def as_of_caption(as_of: date) -> None:
+    """Show the date every quoted figure refers to."""
+    st.markdown(f"**Số liệu tính đến ngày {fmt_date(as_of)}**")
+
+
+def _url_params() -> dict[str, list[str]]:
+    return {key: st.query_params.get_all(key) for key in st.query_params}
+
+
+def filter_bar(prefix: str, options: FilterOptions, today: date) -> tuple[Filters, date]:
+    """Draw the sidebar filters, kept in step with the URL so a view can be shared as a link."""
+    state = st.session_state
+    params = _url_params()
+    url_filters, warnings = parse_filters(params, options)
+    url_as_of, date_warning = parse_as_of(params.get(PARAM_AS_OF), today)
+    for message in [*warnings, *([date_warning] if date_warning else [])]:
+        st.warning(message, icon="⚠️")
+
+    keys = {name: f"{prefix}_f_{name}" for name in ("loc", "clause", "doc", "agency", "bucket")}
+    as_of_key = f"{prefix}_as_of"
+    if keys["loc"] not in state:
+        from_url = any(p in params for p in FILTER_PARAMS)
+        base = url_filters if from_url else state.get("_filters", Filters())
+        state[keys["loc"]] = list(base.localities)
+        state[keys["clause"]] = list(base.clauses)
+        state[keys["doc"]] = list(base.documents)
+        state[keys["agency"]] = list(base.agencies)
+        state[keys["bucket"]] = list(base.buckets)
+        state[as_of_key] = url_as_of if from_url else state.get("_as_of", today)
+
+    def _clear() -> None:
+        for key in keys.values():
+            state[key] = []
+        state[as_of_key] = today
+
+    with st.sidebar:
+        st.subheader("Bộ lọc")
+        as_of = st.date_input(
+            "Số liệu tính đến ngày",
+            key=as_of_key,
+            format="DD/MM/YYYY",
+            min_value=date(2020, 1, 1),
+            max_value=date(2100, 12, 31),
+        )
+        labelled = (
+            ("loc", "Địa bàn", options.localities),
+            ("clause", "Mục của công văn", options.clauses),
+            ("doc", "Văn bản căn cứ", options.documents),
+            ("agency", "Cơ quan chủ trì", options.agencies),
+            ("bucket", "Tình trạng", options.buckets),
+        )
+        chosen: dict[str, tuple[str, ...]] = {}
+        for name, label, choices in labelled:
+            values = st.multiselect(
+                label,
+                options=list(choices),
+                key=keys[name],
+                format_func=lambda code, c=choices: c.get(code, code),  # type: ignore[misc]
+                placeholder="Tất cả",
+            )
+            chosen[name] = tuple(values)
+        st.button("Xóa bộ lọc", key=f"{prefix}_clear", on_click=_clear, width="stretch")
+
+    filters = Filters(
+        localities=chosen["loc"],
+        clauses=chosen["clause"],
+        documents=chosen["doc"],
+        agencies=chosen["agency"],
+        buckets=chosen["bucket"],
+    )
+    as_of = as_of if isinstance(as_of, date) else today
+    state["_filters"], state["_as_of"] = filters, as_of
+    wanted = filters_to_params(filters)
+    if as_of != today:
+        wanted[PARAM_AS_OF] = as_of.isoformat()
+    sync_query_params(wanted, owned=FILTER_PARAMS)
+    return filters, as_of
+
+
+def sync_query_params(wanted: dict[str, str], owned: tuple[str, ...]) -> None:
+    """Make the URL carry `wanted` for the `owned` parameters, leaving others alone."""
+    current = st.query_params.to_dict()
+    merged = {k: v for k, v in current.items() if k not in owned}
+    merged.update(wanted)
+    if merged != current:
+        st.query_params.from_dict(merged)

@@ -1,0 +1,132 @@
+"""Overview (/): the figures leadership quotes, by official bucket, funding and locality."""
+
+import pandas as pd
+import streamlit as st
+
+from lib import charts, rules, ui
+from lib.formatting import fmt_billion, fmt_datetime, fmt_int, fmt_pct, fmt_vnd
+from lib.loaders import load_filter_options, load_overview
+
+ctx = ui.context()
+options = load_filter_options(ctx.database_url, ctx.data_version)
+filters, as_of = ui.filter_bar("overview", options, ctx.today)
+data = load_overview(ctx.database_url, ctx.data_version, filters, as_of, ctx.settings.due_soon_days)
+
+st.title("Tiến độ thực hiện Đề án 30/ĐA-BCA và Đề án 885")
+st.caption(
+    "Xây dựng Công an phường trong sạch, vững mạnh, chính quy, tinh nhuệ, hiện đại — "
+    "theo Công văn của UBND tỉnh Bắc Giang (tháng 02/2024)."
+)
+ui.as_of_caption(as_of)
+
+b = data.buckets
+st.subheader("Nhiệm vụ")
+row = st.columns(4)
+row[0].metric(
+    "Tổng số nhiệm vụ", fmt_int(b.total), border=True, help="Không tính nhiệm vụ tạm dừng hoặc hủy."
+)
+row[1].metric(
+    "Tỷ lệ hoàn thành đúng hạn",
+    fmt_pct(b.on_time_rate),
+    border=True,
+    help="Hoàn thành đúng hạn / (đã hoàn thành + quá hạn chưa hoàn thành).",
+)
+row[2].metric(
+    "Đã hoàn thành",
+    fmt_int(b.completed),
+    border=True,
+    help=f"Tỷ lệ hoàn thành: {fmt_pct(b.completion_rate)}.",
+)
+row[3].metric(f"Sắp đến hạn ({ctx.settings.due_soon_days} ngày tới)", fmt_int(b.due_soon), border=True)
+row = st.columns(5)
+for col, bucket in zip(row, rules.BUCKETS, strict=False):
+    col.metric(rules.BUCKET_LABELS[bucket], fmt_int(b.count(bucket)))
+if b.count(rules.EXCLUDED):
+    st.caption(f"Tạm dừng hoặc hủy (không tính vào tổng): {fmt_int(b.count(rules.EXCLUDED))} nhiệm vụ.")
+
+st.subheader("Trụ sở Công an phường và phường kiểu mẫu")
+f = data.funding
+row = st.columns(4)
+row[0].metric(
+    "Dự toán (tỷ đồng)",
+    fmt_billion(f.planned),
+    border=True,
+    help=f"{fmt_vnd(f.planned)} cho {f.projects} dự án trụ sở.",
+)
+row[1].metric("Đã bố trí vốn (tỷ đồng)", fmt_billion(f.allocated), border=True, help=fmt_vnd(f.allocated))
+row[2].metric("Đã giải ngân (tỷ đồng)", fmt_billion(f.disbursed), border=True, help=fmt_vnd(f.disbursed))
+row[3].metric(
+    "Tỷ lệ giải ngân", fmt_pct(f.disbursement_rate), border=True, help="Đã giải ngân / vốn đã bố trí."
+)
+row = st.columns(4)
+row[0].metric(
+    "Phường đăng ký kiểu mẫu",
+    fmt_int(data.wards.registered),
+    border=True,
+    help="Số phường đã đăng ký xây dựng Công an phường điển hình, kiểu mẫu.",
+)
+row[1].metric("Phường được công nhận", fmt_int(data.wards.recognised), border=True)
+st.caption("Kinh phí và phường kiểu mẫu chỉ lọc theo địa bàn.")
+
+st.subheader("Xếp hạng bốn địa phương")
+league = pd.DataFrame(
+    [
+        {
+            "locality": r.name,
+            "tasks": r.tasks,
+            "on_time_pct": None if r.on_time_rate is None else round(r.on_time_rate * 100, 1),
+            "overdue": r.overdue,
+            "due_soon": r.due_soon,
+            "disbursed_pct": None
+            if r.funding.disbursement_rate is None
+            else round(r.funding.disbursement_rate * 100, 1),
+            "last_update": fmt_datetime(r.last_update),
+        }
+        for r in data.league
+    ]
+)
+if not league.empty:
+    league = league.sort_values("on_time_pct", ascending=False, na_position="last")
+st.dataframe(
+    league,
+    hide_index=True,
+    key="overview_league",
+    column_config={
+        "locality": st.column_config.TextColumn("Địa phương"),
+        "tasks": st.column_config.NumberColumn("Nhiệm vụ"),
+        "on_time_pct": st.column_config.ProgressColumn(
+            "Đúng hạn (%)", min_value=0, max_value=100, format="%.0f%%"
+        ),
+        "overdue": st.column_config.NumberColumn("Quá hạn"),
+        "due_soon": st.column_config.NumberColumn("Sắp đến hạn"),
+        "disbursed_pct": st.column_config.ProgressColumn(
+            "Giải ngân (%)", min_value=0, max_value=100, format="%.0f%%"
+        ),
+        "last_update": st.column_config.TextColumn("Cập nhật gần nhất"),
+    },
+)
+st.caption("Bấm vào tiêu đề cột để sắp xếp.")
+
+names = dict(options.localities)
+left, right = st.columns(2)
+with left:
+    st.altair_chart(
+        charts.buckets_by_locality_chart(charts.bucket_frame(data.buckets_by_locality, names)),
+        width="stretch",
+    )
+with right:
+    st.altair_chart(
+        charts.funding_by_locality_chart(charts.funding_frame(data.funding_by_locality, names)),
+        width="stretch",
+    )
+if data.deadlines:
+    st.altair_chart(charts.deadlines_chart(charts.deadlines_frame(data.deadlines)), width="stretch")
+else:
+    st.info("Không có nhiệm vụ chưa hoàn thành nào đến hạn trong 6 tháng tới.")
+
+st.page_link(
+    "pages/tasks.py",
+    label="Xem danh sách nhiệm vụ theo bộ lọc này",
+    icon=":material/checklist:",
+    query_params=st.query_params.to_dict(),
+)

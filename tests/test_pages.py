@@ -1,0 +1,171 @@
+"""Every page through AppTest: no exception, real figures, clear messages for bad input."""
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from sqlalchemy import func, select
+from streamlit.testing.v1 import AppTest
+
+from lib import rules
+from lib.db import make_engine, transaction
+from lib.formatting import fmt_billion, fmt_int, fmt_pct
+from lib.models import HqProject, Locality, Task
+from tests.conftest import AS_OF
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def demo_app(monkeypatch, demo_sqlite_file):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{demo_sqlite_file}")
+    monkeypatch.setenv("DASHBOARD_ENV", "demo")
+    monkeypatch.delenv("PAGE_SIZE", raising=False)
+
+    def run(**params: str) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=30)
+        at.query_params.update({"ngay": AS_OF.isoformat(), **params})
+        at.run()
+        assert not at.exception, at.exception
+        return at
+
+    return run
+
+
+def _expected(db_file, locality=None):
+    with transaction(make_engine(f"sqlite:///{db_file}")) as s:
+        stmt = select(Task.state, Task.current_deadline, Task.completed_on).outerjoin(Locality)
+        if locality:
+            stmt = stmt.where(Locality.code == locality)
+        return rules.summarize(rules.task_bucket(*row, AS_OF) for row in s.execute(stmt))
+
+
+def _metrics(at):
+    return {m.label: m.value for m in at.metric}
+
+
+def test_overview_shows_the_as_of_date_and_figures_computed_from_the_rows(demo_app, demo_sqlite_file):
+    at = demo_app()
+    assert any(m.value == "**Số liệu tính đến ngày 29/11/2026**" for m in at.markdown)
+    expected = _expected(demo_sqlite_file)
+    metrics = _metrics(at)
+    assert metrics["Tổng số nhiệm vụ"] == fmt_int(expected.total)
+    assert metrics["Tỷ lệ hoàn thành đúng hạn"] == fmt_pct(expected.on_time_rate)
+    assert metrics["Quá hạn (chưa hoàn thành)"] == fmt_int(expected.count(rules.OVERDUE))
+    assert metrics["Hoàn thành đúng hạn"] == fmt_int(expected.count(rules.ON_TIME))
+    with transaction(make_engine(f"sqlite:///{demo_sqlite_file}")) as s:
+        planned = s.scalar(select(func.sum(HqProject.planned_vnd)))
+    assert metrics["Dự toán (tỷ đồng)"] == fmt_billion(planned)
+    assert re.fullmatch(r"\d+,\d\d", metrics["Dự toán (tỷ đồng)"])
+    league = at.dataframe[0].value
+    assert sorted(league["locality"]) == sorted(
+        ["Huyện Lục Ngạn", "Huyện Yên Dũng", "Thị xã Việt Yên", "Thành phố Bắc Giang"]
+    )
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 3
+    titles = [json.loads(c.proto.spec)["title"] for c in charts]
+    assert titles[0] == "Nhiệm vụ theo tình trạng và địa bàn"
+    colors = json.loads(charts[0].proto.spec)["encoding"]["color"]["scale"]
+    assert colors["range"][:4] == ["#2e7d32", "#f9a825", "#1565c0", "#c62828"]
+
+
+def test_a_locality_in_the_url_filters_every_figure(demo_app, demo_sqlite_file):
+    at = demo_app(dia_ban="luc-ngan")
+    expected = _expected(demo_sqlite_file, "luc-ngan")
+    assert _metrics(at)["Tổng số nhiệm vụ"] == fmt_int(expected.total)
+    assert list(at.dataframe[0].value["locality"]) == ["Huyện Lục Ngạn"]
+    assert at.sidebar.multiselect[0].value == ["luc-ngan"]
+    assert at.query_params["dia_ban"] == ["luc-ngan"] or at.query_params["dia_ban"] == "luc-ngan"
+
+
+def test_choosing_a_filter_writes_it_to_the_url(demo_app, demo_sqlite_file):
+    at = demo_app()
+    at.sidebar.multiselect[0].set_value(["yen-dung"]).run()
+    assert not at.exception
+    assert at.query_params["dia_ban"] in ("yen-dung", ["yen-dung"])
+    assert _metrics(at)["Tổng số nhiệm vụ"] == fmt_int(_expected(demo_sqlite_file, "yen-dung").total)
+
+
+def test_unknown_locality_and_bad_date_in_the_url_are_explained(demo_app):
+    at = demo_app(dia_ban="ha-noi", ngay="30/02/2025")
+    warnings = [w.value for w in at.warning]
+    assert "Không có địa bàn “ha-noi” — đã bỏ qua bộ lọc này." in warnings
+    assert any(w.startswith("Ngày “30/02/2025” không hợp lệ") for w in warnings)
+    assert "dia_ban" not in at.query_params
+    assert at.metric  # the page still shows figures
+
+
+def test_tasks_page_shows_one_page_of_the_filtered_rows(demo_app, monkeypatch):
+    monkeypatch.setenv("PAGE_SIZE", "20")
+    at = demo_app(tinh_trang="dung-han")
+    at.switch_page("pages/tasks.py").run()
+    assert not at.exception
+    frame = at.dataframe[0].value
+    assert len(frame) == 20
+    assert set(frame["bucket"]) == {"Hoàn thành đúng hạn"}
+    assert any("trên" in c.value and "nhiệm vụ" in c.value for c in at.caption)
+
+
+def test_tasks_page_number_comes_from_the_url(demo_app, monkeypatch, demo_sqlite_file):
+    monkeypatch.setenv("PAGE_SIZE", "20")
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params.update({"ngay": AS_OF.isoformat(), "trang": "2"})
+    at.run()
+    at.switch_page("pages/tasks.py")
+    at.query_params["trang"] = "2"
+    at.run()
+    assert not at.exception
+    total = _expected(demo_sqlite_file).total + 1  # the suspended task is listed too
+    assert at.number_input(key="tasks_page").value == 2
+    assert len(at.dataframe[0].value) == min(20, total - 20)
+    assert any(c.value.startswith("Hiển thị 21–") for c in at.caption)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:9/none"},
+            "Không kết nối được cơ sở dữ liệu",
+        ),
+        ({"DATABASE_URL": "chưa-phải-url"}, "không đúng định dạng"),
+        ({"DASHBOARD_ENV": "staging"}, "DASHBOARD_ENV='staging' không hợp lệ"),
+        ({"DUE_SOON_DAYS": "ba mươi"}, "phải là số nguyên dương"),
+    ],
+)
+def test_bad_configuration_gets_a_message_not_a_traceback(monkeypatch, demo_sqlite_file, env, message):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{demo_sqlite_file}")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+    assert not at.metric
+
+
+def test_an_uninitialised_database_says_how_to_initialise_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    assert any("python -m lib.manage init-db" in e.value for e in at.error)
+
+
+def test_suspended_tasks_are_counted_apart(demo_app, demo_sqlite_file):
+    at = demo_app()
+    with transaction(make_engine(f"sqlite:///{demo_sqlite_file}")) as s:
+        rows = s.execute(select(Task.state, Task.current_deadline, Task.completed_on)).all()
+    excluded = Counter(rules.task_bucket(*row, AS_OF) for row in rows)[rules.EXCLUDED]
+    assert excluded == 1
+    assert any("Tạm dừng hoặc hủy (không tính vào tổng): 1 nhiệm vụ." in c.value for c in at.caption)
