@@ -49,6 +49,8 @@ HQ_STAGES = (
     "dua_vao_su_dung",
 )
 FUNDING_SOURCES = ("ngan_sach_tinh", "ngan_sach_huyen", "ngan_sach_xa", "xa_hoi_hoa", "hon_hop")
+ROLES = ("admin", "van_phong", "lanh_dao", "dieu_phoi", "xem")
+LOGIN_OUTCOMES = ("success", "failure", "refused")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -241,3 +243,80 @@ class ModelWard(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
     unit: Mapped[Unit] = relationship()
+
+
+class User(Base):
+    """A person who signs in; coordinators (dieu_phoi) belong to one locality."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLES), name="role"),
+        CheckConstraint("role != 'dieu_phoi' OR locality_id IS NOT NULL", name="coordinator_locality"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    locality_id: Mapped[int | None] = mapped_column(ForeignKey("locality.id"))
+    password_hash: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_changed_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    locality: Mapped[Locality | None] = relationship()
+
+
+class AuthSession(Base):
+    """One signed-in browser session; its re-login cookie is valid only while this row is."""
+
+    __tablename__ = "auth_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_reason: Mapped[str] = mapped_column(String(50), default="")
+
+
+class LoginAttempt(Base):
+    """Every sign-in attempt by password, kept for throttling and for the record."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        CheckConstraint(_in("outcome", LOGIN_OUTCOMES), name="outcome"),
+        Index("ix_login_attempt_username_at", "username", "at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    outcome: Mapped[str] = mapped_column(String(10))
+
+
+class LoginLock(Base):
+    """A username refused until a time, after too many failures in a short window."""
+
+    __tablename__ = "login_lock"
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    locked_until: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AuditEvent(Base):
+    """Append-only record of every change and refusal; each event hashes the one before it."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_entity_row", "entity", "row_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(50), index=True)
+    action: Mapped[str] = mapped_column(String(30))
+    entity: Mapped[str] = mapped_column(String(30))
+    row_id: Mapped[int | None] = mapped_column(Integer)
+    locality_id: Mapped[int | None] = mapped_column(Integer)
+    field: Mapped[str] = mapped_column(String(50), default="")
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -13,15 +13,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from lib import audit, security
 from lib import directive as d
 from lib.config import PROJECT_ROOT
 from lib.db import bump_data_version
 from lib.formatting import fmt_date
 from lib.models import (
     Agency,
+    AppMeta,
+    AuditEvent,
     Clause,
     Document,
     HqProject,
@@ -29,11 +32,23 @@ from lib.models import (
     ModelWard,
     Task,
     Unit,
+    User,
     task_basis,
     task_cooperator,
 )
 
 UNITS_CSV = PROJECT_ROOT / "data" / "units-2024.csv"
+DEMO_PASSWORD = "bacgiang2024"
+# username, display name, role, locality code
+DEMO_ACCOUNTS = (
+    ("admin", "Quản trị hệ thống", "admin", None),
+    ("vanphong", "Văn phòng Công an tỉnh", "van_phong", None),
+    ("lanhdao", "Lãnh đạo UBND tỉnh", "lanh_dao", None),
+    ("dp.lucngan", "Điều phối Lục Ngạn", "dieu_phoi", "luc-ngan"),
+    ("dp.yendung", "Điều phối Yên Dũng", "dieu_phoi", "yen-dung"),
+    ("dp.vietyen", "Điều phối Việt Yên", "dieu_phoi", "viet-yen"),
+    ("dp.bacgiang", "Điều phối TP Bắc Giang", "dieu_phoi", "bac-giang"),
+)
 DEMO_SEED = 2024
 DEMO_TODAY = date(2026, 11, 29)
 LETTER_DATE = date(2024, 2, 20)
@@ -82,10 +97,10 @@ def read_units(path: Path = UNITS_CSV) -> list[UnitRow]:
 
 
 def clear_content(session: Session) -> None:
-    """Delete every row of the directive and demo tables, children first."""
+    """Delete the directive and demo rows, children first; localities stay (users point at them)."""
     for table in (task_cooperator, task_basis):
         session.execute(delete(table))
-    for model in (Task, HqProject, ModelWard, Unit, Clause, Agency, Document, Locality):
+    for model in (Task, HqProject, ModelWard, Unit, Clause, Agency, Document):
         session.execute(delete(model))
 
 
@@ -108,8 +123,11 @@ def seed_reference(session: Session) -> None:
     assert letter_id is not None
     for order, (code, title, summary) in enumerate(d.CLAUSES):
         session.add(Clause(document_id=letter_id, code=code, title=title, summary=summary, sort_order=order))
+    existing = {loc.code: loc for loc in session.scalars(select(Locality))}
     for order, (code, name, kind) in enumerate(d.LOCALITIES):
-        session.add(Locality(code=code, name=name, kind=kind, sort_order=order))
+        loc = existing.get(code) or Locality(code=code)
+        loc.name, loc.kind, loc.sort_order = name, kind, order
+        session.add(loc)
     session.flush()
     locality_ids = {code: id_ for code, id_ in session.execute(select(Locality.code, Locality.id))}
     for row in read_units():
@@ -136,17 +154,39 @@ def seed_reference(session: Session) -> None:
 
 
 def seed_demo(session: Session, *, seed: int = DEMO_SEED, today: date = DEMO_TODAY) -> None:
-    """Reset the database to the deterministic demo content."""
+    """Reset the database to the deterministic demo content, demo accounts and a fresh trail."""
     clear_content(session)
+    session.execute(delete(AuditEvent))
+    session.execute(update(AppMeta).where(AppMeta.key == audit.AUDIT_SEQ_KEY).values(value=0))
     seed_reference(session)
     rng = random.Random(seed)
     _DemoBuilder(session, rng, today).build()
+    ensure_demo_accounts(session)
+    audit.record(
+        session, actor="cli:seed-demo", action="seed_demo", entity="database", reason="Nạp lại dữ liệu mẫu"
+    )
     bump_data_version(session)
+
+
+def ensure_demo_accounts(session: Session) -> None:
+    """Create the demo accounts, or put them back to their demo role, locality and password."""
+    stamp = datetime.combine(DEMO_TODAY, time(7))
+    password_hash = security.hash_password(DEMO_PASSWORD)  # one hash: the password is public anyway
+    localities = {code: id_ for code, id_ in session.execute(select(Locality.code, Locality.id))}
+    for username, name, role, locality in DEMO_ACCOUNTS:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            user = User(username=username, created_at=stamp)
+            session.add(user)
+        user.display_name, user.role, user.active = name, role, True
+        user.locality_id = localities[locality] if locality else None
+        user.password_hash, user.password_changed_at, user.updated_at = password_hash, stamp, stamp
+    session.flush()
 
 
 def has_content(session: Session) -> bool:
     """Tell whether the directive's data has been loaded."""
-    return bool(session.scalar(select(func.count()).select_from(Locality)))
+    return bool(session.scalar(select(func.count()).select_from(Document)))
 
 
 class _DemoBuilder:

@@ -7,13 +7,15 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, text, update
 from sqlalchemy.engine import make_url
 
 from lib.db import make_engine, transaction
 from lib.manage import upgrade_database
+from lib.models import AppMeta, Base
 from lib.seed import DEMO_TODAY, seed_demo
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
@@ -84,14 +86,20 @@ def _scratch_url(backend: str, make_database: Callable[[str], str]) -> str:
     return make_database(backend)
 
 
+def wipe(engine: Engine) -> None:
+    """Delete every row but the database's own counters, which go back to zero."""
+    with transaction(engine, write=True) as s:
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name != "app_meta":
+                s.execute(table.delete())
+        s.execute(update(AppMeta).values(value=0))
+
+
 @pytest.fixture
 def engine(_scratch_url: str) -> Iterator[Engine]:
     """A migrated database of the backend, emptied before the test."""
-    from lib.seed import clear_content
-
     engine = make_engine(_scratch_url)
-    with transaction(engine, write=True) as s:
-        clear_content(s)
+    wipe(engine)
     yield engine
     engine.dispose()
 
@@ -105,3 +113,63 @@ def demo_sqlite_file(make_database: Callable[[str], str]) -> Path:
         seed_demo(s)
     engine.dispose()
     return Path(make_url(url).database or "")
+
+
+@pytest.fixture(autouse=True)
+def _navigation_as_on_a_running_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make AppTest run app.py on every rerun, as a running server does.
+
+    With a `pages/` folder next to app.py, Streamlit starts each process in its legacy multipage
+    mode until st.navigation runs once; AppTest resets that flag before every run, so without this
+    every rerun after the first would run the page file alone and skip sign-in in app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self: PagesManager, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+DEMO_PASSWORD = "bacgiang2024"
+
+
+def sign_in(at: Any, username: str, password: str = DEMO_PASSWORD) -> Any:
+    """Run an AppTest to the sign-in form, sign in, and check the app opened without error."""
+    at.run()
+    assert not at.exception, at.exception
+    at.text_input[0].input(username)
+    at.text_input[1].input(password)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def copy_sqlite(source: Path, target: Path) -> Path:
+    """Copy a SQLite database consistently (online backup, WAL included)."""
+    import sqlite3
+
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    with dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+    return target
+
+
+@pytest.fixture
+def demo_copy(tmp_path: Path, demo_sqlite_file: Path) -> Path:
+    """A private copy of the demo SQLite database that a test may change."""
+    return copy_sqlite(demo_sqlite_file, tmp_path / "demo-copy.db")
+
+
+@pytest.fixture(autouse=True)
+def _fast_bcrypt(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hash at bcrypt's lowest cost in tests, except those marked real_bcrypt (timing)."""
+    if request.node.get_closest_marker("real_bcrypt") is None:
+        from lib import security
+
+        monkeypatch.setattr(security, "BCRYPT_ROUNDS", 4)

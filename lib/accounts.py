@@ -1,0 +1,370 @@
+"""Users, sign-in checks, server-side sessions and user management, all in the shared database.
+
+The re-login cookie of streamlit-authenticator is a signed token the library cannot revoke, so a
+cookie is honoured only while its session row here is live: logging out, a password change or
+reset, and disabling the user revoke the rows, and every server process sees that at once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from lib import audit, security
+from lib.db import bump_data_version
+from lib.models import AuthSession, Locality, LoginAttempt, LoginLock, User
+from lib.roles import DIEU_PHOI, ROLE_LABELS, Actor, Refused, require_admin
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,49}$")
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    outcome: str  # "success", "failure" or "refused"
+    user_id: int | None = None
+    locked_until: datetime | None = None
+
+
+def _normalise(username: str) -> str:
+    return username.strip().lower()[:100]
+
+
+def actor_for(user: User) -> Actor:
+    """Build the acting user from a user row."""
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        locality_id=user.locality_id,
+        locality_code=user.locality.code if user.locality else None,
+    )
+
+
+def load_credentials(s: Session) -> dict[str, Any]:
+    """Return active users in the library's credentials format, with bcrypt hashes."""
+    users = s.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
+    return {
+        "usernames": {
+            u.username: {"name": u.display_name, "password": u.password_hash, "roles": [u.role]}
+            for u in users
+        }
+    }
+
+
+def authenticate(s: Session, username: str, password: str, now: datetime) -> LoginResult:
+    """Check a password with throttling per username; record the attempt either way."""
+    name = _normalise(username)
+    user = s.scalar(select(User).where(User.username == name))
+    usable = user if user is not None and user.active else None
+    # Same bcrypt work whether the user exists, is disabled or is locked out.
+    ok = security.verify_password(password, usable.password_hash if usable else None)
+    lock = s.get(LoginLock, name)
+    if lock is not None and lock.locked_until > now:
+        s.add(LoginAttempt(username=name, at=now, outcome="refused"))
+        return LoginResult("refused", locked_until=lock.locked_until)
+    if ok and usable is not None:
+        s.add(LoginAttempt(username=name, at=now, outcome="success"))
+        if lock is not None:
+            s.delete(lock)
+        return LoginResult("success", user_id=usable.id)
+    s.add(LoginAttempt(username=name, at=now, outcome="failure"))
+    s.flush()
+    since = lock.locked_until if lock is not None else now - security.FAILURE_WINDOW
+    failures = s.scalars(
+        select(LoginAttempt.at).where(
+            LoginAttempt.username == name, LoginAttempt.outcome == "failure", LoginAttempt.at >= since
+        )
+    ).all()
+    until = security.lock_until(failures, now)
+    if until is not None:
+        if lock is None:
+            s.add(LoginLock(username=name, locked_until=until))
+        else:
+            lock.locked_until = until
+    return LoginResult("failure")
+
+
+def start_session(s: Session, user_id: int, now: datetime, lifetime: timedelta) -> int:
+    """Open a server-side session for a user who just proved their password."""
+    row = AuthSession(user_id=user_id, created_at=now, expires_at=now + lifetime)
+    s.add(row)
+    s.flush()
+    return row.id
+
+
+def attach_token(s: Session, session_id: int, token: str) -> None:
+    """Remember the digest of the re-login cookie issued for a session."""
+    s.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session_id)
+        .values(token_hash=security.token_digest(token))
+    )
+
+
+def _live(s: Session, condition: Any, now: datetime) -> tuple[AuthSession, User] | None:
+    row = s.execute(
+        select(AuthSession, User)
+        .join(User, User.id == AuthSession.user_id)
+        .where(condition, AuthSession.revoked_at.is_(None), AuthSession.expires_at > now)
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def session_for_token(s: Session, token: str, now: datetime) -> tuple[int, Actor] | None:
+    """Find the live session a re-login cookie belongs to (None when revoked, expired or unknown)."""
+    found = _live(s, AuthSession.token_hash == security.token_digest(token), now)
+    if found is None or not found[1].active:
+        return None
+    return found[0].id, actor_for(found[1])
+
+
+@dataclass(frozen=True)
+class SessionCheck:
+    actor: Actor | None
+    reason: str = ""
+
+
+def check_session(s: Session, session_id: int, now: datetime) -> SessionCheck:
+    """Re-check a signed-in session on every interaction: user still active, session not revoked."""
+    row = s.execute(
+        select(AuthSession, User)
+        .outerjoin(User, User.id == AuthSession.user_id)
+        .where(AuthSession.id == session_id)
+    ).first()
+    if row is None or row[1] is None:
+        return SessionCheck(None, "Tài khoản không còn tồn tại. Phiên làm việc đã kết thúc.")
+    session_row, user = row[0], row[1]
+    if not user.active:
+        return SessionCheck(None, "Tài khoản đã bị vô hiệu hóa. Phiên làm việc đã kết thúc.")
+    if session_row.revoked_at is not None:
+        return SessionCheck(None, "Phiên đăng nhập đã bị thu hồi. Vui lòng đăng nhập lại.")
+    if session_row.expires_at <= now:
+        return SessionCheck(None, "Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.")
+    return SessionCheck(actor_for(user))
+
+
+def end_session(s: Session, session_id: int, now: datetime, reason: str = "logout") -> None:
+    """Revoke one session (sign-out)."""
+    s.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+    )
+
+
+def revoke_user_sessions(s: Session, user_id: int, now: datetime, reason: str) -> int:
+    """Revoke every live session of a user; return how many."""
+    result = s.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# --- user management -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserRow:
+    username: str
+    display_name: str
+    role: str
+    locality_code: str | None
+    active: bool
+    password_changed_at: datetime
+    last_login: datetime | None
+
+
+def list_users(s: Session, actor: Actor) -> list[UserRow]:
+    """List every user with their last successful sign-in (administrators only)."""
+    require_admin(actor, "xem danh sách người dùng")
+    last = (
+        select(LoginAttempt.username, func.max(LoginAttempt.at).label("at"))
+        .where(LoginAttempt.outcome == "success")
+        .group_by(LoginAttempt.username)
+        .subquery()
+    )
+    rows = s.execute(
+        select(User, Locality.code, last.c.at)
+        .outerjoin(Locality, Locality.id == User.locality_id)
+        .outerjoin(last, last.c.username == User.username)
+        .order_by(User.username)
+    )
+    return [
+        UserRow(u.username, u.display_name, u.role, code, u.active, u.password_changed_at, at)
+        for u, code, at in rows
+    ]
+
+
+def _locality_id(s: Session, role: str, locality_code: str | None) -> int | None:
+    if role == DIEU_PHOI:
+        if not locality_code:
+            raise Refused("Điều phối viên phải thuộc một địa phương.", entity="user")
+        locality_id = s.scalar(select(Locality.id).where(Locality.code == locality_code))
+        if locality_id is None:
+            raise Refused(f"Không có địa phương “{locality_code}”.", entity="user")
+        return locality_id
+    if locality_code:
+        raise Refused("Chỉ điều phối viên mới gắn với một địa phương.", entity="user")
+    return None
+
+
+def _user(s: Session, username: str) -> User:
+    user = s.scalar(select(User).where(User.username == _normalise(username)))
+    if user is None:
+        raise Refused(f"Không có người dùng “{username}”.", entity="user")
+    return user
+
+
+def _check_password(password: str, username: str) -> None:
+    problems = security.password_problems(password, username)
+    if problems:
+        raise Refused(" ".join(problems), entity="user", field="password")
+
+
+def _changed(
+    s: Session,
+    actor: Actor,
+    action: str,
+    user: User,
+    field: str = "",
+    old: Any = None,
+    new: Any = None,
+    now: datetime | None = None,
+) -> None:
+    audit.record(
+        s,
+        actor=actor.username,
+        action=action,
+        entity="user",
+        row_id=user.id,
+        field=field,
+        old=old,
+        new=new,
+        at=now,
+    )
+    bump_data_version(s)
+
+
+def create_user(
+    s: Session,
+    actor: Actor,
+    *,
+    username: str,
+    display_name: str,
+    role: str,
+    locality_code: str | None,
+    password: str,
+    now: datetime,
+) -> User:
+    """Create a user (administrators only)."""
+    require_admin(actor, "tạo người dùng")
+    name = _normalise(username)
+    if not USERNAME_RE.match(name):
+        raise Refused(
+            "Tên đăng nhập gồm 3–50 ký tự: chữ thường không dấu, số, dấu chấm, gạch ngang, gạch dưới.",
+            entity="user",
+            field="username",
+        )
+    if role not in ROLE_LABELS:
+        raise Refused(f"Vai trò “{role}” không hợp lệ.", entity="user", field="role")
+    if not display_name.strip() or len(display_name) > 100:
+        raise Refused("Họ tên không được trống và tối đa 100 ký tự.", entity="user", field="display_name")
+    if s.scalar(select(User.id).where(User.username == name)) is not None:
+        raise Refused(f"Tên đăng nhập “{name}” đã tồn tại.", entity="user", field="username")
+    _check_password(password, name)
+    user = User(
+        username=name,
+        display_name=display_name.strip(),
+        role=role,
+        locality_id=_locality_id(s, role, locality_code),
+        password_hash=security.hash_password(password),
+        active=True,
+        password_changed_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    s.add(user)
+    s.flush()
+    _changed(s, actor, "create", user, "role", None, f"{role}/{locality_code or ''}", now)
+    return user
+
+
+def set_user_active(s: Session, actor: Actor, username: str, active: bool, now: datetime) -> None:
+    """Disable or re-enable a user; disabling ends every session of theirs (administrators only)."""
+    require_admin(actor, "khóa hoặc mở khóa người dùng")
+    user = _user(s, username)
+    if not active and user.id == actor.user_id:
+        raise Refused("Không thể tự vô hiệu hóa tài khoản của chính mình.", entity="user", row_id=user.id)
+    if user.active == active:
+        return
+    user.active, user.updated_at = active, now
+    if not active:
+        revoke_user_sessions(s, user.id, now, "disabled")
+    _changed(s, actor, "enable" if active else "disable", user, "active", not active, active, now)
+
+
+def reset_password(s: Session, actor: Actor, username: str, new_password: str, now: datetime) -> None:
+    """Set a new password for a user and end their sessions (administrators only)."""
+    require_admin(actor, "đặt lại mật khẩu")
+    user = _user(s, username)
+    _check_password(new_password, user.username)
+    user.password_hash = security.hash_password(new_password)
+    user.password_changed_at = user.updated_at = now
+    revoke_user_sessions(s, user.id, now, "password_reset")
+    s.execute(delete(LoginLock).where(LoginLock.username == user.username))
+    _changed(s, actor, "reset_password", user, "password", None, "(đã đặt lại)", now)
+
+
+def change_role(
+    s: Session, actor: Actor, username: str, role: str, locality_code: str | None, now: datetime
+) -> None:
+    """Change a user's role and locality (administrators only)."""
+    require_admin(actor, "đổi vai trò người dùng")
+    user = _user(s, username)
+    if role not in ROLE_LABELS:
+        raise Refused(f"Vai trò “{role}” không hợp lệ.", entity="user", field="role")
+    if user.id == actor.user_id and role != actor.role:
+        raise Refused("Không thể tự đổi vai trò của chính mình.", entity="user", row_id=user.id)
+    old = f"{user.role}/{user.locality.code if user.locality else ''}"
+    user.locality_id = _locality_id(s, role, locality_code)
+    user.role, user.updated_at = role, now
+    _changed(s, actor, "change_role", user, "role", old, f"{role}/{locality_code or ''}", now)
+
+
+def change_own_password(s: Session, actor: Actor, current: str, new_password: str, now: datetime) -> None:
+    """Let a signed-in user change their password; every session of theirs ends."""
+    if actor.user_id is None:
+        raise Refused("Tài khoản dòng lệnh không có mật khẩu.", entity="user")
+    user = s.get(User, actor.user_id)
+    if user is None or not user.active:
+        raise Refused("Tài khoản không còn hiệu lực.", entity="user")
+    if not security.verify_password(current, user.password_hash):
+        raise Refused("Mật khẩu hiện tại không đúng.", entity="user", row_id=user.id, field="password")
+    if new_password == current:
+        raise Refused("Mật khẩu mới phải khác mật khẩu hiện tại.", entity="user", row_id=user.id)
+    _check_password(new_password, user.username)
+    user.password_hash = security.hash_password(new_password)
+    user.password_changed_at = user.updated_at = now
+    revoke_user_sessions(s, user.id, now, "password_changed")
+    _changed(s, actor, "change_password", user, "password", None, "(đã đổi)", now)
+
+
+def recent_failed_logins(s: Session, actor: Actor, limit: int = 50) -> list[LoginAttempt]:
+    """List the latest failed and refused sign-ins (administrators only)."""
+    require_admin(actor, "xem nhật ký đăng nhập")
+    return list(
+        s.scalars(
+            select(LoginAttempt)
+            .where(LoginAttempt.outcome != "success")
+            .order_by(LoginAttempt.at.desc(), LoginAttempt.id.desc())
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,94 @@
+"""Who may do what: the acting user, role rules, and the refusal every layer can show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ADMIN, VAN_PHONG, LANH_DAO, DIEU_PHOI, XEM = "admin", "van_phong", "lanh_dao", "dieu_phoi", "xem"
+ROLE_LABELS = {
+    ADMIN: "Quản trị hệ thống",
+    VAN_PHONG: "Văn phòng (Công an tỉnh)",
+    LANH_DAO: "Lãnh đạo",
+    DIEU_PHOI: "Điều phối viên địa phương",
+    XEM: "Chỉ xem",
+}
+EDITORS = (ADMIN, VAN_PHONG, DIEU_PHOI)
+
+
+class Refused(Exception):
+    """An action the actor may not take, or input that cannot be saved; the message is Vietnamese.
+
+    `audit` carries what to record about the refusal once the failed transaction is rolled back.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        entity: str = "",
+        row_id: int | None = None,
+        locality_id: int | None = None,
+        field: str = "",
+        action: str = "refused",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.entity = entity
+        self.row_id = row_id
+        self.locality_id = locality_id
+        self.field = field
+        self.action = action
+
+
+class PermissionDenied(Refused):
+    """The actor's role or locality does not allow the action."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in user, as the data layer sees them on every call."""
+
+    user_id: int | None
+    username: str
+    display_name: str
+    role: str
+    locality_id: int | None = None
+    locality_code: str | None = None
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in EDITORS
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ADMIN
+
+    @property
+    def may_manage_deadlines(self) -> bool:
+        return self.role in (ADMIN, VAN_PHONG)
+
+    def may_edit_locality(self, locality_id: int | None) -> bool:
+        """Tell whether this actor may change a row of a locality (None: province level)."""
+        if self.role in (ADMIN, VAN_PHONG):
+            return True
+        return self.role == DIEU_PHOI and locality_id is not None and locality_id == self.locality_id
+
+
+def system_actor(name: str = "he-thong") -> Actor:
+    """An administrator acting from the command line."""
+    return Actor(user_id=None, username=f"cli:{name}", display_name="Dòng lệnh", role=ADMIN)
+
+
+def require_admin(actor: Actor, what: str) -> None:
+    """Refuse unless the actor is an administrator."""
+    if not actor.is_admin:
+        raise PermissionDenied(f"Chỉ quản trị hệ thống mới được {what}.", entity="user")
+
+
+def require_writer(actor: Actor, entity: str) -> None:
+    """Refuse read-only roles any write."""
+    if not actor.can_write:
+        raise PermissionDenied(
+            f"Vai trò “{ROLE_LABELS.get(actor.role, actor.role)}” chỉ được xem, không được sửa dữ liệu.",
+            entity=entity,
+        )

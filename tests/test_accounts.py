@@ -1,0 +1,237 @@
+"""Users, throttling, server-side sessions and user management against real databases."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from lib import accounts, actions, audit
+from lib.db import transaction
+from lib.models import AuditEvent, LoginAttempt
+from lib.roles import PermissionDenied, Refused, system_actor
+from lib.seed import seed_reference
+
+T0 = datetime(2026, 11, 29, 8, 0)
+PASSWORD = "mat-khau-du-dai"
+ADMIN = system_actor("test")
+
+
+@pytest.fixture
+def users(engine):
+    with transaction(engine, write=True) as s:
+        seed_reference(s)
+        for name, role, loc in (
+            ("dp.lucngan", "dieu_phoi", "luc-ngan"),
+            ("lanhdao", "lanh_dao", None),
+            ("quantri", "admin", None),
+        ):
+            accounts.create_user(
+                s,
+                ADMIN,
+                username=name,
+                display_name=name,
+                role=role,
+                locality_code=loc,
+                password=PASSWORD,
+                now=T0,
+            )
+    return engine
+
+
+def _login(engine, username, password, at):
+    with transaction(engine, write=True) as s:
+        return accounts.authenticate(s, username, password, at)
+
+
+def _actor(engine, username):
+    with transaction(engine) as s:
+        from lib.models import User
+
+        return accounts.actor_for(s.scalar(select(User).where(User.username == username)))
+
+
+def test_five_failures_lock_the_name_for_fifteen_minutes_even_with_the_right_password(users):
+    for minute in range(5):
+        assert (
+            _login(users, "dp.lucngan", "sai-mat-khau", T0 + timedelta(minutes=minute)).outcome == "failure"
+        )
+    refused = _login(users, "DP.LucNgan ", PASSWORD, T0 + timedelta(minutes=5))
+    assert refused.outcome == "refused"
+    assert refused.locked_until == T0 + timedelta(minutes=4 + 15)
+    assert _login(users, "dp.lucngan", PASSWORD, T0 + timedelta(minutes=18)).outcome == "refused"
+    # Then the account works again, and refused attempts did not extend the lock.
+    assert _login(users, "dp.lucngan", PASSWORD, T0 + timedelta(minutes=19, seconds=1)).outcome == "success"
+    with transaction(users) as s:
+        outcomes = dict(
+            s.execute(select(LoginAttempt.outcome, func.count()).group_by(LoginAttempt.outcome)).all()
+        )
+    assert outcomes == {"failure": 5, "refused": 2, "success": 1}
+
+
+def test_failures_spread_out_never_lock_and_unknown_names_are_throttled_alike(users):
+    for i in range(12):  # one failure every 4 minutes: never five in fifteen minutes
+        assert _login(users, "lanhdao", "sai-mat-khau", T0 + timedelta(minutes=4 * i)).outcome == "failure"
+    assert _login(users, "lanhdao", PASSWORD, T0 + timedelta(minutes=49)).outcome == "success"
+    for i in range(5):
+        _login(users, "khong-ton-tai", "x" * 12, T0 + timedelta(seconds=i))
+    assert _login(users, "khong-ton-tai", "x" * 12, T0 + timedelta(minutes=1)).outcome == "refused"
+
+
+def test_an_attacker_cannot_lock_an_account_for_good(users):
+    at = T0
+    for _round in range(3):  # keep guessing as soon as each lock ends
+        for _ in range(5):
+            _login(users, "dp.lucngan", "sai", at)
+            at += timedelta(seconds=10)
+        at += timedelta(minutes=15)
+    assert _login(users, "dp.lucngan", PASSWORD, at).outcome == "success"
+
+
+def test_disabled_users_cannot_sign_in(users):
+    actions.perform(users, _actor(users, "quantri"), accounts.set_user_active, "lanhdao", False, T0)
+    assert _login(users, "lanhdao", PASSWORD, T0 + timedelta(minutes=1)).outcome == "failure"
+    with transaction(users) as s:
+        assert "lanhdao" not in accounts.load_credentials(s)["usernames"]
+
+
+def _session_with_token(engine, username, token):
+    result = _login(engine, username, PASSWORD, T0)
+    with transaction(engine, write=True) as s:
+        sid = accounts.start_session(s, result.user_id, T0, timedelta(hours=10))
+        accounts.attach_token(s, sid, token)
+    return sid
+
+
+def _token_works(engine, token, at=T0 + timedelta(minutes=30)):
+    with transaction(engine) as s:
+        return accounts.session_for_token(s, token, at) is not None
+
+
+@pytest.mark.parametrize("how", ["logout", "own_password", "reset", "disable"])
+def test_every_earlier_cookie_stops_working(users, how):
+    sid = _session_with_token(users, "dp.lucngan", "cookie-A")
+    _session_with_token(users, "dp.lucngan", "cookie-B")  # a second browser
+    assert _token_works(users, "cookie-A") and _token_works(users, "cookie-B")
+    me, admin = _actor(users, "dp.lucngan"), _actor(users, "quantri")
+    at = T0 + timedelta(minutes=10)
+    if how == "logout":
+        with transaction(users, write=True) as s:
+            accounts.end_session(s, sid, at)
+        assert not _token_works(users, "cookie-A") and _token_works(users, "cookie-B")
+        return
+    if how == "own_password":
+        actions.perform(users, me, accounts.change_own_password, PASSWORD, "mat-khau-moi-dai", at)
+    elif how == "reset":
+        actions.perform(users, admin, accounts.reset_password, "dp.lucngan", "mat-khau-moi-dai", at)
+    else:
+        actions.perform(users, admin, accounts.set_user_active, "dp.lucngan", False, at)
+    assert not _token_works(users, "cookie-A") and not _token_works(users, "cookie-B")
+    with transaction(users) as s:
+        check = accounts.check_session(s, sid, at)
+    assert check.actor is None and check.reason
+
+
+def test_cookies_expire_with_their_session(users):
+    _session_with_token(users, "lanhdao", "cookie-C")
+    assert _token_works(users, "cookie-C", T0 + timedelta(hours=9, minutes=59))
+    assert not _token_works(users, "cookie-C", T0 + timedelta(hours=10))
+    assert not _token_works(users, "a-forged-cookie")
+
+
+@pytest.mark.parametrize(
+    ("call", "args"),
+    [
+        (
+            accounts.create_user,
+            dict(
+                username="moi.nguoi",
+                display_name="X",
+                role="admin",
+                locality_code=None,
+                password=PASSWORD,
+                now=T0,
+            ),
+        ),
+        (accounts.set_user_active, dict(username="lanhdao", active=False, now=T0)),
+        (accounts.reset_password, dict(username="lanhdao", new_password="mat-khau-moi-dai", now=T0)),
+        (accounts.change_role, dict(username="dp.lucngan", role="admin", locality_code=None, now=T0)),
+    ],
+)
+def test_user_management_is_for_administrators_only_and_refusals_are_recorded(users, call, args):
+    coordinator = _actor(users, "dp.lucngan")
+    with pytest.raises(PermissionDenied, match="Chỉ quản trị hệ thống"):
+        actions.perform(users, coordinator, call, **args)
+    with transaction(users) as s:
+        last = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert (last.actor, last.action, last.entity) == ("dp.lucngan", "refused", "user")
+        assert "Chỉ quản trị hệ thống" in last.reason
+        assert accounts.actor_for  # the refused change left nothing behind:
+        assert "moi.nguoi" not in accounts.load_credentials(s)["usernames"]
+        assert "lanhdao" in accounts.load_credentials(s)["usernames"]
+
+
+def test_every_user_action_is_audited_and_the_chain_holds(users):
+    admin = _actor(users, "quantri")
+    actions.perform(
+        users,
+        admin,
+        accounts.create_user,
+        username="xem.1",
+        display_name="Người xem",
+        role="xem",
+        locality_code=None,
+        password=PASSWORD,
+        now=T0,
+    )
+    actions.perform(users, admin, accounts.change_role, "xem.1", "dieu_phoi", "viet-yen", T0)
+    actions.perform(users, admin, accounts.reset_password, "xem.1", "mat-khau-khac-1", T0)
+    actions.perform(users, admin, accounts.set_user_active, "xem.1", False, T0)
+    actions.perform(users, admin, accounts.set_user_active, "xem.1", True, T0)
+    with transaction(users) as s:
+        trail = [
+            (e.actor, e.action, e.field, e.new_value)
+            for e in s.scalars(
+                select(AuditEvent).where(AuditEvent.actor == "quantri").order_by(AuditEvent.id)
+            )
+        ]
+        assert audit.verify_chain(s).ok
+        assert not any("$2b$" in (e.new_value or "") for e in s.scalars(select(AuditEvent)))
+    assert trail == [
+        ("quantri", "create", "role", "xem/"),
+        ("quantri", "change_role", "role", "dieu_phoi/viet-yen"),
+        ("quantri", "reset_password", "password", "(đã đặt lại)"),
+        ("quantri", "disable", "active", "False"),
+        ("quantri", "enable", "active", "True"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (dict(username="Có Dấu", role="xem", locality_code=None), "Tên đăng nhập gồm"),
+        (dict(username="dp.moi", role="dieu_phoi", locality_code=None), "phải thuộc một địa phương"),
+        (dict(username="dp.moi", role="dieu_phoi", locality_code="ha-noi"), "Không có địa phương"),
+        (dict(username="vp.moi", role="van_phong", locality_code="luc-ngan"), "Chỉ điều phối viên"),
+        (dict(username="lanhdao", role="xem", locality_code=None), "đã tồn tại"),
+        (dict(username="sieu.nguoi", role="superuser", locality_code=None), "Vai trò"),
+    ],
+)
+def test_bad_user_data_is_refused_with_a_clear_message(users, args, message):
+    with pytest.raises(Refused, match=message):
+        actions.perform(
+            users,
+            _actor(users, "quantri"),
+            accounts.create_user,
+            display_name="A",
+            password=PASSWORD,
+            now=T0,
+            **args,
+        )
+
+
+def test_an_admin_cannot_lock_themselves_out(users):
+    admin = _actor(users, "quantri")
+    with pytest.raises(Refused, match="chính mình"):
+        actions.perform(users, admin, accounts.set_user_active, "quantri", False, T0)
+    with pytest.raises(Refused, match="chính mình"):
+        actions.perform(users, admin, accounts.change_role, "quantri", "xem", None, T0)
