@@ -6,7 +6,7 @@ Every function takes the caller's Session first and never commits or closes it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -38,6 +38,7 @@ from lib.models import (
     Unit,
     task_basis,
 )
+from lib.roles import DIEU_PHOI, Actor, PermissionDenied, require_writer
 
 SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
 
@@ -458,3 +459,21 @@ def get_overview(s: Session, filters: Filters, as_of: date, due_soon_days: int) 
         league=_league_rows(s, filters, by_locality, funding),
         deadlines=deadlines_by_month(s, filters, as_of, due_soon_days),
     )
+
+
+def list_tasks_for_edit(
+    s: Session, actor: Actor, filters: Filters, as_of: date, due_soon_days: int, *, offset: int, limit: int
+) -> list[dict[str, Any]]:
+    """Return one page of the tasks this actor may edit; refuse read-only roles and other localities."""
+    require_writer(actor, "task")
+    if actor.role == DIEU_PHOI:
+        own = actor.locality_code or ""
+        others = [c for c in filters.localities if c != own]
+        if others:
+            raise PermissionDenied(
+                "Điều phối viên chỉ được mở để sửa nhiệm vụ của địa bàn mình.",
+                entity="task",
+                locality_id=actor.locality_id,
+            )
+        filters = replace(filters, localities=(own,))
+    return list_tasks(s, filters, as_of, due_soon_days, offset=offset, limit=limit)

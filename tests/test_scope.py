@@ -1,0 +1,164 @@
+"""Role and locality scope enforced by the data layer itself, with the UI out of the way."""
+
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from lib import accounts, actions, edits, queries
+from lib.db import transaction
+from lib.filters import Filters
+from lib.models import AuditEvent, Locality, Task, User
+from lib.roles import PermissionDenied, Refused
+from lib.seed import seed_demo
+
+NOW = datetime(2026, 11, 29, 10, 0)
+TODAY = date(2026, 11, 29)
+
+
+@pytest.fixture
+def demo(engine):
+    with transaction(engine, write=True) as s:
+        seed_demo(s)
+    return engine
+
+
+def actor(engine, username):
+    with transaction(engine) as s:
+        return accounts.actor_for(s.scalar(select(User).where(User.username == username)))
+
+
+def task_of(engine, locality):
+    """An unfinished task of a locality (None: province level), with its id and version."""
+    with transaction(engine) as s:
+        stmt = select(Task).where(Task.state == "dang_thuc_hien").order_by(Task.id)
+        if locality is None:
+            stmt = stmt.where(Task.locality_id.is_(None))
+        else:
+            stmt = stmt.join(Locality, Locality.id == Task.locality_id).where(Locality.code == locality)
+        return s.scalars(stmt).first()
+
+
+def save(engine, who, changes):
+    return actions.perform(engine, who, edits.apply_changes, edits.TASKS, changes, now=NOW, today=TODAY)
+
+
+def snapshot(engine):
+    with transaction(engine) as s:
+        return [
+            (t.id, t.version, t.progress_pct, t.notes, t.locality_id, t.current_deadline)
+            for t in s.scalars(select(Task).order_by(Task.id))
+        ]
+
+
+def last_event(engine):
+    with transaction(engine) as s:
+        return s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+
+
+def test_a_coordinator_reads_only_their_own_rows_for_editing(demo):
+    me = actor(demo, "dp.lucngan")
+    with transaction(demo) as s:
+        rows = queries.list_tasks_for_edit(s, me, Filters(), TODAY, 30, offset=0, limit=500)
+        own = s.scalar(
+            select(func.count()).select_from(Task).join(Locality).where(Locality.code == "luc-ngan")
+        )
+    assert len(rows) == own > 0
+    assert {r["locality"] for r in rows} == {"Huyện Lục Ngạn"}
+    with pytest.raises(PermissionDenied), transaction(demo) as s:
+        queries.list_tasks_for_edit(s, me, Filters(localities=("viet-yen",)), TODAY, 30, offset=0, limit=50)
+    for reader in ("lanhdao",):
+        with pytest.raises(PermissionDenied, match="chỉ được xem"), transaction(demo) as s:
+            queries.list_tasks_for_edit(s, actor(demo, reader), Filters(), TODAY, 30, offset=0, limit=50)
+
+
+def test_a_coordinator_saves_their_own_row(demo):
+    row = task_of(demo, "luc-ngan")
+    result = save(
+        demo,
+        actor(demo, "dp.lucngan"),
+        [edits.RowChange(row.id, row.version, {"progress_pct": 77, "notes": "Đã họp giao ban"})],
+    )
+    assert result.rows == (row.id,) and result.cells == 2
+    with transaction(demo) as s:
+        saved = s.get(Task, row.id)
+        assert (saved.progress_pct, saved.notes, saved.version, saved.updated_by) == (
+            77,
+            "Đã họp giao ban",
+            row.version + 1,
+            "dp.lucngan",
+        )
+    assert last_event(demo).action == "update"
+
+
+@pytest.mark.parametrize(
+    ("who", "target", "values", "message"),
+    [
+        ("dp.lucngan", "viet-yen", {"progress_pct": 90}, "thuộc địa bàn khác"),
+        ("dp.lucngan", None, {"progress_pct": 90}, "thuộc địa bàn khác"),
+        ("dp.lucngan", "luc-ngan", {"locality_id": 3}, "Cột “locality_id” không được sửa"),
+        ("dp.lucngan", "viet-yen", {"locality_id": 1}, "Cột “locality_id” không được sửa"),
+        ("dp.lucngan", "luc-ngan", {"unit_id": 1}, "không được sửa"),
+        ("dp.lucngan", "luc-ngan", {"version": 99}, "không được sửa"),
+        ("dp.lucngan", "luc-ngan", {"original_deadline": "2030-01-01"}, "không được sửa"),
+        (
+            "dp.lucngan",
+            "luc-ngan",
+            {"current_deadline": "2030-01-01", "extension_doc": "1/UBND"},
+            "không được sửa cột “Hạn hiện tại”",
+        ),
+        ("lanhdao", "luc-ngan", {"notes": "x"}, "chỉ được xem"),
+        ("lanhdao", None, {"notes": "x"}, "chỉ được xem"),
+    ],
+)
+def test_bypass_attempts_are_refused_recorded_and_write_nothing(demo, who, target, values, message):
+    before = snapshot(demo)
+    row = task_of(demo, target)
+    with pytest.raises(PermissionDenied, match=message):
+        save(demo, actor(demo, who), [edits.RowChange(row.id, row.version, values)])
+    assert snapshot(demo) == before
+    event = last_event(demo)
+    assert (event.actor, event.action, event.entity) == (who, "refused", "task")
+    assert message.split("“")[0].strip() in event.reason
+
+
+def test_a_mixed_batch_is_refused_whole(demo):
+    mine, theirs = task_of(demo, "luc-ngan"), task_of(demo, "bac-giang")
+    before = snapshot(demo)
+    with pytest.raises(PermissionDenied):
+        save(
+            demo,
+            actor(demo, "dp.lucngan"),
+            [
+                edits.RowChange(mine.id, mine.version, {"notes": "của tôi"}),
+                edits.RowChange(theirs.id, theirs.version, {"notes": "của người khác"}),
+            ],
+        )
+    assert snapshot(demo) == before
+
+
+def test_an_unknown_row_is_refused_and_recorded(demo):
+    with pytest.raises(Refused, match="người khác thay đổi"):
+        save(demo, actor(demo, "vanphong"), [edits.RowChange(999_999, 1, {"notes": "x"})])
+    assert last_event(demo).action == "refused_conflict"
+
+
+def test_the_office_edits_any_locality_and_extends_deadlines_with_a_document(demo):
+    office = actor(demo, "vanphong")
+    row = task_of(demo, "viet-yen")
+    with pytest.raises(Refused, match="văn bản cho phép gia hạn"):
+        save(demo, office, [edits.RowChange(row.id, row.version, {"current_deadline": "2027-03-31"})])
+    save(
+        demo,
+        office,
+        [
+            edits.RowChange(
+                row.id, row.version, {"current_deadline": "31/03/2027", "extension_doc": "123/UBND-NC"}
+            )
+        ],
+    )
+    with transaction(demo) as s:
+        saved = s.get(Task, row.id)
+        assert saved.current_deadline == date(2027, 3, 31)
+        assert saved.original_deadline == row.original_deadline  # the original never changes
+        assert saved.extension_doc == "123/UBND-NC"
