@@ -1,4 +1,4 @@
-"""Entry point: page config → settings and database → (sign-in) → navigation → page."""
+"""Entry point: page config → settings and database → sign-in → navigation for the role → page."""
 
 import streamlit as st
 
@@ -10,7 +10,7 @@ st.set_page_config(
     layout="wide",
 )
 
-ui.start()
-# Sign-in slots in here, before st.navigation, so the page list can follow the user's role.
-page = st.navigation(ui.pages())
+ctx = ui.start()
+ctx = ui.sign_in(ctx)
+page = st.navigation(ui.pages(ctx.actor))
 page.run()

@@ -9,9 +9,11 @@ from typing import Any
 import streamlit as st
 from sqlalchemy import Engine
 
-from lib import queries
+from lib import accounts, queries
 from lib.db import make_engine, transaction
 from lib.filters import FilterOptions, Filters
+from lib.models import LoginAttempt
+from lib.roles import Actor
 
 
 @st.cache_resource(show_spinner=False)
@@ -58,3 +60,15 @@ def load_task_page(
         return queries.list_tasks(
             s, filters, as_of, due_soon_days, offset=(page - 1) * page_size, limit=page_size
         )
+
+
+def load_users(url: str, data_version: int, actor: Actor) -> list[accounts.UserRow]:
+    """Load the user list for an administrator (not cached: last sign-in changes without a write)."""
+    with transaction(get_engine(url)) as s:
+        return accounts.list_users(s, actor)
+
+
+def load_login_attempts(url: str, data_version: int, actor: Actor) -> list[LoginAttempt]:
+    """Load the latest failed and refused sign-ins for an administrator."""
+    with transaction(get_engine(url)) as s:
+        return accounts.recent_failed_logins(s, actor)

@@ -1,18 +1,22 @@
-"""Command line: `python -m lib.manage init-db | seed-demo [--if-empty]`."""
+"""Command line: `python -m lib.manage COMMAND` (init-db, seed-demo, create-user, verify-audit)."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from lib.config import PROJECT_ROOT, ConfigError, load_settings
+from lib import accounts, actions, audit
+from lib.config import PROJECT_ROOT, ConfigError, Settings, load_settings, now
 from lib.db import DatabaseError, check_database, make_engine, ping, transaction
-from lib.seed import has_content, seed_demo
+from lib.roles import ROLE_LABELS, Refused, system_actor
+from lib.seed import ensure_demo_accounts, has_content, seed_demo
 
 
 def alembic_config() -> Config:
@@ -30,22 +34,70 @@ def upgrade_database(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
-def _init_db(engine: Engine, _args: argparse.Namespace) -> str:
+class CommandError(Exception):
+    """A command cannot go on; the message says why, in Vietnamese."""
+
+
+def _init_db(engine: Engine, _settings: Settings, _args: argparse.Namespace) -> str:
     ping(engine)
     upgrade_database(engine)
     return f"Đã nâng cấp cơ sở dữ liệu lên phiên bản mới nhất ({engine.url.get_backend_name()})."
 
 
-def _seed_demo(engine: Engine, args: argparse.Namespace) -> str:
+def _seed_demo(engine: Engine, settings: Settings, args: argparse.Namespace) -> str:
+    if not settings.is_demo:
+        raise CommandError("Không nạp dữ liệu mẫu khi DASHBOARD_ENV=production.")
     check_database(engine)
     with transaction(engine, write=True) as session:
         if args.if_empty and has_content(session):
-            return "Cơ sở dữ liệu đã có dữ liệu: không nạp lại dữ liệu mẫu."
+            ensure_demo_accounts(session)
+            return "Cơ sở dữ liệu đã có dữ liệu: không nạp lại dữ liệu mẫu (đã kiểm tra tài khoản mẫu)."
         seed_demo(session)
     return "Đã nạp dữ liệu mẫu (demo)."
 
 
-COMMANDS = {"init-db": _init_db, "seed-demo": _seed_demo}
+def _read_password(prompt: str) -> str:
+    if sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    line = sys.stdin.readline()
+    return line.rstrip("\n")
+
+
+def _create_user(engine: Engine, _settings: Settings, args: argparse.Namespace) -> str:
+    check_database(engine)
+    password = _read_password("Mật khẩu: ")
+    if password != _read_password("Nhập lại mật khẩu: "):
+        raise CommandError("Hai lần nhập mật khẩu không khớp.")
+    actor = system_actor(getpass.getuser() if hasattr(os, "getuid") else "cli")
+    actions.perform(
+        engine,
+        actor,
+        accounts.create_user,
+        username=args.username,
+        display_name=args.name or args.username,
+        role=args.role,
+        locality_code=args.locality,
+        password=password,
+        now=now(),
+    )
+    return f"Đã tạo người dùng “{args.username}” ({ROLE_LABELS[args.role]})."
+
+
+def _verify_audit(engine: Engine, _settings: Settings, _args: argparse.Namespace) -> str:
+    check_database(engine)
+    with transaction(engine) as s:
+        report = audit.verify_chain(s)
+    if not report.ok:
+        raise CommandError(report.message)
+    return report.message
+
+
+COMMANDS: dict[str, Callable[[Engine, Settings, argparse.Namespace], str]] = {
+    "init-db": _init_db,
+    "seed-demo": _seed_demo,
+    "create-user": _create_user,
+    "verify-audit": _verify_audit,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -53,18 +105,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib.manage", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("init-db", help="tạo hoặc nâng cấp lược đồ cơ sở dữ liệu (Alembic)")
-    seed = sub.add_parser("seed-demo", help="nạp lại dữ liệu mẫu (xóa dữ liệu mẫu cũ)")
+    seed = sub.add_parser("seed-demo", help="nạp lại dữ liệu mẫu và tài khoản mẫu (chỉ ở chế độ demo)")
     seed.add_argument("--if-empty", action="store_true", help="chỉ nạp khi cơ sở dữ liệu còn trống")
+    user = sub.add_parser("create-user", help="tạo người dùng; mật khẩu được hỏi, không nhận qua tham số")
+    user.add_argument("username")
+    user.add_argument("--role", required=True, choices=sorted(ROLE_LABELS))
+    user.add_argument("--locality", help="mã địa phương, bắt buộc với dieu_phoi (vd. luc-ngan)")
+    user.add_argument("--name", help="họ tên hiển thị")
+    sub.add_parser("verify-audit", help="kiểm tra chuỗi băm của nhật ký thay đổi")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
         engine = make_engine(settings.database_url)
         try:
-            print(COMMANDS[args.command](engine, args))
+            print(COMMANDS[args.command](engine, settings, args))
         finally:
             engine.dispose()
-    except (ConfigError, DatabaseError) as exc:
+    except (ConfigError, DatabaseError, CommandError) as exc:
         print(f"Lỗi: {exc}", file=sys.stderr)
+        return 2
+    except Refused as exc:
+        print(f"Lỗi: {exc.message}", file=sys.stderr)
         return 2
     return 0
 

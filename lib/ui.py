@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import streamlit as st
+from sqlalchemy import Engine
 
-from lib import config
+from lib import auth, config
 from lib.db import DatabaseError, check_database
 from lib.filters import (
     PARAM_AGENCY,
@@ -24,6 +25,7 @@ from lib.filters import (
 )
 from lib.formatting import fmt_date
 from lib.loaders import get_engine
+from lib.roles import ADMIN, ROLE_LABELS, Actor, Refused
 
 FILTER_PARAMS = (PARAM_LOCALITY, PARAM_CLAUSE, PARAM_DOCUMENT, PARAM_AGENCY, PARAM_BUCKET, PARAM_AS_OF)
 _CONTEXT_KEY = "_run_context"
@@ -37,6 +39,11 @@ class RunContext:
     database_url: str
     data_version: int
     today: date
+    actor: Actor | None = None
+
+    @property
+    def engine(self) -> Engine:
+        return get_engine(self.database_url)
 
 
 def start() -> RunContext:
@@ -51,23 +58,55 @@ def start() -> RunContext:
     except DatabaseError as exc:
         st.error(str(exc), icon="⚠️")
         st.stop()
-    ctx = RunContext(settings, settings.database_url, data_version, config.today())
+    return RunContext(settings, settings.database_url, data_version, config.today())
+
+
+def sign_in(ctx: RunContext) -> RunContext:
+    """Sign the user in (or draw the form and stop); remember the context for the pages."""
+    actor = auth.sign_in(ctx.engine, ctx.settings)
+    ctx = replace(ctx, actor=actor)
     st.session_state[_CONTEXT_KEY] = ctx
     return ctx
 
 
-def context() -> RunContext:
-    """Return this rerun's context (set by app.py; started here when a page runs alone)."""
+def context(*roles: str) -> RunContext:
+    """Return this rerun's context; refuse the page to a role not in `roles` (if given).
+
+    A page normally runs after app.py has signed the user in. Streamlit may also run a file of
+    `pages/` on its own (its legacy multipage mode, on the first run of a new server process), so
+    a page with no context signs the user in itself rather than trusting anything.
+    """
     ctx = st.session_state.get(_CONTEXT_KEY)
-    return ctx if isinstance(ctx, RunContext) else start()
+    if not isinstance(ctx, RunContext) or ctx.actor is None:
+        ctx = sign_in(start())
+    assert ctx.actor is not None
+    if roles and ctx.actor.role not in roles:
+        st.error(f"Vai trò “{ROLE_LABELS[ctx.actor.role]}” không được mở trang này.")
+        st.stop()
+    return ctx
 
 
-def pages() -> list[st.Page]:
-    """List the pages of the app (sign-in will narrow this list by role)."""
-    return [
+def pages(actor: Actor) -> list[st.Page]:
+    """List the pages this user's role may open."""
+    listed = [
         st.Page("pages/overview.py", title="Tổng quan", icon=":material/dashboard:", default=True),
         st.Page("pages/tasks.py", title="Nhiệm vụ", icon=":material/checklist:", url_path="nhiem-vu"),
     ]
+    if actor.role == ADMIN:
+        listed.append(
+            st.Page(
+                "pages/admin.py", title="Quản trị", icon=":material/manage_accounts:", url_path="quan-tri"
+            )
+        )
+    listed.append(
+        st.Page("pages/account.py", title="Tài khoản", icon=":material/person:", url_path="tai-khoan")
+    )
+    return listed
+
+
+def show_refusal(exc: Refused) -> None:
+    """Show why an action was refused."""
+    st.error(exc.message, icon="🚫")
 
 
 def as_of_caption(as_of: date) -> None:

@@ -11,7 +11,23 @@ CORE = sorted(p.stem for p in (ROOT / "lib").glob("*.py") if p.stem not in STREA
 
 
 def test_the_core_list_is_not_empty():
-    assert {"config", "db", "models", "queries", "rules", "charts", "seed", "manage"} <= set(CORE)
+    assert {
+        "config",
+        "db",
+        "models",
+        "queries",
+        "rules",
+        "charts",
+        "seed",
+        "manage",
+        "accounts",
+        "edits",
+        "audit",
+        "security",
+        "roles",
+        "actions",
+        "validation",
+    } <= set(CORE)
 
 
 def test_pure_core_imports_no_streamlit():

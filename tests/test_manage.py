@@ -49,3 +49,78 @@ def test_seed_before_init_and_unreachable_database_fail_with_a_message(tmp_path)
     result = _manage("init-db", url="postgresql+psycopg://nobody@127.0.0.1:9/none")
     assert result.returncode == 2
     assert "Không kết nối được" in result.stderr and "Traceback" not in result.stderr
+
+
+def _manage_input(
+    *args: str, url: str, stdin: str, env: dict | None = None
+) -> subprocess.CompletedProcess[str]:
+    full = {**os.environ, "DATABASE_URL": url, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "lib.manage", *args],
+        cwd=ROOT,
+        env=full,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_create_user_prompts_for_the_password_and_records_the_action(tmp_path):
+    url = f"sqlite:///{tmp_path / 'users.db'}"
+    assert _manage("init-db", url=url).returncode == 0
+    assert _manage("seed-demo", url=url).returncode == 0
+    ok = _manage_input(
+        "create-user",
+        "cb.vanphong",
+        "--role",
+        "van_phong",
+        "--name",
+        "Cán bộ văn phòng",
+        url=url,
+        stdin="mat-khau-rat-dai\nmat-khau-rat-dai\n",
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "Đã tạo người dùng “cb.vanphong”" in ok.stdout
+    assert "mat-khau" not in ok.stdout + ok.stderr
+    mismatch = _manage_input(
+        "create-user", "cb.khac", "--role", "xem", url=url, stdin="mat-khau-rat-dai\nkhac\n"
+    )
+    assert mismatch.returncode == 2 and "không khớp" in mismatch.stderr
+    short = _manage_input("create-user", "cb.khac", "--role", "xem", url=url, stdin="ngan\nngan\n")
+    assert short.returncode == 2 and "ít nhất 10 ký tự" in short.stderr
+    no_locality = _manage_input(
+        "create-user", "dp.khac", "--role", "dieu_phoi", url=url, stdin="mat-khau-rat-dai\nmat-khau-rat-dai\n"
+    )
+    assert no_locality.returncode == 2 and "phải thuộc một địa phương" in no_locality.stderr
+    audit_ok = _manage("verify-audit", url=url)
+    assert audit_ok.returncode == 0 and "toàn vẹn" in audit_ok.stdout
+    from lib.models import AuditEvent, User
+
+    with transaction(make_engine(url)) as s:
+        user = s.scalar(select(User).where(User.username == "cb.vanphong"))
+        assert user.role == "van_phong" and user.password_hash.startswith("$2b$12$")
+        actions = [
+            (e.actor.startswith("cli:"), e.action)
+            for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))
+        ]
+    assert (True, "create") in actions
+    assert actions.count((True, "refused")) == 2  # the short password and the missing locality
+
+
+def test_the_password_is_never_a_command_line_argument():
+    result = subprocess.run(
+        [sys.executable, "-m", "lib.manage", "create-user", "x", "--role", "xem", "--password", "abc"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2 and "unrecognized arguments: --password" in result.stderr
+
+
+def test_seed_demo_refuses_production(tmp_path):
+    url = f"sqlite:///{tmp_path / 'prod.db'}"
+    assert _manage("init-db", url=url).returncode == 0
+    env = {"DASHBOARD_ENV": "production", "AUTH_COOKIE_KEY": "k" * 40}
+    result = _manage_input("seed-demo", url=url, stdin="", env=env)
+    assert result.returncode == 2 and "production" in result.stderr

@@ -14,7 +14,7 @@ from lib import rules
 from lib.db import make_engine, transaction
 from lib.formatting import fmt_billion, fmt_int, fmt_pct
 from lib.models import HqProject, Locality, Task
-from tests.conftest import AS_OF
+from tests.conftest import AS_OF, sign_in
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -34,12 +34,10 @@ def demo_app(monkeypatch, demo_sqlite_file):
     monkeypatch.setenv("DASHBOARD_ENV", "demo")
     monkeypatch.delenv("PAGE_SIZE", raising=False)
 
-    def run(**params: str) -> AppTest:
+    def run(user: str = "lanhdao", **params: str) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=30)
         at.query_params.update({"ngay": AS_OF.isoformat(), **params})
-        at.run()
-        assert not at.exception, at.exception
-        return at
+        return sign_in(at, user)
 
     return run
 
@@ -120,9 +118,7 @@ def test_tasks_page_shows_one_page_of_the_filtered_rows(demo_app, monkeypatch):
 
 def test_tasks_page_number_comes_from_the_url(demo_app, monkeypatch, demo_sqlite_file):
     monkeypatch.setenv("PAGE_SIZE", "20")
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.query_params.update({"ngay": AS_OF.isoformat(), "trang": "2"})
-    at.run()
+    at = demo_app(trang="2")
     at.switch_page("pages/tasks.py")
     at.query_params["trang"] = "2"
     at.run()

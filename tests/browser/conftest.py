@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -14,6 +13,8 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+
+from tests.conftest import copy_sqlite
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -58,7 +59,7 @@ def app_server(tmp_path: Path, demo_sqlite_file: Path) -> Iterator[Callable[...,
 
     def start(**env: str) -> str:
         db = tmp_path / f"app{len(processes)}.db"
-        shutil.copy(demo_sqlite_file, db)
+        copy_sqlite(demo_sqlite_file, db)
         port = _free_port()
         full_env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "DASHBOARD_ENV": "demo", **env}
         log = (tmp_path / f"server{port}.log").open("wb")
@@ -110,3 +111,16 @@ def app_server(tmp_path: Path, demo_sqlite_file: Path) -> Iterator[Callable[...,
 def wait_idle(page) -> None:  # type: ignore[no-untyped-def]
     """Wait until the script has finished its run."""
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=30_000)
+
+
+def sign_in(page, base: str, username: str, password: str = "bacgiang2024", path: str = "/") -> None:  # type: ignore[no-untyped-def]
+    """Open the app and sign in through the form."""
+    from playwright.sync_api import expect
+
+    page.goto(base + path)
+    expect(page.get_by_label("Tên đăng nhập")).to_be_visible(timeout=30_000)
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(password)
+    page.get_by_role("button", name="Đăng nhập").click()
+    expect(page.get_by_text(f"({username})")).to_be_visible(timeout=30_000)
+    wait_idle(page)

@@ -10,7 +10,7 @@ from lib import rules
 from lib.db import make_engine, transaction
 from lib.formatting import fmt_int
 from lib.models import Locality, Task
-from tests.browser.conftest import wait_idle
+from tests.browser.conftest import sign_in, wait_idle
 from tests.conftest import AS_OF
 
 pytestmark = pytest.mark.browser
@@ -33,7 +33,7 @@ def _metric(page, label):
 def test_filter_to_one_locality_survives_a_reload(browser, app_server, demo_sqlite_file):
     base = app_server()
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{base}/?ngay={AS_OF.isoformat()}")
+    sign_in(page, base, "lanhdao", path=f"/?ngay={AS_OF.isoformat()}")
     expect(page.get_by_text("Số liệu tính đến ngày 29/11/2026")).to_be_visible(timeout=30_000)
     wait_idle(page)
 
@@ -44,7 +44,7 @@ def test_filter_to_one_locality_survives_a_reload(browser, app_server, demo_sqli
     expected = fmt_int(_total_tasks(demo_sqlite_file, "luc-ngan"))
     expect(_metric(page, "Tổng số nhiệm vụ")).to_have_text(expected, timeout=30_000)
 
-    page.reload()
+    page.reload()  # the re-login cookie signs the user back in
     expect(page.get_by_text("Số liệu tính đến ngày 29/11/2026")).to_be_visible(timeout=30_000)
     wait_idle(page)
     assert "dia_ban=luc-ngan" in page.url

@@ -1,0 +1,194 @@
+"""Sign-in on top of streamlit-authenticator, with the gaps of the library closed.
+
+The library draws the form and sets the re-login cookie. Three of its parts are replaced for
+each run's instance: the password check (users in the database, bcrypt with a dummy hash for
+unknown names, throttling per username), the cookie check (a cookie counts only while its
+server-side session is live) and the cookie issue (its digest is tied to that session).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+import streamlit_authenticator as stauth
+from sqlalchemy import Engine
+
+from lib import accounts, config
+from lib.db import transaction
+from lib.formatting import fmt_datetime
+from lib.roles import ROLE_LABELS, Actor
+from lib.seed import DEMO_ACCOUNTS, DEMO_PASSWORD
+
+COOKIE_NAME = "bg_dashboard_auth"
+LOGIN_FIELDS = {
+    "Form name": "Đăng nhập",
+    "Username": "Tên đăng nhập",
+    "Password": "Mật khẩu",
+    "Login": "Đăng nhập",
+}
+_SESSION = "_auth_session_id"
+_LOGIN_RESULT = "_auth_login_result"
+_FLASH = "_auth_flash"
+_ISSUE_COOKIE = "_auth_issue_cookie"
+
+
+def _install_hooks(authenticator: stauth.Authenticate, engine: Engine, settings: config.Settings) -> None:
+    model = authenticator.authentication_controller.authentication_model
+    cookie = authenticator.cookie_controller.cookie_model
+    lifetime = timedelta(hours=settings.cookie_hours)
+    library_get_cookie, library_encode = cookie.get_cookie, cookie._token_encode
+    library_set_cookie = cookie.set_cookie
+
+    def check_credentials(username: str, password: str) -> bool:
+        now = config.now()
+        with transaction(engine, write=True) as s:
+            result = accounts.authenticate(s, username, password, now)
+            if result.outcome == "success" and result.user_id is not None:
+                st.session_state[_SESSION] = accounts.start_session(s, result.user_id, now, lifetime)
+        st.session_state[_LOGIN_RESULT] = result
+        return result.outcome == "success"
+
+    def get_cookie() -> Any:
+        token = library_get_cookie()
+        raw = st.context.cookies.get(COOKIE_NAME) if token else None
+        if not token or not isinstance(raw, str):
+            return None
+        with transaction(engine) as s:
+            found = accounts.session_for_token(s, raw, config.now())
+        if found is None:
+            return None
+        st.session_state[_SESSION] = found[0]
+        return token
+
+    def token_encode() -> str:
+        token: str = library_encode()
+        session_id = st.session_state.get(_SESSION)
+        if session_id is not None:
+            with transaction(engine, write=True) as s:
+                accounts.attach_token(s, session_id, token)
+        return token
+
+    def defer_cookie() -> None:
+        # Issued after the form is cleared, so the browser keeps the component long enough to run it.
+        st.session_state[_ISSUE_COOKIE] = library_set_cookie
+
+    model.check_credentials = check_credentials
+    cookie.get_cookie = get_cookie
+    cookie._token_encode = token_encode
+    cookie.set_cookie = defer_cookie
+
+
+def _authenticator(engine: Engine, settings: config.Settings) -> stauth.Authenticate:
+    with transaction(engine) as s:
+        credentials = accounts.load_credentials(s)
+    authenticator = stauth.Authenticate(
+        credentials,
+        COOKIE_NAME,
+        settings.cookie_key,
+        settings.cookie_hours / 24,
+        auto_hash=False,
+        login_sleep_time=0,
+    )
+    _install_hooks(authenticator, engine, settings)
+    return authenticator
+
+
+def _forget(authenticator: stauth.Authenticate, message: str) -> None:
+    st.session_state.pop(_SESSION, None)
+    st.session_state.setdefault(_FLASH, message)
+    if st.session_state.get("authentication_status"):
+        authenticator.logout(location="unrendered")
+
+
+def sign_in(engine: Engine, settings: config.Settings) -> Actor:
+    """Return the signed-in user, or draw the sign-in form and stop the run."""
+    authenticator = _authenticator(engine, settings)
+    state = st.session_state
+    if state.get("authentication_status"):
+        actor = _current(authenticator, engine)
+        if actor is not None:
+            return actor
+    slot = st.empty()
+    with slot.container():
+        _login_form(authenticator, settings)
+    if state.get("authentication_status"):  # signed in just now, by password or by cookie
+        slot.empty()
+        issue_cookie = state.pop(_ISSUE_COOKIE, None)
+        if issue_cookie is not None:
+            issue_cookie()
+        actor = _current(authenticator, engine)
+        if actor is not None:
+            return actor
+    st.stop()
+    raise AssertionError("unreachable")  # st.stop() raises
+
+
+def _current(authenticator: stauth.Authenticate, engine: Engine) -> Actor | None:
+    """Re-check this browser's session against the database; sign it out if it is no longer valid."""
+    session_id = st.session_state.get(_SESSION)
+    if session_id is None:
+        _forget(authenticator, "Phiên đăng nhập không hợp lệ. Vui lòng đăng nhập lại.")
+        return None
+    with transaction(engine) as s:
+        check = accounts.check_session(s, session_id, config.now())
+    if check.actor is None:
+        _forget(authenticator, check.reason)
+        return None
+    _sidebar_user(authenticator, engine, check.actor)
+    return check.actor
+
+
+def _login_form(authenticator: stauth.Authenticate, settings: config.Settings) -> None:
+    state = st.session_state
+    st.title("Theo dõi thực hiện Đề án 30/ĐA-BCA – Bắc Giang")
+    if state.get(_FLASH):
+        st.warning(state.pop(_FLASH), icon="🔒")
+    left, _ = st.columns([2, 3])
+    with left:
+        authenticator.login(location="main", fields=LOGIN_FIELDS, key="auth_login")
+    result = state.pop(_LOGIN_RESULT, None)
+    if state.get("authentication_status"):
+        return
+    if result is not None and result.outcome == "refused":
+        st.error(
+            "Tài khoản tạm khóa đăng nhập do nhập sai nhiều lần. Thử lại sau "
+            f"{fmt_datetime(result.locked_until)}.",
+        )
+    elif result is not None and result.outcome == "failure":
+        st.error("Sai tên đăng nhập hoặc mật khẩu.")
+    if settings.is_demo:
+        st.info(f"Chế độ trình diễn: các tài khoản mẫu dưới đây dùng chung mật khẩu **{DEMO_PASSWORD}**.")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {"Tên đăng nhập": u, "Họ tên": name, "Vai trò": ROLE_LABELS[role]}
+                    for u, name, role, _ in DEMO_ACCOUNTS
+                ]
+            ),
+            hide_index=True,
+        )
+
+
+def _sidebar_user(authenticator: stauth.Authenticate, engine: Engine, actor: Actor) -> None:
+    with st.sidebar:
+        st.caption(f"Đăng nhập: **{actor.display_name}** ({actor.username}) · {ROLE_LABELS[actor.role]}")
+        if st.button("Đăng xuất", key="auth_logout", icon=":material/logout:"):
+            sign_out(authenticator, engine, "Đã đăng xuất.")
+            st.rerun()
+
+
+def flash(message: str) -> None:
+    """Show a message on the sign-in form the next time it is drawn."""
+    st.session_state[_FLASH] = message
+
+
+def sign_out(authenticator: stauth.Authenticate, engine: Engine, message: str) -> None:
+    """End this browser's session in the database and forget it here."""
+    session_id = st.session_state.get(_SESSION)
+    if session_id is not None:
+        with transaction(engine, write=True) as s:
+            accounts.end_session(s, session_id, config.now())
+    _forget(authenticator, message)

@@ -1,0 +1,35 @@
+"""Account (/tai-khoan): who is signed in, and changing one's own password."""
+
+import streamlit as st
+
+from lib import accounts, actions, auth, config, ui
+from lib.roles import ROLE_LABELS, Refused
+from lib.security import MIN_PASSWORD_LENGTH
+
+ctx = ui.context()
+actor = ctx.actor
+st.title("Tài khoản")
+st.markdown(
+    f"**{actor.display_name}** · tên đăng nhập `{actor.username}` · {ROLE_LABELS[actor.role]}"
+    + (f" · địa bàn {actor.locality_code}" if actor.locality_code else "")
+)
+
+with st.form("account_password", clear_on_submit=True):
+    st.subheader("Đổi mật khẩu")
+    st.caption(f"Ít nhất {MIN_PASSWORD_LENGTH} ký tự, không trùng tên đăng nhập. Đổi xong cần đăng nhập lại.")
+    current = st.text_input("Mật khẩu hiện tại", type="password", key="account_current")
+    new = st.text_input("Mật khẩu mới", type="password", key="account_new")
+    repeat = st.text_input("Nhập lại mật khẩu mới", type="password", key="account_repeat")
+    submitted = st.form_submit_button("Đổi mật khẩu")
+
+if submitted:
+    if new != repeat:
+        st.error("Hai lần nhập mật khẩu mới không khớp.")
+    else:
+        try:
+            actions.perform(ctx.engine, actor, accounts.change_own_password, current, new, config.now())
+        except Refused as exc:
+            ui.show_refusal(exc)
+        else:
+            auth.flash("Đã đổi mật khẩu. Vui lòng đăng nhập lại bằng mật khẩu mới.")
+            st.rerun()

@@ -1,0 +1,55 @@
+"""A coordinator signs in, sees only their role's pages, signs out; the old cookie is then useless."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import sign_in, wait_idle
+
+pytestmark = pytest.mark.browser
+
+
+def _nav(page):
+    return page.locator("[data-testid='stSidebarNav']")
+
+
+def test_coordinator_pages_sign_out_and_cookie_replay(browser, app_server):
+    base = app_server()
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    sign_in(page, base, "dp.lucngan")
+    expect(page.get_by_text("Tổng số nhiệm vụ")).to_be_visible()
+    for title in ("Tổng quan", "Nhiệm vụ", "Tài khoản"):
+        expect(_nav(page).get_by_text(title, exact=True)).to_be_visible()
+    expect(_nav(page).get_by_text("Quản trị", exact=True)).to_have_count(0)
+
+    page.goto(f"{base}/quan-tri")  # not in this role's navigation: never the admin page
+    wait_idle(page)
+    expect(page.get_by_text("Quản trị người dùng")).to_have_count(0)
+
+    cookies = context.cookies()
+    assert any(c["name"] == "bg_dashboard_auth" for c in cookies)
+
+    # Positive control: while the session lives, the copied cookie does sign in elsewhere.
+    other = browser.new_context()
+    replay = other.new_page()
+    other.add_cookies(cookies)
+    replay.goto(base)
+    expect(replay.get_by_text("(dp.lucngan)")).to_be_visible(timeout=30_000)
+    other.close()
+
+    page.goto(base)
+    wait_idle(page)
+    page.get_by_role("button", name="Đăng xuất").click()
+    expect(page.get_by_label("Tên đăng nhập")).to_be_visible(timeout=30_000)
+
+    # After sign-out the same cookies, replayed in a fresh browser, open nothing.
+    fresh = browser.new_context()
+    fresh.add_cookies(cookies)
+    replay = fresh.new_page()
+    replay.goto(base)
+    expect(replay.get_by_label("Tên đăng nhập")).to_be_visible(timeout=30_000)
+    wait_idle(replay)
+    expect(replay.get_by_text("Tổng số nhiệm vụ")).to_have_count(0)
+    expect(replay.get_by_text("(dp.lucngan)")).to_have_count(0)
+    fresh.close()
+    context.close()

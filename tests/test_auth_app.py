@@ -1,0 +1,195 @@
+"""Sign-in, roles and user management through the pages (AppTest)."""
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from sqlalchemy import delete, select
+from streamlit.testing.v1 import AppTest
+
+from lib import accounts, actions, config
+from lib.db import make_engine, transaction
+from lib.models import AuthSession, User
+from lib.roles import system_actor
+from lib.security import generate_cookie_key
+from tests.conftest import sign_in
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def app(monkeypatch, demo_copy):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{demo_copy}")
+    monkeypatch.setenv("DASHBOARD_ENV", "demo")
+    return lambda script=APP: AppTest.from_file(script, default_timeout=30)
+
+
+def _engine(demo_copy):
+    return make_engine(f"sqlite:///{demo_copy}")
+
+
+def _texts(at):
+    return [e.value for kind in ("error", "warning", "info", "markdown", "caption") for e in at.get(kind)]
+
+
+def test_demo_sign_in_lists_the_demo_accounts(app):
+    at = app().run()
+    assert not at.exception
+    assert [t.label for t in at.text_input] == ["Tên đăng nhập", "Mật khẩu"]
+    accounts_shown = at.dataframe[0].value
+    assert list(accounts_shown["Tên đăng nhập"]) == [
+        "admin",
+        "vanphong",
+        "lanhdao",
+        "dp.lucngan",
+        "dp.yendung",
+        "dp.vietyen",
+        "dp.bacgiang",
+    ]
+    assert any("bacgiang2024" in t for t in _texts(at))
+    assert not at.metric  # no data before signing in
+
+
+def test_production_shows_no_demo_accounts(app, monkeypatch):
+    monkeypatch.setenv("DASHBOARD_ENV", "production")
+    monkeypatch.setenv("AUTH_COOKIE_KEY", generate_cookie_key())
+    at = app().run()
+    assert not at.exception
+    assert not at.dataframe
+    assert not any("bacgiang2024" in t or "trình diễn" in t for t in _texts(at))
+    assert [t.label for t in at.text_input] == ["Tên đăng nhập", "Mật khẩu"]
+
+
+def test_production_refuses_to_start_with_a_placeholder_key(app, monkeypatch):
+    monkeypatch.setenv("DASHBOARD_ENV", "production")
+    monkeypatch.setenv("AUTH_COOKIE_KEY", "some_key")
+    at = app().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "Cấu hình chưa đúng: Không khởi động ở chế độ production: khóa ký cookie AUTH_COOKIE_KEY "
+        "là giá trị mẫu “some_key”, hãy tạo khóa ngẫu nhiên."
+    ]
+    assert not at.text_input
+
+
+def test_wrong_password_then_lockout_message(app):
+    at = app().run()
+    for _ in range(5):
+        at.text_input[0].input("dp.vietyen")
+        at.text_input[1].input("mat-khau-sai-roi")
+        at.button[0].click().run()
+        assert [e.value for e in at.error] == ["Sai tên đăng nhập hoặc mật khẩu."]
+    at.text_input[0].input("dp.vietyen")
+    at.text_input[1].input("bacgiang2024")
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.error[0].value.startswith("Tài khoản tạm khóa đăng nhập do nhập sai nhiều lần. Thử lại sau")
+    assert not at.metric
+
+
+@pytest.mark.parametrize(
+    ("user", "allowed", "refused"),
+    [
+        ("admin", ["pages/admin.py", "pages/tasks.py", "pages/account.py"], []),
+        ("vanphong", ["pages/tasks.py", "pages/account.py"], ["pages/admin.py"]),
+        ("lanhdao", ["pages/tasks.py"], ["pages/admin.py"]),
+        ("dp.lucngan", ["pages/tasks.py", "pages/account.py"], ["pages/admin.py"]),
+    ],
+)
+def test_navigation_lists_only_the_pages_of_the_role(app, user, allowed, refused):
+    at = sign_in(app(), user)
+    assert any(f"({user})" in c.value for c in at.sidebar.caption)
+    for page in allowed:
+        at.switch_page(page).run()
+        assert not at.exception
+        assert not at.error
+    for page in refused:
+        with pytest.raises(ValueError):
+            at.switch_page(page)
+
+
+def test_the_admin_page_checks_the_role_itself(app):
+    at = app(str(ROOT / "pages" / "admin.py"))  # run on its own, as Streamlit may do on a new process
+    sign_in(at, "lanhdao")
+    assert [e.value for e in at.error] == ["Vai trò “Lãnh đạo” không được mở trang này."]
+    assert not at.dataframe
+
+
+@pytest.mark.parametrize(
+    ("how", "message"),
+    [
+        ("disable", "Tài khoản đã bị vô hiệu hóa. Phiên làm việc đã kết thúc."),
+        ("delete", "Tài khoản không còn tồn tại. Phiên làm việc đã kết thúc."),
+        ("reset", "Phiên đăng nhập đã bị thu hồi. Vui lòng đăng nhập lại."),
+    ],
+)
+def test_a_user_changed_while_signed_in_is_signed_out_on_the_next_interaction(app, demo_copy, how, message):
+    at = sign_in(app(), "dp.bacgiang")
+    assert at.metric
+    engine = _engine(demo_copy)
+    if how == "disable":
+        actions.perform(engine, system_actor(), accounts.set_user_active, "dp.bacgiang", False, config.now())
+    elif how == "reset":
+        actions.perform(
+            engine, system_actor(), accounts.reset_password, "dp.bacgiang", "mat-khau-moi-dai", config.now()
+        )
+    else:
+        with transaction(engine, write=True) as s:
+            user_id = s.scalar(select(User.id).where(User.username == "dp.bacgiang"))
+            s.execute(delete(AuthSession).where(AuthSession.user_id != user_id))
+            s.execute(delete(User).where(User.id == user_id))
+    at.sidebar.multiselect[0].set_value(["bac-giang"]).run()  # any interaction
+    assert not at.exception
+    assert [w.value for w in at.warning] == [message]
+    assert not at.metric
+    assert [t.label for t in at.text_input] == ["Tên đăng nhập", "Mật khẩu"]
+
+
+def test_changing_ones_password_signs_out_and_the_new_one_works(app):
+    at = sign_in(app(), "dp.yendung")
+    at.switch_page("pages/account.py").run()
+    at.text_input(key="account_current").input("bacgiang2024")
+    at.text_input(key="account_new").input("dp.yendung")
+    at.text_input(key="account_repeat").input("dp.yendung")
+    at.button(key="FormSubmitter:account_password-Đổi mật khẩu").click().run()
+    assert [e.value for e in at.error] == ["Mật khẩu không được trùng tên đăng nhập."]
+    at.text_input(key="account_current").input("bacgiang2024")
+    at.text_input(key="account_new").input("mat-khau-moi-cua-toi")
+    at.text_input(key="account_repeat").input("mat-khau-moi-cua-toi")
+    at.button(key="FormSubmitter:account_password-Đổi mật khẩu").click().run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == ["Đã đổi mật khẩu. Vui lòng đăng nhập lại bằng mật khẩu mới."]
+    sign_in(at, "dp.yendung", "mat-khau-moi-cua-toi")
+    assert any("(dp.yendung)" in c.value for c in at.sidebar.caption)
+
+
+def test_an_admin_creates_a_coordinator_from_the_page(app, demo_copy):
+    at = sign_in(app(), "admin")
+    at.switch_page("pages/admin.py").run()
+    at.text_input(key="admin_new_username").input("dp.moi")
+    at.text_input(key="admin_new_name").input("Nguyễn Thị Mới")
+    at.selectbox(key="admin_new_role").set_value("dieu_phoi")
+    at.selectbox(key="admin_new_locality").set_value("yen-dung")
+    at.text_input(key="admin_new_password").input("ngan")
+    at.text_input(key="admin_new_repeat").input("ngan")
+    at.button(key="FormSubmitter:admin_create-Tạo người dùng").click().run()
+    assert [e.value for e in at.error] == ["Mật khẩu phải có ít nhất 10 ký tự."]
+    at.text_input(key="admin_new_password").input("mat-khau-ban-dau")
+    at.text_input(key="admin_new_repeat").input("mat-khau-ban-dau")
+    at.button(key="FormSubmitter:admin_create-Tạo người dùng").click().run()
+    assert not at.exception and not at.error
+    assert "dp.moi" in list(at.dataframe[0].value["username"])
+    with transaction(_engine(demo_copy)) as s:
+        user = s.scalar(select(User).where(User.username == "dp.moi"))
+        assert (user.role, user.display_name, user.locality.code) == (
+            "dieu_phoi",
+            "Nguyễn Thị Mới",
+            "yen-dung",
+        )
