@@ -90,19 +90,18 @@ def authenticate(s: Session, username: str, password: str, now: datetime) -> Log
     return LoginResult("failure")
 
 
-def start_session(s: Session, user_id: int, now: datetime, lifetime: timedelta) -> int:
-    """Open a server-side session for a user who just proved their password."""
-    row = AuthSession(user_id=user_id, created_at=now, expires_at=now + lifetime)
-    s.add(row)
+def start_session(s: Session, user_id: int, now: datetime, lifetime: timedelta, key: str) -> str:
+    """Open a server-side session, known to the browser by `key`, for a user who proved their password."""
+    s.add(AuthSession(browser_key=key, user_id=user_id, created_at=now, expires_at=now + lifetime))
     s.flush()
-    return row.id
+    return key
 
 
-def attach_token(s: Session, session_id: int, token: str) -> None:
+def attach_token(s: Session, key: str, token: str) -> None:
     """Remember the digest of the re-login cookie issued for a session."""
     s.execute(
         update(AuthSession)
-        .where(AuthSession.id == session_id)
+        .where(AuthSession.browser_key == key)
         .values(token_hash=security.token_digest(token))
     )
 
@@ -116,28 +115,36 @@ def _live(s: Session, condition: Any, now: datetime) -> tuple[AuthSession, User]
     return (row[0], row[1]) if row is not None else None
 
 
-def session_for_token(s: Session, token: str, now: datetime) -> tuple[int, Actor] | None:
+def session_for_token(s: Session, token: str, now: datetime) -> tuple[str, Actor] | None:
     """Find the live session a re-login cookie belongs to (None when revoked, expired or unknown)."""
     found = _live(s, AuthSession.token_hash == security.token_digest(token), now)
-    if found is None or not found[1].active:
+    if found is None or not found[1].active or found[0].browser_key is None:
         return None
-    return found[0].id, actor_for(found[1])
+    return found[0].browser_key, actor_for(found[1])
 
 
 @dataclass(frozen=True)
 class SessionCheck:
     actor: Actor | None
     reason: str = ""
+    has_token: bool = False
+    found: bool = True
 
 
-def check_session(s: Session, session_id: int, now: datetime) -> SessionCheck:
+def check_session(s: Session, key: str, now: datetime) -> SessionCheck:
     """Re-check a signed-in session on every interaction: user still active, session not revoked."""
     row = s.execute(
         select(AuthSession, User)
         .outerjoin(User, User.id == AuthSession.user_id)
-        .where(AuthSession.id == session_id)
+        .where(AuthSession.browser_key == key)
     ).first()
-    if row is None or row[1] is None:
+    if row is None:
+        return SessionCheck(
+            None,
+            "Phiên đăng nhập không còn hiệu lực (tài khoản có thể đã bị xóa). Vui lòng đăng nhập lại.",
+            found=False,
+        )
+    if row[1] is None:
         return SessionCheck(None, "Tài khoản không còn tồn tại. Phiên làm việc đã kết thúc.")
     session_row, user = row[0], row[1]
     if not user.active:
@@ -146,14 +153,14 @@ def check_session(s: Session, session_id: int, now: datetime) -> SessionCheck:
         return SessionCheck(None, "Phiên đăng nhập đã bị thu hồi. Vui lòng đăng nhập lại.")
     if session_row.expires_at <= now:
         return SessionCheck(None, "Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.")
-    return SessionCheck(actor_for(user))
+    return SessionCheck(actor_for(user), has_token=session_row.token_hash is not None)
 
 
-def end_session(s: Session, session_id: int, now: datetime, reason: str = "logout") -> None:
+def end_session(s: Session, key: str, now: datetime, reason: str = "logout") -> None:
     """Revoke one session (sign-out)."""
     s.execute(
         update(AuthSession)
-        .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+        .where(AuthSession.browser_key == key, AuthSession.revoked_at.is_(None))
         .values(revoked_at=now, revoked_reason=reason)
     )
 

@@ -45,6 +45,8 @@ def event_hash(prev_hash: str, e: AuditEvent) -> str:
         e.new_value,
         e.reason,
     ]
+    if e.row_version is not None:  # added in migration 0003; older events hash without it
+        payload.append(e.row_version)
     data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
@@ -56,6 +58,7 @@ def record(
     action: str,
     entity: str,
     row_id: int | None = None,
+    row_version: int | None = None,
     locality_id: int | None = None,
     field: str = "",
     old: Any = None,
@@ -75,6 +78,7 @@ def record(
         action=action,
         entity=entity,
         row_id=row_id,
+        row_version=row_version,
         locality_id=locality_id,
         field=field,
         old_value=_text(old),

@@ -8,6 +8,8 @@ server-side session is live) and the cookie issue (its digest is tied to that se
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -32,7 +34,8 @@ LOGIN_FIELDS = {
 _SESSION = "_auth_session_id"
 _LOGIN_RESULT = "_auth_login_result"
 _FLASH = "_auth_flash"
-_ISSUE_COOKIE = "_auth_issue_cookie"
+_COOKIE_DONE = "_auth_cookie_session"
+_PENDING = "_auth_pending_key"
 
 
 def _install_hooks(authenticator: stauth.Authenticate, engine: Engine, settings: config.Settings) -> None:
@@ -44,10 +47,13 @@ def _install_hooks(authenticator: stauth.Authenticate, engine: Engine, settings:
 
     def check_credentials(username: str, password: str) -> bool:
         now = config.now()
+        # The browser learns the session's key before the check: if a rerun interrupts this run
+        # after the commit, the next run still finds the session (see sign_in).
+        key = st.session_state[_PENDING] = secrets.token_urlsafe(24)
         with transaction(engine, write=True) as s:
             result = accounts.authenticate(s, username, password, now)
             if result.outcome == "success" and result.user_id is not None:
-                st.session_state[_SESSION] = accounts.start_session(s, result.user_id, now, lifetime)
+                accounts.start_session(s, result.user_id, now, lifetime, key)
         st.session_state[_LOGIN_RESULT] = result
         return result.outcome == "success"
 
@@ -65,20 +71,19 @@ def _install_hooks(authenticator: stauth.Authenticate, engine: Engine, settings:
 
     def token_encode() -> str:
         token: str = library_encode()
-        session_id = st.session_state.get(_SESSION)
-        if session_id is not None:
+        key = st.session_state.get(_SESSION)
+        if key is not None:
             with transaction(engine, write=True) as s:
-                accounts.attach_token(s, session_id, token)
+                accounts.attach_token(s, key, token)
         return token
-
-    def defer_cookie() -> None:
-        # Issued after the form is cleared, so the browser keeps the component long enough to run it.
-        st.session_state[_ISSUE_COOKIE] = library_set_cookie
 
     model.check_credentials = check_credentials
     cookie.get_cookie = get_cookie
     cookie._token_encode = token_encode
-    cookie.set_cookie = defer_cookie
+    # The cookie is issued by sign_in on the first page after signing in: a page that stays long
+    # enough for the browser to run the component that stores it.
+    cookie.set_cookie = lambda: None
+    authenticator.issue_cookie = library_set_cookie
 
 
 def _authenticator(engine: Engine, settings: config.Settings) -> stauth.Authenticate:
@@ -98,47 +103,50 @@ def _authenticator(engine: Engine, settings: config.Settings) -> stauth.Authenti
 
 def _forget(authenticator: stauth.Authenticate, message: str) -> None:
     st.session_state.pop(_SESSION, None)
+    st.session_state.pop(_COOKIE_DONE, None)
     st.session_state.setdefault(_FLASH, message)
     if st.session_state.get("authentication_status"):
         authenticator.logout(location="unrendered")
 
 
-def sign_in(engine: Engine, settings: config.Settings) -> Actor:
-    """Return the signed-in user, or draw the sign-in form and stop the run."""
+def sign_in(engine: Engine, settings: config.Settings, navigation: Callable[[], object]) -> Actor:
+    """Return the signed-in user, or draw the sign-in form and stop the run.
+
+    The server-side session, whose key this browser session holds, is the truth about who is signed
+    in; the library's flags follow it. `navigation` registers the app's pages (hidden) before the
+    form is drawn, so every run calls st.navigation and a deep link such as /nhiem-vu?dia_ban=…
+    survives signing in.
+    """
     authenticator = _authenticator(engine, settings)
     state = st.session_state
-    if state.get("authentication_status"):
-        actor = _current(authenticator, engine)
-        if actor is not None:
+    key = state.get(_SESSION) or state.pop(_PENDING, None)
+    if key is not None:
+        with transaction(engine) as s:
+            check = accounts.check_session(s, key, config.now())
+        if check.actor is not None:
+            actor = check.actor
+            state[_SESSION] = key
+            state["authentication_status"], state["username"], state["name"] = (
+                True,
+                actor.username,
+                actor.display_name,
+            )
+            if state.get(_COOKIE_DONE) != key:
+                state[_COOKIE_DONE] = key
+                if not check.has_token:
+                    authenticator.issue_cookie()
+            _sidebar_user(authenticator, engine, actor)
             return actor
-    slot = st.empty()
-    with slot.container():
-        _login_form(authenticator, settings)
-    if state.get("authentication_status"):  # signed in just now, by password or by cookie
-        slot.empty()
-        issue_cookie = state.pop(_ISSUE_COOKIE, None)
-        if issue_cookie is not None:
-            issue_cookie()
-        actor = _current(authenticator, engine)
-        if actor is not None:
-            return actor
+        if state.get(_SESSION) is not None:
+            _forget(authenticator, check.reason)
+    elif state.get("authentication_status"):
+        _forget(authenticator, "Phiên đăng nhập không hợp lệ. Vui lòng đăng nhập lại.")
+    navigation()
+    _login_form(authenticator, settings)
+    if state.get(_SESSION) is not None or state.get("authentication_status"):
+        st.rerun()  # signed in just now, by password or by cookie
     st.stop()
     raise AssertionError("unreachable")  # st.stop() raises
-
-
-def _current(authenticator: stauth.Authenticate, engine: Engine) -> Actor | None:
-    """Re-check this browser's session against the database; sign it out if it is no longer valid."""
-    session_id = st.session_state.get(_SESSION)
-    if session_id is None:
-        _forget(authenticator, "Phiên đăng nhập không hợp lệ. Vui lòng đăng nhập lại.")
-        return None
-    with transaction(engine) as s:
-        check = accounts.check_session(s, session_id, config.now())
-    if check.actor is None:
-        _forget(authenticator, check.reason)
-        return None
-    _sidebar_user(authenticator, engine, check.actor)
-    return check.actor
 
 
 def _login_form(authenticator: stauth.Authenticate, settings: config.Settings) -> None:
@@ -187,8 +195,8 @@ def flash(message: str) -> None:
 
 def sign_out(authenticator: stauth.Authenticate, engine: Engine, message: str) -> None:
     """End this browser's session in the database and forget it here."""
-    session_id = st.session_state.get(_SESSION)
-    if session_id is not None:
+    key = st.session_state.get(_SESSION)
+    if key is not None:
         with transaction(engine, write=True) as s:
-            accounts.end_session(s, session_id, config.now())
+            accounts.end_session(s, key, config.now())
     _forget(authenticator, message)

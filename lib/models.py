@@ -272,6 +272,9 @@ class AuthSession(Base):
 
     __tablename__ = "auth_session"
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Random handle kept in the browser session's state; chosen before the password is checked,
+    # so an interrupted sign-in never leaves a session the browser cannot find.
+    browser_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -313,6 +316,7 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(30))
     entity: Mapped[str] = mapped_column(String(30))
     row_id: Mapped[int | None] = mapped_column(Integer)
+    row_version: Mapped[int | None] = mapped_column(Integer)  # the version this change produced
     locality_id: Mapped[int | None] = mapped_column(Integer)
     field: Mapped[str] = mapped_column(String(50), default="")
     old_value: Mapped[str | None] = mapped_column(Text)

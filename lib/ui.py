@@ -25,7 +25,7 @@ from lib.filters import (
 )
 from lib.formatting import fmt_date
 from lib.loaders import get_engine
-from lib.roles import ADMIN, ROLE_LABELS, Actor, Refused
+from lib.roles import ADMIN, DIEU_PHOI, ROLE_LABELS, Actor, Refused
 
 FILTER_PARAMS = (PARAM_LOCALITY, PARAM_CLAUSE, PARAM_DOCUMENT, PARAM_AGENCY, PARAM_BUCKET, PARAM_AS_OF)
 _CONTEXT_KEY = "_run_context"
@@ -48,6 +48,7 @@ class RunContext:
 
 def start() -> RunContext:
     """Check settings and the database once per rerun; stop with a clear message if unusable."""
+    _leave_legacy_multipage_mode()
     try:
         settings = config.load_settings()
     except config.ConfigError as exc:
@@ -61,9 +62,24 @@ def start() -> RunContext:
     return RunContext(settings, settings.database_url, data_version, config.today())
 
 
+def _leave_legacy_multipage_mode() -> None:
+    """Rerun at once if Streamlit started this process in its legacy `pages/` folder mode.
+
+    Because app.py sits next to a `pages/` folder, Streamlit runs the first script of each new
+    server process as a legacy multipage app (its own page list, widgets keyed to another page),
+    until st.navigation has run once. A sign-in form drawn in that run loses its submission, so
+    that run is cut short here and the app starts over in st.navigation mode.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def sign_in(ctx: RunContext) -> RunContext:
     """Sign the user in (or draw the form and stop); remember the context for the pages."""
-    actor = auth.sign_in(ctx.engine, ctx.settings)
+    actor = auth.sign_in(ctx.engine, ctx.settings, lambda: st.navigation(all_pages(), position="hidden"))
     ctx = replace(ctx, actor=actor)
     st.session_state[_CONTEXT_KEY] = ctx
     return ctx
@@ -86,22 +102,28 @@ def context(*roles: str) -> RunContext:
     return ctx
 
 
+_PAGES = (
+    # file, title, icon, url path, roles (None: every role)
+    ("pages/overview.py", "Tổng quan", ":material/dashboard:", "", None),
+    ("pages/tasks.py", "Nhiệm vụ", ":material/checklist:", "nhiem-vu", None),
+    ("pages/history.py", "Lịch sử", ":material/history:", "lich-su", None),
+    ("pages/admin.py", "Quản trị", ":material/manage_accounts:", "quan-tri", (ADMIN,)),
+    ("pages/account.py", "Tài khoản", ":material/person:", "tai-khoan", None),
+)
+
+
+def _page(path: str, title: str, icon: str, url: str) -> st.Page:
+    return st.Page(config.PROJECT_ROOT / path, title=title, icon=icon, url_path=url or None, default=not url)
+
+
 def pages(actor: Actor) -> list[st.Page]:
     """List the pages this user's role may open."""
-    listed = [
-        st.Page("pages/overview.py", title="Tổng quan", icon=":material/dashboard:", default=True),
-        st.Page("pages/tasks.py", title="Nhiệm vụ", icon=":material/checklist:", url_path="nhiem-vu"),
-    ]
-    if actor.role == ADMIN:
-        listed.append(
-            st.Page(
-                "pages/admin.py", title="Quản trị", icon=":material/manage_accounts:", url_path="quan-tri"
-            )
-        )
-    listed.append(
-        st.Page("pages/account.py", title="Tài khoản", icon=":material/person:", url_path="tai-khoan")
-    )
-    return listed
+    return [_page(p, t, i, u) for p, t, i, u, roles in _PAGES if roles is None or actor.role in roles]
+
+
+def all_pages() -> list[st.Page]:
+    """List every page, for routing the URL while the sign-in form is shown."""
+    return [_page(p, t, i, u) for p, t, i, u, _ in _PAGES]
 
 
 def show_refusal(exc: Refused) -> None:
@@ -195,3 +217,27 @@ def sync_query_params(wanted: dict[str, str], owned: tuple[str, ...]) -> None:
     merged.update(wanted)
     if merged != current:
         st.query_params.from_dict(merged)
+
+
+@dataclass(frozen=True)
+class EditScope:
+    """What the task table shows this user, and whether they may edit it."""
+
+    filters: Filters
+    editable: bool
+    note: str = ""
+
+
+def edit_scope(actor: Actor, filters: Filters, options: FilterOptions) -> EditScope:
+    """Narrow a coordinator's view to their own locality; read-only roles see everything read-only."""
+    if not actor.can_write:
+        return EditScope(filters, False)
+    if actor.role != DIEU_PHOI:
+        return EditScope(filters, True, "Bạn có thể sửa trực tiếp trong bảng, rồi bấm Lưu.")
+    own = actor.locality_code or ""
+    name = options.localities.get(own, own)
+    narrowed = replace(filters, localities=(own,))
+    note = f"Bảng chỉ gồm nhiệm vụ của {name}, địa bàn bạn được sửa. Sửa trực tiếp trong bảng, rồi bấm Lưu."
+    if filters.localities and filters.localities != (own,):
+        note += " Bộ lọc địa bàn khác được bỏ qua ở đây; xem các địa bàn khác ở trang Tổng quan."
+    return EditScope(narrowed, True, note)

@@ -97,9 +97,9 @@ def test_disabled_users_cannot_sign_in(users):
 def _session_with_token(engine, username, token):
     result = _login(engine, username, PASSWORD, T0)
     with transaction(engine, write=True) as s:
-        sid = accounts.start_session(s, result.user_id, T0, timedelta(hours=10))
-        accounts.attach_token(s, sid, token)
-    return sid
+        key = accounts.start_session(s, result.user_id, T0, timedelta(hours=10), f"key-{token}")
+        accounts.attach_token(s, key, token)
+    return key
 
 
 def _token_works(engine, token, at=T0 + timedelta(minutes=30)):

@@ -119,6 +119,7 @@ def sign_in(page, base: str, username: str, password: str = "bacgiang2024", path
 
     page.goto(base + path)
     expect(page.get_by_label("Tên đăng nhập")).to_be_visible(timeout=30_000)
+    wait_idle(page)  # the first run of a new server process can redraw the form once
     page.get_by_label("Tên đăng nhập").fill(username)
     page.get_by_label("Mật khẩu").fill(password)
     page.get_by_role("button", name="Đăng nhập").click()
