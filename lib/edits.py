@@ -125,7 +125,15 @@ def _plain(value: Any) -> Any:
 
 
 def apply_changes(
-    s: Session, actor: Actor, spec: TableSpec, changes: Sequence[RowChange], *, now: datetime, today: date
+    s: Session,
+    actor: Actor,
+    spec: TableSpec,
+    changes: Sequence[RowChange],
+    *,
+    now: datetime,
+    today: date,
+    action: str = "update",
+    reason: str = "",
 ) -> SaveResult:
     """Validate, authorise and write a change set; raise Refused and write nothing on any problem."""
     require_writer(actor, spec.entity)
@@ -216,19 +224,21 @@ def apply_changes(
             stmt = stmt.where(spec.locality_of() == actor.locality_id)
         if s.execute(stmt).rowcount != 1:  # type: ignore[attr-defined]
             # Someone saved between our read and our write: report it like any conflict.
-            raise ConflictError([Conflict(change.row_id, change.position, False)], spec.entity)
-        versions[change.row_id] = change.seen_version + 1
+            raise ConflictError([_reread_conflict(s, spec, change, parsed[change.row_id])], spec.entity)
+        version = versions[change.row_id] = change.seen_version + 1
         for name, new in new_values.items():
             audit.record(
                 s,
                 actor=actor.username,
-                action="update",
+                action=action,
                 entity=spec.entity,
                 row_id=change.row_id,
+                row_version=version,
                 locality_id=loc,
                 field=name,
                 old=_plain(old_values[name]),
                 new=_plain(new),
+                reason=reason,
                 at=now,
             )
             cells += 1
@@ -239,12 +249,23 @@ def apply_changes(
                 action="touch",
                 entity=spec.entity,
                 row_id=change.row_id,
+                row_version=version,
                 locality_id=loc,
-                reason="Lưu lại không đổi giá trị",
+                reason=reason or "Lưu lại không đổi giá trị",
                 at=now,
             )
     bump_data_version(s)
     return SaveResult(tuple(c.row_id for c in changes), cells, versions)
+
+
+def _reread_conflict(s: Session, spec: TableSpec, change: RowChange, yours: Mapping[str, Any]) -> Conflict:
+    model: Any = spec.model
+    s.expire_all()
+    row = s.get(model, change.row_id)
+    if row is None:
+        return Conflict(change.row_id, change.position, deleted=True)
+    diffs = tuple(FieldDiff(n, spec.fields[n].label, v, getattr(row, n)) for n, v in yours.items())
+    return Conflict(change.row_id, change.position, False, row.version, row.updated_by, row.updated_at, diffs)
 
 
 # --- tasks -------------------------------------------------------------------------------------

@@ -9,10 +9,10 @@ from typing import Any
 import streamlit as st
 from sqlalchemy import Engine
 
-from lib import accounts, queries
+from lib import accounts, history, queries
 from lib.db import make_engine, transaction
 from lib.filters import FilterOptions, Filters
-from lib.models import LoginAttempt
+from lib.models import AuditEvent, LoginAttempt
 from lib.roles import Actor
 
 
@@ -72,3 +72,68 @@ def load_login_attempts(url: str, data_version: int, actor: Actor) -> list[Login
     """Load the latest failed and refused sign-ins for an administrator."""
     with transaction(get_engine(url)) as s:
         return accounts.recent_failed_logins(s, actor)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def load_task_page_for_edit(
+    url: str,
+    data_version: int,
+    actor: Actor,
+    filters: Filters,
+    as_of: date,
+    due_soon_days: int,
+    page: int,
+    page_size: int,
+) -> list[dict[str, Any]]:
+    """Load one page of the tasks this user may edit (the data layer checks the scope)."""
+    with transaction(get_engine(url)) as s:
+        return queries.list_tasks_for_edit(
+            s, actor, filters, as_of, due_soon_days, offset=(page - 1) * page_size, limit=page_size
+        )
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def load_events(
+    url: str, data_version: int, f: history.EventFilter, page: int, page_size: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Load one page of the audit trail and the number of events the filter selects."""
+    with transaction(get_engine(url)) as s:
+        events = history.list_events(s, f, offset=(page - 1) * page_size, limit=page_size)
+        return [_event_dict(e) for e in events], history.count_events(s, f)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def load_timeline(url: str, data_version: int, entity: str, row_id: int) -> list[dict[str, Any]]:
+    """Load every event of one row, oldest first."""
+    with transaction(get_engine(url)) as s:
+        return [_event_dict(e) for e in history.row_timeline(s, entity, row_id)]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_actors(url: str, data_version: int) -> list[str]:
+    """List the users who appear in the trail."""
+    with transaction(get_engine(url)) as s:
+        return history.list_actors(s)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_newly_overdue(url: str, data_version: int, since: date, today: date) -> list[dict[str, Any]]:
+    """List tasks that became overdue between two dates."""
+    with transaction(get_engine(url)) as s:
+        return history.newly_overdue(s, since, today)
+
+
+def _event_dict(e: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "at": e.at,
+        "actor": e.actor,
+        "action": history.ACTION_LABELS.get(e.action, e.action),
+        "entity": history.ENTITY_LABELS.get(e.entity, e.entity),
+        "row_id": e.row_id,
+        "row_version": e.row_version,
+        "field": e.field,
+        "old_value": e.old_value,
+        "new_value": e.new_value,
+        "reason": e.reason,
+    }

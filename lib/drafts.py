@@ -1,0 +1,145 @@
+"""Staged edits: what a user typed into an editor, kept by row id until saved or discarded.
+
+A data editor reports edits by row position in the frame it was given. The positions are turned
+into row ids and the versions the user saw using the frame that was rendered (never a fresh read),
+then kept here, so edits survive reruns, filter changes and paging.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lib.edits import Conflict, RowChange, TableSpec
+from lib.roles import Actor, Refused, require_writer
+from lib.validation import Invalid
+
+
+@dataclass(frozen=True)
+class ShownRow:
+    """One row as rendered: its id, the version the user saw, and the stored values of that version."""
+
+    row_id: int
+    version: int
+    base: Mapping[str, Any]
+
+
+@dataclass
+class Draft:
+    row_id: int
+    seen_version: int
+    base: dict[str, Any]
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def _same(spec: TableSpec, name: str, raw: Any, stored: Any) -> bool:
+    fs = spec.fields.get(name)
+    if fs is None:
+        return False
+    try:
+        return bool(fs.parser.parse(raw) == stored)
+    except Invalid:
+        return False
+
+
+@dataclass
+class DraftBook:
+    """The pending edits of one table for one user session."""
+
+    spec: TableSpec
+    drafts: dict[int, Draft] = field(default_factory=dict)
+
+    @property
+    def cells(self) -> int:
+        return sum(len(d.values) for d in self.drafts.values())
+
+    def absorb(self, editor_state: Mapping[str, Any] | None, shown: Sequence[ShownRow]) -> None:
+        """Take the editor's edits (by position in `shown`) into the drafts, by row id."""
+        if not editor_state:
+            return
+        if editor_state.get("added_rows") or editor_state.get("deleted_rows"):
+            raise Refused(
+                f"Không được thêm hoặc xóa {self.spec.label} trong bảng này.",
+                entity=self.spec.entity,
+                action="refused",
+            )
+        for key, cells in (editor_state.get("edited_rows") or {}).items():
+            try:
+                position = int(key)
+            except (TypeError, ValueError):
+                position = -1
+            if not 0 <= position < len(shown):
+                raise Refused(f"Dòng {key} không có trong bảng đang hiển thị.", entity=self.spec.entity)
+            row = shown[position]
+            draft = self.drafts.get(row.row_id)
+            if draft is None:
+                draft = Draft(row.row_id, row.version, dict(row.base))
+            for name, raw in dict(cells).items():
+                if name in draft.base and _same(self.spec, name, raw, draft.base[name]):
+                    draft.values.pop(name, None)
+                else:
+                    draft.values[name] = raw
+            if draft.values:
+                self.drafts[row.row_id] = draft
+            else:
+                self.drafts.pop(row.row_id, None)
+
+    def overlay(self, row_id: int) -> dict[str, Any]:
+        """Return the typed draft values of a row that can be shown in its cells."""
+        draft = self.drafts.get(row_id)
+        if draft is None:
+            return {}
+        shown: dict[str, Any] = {}
+        for name, raw in draft.values.items():
+            fs = self.spec.fields.get(name)
+            if fs is None:
+                continue
+            try:
+                shown[name] = fs.parser.parse(raw)
+            except Invalid:
+                continue
+        return shown
+
+    def seen_version(self, row_id: int, current: int) -> int:
+        draft = self.drafts.get(row_id)
+        return draft.seen_version if draft is not None else current
+
+    def changes(self, positions: Mapping[int, int] | None = None) -> list[RowChange]:
+        """Build the change set to save; positions (row id → 1-based row shown) label messages."""
+        positions = positions or {}
+        return [
+            RowChange(d.row_id, d.seen_version, dict(d.values), positions.get(d.row_id))
+            for d in sorted(self.drafts.values(), key=lambda d: d.row_id)
+        ]
+
+    def discard(self, row_ids: Sequence[int] | None = None) -> None:
+        for row_id in list(self.drafts) if row_ids is None else row_ids:
+            self.drafts.pop(row_id, None)
+
+    def rebase(self, conflicts: Sequence[Conflict], current: Mapping[int, ShownRow]) -> None:
+        """Put the drafts of conflicting rows on top of the rows' current versions (drop deleted rows)."""
+        for conflict in conflicts:
+            draft = self.drafts.get(conflict.row_id)
+            now = current.get(conflict.row_id)
+            if draft is None:
+                continue
+            if conflict.deleted or now is None:
+                self.drafts.pop(conflict.row_id)
+                continue
+            draft.seen_version, draft.base = now.version, dict(now.base)
+
+
+def get_shown_rows(s: Session, actor: Actor, spec: TableSpec, row_ids: Sequence[int]) -> dict[int, ShownRow]:
+    """Read the current version and stored values of rows this actor may edit."""
+    require_writer(actor, spec.entity)
+    model: Any = spec.model
+    locality = spec.locality_of().label("locality_id")
+    found: dict[int, ShownRow] = {}
+    for row, loc in s.execute(select(model, locality).where(model.id.in_(list(row_ids)))):
+        if actor.may_edit_locality(loc):
+            found[row.id] = ShownRow(row.id, row.version, {n: getattr(row, n) for n in spec.fields})
+    return found

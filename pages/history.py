@@ -1,0 +1,135 @@
+"""History (/lich-su): the audit trail, one row's timeline, what changed since a date, reverts."""
+
+import math
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from lib import actions, config, ui
+from lib.edits import TASKS
+from lib.formatting import fmt_date, fmt_int
+from lib.history import ENTITY_LABELS, EventFilter, revert_row
+from lib.loaders import load_actors, load_events, load_filter_options, load_newly_overdue, load_timeline
+from lib.roles import Refused
+
+PAGE_SIZE = 100
+ctx = ui.context()
+actor = ctx.actor
+url, version = ctx.database_url, ctx.data_version
+localities = {k: v for k, v in load_filter_options(url, version).localities.items() if k != "cap-tinh"}
+EVENT_COLUMNS = {
+    "at": st.column_config.DatetimeColumn("Thời điểm", format="HH:mm:ss DD/MM/YYYY"),
+    "actor": "Người thực hiện",
+    "action": "Thao tác",
+    "entity": "Đối tượng",
+    "row_id": "Mã dòng",
+    "row_version": "Phiên bản",
+    "field": "Cột",
+    "old_value": "Giá trị cũ",
+    "new_value": "Giá trị mới",
+    "reason": "Ghi chú / lý do",
+}
+
+st.title("Lịch sử thay đổi")
+trail, timeline, since_tab = st.tabs(["Nhật ký", "Một dòng theo thời gian", "Thay đổi kể từ ngày…"])
+
+with trail:
+    c1, c2, c3, c4, c5 = st.columns(5)
+    locality = c1.selectbox(
+        "Địa bàn",
+        [None, *localities],
+        key="history_locality",
+        format_func=lambda c: "Tất cả" if c is None else localities[c],
+    )
+    user = c2.selectbox(
+        "Người thực hiện",
+        [None, *load_actors(url, version)],
+        key="history_user",
+        format_func=lambda u: "Tất cả" if u is None else u,
+    )
+    entity = c3.selectbox(
+        "Đối tượng",
+        [None, *ENTITY_LABELS],
+        key="history_entity",
+        format_func=lambda e: "Tất cả" if e is None else ENTITY_LABELS[e],
+    )
+    date_from = c4.date_input("Từ ngày", value=None, format="DD/MM/YYYY", key="history_from")
+    date_to = c5.date_input("Đến ngày", value=None, format="DD/MM/YYYY", key="history_to")
+    f = EventFilter(locality, user, entity, date_from, date_to)
+    first, total = load_events(url, version, f, 1, PAGE_SIZE)
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = st.number_input("Trang", 1, pages, 1, key="history_page", width=160)
+    events = first if page == 1 else load_events(url, version, f, page, PAGE_SIZE)[0]
+    st.caption(f"{fmt_int(total)} sự kiện · trang {page}/{pages} · mới nhất trước")
+    st.dataframe(
+        pd.DataFrame(events),
+        hide_index=True,
+        key="history_trail",
+        column_config=EVENT_COLUMNS,
+        column_order=list(EVENT_COLUMNS),
+    )
+
+with timeline:
+    row_id = st.number_input("Mã nhiệm vụ", min_value=1, step=1, value=None, key="history_row")
+    if row_id:
+        events = load_timeline(url, version, "task", int(row_id))
+        if not events:
+            st.info(f"Không có sự kiện nào của nhiệm vụ mã {row_id}.")
+        else:
+            st.dataframe(
+                pd.DataFrame(events),
+                hide_index=True,
+                key="history_timeline",
+                column_config=EVENT_COLUMNS,
+                column_order=list(EVENT_COLUMNS),
+            )
+            versions = sorted({e["row_version"] for e in events if e["row_version"]})
+            if actor.can_write and versions:
+                target = st.selectbox("Khôi phục về phiên bản", [1, *versions[:-1]], key="history_target")
+                if st.button("Khôi phục", key="history_revert"):
+                    try:
+                        result = actions.perform(
+                            ctx.engine,
+                            actor,
+                            revert_row,
+                            TASKS,
+                            int(row_id),
+                            int(target),
+                            now=config.now(),
+                            today=config.today(),
+                        )
+                    except Refused as exc:
+                        ui.show_refusal(exc)
+                    else:
+                        st.toast(f"Đã khôi phục {result.cells} ô về phiên bản {target}.", icon="✅")
+                        st.rerun()
+
+with since_tab:
+    since = st.date_input(
+        "Thay đổi kể từ ngày", value=ctx.today - timedelta(days=7), format="DD/MM/YYYY", key="history_since"
+    )
+    changed, count = load_events(url, version, EventFilter(date_from=since), 1, 500)
+    st.subheader(f"{fmt_int(count)} thay đổi kể từ ngày {fmt_date(since)}")
+    st.dataframe(
+        pd.DataFrame(changed),
+        hide_index=True,
+        key="history_since_table",
+        column_config=EVENT_COLUMNS,
+        column_order=list(EVENT_COLUMNS),
+    )
+    overdue = load_newly_overdue(url, version, since, ctx.today)
+    st.subheader(f"{fmt_int(len(overdue))} nhiệm vụ trở thành quá hạn kể từ ngày {fmt_date(since)}")
+    if overdue:
+        st.dataframe(
+            pd.DataFrame(overdue),
+            hide_index=True,
+            key="history_overdue",
+            column_config={
+                "id": "Mã",
+                "title": "Nhiệm vụ",
+                "locality": "Địa bàn",
+                "current_deadline": st.column_config.DateColumn("Hạn", format="DD/MM/YYYY"),
+                "days_overdue": "Số ngày quá hạn",
+            },
+        )
