@@ -257,7 +257,6 @@ def _changed(
         new=new,
         at=now,
     )
-    bump_data_version(s)
 
 
 def create_user(
@@ -273,6 +272,7 @@ def create_user(
 ) -> User:
     """Create a user (administrators only)."""
     require_admin(actor, "tạo người dùng")
+    bump_data_version(s)  # first: the write lock (see lib.db)
     name = _normalise(username)
     if not USERNAME_RE.match(name):
         raise Refused(
@@ -307,6 +307,7 @@ def create_user(
 def set_user_active(s: Session, actor: Actor, username: str, active: bool, now: datetime) -> None:
     """Disable or re-enable a user; disabling ends every session of theirs (administrators only)."""
     require_admin(actor, "khóa hoặc mở khóa người dùng")
+    bump_data_version(s)  # first: the write lock (see lib.db)
     user = _user(s, username)
     if not active and user.id == actor.user_id:
         raise Refused("Không thể tự vô hiệu hóa tài khoản của chính mình.", entity="user", row_id=user.id)
@@ -321,6 +322,7 @@ def set_user_active(s: Session, actor: Actor, username: str, active: bool, now: 
 def reset_password(s: Session, actor: Actor, username: str, new_password: str, now: datetime) -> None:
     """Set a new password for a user and end their sessions (administrators only)."""
     require_admin(actor, "đặt lại mật khẩu")
+    bump_data_version(s)  # first: the write lock (see lib.db)
     user = _user(s, username)
     _check_password(new_password, user.username)
     user.password_hash = security.hash_password(new_password)
@@ -335,6 +337,7 @@ def change_role(
 ) -> None:
     """Change a user's role and locality (administrators only)."""
     require_admin(actor, "đổi vai trò người dùng")
+    bump_data_version(s)  # first: the write lock (see lib.db)
     user = _user(s, username)
     if role not in ROLE_LABELS:
         raise Refused(f"Vai trò “{role}” không hợp lệ.", entity="user", field="role")
@@ -350,6 +353,7 @@ def change_own_password(s: Session, actor: Actor, current: str, new_password: st
     """Let a signed-in user change their password; every session of theirs ends."""
     if actor.user_id is None:
         raise Refused("Tài khoản dòng lệnh không có mật khẩu.", entity="user")
+    bump_data_version(s)  # first: the write lock (see lib.db)
     user = s.get(User, actor.user_id)
     if user is None or not user.active:
         raise Refused("Tài khoản không còn hiệu lực.", entity="user")

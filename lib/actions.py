@@ -35,6 +35,7 @@ def perform(
 def record_refusal(engine: Engine, actor: Actor, exc: Refused) -> None:
     """Write a refusal to the audit trail in a transaction of its own."""
     with transaction(engine, write=True) as s:
+        bump_data_version(s)
         audit.record(
             s,
             actor=actor.username,
@@ -45,4 +46,3 @@ def record_refusal(engine: Engine, actor: Actor, exc: Refused) -> None:
             field=exc.field,
             reason=exc.message,
         )
-        bump_data_version(s)

@@ -102,7 +102,12 @@ def get_data_version(conn: Connection | Session) -> int:
 
 
 def bump_data_version(session: Session) -> None:
-    """Increase the data version inside the caller's write transaction."""
+    """Increase the data version inside the caller's write transaction; call it first thing.
+
+    The update locks one row until commit, so it also serialises writers: every write takes this
+    lock before any other (rows, the audit chain), so two writes never wait on each other in a
+    cycle. On SQLite, BEGIN IMMEDIATE already serialises writers.
+    """
     result = session.execute(
         update(AppMeta)
         .where(AppMeta.key == DATA_VERSION_KEY)

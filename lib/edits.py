@@ -120,6 +120,16 @@ class SaveResult:
     versions: Mapping[int, int] = field(default_factory=dict)
 
 
+def _version_matches(current: int, seen: int) -> bool:
+    """Tell whether a row is still at the version the user saw (the optimistic lock)."""
+    return current == seen
+
+
+def _version_predicate(model: Any, seen: int) -> ColumnElement[bool]:
+    """The SQL half of the optimistic lock: the UPDATE touches the row only at the version seen."""
+    return model.version == seen  # type: ignore[no-any-return]
+
+
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
@@ -137,6 +147,7 @@ def apply_changes(
 ) -> SaveResult:
     """Validate, authorise and write a change set; raise Refused and write nothing on any problem."""
     require_writer(actor, spec.entity)
+    bump_data_version(s)  # first: the lock that orders concurrent saves (see lib.db)
     if len(changes) > MAX_ROWS_PER_SAVE:
         raise Refused(
             f"Một lần lưu tối đa {MAX_ROWS_PER_SAVE} dòng (đang có {len(changes)}).", entity=spec.entity
@@ -188,7 +199,7 @@ def apply_changes(
                 row_id=change.row_id,
                 locality_id=loc,
             )
-        if row.version != change.seen_version:
+        if not _version_matches(row.version, change.seen_version):
             diffs = tuple(
                 FieldDiff(n, spec.fields[n].label, v, getattr(row, n))
                 for n, v in parsed[change.row_id].items()
@@ -216,7 +227,7 @@ def apply_changes(
         old_values = {n: getattr(row, n) for n in new_values}
         stmt = (
             update(model)
-            .where(model.id == change.row_id, model.version == change.seen_version)
+            .where(model.id == change.row_id, _version_predicate(model, change.seen_version))
             .values(**new_values, version=model.version + 1, updated_by=actor.username, updated_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -254,7 +265,6 @@ def apply_changes(
                 reason=reason or "Lưu lại không đổi giá trị",
                 at=now,
             )
-    bump_data_version(s)
     return SaveResult(tuple(c.row_id for c in changes), cells, versions)
 
 

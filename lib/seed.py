@@ -155,6 +155,7 @@ def seed_reference(session: Session) -> None:
 
 def seed_demo(session: Session, *, seed: int = DEMO_SEED, today: date = DEMO_TODAY) -> None:
     """Reset the database to the deterministic demo content, demo accounts and a fresh trail."""
+    bump_data_version(session)
     clear_content(session)
     session.execute(delete(AuditEvent))
     session.execute(update(AppMeta).where(AppMeta.key == audit.AUDIT_SEQ_KEY).values(value=0))
@@ -165,7 +166,6 @@ def seed_demo(session: Session, *, seed: int = DEMO_SEED, today: date = DEMO_TOD
     audit.record(
         session, actor="cli:seed-demo", action="seed_demo", entity="database", reason="Nạp lại dữ liệu mẫu"
     )
-    bump_data_version(session)
 
 
 def ensure_demo_accounts(session: Session) -> None:
