@@ -23,7 +23,7 @@ seed-demo: install
 
 run: init-db
 	$(PY) -m lib.manage seed-demo --if-empty
-	DASHBOARD_ENV=$${DASHBOARD_ENV:-demo} $(PY) -m streamlit run app.py --server.port $(PORT)
+	DASHBOARD_ENV=$${DASHBOARD_ENV:-demo} $(PY) -m lib.serve --server.port $(PORT)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -30,6 +30,7 @@ class EditorLayout:
     column_order: Sequence[str]
     column_config: Mapping[str, Any]
     to_display: Callable[[str, Any], Any] = lambda _name, value: value  # stored value → cell value
+    date_columns: Sequence[str] = ()  # shown as dates (empty cells stay empty, not "None")
 
 
 def _keys(prefix: str) -> dict[str, str]:
@@ -102,6 +103,8 @@ def edit_table(
         values = {**row, **book.overlay(row_id), "version": version}
         records.append({c: layout.to_display(c, values.get(c)) for c in layout.column_order})
     frame = pd.DataFrame.from_records(records, columns=list(layout.column_order))
+    for column in layout.date_columns:
+        frame[column] = pd.to_datetime(frame[column])
     frame.index = pd.Index([s.row_id for s in shown], name=f"g{state.get(keys['gen'], 0)}")
     disabled = [c for c in layout.column_order if c not in editable]
     st.data_editor(
@@ -113,6 +116,7 @@ def edit_table(
         column_order=layout.column_order,
         column_config=dict(layout.column_config),
         width="stretch",
+        placeholder="",
     )
     if previous is None:
         try:

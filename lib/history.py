@@ -13,7 +13,7 @@ from lib import rules
 from lib.edits import RowChange, SaveResult, TableSpec, apply_changes
 from lib.models import AuditEvent, Locality, Task
 from lib.queries import bucket_expr
-from lib.roles import Actor, Refused
+from lib.roles import Actor, Refused, require_writer
 from lib.validation import Invalid
 
 ENTITY_LABELS = {
@@ -152,6 +152,7 @@ def revert_row(
     s: Session, actor: Actor, spec: TableSpec, row_id: int, version: int, *, now: datetime, today: date
 ) -> SaveResult:
     """Put a row back to the values of an earlier version, as a new save through the edit engine."""
+    require_writer(actor, spec.entity)
     current_version, target = values_at_version(s, spec, row_id, version)
     model: Any = spec.model
     row = s.get(model, row_id)

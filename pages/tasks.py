@@ -117,9 +117,16 @@ if scope.editable:
         actor=actor,
         engine=ctx.engine,
         rows=rows,
-        layout=EditorLayout(column_order=ORDER, column_config=LABELS, to_display=display),
+        layout=EditorLayout(
+            column_order=ORDER,
+            column_config=LABELS,
+            to_display=display,
+            date_columns=("current_deadline", "completed_on", "original_deadline"),
+        ),
         editable=[f for f, spec in TASKS.fields.items() if actor.role in spec.roles],
     )
 elif rows:
     frame = pd.DataFrame([{c: display(c, r[c]) for c in ORDER} for r in rows])
-    st.dataframe(frame, hide_index=True, key="tasks_table", column_order=ORDER, column_config=LABELS)
+    st.dataframe(
+        frame, hide_index=True, key="tasks_table", column_order=ORDER, column_config=LABELS, placeholder=""
+    )

@@ -53,7 +53,7 @@ def browser():
 
 @pytest.fixture
 def app_server(tmp_path: Path, demo_sqlite_file: Path) -> Iterator[Callable[..., str]]:
-    """Start `streamlit run app.py` on a copy of the demo database; return its base URL."""
+    """Start the app (`python -m lib.serve`) on a copy of the demo database; return its base URL."""
     processes: list[subprocess.Popen[bytes]] = []
     logs: list[IO[bytes]] = []
 
@@ -68,9 +68,7 @@ def app_server(tmp_path: Path, demo_sqlite_file: Path) -> Iterator[Callable[...,
             [
                 sys.executable,
                 "-m",
-                "streamlit",
-                "run",
-                "app.py",
+                "lib.serve",  # what `make run` uses
                 "--server.headless",
                 "true",
                 "--server.port",

@@ -1,0 +1,135 @@
+"""Editing in Chromium: save and reload, a pending edit across a filter change, and a conflict."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from lib.db import make_engine, transaction
+from lib.models import Task
+from tests.browser.conftest import sign_in, wait_idle
+
+pytestmark = pytest.mark.browser
+TASKS = "/nhiem-vu?ngay=2026-11-29"
+COLUMNS = (
+    "id",
+    "bucket",
+    "title",
+    "locality",
+    "lead_agency",
+    "current_deadline",
+    "days_overdue",
+    "state",
+    "progress_pct",
+    "completed_on",
+    "result",
+    "result_doc",
+    "obstacles",
+    "notes",
+)
+NOTES = COLUMNS.index("notes")
+
+
+def go_to_cell(page, row: int, column: int):
+    """Select a cell with the keyboard: click the row's first cell, then move right."""
+    editor = page.locator(".st-key-tasks_editor")
+    expect(editor).to_be_visible(timeout=30_000)
+    box = editor.bounding_box()
+    page.mouse.click(box["x"] + 15, box["y"] + 35 * (row + 1) + 17)
+    for _ in range(column):
+        page.keyboard.press("ArrowRight")
+    return editor
+
+
+def type_into_cell(page, row: int, column: int, text: str) -> None:
+    go_to_cell(page, row, column)
+    page.keyboard.press("Enter")  # open the cell's editor, then fill it
+    field = page.locator("[data-testid='portal'] textarea, [data-testid='portal'] input").first
+    expect(field).to_be_visible(timeout=10_000)
+    field.fill(text)
+    page.keyboard.press("Enter")
+    expect(field).to_be_hidden(timeout=10_000)
+    page.get_by_role("heading", name="Danh sách nhiệm vụ").click()  # leave the grid
+    expect(page.get_by_text(re.compile(r"^\d+ thay đổi chưa lưu$"))).to_be_visible(timeout=30_000)
+    wait_idle(page)
+
+
+def cell_text(page, row: int, column: int) -> str:
+    editor = go_to_cell(page, row, column)
+    page.keyboard.press("Escape")
+    return editor.locator(f"[data-testid='glide-cell-{column}-{row}']").inner_text()
+
+
+def first_row_id(page) -> int:
+    """Read the id of the first row from the grid's accessible cells (no click: a second click on a
+    selected read-only cell opens its overlay and keeps the keyboard from moving)."""
+    editor = page.locator(".st-key-tasks_editor")
+    cell = editor.locator("[data-testid='glide-cell-0-0']")
+    expect(cell).to_be_attached(timeout=30_000)
+    return int(cell.inner_text())
+
+
+def notes_in_db(db_file, row_id):
+    with transaction(make_engine(f"sqlite:///{db_file}")) as s:
+        return s.scalar(select(Task.notes).where(Task.id == row_id))
+
+
+def database_of(base, tmp_path):
+    return next(tmp_path.glob("app*.db"))
+
+
+def test_edit_save_reload(browser, app_server, tmp_path):
+    base = app_server()
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    sign_in(page, base, "vanphong", path=TASKS)
+    row_id = first_row_id(page)
+    type_into_cell(page, 0, NOTES, "Ghi chú từ trình duyệt")
+    expect(page.get_by_text("1 thay đổi chưa lưu")).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Lưu", exact=True).click()
+    expect(page.get_by_text("Không có thay đổi chưa lưu.")).to_be_visible(timeout=30_000)
+    assert notes_in_db(database_of(base, tmp_path), row_id) == "Ghi chú từ trình duyệt"
+    page.reload()
+    wait_idle(page)
+    assert first_row_id(page) == row_id
+    assert cell_text(page, 0, NOTES) == "Ghi chú từ trình duyệt"
+
+
+def test_a_pending_edit_survives_a_filter_change(browser, app_server, tmp_path):
+    base = app_server()
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    sign_in(page, base, "vanphong", path=TASKS)
+    row_id = first_row_id(page)
+    type_into_cell(page, 0, NOTES, "Chưa lưu, đổi bộ lọc")
+    expect(page.get_by_text("1 thay đổi chưa lưu")).to_be_visible(timeout=30_000)
+    page.locator(".st-key-tasks_f_loc").get_by_role("combobox").click()
+    page.get_by_role("option", name="Thị xã Việt Yên").click()
+    page.keyboard.press("Escape")
+    expect(page).to_have_url(re.compile(r"dia_ban=viet-yen"), timeout=30_000)
+    wait_idle(page)
+    expect(page.get_by_text("1 thay đổi chưa lưu")).to_be_visible()
+    assert notes_in_db(database_of(base, tmp_path), row_id) != "Chưa lưu, đổi bộ lọc"
+    page.get_by_role("button", name="Lưu", exact=True).click()
+    expect(page.get_by_text("Không có thay đổi chưa lưu.")).to_be_visible(timeout=30_000)
+    assert notes_in_db(database_of(base, tmp_path), row_id) == "Chưa lưu, đổi bộ lọc"
+
+
+def test_two_browsers_edit_the_same_row_and_the_second_sees_the_conflict(browser, app_server, tmp_path):
+    base = app_server()
+    path = f"{TASKS}&dia_ban=luc-ngan"
+    first, second = (browser.new_context(viewport={"width": 1600, "height": 1000}) for _ in range(2))
+    a, b = first.new_page(), second.new_page()
+    sign_in(a, base, "vanphong", path=path)
+    sign_in(b, base, "dp.lucngan", path=path)
+    row_id = first_row_id(a)
+    assert first_row_id(b) == row_id
+    type_into_cell(a, 0, NOTES, "Giá trị của A")
+    type_into_cell(b, 0, NOTES, "Giá trị của B")
+    a.get_by_role("button", name="Lưu", exact=True).click()
+    expect(a.get_by_text("Không có thay đổi chưa lưu.")).to_be_visible(timeout=30_000)
+    b.get_by_role("button", name="Lưu", exact=True).click()
+    expect(b.get_by_text("đã được người khác thay đổi")).to_be_visible(timeout=30_000)
+    expect(b.get_by_text("1 thay đổi chưa lưu")).to_be_visible()  # B's draft is kept
+    assert notes_in_db(database_of(base, tmp_path), row_id) == "Giá trị của A"
+    first.close()
+    second.close()

@@ -1,0 +1,211 @@
+"""The trail read back: filters, one row's timeline, the meeting view, and reverting a row."""
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from lib import accounts, actions, edits, history, rules
+from lib.db import make_engine, transaction
+from lib.models import Locality, Task, User
+from lib.roles import PermissionDenied, Refused
+from lib.seed import DEMO_TODAY, seed_demo
+from tests.conftest import sign_in
+
+T1, T2 = datetime(2026, 11, 20, 9, 0), datetime(2026, 11, 25, 15, 30)
+
+
+def actor(engine, username):
+    with transaction(engine) as s:
+        return accounts.actor_for(s.scalar(select(User).where(User.username == username)))
+
+
+def task_of(engine, locality):
+    with transaction(engine) as s:
+        return s.scalars(
+            select(Task)
+            .join(Locality)
+            .where(Locality.code == locality, Task.state == "dang_thuc_hien")
+            .order_by(Task.id)
+        ).first()
+
+
+@pytest.fixture
+def edited(engine):
+    """Demo data plus two saves on one Lục Ngạn task: v1 → v2 (T1, coordinator) → v3 (T2, office)."""
+    with transaction(engine, write=True) as s:
+        seed_demo(s)
+    row = task_of(engine, "luc-ngan")
+    me, office = actor(engine, "dp.lucngan"), actor(engine, "vanphong")
+    actions.perform(
+        engine,
+        me,
+        edits.apply_changes,
+        edits.TASKS,
+        [edits.RowChange(row.id, row.version, {"progress_pct": 70, "notes": "lần 1"})],
+        now=T1,
+        today=DEMO_TODAY,
+    )
+    actions.perform(
+        engine,
+        office,
+        edits.apply_changes,
+        edits.TASKS,
+        [
+            edits.RowChange(
+                row.id,
+                row.version + 1,
+                {"notes": "lần 2", "current_deadline": "2027-02-28", "extension_doc": "15/UBND-NC"},
+            )
+        ],
+        now=T2,
+        today=DEMO_TODAY,
+    )
+    return engine, row
+
+
+def test_filters_select_the_right_events(edited):
+    engine, row = edited
+    with transaction(engine) as s:
+        mine = history.list_events(s, history.EventFilter(user="dp.lucngan"))
+        in_ln = history.list_events(s, history.EventFilter(locality="luc-ngan", entity="task"))
+        in_vy = history.list_events(s, history.EventFilter(locality="viet-yen"))
+        late = history.list_events(s, history.EventFilter(entity="task", date_from=date(2026, 11, 21)))
+        window = history.count_events(s, history.EventFilter(date_from=T1.date(), date_to=T1.date()))
+    assert {(e.field, e.new_value) for e in mine} == {("progress_pct", "70"), ("notes", "lần 1")}
+    assert len(in_ln) == 5 and all(e.row_id == row.id for e in in_ln)
+    assert in_vy == []
+    assert {e.actor for e in late} == {"vanphong"} and len(late) == 3
+    assert window == 2
+
+
+def test_a_rows_timeline_is_in_order_with_versions(edited):
+    engine, row = edited
+    with transaction(engine) as s:
+        timeline = history.row_timeline(s, "task", row.id)
+    assert [e.row_version for e in timeline] == [row.version + 1] * 2 + [row.version + 2] * 3
+    assert [e.actor for e in timeline] == ["dp.lucngan"] * 2 + ["vanphong"] * 3
+
+
+def test_values_at_an_earlier_version_and_revert(edited):
+    engine, row = edited
+    with transaction(engine) as s:
+        _, v1 = history.values_at_version(s, edits.TASKS, row.id, row.version)
+        _, v2 = history.values_at_version(s, edits.TASKS, row.id, row.version + 1)
+    assert (v1["progress_pct"], v1["notes"], v1["current_deadline"]) == (
+        row.progress_pct,
+        row.notes,
+        row.current_deadline,
+    )
+    assert (v2["progress_pct"], v2["notes"], v2["current_deadline"]) == (70, "lần 1", row.current_deadline)
+    # A coordinator cannot revert the office's deadline change; the office can revert everything.
+    result = actions.perform(
+        engine,
+        actor(engine, "vanphong"),
+        history.revert_row,
+        edits.TASKS,
+        row.id,
+        row.version,
+        now=T2 + timedelta(hours=1),
+        today=DEMO_TODAY,
+    )
+    assert result.versions[row.id] == row.version + 3
+    with transaction(engine) as s:
+        back = s.get(Task, row.id)
+        reverts = [e for e in history.row_timeline(s, "task", row.id) if e.action == "revert"]
+    assert (back.progress_pct, back.notes, back.current_deadline) == (
+        row.progress_pct,
+        row.notes,
+        row.current_deadline,
+    )
+    assert {e.reason for e in reverts} == {f"Khôi phục về phiên bản {row.version}"}
+    with pytest.raises(Refused, match="đã có đúng giá trị"):
+        actions.perform(
+            engine,
+            actor(engine, "vanphong"),
+            history.revert_row,
+            edits.TASKS,
+            row.id,
+            row.version,
+            now=T2,
+            today=DEMO_TODAY,
+        )
+
+
+def test_revert_goes_through_the_scope_checks(edited):
+    engine, row = edited
+    with pytest.raises(PermissionDenied):
+        actions.perform(
+            engine,
+            actor(engine, "dp.vietyen"),
+            history.revert_row,
+            edits.TASKS,
+            row.id,
+            row.version,
+            now=T2,
+            today=DEMO_TODAY,
+        )
+    with pytest.raises(PermissionDenied, match="chỉ được xem"):
+        actions.perform(
+            engine,
+            actor(engine, "lanhdao"),
+            history.revert_row,
+            edits.TASKS,
+            row.id,
+            row.version,
+            now=T2,
+            today=DEMO_TODAY,
+        )
+
+
+def test_newly_overdue_equals_an_independent_computation(engine):
+    with transaction(engine, write=True) as s:
+        seed_demo(s)
+    since = date(2025, 12, 1)
+    with transaction(engine) as s:
+        got = history.newly_overdue(s, since, DEMO_TODAY)
+        rows = s.execute(select(Task.id, Task.state, Task.current_deadline, Task.completed_on)).all()
+    expected = {
+        i
+        for i, state, deadline, done in rows
+        if rules.task_bucket(state, deadline, done, DEMO_TODAY) == rules.OVERDUE
+        and rules.task_bucket(state, deadline, done, since) != rules.OVERDUE
+    }
+    assert {r["id"] for r in got} == expected and expected
+    assert all(r["days_overdue"] == (DEMO_TODAY - r["current_deadline"]).days for r in got)
+
+
+def test_the_history_page_runs_for_every_role(monkeypatch, demo_copy):
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{demo_copy}")
+    engine = make_engine(f"sqlite:///{demo_copy}")
+    row = task_of(engine, "bac-giang")
+    actions.perform(
+        engine,
+        actor(engine, "dp.bacgiang"),
+        edits.apply_changes,
+        edits.TASKS,
+        [edits.RowChange(row.id, row.version, {"notes": "ghi chú trong lịch sử"})],
+        now=T1,
+        today=DEMO_TODAY,
+    )
+    for user in ("lanhdao", "dp.bacgiang"):
+        at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=30)
+        sign_in(at, user)
+        at.switch_page("pages/history.py").run()
+        assert not at.exception
+        trail = at.dataframe[0].value
+        assert "ghi chú trong lịch sử" in set(trail["new_value"])
+        at.number_input(key="history_row").set_value(row.id).run()
+        assert not at.exception
+        if user == "dp.bacgiang":
+            at.button(key="history_revert").click().run()
+            assert not at.exception and not at.error
+            with transaction(engine) as s:
+                assert s.get(Task, row.id).notes == row.notes
+        else:
+            assert not [b for b in at.button if b.key == "history_revert"]
