@@ -19,6 +19,7 @@ from lib import audit, security
 from lib.db import bump_data_version
 from lib.models import AuthSession, Locality, LoginAttempt, LoginLock, User
 from lib.roles import DIEU_PHOI, ROLE_LABELS, Actor, Refused, require_admin
+from lib.validation import quote
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,49}$")
 
@@ -216,7 +217,7 @@ def _locality_id(s: Session, role: str, locality_code: str | None) -> int | None
             raise Refused("Điều phối viên phải thuộc một địa phương.", entity="user")
         locality_id = s.scalar(select(Locality.id).where(Locality.code == locality_code))
         if locality_id is None:
-            raise Refused(f"Không có địa phương “{locality_code}”.", entity="user")
+            raise Refused(f"Không có địa phương “{quote(locality_code)}”.", entity="user")
         return locality_id
     if locality_code:
         raise Refused("Chỉ điều phối viên mới gắn với một địa phương.", entity="user")
@@ -226,7 +227,7 @@ def _locality_id(s: Session, role: str, locality_code: str | None) -> int | None
 def _user(s: Session, username: str) -> User:
     user = s.scalar(select(User).where(User.username == _normalise(username)))
     if user is None:
-        raise Refused(f"Không có người dùng “{username}”.", entity="user")
+        raise Refused(f"Không có người dùng “{quote(username)}”.", entity="user")
     return user
 
 
@@ -281,11 +282,11 @@ def create_user(
             field="username",
         )
     if role not in ROLE_LABELS:
-        raise Refused(f"Vai trò “{role}” không hợp lệ.", entity="user", field="role")
+        raise Refused(f"Vai trò “{quote(role)}” không hợp lệ.", entity="user", field="role")
     if not display_name.strip() or len(display_name) > 100:
         raise Refused("Họ tên không được trống và tối đa 100 ký tự.", entity="user", field="display_name")
     if s.scalar(select(User.id).where(User.username == name)) is not None:
-        raise Refused(f"Tên đăng nhập “{name}” đã tồn tại.", entity="user", field="username")
+        raise Refused(f"Tên đăng nhập “{quote(name)}” đã tồn tại.", entity="user", field="username")
     _check_password(password, name)
     user = User(
         username=name,
@@ -340,7 +341,7 @@ def change_role(
     bump_data_version(s)  # first: the write lock (see lib.db)
     user = _user(s, username)
     if role not in ROLE_LABELS:
-        raise Refused(f"Vai trò “{role}” không hợp lệ.", entity="user", field="role")
+        raise Refused(f"Vai trò “{quote(role)}” không hợp lệ.", entity="user", field="role")
     if user.id == actor.user_id and role != actor.role:
         raise Refused("Không thể tự đổi vai trò của chính mình.", entity="user", row_id=user.id)
     old = f"{user.role}/{user.locality.code if user.locality else ''}"

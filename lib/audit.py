@@ -27,7 +27,12 @@ def _text(value: Any) -> str | None:
         return None
     if isinstance(value, datetime):
         return value.isoformat(timespec="seconds")
-    return str(value)
+    return _storable(str(value))
+
+
+def _storable(text: str) -> str:
+    # Last line of defence: PostgreSQL text cannot hold NUL, and lone surrogates cannot be encoded.
+    return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
 
 
 def event_hash(prev_hash: str, e: AuditEvent) -> str:
@@ -83,7 +88,7 @@ def record(
         field=field,
         old_value=_text(old),
         new_value=_text(new),
-        reason=reason,
+        reason=_storable(reason),
         prev_hash=prev,
     )
     event.hash = event_hash(prev, event)

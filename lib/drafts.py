@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from lib.edits import Conflict, RowChange, TableSpec
 from lib.roles import Actor, Refused, require_writer
-from lib.validation import Invalid
+from lib.validation import Invalid, quote
 
 
 @dataclass(frozen=True)
@@ -67,26 +67,31 @@ class DraftBook:
                 entity=self.spec.entity,
                 action="refused",
             )
+        staged = {
+            row_id: Draft(d.row_id, d.seen_version, dict(d.base), dict(d.values))
+            for row_id, d in self.drafts.items()
+        }
         for key, cells in (editor_state.get("edited_rows") or {}).items():
             try:
                 position = int(key)
             except (TypeError, ValueError):
                 position = -1
             if not 0 <= position < len(shown):
-                raise Refused(f"Dòng {key} không có trong bảng đang hiển thị.", entity=self.spec.entity)
+                raise Refused(
+                    f"Dòng {quote(key)} không có trong bảng đang hiển thị.", entity=self.spec.entity
+                )
             row = shown[position]
-            draft = self.drafts.get(row.row_id)
-            if draft is None:
-                draft = Draft(row.row_id, row.version, dict(row.base))
+            draft = staged.get(row.row_id) or Draft(row.row_id, row.version, dict(row.base))
             for name, raw in dict(cells).items():
                 if name in draft.base and _same(self.spec, name, raw, draft.base[name]):
                     draft.values.pop(name, None)
                 else:
                     draft.values[name] = raw
             if draft.values:
-                self.drafts[row.row_id] = draft
+                staged[row.row_id] = draft
             else:
-                self.drafts.pop(row.row_id, None)
+                staged.pop(row.row_id, None)
+        self.drafts = staged  # all or nothing: a refused editor state leaves the drafts as they were
 
     def overlay(self, row_id: int) -> dict[str, Any]:
         """Return the typed draft values of a row that can be shown in its cells."""

@@ -298,8 +298,10 @@ def _check_task(row: Mapping[str, Any], today: date) -> list[tuple[str, str]]:
     if state == "chua_trien_khai" and progress != 0:
         problems.append(("progress_pct", "nhiệm vụ chưa triển khai phải có tiến độ 0%."))
     original = row["_original"]
-    if row["current_deadline"] != original.current_deadline and not row["extension_doc"]:
-        problems.append(("extension_doc", "gia hạn phải ghi văn bản cho phép gia hạn."))
+    if row["current_deadline"] != original.current_deadline and (
+        not row["extension_doc"] or row["extension_doc"] == original.extension_doc
+    ):
+        problems.append(("extension_doc", "gia hạn phải ghi văn bản cho phép gia hạn (văn bản mới)."))
     if row["current_deadline"] is None and original.current_deadline is not None:
         problems.append(("current_deadline", "không được xóa hạn của nhiệm vụ."))
     return problems

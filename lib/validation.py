@@ -1,6 +1,7 @@
 """Turn raw cell values (JSON from the browser, text from a file) into typed values, or say why not.
 
-Every message names the problem in Vietnamese; the caller adds the row and the column.
+Every message names the problem in Vietnamese; the caller adds the row and the column. Messages
+quote at most a short, cleaned excerpt of the input, so a refusal can always be shown and stored.
 """
 
 from __future__ import annotations
@@ -13,11 +14,35 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+# C0 and C1 controls (tab and newlines are judged separately), bidi overrides, line separators.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_MAX_NUMBER_TEXT = 30
+_THOUSANDS = re.compile(r"-?\d{1,3}(\.\d{3})+")
+_WHOLE = re.compile(r"-?\d+(?:[.,]0+)?")
+_DECIMAL = re.compile(r"-?\d+[.,]\d+")
 
 
 class Invalid(ValueError):
     """A value that cannot be stored; the message is Vietnamese."""
+
+
+def quote(raw: Any) -> str:
+    """Return a short excerpt of an input that is safe to show and to store."""
+    try:
+        text = raw if isinstance(raw, str) else str(raw)
+    except ValueError:  # e.g. an integer too long to print
+        return "(giá trị quá dài)"
+    text = text[:_MAX_NUMBER_TEXT].encode("utf-8", "replace").decode("utf-8")
+    return _CONTROL.sub("�", text).replace("\n", " ").replace("\r", " ").replace("\t", " ")
+
+
+def _missing(raw: Any) -> bool:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return True
+    try:
+        return bool(raw != raw)  # NaN and NaT are not equal to themselves
+    except (TypeError, ValueError):
+        return False
 
 
 @dataclass(frozen=True)
@@ -30,6 +55,10 @@ class Text:
             return ""
         if not isinstance(raw, str):
             raise Invalid("phải là văn bản.")
+        try:
+            raw.encode("utf-8")
+        except UnicodeEncodeError:
+            raise Invalid("chứa ký tự không hợp lệ (mã Unicode lẻ).") from None
         value = unicodedata.normalize("NFC", raw).strip()
         if not self.multiline and ("\n" in value or "\r" in value):
             raise Invalid("không được xuống dòng.")
@@ -50,14 +79,21 @@ class Integer:
         if isinstance(raw, bool) or raw is None:
             raise Invalid("phải là số nguyên.")
         if isinstance(raw, float):
-            if math.isnan(raw) or not raw.is_integer():
+            if math.isnan(raw) or math.isinf(raw) or not raw.is_integer():
                 raise Invalid("phải là số nguyên (không có phần lẻ).")
             raw = int(raw)
         if isinstance(raw, str):
-            text = raw.strip().replace(".", "").replace(" ", "")
-            if not re.fullmatch(r"-?\d+", text):
-                raise Invalid(f"“{raw[:30]}” không phải số nguyên.")
-            raw = int(text)
+            text = raw.strip().replace(" ", "")
+            if len(text) > _MAX_NUMBER_TEXT:
+                raise Invalid("số quá dài.")
+            if _THOUSANDS.fullmatch(text):  # 1.250.000 written the Vietnamese way
+                raw = int(text.replace(".", ""))
+            elif _WHOLE.fullmatch(text):
+                raw = int(re.split(r"[.,]", text)[0])
+            elif _DECIMAL.fullmatch(text):
+                raise Invalid("phải là số nguyên (không có phần lẻ).")
+            else:
+                raise Invalid(f"“{quote(raw)}” không phải số nguyên.")
         if not isinstance(raw, int):
             raise Invalid("phải là số nguyên.")
         if not self.minimum <= raw <= self.maximum:
@@ -72,7 +108,7 @@ class Day:
     required: bool = False
 
     def parse(self, raw: Any) -> date | None:
-        if raw is None or raw == "" or (isinstance(raw, float) and math.isnan(raw)):
+        if _missing(raw):
             if self.required:
                 raise Invalid("không được để trống.")
             return None
@@ -95,12 +131,17 @@ class Day:
 
 def _parse_date_text(text: str) -> date:
     raw = text.strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f"):
+    if len(raw) <= 40:
         try:
-            return datetime.strptime(raw[:26], fmt).date()
+            return datetime.fromisoformat(raw).date()  # 2026-11-20, …T00:00:00.000, …Z
         except ValueError:
-            continue
-    raise Invalid(f"“{raw[:30]}” không phải ngày hợp lệ (dd/mm/yyyy).")
+            pass
+        for fmt in ("%d/%m/%Y", "%d-%m-%Y"):
+            try:
+                return datetime.strptime(raw, fmt).date()
+            except ValueError:
+                continue
+    raise Invalid(f"“{quote(raw)}” không phải ngày hợp lệ (dd/mm/yyyy).")
 
 
 @dataclass(frozen=True)
@@ -110,14 +151,14 @@ class Choice:
 
     def parse(self, raw: Any) -> str:
         if isinstance(raw, str):
-            if raw in self.options:
-                return raw
-            if self.labels:  # accept the Vietnamese label too
-                for code, label in self.labels.items():
-                    if raw.strip() == label and code in self.options:
-                        return code
+            value = unicodedata.normalize("NFC", raw).strip()
+            if value in self.options:
+                return value
+            for code, label in (self.labels or {}).items():  # accept the Vietnamese label too
+                if value == label and code in self.options:
+                    return code
         shown = ", ".join((self.labels or {}).get(o, o) for o in self.options)
-        raise Invalid(f"“{str(raw)[:30]}” không thuộc các giá trị cho phép: {shown}.")
+        raise Invalid(f"“{quote(raw)}” không thuộc các giá trị cho phép: {shown}.")
 
 
 Parser = Text | Integer | Day | Choice
