@@ -22,7 +22,7 @@ seed-demo: install
 	$(PY) -m lib.manage seed-demo
 
 run: init-db
-	$(PY) -m lib.manage seed-demo --if-empty
+	@if [ "$${DASHBOARD_ENV:-demo}" = "demo" ]; then $(PY) -m lib.manage seed-demo --if-empty; fi
 	DASHBOARD_ENV=$${DASHBOARD_ENV:-demo} $(PY) -m lib.serve --server.port $(PORT)
 
 lint: install

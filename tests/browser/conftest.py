@@ -122,4 +122,27 @@ def sign_in(page, base: str, username: str, password: str = "bacgiang2024", path
     page.get_by_label("Mật khẩu").fill(password)
     page.get_by_role("button", name="Đăng nhập").click()
     expect(page.get_by_text(f"({username})")).to_be_visible(timeout=30_000)
+    # The re-login cookie is stored by a browser component whose answer triggers one more rerun;
+    # wait for it so that later clicks do not race with that rerun.
+    deadline = time.monotonic() + 15
+    while not any(c["name"] == "bg_dashboard_auth" for c in page.context.cookies()):
+        if time.monotonic() > deadline:
+            raise AssertionError("the re-login cookie was never stored")
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(300)
     wait_idle(page)
+
+
+@pytest.fixture(autouse=True)
+def _hard_timeout():
+    """Fail a browser test that hangs instead of letting it block the run (180 s)."""
+    import signal
+
+    def _expired(_signum, _frame):
+        raise TimeoutError("browser test exceeded 180 s")
+
+    previous = signal.signal(signal.SIGALRM, _expired)
+    signal.alarm(int(os.environ.get("BROWSER_TEST_TIMEOUT", "180")))
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
