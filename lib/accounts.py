@@ -129,7 +129,6 @@ class SessionCheck:
     actor: Actor | None
     reason: str = ""
     has_token: bool = False
-    found: bool = True
 
 
 def check_session(s: Session, key: str, now: datetime) -> SessionCheck:
@@ -143,7 +142,6 @@ def check_session(s: Session, key: str, now: datetime) -> SessionCheck:
         return SessionCheck(
             None,
             "Phiên đăng nhập không còn hiệu lực (tài khoản có thể đã bị xóa). Vui lòng đăng nhập lại.",
-            found=False,
         )
     if row[1] is None:
         return SessionCheck(None, "Tài khoản không còn tồn tại. Phiên làm việc đã kết thúc.")

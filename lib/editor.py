@@ -138,7 +138,7 @@ def _status_bar(
     left, save_col, discard_col = st.columns([4, 1, 1])
     count = book.cells
     left.markdown(f"**{count} thay đổi chưa lưu**" if count else "Không có thay đổi chưa lưu.")
-    save = save_col.button("Lưu", key=keys["save"], type="primary", disabled=False, width="stretch")
+    save = save_col.button("Lưu", key=keys["save"], type="primary", width="stretch")
     discard = discard_col.button("Hủy", key=keys["discard"], width="stretch")
     if count:
         with st.expander("Xem các thay đổi chưa lưu"):
