@@ -32,6 +32,7 @@ class Settings:
     page_size: int
     cookie_key: str
     cookie_hours: int
+    stale_days: int = 90
 
     @property
     def is_demo(self) -> bool:
@@ -63,6 +64,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database_url=url,
         due_soon_days=_positive_int(env_vars, "DUE_SOON_DAYS", 30, 365),
         page_size=_positive_int(env_vars, "PAGE_SIZE", 50, 1000),
+        stale_days=_positive_int(env_vars, "STALE_DAYS", 90, 3650),
         cookie_key=_cookie_key(env_vars, env),
         cookie_hours=_positive_int(env_vars, "AUTH_COOKIE_HOURS", 10, 24 * 30),
     )

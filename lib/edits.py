@@ -18,10 +18,31 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from lib import audit
 from lib.db import bump_data_version
-from lib.models import TASK_STATES, Base, Task
+from lib.models import (
+    FUNDING_SOURCES,
+    HQ_KINDS,
+    HQ_STAGES,
+    LAND_STATUSES,
+    TASK_STATES,
+    Base,
+    HqProject,
+    ModelWard,
+    Task,
+    Unit,
+)
 from lib.roles import ADMIN, DIEU_PHOI, EDITORS, VAN_PHONG, Actor, PermissionDenied, Refused, require_writer
-from lib.rules import STATE_LABELS
-from lib.validation import Choice, Day, Integer, Invalid, Parser, Text
+from lib.rules import (
+    FINISHED_STAGES,
+    FUNDING_SOURCE_LABELS,
+    KIND_LABELS,
+    LAND_STATUS_LABELS,
+    MAX_LAND_AREA_M2,
+    MAX_PROJECT_VND,
+    STAGE_LABELS,
+    STATE_LABELS,
+    WARD_CRITERIA,
+)
+from lib.validation import Choice, Day, Integer, Invalid, Money, Parser, Text
 
 EARLIEST, LATEST = date(2023, 1, 1), date(2035, 12, 31)
 MAX_ROWS_PER_SAVE = 500
@@ -330,4 +351,135 @@ TASKS = TableSpec(
     fields=TASK_FIELDS,
     locality_of=lambda: Task.locality_id,
     check_row=_check_task,
+)
+
+
+# --- headquarters projects -------------------------------------------------------------------
+
+
+def _fmt_vnd(value: int) -> str:
+    return f"{value:,}".replace(",", ".") + " đồng"
+
+
+def _check_hq(row: Mapping[str, Any], today: date) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    planned, allocated, disbursed = row["planned_vnd"], row["allocated_vnd"], row["disbursed_vnd"]
+    if allocated > planned:
+        problems.append(
+            (
+                "allocated_vnd",
+                f"vốn đã bố trí ({_fmt_vnd(allocated)}) lớn hơn dự toán ({_fmt_vnd(planned)}).",
+            )
+        )
+    if disbursed > allocated:
+        problems.append(
+            (
+                "disbursed_vnd",
+                f"số đã giải ngân ({_fmt_vnd(disbursed)}) lớn hơn vốn đã bố trí ({_fmt_vnd(allocated)}).",
+            )
+        )
+    stage, land = row["stage"], row["land_status"]
+    if stage != "chua_bo_tri_dat" and land != "da_bo_tri":
+        problems.append(
+            ("land_status", "dự án đã qua giai đoạn bố trí đất thì đất phải ở tình trạng “Đã bố trí”.")
+        )
+    if land == "da_bo_tri" and row["land_area_m2"] is None:
+        problems.append(("land_area_m2", "đất đã bố trí thì phải ghi diện tích (m²)."))
+    start, planned_on, actual = row["start_on"], row["planned_completion_on"], row["actual_completion_on"]
+    if start is not None and start > today:
+        problems.append(("start_on", f"ngày khởi công {start:%d/%m/%Y} ở tương lai."))
+    if start is not None and planned_on is not None and planned_on < start:
+        problems.append(("planned_completion_on", "ngày hoàn thành theo kế hoạch trước ngày khởi công."))
+    if stage in FINISHED_STAGES and actual is None:
+        problems.append(("actual_completion_on", "dự án đã hoàn thành phải có ngày hoàn thành thực tế."))
+    if actual is not None:
+        if stage not in FINISHED_STAGES:
+            problems.append(
+                (
+                    "actual_completion_on",
+                    "chỉ dự án ở giai đoạn “Hoàn thành” hoặc “Đưa vào sử dụng” "
+                    "mới có ngày hoàn thành thực tế.",
+                )
+            )
+        if actual > today:
+            problems.append(("actual_completion_on", f"ngày hoàn thành {actual:%d/%m/%Y} ở tương lai."))
+        if start is not None and actual < start:
+            problems.append(("actual_completion_on", "ngày hoàn thành thực tế trước ngày khởi công."))
+    return problems
+
+
+_MONEY = Money(MAX_PROJECT_VND)
+HQ_FIELDS = {
+    f.name: f
+    for f in (
+        FieldSpec("kind", "Loại công trình", Choice(HQ_KINDS, KIND_LABELS)),
+        FieldSpec("land_status", "Tình trạng đất", Choice(LAND_STATUSES, LAND_STATUS_LABELS)),
+        FieldSpec("land_area_m2", "Diện tích đất (m²)", Integer(0, MAX_LAND_AREA_M2, " m²", required=False)),
+        FieldSpec("stage", "Giai đoạn", Choice(HQ_STAGES, STAGE_LABELS)),
+        FieldSpec("funding_source", "Nguồn vốn", Choice(FUNDING_SOURCES, FUNDING_SOURCE_LABELS)),
+        FieldSpec("planned_vnd", "Dự toán (đồng)", _MONEY),
+        FieldSpec("allocated_vnd", "Đã bố trí vốn (đồng)", _MONEY),
+        FieldSpec("disbursed_vnd", "Đã giải ngân (đồng)", _MONEY),
+        FieldSpec("start_on", "Ngày khởi công", Day(EARLIEST, LATEST)),
+        FieldSpec("planned_completion_on", "Hoàn thành theo kế hoạch", Day(EARLIEST, LATEST)),
+        FieldSpec("actual_completion_on", "Hoàn thành thực tế", Day(EARLIEST, LATEST)),
+        FieldSpec("notes", "Ghi chú", Text(2000, multiline=True)),
+    )
+}
+
+
+def _hq_locality() -> ColumnElement[Any]:
+    return select(Unit.locality_id).where(Unit.id == HqProject.unit_id).scalar_subquery()
+
+
+HQ = TableSpec(
+    entity="hq_project",
+    label="dự án trụ sở",
+    model=HqProject,
+    fields=HQ_FIELDS,
+    locality_of=_hq_locality,
+    check_row=_check_hq,
+)
+
+
+# --- model wards -------------------------------------------------------------------------------
+
+
+def _check_ward(row: Mapping[str, Any], today: date) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    on, decision = row["recognised_on"], row["recognised_decision"]
+    if on is not None and not decision:
+        problems.append(("recognised_decision", "đã có ngày công nhận thì phải ghi số quyết định công nhận."))
+    if on is not None and on > today:
+        problems.append(("recognised_on", f"ngày công nhận {on:%d/%m/%Y} ở tương lai."))
+    year = row["_original"].year_registered
+    if on is not None and on.year < year:
+        problems.append(("recognised_on", f"ngày công nhận trước năm đăng ký {year}."))
+    return problems
+
+
+WARD_FIELDS = {
+    f.name: f
+    for f in (
+        FieldSpec(
+            "criteria_met", f"Số tiêu chí đạt (/{WARD_CRITERIA})", Integer(0, WARD_CRITERIA, " tiêu chí")
+        ),
+        FieldSpec("recognised_decision", "Quyết định công nhận", Text(100)),
+        FieldSpec("recognised_on", "Ngày công nhận", Day(EARLIEST, LATEST)),
+        FieldSpec("notes", "Ghi chú", Text(2000, multiline=True)),
+    )
+}
+
+
+def _ward_locality() -> ColumnElement[Any]:
+    return select(Unit.locality_id).where(Unit.id == ModelWard.unit_id).scalar_subquery()
+
+
+WARDS = TableSpec(
+    entity="model_ward",
+    label="phường đăng ký kiểu mẫu",
+    model=ModelWard,
+    fields=WARD_FIELDS,
+    locality_of=_ward_locality,
+    check_row=_check_ward,
 )

@@ -33,6 +33,8 @@ PARAM_AGENCY = "chu_tri"
 PARAM_BUCKET = "tinh_trang"
 PARAM_AS_OF = "ngay"
 PARAM_PAGE = "trang"
+PARAM_STAGE = "giai_doan"
+PARAM_FLAG = "canh_bao"
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,23 @@ def filters_to_params(filters: Filters) -> dict[str, str]:
         PARAM_BUCKET: ",".join(BUCKET_SLUGS.get(b, b) for b in filters.buckets),
     }
     return {key: value for key, value in params.items() if value}
+
+
+@dataclass(frozen=True)
+class HqFilters:
+    """What the headquarters page is narrowed to: localities, stages and flags (any of them)."""
+
+    localities: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+
+
+def parse_choices(
+    raw: str | Sequence[str] | None, allowed: Mapping[str, str], what: str
+) -> tuple[tuple[str, ...], list[str]]:
+    """Read a comma-separated list of codes from the URL; unknown ones are dropped with a warning."""
+    warnings: list[str] = []
+    return _pick(raw, allowed, what, warnings), warnings
 
 
 def parse_as_of(raw: str | Sequence[str] | None, default: date) -> tuple[date, str | None]:

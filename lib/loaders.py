@@ -9,9 +9,9 @@ from typing import Any
 import streamlit as st
 from sqlalchemy import Engine
 
-from lib import accounts, history, queries
+from lib import accounts, history, projects, queries
 from lib.db import make_engine, transaction
-from lib.filters import FilterOptions, Filters
+from lib.filters import FilterOptions, Filters, HqFilters
 from lib.models import AuditEvent, LoginAttempt
 from lib.roles import Actor
 
@@ -121,6 +121,61 @@ def load_newly_overdue(url: str, data_version: int, since: date, today: date) ->
     """List tasks that became overdue between two dates."""
     with transaction(get_engine(url)) as s:
         return history.newly_overdue(s, since, today)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def load_hq_summary(
+    url: str, data_version: int, hf: HqFilters, as_of: date, stale_days: int
+) -> projects.HqSummary:
+    """Load the headquarters page's figures for one filter and as-of date."""
+    with transaction(get_engine(url)) as s:
+        return projects.get_hq_summary(s, hf, as_of, stale_days)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def load_hq_count(url: str, data_version: int, hf: HqFilters, as_of: date, stale_days: int) -> int:
+    """Count the projects a filter selects."""
+    with transaction(get_engine(url)) as s:
+        return projects.count_hq(s, hf, as_of, stale_days)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def load_hq_page(
+    url: str,
+    data_version: int,
+    actor: Actor | None,
+    hf: HqFilters,
+    as_of: date,
+    stale_days: int,
+    page: int,
+    page_size: int,
+) -> list[dict[str, Any]]:
+    """Load one page of projects; with an actor, only rows that user may edit (checked by the data layer)."""
+    offset = (page - 1) * page_size
+    with transaction(get_engine(url)) as s:
+        if actor is None:
+            return projects.list_hq(s, hf, as_of, stale_days, offset=offset, limit=page_size)
+        return projects.list_hq_for_edit(s, actor, hf, as_of, stale_days, offset=offset, limit=page_size)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_wards(
+    url: str, data_version: int, actor: Actor | None, localities: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """Load model-ward registrations; with an actor, only rows that user may edit."""
+    with transaction(get_engine(url)) as s:
+        if actor is None:
+            return projects.list_wards(s, localities)
+        return projects.list_wards_for_edit(s, actor, localities)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_ward_roadmap(
+    url: str, data_version: int, localities: tuple[str, ...], as_of: date
+) -> tuple[list[projects.RoadmapPoint], dict[str, list[str]]]:
+    """Load the roadmap toward every ward by 2030 and the 2024 pilot registrations."""
+    with transaction(get_engine(url)) as s:
+        return projects.ward_roadmap(s, localities, as_of), projects.pilots_2024(s)
 
 
 def _event_dict(e: AuditEvent) -> dict[str, Any]:

@@ -25,8 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from lib import rules
-from lib.filters import DUE_SOON, PROVINCE_LEVEL, FilterOptions, Filters
+from lib import projects, rules
+from lib.filters import DUE_SOON, PROVINCE_LEVEL, FilterOptions, Filters, HqFilters
 from lib.models import (
     Agency,
     Clause,
@@ -38,6 +38,7 @@ from lib.models import (
     Unit,
     task_basis,
 )
+from lib.projects import Funding, total_funding
 from lib.roles import DIEU_PHOI, Actor, PermissionDenied, require_writer
 
 SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
@@ -179,18 +180,6 @@ def total_buckets(by_locality: dict[str | None, rules.BucketSummary]) -> rules.B
     return rules.BucketSummary(counts=counts, due_soon=sum(x.due_soon for x in by_locality.values()))
 
 
-@dataclass(frozen=True)
-class Funding:
-    planned: int = 0
-    allocated: int = 0
-    disbursed: int = 0
-    projects: int = 0
-
-    @property
-    def disbursement_rate(self) -> float | None:
-        return rules.disbursement_rate(self.allocated, self.disbursed)
-
-
 def _hq_locality_filter(stmt: SelectT, localities: Sequence[str]) -> SelectT:
     named = [c for c in localities if c != PROVINCE_LEVEL]
     if localities:
@@ -200,32 +189,7 @@ def _hq_locality_filter(stmt: SelectT, localities: Sequence[str]) -> SelectT:
 
 def funding_by_locality(s: Session, localities: Sequence[str] = ()) -> dict[str, Funding]:
     """Sum headquarters money (whole đồng) per locality, in SQL."""
-    stmt = (
-        select(
-            Locality.code,
-            func.coalesce(func.sum(HqProject.planned_vnd), 0),
-            func.coalesce(func.sum(HqProject.allocated_vnd), 0),
-            func.coalesce(func.sum(HqProject.disbursed_vnd), 0),
-            func.count(HqProject.id),
-        )
-        .select_from(HqProject)
-        .join(Unit, Unit.id == HqProject.unit_id)
-        .join(Locality, Locality.id == Unit.locality_id)
-        .group_by(Locality.code)
-    )
-    stmt = _hq_locality_filter(stmt, localities)
-    return {code: Funding(int(p), int(a), int(d), int(n)) for code, p, a, d, n in s.execute(stmt)}
-
-
-def total_funding(by_locality: dict[str, Funding]) -> Funding:
-    """Add per-locality funding into one."""
-    rows = list(by_locality.values())
-    return Funding(
-        planned=sum(r.planned for r in rows),
-        allocated=sum(r.allocated for r in rows),
-        disbursed=sum(r.disbursed for r in rows),
-        projects=sum(r.projects for r in rows),
-    )
+    return projects.funding_by_locality(s, HqFilters(localities=tuple(localities)))
 
 
 @dataclass(frozen=True)

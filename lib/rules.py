@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
+from typing import Any
 
 # Bucket codes, in the order reports list them.
 ON_TIME = "dung_han"
@@ -148,3 +149,114 @@ def funding_problems(planned: int, allocated: int, disbursed: int) -> list[str]:
 def disbursement_rate(allocated: int, disbursed: int) -> float | None:
     """Share of allocated money already disbursed (None when nothing is allocated)."""
     return disbursed / allocated if allocated > 0 else None
+
+
+# --- headquarters projects -------------------------------------------------------------------
+
+STAGE_LABELS = {
+    "chua_bo_tri_dat": "Chưa bố trí đất",
+    "da_bo_tri_dat": "Đã bố trí đất",
+    "chuan_bi_dau_tu": "Chuẩn bị đầu tư, phê duyệt",
+    "dang_thi_cong": "Đang thi công",
+    "hoan_thanh": "Hoàn thành",
+    "dua_vao_su_dung": "Đưa vào sử dụng",
+}
+STAGE_COLORS = {
+    "chua_bo_tri_dat": "#c62828",
+    "da_bo_tri_dat": "#ef6c00",
+    "chuan_bi_dau_tu": "#f9a825",
+    "dang_thi_cong": "#1565c0",
+    "hoan_thanh": "#66bb6a",
+    "dua_vao_su_dung": "#1b5e20",
+}
+FINISHED_STAGES = ("hoan_thanh", "dua_vao_su_dung")
+KIND_LABELS = {"xay_moi": "Xây mới", "cai_tao": "Cải tạo, sửa chữa"}
+LAND_STATUS_LABELS = {"chua_bo_tri": "Chưa bố trí", "dang_bo_tri": "Đang bố trí", "da_bo_tri": "Đã bố trí"}
+FUNDING_SOURCE_LABELS = {
+    "ngan_sach_tinh": "Ngân sách tỉnh",
+    "ngan_sach_huyen": "Ngân sách huyện",
+    "ngan_sach_xa": "Ngân sách xã",
+    "xa_hoi_hoa": "Xã hội hóa",
+    "hon_hop": "Nhiều nguồn",
+}
+# Ceiling of one project's money: a new headquarters costs about 4–6 tỷ đồng, so anything above
+# 100 tỷ is a slip of the unit (triệu typed as đồng, or extra zeros), not a real figure.
+MAX_PROJECT_VND = 100_000_000_000
+MAX_LAND_AREA_M2 = 100_000
+
+# Flags on a project, computed from its fields and an as-of date; never typed by anyone.
+FLAG_SMALL_LAND = "dat_duoi_500"
+FLAG_FUNDING = "sai_von"
+FLAG_BEHIND = "cham_tien_do"
+FLAG_STALLED = "khong_cap_nhat"
+FLAGS = (FLAG_SMALL_LAND, FLAG_FUNDING, FLAG_BEHIND, FLAG_STALLED)
+FLAG_LABELS = {
+    FLAG_SMALL_LAND: "Đất dưới 500 m²",
+    FLAG_FUNDING: "Sai chuỗi vốn",
+    FLAG_BEHIND: "Chậm tiến độ",
+    FLAG_STALLED: "Lâu không cập nhật",
+}
+
+
+def finished_by(actual_completion_on: date | None, as_of: date) -> bool:
+    """Tell whether a project was finished (actual completion recorded) by a date."""
+    return actual_completion_on is not None and actual_completion_on <= as_of
+
+
+def behind_schedule(
+    planned_completion_on: date | None, actual_completion_on: date | None, as_of: date
+) -> bool:
+    """Planned completion is past and the project was not finished by then (as of the date)."""
+    return (
+        planned_completion_on is not None
+        and planned_completion_on < as_of
+        and not finished_by(actual_completion_on, as_of)
+    )
+
+
+def stalled(
+    updated_at: datetime | None, actual_completion_on: date | None, as_of: date, stale_days: int
+) -> bool:
+    """An unfinished project nobody has updated for more than `stale_days` days before the date."""
+    if updated_at is None or finished_by(actual_completion_on, as_of):
+        return False
+    return updated_at.date() < as_of - timedelta(days=stale_days)
+
+
+def hq_flags(row: Mapping[str, Any], as_of: date, stale_days: int) -> tuple[str, ...]:
+    """Return the flags of one project row (keys as in the model), in FLAGS order."""
+    flags = []
+    if land_compliant(row["land_area_m2"]) is False:
+        flags.append(FLAG_SMALL_LAND)
+    if funding_problems(row["planned_vnd"], row["allocated_vnd"], row["disbursed_vnd"]):
+        flags.append(FLAG_FUNDING)
+    if behind_schedule(row["planned_completion_on"], row["actual_completion_on"], as_of):
+        flags.append(FLAG_BEHIND)
+    if stalled(row["updated_at"], row["actual_completion_on"], as_of, stale_days):
+        flags.append(FLAG_STALLED)
+    return tuple(flags)
+
+
+def below_average(rates: Mapping[str, float | None], average: float | None) -> set[str]:
+    """Localities whose disbursement rate is below the provincial average (published each year)."""
+    if average is None:
+        return set()
+    return {code for code, rate in rates.items() if rate is not None and rate < average}
+
+
+# --- model wards -------------------------------------------------------------------------------
+
+WARD_CRITERIA = 22
+WARD_TARGET_YEAR = 2030
+ROADMAP_FIRST_YEAR = 2024
+
+
+def reference_share(year: int) -> float:
+    """The straight path from none in 2023 to every ward in 2030, a yardstick for the roadmap
+    (the province's own yearly targets were not published with the letter)."""
+    start = ROADMAP_FIRST_YEAR - 1
+    return max(0.0, min(1.0, (year - start) / (WARD_TARGET_YEAR - start)))
+
+
+PILOT_YEAR = 2024
+PILOT_LOCALITIES = ("viet-yen", "bac-giang")  # clause 4 of the letter

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -17,17 +19,20 @@ from lib.filters import (
     PARAM_CLAUSE,
     PARAM_DOCUMENT,
     PARAM_LOCALITY,
+    PARAM_PAGE,
+    PROVINCE_LEVEL,
     FilterOptions,
     Filters,
     filters_to_params,
     parse_as_of,
+    parse_choices,
     parse_filters,
+    parse_page,
 )
-from lib.formatting import fmt_date
+from lib.formatting import fmt_date, fmt_int
 from lib.loaders import get_engine
 from lib.roles import ADMIN, DIEU_PHOI, ROLE_LABELS, Actor, Refused
 
-FILTER_PARAMS = (PARAM_LOCALITY, PARAM_CLAUSE, PARAM_DOCUMENT, PARAM_AGENCY, PARAM_BUCKET, PARAM_AS_OF)
 _CONTEXT_KEY = "_run_context"
 
 
@@ -106,6 +111,8 @@ _PAGES = (
     # file, title, icon, url path, roles (None: every role)
     ("pages/overview.py", "Tổng quan", ":material/dashboard:", "", None),
     ("pages/tasks.py", "Nhiệm vụ", ":material/checklist:", "nhiem-vu", None),
+    ("pages/hq.py", "Trụ sở, kinh phí", ":material/domain:", "tru-so", None),
+    ("pages/wards.py", "Phường kiểu mẫu", ":material/verified:", "phuong-kieu-mau", None),
     ("pages/history.py", "Lịch sử", ":material/history:", "lich-su", None),
     ("pages/admin.py", "Quản trị", ":material/manage_accounts:", "quan-tri", (ADMIN,)),
     ("pages/account.py", "Tài khoản", ":material/person:", "tai-khoan", None),
@@ -140,25 +147,40 @@ def _url_params() -> dict[str, list[str]]:
     return {key: st.query_params.get_all(key) for key in st.query_params}
 
 
-def filter_bar(prefix: str, options: FilterOptions, today: date) -> tuple[Filters, date]:
-    """Draw the sidebar filters, kept in step with the URL so a view can be shared as a link."""
+_FILTER_FIELDS = {
+    # name: (Filters attribute, URL parameter, label)
+    "loc": ("localities", PARAM_LOCALITY, "Địa bàn"),
+    "clause": ("clauses", PARAM_CLAUSE, "Mục của công văn"),
+    "doc": ("documents", PARAM_DOCUMENT, "Văn bản căn cứ"),
+    "agency": ("agencies", PARAM_AGENCY, "Cơ quan chủ trì"),
+    "bucket": ("buckets", PARAM_BUCKET, "Tình trạng"),
+}
+
+
+def filter_bar(
+    prefix: str, options: FilterOptions, today: date, fields: Sequence[str] = tuple(_FILTER_FIELDS)
+) -> tuple[Filters, date]:
+    """Draw the sidebar filters, kept in step with the URL so a view can be shared as a link.
+
+    A page that draws only some `fields` leaves the others as they were, so the user finds them
+    again on the pages that use them.
+    """
     state = st.session_state
     params = _url_params()
-    url_filters, warnings = parse_filters(params, options)
+    owned = (*(_FILTER_FIELDS[name][1] for name in fields), PARAM_AS_OF)
+    url_filters, warnings = parse_filters({k: v for k, v in params.items() if k in owned}, options)
     url_as_of, date_warning = parse_as_of(params.get(PARAM_AS_OF), today)
     for message in [*warnings, *([date_warning] if date_warning else [])]:
         st.warning(message, icon="⚠️")
 
-    keys = {name: f"{prefix}_f_{name}" for name in ("loc", "clause", "doc", "agency", "bucket")}
+    keys = {name: f"{prefix}_f_{name}" for name in fields}
     as_of_key = f"{prefix}_as_of"
-    if keys["loc"] not in state:
-        from_url = any(p in params for p in FILTER_PARAMS)
-        base = url_filters if from_url else state.get("_filters", Filters())
-        state[keys["loc"]] = list(base.localities)
-        state[keys["clause"]] = list(base.clauses)
-        state[keys["doc"]] = list(base.documents)
-        state[keys["agency"]] = list(base.agencies)
-        state[keys["bucket"]] = list(base.buckets)
+    remembered = state.get("_filters", Filters())
+    if as_of_key not in state:
+        from_url = any(p in params for p in owned)
+        base = url_filters if from_url else remembered
+        for name, key in keys.items():
+            state[key] = list(getattr(base, _FILTER_FIELDS[name][0]))
         state[as_of_key] = url_as_of if from_url else state.get("_as_of", today)
 
     def _clear() -> None:
@@ -166,6 +188,14 @@ def filter_bar(prefix: str, options: FilterOptions, today: date) -> tuple[Filter
             state[key] = []
         state[as_of_key] = today
 
+    choices_of = {
+        "loc": options.localities,
+        "clause": options.clauses,
+        "doc": options.documents,
+        "agency": options.agencies,
+        "bucket": options.buckets,
+    }
+    chosen = {name: tuple(getattr(remembered, attr)) for name, (attr, _, _) in _FILTER_FIELDS.items()}
     with st.sidebar:
         st.subheader("Bộ lọc")
         as_of = st.date_input(
@@ -175,17 +205,10 @@ def filter_bar(prefix: str, options: FilterOptions, today: date) -> tuple[Filter
             min_value=date(2020, 1, 1),
             max_value=date(2100, 12, 31),
         )
-        labelled = (
-            ("loc", "Địa bàn", options.localities),
-            ("clause", "Mục của công văn", options.clauses),
-            ("doc", "Văn bản căn cứ", options.documents),
-            ("agency", "Cơ quan chủ trì", options.agencies),
-            ("bucket", "Tình trạng", options.buckets),
-        )
-        chosen: dict[str, tuple[str, ...]] = {}
-        for name, label, choices in labelled:
+        for name in fields:
+            choices = choices_of[name]
             values = st.multiselect(
-                label,
+                _FILTER_FIELDS[name][2],
                 options=list(choices),
                 key=keys[name],
                 format_func=lambda code, c=choices: c.get(code, code),  # type: ignore[misc]
@@ -203,11 +226,34 @@ def filter_bar(prefix: str, options: FilterOptions, today: date) -> tuple[Filter
     )
     as_of = as_of if isinstance(as_of, date) else today
     state["_filters"], state["_as_of"] = filters, as_of
-    wanted = filters_to_params(filters)
+    wanted = {k: v for k, v in filters_to_params(filters).items() if k in owned}
     if as_of != today:
         wanted[PARAM_AS_OF] = as_of.isoformat()
-    sync_query_params(wanted, owned=FILTER_PARAMS)
+    sync_query_params(wanted, owned=owned)
     return filters, as_of
+
+
+def choice_filter(
+    prefix: str, label: str, param: str, choices: Mapping[str, str], what: str
+) -> tuple[str, ...]:
+    """Draw one more multi-choice filter in the sidebar, kept in step with the URL parameter `param`."""
+    state = st.session_state
+    key = f"{prefix}_f_{param}"
+    if key not in state:
+        picked, warnings = parse_choices(st.query_params.get_all(param), choices, what)
+        for message in warnings:
+            st.warning(message, icon="⚠️")
+        state[key] = list(picked)
+    with st.sidebar:
+        values = st.multiselect(
+            label,
+            options=list(choices),
+            key=key,
+            format_func=lambda code: choices.get(code, code),
+            placeholder="Tất cả",
+        )
+    sync_query_params({param: ",".join(values)} if values else {}, owned=(param,))
+    return tuple(values)
 
 
 def sync_query_params(wanted: dict[str, str], owned: tuple[str, ...]) -> None:
@@ -228,7 +274,7 @@ class EditScope:
     note: str = ""
 
 
-def edit_scope(actor: Actor, filters: Filters, options: FilterOptions) -> EditScope:
+def edit_scope(actor: Actor, filters: Filters, options: FilterOptions, noun: str = "nhiệm vụ") -> EditScope:
     """Narrow a coordinator's view to their own locality; read-only roles see everything read-only."""
     if not actor.can_write:
         return EditScope(filters, False)
@@ -237,7 +283,43 @@ def edit_scope(actor: Actor, filters: Filters, options: FilterOptions) -> EditSc
     own = actor.locality_code or ""
     name = options.localities.get(own, own)
     narrowed = replace(filters, localities=(own,))
-    note = f"Bảng chỉ gồm nhiệm vụ của {name}, địa bàn bạn được sửa. Sửa trực tiếp trong bảng, rồi bấm Lưu."
+    note = f"Bảng chỉ gồm {noun} của {name}, địa bàn bạn được sửa. Sửa trực tiếp trong bảng, rồi bấm Lưu."
     if filters.localities and filters.localities != (own,):
         note += " Bộ lọc địa bàn khác được bỏ qua ở đây; xem các địa bàn khác ở trang Tổng quan."
     return EditScope(narrowed, True, note)
+
+
+def pager(prefix: str, total: int, page_size: int, view: object, noun: str) -> int:
+    """Draw the page number box (kept in the URL as `trang`); return the 1-based page shown.
+
+    A new view (other filters or date) starts again at page 1, except on the first visit, where
+    the page comes from the URL.
+    """
+    state = st.session_state
+    pages = max(1, math.ceil(total / page_size))
+    page_key, view_key = f"{prefix}_page", f"_{prefix}_filters"
+    if state.get(view_key) != view or page_key not in state:
+        first_visit = view_key not in state
+        state[page_key] = parse_page(st.query_params.get_all(PARAM_PAGE), pages) if first_visit else 1
+        state[view_key] = view
+    state[page_key] = min(state[page_key], pages)
+    page = int(st.number_input("Trang", min_value=1, max_value=pages, step=1, key=page_key, width=160))
+    sync_query_params({PARAM_PAGE: str(page)} if page > 1 else {}, owned=(PARAM_PAGE,))
+    start = (page - 1) * page_size
+    if total:
+        st.caption(
+            f"Hiển thị {fmt_int(start + 1)}–{fmt_int(min(start + page_size, total))} "
+            f"trên {fmt_int(total)} {noun} · trang {page}/{pages}"
+        )
+    return page
+
+
+def place_params(filters: Filters, as_of: date, today: date) -> dict[str, str]:
+    """The URL of the same places and date, for pages that filter by locality only."""
+    params = {}
+    named = [c for c in filters.localities if c != PROVINCE_LEVEL]
+    if named:
+        params[PARAM_LOCALITY] = ",".join(named)
+    if as_of != today:
+        params[PARAM_AS_OF] = as_of.isoformat()
+    return params

@@ -74,8 +74,14 @@ class Integer:
     minimum: int
     maximum: int
     unit: str = ""
+    required: bool = True  # False: an empty cell stores None
 
-    def parse(self, raw: Any) -> int:
+    def parse(self, raw: Any) -> int | None:
+        if not self.required and _missing(raw):
+            return None
+        return self.parse_int(raw)
+
+    def parse_int(self, raw: Any) -> int:
         if isinstance(raw, bool) or raw is None:
             raise Invalid("phải là số nguyên.")
         if isinstance(raw, float):
@@ -161,4 +167,49 @@ class Choice:
         raise Invalid(f"“{quote(raw)}” không thuộc các giá trị cho phép: {shown}.")
 
 
-Parser = Text | Integer | Day | Choice
+_MONEY_SUFFIX = re.compile(r"\s*(đồng|đ|vnđ|vnd)\s*$", re.IGNORECASE)
+
+
+def _fmt_dong(value: int) -> str:
+    return f"{value:,}".replace(",", ".") + " đồng"
+
+
+@dataclass(frozen=True)
+class Money:
+    """Whole đồng, from 0 up to a ceiling: 4500000000, "4.500.000.000", "4 500 000 000 đ"."""
+
+    ceiling: int
+
+    def parse(self, raw: Any) -> int:
+        if isinstance(raw, bool) or _missing(raw):
+            raise Invalid("phải nhập số tiền (đồng); chưa có thì nhập 0.")
+        if isinstance(raw, float):
+            if math.isinf(raw):
+                raise Invalid("số tiền quá lớn.")
+            if not raw.is_integer():
+                raise Invalid("phải là số đồng nguyên (không có phần lẻ).")
+            raw = int(raw)
+        if isinstance(raw, str):
+            text = _MONEY_SUFFIX.sub("", unicodedata.normalize("NFC", raw)).strip().replace(" ", "")
+            if len(text) > _MAX_NUMBER_TEXT:
+                raise Invalid("số tiền quá dài.")
+            if _THOUSANDS.fullmatch(text):  # 1.250.000.000 written the Vietnamese way
+                raw = int(text.replace(".", ""))
+            elif re.fullmatch(r"-?\d+", text):
+                raw = int(text)
+            elif _DECIMAL.fullmatch(text) or _WHOLE.fullmatch(text):
+                raise Invalid("phải là số đồng nguyên (không có phần lẻ); nhập theo đơn vị đồng.")
+            else:
+                raise Invalid(f"“{quote(raw)}” không phải số tiền (nhập số đồng, ví dụ 4500000000).")
+        if not isinstance(raw, int):
+            raise Invalid("phải là số tiền (đồng).")
+        if raw < 0:
+            raise Invalid("số tiền không được âm.")
+        if raw > self.ceiling:
+            raise Invalid(
+                f"vượt mức trần {_fmt_dong(self.ceiling)} của một dự án; kiểm tra lại đơn vị (đồng)."
+            )
+        return raw
+
+
+Parser = Text | Integer | Money | Day | Choice

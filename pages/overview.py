@@ -66,6 +66,13 @@ row[0].metric(
     help="Số phường đã đăng ký xây dựng Công an phường điển hình, kiểu mẫu.",
 )
 row[1].metric("Phường được công nhận", fmt_int(data.wards.recognised), border=True)
+same_places = ui.place_params(filters, as_of, ctx.today)
+row[2].page_link(
+    "pages/hq.py", label="Trụ sở và kinh phí", icon=":material/domain:", query_params=same_places
+)
+row[3].page_link(
+    "pages/wards.py", label="Phường kiểu mẫu", icon=":material/verified:", query_params=same_places
+)
 st.caption("Kinh phí và phường kiểu mẫu chỉ lọc theo địa bàn.")
 
 st.subheader("Xếp hạng bốn địa phương")

@@ -1,15 +1,11 @@
 """Tasks (/nhiem-vu): the filtered task list; editable inline for the roles that may edit."""
 
-import math
-
 import pandas as pd
 import streamlit as st
 
 from lib import rules, ui
 from lib.editor import EditorLayout, edit_table
 from lib.edits import TASKS
-from lib.filters import PARAM_PAGE, parse_page
-from lib.formatting import fmt_int
 from lib.loaders import load_filter_options, load_task_count, load_task_page, load_task_page_for_edit
 
 ctx = ui.context()
@@ -26,23 +22,8 @@ if scope.note:
 view = scope.filters
 
 total = load_task_count(ctx.database_url, ctx.data_version, view, as_of, due_days)
-pages = max(1, math.ceil(total / size))
-state = st.session_state
-if state.get("_tasks_filters") != (view, as_of) or "tasks_page" not in state:
-    first_visit = "_tasks_filters" not in state
-    state["tasks_page"] = parse_page(st.query_params.get_all(PARAM_PAGE), pages) if first_visit else 1
-    state["_tasks_filters"] = (view, as_of)
-state["tasks_page"] = min(state["tasks_page"], pages)
-
-page = st.number_input("Trang", min_value=1, max_value=pages, step=1, key="tasks_page", width=160)
-ui.sync_query_params({PARAM_PAGE: str(page)} if page > 1 else {}, owned=(PARAM_PAGE,))
-start = (page - 1) * size
-if total:
-    st.caption(
-        f"Hiển thị {fmt_int(start + 1)}–{fmt_int(min(start + size, total))} "
-        f"trên {fmt_int(total)} nhiệm vụ · trang {page}/{pages}"
-    )
-else:
+page = ui.pager("tasks", total, size, (view, as_of), "nhiệm vụ")
+if not total:
     st.info("Không có nhiệm vụ nào khớp bộ lọc.")
 args = (view, as_of, due_days, page, size)
 if not total:

@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from lib import accounts, actions, audit, edits
 from lib.db import transaction
 from lib.edits import ConflictError, RowChange, SaveResult, TableSpec
-from lib.models import AuditEvent, Locality, Task, User
+from lib.models import AuditEvent, HqProject, Locality, ModelWard, Task, Unit, User
 from lib.roles import Actor, Refused
 from lib.seed import DEMO_TODAY, seed_demo
 
@@ -57,6 +57,10 @@ class EditCase:
 
     def max_length(self, name: str) -> int | None:
         return getattr(self.spec.fields[name].parser, "max_length", None)
+
+    def typed(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The values as the table stores them ("42" is 42 in an integer column)."""
+        return {name: self.spec.fields[name].parser.parse(raw) for name, raw in values.items()}
 
 
 # --- small helpers ------------------------------------------------------------------------------
@@ -143,6 +147,74 @@ TASK_CASE = EditCase(
     token_fields=("notes", "obstacles"),
     rival="vanphong",
 )
+
+
+# --- headquarters projects and model wards ------------------------------------------------------
+
+
+def _rows_of(engine: Engine, model: Any, locality: str, count: int) -> list[int]:
+    with transaction(engine) as s:
+        ids = list(
+            s.scalars(
+                select(model.id)
+                .join(Unit, Unit.id == model.unit_id)
+                .join(Locality, Locality.id == Unit.locality_id)
+                .where(Locality.code == locality)
+                .order_by(model.id)
+                .limit(count)
+            )
+        )
+    assert len(ids) == count, f"the demo data has only {len(ids)} {model.__tablename__} rows of {locality}"
+    return ids
+
+
+def _prepare_hq(engine: Engine, count: int) -> tuple[list[int], str]:
+    """Demo data; projects of Bắc Giang, edited by its coordinator. The counter is the land area."""
+    writer = "dp.bacgiang"
+    with transaction(engine, write=True) as s:
+        seed_demo(s)
+    ids = _rows_of(engine, HqProject, "bac-giang", count)
+    reset_rows(engine, actor(engine, writer), HQ_CASE, ids)
+    return ids, writer
+
+
+HQ_CASE = EditCase(
+    name="hq_project",
+    spec=edits.HQ,
+    prepare=_prepare_hq,
+    counter_field="land_area_m2",
+    token_fields=("notes",),
+    rival="vanphong",
+)
+
+
+def _prepare_wards(engine: Engine, count: int) -> tuple[list[int], str]:
+    """Demo data; Bắc Giang's registrations, edited by its coordinator, with recognitions cleared
+    (tokens go into the decision number, which a recognition date would require)."""
+    writer = "dp.bacgiang"
+    with transaction(engine, write=True) as s:
+        seed_demo(s)
+    ids = _rows_of(engine, ModelWard, "bac-giang", count)
+    who = actor(engine, writer)
+    save(
+        engine,
+        who,
+        edits.WARDS,
+        [RowChange(r, read_row(engine, edits.WARDS, r)[0], {"recognised_on": None}) for r in ids],
+    )
+    reset_rows(engine, who, WARD_CASE, ids)
+    return ids, writer
+
+
+WARD_CASE = EditCase(
+    name="model_ward",
+    spec=edits.WARDS,
+    prepare=_prepare_wards,
+    counter_field="notes",
+    token_fields=("recognised_decision",),
+    rival="vanphong",
+)
+CASES = (TASK_CASE, HQ_CASE, WARD_CASE)
 
 
 # --- the randomized workload ------------------------------------------------------------------

@@ -15,8 +15,8 @@ from sqlalchemy import delete
 from lib import edits
 from lib.edits import Conflict, ConflictError, FieldDiff, RowChange
 from tests.edit_machinery import (
+    CASES,
     NOW,
-    TASK_CASE,
     actor,
     check_workload,
     events_since,
@@ -28,7 +28,6 @@ from tests.edit_machinery import (
     values_of,
 )
 
-CASES = [TASK_CASE]
 B_TIME = NOW + timedelta(minutes=1)
 A_TIME = NOW + timedelta(minutes=2)
 TRAIL = ("actor", "action", "row_id", "field", "row_version", "old_value", "new_value")
@@ -47,6 +46,11 @@ def _without_sql_half(monkeypatch):
 
 def _without_python_half(monkeypatch):
     monkeypatch.setattr(edits, "_version_matches", lambda current, seen: True)
+
+
+def _text(value):
+    """A value as the audit trail stores it."""
+    return None if value is None else str(value)
 
 
 def _refusal(who, row):
@@ -69,7 +73,8 @@ def test_a_stale_save_is_refused_and_lands_when_reapplied(engine, case, meanwhil
 
     assert save(engine, b, spec, [RowChange(row, seen_b, b_values)], now=B_TIME).versions == {row: seen + 1}
     after_b = read_row(engine, spec, row)
-    assert after_b == (seen + 1, before | b_values)
+    assert after_b == (seen + 1, before | case.typed(b_values))
+    mine = case.typed({x: "41"})[x]
     with pytest.raises(ConflictError) as caught:
         save(engine, a, spec, [RowChange(row, seen, {x: "41"}, position=1)], now=A_TIME)
 
@@ -81,12 +86,12 @@ def test_a_stale_save_is_refused_and_lands_when_reapplied(engine, case, meanwhil
             current_version=seen + 1,
             updated_by=b.username,
             updated_at=B_TIME,
-            diffs=(FieldDiff(x, spec.fields[x].label, "41", after_b[1][x]),),
+            diffs=(FieldDiff(x, spec.fields[x].label, mine, after_b[1][x]),),
         )
     ]
     assert read_row(engine, spec, row) == after_b
     b_event = (
-        [(b.username, "update", row, f, seen + 1, before[f], v) for f, v in b_values.items()]
+        [(b.username, "update", row, f, seen + 1, _text(before[f]), v) for f, v in b_values.items()]
         if meanwhile != "touch"
         else [(b.username, "touch", row, "", seen + 1, None, None)]
     )
@@ -96,11 +101,11 @@ def test_a_stale_save_is_refused_and_lands_when_reapplied(engine, case, meanwhil
     current = caught.value.conflicts[0].current_version
     result = save(engine, a, spec, [RowChange(row, current, {x: "41"})], now=A_TIME + timedelta(minutes=1))
     assert result.versions == {row: seen + 2}
-    assert read_row(engine, spec, row) == (seen + 2, after_b[1] | {x: "41"})
+    assert read_row(engine, spec, row) == (seen + 2, after_b[1] | {x: mine})
     assert values_of(events_since(engine, start), *TRAIL) == [
         *b_event,
         _refusal(a, row),
-        (a.username, "update", row, x, seen + 2, after_b[1][x], "41"),
+        (a.username, "update", row, x, seen + 2, _text(after_b[1][x]), "41"),
     ]
 
 
@@ -155,7 +160,7 @@ def test_a_batch_with_one_stale_row_writes_nothing(engine, case, monkeypatch, lo
             seen[stale] + 1,
             b.username,
             B_TIME,
-            (FieldDiff(x, spec.fields[x].label, "41", "42"),),
+            (FieldDiff(x, spec.fields[x].label, case.typed({x: "41"})[x], case.typed({x: "42"})[x]),),
         )
     ]
     assert {r: read_row(engine, spec, r) for r in (fresh, stale)} == before

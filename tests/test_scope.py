@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from lib import accounts, actions, edits, queries
 from lib.db import transaction
 from lib.filters import Filters
-from lib.models import AuditEvent, Locality, Task, User
+from lib.models import AuditEvent, Locality, Task, Unit, User
 from lib.roles import PermissionDenied, Refused
 from lib.seed import seed_demo
 
@@ -162,3 +162,93 @@ def test_the_office_edits_any_locality_and_extends_deadlines_with_a_document(dem
         assert saved.current_deadline == date(2027, 3, 31)
         assert saved.original_deadline == row.original_deadline  # the original never changes
         assert saved.extension_doc == "123/UBND-NC"
+
+
+# --- the same scope on headquarters projects and model wards ---------------------------------------
+
+
+def row_of(engine, spec, locality):
+    """The first row of a headquarters or ward table in a locality."""
+    model = spec.model
+    with transaction(engine) as s:
+        return s.scalars(
+            select(model)
+            .join(Unit, Unit.id == model.unit_id)
+            .join(Locality, Locality.id == Unit.locality_id)
+            .where(Locality.code == locality)
+            .order_by(model.id)
+        ).first()
+
+
+def table_snapshot(engine, spec):
+    with transaction(engine) as s:
+        return [tuple(r) for r in s.execute(select(spec.model.__table__).order_by(spec.model.id))]
+
+
+@pytest.mark.parametrize(
+    ("spec", "who", "target", "values", "message"),
+    [
+        (edits.HQ, "dp.lucngan", "viet-yen", {"disbursed_vnd": 0}, "thuộc địa bàn khác"),
+        (edits.HQ, "dp.bacgiang", "yen-dung", {"notes": "x"}, "thuộc địa bàn khác"),
+        (edits.HQ, "dp.bacgiang", "bac-giang", {"unit_id": 1}, "Cột “unit_id” không được sửa"),
+        (edits.HQ, "dp.bacgiang", "bac-giang", {"version": 99}, "không được sửa"),
+        (edits.HQ, "dp.bacgiang", "bac-giang", {"updated_by": "admin"}, "không được sửa"),
+        (edits.HQ, "lanhdao", "bac-giang", {"planned_vnd": 1}, "chỉ được xem"),
+        (edits.WARDS, "dp.vietyen", "bac-giang", {"criteria_met": 22}, "thuộc địa bàn khác"),
+        (edits.WARDS, "dp.bacgiang", "bac-giang", {"year_registered": 2030}, "không được sửa"),
+        (edits.WARDS, "dp.bacgiang", "bac-giang", {"unit_id": 1}, "không được sửa"),
+        (edits.WARDS, "lanhdao", "viet-yen", {"notes": "x"}, "chỉ được xem"),
+    ],
+    ids=lambda v: v.entity if isinstance(v, edits.TableSpec) else None,
+)
+def test_headquarters_and_ward_bypass_attempts_are_refused_recorded_and_write_nothing(
+    demo, spec, who, target, values, message
+):
+    before = table_snapshot(demo, spec)
+    row = row_of(demo, spec, target)
+    with pytest.raises(PermissionDenied, match=message):
+        actions.perform(
+            demo,
+            actor(demo, who),
+            edits.apply_changes,
+            spec,
+            [edits.RowChange(row.id, row.version, values)],
+            now=NOW,
+            today=TODAY,
+        )
+    assert table_snapshot(demo, spec) == before
+    event = last_event(demo)
+    assert (event.actor, event.action, event.entity) == (who, "refused", spec.entity)
+
+
+@pytest.mark.parametrize(
+    ("read", "who", "localities"),
+    [
+        ("hq", "dp.lucngan", ("viet-yen",)),
+        ("hq", "lanhdao", ()),
+        ("wards", "dp.vietyen", ("bac-giang",)),
+        ("wards", "lanhdao", ()),
+    ],
+)
+def test_headquarters_and_wards_are_read_for_editing_only_within_scope(demo, read, who, localities):
+    from lib import projects
+    from lib.filters import HqFilters
+
+    me = actor(demo, who)
+    with pytest.raises(PermissionDenied), transaction(demo) as s:
+        if read == "hq":
+            projects.list_hq_for_edit(s, me, HqFilters(localities), TODAY, 90, offset=0, limit=50)
+        else:
+            projects.list_wards_for_edit(s, me, localities)
+
+
+def test_a_coordinator_reads_only_their_own_projects_and_wards_for_editing(demo):
+    from lib import projects
+    from lib.filters import HqFilters
+
+    me = actor(demo, "dp.bacgiang")
+    with transaction(demo) as s:
+        hq = projects.list_hq_for_edit(s, me, HqFilters(), TODAY, 90, offset=0, limit=500)
+        wards = projects.list_wards_for_edit(s, me, ())
+    assert len(hq) == 16 and {r["locality_code"] for r in hq} == {"bac-giang"}
+    assert len(wards) == 5 and {r["locality_code"] for r in wards} == {"bac-giang"}

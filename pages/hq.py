@@ -1,0 +1,234 @@
+"""Headquarters (/tru-so): ward-police headquarters projects, their money and their flags; editable inline."""
+
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from lib import charts, rules, ui
+from lib.editor import EditorLayout, edit_table
+from lib.edits import HQ
+from lib.filters import PARAM_FLAG, PARAM_STAGE, PROVINCE_LEVEL, Filters, HqFilters
+from lib.formatting import fmt_billion, fmt_date, fmt_int, fmt_pct, fmt_vnd
+from lib.loaders import load_filter_options, load_hq_count, load_hq_page, load_hq_summary
+
+ctx = ui.context()
+actor = ctx.actor
+options = load_filter_options(ctx.database_url, ctx.data_version)
+places = {c: n for c, n in options.localities.items() if c != PROVINCE_LEVEL}
+options = replace(options, localities=places)
+filters, as_of = ui.filter_bar("hq", options, ctx.today, fields=("loc",))
+stages = ui.choice_filter("hq", "Giai đoạn", PARAM_STAGE, rules.STAGE_LABELS, "giai đoạn")
+flags = ui.choice_filter("hq", "Cảnh báo", PARAM_FLAG, rules.FLAG_LABELS, "cảnh báo")
+stale_days, size = ctx.settings.stale_days, ctx.settings.page_size
+hf = HqFilters(localities=filters.localities, stages=stages, flags=flags)
+data = load_hq_summary(ctx.database_url, ctx.data_version, hf, as_of, stale_days)
+
+st.title("Trụ sở Công an phường và kinh phí")
+st.caption(
+    "Mục 3 của Công văn: bố trí kinh phí, quỹ đất (tối thiểu 500 m²) xây dựng trụ sở Công an phường; "
+    "mục 4: Việt Yên, Bắc Giang đẩy nhanh tiến độ xây dựng trụ sở."
+)
+ui.as_of_caption(as_of)
+if as_of != ctx.today:
+    st.caption(
+        f"Số tiền và giai đoạn là số liệu đang lưu (cập nhật đến ngày {fmt_date(ctx.today)}); "
+        "ngày xem chỉ dùng để tính chậm tiến độ, lâu không cập nhật và số hoàn thành lũy kế."
+    )
+
+f = data.funding
+row = st.columns(5)
+row[0].metric("Số dự án", fmt_int(f.projects), border=True)
+row[1].metric("Dự toán (tỷ đồng)", fmt_billion(f.planned), border=True, help=fmt_vnd(f.planned))
+row[2].metric("Đã bố trí vốn (tỷ đồng)", fmt_billion(f.allocated), border=True, help=fmt_vnd(f.allocated))
+row[3].metric("Đã giải ngân (tỷ đồng)", fmt_billion(f.disbursed), border=True, help=fmt_vnd(f.disbursed))
+row[4].metric(
+    "Tỷ lệ giải ngân", fmt_pct(f.disbursement_rate), border=True, help="Đã giải ngân / vốn đã bố trí."
+)
+totals = data.flag_totals
+row = st.columns(4)
+row[0].metric(
+    rules.FLAG_LABELS[rules.FLAG_SMALL_LAND],
+    fmt_int(totals[rules.FLAG_SMALL_LAND]),
+    border=True,
+    help="Công văn yêu cầu quỹ đất tối thiểu 500 m² cho mỗi trụ sở.",
+)
+row[1].metric(
+    rules.FLAG_LABELS[rules.FLAG_BEHIND],
+    fmt_int(totals[rules.FLAG_BEHIND]),
+    border=True,
+    help="Đã quá ngày hoàn thành theo kế hoạch mà chưa hoàn thành.",
+)
+row[2].metric(
+    rules.FLAG_LABELS[rules.FLAG_STALLED],
+    fmt_int(totals[rules.FLAG_STALLED]),
+    border=True,
+    help=f"Chưa hoàn thành và không ai cập nhật quá {stale_days} ngày.",
+)
+row[3].metric(
+    rules.FLAG_LABELS[rules.FLAG_FUNDING],
+    fmt_int(totals[rules.FLAG_FUNDING]),
+    border=True,
+    help="Vốn bố trí lớn hơn dự toán, hoặc giải ngân lớn hơn vốn bố trí (không thể lưu mới).",
+)
+
+st.subheader("Kinh phí theo địa bàn")
+below = data.below_average
+by_place = pd.DataFrame(
+    [
+        {
+            "locality": places.get(code, code),
+            "projects": x.projects,
+            "planned": fmt_vnd(x.planned),
+            "allocated": fmt_vnd(x.allocated),
+            "disbursed": fmt_vnd(x.disbursed),
+            "rate": None if x.disbursement_rate is None else round(100 * x.disbursement_rate, 1),
+            "below": "Dưới bình quân" if code in below else "",
+        }
+        for code, x in data.funding_by_locality.items()
+    ],
+    columns=["locality", "projects", "planned", "allocated", "disbursed", "rate", "below"],
+)
+st.dataframe(
+    by_place,
+    hide_index=True,
+    key="hq_funding_table",
+    column_config={
+        "locality": st.column_config.TextColumn("Địa bàn"),
+        "projects": st.column_config.NumberColumn("Số dự án"),
+        "planned": st.column_config.TextColumn("Dự toán (đồng)"),
+        "allocated": st.column_config.TextColumn("Đã bố trí vốn (đồng)"),
+        "disbursed": st.column_config.TextColumn("Đã giải ngân (đồng)"),
+        "rate": st.column_config.ProgressColumn("Giải ngân (%)", min_value=0, max_value=100, format="%.1f%%"),
+        "below": st.column_config.TextColumn("So với bình quân tỉnh"),
+    },
+)
+st.caption(
+    f"Bình quân toàn tỉnh: {fmt_pct(f.disbursement_rate)} vốn đã bố trí được giải ngân. "
+    "Tổng cộng bằng đúng tổng các dự án đang lưu, tính đến từng đồng."
+)
+
+left, right = st.columns(2)
+with left:
+    st.altair_chart(
+        charts.funding_by_locality_chart(charts.funding_frame(data.funding_by_locality, places)),
+        width="stretch",
+    )
+with right:
+    st.altair_chart(
+        charts.disbursement_chart(
+            charts.disbursement_frame(data.funding_by_locality, places, below), f.disbursement_rate
+        ),
+        width="stretch",
+    )
+left, right = st.columns(2)
+with left:
+    st.altair_chart(charts.stage_chart(charts.stage_frame(data.stages, places)), width="stretch")
+with right:
+    if data.completions:
+        st.altair_chart(charts.completion_chart(charts.completion_frame(data.completions)), width="stretch")
+    else:
+        st.info("Chưa có dự án nào có ngày hoàn thành.")
+
+st.subheader("Danh sách dự án")
+scope = ui.edit_scope(actor, Filters(localities=hf.localities), options, "dự án trụ sở")
+if scope.note:
+    st.info(
+        scope.note
+        + " Số tiền nhập theo đồng (số nguyên, không dấu phân cách), ví dụ 4500000000 = 4,5 tỷ đồng.",
+        icon="✏️",
+    )
+view = replace(hf, localities=scope.filters.localities)
+total = load_hq_count(ctx.database_url, ctx.data_version, view, as_of, stale_days)
+page = ui.pager("hq", total, size, (view, as_of), "dự án")
+if not total:
+    st.info("Không có dự án nào khớp bộ lọc.")
+    rows = []
+else:
+    rows = load_hq_page(
+        ctx.database_url,
+        ctx.data_version,
+        actor if scope.editable else None,
+        view,
+        as_of,
+        stale_days,
+        page,
+        size,
+    )
+
+MONEY_HELP = "Nhập số đồng nguyên, không dấu phân cách. Ví dụ: 4500000000 = 4,5 tỷ đồng."
+
+
+def money(label):
+    return st.column_config.NumberColumn(
+        label, min_value=0, max_value=rules.MAX_PROJECT_VND, step=1, format="%d", help=MONEY_HELP
+    )
+
+
+LABELS = {
+    "id": st.column_config.NumberColumn("Mã"),
+    "unit": st.column_config.TextColumn("Phường, xã"),
+    "locality": st.column_config.TextColumn("Địa bàn"),
+    "flags": st.column_config.TextColumn("Cảnh báo", width="medium"),
+    "kind": st.column_config.SelectboxColumn(
+        "Loại công trình", options=list(rules.KIND_LABELS.values()), required=True
+    ),
+    "land_status": st.column_config.SelectboxColumn(
+        "Tình trạng đất", options=list(rules.LAND_STATUS_LABELS.values()), required=True
+    ),
+    "land_area_m2": st.column_config.NumberColumn(
+        "Diện tích đất (m²)", min_value=0, max_value=rules.MAX_LAND_AREA_M2, step=1, format="%d m²"
+    ),
+    "stage": st.column_config.SelectboxColumn(
+        "Giai đoạn", options=list(rules.STAGE_LABELS.values()), required=True, width="medium"
+    ),
+    "funding_source": st.column_config.SelectboxColumn(
+        "Nguồn vốn", options=list(rules.FUNDING_SOURCE_LABELS.values()), required=True
+    ),
+    "planned_vnd": money("Dự toán (đồng)"),
+    "allocated_vnd": money("Đã bố trí vốn (đồng)"),
+    "disbursed_vnd": money("Đã giải ngân (đồng)"),
+    "disbursement_pct": st.column_config.ProgressColumn(
+        "Giải ngân (%)", min_value=0, max_value=100, format="%.0f%%"
+    ),
+    "start_on": st.column_config.DateColumn("Ngày khởi công", format="DD/MM/YYYY"),
+    "planned_completion_on": st.column_config.DateColumn("Hoàn thành theo kế hoạch", format="DD/MM/YYYY"),
+    "actual_completion_on": st.column_config.DateColumn("Hoàn thành thực tế", format="DD/MM/YYYY"),
+    "notes": st.column_config.TextColumn("Ghi chú", max_chars=2000),
+    "version": st.column_config.NumberColumn("Phiên bản"),
+    "updated_by": st.column_config.TextColumn("Người cập nhật"),
+    "updated_at": st.column_config.DatetimeColumn("Cập nhật lúc", format="HH:mm DD/MM/YYYY"),
+}
+ORDER = tuple(LABELS)
+DATES = ("start_on", "planned_completion_on", "actual_completion_on")
+CHOICES = {
+    "kind": rules.KIND_LABELS,
+    "land_status": rules.LAND_STATUS_LABELS,
+    "stage": rules.STAGE_LABELS,
+    "funding_source": rules.FUNDING_SOURCE_LABELS,
+}
+
+
+def display(name, value):
+    if name in CHOICES:
+        return CHOICES[name].get(value, value)
+    if name == "flags":
+        return ", ".join(rules.FLAG_LABELS[f] for f in value or ())
+    return value
+
+
+if scope.editable:
+    edit_table(
+        prefix="hq",
+        spec=HQ,
+        actor=actor,
+        engine=ctx.engine,
+        rows=rows,
+        layout=EditorLayout(column_order=ORDER, column_config=LABELS, to_display=display, date_columns=DATES),
+        editable=[f for f, spec in HQ.fields.items() if actor.role in spec.roles],
+    )
+elif rows:
+    frame = pd.DataFrame([{c: display(c, r[c]) for c in ORDER} for r in rows], columns=list(ORDER))
+    st.dataframe(
+        frame, hide_index=True, key="hq_table", column_order=ORDER, column_config=LABELS, placeholder=""
+    )

@@ -1,0 +1,168 @@
+"""Model wards (/phuong-kieu-mau): registrations, criteria met, recognition, the road to 2030."""
+
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from lib import charts, rules, ui
+from lib.editor import EditorLayout, edit_table
+from lib.edits import WARDS
+from lib.filters import PROVINCE_LEVEL
+from lib.formatting import fmt_int, fmt_pct
+from lib.loaders import load_filter_options, load_ward_roadmap, load_wards
+
+ctx = ui.context()
+actor = ctx.actor
+options = load_filter_options(ctx.database_url, ctx.data_version)
+places = {c: n for c, n in options.localities.items() if c != PROVINCE_LEVEL}
+options = replace(options, localities=places)
+filters, as_of = ui.filter_bar("wards", options, ctx.today, fields=("loc",))
+localities = filters.localities
+roadmap, pilots = load_ward_roadmap(ctx.database_url, ctx.data_version, localities, as_of)
+
+st.title("Công an phường điển hình, kiểu mẫu")
+st.caption(
+    "Mục 4 của Công văn: thị xã Việt Yên và thành phố Bắc Giang lựa chọn, đăng ký phường thực hiện thí điểm "
+    "tiêu chí “Công an phường điển hình, kiểu mẫu về an ninh, trật tự và văn minh đô thị” năm 2024. "
+    f"Mục tiêu: 100% số phường đạt kiểu mẫu vào năm {rules.WARD_TARGET_YEAR}."
+)
+ui.as_of_caption(as_of)
+
+st.subheader("Đăng ký thí điểm năm 2024 (mục 4)")
+cols = st.columns(len(pilots))
+for col, (code, names) in zip(cols, pilots.items(), strict=True):
+    place = places.get(code, code)
+    if names:
+        col.success(
+            f"**{place}**: đã đăng ký {len(names)} phường thí điểm năm 2024 — {', '.join(names)}.", icon="✅"
+        )
+    else:
+        col.error(f"**{place}**: chưa đăng ký phường thí điểm năm 2024 như mục 4 yêu cầu.", icon="❗")
+
+this_year = [
+    p for p in roadmap if p.year == min(max(as_of.year, rules.ROADMAP_FIRST_YEAR), rules.WARD_TARGET_YEAR)
+]
+wards_total = sum(p.wards for p in this_year)
+registered = sum(p.registered or 0 for p in this_year)
+recognised = sum(p.recognised or 0 for p in this_year)
+row = st.columns(4)
+row[0].metric(
+    "Số phường", fmt_int(wards_total), border=True, help="Phường năm 2024 và xã, thị trấn lên phường từ 2025."
+)
+row[1].metric(
+    "Đã đăng ký kiểu mẫu",
+    fmt_int(registered),
+    border=True,
+    help=f"Tỷ lệ: {fmt_pct(registered / wards_total if wards_total else None)} số phường.",
+)
+row[2].metric(
+    "Được công nhận",
+    fmt_int(recognised),
+    border=True,
+    help=f"Tỷ lệ: {fmt_pct(recognised / wards_total if wards_total else None)} số phường.",
+)
+row[3].metric(
+    f"Lộ trình tham chiếu năm {as_of.year}",
+    fmt_pct(rules.reference_share(as_of.year), 0),
+    border=True,
+    help="Đường thẳng từ 0% (2023) đến 100% (2030); lộ trình riêng của tỉnh chưa được công bố cùng Công văn.",
+)
+
+st.subheader("Lộ trình đến năm 2030")
+st.altair_chart(charts.roadmap_chart(charts.roadmap_frame(roadmap, places)), width="content")
+table = pd.DataFrame(
+    [
+        {
+            "locality": places.get(p.locality, p.locality),
+            "year": str(p.year),
+            "wards": p.wards,
+            "registered": p.registered,
+            "registered_pct": None if p.registered_share is None else round(100 * p.registered_share, 1),
+            "recognised": p.recognised,
+            "recognised_pct": None if p.recognised_share is None else round(100 * p.recognised_share, 1),
+            "reference_pct": round(100 * rules.reference_share(p.year), 1),
+        }
+        for p in roadmap
+        if p.year <= max(as_of.year, rules.ROADMAP_FIRST_YEAR)
+    ]
+)
+st.dataframe(
+    table,
+    hide_index=True,
+    key="wards_roadmap_table",
+    column_config={
+        "locality": st.column_config.TextColumn("Địa bàn"),
+        "year": st.column_config.TextColumn("Năm"),
+        "wards": st.column_config.NumberColumn("Số phường"),
+        "registered": st.column_config.NumberColumn("Đã đăng ký (lũy kế)"),
+        "registered_pct": st.column_config.ProgressColumn(
+            "Đăng ký (%)", min_value=0, max_value=100, format="%.1f%%"
+        ),
+        "recognised": st.column_config.NumberColumn("Được công nhận (lũy kế)"),
+        "recognised_pct": st.column_config.ProgressColumn(
+            "Công nhận (%)", min_value=0, max_value=100, format="%.1f%%"
+        ),
+        "reference_pct": st.column_config.NumberColumn("Lộ trình tham chiếu (%)", format="%.0f%%"),
+    },
+)
+st.caption(
+    "Số phường theo danh sách đơn vị hành chính năm 2024, cộng các xã, thị trấn lên phường từ 01/01/2025; "
+    "chưa trừ các phường sáp nhập."
+)
+
+st.subheader("Danh sách phường đăng ký")
+scope = ui.edit_scope(actor, replace(filters, localities=localities), options, "phường đăng ký")
+if scope.note:
+    st.info(scope.note, icon="✏️")
+rows = load_wards(
+    ctx.database_url, ctx.data_version, actor if scope.editable else None, scope.filters.localities
+)
+for r in rows:
+    r["criteria_progress"] = r["criteria_met"]
+
+LABELS = {
+    "id": st.column_config.NumberColumn("Mã"),
+    "unit": st.column_config.TextColumn("Phường"),
+    "locality": st.column_config.TextColumn("Địa bàn"),
+    "year_registered": st.column_config.NumberColumn("Năm đăng ký", format="%d"),
+    "criteria_met": st.column_config.NumberColumn(
+        f"Tiêu chí đạt (/{rules.WARD_CRITERIA})",
+        min_value=0,
+        max_value=rules.WARD_CRITERIA,
+        step=1,
+        format="%d",
+    ),
+    "criteria_progress": st.column_config.ProgressColumn(
+        "Mức đạt", min_value=0, max_value=rules.WARD_CRITERIA, format=f"%d/{rules.WARD_CRITERIA}"
+    ),
+    "recognised_decision": st.column_config.TextColumn("Quyết định công nhận", max_chars=100),
+    "recognised_on": st.column_config.DateColumn("Ngày công nhận", format="DD/MM/YYYY"),
+    "notes": st.column_config.TextColumn("Ghi chú", max_chars=2000),
+    "version": st.column_config.NumberColumn("Phiên bản"),
+    "updated_by": st.column_config.TextColumn("Người cập nhật"),
+    "updated_at": st.column_config.DatetimeColumn("Cập nhật lúc", format="HH:mm DD/MM/YYYY"),
+}
+ORDER = tuple(LABELS)
+
+if not rows:
+    st.info("Chưa có phường nào đăng ký trong phạm vi đang xem.")
+if scope.editable:
+    edit_table(
+        prefix="wards",
+        spec=WARDS,
+        actor=actor,
+        engine=ctx.engine,
+        rows=rows,
+        layout=EditorLayout(column_order=ORDER, column_config=LABELS, date_columns=("recognised_on",)),
+        editable=[f for f, spec in WARDS.fields.items() if actor.role in spec.roles],
+    )
+elif rows:
+    st.dataframe(
+        pd.DataFrame([{c: r[c] for c in ORDER} for r in rows], columns=list(ORDER)),
+        hide_index=True,
+        key="wards_table",
+        column_order=ORDER,
+        column_config=LABELS,
+        placeholder="",
+    )
