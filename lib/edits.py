@@ -483,3 +483,7 @@ WARDS = TableSpec(
     locality_of=_ward_locality,
     check_row=_check_ward,
 )
+
+
+# Every table edited through this engine, by entity name.
+EDITABLE: dict[str, TableSpec] = {spec.entity: spec for spec in (TASKS, HQ, WARDS)}

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import actions, config, ui
-from lib.edits import TASKS
+from lib.edits import EDITABLE
 from lib.formatting import fmt_date, fmt_int
 from lib.history import ENTITY_LABELS, EventFilter, revert_row
 from lib.loaders import load_actors, load_events, load_filter_options, load_newly_overdue, load_timeline
@@ -71,11 +71,16 @@ with trail:
     )
 
 with timeline:
-    row_id = st.number_input("Mã nhiệm vụ", min_value=1, step=1, value=None, key="history_row")
+    left, right = st.columns([1, 2])
+    entity = left.selectbox(
+        "Loại dữ liệu", list(EDITABLE), key="history_row_entity", format_func=lambda e: ENTITY_LABELS[e]
+    )
+    spec = EDITABLE[entity]
+    row_id = right.number_input(f"Mã {spec.label}", min_value=1, step=1, value=None, key="history_row")
     if row_id:
-        events = load_timeline(url, version, "task", int(row_id))
+        events = load_timeline(url, version, entity, int(row_id))
         if not events:
-            st.info(f"Không có sự kiện nào của nhiệm vụ mã {row_id}.")
+            st.info(f"Không có sự kiện nào của {spec.label} mã {row_id}.")
         else:
             st.dataframe(
                 pd.DataFrame(events),
@@ -93,7 +98,7 @@ with timeline:
                             ctx.engine,
                             actor,
                             revert_row,
-                            TASKS,
+                            spec,
                             int(row_id),
                             int(target),
                             now=config.now(),

@@ -209,3 +209,46 @@ def test_the_history_page_runs_for_every_role(monkeypatch, demo_copy):
                 assert s.get(Task, row.id).notes == row.notes
         else:
             assert not [b for b in at.button if b.key == "history_revert"]
+
+
+def test_a_headquarters_project_reverts_money_and_an_emptied_land_area(engine):
+    """Money, dates and an optional area come back from the trail exactly, through the edit engine."""
+    from lib.models import HqProject, Unit
+
+    with transaction(engine, write=True) as s:
+        seed_demo(s)
+    with transaction(engine) as s:
+        row = s.scalars(
+            select(HqProject)
+            .join(Unit, Unit.id == HqProject.unit_id)
+            .join(Locality, Locality.id == Unit.locality_id)
+            .where(Locality.code == "yen-dung", HqProject.stage == "chua_bo_tri_dat")
+            .order_by(HqProject.id)
+        ).first()
+    me = actor(engine, "dp.yendung")
+    original = (row.planned_vnd, row.land_area_m2, row.land_status, row.planned_completion_on)
+    actions.perform(
+        engine,
+        me,
+        edits.apply_changes,
+        edits.HQ,
+        [
+            edits.RowChange(
+                row.id,
+                row.version,
+                {
+                    "planned_vnd": "6.123.456.789",
+                    "land_status": "Đã bố trí",
+                    "land_area_m2": 650,
+                    "planned_completion_on": "31/12/2027",
+                },
+            )
+        ],
+        now=T1,
+        today=DEMO_TODAY,
+    )
+    actions.perform(engine, me, history.revert_row, edits.HQ, row.id, row.version, now=T2, today=DEMO_TODAY)
+    with transaction(engine) as s:
+        back = s.get(HqProject, row.id)
+        assert (back.planned_vnd, back.land_area_m2, back.land_status, back.planned_completion_on) == original
+        assert back.version == row.version + 2

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -91,3 +91,67 @@ def test_funding_chain(planned, allocated, disbursed, problems):
 def test_disbursement_rate():
     assert rules.disbursement_rate(200, 50) == 0.25
     assert rules.disbursement_rate(0, 0) is None
+
+
+# --- headquarters flags and the model-ward yardstick ------------------------------------------------
+
+
+def _project(**changes):
+    row = {
+        "land_area_m2": 600,
+        "planned_vnd": 5_000_000_000,
+        "allocated_vnd": 3_000_000_000,
+        "disbursed_vnd": 1_000_000_000,
+        "planned_completion_on": date(2026, 12, 31),
+        "actual_completion_on": None,
+        "updated_at": datetime(2026, 11, 1, 9, 0),
+    }
+    return row | changes
+
+
+AS_OF_HQ = date(2026, 11, 29)
+
+
+@pytest.mark.parametrize(
+    ("changes", "flags"),
+    [
+        ({}, ()),
+        ({"land_area_m2": 499}, (rules.FLAG_SMALL_LAND,)),
+        ({"land_area_m2": 500}, ()),
+        ({"land_area_m2": None}, ()),
+        ({"allocated_vnd": 5_000_000_001}, (rules.FLAG_FUNDING,)),
+        ({"disbursed_vnd": 3_000_000_001}, (rules.FLAG_FUNDING,)),
+        ({"planned_completion_on": AS_OF_HQ}, ()),  # due today is not late yet
+        ({"planned_completion_on": date(2026, 11, 28)}, (rules.FLAG_BEHIND,)),
+        (
+            {"planned_completion_on": date(2026, 11, 28), "actual_completion_on": date(2026, 11, 29)},
+            (),
+        ),
+        (
+            {"planned_completion_on": date(2026, 11, 28), "actual_completion_on": date(2026, 11, 30)},
+            (rules.FLAG_BEHIND,),  # finished only after the as-of date
+        ),
+        ({"updated_at": datetime(2026, 8, 31, 0, 0)}, ()),  # exactly 90 days before
+        ({"updated_at": datetime(2026, 8, 30, 23, 59)}, (rules.FLAG_STALLED,)),
+        (
+            {"updated_at": datetime(2026, 1, 1), "actual_completion_on": date(2026, 2, 1)},
+            (),  # a finished project is not stalled
+        ),
+    ],
+    ids=str,
+)
+def test_headquarters_flags(changes, flags):
+    assert rules.hq_flags(_project(**changes), AS_OF_HQ, 90) == flags
+
+
+def test_below_average_names_only_localities_strictly_below():
+    rates = {"a": 0.5, "b": 0.7, "c": None, "d": 0.6}
+    assert rules.below_average(rates, 0.6) == {"a"}
+    assert rules.below_average(rates, None) == set()
+
+
+def test_the_reference_path_reaches_every_ward_in_2030():
+    assert rules.reference_share(2023) == 0.0
+    assert rules.reference_share(2030) == 1.0
+    assert rules.reference_share(2031) == 1.0
+    assert round(rules.reference_share(2025), 3) == round(2 / 7, 3)

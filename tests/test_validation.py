@@ -16,7 +16,7 @@ from lib.db import transaction
 from lib.edits import TASK_FIELDS, TASKS, RowChange, ValidationFailed
 from lib.models import AuditEvent, Task, User
 from lib.seed import seed_demo
-from lib.validation import Choice, Day, Integer, Invalid, Text
+from lib.validation import Choice, Day, Integer, Invalid, Money, Text
 
 NOW = datetime(2026, 11, 29, 10, 0)
 TODAY = date(2026, 11, 29)
@@ -280,6 +280,65 @@ def test_trailing_garbage_after_a_date_is_refused():
 @pytest.mark.parametrize("raw", ["a\x9b31mb", "a\x85b", "a\x90b", "a\u2028b"])
 def test_c1_control_characters_are_refused(raw):
     assert refusal(ONE_LINE, raw) == "chứa ký tự điều khiển không hợp lệ."
+
+
+# --- money: whole đồng, entered the ways Vietnamese offices write it ---------------------------
+
+MONEY = Money(100_000_000_000)
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        (4_500_000_000, 4_500_000_000),
+        (4_500_000_000.0, 4_500_000_000),  # the grid sends numbers as floats
+        ("4500000000", 4_500_000_000),
+        ("4.500.000.000", 4_500_000_000),
+        ("4 500 000 000 đ", 4_500_000_000),
+        (" 1.250.000 đồng ", 1_250_000),
+        ("12 VNĐ", 12),
+        (0, 0),
+        ("0", 0),
+        (100_000_000_000, 100_000_000_000),
+    ],
+    ids=str,
+)
+def test_money_is_read_as_whole_dong(raw, value):
+    assert MONEY.parse(raw) == value
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (-5, "số tiền không được âm."),
+        ("-1.000", "số tiền không được âm."),
+        (1.5, "phải là số đồng nguyên (không có phần lẻ)."),
+        ("4,5", "phải là số đồng nguyên (không có phần lẻ); nhập theo đơn vị đồng."),
+        ("4.5", "phải là số đồng nguyên (không có phần lẻ); nhập theo đơn vị đồng."),
+        ("4,5 tỷ", "“4,5 tỷ” không phải số tiền (nhập số đồng, ví dụ 4500000000)."),
+        ("abc", "“abc” không phải số tiền (nhập số đồng, ví dụ 4500000000)."),
+        ("1e9", "“1e9” không phải số tiền (nhập số đồng, ví dụ 4500000000)."),
+        (100_000_000_001, "vượt mức trần 100.000.000.000 đồng của một dự án; kiểm tra lại đơn vị (đồng)."),
+        ("9" * 31, "số tiền quá dài."),
+        (float("inf"), "số tiền quá lớn."),
+        (float("nan"), "phải nhập số tiền (đồng); chưa có thì nhập 0."),
+        (None, "phải nhập số tiền (đồng); chưa có thì nhập 0."),
+        ("", "phải nhập số tiền (đồng); chưa có thì nhập 0."),
+        (True, "phải nhập số tiền (đồng); chưa có thì nhập 0."),
+        ([1], "phải là số tiền (đồng)."),
+    ],
+    ids=str,
+)
+def test_bad_money_is_refused_with_a_vietnamese_message(raw, message):
+    assert refusal(MONEY, raw) == message
+
+
+def test_an_optional_integer_stores_an_empty_cell_as_none():
+    area = Integer(0, 100_000, " m²", required=False)
+    assert area.parse(None) is None and area.parse("") is None and area.parse(float("nan")) is None
+    assert area.parse("1.200") == 1200
+    assert refusal(area, -1) == "phải nằm trong khoảng 0–100000 m²."
+    assert refusal(Integer(0, 5), None) == "phải là số nguyên."
 
 
 # --- task rules, through the edit engine against a real database ------------------------------
