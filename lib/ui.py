@@ -184,7 +184,7 @@ def filter_bar(
         state[as_of_key] = url_as_of if from_url else state.get("_as_of", today)
 
     def _clear() -> None:
-        for key in keys.values():
+        for key in [*keys.values(), *state.get(f"_{prefix}_extra_filters", ())]:
             state[key] = []
         state[as_of_key] = today
 
@@ -239,6 +239,9 @@ def choice_filter(
     """Draw one more multi-choice filter in the sidebar, kept in step with the URL parameter `param`."""
     state = st.session_state
     key = f"{prefix}_f_{param}"
+    extra = state.setdefault(f"_{prefix}_extra_filters", [])
+    if key not in extra:
+        extra.append(key)  # cleared by the filter bar's "Xóa bộ lọc" too
     if key not in state:
         picked, warnings = parse_choices(st.query_params.get_all(param), choices, what)
         for message in warnings:

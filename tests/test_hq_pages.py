@@ -272,3 +272,12 @@ def test_criteria_met_is_a_progress_bar_of_22(db):
     table = next(df for df in at.dataframe if "criteria_progress" in df.value.columns)
     assert list(table.value["criteria_progress"]) == list(table.value["criteria_met"])
     assert rules.WARD_CRITERIA == 22
+
+
+def test_clearing_the_filters_clears_stage_and_flag_too(db):
+    at = open_page("pages/hq.py", "lanhdao", dia_ban="viet-yen", giai_doan="dang_thi_cong")
+    assert metrics(at)["Số dự án"] != "38"
+    at.button(key="hq_clear").click().run()
+    assert not at.exception
+    assert metrics(at)["Số dự án"] == "38"
+    assert "giai_doan" not in at.query_params and "dia_ban" not in at.query_params
