@@ -12,5 +12,5 @@ st.set_page_config(
 
 ctx = ui.start()
 ctx = ui.sign_in(ctx)
-page = st.navigation(ui.pages(ctx.actor))
+page = st.navigation(ui.pages(ctx.actor), position="hidden" if ui.meeting_mode() else "sidebar")
 page.run()

@@ -321,3 +321,14 @@ def roadmap_chart(frame: pd.DataFrame) -> alt.FacetChart | alt.LayerChart:
         .properties(title="Lộ trình phường kiểu mẫu đến năm 2030")
     )
     return chart
+
+
+def for_projector(chart: alt.Chart) -> alt.Chart:
+    """The same chart with type large enough for a meeting room."""
+    big: alt.Chart = (
+        chart.properties(height=460)
+        .configure_axis(labelFontSize=20, titleFontSize=20)
+        .configure_legend(labelFontSize=20, titleFontSize=20, symbolSize=300)
+        .configure_title(fontSize=26)
+    )
+    return big

@@ -26,6 +26,8 @@ ENTITY_LABELS = {
 ACTION_LABELS = {
     "update": "Sửa",
     "revert": "Khôi phục",
+    "import": "Nhập từ Excel",
+    "refused_import": "Bị từ chối (tệp nhập)",
     "touch": "Lưu (không đổi)",
     "create": "Tạo",
     "enable": "Kích hoạt",

@@ -9,7 +9,7 @@ from typing import Any
 import streamlit as st
 from sqlalchemy import Engine
 
-from lib import accounts, history, projects, queries
+from lib import accounts, export, followup, history, projects, queries, report
 from lib.db import make_engine, transaction
 from lib.filters import FilterOptions, Filters, HqFilters
 from lib.models import AuditEvent, LoginAttempt
@@ -176,6 +176,82 @@ def load_ward_roadmap(
     """Load the roadmap toward every ward by 2030 and the 2024 pilot registrations."""
     with transaction(get_engine(url)) as s:
         return projects.ward_roadmap(s, localities, as_of), projects.pilots_2024(s)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_followup(
+    url: str, data_version: int, filters: Filters, as_of: date, due_days: int, silent_days: int, limit: int
+) -> dict[str, Any]:
+    """Load the follow-up page: overdue (grouped and listed), due soon, silent tasks, yearly reports."""
+    with transaction(get_engine(url)) as s:
+        return {
+            "by_locality": followup.overdue_groups(s, filters, as_of, "locality"),
+            "by_agency": followup.overdue_groups(s, filters, as_of, "agency"),
+            "overdue": followup.overdue_tasks(s, filters, as_of, limit=limit),
+            "due_soon": followup.due_soon_tasks(s, filters, as_of, due_days, limit=limit),
+            "silent": followup.silent_tasks(s, filters, as_of, silent_days, limit=limit),
+            "silent_total": followup.count_silent_tasks(s, filters, as_of, silent_days),
+            "reports": followup.yearly_reports(s, filters, as_of),
+        }
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_report(
+    url: str, data_version: int, scope: str | None, as_of: date, stale_days: int
+) -> report.YearEndReport:
+    """Load the year-end report of the province (scope None) or one locality."""
+    with transaction(get_engine(url)) as s:
+        return report.build_report(s, scope, as_of, stale_days)
+
+
+MAX_EXPORT_ROWS = 50_000
+
+
+def export_tasks(url: str, filters: Filters, as_of: date, due_days: int, heading: str) -> bytes:
+    """Every task of a filtered view as .xlsx (run when the user clicks the download button)."""
+    with transaction(get_engine(url)) as s:
+        rows = queries.list_tasks(s, filters, as_of, due_days, offset=0, limit=MAX_EXPORT_ROWS)
+    sheet = export.Sheet("Nhiệm vụ", heading, as_of, export.TASK_LAYOUT, [export.readable(r) for r in rows])
+    return export.workbook_bytes([sheet])
+
+
+FOLLOWUP_HEADINGS = {
+    "overdue": "Nhiệm vụ quá hạn, chưa hoàn thành (quá hạn lâu nhất trước)",
+    "due_soon": "Nhiệm vụ đến hạn trong {days} ngày tới",
+    "silent": "Nhiệm vụ chưa hoàn thành không được cập nhật quá {days} ngày",
+}
+
+
+def export_followup(url: str, kind: str, filters: Filters, as_of: date, days: int) -> bytes:
+    """One follow-up list in full as .xlsx, for the office's reminder letter."""
+    with transaction(get_engine(url)) as s:
+        if kind == "overdue":
+            rows = followup.overdue_tasks(s, filters, as_of, limit=MAX_EXPORT_ROWS)
+        elif kind == "due_soon":
+            rows = followup.due_soon_tasks(s, filters, as_of, days, limit=MAX_EXPORT_ROWS)
+        else:
+            rows = followup.silent_tasks(s, filters, as_of, days, limit=MAX_EXPORT_ROWS)
+    heading = FOLLOWUP_HEADINGS[kind].format(days=days)
+    sheet = export.Sheet("Danh sách", heading, as_of, export.TASK_LAYOUT, [export.readable(r) for r in rows])
+    return export.workbook_bytes([sheet])
+
+
+def export_hq(url: str, hf: HqFilters, as_of: date, stale_days: int) -> bytes:
+    """Every headquarters project of a filtered view as .xlsx."""
+    with transaction(get_engine(url)) as s:
+        rows = projects.list_hq(s, hf, as_of, stale_days, offset=0, limit=MAX_EXPORT_ROWS)
+    sheet = export.Sheet(
+        "Trụ sở", "Dự án trụ sở Công an phường", as_of, export.HQ_LAYOUT, [export.readable(r) for r in rows]
+    )
+    return export.workbook_bytes([sheet])
+
+
+def export_wards(url: str, localities: tuple[str, ...], as_of: date) -> bytes:
+    """Every model-ward registration of the chosen localities as .xlsx."""
+    with transaction(get_engine(url)) as s:
+        rows = projects.list_wards(s, localities)
+    sheet = export.Sheet("Phường kiểu mẫu", "Phường đăng ký kiểu mẫu", as_of, export.WARD_LAYOUT, rows)
+    return export.workbook_bytes([sheet])
 
 
 def _event_dict(e: AuditEvent) -> dict[str, Any]:

@@ -341,18 +341,29 @@ TASK_COLUMNS = (
 )
 
 
-def count_tasks(s: Session, filters: Filters, as_of: date, due_soon_days: int) -> int:
-    """Count the tasks a filter selects."""
+def count_tasks(
+    s: Session, filters: Filters, as_of: date, due_soon_days: int, where: Sequence[ColumnElement[bool]] = ()
+) -> int:
+    """Count the tasks a filter (and any extra conditions) selects."""
     stmt = filter_tasks(select(func.count()).select_from(Task), filters, as_of, due_soon_days)
-    return int(s.execute(stmt).scalar_one())
+    return int(s.execute(stmt.where(*where)).scalar_one())
 
 
 def list_tasks(
-    s: Session, filters: Filters, as_of: date, due_soon_days: int, *, offset: int, limit: int
+    s: Session,
+    filters: Filters,
+    as_of: date,
+    due_soon_days: int,
+    *,
+    offset: int,
+    limit: int,
+    where: Sequence[ColumnElement[bool]] = (),
+    order_by: Sequence[Any] = (),
 ) -> list[dict[str, Any]]:
-    """Return one page of filtered tasks, overdue first, then by deadline."""
+    """Return one page of filtered tasks: overdue first, then by deadline (unless `order_by` is given)."""
     bucket = bucket_expr(as_of)
     overdue_first = case((bucket == rules.OVERDUE, 0), else_=1)
+    default_order = (overdue_first, Task.current_deadline.is_(None), Task.current_deadline, Task.id)
     stmt = (
         select(
             Task.id,
@@ -379,7 +390,8 @@ def list_tasks(
         .join(Clause, Clause.id == Task.clause_id)
         .join(Agency, Agency.id == Task.lead_agency_id)
         .outerjoin(Locality, Locality.id == Task.locality_id)
-        .order_by(overdue_first, Task.current_deadline.is_(None), Task.current_deadline, Task.id)
+        .where(*where)
+        .order_by(*(order_by or default_order))
         .offset(offset)
         .limit(limit)
     )

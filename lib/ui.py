@@ -113,6 +113,8 @@ _PAGES = (
     ("pages/tasks.py", "Nhiệm vụ", ":material/checklist:", "nhiem-vu", None),
     ("pages/hq.py", "Trụ sở, kinh phí", ":material/domain:", "tru-so", None),
     ("pages/wards.py", "Phường kiểu mẫu", ":material/verified:", "phuong-kieu-mau", None),
+    ("pages/followup.py", "Quá hạn, đôn đốc", ":material/alarm:", "qua-han", None),
+    ("pages/report.py", "Báo cáo năm", ":material/summarize:", "bao-cao", None),
     ("pages/history.py", "Lịch sử", ":material/history:", "lich-su", None),
     ("pages/admin.py", "Quản trị", ":material/manage_accounts:", "quan-tri", (ADMIN,)),
     ("pages/account.py", "Tài khoản", ":material/person:", "tai-khoan", None),
@@ -326,3 +328,65 @@ def place_params(filters: Filters, as_of: date, today: date) -> dict[str, str]:
     if as_of != today:
         params[PARAM_AS_OF] = as_of.isoformat()
     return params
+
+
+# --- meeting mode -------------------------------------------------------------------------------
+
+PARAM_MEETING = "trinh_chieu"
+
+
+def meeting_mode() -> bool:
+    """Tell whether the page is shown on a projector (`?trinh_chieu=1`)."""
+    return st.query_params.get(PARAM_MEETING) == "1"
+
+
+def url_filters(options: FilterOptions, today: date) -> tuple[Filters, date]:
+    """Read the filters and the as-of date from the URL only (no widgets), warning on bad values."""
+    params = _url_params()
+    filters, warnings = parse_filters(params, options)
+    as_of, date_warning = parse_as_of(params.get(PARAM_AS_OF), today)
+    for message in [*warnings, *([date_warning] if date_warning else [])]:
+        st.warning(message, icon="⚠️")
+    return filters, as_of
+
+
+def place_and_filter_params(filters: Filters, as_of: date, today: date) -> dict[str, str]:
+    """The URL of the same filtered view."""
+    params = filters_to_params(filters)
+    if as_of != today:
+        params[PARAM_AS_OF] = as_of.isoformat()
+    return params
+
+
+def describe_filters(filters: Filters, options: FilterOptions) -> str:
+    """Say in words what a filtered view covers."""
+    parts = []
+    for values, labels in (
+        (filters.localities, options.localities),
+        (filters.clauses, options.clauses),
+        (filters.documents, options.documents),
+        (filters.agencies, options.agencies),
+        (filters.buckets, options.buckets),
+    ):
+        if values:
+            parts.append(", ".join(labels.get(v, v) for v in values))
+    return "; ".join(parts)
+
+
+_PROJECTOR_CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"],
+[data-testid="stToolbar"] { display: none !important; }
+.block-container, [data-testid="stMainBlockContainer"] { padding-top: 1rem; max-width: 100% !important; }
+h1 { font-size: 3.2rem !important; }
+h2 { font-size: 2.4rem !important; }
+h3 { font-size: 1.9rem !important; }
+[data-testid="stMetricLabel"] p { font-size: 1.7rem !important; }
+[data-testid="stMetricValue"] { font-size: 4.6rem !important; line-height: 1.15; }
+</style>
+"""
+
+
+def projector_style() -> None:
+    """Large type and no sidebar, readable from the back of a meeting room."""
+    st.html(_PROJECTOR_CSS)

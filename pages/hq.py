@@ -5,12 +5,12 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from lib import charts, rules, ui
+from lib import charts, rules, transfer, ui
 from lib.editor import EditorLayout, edit_table
 from lib.edits import HQ
 from lib.filters import PARAM_FLAG, PARAM_STAGE, PROVINCE_LEVEL, Filters, HqFilters
 from lib.formatting import fmt_billion, fmt_date, fmt_int, fmt_pct, fmt_vnd
-from lib.loaders import load_filter_options, load_hq_count, load_hq_page, load_hq_summary
+from lib.loaders import export_hq, load_filter_options, load_hq_count, load_hq_page, load_hq_summary
 
 ctx = ui.context()
 actor = ctx.actor
@@ -232,3 +232,10 @@ elif rows:
     st.dataframe(
         frame, hide_index=True, key="hq_table", column_order=ORDER, column_config=LABELS, placeholder=""
     )
+
+transfer.download_xlsx(
+    f"Tải Excel: {fmt_int(total)} dự án theo bộ lọc",
+    lambda: export_hq(ctx.database_url, view, as_of, stale_days),
+    f"tru-so-{as_of:%Y%m%d}.xlsx",
+    "hq_xlsx",
+)

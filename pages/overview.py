@@ -9,6 +9,52 @@ from lib.loaders import load_filter_options, load_overview
 
 ctx = ui.context()
 options = load_filter_options(ctx.database_url, ctx.data_version)
+
+if ui.meeting_mode():
+    # Meeting mode: the same figures for a projector: large tiles and charts, no sidebar, and the
+    # as-of date fixed by the link (no widget can move it during the meeting).
+    filters, as_of = ui.url_filters(options, ctx.today)
+    data = load_overview(ctx.database_url, ctx.data_version, filters, as_of, ctx.settings.due_soon_days)
+    ui.projector_style()
+    b, f = data.buckets, data.funding
+    st.title("Tiến độ thực hiện Đề án 30/ĐA-BCA và Đề án 885")
+    st.markdown(f"## Số liệu tính đến ngày {as_of:%d/%m/%Y}")
+    if not filters.is_empty:
+        st.markdown("### Phạm vi: " + ui.describe_filters(filters, options))
+    row = st.columns(4)
+    row[0].metric("Tổng số nhiệm vụ", fmt_int(b.total), border=True)
+    row[1].metric("Hoàn thành đúng hạn", fmt_pct(b.on_time_rate), border=True)
+    row[2].metric("Quá hạn", fmt_int(b.count(rules.OVERDUE)), border=True)
+    row[3].metric(f"Sắp đến hạn ({ctx.settings.due_soon_days} ngày)", fmt_int(b.due_soon), border=True)
+    row = st.columns(4)
+    row[0].metric("Giải ngân trụ sở", fmt_pct(f.disbursement_rate), border=True)
+    row[1].metric("Đã giải ngân (tỷ đồng)", fmt_billion(f.disbursed), border=True)
+    row[2].metric("Phường đăng ký kiểu mẫu", fmt_int(data.wards.registered), border=True)
+    row[3].metric("Phường được công nhận", fmt_int(data.wards.recognised), border=True)
+    names = dict(options.localities)
+    left, right = st.columns(2)
+    with left:
+        st.altair_chart(
+            charts.for_projector(
+                charts.buckets_by_locality_chart(charts.bucket_frame(data.buckets_by_locality, names))
+            ),
+            width="stretch",
+        )
+    with right:
+        st.altair_chart(
+            charts.for_projector(
+                charts.funding_by_locality_chart(charts.funding_frame(data.funding_by_locality, names))
+            ),
+            width="stretch",
+        )
+    st.page_link(
+        "pages/overview.py",
+        label="Thoát chế độ trình chiếu",
+        icon=":material/close_fullscreen:",
+        query_params={k: v for k, v in st.query_params.to_dict().items() if k != ui.PARAM_MEETING},
+    )
+    st.stop()
+
 filters, as_of = ui.filter_bar("overview", options, ctx.today)
 data = load_overview(ctx.database_url, ctx.data_version, filters, as_of, ctx.settings.due_soon_days)
 
@@ -18,6 +64,12 @@ st.caption(
     "theo Công văn của UBND tỉnh Bắc Giang (tháng 02/2024)."
 )
 ui.as_of_caption(as_of)
+st.page_link(
+    "pages/overview.py",
+    label="Chế độ trình chiếu (cho cuộc họp)",
+    icon=":material/slideshow:",
+    query_params={**ui.place_and_filter_params(filters, as_of, ctx.today), ui.PARAM_MEETING: "1"},
+)
 
 b = data.buckets
 st.subheader("Nhiệm vụ")

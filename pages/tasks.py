@@ -3,10 +3,17 @@
 import pandas as pd
 import streamlit as st
 
-from lib import rules, ui
+from lib import export, rules, transfer, ui
 from lib.editor import EditorLayout, edit_table
 from lib.edits import TASKS
-from lib.loaders import load_filter_options, load_task_count, load_task_page, load_task_page_for_edit
+from lib.formatting import fmt_int
+from lib.loaders import (
+    export_tasks,
+    load_filter_options,
+    load_task_count,
+    load_task_page,
+    load_task_page_for_edit,
+)
 
 ctx = ui.context()
 actor = ctx.actor
@@ -111,3 +118,15 @@ elif rows:
     st.dataframe(
         frame, hide_index=True, key="tasks_table", column_order=ORDER, column_config=LABELS, placeholder=""
     )
+
+left, right = st.columns(2)
+with left:
+    transfer.download_xlsx(
+        f"Tải Excel: {fmt_int(total)} nhiệm vụ theo bộ lọc",
+        lambda: export_tasks(ctx.database_url, view, as_of, due_days, "Danh sách nhiệm vụ theo bộ lọc"),
+        f"nhiem-vu-{as_of:%Y%m%d}.xlsx",
+        "tasks_xlsx",
+    )
+if scope.editable:
+    with right.expander("Nhập cập nhật từ tệp Excel", icon=":material/upload_file:"):
+        transfer.import_panel("tasks", TASKS, export.TASK_LAYOUT, actor, ctx.engine)

@@ -5,12 +5,12 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from lib import charts, rules, ui
+from lib import charts, rules, transfer, ui
 from lib.editor import EditorLayout, edit_table
 from lib.edits import WARDS
 from lib.filters import PROVINCE_LEVEL
 from lib.formatting import fmt_int, fmt_pct
-from lib.loaders import load_filter_options, load_ward_roadmap, load_wards
+from lib.loaders import export_wards, load_filter_options, load_ward_roadmap, load_wards
 
 ctx = ui.context()
 actor = ctx.actor
@@ -166,3 +166,10 @@ elif rows:
         column_config=LABELS,
         placeholder="",
     )
+
+transfer.download_xlsx(
+    f"Tải Excel: {fmt_int(len(rows))} phường đăng ký",
+    lambda: export_wards(ctx.database_url, scope.filters.localities, as_of),
+    f"phuong-kieu-mau-{as_of:%Y%m%d}.xlsx",
+    "wards_xlsx",
+)

@@ -281,3 +281,30 @@ def test_clearing_the_filters_clears_stage_and_flag_too(db):
     assert not at.exception
     assert metrics(at)["Số dự án"] == "38"
     assert "giai_doan" not in at.query_params and "dia_ban" not in at.query_params
+
+
+def test_the_filtered_projects_and_wards_download_as_xlsx_with_money_as_numbers(db):
+    import io
+
+    from openpyxl import load_workbook
+
+    from lib import export
+    from lib.filters import HqFilters
+    from lib.loaders import export_hq, export_wards
+
+    at = open_page("pages/hq.py", "lanhdao", dia_ban="bac-giang")
+    assert any(b.proto.label.startswith("Tải Excel: 16 dự án") for b in at.download_button)
+    ws = load_workbook(
+        io.BytesIO(export_hq(str(db.url), HqFilters(("bac-giang",)), DEMO_TODAY, 90))
+    ).worksheets[0]
+    headers = [c.value for c in ws[export.HEADER_ROW]]
+    planned = [
+        ws.cell(r, headers.index("Dự toán (đồng)") + 1) for r in range(export.FIRST_DATA_ROW, ws.max_row + 1)
+    ]
+    assert sum(c.value for c in planned) == stored_funding(db, "bac-giang")[0]
+    assert all(c.data_type == "n" and c.number_format == "#,##0" for c in planned)
+    assert len(planned) == 16 and {
+        ws.cell(r, 3).value for r in range(export.FIRST_DATA_ROW, ws.max_row + 1)
+    } == {"Thành phố Bắc Giang"}
+    wards = load_workbook(io.BytesIO(export_wards(str(db.url), (), DEMO_TODAY))).worksheets[0]
+    assert wards.max_row - export.HEADER_ROW == 8

@@ -1,0 +1,202 @@
+"""Excel files the offices can open safely: Vietnamese headers, real dates and numbers, no formulas.
+
+Every text cell is written as text; one that a spreadsheet could take for a formula (it begins with
+=, +, -, @, a tab or a carriage return) is also marked "quote prefix", so neither opening the file nor
+editing the cell later ever evaluates it. Numbers stay numbers (a negative amount is a number, not
+text), dates are dates shown dd/mm/yyyy.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from lib import rules
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+HEADER_ROW = 4  # title, as-of date, a blank line, then the headers
+FIRST_DATA_ROW = HEADER_ROW + 1
+MAX_CELL_TEXT = 32_767  # what a spreadsheet cell holds
+
+FORMATS = {
+    "int": "0",
+    "money": "#,##0",
+    "pct": '0.0"%"',
+    "date": "dd/mm/yyyy",
+    "datetime": "hh:mm dd/mm/yyyy",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    kind: str = "text"  # text | int | money | pct | date | datetime
+    width: int = 16
+
+
+@dataclass(frozen=True)
+class Sheet:
+    title: str  # the tab's name (at most 31 characters)
+    heading: str  # first line of the sheet
+    as_of: date
+    columns: Sequence[Column]
+    rows: Sequence[Mapping[str, Any]]
+    notes: Sequence[str] = field(default_factory=tuple)  # lines under the table
+
+
+def looks_like_formula(text: str) -> bool:
+    return text.startswith(FORMULA_TRIGGERS)
+
+
+def _put(cell: Cell, value: Any, kind: str) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool):
+        value = "Có" if value else "Không"
+    if isinstance(value, str):
+        cell.value = value[:MAX_CELL_TEXT]
+        cell.data_type = "s"  # never a formula, whatever the text looks like
+        if looks_like_formula(value):
+            cell.quotePrefix = True
+        return
+    if isinstance(value, datetime):
+        cell.value = value
+        cell.number_format = FORMATS["datetime"]
+        return
+    if isinstance(value, date):
+        cell.value = value
+        cell.number_format = FORMATS["date"]
+        return
+    if isinstance(value, int | float):
+        cell.value = value
+        if kind in FORMATS:
+            cell.number_format = FORMATS[kind]
+        return
+    _put(cell, str(value), "text")
+
+
+def write_sheet(book: Workbook, sheet: Sheet) -> None:
+    """Add one sheet: heading, "Số liệu tính đến ngày …", headers, one row per record."""
+    ws = book.create_sheet(sheet.title[:31])
+    ws.cell(1, 1, sheet.heading).font = Font(bold=True, size=13)
+    ws.cell(2, 1, f"Số liệu tính đến ngày {sheet.as_of:%d/%m/%Y}").font = Font(italic=True)
+    header_fill = PatternFill("solid", fgColor="DDE7F0")
+    for i, column in enumerate(sheet.columns, start=1):
+        cell = ws.cell(HEADER_ROW, i)
+        _put(cell, column.header, "text")
+        cell.font = Font(bold=True)
+        cell.fill = header_fill
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.column_dimensions[get_column_letter(i)].width = column.width
+    for r, record in enumerate(sheet.rows, start=FIRST_DATA_ROW):
+        for i, column in enumerate(sheet.columns, start=1):
+            _put(ws.cell(r, i), record.get(column.key), column.kind)
+    below = FIRST_DATA_ROW + len(sheet.rows) + 1
+    for offset, line in enumerate(sheet.notes):
+        _put(ws.cell(below + offset, 1), line, "text")
+    ws.freeze_panes = ws.cell(FIRST_DATA_ROW, 1)
+
+
+def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
+    """Build an .xlsx file of one or more sheets and return its bytes."""
+    book = Workbook()
+    default = book.active
+    for sheet in sheets:
+        write_sheet(book, sheet)
+    if default is not None and len(book.worksheets) > 1:
+        book.remove(default)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+# --- the layouts of the exported tables (the task layout is also what the import reads) ----------
+
+TASK_LAYOUT = (
+    Column("id", "Mã", "int", 8),
+    Column("clause", "Mục", "text", 6),
+    Column("title", "Nhiệm vụ", "text", 60),
+    Column("locality", "Địa bàn", "text", 22),
+    Column("lead_agency", "Chủ trì", "text", 28),
+    Column("original_deadline", "Hạn ban đầu", "date", 12),
+    Column("current_deadline", "Hạn hiện tại", "date", 12),
+    Column("extension_doc", "Văn bản gia hạn", "text", 18),
+    Column("bucket", "Tình trạng", "text", 24),
+    Column("days_overdue", "Số ngày quá hạn", "int", 10),
+    Column("state", "Trạng thái", "text", 16),
+    Column("progress_pct", "Tiến độ (%)", "int", 10),
+    Column("completed_on", "Ngày hoàn thành", "date", 12),
+    Column("result", "Kết quả", "text", 40),
+    Column("result_doc", "Văn bản kết quả", "text", 18),
+    Column("obstacles", "Khó khăn, vướng mắc", "text", 40),
+    Column("notes", "Ghi chú", "text", 30),
+    Column("version", "Phiên bản", "int", 9),
+    Column("updated_by", "Người cập nhật", "text", 14),
+    Column("updated_at", "Cập nhật lúc", "datetime", 16),
+)
+
+HQ_LAYOUT = (
+    Column("id", "Mã", "int", 8),
+    Column("unit", "Phường, xã", "text", 18),
+    Column("locality", "Địa bàn", "text", 22),
+    Column("flags", "Cảnh báo", "text", 26),
+    Column("kind", "Loại công trình", "text", 16),
+    Column("land_status", "Tình trạng đất", "text", 14),
+    Column("land_area_m2", "Diện tích đất (m²)", "int", 12),
+    Column("stage", "Giai đoạn", "text", 22),
+    Column("funding_source", "Nguồn vốn", "text", 16),
+    Column("planned_vnd", "Dự toán (đồng)", "money", 18),
+    Column("allocated_vnd", "Đã bố trí vốn (đồng)", "money", 18),
+    Column("disbursed_vnd", "Đã giải ngân (đồng)", "money", 18),
+    Column("disbursement_pct", "Giải ngân (%)", "pct", 10),
+    Column("start_on", "Ngày khởi công", "date", 12),
+    Column("planned_completion_on", "Hoàn thành theo kế hoạch", "date", 12),
+    Column("actual_completion_on", "Hoàn thành thực tế", "date", 12),
+    Column("notes", "Ghi chú", "text", 30),
+    Column("version", "Phiên bản", "int", 9),
+    Column("updated_by", "Người cập nhật", "text", 14),
+    Column("updated_at", "Cập nhật lúc", "datetime", 16),
+)
+
+WARD_LAYOUT = (
+    Column("id", "Mã", "int", 8),
+    Column("unit", "Phường", "text", 18),
+    Column("locality", "Địa bàn", "text", 22),
+    Column("year_registered", "Năm đăng ký", "int", 10),
+    Column("criteria_met", "Tiêu chí đạt (/22)", "int", 10),
+    Column("recognised_decision", "Quyết định công nhận", "text", 18),
+    Column("recognised_on", "Ngày công nhận", "date", 12),
+    Column("notes", "Ghi chú", "text", 30),
+    Column("version", "Phiên bản", "int", 9),
+    Column("updated_by", "Người cập nhật", "text", 14),
+    Column("updated_at", "Cập nhật lúc", "datetime", 16),
+)
+
+_LABELS: dict[str, Mapping[str, str]] = {
+    "bucket": rules.BUCKET_LABELS,
+    "state": rules.STATE_LABELS,
+    "kind": rules.KIND_LABELS,
+    "land_status": rules.LAND_STATUS_LABELS,
+    "stage": rules.STAGE_LABELS,
+    "funding_source": rules.FUNDING_SOURCE_LABELS,
+}
+
+
+def readable(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row with codes turned into their Vietnamese labels, as people read and type them."""
+    out = dict(row)
+    for key, labels in _LABELS.items():
+        if key in out and out[key] in labels:
+            out[key] = labels[out[key]]
+    if "flags" in out and not isinstance(out["flags"], str):
+        out["flags"] = ", ".join(rules.FLAG_LABELS.get(f, f) for f in out["flags"] or ())
+    return out

@@ -1,0 +1,380 @@
+"""Import task updates from an .xlsx in the export's layout: read → preview → apply through the engine.
+
+Reading refuses the whole file, with one Vietnamese message and before anything is written, when it
+is not an .xlsx, is too large unpacked, has unknown or missing columns, a formula in any cell, more
+rows than allowed, an oversized cell, or an id or version that is not a whole number. The preview
+then compares every editable cell with the stored row: what would change (cell by cell), which
+cells are invalid (named by their Excel address), and which rows changed since the export. Applying
+sends only the changed cells, with the version read from the file, to `edits.apply_changes`: the
+same scope, validation, optimistic lock and audit as an edit in the page.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from xml.etree.ElementTree import ParseError
+
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lib import export
+from lib.edits import MAX_ROWS_PER_SAVE, RowChange, TableSpec
+from lib.formatting import fmt_int
+from lib.roles import Actor, PermissionDenied, Refused, require_writer
+from lib.validation import Invalid, quote
+
+MAX_FILE_BYTES = 5 * 1024 * 1024  # what the uploader accepts
+MAX_UNPACKED_BYTES = 60 * 1024 * 1024  # an .xlsx is a zip: refuse one that unpacks into far more
+MAX_ROWS = 5_000
+MAX_CELL_CHARS = 5_000
+ID_HEADER, VERSION_HEADER = "Mã", "Phiên bản"
+HEADER_SEARCH_ROWS = 10
+
+Progress = Callable[[float, str], None]
+# What openpyxl raises on a damaged or foreign file.
+_DAMAGED = (
+    InvalidFileException,
+    zipfile.BadZipFile,
+    KeyError,
+    ValueError,
+    TypeError,
+    IndexError,
+    AttributeError,
+    OSError,
+    ParseError,
+)
+
+
+def _no_progress(_fraction: float, _text: str) -> None:
+    return None
+
+
+class ImportRefused(Refused):
+    """The file as a whole cannot be imported; nothing was written."""
+
+    def __init__(self, message: str, entity: str) -> None:
+        super().__init__(message, entity=entity, action="refused_import")
+
+
+@dataclass(frozen=True)
+class FileRow:
+    line: int  # the Excel row number
+    row_id: int
+    version: int
+    values: Mapping[str, Any]  # editable field → raw cell value
+    cells: Mapping[str, str]  # editable field → Excel address, e.g. "L7"
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    rows: list[FileRow]
+    ignored_columns: list[str]  # known read-only columns, not imported
+    imported_columns: list[str]
+
+
+def _text_of(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _whole_number(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 12:
+        return int(value.strip())
+    return None
+
+
+def read_xlsx(
+    data: bytes,
+    spec: TableSpec,
+    layout: Sequence[export.Column],
+    progress: Progress = _no_progress,
+) -> ParsedFile:
+    """Read a file in the export's layout, or refuse it whole with a message saying why."""
+    entity = spec.entity
+
+    def refuse(message: str) -> ImportRefused:
+        return ImportRefused(message, entity)
+
+    if len(data) > MAX_FILE_BYTES:
+        raise refuse(f"Tệp lớn {len(data) / 1024 / 1024:.1f} MB, tối đa {MAX_FILE_BYTES // 1024 // 1024} MB.")
+    if not data.startswith(b"PK\x03\x04"):
+        raise refuse("Tệp không phải bảng tính Excel (.xlsx). Hãy tải lên tệp đã xuất từ trang này.")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise refuse("Tệp .xlsx bị hỏng hoặc không đọc được.") from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise refuse("Tệp giải nén quá lớn so với một bảng cập nhật nhiệm vụ; không nhập.")
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except _DAMAGED:
+        raise refuse("Tệp không phải bảng tính Excel (.xlsx) hợp lệ.") from None
+    try:
+        return _read_sheet(book.worksheets[0], spec, layout, refuse, progress)
+    except _DAMAGED:
+        raise refuse("Tệp .xlsx bị hỏng: không đọc hết được các dòng.") from None
+    finally:
+        book.close()
+
+
+def _read_sheet(
+    ws: Any,
+    spec: TableSpec,
+    layout: Sequence[export.Column],
+    refuse: Callable[[str], ImportRefused],
+    progress: Progress,
+) -> ParsedFile:
+    known = {c.header: c.key for c in layout}
+    rows = ws.iter_rows()
+    header: list[str] | None = None
+    header_line = 0
+    for line, cells in enumerate(rows, start=1):
+        texts = [_text_of(c.value) for c in cells]
+        if ID_HEADER in texts and VERSION_HEADER in texts:
+            header, header_line = texts, line
+            break
+        if line >= HEADER_SEARCH_ROWS:
+            break
+    if header is None:
+        raise refuse(
+            f"Không tìm thấy dòng tiêu đề có cột “{ID_HEADER}” và “{VERSION_HEADER}” trong "
+            f"{HEADER_SEARCH_ROWS} dòng đầu. Hãy dùng tệp xuất từ trang này."
+        )
+    while header and not header[-1]:
+        header.pop()
+    unknown = [h for h in header if h and h not in known]
+    if unknown or "" in header:
+        shown = ", ".join(f"“{quote(h)}”" for h in unknown) or "(cột không có tiêu đề)"
+        raise refuse(f"Tệp có cột không nhận ra: {shown}. Hãy giữ nguyên các cột của tệp đã xuất.")
+    duplicated = sorted({h for h in header if header.count(h) > 1})
+    if duplicated:
+        raise refuse(f"Cột lặp lại: {', '.join(duplicated)}.")
+    keys = [known[h] for h in header]
+    id_at, version_at = keys.index(known[ID_HEADER]), keys.index(known[VERSION_HEADER])
+    editable = {i: k for i, k in enumerate(keys) if k in spec.fields}
+    labels = {c.key: c.header for c in layout}
+
+    parsed: list[FileRow] = []
+    seen: dict[int, int] = {}
+    for line, cells in enumerate(rows, start=header_line + 1):
+        values = [c.value for c in cells][: len(keys)]
+        for column, cell in enumerate(cells, start=1):
+            where = f"{get_column_letter(column)}{line}"
+            if getattr(cell, "data_type", None) == "f":
+                raise refuse(f"Ô {where} chứa công thức; chỉ nhập giá trị. Không nhập gì.")
+            if isinstance(cell.value, str) and len(cell.value) > MAX_CELL_CHARS:
+                raise refuse(
+                    f"Ô {where} dài {fmt_int(len(cell.value))} ký tự, tối đa {fmt_int(MAX_CELL_CHARS)}."
+                )
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+            continue
+        if len(parsed) >= MAX_ROWS:
+            raise refuse(f"Tệp có hơn {fmt_int(MAX_ROWS)} dòng dữ liệu; hãy chia nhỏ tệp.")
+        values += [None] * (len(keys) - len(values))
+        row_id = _whole_number(values[id_at])
+        version = _whole_number(values[version_at])
+        if row_id is None or row_id < 1:
+            where = f"{get_column_letter(id_at + 1)}{line}"
+            raise refuse(f"Ô {where} (cột “{ID_HEADER}”): “{quote(values[id_at])}” không phải mã dòng.")
+        if version is None or version < 1:
+            where = f"{get_column_letter(version_at + 1)}{line}"
+            raise refuse(
+                f"Ô {where} (cột “{VERSION_HEADER}”): “{quote(values[version_at])}” không phải số phiên bản."
+            )
+        if row_id in seen:
+            raise refuse(f"Mã {row_id} xuất hiện hai lần (dòng {seen[row_id]} và dòng {line}).")
+        seen[row_id] = line
+        raw = {k: _cell_value(values[i]) for i, k in editable.items()}
+        where_of = {k: f"{get_column_letter(i + 1)}{line}" for i, k in editable.items()}
+        parsed.append(FileRow(line, row_id, version, raw, where_of))
+        if len(parsed) % 250 == 0:
+            progress(min(0.5, len(parsed) / MAX_ROWS), f"Đã đọc {len(parsed)} dòng…")
+    imported = [labels[k] for k in keys if k in spec.fields]
+    ignored = [labels[k] for k in keys if k not in spec.fields and k not in ("id", "version")]
+    return ParsedFile(parsed, ignored, imported)
+
+
+def _cell_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.date() if value.time() == datetime.min.time() else value
+    return value
+
+
+# --- preview ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CellChange:
+    line: int
+    cell: str
+    row_id: int
+    field: str
+    label: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class CellProblem:
+    line: int
+    cell: str
+    row_id: int
+    label: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"Ô {self.cell} (mã {self.row_id}, cột “{self.label}”): {self.message}"
+
+
+@dataclass
+class Preview:
+    rows: int = 0
+    unchanged_rows: int = 0
+    changes: list[CellChange] = field(default_factory=list)
+    problems: list[CellProblem] = field(default_factory=list)
+    stale: list[tuple[int, int, int, int]] = field(default_factory=list)  # line, id, file v., current v.
+    row_changes: list[RowChange] = field(default_factory=list)
+
+    @property
+    def can_apply(self) -> bool:
+        return bool(self.row_changes) and not self.problems and not self.stale
+
+
+@dataclass(frozen=True)
+class Current:
+    version: int
+    locality_id: int | None
+    values: Mapping[str, Any]
+    row: Any
+
+
+def load_current(s: Session, actor: Actor, spec: TableSpec, parsed: ParsedFile) -> dict[int, Current]:
+    """Read the stored rows the file names; refuse the file if one is outside the actor's scope."""
+    require_writer(actor, spec.entity)
+    model: Any = spec.model
+    ids = [r.row_id for r in parsed.rows]
+    locality = spec.locality_of().label("locality_id")
+    found: dict[int, Current] = {}
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        for row, loc in s.execute(select(model, locality).where(model.id.in_(chunk))):
+            found[row.id] = Current(row.version, loc, {n: getattr(row, n) for n in spec.fields}, row)
+    lines = {r.row_id: r.line for r in parsed.rows}
+    for row_id, current in found.items():
+        if not actor.may_edit_locality(current.locality_id):
+            raise PermissionDenied(
+                f"Dòng {lines[row_id]} (mã {row_id}) thuộc địa bàn khác: bạn chỉ được nhập dữ liệu của "
+                "địa bàn mình. Không nhập gì.",
+                entity=spec.entity,
+                row_id=row_id,
+                locality_id=current.locality_id,
+            )
+    return found
+
+
+def build_preview(
+    spec: TableSpec,
+    actor: Actor,
+    parsed: ParsedFile,
+    current: Mapping[int, Current],
+    today: date,
+    progress: Progress = _no_progress,
+) -> Preview:
+    """Compare the file with the stored rows: changes, invalid cells, rows changed since the export."""
+    preview = Preview(rows=len(parsed.rows))
+    total = max(1, len(parsed.rows))
+    for n, file_row in enumerate(parsed.rows, start=1):
+        if n % 250 == 0:
+            progress(0.5 + 0.5 * n / total, f"Đã so sánh {n}/{len(parsed.rows)} dòng…")
+        stored = current.get(file_row.row_id)
+        if stored is None:
+            preview.problems.append(
+                CellProblem(
+                    file_row.line,
+                    f"dòng {file_row.line}",
+                    file_row.row_id,
+                    ID_HEADER,
+                    f"không có {spec.label} mã này.",
+                )
+            )
+            continue
+        typed: dict[str, Any] = {}
+        raw_changed: dict[str, Any] = {}
+        for name, raw in file_row.values.items():
+            fs = spec.fields[name]
+            try:
+                value = fs.parser.parse(raw)
+            except Invalid as exc:
+                preview.problems.append(
+                    CellProblem(file_row.line, file_row.cells[name], file_row.row_id, fs.label, str(exc))
+                )
+                continue
+            if value != stored.values[name]:
+                if actor.role not in fs.roles:
+                    preview.problems.append(
+                        CellProblem(
+                            file_row.line,
+                            file_row.cells[name],
+                            file_row.row_id,
+                            fs.label,
+                            "vai trò của bạn không được sửa cột này.",
+                        )
+                    )
+                    continue
+                typed[name] = value
+                raw_changed[name] = raw
+                preview.changes.append(
+                    CellChange(
+                        file_row.line,
+                        file_row.cells[name],
+                        file_row.row_id,
+                        name,
+                        fs.label,
+                        stored.values[name],
+                        value,
+                    )
+                )
+        if not raw_changed:
+            preview.unchanged_rows += 1
+            continue
+        if file_row.version != stored.version:
+            preview.stale.append((file_row.line, file_row.row_id, file_row.version, stored.version))
+            continue
+        merged = {**stored.values, **typed, "_original": stored.row}
+        for name, message in spec.check_row(merged, today):
+            preview.problems.append(
+                CellProblem(
+                    file_row.line,
+                    file_row.cells.get(name, f"dòng {file_row.line}"),
+                    file_row.row_id,
+                    spec.fields[name].label,
+                    message,
+                )
+            )
+        preview.row_changes.append(RowChange(file_row.row_id, file_row.version, raw_changed, file_row.line))
+    if len(preview.row_changes) > MAX_ROWS_PER_SAVE:
+        preview.problems.append(
+            CellProblem(
+                0,
+                "cả tệp",
+                0,
+                "",
+                f"{len(preview.row_changes)} dòng có thay đổi; mỗi lần nhập tối đa {MAX_ROWS_PER_SAVE} dòng.",
+            )
+        )
+    progress(1.0, "Đã so sánh xong.")
+    return preview

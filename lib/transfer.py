@@ -1,0 +1,161 @@
+"""Excel in and out on a page: a download of the filtered view, and the import panel.
+
+The import shows a preview of exactly what would change, cell by cell, and every invalid cell, and
+applies only on an explicit click, through the one edit engine (`edits.apply_changes`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+
+from lib import config, export, importer
+from lib.actions import perform, record_refusal
+from lib.db import transaction
+from lib.edits import ConflictError, TableSpec, ValidationFailed, apply_changes
+from lib.formatting import fmt_int
+from lib.roles import Actor, PermissionDenied, Refused
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def download_xlsx(label: str, build: Callable[[], bytes], file_name: str, key: str) -> None:
+    """A download button whose file is built only when clicked."""
+    st.download_button(label, data=build, file_name=file_name, mime=XLSX, icon=":material/download:", key=key)
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "strftime"):
+        return value.strftime("%d/%m/%Y")  # type: ignore[no-any-return]
+    return str(value)
+
+
+def import_panel(
+    prefix: str, spec: TableSpec, layout: Sequence[export.Column], actor: Actor, engine: Engine
+) -> None:
+    """Upload → preview (changes, invalid cells, rows changed since the export) → apply."""
+    state = st.session_state
+    upload = st.file_uploader(
+        "Tải lên tệp .xlsx đã xuất từ trang này (sửa các cột được phép, giữ nguyên cột Mã và Phiên bản)",
+        type=["xlsx"],
+        key=f"{prefix}_import_file",
+        max_upload_size=importer.MAX_FILE_BYTES // (1024 * 1024),
+    )
+    if upload is None:
+        state.pop(f"_{prefix}_import", None)
+        return
+    data = upload.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    cache_key = f"_{prefix}_import"
+    cached = state.get(cache_key)
+    if not cached or cached[0] != digest:
+        bar = st.progress(0.0, text="Đang đọc tệp…")
+
+        def advance(fraction: float, text: str) -> None:
+            bar.progress(fraction, text=text)
+
+        try:
+            parsed = importer.read_xlsx(data, spec, layout, advance)
+            with transaction(engine) as s:  # no Streamlit call inside the transaction
+                current = importer.load_current(s, actor, spec, parsed)
+            preview = importer.build_preview(spec, actor, parsed, current, config.today(), advance)
+        except PermissionDenied as exc:
+            record_refusal(engine, actor, exc)
+            bar.empty()
+            st.error(exc.message, icon="🚫")
+            return
+        except Refused as exc:
+            bar.empty()
+            st.error(exc.message, icon="🚫")
+            return
+        bar.empty()
+        cached = (digest, parsed, preview)
+        state[cache_key] = cached
+    _, parsed, preview = cached
+
+    changed_rows = len(preview.row_changes)
+    st.markdown(
+        f"**{fmt_int(preview.rows)} dòng** trong tệp · {fmt_int(preview.unchanged_rows)} dòng không đổi · "
+        f"**{fmt_int(len(preview.changes))} ô sẽ thay đổi** trong {fmt_int(changed_rows)} dòng"
+    )
+    if parsed.ignored_columns:
+        st.caption("Các cột chỉ đọc, không nhập: " + ", ".join(parsed.ignored_columns) + ".")
+    if preview.problems:
+        st.error(
+            f"{len(preview.problems)} ô không hợp lệ — sửa trong tệp rồi tải lên lại:\n\n"
+            + "\n".join(f"- {p}" for p in preview.problems[:50])
+            + ("\n- …" if len(preview.problems) > 50 else ""),
+            icon="🚫",
+        )
+    if preview.stale:
+        st.warning(
+            "Các dòng sau đã được sửa sau khi xuất tệp; hãy xuất lại tệp mới rồi nhập:\n\n"
+            + "\n".join(
+                f"- Dòng {line}, mã {row_id}: phiên bản trong tệp {mine}, hiện tại {now}"
+                for line, row_id, mine, now in preview.stale[:50]
+            ),
+            icon="⚠️",
+        )
+    if not preview.changes and not preview.problems:
+        st.success("Tệp không có thay đổi nào so với dữ liệu hiện tại; không có gì để nhập.", icon="✅")
+        return
+    if preview.changes:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "cell": c.cell,
+                        "row_id": c.row_id,
+                        "label": c.label,
+                        "old": _shown(c.old),
+                        "new": _shown(c.new),
+                    }
+                    for c in preview.changes
+                ]
+            ),
+            hide_index=True,
+            key=f"{prefix}_import_preview",
+            column_config={
+                "cell": st.column_config.TextColumn("Ô"),
+                "row_id": st.column_config.NumberColumn("Mã"),
+                "label": st.column_config.TextColumn("Cột"),
+                "old": st.column_config.TextColumn("Giá trị hiện tại"),
+                "new": st.column_config.TextColumn("Giá trị trong tệp"),
+            },
+        )
+    apply = st.button(
+        f"Áp dụng {fmt_int(len(preview.changes))} thay đổi",
+        key=f"{prefix}_import_apply",
+        type="primary",
+        disabled=not preview.can_apply,
+    )
+    if apply and preview.can_apply:
+        try:
+            result = perform(
+                engine,
+                actor,
+                apply_changes,
+                spec,
+                preview.row_changes,
+                now=config.now(),
+                today=config.today(),
+                action="import",
+                reason=f"Nhập từ tệp {upload.name[:80]}",
+            )
+        except ValidationFailed as exc:
+            st.error(
+                "Không nhập gì vì có ô không hợp lệ:\n\n" + "\n".join(f"- {e}" for e in exc.errors), icon="🚫"
+            )
+        except ConflictError as exc:
+            st.warning(exc.message + " Hãy xuất lại tệp mới rồi nhập.", icon="⚠️")
+        except Refused as exc:
+            st.error(exc.message, icon="🚫")
+        else:
+            state.pop(cache_key, None)
+            st.success(f"Đã nhập {result.cells} ô trong {len(result.rows)} dòng.", icon="✅")

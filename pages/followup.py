@@ -1,0 +1,253 @@
+"""Follow-up (/qua-han): what is late, what falls due soon, the yearly reports, rows nobody updates."""
+
+import pandas as pd
+import streamlit as st
+
+from lib import export, ui
+from lib.formatting import fmt_date, fmt_int
+from lib.loaders import export_followup, load_filter_options, load_followup
+
+LIMIT = 500  # rows shown per list; the download holds every row
+ctx = ui.context()
+options = load_filter_options(ctx.database_url, ctx.data_version)
+filters, as_of = ui.filter_bar("followup", options, ctx.today, fields=("loc", "clause", "doc", "agency"))
+with st.sidebar:
+    due_days = st.number_input(
+        "Sắp đến hạn trong (ngày)",
+        min_value=1,
+        max_value=365,
+        value=ctx.settings.due_soon_days,
+        step=1,
+        key="followup_due_days",
+    )
+    silent_days = st.number_input(
+        "Không cập nhật quá (ngày)",
+        min_value=1,
+        max_value=3650,
+        value=ctx.settings.stale_days,
+        step=1,
+        key="followup_silent_days",
+    )
+due_days, silent_days = int(due_days), int(silent_days)
+data = load_followup(ctx.database_url, ctx.data_version, filters, as_of, due_days, silent_days, LIMIT)
+
+st.title("Theo dõi, đôn đốc")
+ui.as_of_caption(as_of)
+reports = data["reports"]
+this_year = [r for r in reports if r.year == as_of.year]
+missing = [r for r in this_year if r.submitted_on is None and r.bucket != "loai_tru"]
+row = st.columns(4)
+row[0].metric("Quá hạn, chưa hoàn thành", fmt_int(sum(g.overdue for g in data["by_locality"])), border=True)
+row[1].metric(f"Sắp đến hạn ({due_days} ngày tới)", fmt_int(len(data["due_soon"])), border=True)
+row[2].metric(
+    f"Báo cáo năm {as_of.year} chưa gửi",
+    f"{fmt_int(len(missing))}/{fmt_int(len(this_year))}",
+    border=True,
+    help="Mỗi cơ quan, đơn vị báo cáo kết quả hằng năm trước ngày 15/12.",
+)
+row[3].metric(f"Không cập nhật quá {silent_days} ngày", fmt_int(data["silent_total"]), border=True)
+
+TASK_COLUMNS = {
+    "id": st.column_config.NumberColumn("Mã"),
+    "title": st.column_config.TextColumn("Nhiệm vụ", width="large"),
+    "locality": st.column_config.TextColumn("Địa bàn"),
+    "lead_agency": st.column_config.TextColumn("Chủ trì"),
+    "current_deadline": st.column_config.DateColumn("Hạn", format="DD/MM/YYYY"),
+    "days_overdue": st.column_config.NumberColumn("Số ngày quá hạn"),
+    "days_left": st.column_config.NumberColumn("Còn (ngày)"),
+    "progress_pct": st.column_config.ProgressColumn("Tiến độ", min_value=0, max_value=100, format="%d%%"),
+    "obstacles": st.column_config.TextColumn("Khó khăn, vướng mắc"),
+    "updated_by": st.column_config.TextColumn("Người cập nhật"),
+    "updated_at": st.column_config.DatetimeColumn("Cập nhật lúc", format="HH:mm DD/MM/YYYY"),
+}
+
+
+def task_table(rows, key, columns):
+    frame = pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=list(columns))
+    st.dataframe(frame, hide_index=True, key=key, column_order=columns, column_config=TASK_COLUMNS)
+
+
+def download(label, kind, days, file_name, key):
+    """A button that writes the whole list (not only the rows shown) as .xlsx when clicked."""
+    st.download_button(
+        label,
+        data=lambda: export_followup(ctx.database_url, kind, filters, as_of, days),
+        file_name=file_name,
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/download:",
+        key=key,
+    )
+
+
+stamp = f"{as_of:%Y%m%d}"
+late, soon, yearly, silent = st.tabs(
+    ["Quá hạn", f"Sắp đến hạn ({len(data['due_soon'])})", "Báo cáo năm (trước 15/12)", "Lâu không cập nhật"]
+)
+with late:
+    left, right = st.columns(2)
+    for col, key, title in (
+        (left, "by_locality", "Theo địa bàn"),
+        (right, "by_agency", "Theo cơ quan chủ trì"),
+    ):
+        with col:
+            st.markdown(f"**{title}** (nặng nhất trước)")
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {"name": g.name, "overdue": g.overdue, "worst": g.worst_days, "total": g.total_days}
+                        for g in data[key]
+                    ],
+                    columns=["name", "overdue", "worst", "total"],
+                ),
+                hide_index=True,
+                key=f"followup_{key}",
+                column_config={
+                    "name": st.column_config.TextColumn("Địa bàn" if key == "by_locality" else "Cơ quan"),
+                    "overdue": st.column_config.NumberColumn("Số quá hạn"),
+                    "worst": st.column_config.NumberColumn("Quá hạn lâu nhất (ngày)"),
+                    "total": st.column_config.NumberColumn("Tổng số ngày quá hạn"),
+                },
+            )
+    overdue = data["overdue"]
+    if overdue:
+        st.markdown(f"**{fmt_int(len(overdue))} nhiệm vụ quá hạn**, quá hạn lâu nhất trước")
+        task_table(
+            overdue,
+            "followup_overdue",
+            (
+                "id",
+                "title",
+                "locality",
+                "lead_agency",
+                "current_deadline",
+                "days_overdue",
+                "progress_pct",
+                "obstacles",
+                "updated_by",
+                "updated_at",
+            ),
+        )
+        download(
+            "Tải danh sách quá hạn (.xlsx)",
+            "overdue",
+            0,
+            f"qua-han-{stamp}.xlsx",
+            "followup_overdue_xlsx",
+        )
+    else:
+        st.success("Không có nhiệm vụ quá hạn.", icon="✅")
+
+with soon:
+    due = [dict(r, days_left=(r["current_deadline"] - as_of).days) for r in data["due_soon"]]
+    if due:
+        task_table(
+            due,
+            "followup_due_soon",
+            (
+                "id",
+                "title",
+                "locality",
+                "lead_agency",
+                "current_deadline",
+                "days_left",
+                "progress_pct",
+                "updated_at",
+            ),
+        )
+        download(
+            "Tải danh sách sắp đến hạn (.xlsx)",
+            "due_soon",
+            due_days,
+            f"sap-den-han-{stamp}.xlsx",
+            "followup_due_soon_xlsx",
+        )
+    else:
+        st.info(f"Không có nhiệm vụ nào đến hạn trong {due_days} ngày tới.")
+
+REPORT_LAYOUT = (
+    export.Column("year", "Năm", "int", 8),
+    export.Column("addressee", "Cơ quan, đơn vị", "text", 36),
+    export.Column("locality", "Địa bàn", "text", 22),
+    export.Column("deadline", "Hạn", "date", 12),
+    export.Column("submitted_on", "Ngày gửi", "date", 12),
+    export.Column("document", "Số văn bản", "text", 18),
+    export.Column("status", "Tình trạng", "text", 18),
+    export.Column("days_late", "Số ngày trễ", "int", 10),
+)
+with yearly:
+    rows = [
+        {
+            "year": r.year,
+            "addressee": r.addressee,
+            "locality": r.locality,
+            "deadline": r.deadline,
+            "submitted_on": r.submitted_on,
+            "document": r.document,
+            "status": r.status,
+            "days_late": r.days_late,
+        }
+        for r in reports
+    ]
+    if rows:
+        st.dataframe(
+            pd.DataFrame(rows),
+            hide_index=True,
+            key="followup_reports",
+            column_config={
+                "year": st.column_config.NumberColumn("Năm", format="%d"),
+                "addressee": st.column_config.TextColumn("Cơ quan, đơn vị"),
+                "locality": st.column_config.TextColumn("Địa bàn"),
+                "deadline": st.column_config.DateColumn("Hạn", format="DD/MM/YYYY"),
+                "submitted_on": st.column_config.DateColumn("Ngày gửi", format="DD/MM/YYYY"),
+                "document": st.column_config.TextColumn("Số văn bản"),
+                "status": st.column_config.TextColumn("Tình trạng"),
+                "days_late": st.column_config.NumberColumn("Số ngày trễ"),
+            },
+        )
+        st.download_button(
+            "Tải danh sách báo cáo năm (.xlsx)",
+            data=lambda: export.workbook_bytes(
+                [
+                    export.Sheet(
+                        "Báo cáo năm", "Báo cáo hằng năm (hạn trước 15/12)", as_of, REPORT_LAYOUT, rows
+                    )
+                ]
+            ),
+            file_name=f"bao-cao-nam-{stamp}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            icon=":material/download:",
+            key="followup_reports_xlsx",
+        )
+    else:
+        st.info("Không có báo cáo năm nào trong phạm vi đang xem.")
+
+with silent:
+    quiet = data["silent"]
+    st.markdown(
+        f"**{fmt_int(data['silent_total'])} nhiệm vụ chưa hoàn thành** không được cập nhật từ trước ngày "
+        f"{fmt_date(as_of - pd.Timedelta(days=silent_days))}, lâu nhất trước"
+    )
+    if quiet:
+        task_table(
+            quiet,
+            "followup_silent",
+            (
+                "id",
+                "title",
+                "locality",
+                "lead_agency",
+                "current_deadline",
+                "progress_pct",
+                "updated_by",
+                "updated_at",
+            ),
+        )
+        download(
+            "Tải danh sách lâu không cập nhật (.xlsx)",
+            "silent",
+            silent_days,
+            f"khong-cap-nhat-{stamp}.xlsx",
+            "followup_silent_xlsx",
+        )
+
+st.caption(f"Mỗi bảng hiển thị tối đa {LIMIT} dòng; tệp tải về có đủ mọi dòng của danh sách.")

@@ -1,0 +1,169 @@
+"""Year-end report (/bao-cao): the province's or one locality's report, on screen, in .xlsx and .docx."""
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from lib import report, rules, ui
+from lib.filters import PARAM_AS_OF, PARAM_LOCALITY, parse_as_of
+from lib.formatting import fmt_date, fmt_int, fmt_pct, fmt_vnd
+from lib.loaders import load_filter_options, load_report
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+ctx = ui.context()
+options = load_filter_options(ctx.database_url, ctx.data_version)
+choices = report.scopes(dict(options.localities))
+state = st.session_state
+if "report_scope" not in state:
+    wanted = st.query_params.get(PARAM_LOCALITY)
+    if wanted and wanted not in choices:
+        st.warning(f"Không có địa bàn “{wanted[:40]}” — đang xem báo cáo toàn tỉnh.", icon="⚠️")
+    state["report_scope"] = wanted if wanted in choices else None
+    as_of, warning = parse_as_of(st.query_params.get_all(PARAM_AS_OF), ctx.today)
+    if warning:
+        st.warning(warning, icon="⚠️")
+    state["report_as_of"] = as_of
+
+st.title("Báo cáo năm")
+left, middle, right = st.columns([2, 2, 1])
+scope = left.selectbox("Phạm vi báo cáo", list(choices), key="report_scope", format_func=lambda c: choices[c])
+as_of = middle.date_input(
+    "Số liệu tính đến ngày",
+    key="report_as_of",
+    format="DD/MM/YYYY",
+    min_value=date(2020, 1, 1),
+    max_value=date(2100, 12, 31),
+)
+as_of = as_of if isinstance(as_of, date) else ctx.today
+deadline = date(as_of.year, 12, 15)
+right.caption(f"Hạn báo cáo năm {as_of.year}: trước ngày {fmt_date(deadline)}.")
+params = {PARAM_LOCALITY: scope} if scope else {}
+if as_of != ctx.today:
+    params[PARAM_AS_OF] = as_of.isoformat()
+ui.sync_query_params(params, owned=(PARAM_LOCALITY, PARAM_AS_OF))
+
+r = load_report(ctx.database_url, ctx.data_version, scope, as_of, ctx.settings.stale_days)
+st.subheader(f"Kết quả thực hiện Đề án 30/ĐA-BCA và Đề án 885 năm {r.year} — {r.scope_name}")
+ui.as_of_caption(as_of)
+
+stamp = f"{as_of:%Y%m%d}"
+slug = scope or "toan-tinh"
+one, two = st.columns(2)
+one.download_button(
+    "Tải báo cáo (.docx)",
+    data=lambda: report.report_docx(r),
+    file_name=f"bao-cao-{slug}-{stamp}.docx",
+    mime=DOCX,
+    icon=":material/description:",
+    key="report_docx",
+    type="primary",
+)
+two.download_button(
+    "Tải số liệu (.xlsx)",
+    data=lambda: report.report_xlsx(r),
+    file_name=f"bao-cao-{slug}-{stamp}.xlsx",
+    mime=XLSX,
+    icon=":material/table_view:",
+    key="report_xlsx",
+)
+
+st.markdown("#### I. Kết quả thực hiện nhiệm vụ")
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "label": ("— " if line.level else "") + line.label,
+                "count": line.count,
+                "share": fmt_pct(line.share),
+            }
+            for line in r.lines
+        ]
+    ),
+    hide_index=True,
+    key="report_tasks",
+    column_config={
+        "label": st.column_config.TextColumn("Chỉ tiêu", width="large"),
+        "count": st.column_config.NumberColumn("Số nhiệm vụ"),
+        "share": st.column_config.TextColumn("Tỷ lệ"),
+    },
+)
+st.caption(
+    f"Tạm dừng hoặc hủy (không tính): {fmt_int(r.buckets.count(rules.EXCLUDED))} nhiệm vụ. "
+    f"Tỷ lệ hoàn thành đúng hạn: {fmt_pct(r.buckets.on_time_rate)}. "
+    f"Báo cáo năm {r.year} đã gửi: {sum(1 for y in r.yearly_reports if y.submitted_on)}"
+    f"/{len(r.yearly_reports)}."
+)
+
+st.markdown("#### II. Trụ sở Công an phường và kinh phí")
+f = r.funding
+cols = st.columns(4)
+cols[0].metric("Số dự án", fmt_int(f.projects), border=True)
+cols[1].metric("Dự toán", fmt_vnd(f.planned), border=True)
+cols[2].metric("Đã giải ngân", fmt_vnd(f.disbursed), border=True)
+cols[3].metric(
+    "Tỷ lệ giải ngân", fmt_pct(f.disbursement_rate), border=True, help="Đã giải ngân / vốn đã bố trí."
+)
+st.caption("; ".join(f"{rules.FLAG_LABELS[k]}: {n}" for k, n in r.hq_flags.items()))
+
+st.markdown("#### III. Công an phường điển hình, kiểu mẫu")
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "place": r.locality_names.get(p.locality, p.locality),
+                "wards": p.wards,
+                "registered": p.registered,
+                "recognised": p.recognised,
+                "share": fmt_pct(p.recognised_share),
+            }
+            for p in r.wards
+        ],
+        columns=["place", "wards", "registered", "recognised", "share"],
+    ),
+    hide_index=True,
+    key="report_wards",
+    column_config={
+        "place": st.column_config.TextColumn("Địa bàn"),
+        "wards": st.column_config.NumberColumn("Số phường"),
+        "registered": st.column_config.NumberColumn("Đã đăng ký"),
+        "recognised": st.column_config.NumberColumn("Được công nhận"),
+        "share": st.column_config.TextColumn("Tỷ lệ công nhận"),
+    },
+)
+for code, names in r.pilots.items():
+    place = r.locality_names.get(code, code)
+    if names:
+        st.caption(f"{place}: đã đăng ký thí điểm năm 2024 — {', '.join(names)}.")
+    else:
+        st.caption(f"{place}: chưa đăng ký phường thí điểm năm 2024.")
+
+st.markdown(f"#### IV. Nhiệm vụ quá hạn chưa hoàn thành ({fmt_int(r.overdue_total)})")
+if r.overdue:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "id": t["id"],
+                    "title": t["title"],
+                    "locality": t["locality"],
+                    "deadline": t["current_deadline"],
+                    "days": t["days_overdue"],
+                }
+                for t in r.overdue
+            ]
+        ),
+        hide_index=True,
+        key="report_overdue",
+        column_config={
+            "id": st.column_config.NumberColumn("Mã"),
+            "title": st.column_config.TextColumn("Nhiệm vụ", width="large"),
+            "locality": st.column_config.TextColumn("Địa bàn"),
+            "deadline": st.column_config.DateColumn("Hạn", format="DD/MM/YYYY"),
+            "days": st.column_config.NumberColumn("Số ngày quá hạn"),
+        },
+    )
+else:
+    st.success("Không có nhiệm vụ quá hạn.", icon="✅")

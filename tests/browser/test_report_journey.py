@@ -1,0 +1,86 @@
+"""Downloads in Chromium: the year-end report as .docx and .xlsx, and a follow-up list, opened and checked."""
+
+import io
+
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+
+from lib import export, followup, report
+from lib.db import make_engine, transaction
+from lib.filters import Filters
+from lib.formatting import fmt_int, fmt_pct
+from tests.browser.conftest import sign_in, wait_idle
+from tests.conftest import AS_OF
+
+pytestmark = pytest.mark.browser
+
+
+def _database(tmp_path):
+    return make_engine(f"sqlite:///{next(tmp_path.glob('app*.db'))}")
+
+
+def _download(page, name: str) -> bytes:
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name=name).click()
+    path = info.value.path()
+    return path.read_bytes()
+
+
+def test_the_report_downloads_as_docx_and_xlsx_with_the_figures_on_screen(app_server, browser, tmp_path):
+    base = app_server()
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    try:
+        sign_in(page, base, "lanhdao", path=f"/bao-cao?dia_ban=bac-giang&ngay={AS_OF.isoformat()}")
+        expect(
+            page.get_by_text("Kết quả thực hiện Đề án 30/ĐA-BCA và Đề án 885 năm 2026 — Thành phố Bắc Giang")
+        ).to_be_visible(timeout=30_000)
+        wait_idle(page)
+        engine = _database(tmp_path)
+        with transaction(engine) as s:
+            expected = report.build_report(s, "bac-giang", AS_OF, 90)
+
+        docx = Document(io.BytesIO(_download(page, "Tải báo cáo (.docx)")))
+        text = "\n".join(p.text for p in docx.paragraphs)
+        assert "BÁO CÁO" in text and "Số liệu tính đến ngày 29/11/2026" in text
+        assert "THÀNH PHỐ BẮC GIANG" in docx.tables[0].cell(0, 0).text
+        rows = [[c.text.strip() for c in row.cells] for row in docx.tables[1].rows[1:]]
+        assert rows == [[line.label, fmt_int(line.count), fmt_pct(line.share)] for line in expected.lines]
+
+        book = load_workbook(io.BytesIO(_download(page, "Tải số liệu (.xlsx)")))
+        tasks = book["Nhiệm vụ"]
+        figures = [
+            (tasks.cell(r, 1).value.strip(), tasks.cell(r, 2).value)
+            for r in range(export.FIRST_DATA_ROW, export.FIRST_DATA_ROW + len(expected.lines))
+        ]
+        assert figures == [(line.label, line.count) for line in expected.lines]
+        assert book["Trụ sở"].cell(export.FIRST_DATA_ROW, 5).value == expected.funding.disbursed
+        assert not [c for ws in book.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    finally:
+        context.close()
+
+
+def test_the_overdue_list_downloads_for_the_reminder_letter(app_server, browser, tmp_path):
+    base = app_server()
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    try:
+        sign_in(page, base, "vanphong", path=f"/qua-han?ngay={AS_OF.isoformat()}")
+        expect(page.get_by_text("Theo dõi, đôn đốc")).to_be_visible(timeout=30_000)
+        wait_idle(page)
+        book = load_workbook(io.BytesIO(_download(page, "Tải danh sách quá hạn (.xlsx)")))
+        ws = book.worksheets[0]
+        with transaction(_database(tmp_path)) as s:
+            expected = followup.overdue_tasks(s, Filters(), AS_OF)
+        ids = [ws.cell(r, 1).value for r in range(export.FIRST_DATA_ROW, ws.max_row + 1)]
+        assert ids == [t["id"] for t in expected] and ids
+        headers = [c.value for c in ws[export.HEADER_ROW]]
+        days = [
+            ws.cell(r, headers.index("Số ngày quá hạn") + 1).value
+            for r in range(export.FIRST_DATA_ROW, ws.max_row + 1)
+        ]
+        assert days == sorted(days, reverse=True) and all(isinstance(d, int) for d in days)
+    finally:
+        context.close()

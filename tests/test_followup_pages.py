@@ -1,0 +1,193 @@
+"""/qua-han, /bao-cao, the meeting mode and the Excel import panel through AppTest."""
+
+import io
+from datetime import date
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from openpyxl import load_workbook
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from lib import export, followup, queries, rules
+from lib.db import make_engine, transaction
+from lib.filters import Filters
+from lib.models import AuditEvent, Task
+from lib.seed import DEMO_TODAY
+from tests.conftest import sign_in
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def db(monkeypatch, demo_copy):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{demo_copy}")
+    monkeypatch.setenv("DASHBOARD_ENV", "demo")
+    return make_engine(f"sqlite:///{demo_copy}")
+
+
+def open_app(user: str, page: str | None = None, **params: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params.update({"ngay": DEMO_TODAY.isoformat(), **params})
+    sign_in(at, user)
+    if page:
+        at.query_params.update(params)  # as if the page's own URL were opened
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metrics(at):
+    return {m.label: m.value for m in at.metric}
+
+
+def test_the_followup_page_counts_what_is_late_and_offers_each_list_for_download(db):
+    at = open_app("vanphong", "pages/followup.py")
+    with transaction(db) as s:
+        overdue = followup.overdue_tasks(s, Filters(), DEMO_TODAY)
+        soon = followup.due_soon_tasks(s, Filters(), DEMO_TODAY, 30)
+        silent = followup.count_silent_tasks(s, Filters(), DEMO_TODAY, 90)
+    shown = metrics(at)
+    assert shown["Quá hạn, chưa hoàn thành"] == str(len(overdue)) == "9"
+    assert shown["Sắp đến hạn (30 ngày tới)"] == str(len(soon))
+    assert shown["Không cập nhật quá 90 ngày"] == str(silent)
+    assert shown["Báo cáo năm 2026 chưa gửi"] == "10/11"
+    assert "**Số liệu tính đến ngày 29/11/2026**" in [m.value for m in at.markdown]
+    keys = {b.proto.id for b in at.download_button}
+    assert len(keys) == 4  # overdue, due soon, yearly reports, silent
+    listed = next(df.value for df in at.dataframe if "days_overdue" in df.value.columns)
+    assert list(listed["days_overdue"]) == sorted(listed["days_overdue"], reverse=True)
+
+
+def test_the_followup_lists_follow_the_filters_and_the_window(db):
+    at = open_app("lanhdao", "pages/followup.py", dia_ban="bac-giang")
+    at.number_input(key="followup_due_days").set_value(90).run()
+    assert not at.exception
+    with transaction(db) as s:
+        soon = followup.due_soon_tasks(s, Filters(localities=("bac-giang",)), DEMO_TODAY, 90)
+    assert metrics(at)["Sắp đến hạn (90 ngày tới)"] == str(len(soon))
+
+
+def test_the_followup_export_holds_every_row_of_the_list(db):
+    from lib.loaders import export_followup
+
+    data = export_followup(str(db.url), "overdue", Filters(), DEMO_TODAY, 0)
+    ws = load_workbook(io.BytesIO(data)).worksheets[0]
+    with transaction(db) as s:
+        expected = [r["id"] for r in followup.overdue_tasks(s, Filters(), DEMO_TODAY)]
+    ids = [ws.cell(r, 1).value for r in range(export.FIRST_DATA_ROW, ws.max_row + 1)]
+    assert ids == expected and len(ids) == 9
+
+
+def test_the_report_page_shows_the_official_table_for_a_locality(db):
+    at = open_app("lanhdao", "pages/report.py", dia_ban="luc-ngan")
+    assert at.selectbox(key="report_scope").value == "luc-ngan"
+    table = next(df.value for df in at.dataframe if "label" in df.value.columns)
+    with transaction(db) as s:
+        summary = queries.total_buckets(
+            queries.count_buckets_by_locality(s, Filters(localities=("luc-ngan",)), DEMO_TODAY, 0)
+        )
+    assert table.iloc[0].tolist()[:2] == ["Tổng số nhiệm vụ", summary.total]
+    assert table.iloc[6].tolist()[:2] == ["— Quá hạn, chưa hoàn thành", summary.count(rules.OVERDUE)]
+    assert {b.proto.label for b in at.download_button} == {"Tải báo cáo (.docx)", "Tải số liệu (.xlsx)"}
+    at.selectbox(key="report_scope").set_value(None).run()
+    assert "dia_ban" not in at.query_params
+    assert any("Tỉnh Bắc Giang" in h.value for h in at.subheader)
+
+
+def test_a_bad_locality_in_the_report_url_falls_back_to_the_province_with_a_warning(db):
+    at = open_app("lanhdao", "pages/report.py", dia_ban="ha-noi")
+    assert any("ha-noi" in w.value for w in at.warning)
+    assert at.selectbox(key="report_scope").value is None
+
+
+def test_meeting_mode_shows_large_tiles_a_fixed_date_and_no_filters(db):
+    at = open_app("lanhdao", None, ngay="2026-10-01", trinh_chieu="1", dia_ban="viet-yen")
+    assert "## Số liệu tính đến ngày 01/10/2026" in [m.value for m in at.markdown]
+    assert "### Phạm vi: Thị xã Việt Yên" in [m.value for m in at.markdown]
+    assert len(at.metric) == 8 and not at.multiselect and not at.date_input  # nothing to move the figures
+    assert len(at.get("vega_lite_chart")) + len(at.get("arrow_vega_lite_chart")) == 2
+    assert any("stSidebar" in h.proto.body for h in at.get("html"))  # the sidebar is hidden
+    with transaction(db) as s:
+        b = queries.total_buckets(
+            queries.count_buckets_by_locality(s, Filters(localities=("viet-yen",)), date(2026, 10, 1), 30)
+        )
+    assert metrics(at)["Tổng số nhiệm vụ"] == str(b.total)
+
+
+def test_the_overview_links_to_meeting_mode_in_one_click(db):
+    at = open_app("lanhdao", None, dia_ban="luc-ngan")
+    link = next(p.proto for p in at.get("page_link") if "trình chiếu" in p.proto.label)
+    assert "trinh_chieu=1" in link.query_string and "dia_ban=luc-ngan" in link.query_string
+
+
+# --- import through the task page --------------------------------------------------------------
+
+
+def exported(db, locality):
+    from lib.loaders import export_tasks
+
+    return export_tasks(str(db.url), Filters(localities=(locality,)), DEMO_TODAY, 30, "Danh sách")
+
+
+def upload(at, name, data):
+    at.file_uploader(key="tasks_import_file").set_value((name, data, XLSX))
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_importing_the_exported_view_says_there_is_nothing_to_change(db):
+    at = open_app("dp.vietyen", "pages/tasks.py")
+    upload(at, "nhiem-vu.xlsx", exported(db, "viet-yen"))
+    assert any("không có thay đổi nào" in s.value for s in at.success)
+    assert not [b for b in at.button if b.key == "tasks_import_apply"]
+
+
+def test_an_edited_file_is_previewed_then_applied_and_audited(db):
+    data = exported(db, "viet-yen")
+    book = load_workbook(io.BytesIO(data))
+    ws = book.worksheets[0]
+    headers = {c.value: c.column for c in ws[export.HEADER_ROW]}
+    row_id = ws.cell(export.FIRST_DATA_ROW, headers["Mã"]).value
+    ws.cell(export.FIRST_DATA_ROW, headers["Ghi chú"]).value = "Đã rà soát theo tệp"
+    out = io.BytesIO()
+    book.save(out)
+
+    at = open_app("dp.vietyen", "pages/tasks.py")
+    upload(at, "cap-nhat.xlsx", out.getvalue())
+    preview = next(df.value for df in at.dataframe if "new" in df.value.columns)
+    assert preview[["row_id", "label", "new"]].values.tolist() == [[row_id, "Ghi chú", "Đã rà soát theo tệp"]]
+    at.button(key="tasks_import_apply").click().run()
+    assert not at.exception
+    assert any("Đã nhập 1 ô trong 1 dòng" in s.value for s in at.success)
+    with transaction(db) as s:
+        assert s.get(Task, row_id).notes == "Đã rà soát theo tệp"
+        event = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert (event.action, event.row_id, event.actor, event.reason) == (
+        "import",
+        row_id,
+        "dp.vietyen",
+        "Nhập từ tệp cap-nhat.xlsx",
+    )
+
+
+def test_a_file_with_another_localitys_rows_is_refused_in_the_page(db):
+    at = open_app("dp.vietyen", "pages/tasks.py")
+    upload(at, "bac-giang.xlsx", exported(db, "bac-giang"))
+    assert any("thuộc địa bàn khác" in e.value for e in at.error)
+    assert not [b for b in at.button if b.key == "tasks_import_apply"]
+
+
+def test_a_file_that_is_not_a_workbook_is_refused_in_the_page(db):
+    at = open_app("vanphong", "pages/tasks.py")
+    upload(at, "ghi-chu.xlsx", b"day khong phai excel")
+    assert any("không phải bảng tính Excel" in e.value for e in at.error)

@@ -1,0 +1,153 @@
+"""The year-end report and the follow-up lists against an independent computation from the rows;
+the .xlsx and .docx files opened again to check their figures."""
+
+import io
+from collections import Counter
+from datetime import date
+
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from lib import export, followup, report, rules
+from lib.db import transaction
+from lib.filters import Filters
+from lib.formatting import fmt_int, fmt_pct, fmt_vnd
+from lib.models import Agency, HqProject, Locality, Task, Unit
+from tests.conftest import AS_OF, AS_OF_DATES
+
+STALE = 90
+SCOPES = (None, "luc-ngan", "bac-giang")
+
+
+def _tasks(s, scope):
+    stmt = select(Task.state, Task.current_deadline, Task.completed_on, Locality.code).outerjoin(
+        Locality, Locality.id == Task.locality_id
+    )
+    return [r for r in s.execute(stmt) if scope is None or r[3] == scope]
+
+
+def expected_lines(rows, as_of):
+    """The official table restated: counted tasks, finished on time / late, unfinished within / overdue."""
+    buckets = Counter(rules.task_bucket(state, deadline, done, as_of) for state, deadline, done, _ in rows)
+    total = len(rows) - buckets[rules.EXCLUDED]
+    within = buckets[rules.IN_PROGRESS] + buckets[rules.NOT_DUE]
+    counts = [
+        total,
+        buckets[rules.ON_TIME] + buckets[rules.LATE],
+        buckets[rules.ON_TIME],
+        buckets[rules.LATE],
+        within + buckets[rules.OVERDUE],
+        within,
+        buckets[rules.OVERDUE],
+    ]
+    return [(n, n / total if total else None) for n in counts], buckets[rules.EXCLUDED]
+
+
+@pytest.mark.parametrize("as_of", AS_OF_DATES)  # 15/12/2024 is exactly the deadline of the 2024 reports
+@pytest.mark.parametrize("scope", SCOPES)
+def test_the_report_task_table_equals_an_independent_computation(demo_engine, scope, as_of):
+    with transaction(demo_engine) as s:
+        r = report.build_report(s, scope, as_of, STALE)
+        rows = _tasks(s, scope)
+    lines, excluded = expected_lines(rows, as_of)
+    assert [(line.count, line.share) for line in r.lines] == lines
+    assert r.buckets.count(rules.EXCLUDED) == excluded
+    assert [line.label for line in r.lines][:3] == [
+        "Tổng số nhiệm vụ",
+        "Đã hoàn thành",
+        "Hoàn thành đúng hạn",
+    ]
+
+
+def test_on_the_deadline_day_the_yearly_reports_are_not_yet_overdue(demo_engine):
+    on_day, next_day = date(2024, 12, 15), date(2024, 12, 16)
+    with transaction(demo_engine) as s:
+        before = {y.task_id: y for y in followup.yearly_reports(s, Filters(), on_day) if y.year == 2024}
+        after = {y.task_id: y for y in followup.yearly_reports(s, Filters(), next_day) if y.year == 2024}
+    assert len(before) == 11  # Công an tỉnh, the departments and the four localities
+    assert not any(y.status == "Quá hạn, chưa nộp" for y in before.values())
+    late = [i for i, y in after.items() if y.status == "Quá hạn, chưa nộp"]
+    assert late and all(after[i].days_late == 1 for i in late)
+    assert all(before[i].status == "Chưa đến hạn" for i in late)
+
+
+def test_the_report_files_carry_the_same_figures(demo_engine):
+    with transaction(demo_engine) as s:
+        r = report.build_report(s, "viet-yen", AS_OF, STALE)
+        funding = sum(
+            d
+            for (d,) in s.execute(
+                select(HqProject.disbursed_vnd)
+                .join(Unit, Unit.id == HqProject.unit_id)
+                .join(Locality, Locality.id == Unit.locality_id)
+                .where(Locality.code == "viet-yen")
+            )
+        )
+    assert r.funding.disbursed == funding
+
+    book = load_workbook(io.BytesIO(report.report_xlsx(r)))
+    assert book.sheetnames == ["Nhiệm vụ", "Trụ sở", "Phường kiểu mẫu", "Quá hạn"]
+    tasks = book["Nhiệm vụ"]
+    assert tasks.cell(2, 1).value == "Số liệu tính đến ngày 29/11/2026"
+    table = [
+        (tasks.cell(i, 1).value.strip(), tasks.cell(i, 2).value)
+        for i in range(export.FIRST_DATA_ROW, export.FIRST_DATA_ROW + 7)
+    ]
+    assert table == [(line.label, line.count) for line in r.lines]
+    money = book["Trụ sở"]
+    last = export.FIRST_DATA_ROW + len(r.funding_by_locality)
+    assert money.cell(last, 1).value == "Tổng cộng" and money.cell(last, 5).value == funding
+    overdue = book["Quá hạn"]
+    assert overdue.max_row - export.HEADER_ROW == len(r.overdue)
+
+    doc = Document(io.BytesIO(report.report_docx(r, issued_on=date(2026, 12, 10))))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "BÁO CÁO" in text and "Số liệu tính đến ngày 29/11/2026" in text
+    header = doc.tables[0]
+    assert "ỦY BAN NHÂN DÂN" in header.cell(0, 0).text and "THỊ XÃ VIỆT YÊN" in header.cell(0, 0).text
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in header.cell(0, 1).text
+    assert "Bắc Giang, ngày 10 tháng 12 năm 2026" in header.cell(0, 1).text
+    figures = doc.tables[1]
+    assert [[c.text.strip() for c in row.cells] for row in figures.rows[1:]] == [
+        [line.label, fmt_int(line.count), fmt_pct(line.share)] for line in r.lines
+    ]
+    assert fmt_vnd(funding) in text
+    assert "Nơi nhận:" in doc.tables[-1].cell(0, 0).text
+
+
+def test_overdue_groups_are_worst_first_and_add_up(demo_engine):
+    with transaction(demo_engine) as s:
+        groups = followup.overdue_groups(s, Filters(), AS_OF, "agency")
+        rows = s.execute(
+            select(Task.state, Task.current_deadline, Task.completed_on, Agency.name).join(Agency)
+        ).all()
+    overdue = [
+        (name, (AS_OF - d).days)
+        for state, d, done, name in rows
+        if rules.task_bucket(state, d, done, AS_OF) == rules.OVERDUE
+    ]
+    expected = {}
+    for name, days in overdue:
+        n, worst, total = expected.get(name, (0, 0, 0))
+        expected[name] = (n + 1, max(worst, days), total + days)
+    assert {g.name: (g.overdue, g.worst_days, g.total_days) for g in groups} == expected
+    assert [g.worst_days for g in groups] == sorted((g.worst_days for g in groups), reverse=True)
+
+
+def test_silent_tasks_are_unfinished_and_not_updated_for_n_days(demo_engine):
+    with transaction(demo_engine) as s:
+        listed = followup.silent_tasks(s, Filters(), AS_OF, 60)
+        count = followup.count_silent_tasks(s, Filters(), AS_OF, 60)
+        rows = s.execute(
+            select(Task.id, Task.state, Task.current_deadline, Task.completed_on, Task.updated_at)
+        ).all()
+    expected = {
+        i
+        for i, state, d, done, at in rows
+        if rules.task_bucket(state, d, done, AS_OF) in followup.UNFINISHED and (AS_OF - at.date()).days > 60
+    }
+    assert {r["id"] for r in listed} == expected and count == len(expected)
+    stamps = [r["updated_at"] for r in listed]
+    assert stamps == sorted(stamps)
