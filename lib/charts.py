@@ -189,6 +189,7 @@ def disbursement_chart(frame: pd.DataFrame, average: float | None) -> alt.LayerC
 def stage_frame(stages: dict[tuple[str, str], int], names: dict[str, str]) -> pd.DataFrame:
     """Rows of (locality, stage label, order, projects)."""
     order = list(rules.STAGE_LABELS)
+    places = list(names)
     rows = [
         {
             "locality": names.get(code, code),
@@ -196,7 +197,9 @@ def stage_frame(stages: dict[tuple[str, str], int], names: dict[str, str]) -> pd
             "order": order.index(stage) if stage in order else len(order),
             "count": n,
         }
-        for (code, stage), n in stages.items()
+        for (code, stage), n in sorted(
+            stages.items(), key=lambda kv: places.index(kv[0][0]) if kv[0][0] in places else len(places)
+        )
     ]
     return pd.DataFrame(rows, columns=["locality", "stage", "order", "count"])
 
@@ -327,8 +330,8 @@ def for_projector(chart: alt.Chart) -> alt.Chart:
     """The same chart with type large enough for a meeting room."""
     big: alt.Chart = (
         chart.properties(height=460)
-        .configure_axis(labelFontSize=20, titleFontSize=20)
-        .configure_legend(labelFontSize=20, titleFontSize=20, symbolSize=300)
+        .configure_axis(labelFontSize=20, titleFontSize=20, labelLimit=400)
+        .configure_legend(labelFontSize=20, titleFontSize=20, symbolSize=300, labelLimit=500, columns=2)
         .configure_title(fontSize=26)
     )
     return big

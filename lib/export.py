@@ -87,8 +87,12 @@ def _put(cell: Cell, value: Any, kind: str) -> None:
 def write_sheet(book: Workbook, sheet: Sheet) -> None:
     """Add one sheet: heading, "Số liệu tính đến ngày …", headers, one row per record."""
     ws = book.create_sheet(sheet.title[:31])
-    ws.cell(1, 1, sheet.heading).font = Font(bold=True, size=13)
-    ws.cell(2, 1, f"Số liệu tính đến ngày {sheet.as_of:%d/%m/%Y}").font = Font(italic=True)
+    for row, text, font in (
+        (1, sheet.heading, Font(bold=True, size=13)),
+        (2, f"Số liệu tính đến ngày {sheet.as_of:%d/%m/%Y}", Font(italic=True)),
+    ):
+        _put(ws.cell(row, 1), text, "text")
+        ws.cell(row, 1).font = font
     header_fill = PatternFill("solid", fgColor="DDE7F0")
     for i, column in enumerate(sheet.columns, start=1):
         cell = ws.cell(HEADER_ROW, i)

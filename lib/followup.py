@@ -71,6 +71,10 @@ def due_soon_tasks(
     return list_tasks(s, view, as_of, within_days, offset=offset, limit=limit)
 
 
+def count_due_soon(s: Session, filters: Filters, as_of: date, within_days: int) -> int:
+    return count_tasks(s, replace(filters, buckets=(DUE_SOON,)), as_of, within_days)
+
+
 def _silent_since(as_of: date, days: int) -> list[ColumnElement[bool]]:
     cutoff = datetime.combine(as_of - timedelta(days=days), time.min)
     return [bucket_expr(as_of).in_(UNFINISHED), Task.updated_at < cutoff]

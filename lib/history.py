@@ -42,6 +42,10 @@ ACTION_LABELS = {
 }
 
 
+# Actions that write field values (their old values rebuild an earlier version).
+VALUE_ACTIONS = ("update", "revert", "import")
+
+
 @dataclass(frozen=True)
 class EventFilter:
     locality: str | None = None
@@ -131,7 +135,7 @@ def values_at_version(s: Session, spec: TableSpec, row_id: int, version: int) ->
             AuditEvent.entity == spec.entity,
             AuditEvent.row_id == row_id,
             AuditEvent.row_version > version,
-            AuditEvent.action.in_(("update", "revert")),
+            AuditEvent.action.in_(VALUE_ACTIONS),
         )
         .order_by(AuditEvent.id.desc())
     )

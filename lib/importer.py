@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from xml.etree.ElementTree import ParseError
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
@@ -49,7 +48,7 @@ _DAMAGED = (
     IndexError,
     AttributeError,
     OSError,
-    ParseError,
+    SyntaxError,  # XML parse errors (xml.etree's ParseError, lxml's XMLSyntaxError) derive from it
 )
 
 
@@ -84,16 +83,21 @@ def _text_of(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+MAX_ID = 2**31 - 1  # what the id and version columns hold
+
+
 def _whole_number(value: Any) -> int | None:
+    """A positive id or version, or None for anything else (text, fractions, huge numbers)."""
+    number: int | None = None
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 12:
-        return int(value.strip())
-    return None
+        number = value
+    elif isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        number = int(value)
+    elif isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 12:
+        number = int(value.strip())
+    return number if number is not None and 1 <= number <= MAX_ID else None
 
 
 def read_xlsx(
@@ -187,10 +191,10 @@ def _read_sheet(
         values += [None] * (len(keys) - len(values))
         row_id = _whole_number(values[id_at])
         version = _whole_number(values[version_at])
-        if row_id is None or row_id < 1:
+        if row_id is None:
             where = f"{get_column_letter(id_at + 1)}{line}"
             raise refuse(f"Ô {where} (cột “{ID_HEADER}”): “{quote(values[id_at])}” không phải mã dòng.")
-        if version is None or version < 1:
+        if version is None:
             where = f"{get_column_letter(version_at + 1)}{line}"
             raise refuse(
                 f"Ô {where} (cột “{VERSION_HEADER}”): “{quote(values[version_at])}” không phải số phiên bản."
@@ -237,7 +241,11 @@ class CellProblem:
     message: str
 
     def __str__(self) -> str:
-        return f"Ô {self.cell} (mã {self.row_id}, cột “{self.label}”): {self.message}"
+        if not self.row_id:
+            return f"Cả tệp: {self.message}"
+        where = f"Ô {self.cell}" if self.cell else f"Dòng {self.line}"
+        column = f", cột “{self.label}”" if self.label else ""
+        return f"{where} (mã {self.row_id}{column}): {self.message}"
 
 
 @dataclass
@@ -303,13 +311,7 @@ def build_preview(
         stored = current.get(file_row.row_id)
         if stored is None:
             preview.problems.append(
-                CellProblem(
-                    file_row.line,
-                    f"dòng {file_row.line}",
-                    file_row.row_id,
-                    ID_HEADER,
-                    f"không có {spec.label} mã này.",
-                )
+                CellProblem(file_row.line, "", file_row.row_id, "", f"không có {spec.label} mã này.")
             )
             continue
         typed: dict[str, Any] = {}
@@ -359,7 +361,7 @@ def build_preview(
             preview.problems.append(
                 CellProblem(
                     file_row.line,
-                    file_row.cells.get(name, f"dòng {file_row.line}"),
+                    file_row.cells.get(name, ""),
                     file_row.row_id,
                     spec.fields[name].label,
                     message,
@@ -370,7 +372,7 @@ def build_preview(
         preview.problems.append(
             CellProblem(
                 0,
-                "cả tệp",
+                "",
                 0,
                 "",
                 f"{len(preview.row_changes)} dòng có thay đổi; mỗi lần nhập tối đa {MAX_ROWS_PER_SAVE} dòng.",

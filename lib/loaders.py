@@ -189,6 +189,7 @@ def load_followup(
             "by_agency": followup.overdue_groups(s, filters, as_of, "agency"),
             "overdue": followup.overdue_tasks(s, filters, as_of, limit=limit),
             "due_soon": followup.due_soon_tasks(s, filters, as_of, due_days, limit=limit),
+            "due_soon_total": followup.count_due_soon(s, filters, as_of, due_days),
             "silent": followup.silent_tasks(s, filters, as_of, silent_days, limit=limit),
             "silent_total": followup.count_silent_tasks(s, filters, as_of, silent_days),
             "reports": followup.yearly_reports(s, filters, as_of),

@@ -463,6 +463,9 @@ def report_docx(r: YearEndReport, issued_on: date | None = None) -> bytes:
     return buffer.getvalue()
 
 
-def scopes(names: dict[str, str]) -> dict[str | None, str]:
-    """The reports one can ask for: the province, then each locality."""
-    return {None: "Toàn tỉnh", **{c: n for c, n in names.items() if c != PROVINCE_LEVEL}}
+PROVINCE = "toan-tinh"
+
+
+def scopes(names: dict[str, str]) -> dict[str, str]:
+    """The reports one can ask for: the province (PROVINCE), then each locality."""
+    return {PROVINCE: "Toàn tỉnh", **{c: n for c, n in names.items() if c != PROVINCE_LEVEL}}

@@ -53,7 +53,7 @@ def import_panel(
     data = upload.getvalue()
     digest = hashlib.sha256(data).hexdigest()
     cache_key = f"_{prefix}_import"
-    cached = state.get(cache_key)
+    cached: tuple[str, importer.ParsedFile | Refused, importer.Preview | None] | None = state.get(cache_key)
     if not cached or cached[0] != digest:
         bar = st.progress(0.0, text="Đang đọc tệp…")
 
@@ -61,23 +61,25 @@ def import_panel(
             bar.progress(fraction, text=text)
 
         try:
-            parsed = importer.read_xlsx(data, spec, layout, advance)
+            read = importer.read_xlsx(data, spec, layout, advance)
             with transaction(engine) as s:  # no Streamlit call inside the transaction
-                current = importer.load_current(s, actor, spec, parsed)
-            preview = importer.build_preview(spec, actor, parsed, current, config.today(), advance)
-        except PermissionDenied as exc:
-            record_refusal(engine, actor, exc)
-            bar.empty()
-            st.error(exc.message, icon="🚫")
-            return
+                current = importer.load_current(s, actor, spec, read)
+            cached = (
+                digest,
+                read,
+                importer.build_preview(spec, actor, read, current, config.today(), advance),
+            )
         except Refused as exc:
-            bar.empty()
-            st.error(exc.message, icon="🚫")
-            return
+            if isinstance(exc, PermissionDenied):
+                record_refusal(engine, actor, exc)  # once per file, not on every rerun
+            cached = (digest, exc, None)
         bar.empty()
-        cached = (digest, parsed, preview)
         state[cache_key] = cached
-    _, parsed, preview = cached
+    _, outcome, preview = cached
+    if isinstance(outcome, Refused) or preview is None:
+        st.error(outcome.message if isinstance(outcome, Refused) else "Không đọc được tệp.", icon="🚫")
+        return
+    parsed = outcome
 
     changed_rows = len(preview.row_changes)
     st.markdown(
@@ -153,6 +155,7 @@ def import_panel(
                 "Không nhập gì vì có ô không hợp lệ:\n\n" + "\n".join(f"- {e}" for e in exc.errors), icon="🚫"
             )
         except ConflictError as exc:
+            state.pop(cache_key, None)  # compare again with the rows as they are now
             st.warning(exc.message + " Hãy xuất lại tệp mới rồi nhập.", icon="⚠️")
         except Refused as exc:
             st.error(exc.message, icon="🚫")

@@ -176,20 +176,6 @@ def filter_bar(
         st.warning(message, icon="⚠️")
 
     keys = {name: f"{prefix}_f_{name}" for name in fields}
-    as_of_key = f"{prefix}_as_of"
-    remembered = state.get("_filters", Filters())
-    if as_of_key not in state:
-        from_url = any(p in params for p in owned)
-        base = url_filters if from_url else remembered
-        for name, key in keys.items():
-            state[key] = list(getattr(base, _FILTER_FIELDS[name][0]))
-        state[as_of_key] = url_as_of if from_url else state.get("_as_of", today)
-
-    def _clear() -> None:
-        for key in [*keys.values(), *state.get(f"_{prefix}_extra_filters", ())]:
-            state[key] = []
-        state[as_of_key] = today
-
     choices_of = {
         "loc": options.localities,
         "clause": options.clauses,
@@ -197,6 +183,21 @@ def filter_bar(
         "agency": options.agencies,
         "bucket": options.buckets,
     }
+    as_of_key = f"{prefix}_as_of"
+    remembered = state.get("_filters", Filters())
+    if as_of_key not in state:
+        from_url = any(p in params for p in owned)
+        base = url_filters if from_url else remembered
+        for name, key in keys.items():
+            offered = choices_of[name]
+            state[key] = [v for v in getattr(base, _FILTER_FIELDS[name][0]) if v in offered]
+        state[as_of_key] = url_as_of if from_url else state.get("_as_of", today)
+
+    def _clear() -> None:
+        for key in [*keys.values(), *state.get(f"_{prefix}_extra_filters", ())]:
+            state[key] = []
+        state[as_of_key] = today
+
     chosen = {name: tuple(getattr(remembered, attr)) for name, (attr, _, _) in _FILTER_FIELDS.items()}
     with st.sidebar:
         st.subheader("Bộ lọc")
@@ -219,15 +220,22 @@ def filter_bar(
             chosen[name] = tuple(values)
         st.button("Xóa bộ lọc", key=f"{prefix}_clear", on_click=_clear, width="stretch")
 
-    filters = Filters(
-        localities=chosen["loc"],
+    # Remember every filter for the pages that draw it (a locality this page does not offer, such
+    # as "Cấp tỉnh" on the headquarters page, stays remembered), but return only those drawn here:
+    # a filter the user cannot see must never narrow what this page shows.
+    hidden_places = tuple(c for c in remembered.localities if c not in options.localities)
+    state["_filters"] = Filters(
+        localities=chosen["loc"] + (hidden_places if "loc" in fields else ()),
         clauses=chosen["clause"],
         documents=chosen["doc"],
         agencies=chosen["agency"],
         buckets=chosen["bucket"],
     )
+    filters = Filters(
+        **{attr: chosen[name] if name in fields else () for name, (attr, _, _) in _FILTER_FIELDS.items()}
+    )
     as_of = as_of if isinstance(as_of, date) else today
-    state["_filters"], state["_as_of"] = filters, as_of
+    state["_as_of"] = as_of
     wanted = {k: v for k, v in filters_to_params(filters).items() if k in owned}
     if as_of != today:
         wanted[PARAM_AS_OF] = as_of.isoformat()

@@ -37,8 +37,9 @@ reports = data["reports"]
 this_year = [r for r in reports if r.year == as_of.year]
 missing = [r for r in this_year if r.submitted_on is None and r.bucket != "loai_tru"]
 row = st.columns(4)
-row[0].metric("Quá hạn, chưa hoàn thành", fmt_int(sum(g.overdue for g in data["by_locality"])), border=True)
-row[1].metric(f"Sắp đến hạn ({due_days} ngày tới)", fmt_int(len(data["due_soon"])), border=True)
+overdue_total = sum(g.overdue for g in data["by_locality"])
+row[0].metric("Quá hạn, chưa hoàn thành", fmt_int(overdue_total), border=True)
+row[1].metric(f"Sắp đến hạn ({due_days} ngày tới)", fmt_int(data["due_soon_total"]), border=True)
 row[2].metric(
     f"Báo cáo năm {as_of.year} chưa gửi",
     f"{fmt_int(len(missing))}/{fmt_int(len(this_year))}",
@@ -81,7 +82,12 @@ def download(label, kind, days, file_name, key):
 
 stamp = f"{as_of:%Y%m%d}"
 late, soon, yearly, silent = st.tabs(
-    ["Quá hạn", f"Sắp đến hạn ({len(data['due_soon'])})", "Báo cáo năm (trước 15/12)", "Lâu không cập nhật"]
+    [
+        "Quá hạn",
+        f"Sắp đến hạn ({fmt_int(data['due_soon_total'])})",
+        "Báo cáo năm (trước 15/12)",
+        "Lâu không cập nhật",
+    ]
 )
 with late:
     left, right = st.columns(2)
@@ -110,7 +116,7 @@ with late:
             )
     overdue = data["overdue"]
     if overdue:
-        st.markdown(f"**{fmt_int(len(overdue))} nhiệm vụ quá hạn**, quá hạn lâu nhất trước")
+        st.markdown(f"**{fmt_int(overdue_total)} nhiệm vụ quá hạn**, quá hạn lâu nhất trước")
         task_table(
             overdue,
             "followup_overdue",

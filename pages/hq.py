@@ -99,7 +99,7 @@ st.dataframe(
         "planned": st.column_config.TextColumn("Dự toán (đồng)"),
         "allocated": st.column_config.TextColumn("Đã bố trí vốn (đồng)"),
         "disbursed": st.column_config.TextColumn("Đã giải ngân (đồng)"),
-        "rate": st.column_config.ProgressColumn("Giải ngân (%)", min_value=0, max_value=100, format="%.1f%%"),
+        "rate": st.column_config.ProgressColumn("Giải ngân (%)", min_value=0, max_value=100, format="%.0f%%"),
         "below": st.column_config.TextColumn("So với bình quân tỉnh"),
     },
 )

@@ -23,7 +23,7 @@ if ui.meeting_mode():
         st.markdown("### Phạm vi: " + ui.describe_filters(filters, options))
     row = st.columns(4)
     row[0].metric("Tổng số nhiệm vụ", fmt_int(b.total), border=True)
-    row[1].metric("Hoàn thành đúng hạn", fmt_pct(b.on_time_rate), border=True)
+    row[1].metric("Tỷ lệ hoàn thành đúng hạn", fmt_pct(b.on_time_rate), border=True)
     row[2].metric("Quá hạn", fmt_int(b.count(rules.OVERDUE)), border=True)
     row[3].metric(f"Sắp đến hạn ({ctx.settings.due_soon_days} ngày)", fmt_int(b.due_soon), border=True)
     row = st.columns(4)

@@ -7,7 +7,7 @@ import streamlit as st
 
 from lib import report, rules, ui
 from lib.filters import PARAM_AS_OF, PARAM_LOCALITY, parse_as_of
-from lib.formatting import fmt_date, fmt_int, fmt_pct, fmt_vnd
+from lib.formatting import fmt_billion, fmt_date, fmt_int, fmt_pct, fmt_vnd
 from lib.loaders import load_filter_options, load_report
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -16,23 +16,24 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ctx = ui.context()
 options = load_filter_options(ctx.database_url, ctx.data_version)
 choices = report.scopes(dict(options.localities))
-state = st.session_state
-if "report_scope" not in state:
-    wanted = st.query_params.get(PARAM_LOCALITY)
-    if wanted and wanted not in choices:
-        st.warning(f"Không có địa bàn “{wanted[:40]}” — đang xem báo cáo toàn tỉnh.", icon="⚠️")
-    state["report_scope"] = wanted if wanted in choices else None
-    as_of, warning = parse_as_of(st.query_params.get_all(PARAM_AS_OF), ctx.today)
-    if warning:
-        st.warning(warning, icon="⚠️")
-    state["report_as_of"] = as_of
+# The URL is the one source of truth for the scope and the date: the widgets start from it and
+# write back to it (widgets keyed in session state were seen to snap back to their default).
+wanted = st.query_params.get(PARAM_LOCALITY)
+if wanted and wanted not in choices:
+    st.warning(f"Không có địa bàn “{wanted[:40]}” — đang xem báo cáo toàn tỉnh.", icon="⚠️")
+url_scope = wanted if wanted in choices else report.PROVINCE
+url_as_of, warning = parse_as_of(st.query_params.get_all(PARAM_AS_OF), ctx.today)
+if warning:
+    st.warning(warning, icon="⚠️")
 
 st.title("Báo cáo năm")
 left, middle, right = st.columns([2, 2, 1])
-scope = left.selectbox("Phạm vi báo cáo", list(choices), key="report_scope", format_func=lambda c: choices[c])
+scope = left.selectbox(
+    "Phạm vi báo cáo", list(choices), index=list(choices).index(url_scope), format_func=lambda c: choices[c]
+)
 as_of = middle.date_input(
     "Số liệu tính đến ngày",
-    key="report_as_of",
+    value=url_as_of,
     format="DD/MM/YYYY",
     min_value=date(2020, 1, 1),
     max_value=date(2100, 12, 31),
@@ -40,17 +41,23 @@ as_of = middle.date_input(
 as_of = as_of if isinstance(as_of, date) else ctx.today
 deadline = date(as_of.year, 12, 15)
 right.caption(f"Hạn báo cáo năm {as_of.year}: trước ngày {fmt_date(deadline)}.")
-params = {PARAM_LOCALITY: scope} if scope else {}
+params = {PARAM_LOCALITY: scope} if scope != report.PROVINCE else {}
 if as_of != ctx.today:
     params[PARAM_AS_OF] = as_of.isoformat()
 ui.sync_query_params(params, owned=(PARAM_LOCALITY, PARAM_AS_OF))
 
-r = load_report(ctx.database_url, ctx.data_version, scope, as_of, ctx.settings.stale_days)
+r = load_report(
+    ctx.database_url,
+    ctx.data_version,
+    None if scope == report.PROVINCE else scope,
+    as_of,
+    ctx.settings.stale_days,
+)
 st.subheader(f"Kết quả thực hiện Đề án 30/ĐA-BCA và Đề án 885 năm {r.year} — {r.scope_name}")
 ui.as_of_caption(as_of)
 
 stamp = f"{as_of:%Y%m%d}"
-slug = scope or "toan-tinh"
+slug = scope
 one, two = st.columns(2)
 one.download_button(
     "Tải báo cáo (.docx)",
@@ -101,8 +108,8 @@ st.markdown("#### II. Trụ sở Công an phường và kinh phí")
 f = r.funding
 cols = st.columns(4)
 cols[0].metric("Số dự án", fmt_int(f.projects), border=True)
-cols[1].metric("Dự toán", fmt_vnd(f.planned), border=True)
-cols[2].metric("Đã giải ngân", fmt_vnd(f.disbursed), border=True)
+cols[1].metric("Dự toán (tỷ đồng)", fmt_billion(f.planned), border=True, help=fmt_vnd(f.planned))
+cols[2].metric("Đã giải ngân (tỷ đồng)", fmt_billion(f.disbursed), border=True, help=fmt_vnd(f.disbursed))
 cols[3].metric(
     "Tỷ lệ giải ngân", fmt_pct(f.disbursement_rate), border=True, help="Đã giải ngân / vốn đã bố trí."
 )

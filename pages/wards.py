@@ -97,11 +97,11 @@ st.dataframe(
         "wards": st.column_config.NumberColumn("Số phường"),
         "registered": st.column_config.NumberColumn("Đã đăng ký (lũy kế)"),
         "registered_pct": st.column_config.ProgressColumn(
-            "Đăng ký (%)", min_value=0, max_value=100, format="%.1f%%"
+            "Đăng ký (%)", min_value=0, max_value=100, format="%.0f%%"
         ),
         "recognised": st.column_config.NumberColumn("Được công nhận (lũy kế)"),
         "recognised_pct": st.column_config.ProgressColumn(
-            "Công nhận (%)", min_value=0, max_value=100, format="%.1f%%"
+            "Công nhận (%)", min_value=0, max_value=100, format="%.0f%%"
         ),
         "reference_pct": st.column_config.NumberColumn("Lộ trình tham chiếu (%)", format="%.0f%%"),
     },

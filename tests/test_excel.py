@@ -48,6 +48,12 @@ def test_formula_payloads_come_out_as_literal_text_and_numbers_stay_numbers():
     assert (days.value, days.data_type) == (-2, "n")  # a negative number is still a number
 
 
+def test_even_a_heading_that_looks_like_a_formula_is_text():
+    data = export.workbook_bytes([export.Sheet("Thử", "=SUM(A1:A9)", DEMO_TODAY, export.TASK_LAYOUT, [])])
+    cell = read_back(data).cell(1, 1)
+    assert (cell.value, cell.data_type, cell.quotePrefix) == ("=SUM(A1:A9)", "s", True)
+
+
 def test_the_sheet_has_vietnamese_headers_real_dates_and_number_formats():
     row = {
         "id": 7,
@@ -259,6 +265,11 @@ def _malformed(engine) -> dict[str, tuple[bytes, str]]:
         "wrong columns": (_workbook([["Mã", "Tên", "Phiên bản"], [own, "x", 1]]), "cột không nhận ra: “Tên”"),
         "no id column": (_workbook([["Ghi chú"], ["x"]]), "Không tìm thấy dòng tiêu đề"),
         "a text id": (_workbook([HEADERS, ["abc", "x", 1]]), "“abc” không phải mã dòng"),
+        "an id past the column": (_workbook([HEADERS, [10**20, "x", 1]]), "không phải mã dòng"),
+        "broken XML inside": (
+            _with_text(_workbook([HEADERS, [own, "x", 1]]), "<cellXfs", "<cellXfs <<"),
+            "không phải bảng tính Excel (.xlsx) hợp lệ",
+        ),
         "a fractional version": (_workbook([HEADERS, [own, "x", 1.5]]), "không phải số phiên bản"),
         "the same row twice": (_workbook([HEADERS, [own, "x", 1], [own, "y", 1]]), "xuất hiện hai lần"),
     }

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import streamlit as st
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from lib import export, followup, queries, rules
@@ -89,7 +89,7 @@ def test_the_followup_export_holds_every_row_of_the_list(db):
 
 def test_the_report_page_shows_the_official_table_for_a_locality(db):
     at = open_app("lanhdao", "pages/report.py", dia_ban="luc-ngan")
-    assert at.selectbox(key="report_scope").value == "luc-ngan"
+    assert at.selectbox[0].value == "luc-ngan"
     table = next(df.value for df in at.dataframe if "label" in df.value.columns)
     with transaction(db) as s:
         summary = queries.total_buckets(
@@ -98,7 +98,7 @@ def test_the_report_page_shows_the_official_table_for_a_locality(db):
     assert table.iloc[0].tolist()[:2] == ["Tổng số nhiệm vụ", summary.total]
     assert table.iloc[6].tolist()[:2] == ["— Quá hạn, chưa hoàn thành", summary.count(rules.OVERDUE)]
     assert {b.proto.label for b in at.download_button} == {"Tải báo cáo (.docx)", "Tải số liệu (.xlsx)"}
-    at.selectbox(key="report_scope").set_value(None).run()
+    at.selectbox[0].set_value("toan-tinh").run()
     assert "dia_ban" not in at.query_params
     assert any("Tỉnh Bắc Giang" in h.value for h in at.subheader)
 
@@ -106,7 +106,7 @@ def test_the_report_page_shows_the_official_table_for_a_locality(db):
 def test_a_bad_locality_in_the_report_url_falls_back_to_the_province_with_a_warning(db):
     at = open_app("lanhdao", "pages/report.py", dia_ban="ha-noi")
     assert any("ha-noi" in w.value for w in at.warning)
-    assert at.selectbox(key="report_scope").value is None
+    assert at.selectbox[0].value == "toan-tinh"
 
 
 def test_meeting_mode_shows_large_tiles_a_fixed_date_and_no_filters(db):
@@ -185,6 +185,30 @@ def test_a_file_with_another_localitys_rows_is_refused_in_the_page(db):
     upload(at, "bac-giang.xlsx", exported(db, "bac-giang"))
     assert any("thuộc địa bàn khác" in e.value for e in at.error)
     assert not [b for b in at.button if b.key == "tasks_import_apply"]
+
+
+def test_a_refused_file_is_recorded_once_however_often_the_page_reruns(db):
+    at = open_app("dp.vietyen", "pages/tasks.py")
+    with transaction(db) as s:
+        before = s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "refused"))
+    upload(at, "bac-giang.xlsx", exported(db, "bac-giang"))
+    at.run()
+    at.run()
+    assert any("thuộc địa bàn khác" in e.value for e in at.error)
+    with transaction(db) as s:
+        after = s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "refused"))
+    assert after == before + 1
+
+
+def test_a_filter_the_followup_page_does_not_show_never_narrows_it(db):
+    at = open_app("vanphong", "pages/tasks.py")
+    at.multiselect(key="tasks_f_bucket").set_value(["trong_han"]).run()
+    assert not at.exception
+    at.switch_page("pages/followup.py").run()
+    assert not at.exception
+    assert metrics(at)["Quá hạn, chưa hoàn thành"] == "9"
+    at.switch_page("pages/tasks.py").run()
+    assert at.multiselect(key="tasks_f_bucket").value == ["trong_han"]  # still remembered there
 
 
 def test_a_file_that_is_not_a_workbook_is_refused_in_the_page(db):

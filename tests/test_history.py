@@ -252,3 +252,35 @@ def test_a_headquarters_project_reverts_money_and_an_emptied_land_area(engine):
         back = s.get(HqProject, row.id)
         assert (back.planned_vnd, back.land_area_m2, back.land_status, back.planned_completion_on) == original
         assert back.version == row.version + 2
+
+
+def test_revert_undoes_an_excel_import_too(engine):
+    """An import writes values like an edit: reverting past it must put them back."""
+    with transaction(engine, write=True) as s:
+        seed_demo(s)
+    row = task_of(engine, "luc-ngan")
+    me = actor(engine, "dp.lucngan")
+    actions.perform(
+        engine,
+        me,
+        edits.apply_changes,
+        edits.TASKS,
+        [edits.RowChange(row.id, row.version, {"notes": "sửa tay"})],
+        now=T1,
+        today=DEMO_TODAY,
+    )
+    actions.perform(
+        engine,
+        me,
+        edits.apply_changes,
+        edits.TASKS,
+        [edits.RowChange(row.id, row.version + 1, {"notes": "từ tệp Excel"})],
+        now=T2,
+        today=DEMO_TODAY,
+        action="import",
+    )
+    actions.perform(
+        engine, me, history.revert_row, edits.TASKS, row.id, row.version + 1, now=T2, today=DEMO_TODAY
+    )
+    with transaction(engine) as s:
+        assert s.get(Task, row.id).notes == "sửa tay"
