@@ -201,8 +201,12 @@ def filter_bar(
     chosen = {name: tuple(getattr(remembered, attr)) for name, (attr, _, _) in _FILTER_FIELDS.items()}
     with st.sidebar:
         st.subheader("Bộ lọc")
+        # Each widget also gets its current value as its default: Streamlit's frontend was seen to
+        # report a keyed widget's default after a quick rerun (a filter snapping back to "Tất cả"
+        # after a reload or a click); with default = value, that report changes nothing.
         as_of = st.date_input(
             "Số liệu tính đến ngày",
+            value=state[as_of_key],
             key=as_of_key,
             format="DD/MM/YYYY",
             min_value=date(2020, 1, 1),
@@ -213,6 +217,7 @@ def filter_bar(
             values = st.multiselect(
                 _FILTER_FIELDS[name][2],
                 options=list(choices),
+                default=[v for v in state[keys[name]] if v in choices],
                 key=keys[name],
                 format_func=lambda code, c=choices: c.get(code, code),  # type: ignore[misc]
                 placeholder="Tất cả",
@@ -261,6 +266,7 @@ def choice_filter(
         values = st.multiselect(
             label,
             options=list(choices),
+            default=[v for v in state[key] if v in choices],
             key=key,
             format_func=lambda code: choices.get(code, code),
             placeholder="Tất cả",

@@ -5,6 +5,7 @@ import io
 import pytest
 from docx import Document
 from openpyxl import load_workbook
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from lib import export, followup, report
@@ -22,10 +23,18 @@ def _database(tmp_path):
 
 
 def _download(page, name: str) -> bytes:
-    with page.expect_download(timeout=60_000) as info:
-        page.get_by_role("button", name=name).click()
-    path = info.value.path()
-    return path.read_bytes()
+    """Click a download button and return the file; click again if the first click was dropped
+    (a click while the script reruns can be lost by Streamlit's frontend)."""
+    for attempt in range(3):
+        wait_idle(page)
+        try:
+            with page.expect_download(timeout=20_000) as info:
+                page.get_by_role("button", name=name).click()
+            return info.value.path().read_bytes()
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def test_the_report_downloads_as_docx_and_xlsx_with_the_figures_on_screen(app_server, browser, tmp_path):
