@@ -25,7 +25,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def download_xlsx(label: str, build: Callable[[], bytes], file_name: str, key: str) -> None:
     """A download button whose file is built only when clicked."""
-    st.download_button(label, data=build, file_name=file_name, mime=XLSX, icon=":material/download:", key=key)
+    st.download_button(
+        label,
+        data=build,
+        file_name=file_name,
+        mime=XLSX,
+        icon=":material/download:",
+        key=key,
+        on_click="ignore",
+    )
 
 
 def _shown(value: object) -> str:

@@ -77,6 +77,7 @@ def download(label, kind, days, file_name, key):
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         icon=":material/download:",
         key=key,
+        on_click="ignore",
     )
 
 
@@ -223,6 +224,7 @@ with yearly:
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             icon=":material/download:",
             key="followup_reports_xlsx",
+            on_click="ignore",
         )
     else:
         st.info("Không có báo cáo năm nào trong phạm vi đang xem.")

@@ -67,6 +67,7 @@ one.download_button(
     icon=":material/description:",
     key="report_docx",
     type="primary",
+    on_click="ignore",
 )
 two.download_button(
     "Tải số liệu (.xlsx)",
@@ -75,6 +76,7 @@ two.download_button(
     mime=XLSX,
     icon=":material/table_view:",
     key="report_xlsx",
+    on_click="ignore",
 )
 
 st.markdown("#### I. Kết quả thực hiện nhiệm vụ")

@@ -43,24 +43,52 @@ def go_to_cell(page, row: int, column: int):
 
 
 def type_into_cell(page, row: int, column: int, text: str) -> None:
-    go_to_cell(page, row, column)
-    page.keyboard.press("Enter")  # open the cell's editor, then fill it
-    field = page.locator("[data-testid='portal'] textarea, [data-testid='portal'] input").first
-    expect(field).to_be_visible(timeout=10_000)
-    field.fill(text)
-    page.keyboard.press("Enter")
-    expect(field).to_be_hidden(timeout=10_000)
-    page.get_by_role("heading", name="Danh sách nhiệm vụ").click()  # leave the grid
-    expect(page.get_by_text(re.compile(r"^\d+ thay đổi chưa lưu$"))).to_be_visible(timeout=30_000)
-    wait_idle(page)
+    """Type into a cell, then check that the text landed in that cell: under load the grid can
+    drop an arrow key, and the text would land in the neighbouring column; then discard and retry."""
+    for attempt in range(3):
+        editor = go_to_cell(page, row, column)
+        page.keyboard.press("Enter")  # open the cell's editor, then fill it
+        field = page.locator("[data-testid='portal'] textarea, [data-testid='portal'] input").first
+        expect(field).to_be_visible(timeout=10_000)
+        field.fill(text)
+        page.keyboard.press("Enter")
+        expect(field).to_be_hidden(timeout=10_000)
+        page.get_by_role("heading", name="Danh sách nhiệm vụ").click()  # leave the grid
+        expect(page.get_by_text(re.compile(r"^\d+ thay đổi chưa lưu$"))).to_be_visible(timeout=30_000)
+        wait_idle(page)
+        if editor.locator(f"[data-testid='glide-cell-{column}-{row}']").inner_text() == text:
+            return
+        if attempt == 2:
+            raise AssertionError(f"the text never landed in row {row}, column {column}")
+        page.wait_for_timeout(1000)
+        page.get_by_role("button", name="Hủy", exact=True).click()  # drop the misplaced edit
+        expect(page.get_by_text("Không có thay đổi chưa lưu.")).to_be_visible(timeout=30_000)
+        wait_idle(page)
 
 
 def click_save(page) -> None:
-    # Let the grid finish reporting the edit (it sends its value once more after losing focus); a
-    # click on Lưu during that rerun can be dropped by the browser side of Streamlit.
-    page.wait_for_timeout(1000)
-    wait_idle(page)
-    page.get_by_role("button", name="Lưu", exact=True).click()
+    """Click "Lưu" and wait for its outcome; click again if the click was dropped.
+
+    Let the grid finish reporting the edit first (it sends its value once more after losing
+    focus): a click on Lưu during that rerun can be dropped by the browser side of Streamlit,
+    more often on a loaded machine. A dropped click leaves the page as it was, so it is safe to
+    click again; a click that went through shows the saved state, a conflict or an error.
+    """
+    outcome = (
+        page.get_by_text("Không có thay đổi chưa lưu.")
+        .or_(page.get_by_text("đã được người khác thay đổi"))
+        .or_(page.locator("[data-testid='stAlertContentError']"))
+    )
+    for attempt in range(3):
+        page.wait_for_timeout(1000)
+        wait_idle(page)
+        page.get_by_role("button", name="Lưu", exact=True).click()
+        try:
+            expect(outcome.first).to_be_visible(timeout=15_000)
+            return
+        except AssertionError:
+            if attempt == 2:
+                raise
 
 
 def cell_text(page, row: int, column: int) -> str:
