@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 PYTEST_ARGS ?=
 
-.PHONY: install run init-db seed-demo test test-fast lint format bench clean
+.PHONY: install run init-db seed-demo test test-fast lint format bench audit clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+# Vulnerability scan of the pinned requirements (pip-audit in its own venv; needs PyPI's advisory data).
+audit:
+	test -x .venv-audit/bin/pip-audit || ($(PYTHON) -m venv .venv-audit && .venv-audit/bin/pip install --quiet pip-audit)
+	.venv-audit/bin/pip-audit -r requirements.txt --progress-spinner off
 
 format: install
 	$(VENV)/bin/ruff check --fix .

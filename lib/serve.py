@@ -9,18 +9,38 @@ then leaves the legacy mode on the first run.)
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Mapping
 
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web import cli
 
 from lib.config import PROJECT_ROOT
 
+# Safe settings that production never runs without, whatever .streamlit/config.toml says:
+# command-line flags take precedence over the file.
+PRODUCTION_OPTIONS = {
+    "client.showErrorDetails": "none",  # no traceback or exception text in the page
+    "client.toolbarMode": "viewer",
+    "server.enableCORS": "true",
+    "server.enableXsrfProtection": "true",
+    "server.fileWatcherType": "none",
+    "server.runOnSave": "false",
+}
+
+
+def server_flags(environ: Mapping[str, str]) -> list[str]:
+    """The flags `python -m lib.serve` adds for the environment (production: the safe settings)."""
+    if environ.get("DASHBOARD_ENV", "demo").strip() != "production":
+        return []
+    return [f"--{name}={value}" for name, value in PRODUCTION_OPTIONS.items()]
+
 
 def main() -> None:
     """Run `streamlit run app.py` with the given options, in st.navigation mode from the start."""
     PagesManager.uses_pages_directory = False
-    sys.argv = ["streamlit", "run", str(PROJECT_ROOT / "app.py"), *sys.argv[1:]]
+    sys.argv = ["streamlit", "run", str(PROJECT_ROOT / "app.py"), *server_flags(os.environ), *sys.argv[1:]]
     cli.main()
 
 
