@@ -18,6 +18,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from lib import audit
 from lib.db import bump_data_version
+from lib.formatting import fmt_int
 from lib.models import (
     FUNDING_SOURCES,
     HQ_KINDS,
@@ -357,10 +358,6 @@ TASKS = TableSpec(
 # --- headquarters projects -------------------------------------------------------------------
 
 
-def _fmt_vnd(value: int) -> str:
-    return f"{value:,}".replace(",", ".") + " đồng"
-
-
 def _check_hq(row: Mapping[str, Any], today: date) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     planned, allocated, disbursed = row["planned_vnd"], row["allocated_vnd"], row["disbursed_vnd"]
@@ -368,14 +365,15 @@ def _check_hq(row: Mapping[str, Any], today: date) -> list[tuple[str, str]]:
         problems.append(
             (
                 "allocated_vnd",
-                f"vốn đã bố trí ({_fmt_vnd(allocated)}) lớn hơn dự toán ({_fmt_vnd(planned)}).",
+                f"vốn đã bố trí ({fmt_int(allocated)} đồng) lớn hơn dự toán ({fmt_int(planned)} đồng).",
             )
         )
     if disbursed > allocated:
         problems.append(
             (
                 "disbursed_vnd",
-                f"số đã giải ngân ({_fmt_vnd(disbursed)}) lớn hơn vốn đã bố trí ({_fmt_vnd(allocated)}).",
+                f"số đã giải ngân ({fmt_int(disbursed)} đồng) lớn hơn "
+                f"vốn đã bố trí ({fmt_int(allocated)} đồng).",
             )
         )
     stage, land = row["stage"], row["land_status"]
@@ -428,8 +426,9 @@ HQ_FIELDS = {
 }
 
 
-def _hq_locality() -> ColumnElement[Any]:
-    return select(Unit.locality_id).where(Unit.id == HqProject.unit_id).scalar_subquery()
+def _locality_through_unit(model: Any) -> Callable[[], ColumnElement[Any]]:
+    """The locality of a row that belongs to a ward or commune (correlated, usable in an UPDATE)."""
+    return lambda: select(Unit.locality_id).where(Unit.id == model.unit_id).scalar_subquery()
 
 
 HQ = TableSpec(
@@ -437,7 +436,7 @@ HQ = TableSpec(
     label="dự án trụ sở",
     model=HqProject,
     fields=HQ_FIELDS,
-    locality_of=_hq_locality,
+    locality_of=_locality_through_unit(HqProject),
     check_row=_check_hq,
 )
 
@@ -471,16 +470,12 @@ WARD_FIELDS = {
 }
 
 
-def _ward_locality() -> ColumnElement[Any]:
-    return select(Unit.locality_id).where(Unit.id == ModelWard.unit_id).scalar_subquery()
-
-
 WARDS = TableSpec(
     entity="model_ward",
     label="phường đăng ký kiểu mẫu",
     model=ModelWard,
     fields=WARD_FIELDS,
-    locality_of=_ward_locality,
+    locality_of=_locality_through_unit(ModelWard),
     check_row=_check_ward,
 )
 

@@ -23,7 +23,7 @@ from lib.roles import DIEU_PHOI, Actor, PermissionDenied, require_writer
 SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
 
 
-def _date(value: date) -> ColumnElement[Any]:
+def sql_date(value: date) -> ColumnElement[Any]:
     return literal(value, Date)
 
 
@@ -31,7 +31,9 @@ def _date(value: date) -> ColumnElement[Any]:
 
 
 def _finished_by(as_of: date) -> ColumnElement[bool]:
-    return and_(HqProject.actual_completion_on.is_not(None), HqProject.actual_completion_on <= _date(as_of))
+    return and_(
+        HqProject.actual_completion_on.is_not(None), HqProject.actual_completion_on <= sql_date(as_of)
+    )
 
 
 def flag_exprs(as_of: date, stale_days: int) -> dict[str, ColumnElement[bool]]:
@@ -48,7 +50,7 @@ def flag_exprs(as_of: date, stale_days: int) -> dict[str, ColumnElement[bool]]:
         ),
         rules.FLAG_BEHIND: and_(
             HqProject.planned_completion_on.is_not(None),
-            HqProject.planned_completion_on < _date(as_of),
+            HqProject.planned_completion_on < sql_date(as_of),
             ~_finished_by(as_of),
         ),
         rules.FLAG_STALLED: and_(HqProject.updated_at < cutoff, ~_finished_by(as_of)),
@@ -194,7 +196,7 @@ def get_hq_summary(s: Session, hf: HqFilters, as_of: date, stale_days: int) -> H
             stale_days,
         )
         if kind == "actual":
-            month_stmt = month_stmt.where(column <= _date(as_of))
+            month_stmt = month_stmt.where(column <= sql_date(as_of))
         for label, n in s.execute(month_stmt):
             year, mon = (int(x) for x in str(label).split("-"))
             completions.append((date(year, mon, 1), kind, int(n)))
@@ -269,7 +271,8 @@ def list_hq(
     return rows
 
 
-def _scope(actor: Actor, localities: tuple[str, ...], entity: str, what: str) -> tuple[str, ...]:
+def edit_localities(actor: Actor, localities: tuple[str, ...], entity: str, what: str) -> tuple[str, ...]:
+    """The localities an editor may open for editing: a coordinator only their own (refused otherwise)."""
     require_writer(actor, entity)
     if actor.role != DIEU_PHOI:
         return localities
@@ -287,7 +290,7 @@ def list_hq_for_edit(
     s: Session, actor: Actor, hf: HqFilters, as_of: date, stale_days: int, *, offset: int, limit: int
 ) -> list[dict[str, Any]]:
     """Return one page of the projects this actor may edit; refuse read-only roles and other localities."""
-    hf = replace(hf, localities=_scope(actor, hf.localities, "hq_project", "trụ sở"))
+    hf = replace(hf, localities=edit_localities(actor, hf.localities, "hq_project", "trụ sở"))
     return list_hq(s, hf, as_of, stale_days, offset=offset, limit=limit)
 
 
@@ -344,7 +347,7 @@ def list_wards(s: Session, localities: Sequence[str] = ()) -> list[dict[str, Any
 
 def list_wards_for_edit(s: Session, actor: Actor, localities: tuple[str, ...]) -> list[dict[str, Any]]:
     """Return the registrations this actor may edit; refuse read-only roles and other localities."""
-    return list_wards(s, _scope(actor, localities, "model_ward", "phường kiểu mẫu"))
+    return list_wards(s, edit_localities(actor, localities, "model_ward", "phường kiểu mẫu"))
 
 
 @dataclass(frozen=True)
@@ -402,6 +405,19 @@ def ward_roadmap(s: Session, localities: Sequence[str], as_of: date) -> list[Roa
             )
             points.append(RoadmapPoint(code, year, total, registered, recognised))
     return points
+
+
+def roadmap_totals(points: Sequence[RoadmapPoint], year: int) -> RoadmapPoint:
+    """Add the localities' points of one year (locality "" for the sum)."""
+    mine = [p for p in points if p.year == year]
+    known = [p for p in mine if p.registered is not None]
+    return RoadmapPoint(
+        "",
+        year,
+        sum(p.wards for p in mine),
+        sum(p.registered or 0 for p in known) if known else None,
+        sum(p.recognised or 0 for p in known) if known else None,
+    )
 
 
 def _as_date(value: Any) -> date:

@@ -12,14 +12,12 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
-    Date,
     Select,
     and_,
     case,
     exists,
     extract,
     func,
-    literal,
     or_,
     select,
 )
@@ -38,19 +36,15 @@ from lib.models import (
     Unit,
     task_basis,
 )
-from lib.projects import Funding, total_funding
-from lib.roles import DIEU_PHOI, Actor, PermissionDenied, require_writer
+from lib.projects import Funding, edit_localities, sql_date, total_funding
+from lib.roles import Actor
 
 SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
 
 
-def _date(value: date) -> ColumnElement[Any]:
-    return literal(value, Date)
-
-
 def bucket_expr(as_of: date) -> ColumnElement[str]:
     """Return the SQL form of rules.task_bucket for Task rows as of a date."""
-    as_of_sql = _date(as_of)
+    as_of_sql = sql_date(as_of)
     finished = and_(
         Task.state == "hoan_thanh", Task.completed_on.is_not(None), Task.completed_on <= as_of_sql
     )
@@ -77,8 +71,8 @@ def due_soon_expr(as_of: date, within_days: int) -> ColumnElement[bool]:
     return and_(
         bucket_expr(as_of).in_((rules.IN_PROGRESS, rules.NOT_DUE)),
         Task.current_deadline.is_not(None),
-        Task.current_deadline >= _date(as_of),
-        Task.current_deadline <= _date(as_of + timedelta(days=within_days)),
+        Task.current_deadline >= sql_date(as_of),
+        Task.current_deadline <= sql_date(as_of + timedelta(days=within_days)),
     )
 
 
@@ -203,7 +197,7 @@ def model_ward_counts(s: Session, localities: Sequence[str], as_of: date) -> War
     stmt = (
         select(
             func.count(func.distinct(ModelWard.unit_id)),
-            func.count(func.distinct(case((ModelWard.recognised_on <= _date(as_of), ModelWard.unit_id)))),
+            func.count(func.distinct(case((ModelWard.recognised_on <= sql_date(as_of), ModelWard.unit_id)))),
         )
         .select_from(ModelWard)
         .join(Unit, Unit.id == ModelWard.unit_id)
@@ -308,7 +302,7 @@ def deadlines_by_month(
         select(year, month, place, func.count())
         .select_from(Task)
         .outerjoin(Locality, Locality.id == Task.locality_id)
-        .where(Task.current_deadline >= _date(first), Task.current_deadline < _date(end))
+        .where(Task.current_deadline >= sql_date(first), Task.current_deadline < sql_date(end))
         .where(bucket_expr(as_of).in_((rules.IN_PROGRESS, rules.NOT_DUE, rules.OVERDUE)))
         .group_by(year, month, place)
         .order_by(year, month, place)
@@ -441,15 +435,5 @@ def list_tasks_for_edit(
     s: Session, actor: Actor, filters: Filters, as_of: date, due_soon_days: int, *, offset: int, limit: int
 ) -> list[dict[str, Any]]:
     """Return one page of the tasks this actor may edit; refuse read-only roles and other localities."""
-    require_writer(actor, "task")
-    if actor.role == DIEU_PHOI:
-        own = actor.locality_code or ""
-        others = [c for c in filters.localities if c != own]
-        if others:
-            raise PermissionDenied(
-                "Điều phối viên chỉ được mở để sửa nhiệm vụ của địa bàn mình.",
-                entity="task",
-                locality_id=actor.locality_id,
-            )
-        filters = replace(filters, localities=(own,))
+    filters = replace(filters, localities=edit_localities(actor, filters.localities, "task", "nhiệm vụ"))
     return list_tasks(s, filters, as_of, due_soon_days, offset=offset, limit=limit)

@@ -335,13 +335,8 @@ def pager(prefix: str, total: int, page_size: int, view: object, noun: str) -> i
 
 def place_params(filters: Filters, as_of: date, today: date) -> dict[str, str]:
     """The URL of the same places and date, for pages that filter by locality only."""
-    params = {}
-    named = [c for c in filters.localities if c != PROVINCE_LEVEL]
-    if named:
-        params[PARAM_LOCALITY] = ",".join(named)
-    if as_of != today:
-        params[PARAM_AS_OF] = as_of.isoformat()
-    return params
+    named = tuple(c for c in filters.localities if c != PROVINCE_LEVEL)
+    return place_and_filter_params(Filters(localities=named), as_of, today)
 
 
 # --- meeting mode -------------------------------------------------------------------------------

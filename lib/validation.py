@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from lib.formatting import fmt_int
+
 # C0 and C1 controls (tab and newlines are judged separately), bidi overrides, line separators.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _MAX_NUMBER_TEXT = 30
@@ -170,10 +172,6 @@ class Choice:
 _MONEY_SUFFIX = re.compile(r"\s*(đồng|đ|vnđ|vnd)\s*$", re.IGNORECASE)
 
 
-def _fmt_dong(value: int) -> str:
-    return f"{value:,}".replace(",", ".") + " đồng"
-
-
 @dataclass(frozen=True)
 class Money:
     """Whole đồng, from 0 up to a ceiling: 4500000000, "4.500.000.000", "4 500 000 000 đ"."""
@@ -207,7 +205,7 @@ class Money:
             raise Invalid("số tiền không được âm.")
         if raw > self.ceiling:
             raise Invalid(
-                f"vượt mức trần {_fmt_dong(self.ceiling)} của một dự án; kiểm tra lại đơn vị (đồng)."
+                f"vượt mức trần {fmt_int(self.ceiling)} đồng của một dự án; kiểm tra lại đơn vị (đồng)."
             )
         return raw
 

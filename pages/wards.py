@@ -5,7 +5,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from lib import charts, rules, transfer, ui
+from lib import charts, projects, rules, transfer, ui
 from lib.editor import EditorLayout, edit_table
 from lib.edits import WARDS
 from lib.filters import PROVINCE_LEVEL
@@ -40,12 +40,9 @@ for col, (code, names) in zip(cols, pilots.items(), strict=True):
     else:
         col.error(f"**{place}**: chưa đăng ký phường thí điểm năm 2024 như mục 4 yêu cầu.", icon="❗")
 
-this_year = [
-    p for p in roadmap if p.year == min(max(as_of.year, rules.ROADMAP_FIRST_YEAR), rules.WARD_TARGET_YEAR)
-]
-wards_total = sum(p.wards for p in this_year)
-registered = sum(p.registered or 0 for p in this_year)
-recognised = sum(p.recognised or 0 for p in this_year)
+year = min(max(as_of.year, rules.ROADMAP_FIRST_YEAR), rules.WARD_TARGET_YEAR)
+totals = projects.roadmap_totals(roadmap, year)
+wards_total, registered, recognised = totals.wards, totals.registered or 0, totals.recognised or 0
 row = st.columns(4)
 row[0].metric(
     "Số phường", fmt_int(wards_total), border=True, help="Phường năm 2024 và xã, thị trấn lên phường từ 2025."
@@ -54,13 +51,13 @@ row[1].metric(
     "Đã đăng ký kiểu mẫu",
     fmt_int(registered),
     border=True,
-    help=f"Tỷ lệ: {fmt_pct(registered / wards_total if wards_total else None)} số phường.",
+    help=f"Tỷ lệ: {fmt_pct(totals.registered_share)} số phường.",
 )
 row[2].metric(
     "Được công nhận",
     fmt_int(recognised),
     border=True,
-    help=f"Tỷ lệ: {fmt_pct(recognised / wards_total if wards_total else None)} số phường.",
+    help=f"Tỷ lệ: {fmt_pct(totals.recognised_share)} số phường.",
 )
 row[3].metric(
     f"Lộ trình tham chiếu năm {as_of.year}",
