@@ -1,4 +1,4 @@
-"""Command line: `python -m lib.manage COMMAND` (init-db, seed-demo, create-user, verify-audit)."""
+"""Command line: `python -m lib.manage COMMAND` (init-db, seed-demo, synth, create-user, verify-audit)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from lib.config import PROJECT_ROOT, ConfigError, Settings, load_settings, now
 from lib.db import DatabaseError, check_database, make_engine, ping, transaction
 from lib.roles import ROLE_LABELS, Refused, system_actor
 from lib.seed import ensure_demo_accounts, has_content, seed_demo
+from lib.synth import MAX_TASKS, SYNTH_SEED, synthesize
 
 
 def alembic_config() -> Config:
@@ -54,6 +55,17 @@ def _seed_demo(engine: Engine, settings: Settings, args: argparse.Namespace) -> 
             return "Cơ sở dữ liệu đã có dữ liệu: không nạp lại dữ liệu mẫu (đã kiểm tra tài khoản mẫu)."
         seed_demo(session)
     return "Đã nạp dữ liệu mẫu (demo)."
+
+
+def _synth(engine: Engine, settings: Settings, args: argparse.Namespace) -> str:
+    if not settings.is_demo:
+        raise CommandError("Không tạo dữ liệu tổng hợp khi DASHBOARD_ENV=production (sẽ xóa dữ liệu thật).")
+    if not 1 <= args.tasks <= MAX_TASKS:
+        raise CommandError(f"--tasks phải từ 1 đến {MAX_TASKS} (đã nhận {args.tasks}).")
+    check_database(engine)
+    with transaction(engine, write=True) as session:
+        summary = synthesize(session, args.tasks, seed=args.seed)
+    return summary.message()
 
 
 def _read_password(prompt: str) -> str:
@@ -95,6 +107,7 @@ def _verify_audit(engine: Engine, _settings: Settings, _args: argparse.Namespace
 COMMANDS: dict[str, Callable[[Engine, Settings, argparse.Namespace], str]] = {
     "init-db": _init_db,
     "seed-demo": _seed_demo,
+    "synth": _synth,
     "create-user": _create_user,
     "verify-audit": _verify_audit,
 }
@@ -107,6 +120,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("init-db", help="tạo hoặc nâng cấp lược đồ cơ sở dữ liệu (Alembic)")
     seed = sub.add_parser("seed-demo", help="nạp lại dữ liệu mẫu và tài khoản mẫu (chỉ ở chế độ demo)")
     seed.add_argument("--if-empty", action="store_true", help="chỉ nạp khi cơ sở dữ liệu còn trống")
+    synth = sub.add_parser(
+        "synth", help="thay nội dung bằng dữ liệu tổng hợp quy mô lớn (đo hiệu năng; chỉ ở chế độ demo)"
+    )
+    synth.add_argument("--tasks", type=int, required=True, help=f"số nhiệm vụ, 1–{MAX_TASKS}")
+    synth.add_argument("--seed", type=int, default=SYNTH_SEED, help="hạt giống ngẫu nhiên (mặc định cố định)")
     user = sub.add_parser("create-user", help="tạo người dùng; mật khẩu được hỏi, không nhận qua tham số")
     user.add_argument("username")
     user.add_argument("--role", required=True, choices=sorted(ROLE_LABELS))

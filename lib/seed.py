@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -22,6 +23,7 @@ from lib.config import PROJECT_ROOT
 from lib.db import bump_data_version
 from lib.formatting import fmt_date
 from lib.models import (
+    HQ_STAGES,
     Agency,
     AppMeta,
     AuditEvent,
@@ -161,7 +163,7 @@ def seed_demo(session: Session, *, seed: int = DEMO_SEED, today: date = DEMO_TOD
     session.execute(update(AppMeta).where(AppMeta.key == audit.AUDIT_SEQ_KEY).values(value=0))
     seed_reference(session)
     rng = random.Random(seed)
-    _DemoBuilder(session, rng, today).build()
+    DemoBuilder(session, rng, today).build()
     ensure_demo_accounts(session)
     audit.record(
         session, actor="cli:seed-demo", action="seed_demo", entity="database", reason="Nạp lại dữ liệu mẫu"
@@ -189,7 +191,7 @@ def has_content(session: Session) -> bool:
     return bool(session.scalar(select(func.count()).select_from(Document)))
 
 
-class _DemoBuilder:
+class DemoBuilder:
     def __init__(self, session: Session, rng: random.Random, today: date) -> None:
         self.s = session
         self.rng = rng
@@ -221,7 +223,7 @@ class _DemoBuilder:
         for i, (template, agency, locality, report_year) in enumerate(specs):
             self._task(template, agency, locality, report_year, modes.get(i, ""))
         self._hq_projects()
-        self._model_wards()
+        self.model_wards()
         self.s.flush()
 
     # --- tasks -------------------------------------------------------------------------
@@ -261,9 +263,9 @@ class _DemoBuilder:
             task.current_deadline = new_deadline
             granted = deadline - timedelta(days=rng.randint(3, 20))
             task.extension_doc = f"{rng.randint(100, 990)}/UBND-NC ngày {fmt_date(granted)}"
-            self._progress(task, new_deadline, rng.random(), report_year)
+            self.progress(task, new_deadline, rng.random(), report_year)
         else:
-            self._progress(task, deadline, roll, report_year)
+            self.progress(task, deadline, roll, report_year)
         when = task.completed_on or (
             today - timedelta(days=rng.choice((1, 3, 6, 10, 18, 27, 40, 65, 95, 140)))
         )
@@ -272,7 +274,7 @@ class _DemoBuilder:
         )
         self.s.add(task)
 
-    def _progress(self, task: Task, deadline: date, roll: float, report_year: int | None) -> None:
+    def progress(self, task: Task, deadline: date, roll: float, report_year: int | None) -> None:
         rng, today = self.rng, self.today
         if deadline <= today:
             if roll < 0.64:
@@ -310,92 +312,86 @@ class _DemoBuilder:
 
     # --- headquarters ----------------------------------------------------------------------
     def _hq_projects(self) -> None:
-        rng, today = self.rng, self.today
         units = self.s.scalars(select(Unit).join(Locality).order_by(Locality.sort_order, Unit.id)).all()
-        stages = (
-            "chua_bo_tri_dat",
-            "da_bo_tri_dat",
-            "chuan_bi_dau_tu",
-            "dang_thi_cong",
-            "hoan_thanh",
-            "dua_vao_su_dung",
-        )
         small_plots = 0
         for unit in units:
             if unit.kind != "phuong" and not unit.becomes_phuong_2025:
                 continue
-            loc = unit.locality.code
-            renovate = loc == "bac-giang" and unit.kind == "phuong" and rng.random() < 0.6
-            weights = (1, 2, 3, 4, 2, 2) if loc in ("viet-yen", "bac-giang") else (2, 3, 3, 3, 1, 1)
-            stage = rng.choices(stages, weights=weights)[0]
-            if renovate:
-                stage = rng.choice(stages[2:])
-            planned = (rng.randint(100, 120) if renovate else rng.randint(400, 600)) * 10_000_000
-            share = {
-                "chua_bo_tri_dat": (0.0, 0.0),
-                "da_bo_tri_dat": (0.0, 0.2),
-                "chuan_bi_dau_tu": (0.1, 0.4),
-                "dang_thi_cong": (0.5, 0.9),
-                "hoan_thanh": (0.95, 1.0),
-                "dua_vao_su_dung": (1.0, 1.0),
-            }[stage]
-            allocated = round(planned * rng.uniform(*share), -6)
-            spent = {
-                "chuan_bi_dau_tu": (0.0, 0.1),
-                "dang_thi_cong": (0.3, 0.8),
-                "hoan_thanh": (0.85, 1.0),
-                "dua_vao_su_dung": (1.0, 1.0),
-            }.get(stage, (0.0, 0.0))
-            disbursed = round(allocated * rng.uniform(*spent), -3)
-            land_status = "chua_bo_tri" if stage == "chua_bo_tri_dat" else "da_bo_tri"
-            area = None
-            if land_status == "da_bo_tri":
-                if small_plots < 4 and rng.random() < 0.18:
-                    area, small_plots = rng.randint(36, 49) * 10, small_plots + 1
-                else:
-                    area = rng.randint(50, 120) * 10
-            elif rng.random() < 0.5:
-                land_status = "dang_bo_tri"
-            started = stage in stages[3:]
-            start_on = date(2024, 4, 1) + timedelta(days=rng.randint(0, 540)) if started else None
-            if start_on and start_on > today - timedelta(days=60):
-                start_on = today - timedelta(days=rng.randint(60, 200))
-            base = start_on or date(2025, 3, 1) + timedelta(days=rng.randint(0, 400))
-            planned_done = base + timedelta(
-                days=rng.randint(300, 540) if not renovate else rng.randint(120, 200)
-            )
-            actual_done = None
-            if stage in ("hoan_thanh", "dua_vao_su_dung"):
-                actual_done = min(
-                    planned_done + timedelta(days=rng.randint(-40, 90)), today - timedelta(days=5)
-                )
-            stalled = stage in ("chuan_bi_dau_tu", "dang_thi_cong") and rng.random() < 0.2
-            ago = rng.randint(150, 300) if stalled else rng.randint(1, 75)
-            updated_at, updated_by = self._stamp(today - timedelta(days=ago), LOCALITY_EDITOR[loc])
-            self.s.add(
-                HqProject(
-                    unit_id=unit.id,
-                    kind="cai_tao" if renovate else "xay_moi",
-                    land_status=land_status,
-                    land_area_m2=area,
-                    stage=stage,
-                    funding_source=rng.choices(
-                        ("ngan_sach_tinh", "ngan_sach_huyen", "hon_hop", "xa_hoi_hoa"), weights=(5, 3, 3, 1)
-                    )[0],
-                    planned_vnd=planned,
-                    allocated_vnd=int(allocated),
-                    disbursed_vnd=int(disbursed),
-                    start_on=start_on,
-                    planned_completion_on=planned_done,
-                    actual_completion_on=actual_done,
-                    notes="Dự án chậm, chưa có khối lượng mới." if stalled else "",
-                    updated_at=updated_at,
-                    updated_by=updated_by,
-                )
-            )
+            values, small_plots = self.hq_values(unit, small_plots)
+            self.s.add(HqProject(**values))
+
+    def hq_values(self, unit: Unit, small_plots: int) -> tuple[dict[str, Any], int]:
+        """Draw one believable headquarters project for a ward; returns its column values and the
+        number of undersized plots drawn so far (at most four below the 500 m² floor)."""
+        rng, today = self.rng, self.today
+        stages = HQ_STAGES
+        loc = unit.locality.code
+        renovate = loc == "bac-giang" and unit.kind == "phuong" and rng.random() < 0.6
+        weights = (1, 2, 3, 4, 2, 2) if loc in ("viet-yen", "bac-giang") else (2, 3, 3, 3, 1, 1)
+        stage = rng.choices(stages, weights=weights)[0]
+        if renovate:
+            stage = rng.choice(stages[2:])
+        planned = (rng.randint(100, 120) if renovate else rng.randint(400, 600)) * 10_000_000
+        share = {
+            "chua_bo_tri_dat": (0.0, 0.0),
+            "da_bo_tri_dat": (0.0, 0.2),
+            "chuan_bi_dau_tu": (0.1, 0.4),
+            "dang_thi_cong": (0.5, 0.9),
+            "hoan_thanh": (0.95, 1.0),
+            "dua_vao_su_dung": (1.0, 1.0),
+        }[stage]
+        allocated = round(planned * rng.uniform(*share), -6)
+        spent = {
+            "chuan_bi_dau_tu": (0.0, 0.1),
+            "dang_thi_cong": (0.3, 0.8),
+            "hoan_thanh": (0.85, 1.0),
+            "dua_vao_su_dung": (1.0, 1.0),
+        }.get(stage, (0.0, 0.0))
+        disbursed = round(allocated * rng.uniform(*spent), -3)
+        land_status = "chua_bo_tri" if stage == "chua_bo_tri_dat" else "da_bo_tri"
+        area = None
+        if land_status == "da_bo_tri":
+            if small_plots < 4 and rng.random() < 0.18:
+                area, small_plots = rng.randint(36, 49) * 10, small_plots + 1
+            else:
+                area = rng.randint(50, 120) * 10
+        elif rng.random() < 0.5:
+            land_status = "dang_bo_tri"
+        started = stage in stages[3:]
+        start_on = date(2024, 4, 1) + timedelta(days=rng.randint(0, 540)) if started else None
+        if start_on and start_on > today - timedelta(days=60):
+            start_on = today - timedelta(days=rng.randint(60, 200))
+        base = start_on or date(2025, 3, 1) + timedelta(days=rng.randint(0, 400))
+        planned_done = base + timedelta(days=rng.randint(300, 540) if not renovate else rng.randint(120, 200))
+        actual_done = None
+        if stage in ("hoan_thanh", "dua_vao_su_dung"):
+            actual_done = min(planned_done + timedelta(days=rng.randint(-40, 90)), today - timedelta(days=5))
+        stalled = stage in ("chuan_bi_dau_tu", "dang_thi_cong") and rng.random() < 0.2
+        ago = rng.randint(150, 300) if stalled else rng.randint(1, 75)
+        updated_at, updated_by = self._stamp(today - timedelta(days=ago), LOCALITY_EDITOR[loc])
+        values = {
+            "unit_id": unit.id,
+            "kind": "cai_tao" if renovate else "xay_moi",
+            "land_status": land_status,
+            "land_area_m2": area,
+            "stage": stage,
+            "funding_source": rng.choices(
+                ("ngan_sach_tinh", "ngan_sach_huyen", "hon_hop", "xa_hoi_hoa"), weights=(5, 3, 3, 1)
+            )[0],
+            "planned_vnd": planned,
+            "allocated_vnd": int(allocated),
+            "disbursed_vnd": int(disbursed),
+            "start_on": start_on,
+            "planned_completion_on": planned_done,
+            "actual_completion_on": actual_done,
+            "notes": "Dự án chậm, chưa có khối lượng mới." if stalled else "",
+            "updated_at": updated_at,
+            "updated_by": updated_by,
+        }
+        return values, small_plots
 
     # --- model wards -----------------------------------------------------------------------
-    def _model_wards(self) -> None:
+    def model_wards(self) -> None:
         rng = self.rng
         plan = {
             2024: (("bac-giang", "Trần Phú"), ("bac-giang", "Hoàng Văn Thụ"), ("viet-yen", "Bích Động")),
