@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -56,6 +57,23 @@ def event_hash(prev_hash: str, e: AuditEvent) -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One event to append, before it is linked into the chain."""
+
+    actor: str
+    action: str
+    entity: str
+    row_id: int | None = None
+    row_version: int | None = None
+    locality_id: int | None = None
+    field: str = ""
+    old: Any = None
+    new: Any = None
+    reason: str = ""
+    at: datetime | None = None
+
+
 def record(
     s: Session,
     *,
@@ -72,29 +90,44 @@ def record(
     at: datetime | None = None,
 ) -> AuditEvent:
     """Append one event to the trail inside the caller's write transaction."""
-    locked = s.execute(update(AppMeta).where(AppMeta.key == AUDIT_SEQ_KEY).values(value=AppMeta.value + 1))
+    entry = Entry(actor, action, entity, row_id, row_version, locality_id, field, old, new, reason, at)
+    return record_many(s, [entry])[0]
+
+
+def record_many(s: Session, entries: Sequence[Entry]) -> list[AuditEvent]:
+    """Append events, in order, inside the caller's write transaction: one lock, one read of the
+    chain's tail and one batched INSERT, whatever the number of events (a 100-row save)."""
+    if not entries:
+        return []
+    locked = s.execute(
+        update(AppMeta).where(AppMeta.key == AUDIT_SEQ_KEY).values(value=AppMeta.value + len(entries))
+    )
     if locked.rowcount != 1:  # type: ignore[attr-defined]
-        s.add(AppMeta(key=AUDIT_SEQ_KEY, value=1))
+        s.add(AppMeta(key=AUDIT_SEQ_KEY, value=len(entries)))
         s.flush()
     prev = s.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
-    event = AuditEvent(
-        at=at or local_now(),
-        actor=actor,
-        action=action,
-        entity=entity,
-        row_id=row_id,
-        row_version=row_version,
-        locality_id=locality_id,
-        field=field,
-        old_value=_text(old),
-        new_value=_text(new),
-        reason=_storable(reason),
-        prev_hash=prev,
-    )
-    event.hash = event_hash(prev, event)
-    s.add(event)
+    stamp = local_now()
+    events = []
+    for entry in entries:
+        event = AuditEvent(
+            at=entry.at or stamp,
+            actor=entry.actor,
+            action=entry.action,
+            entity=entry.entity,
+            row_id=entry.row_id,
+            row_version=entry.row_version,
+            locality_id=entry.locality_id,
+            field=entry.field,
+            old_value=_text(entry.old),
+            new_value=_text(entry.new),
+            reason=_storable(entry.reason),
+            prev_hash=prev,
+        )
+        event.hash = prev = event_hash(prev, event)
+        events.append(event)
+    s.add_all(events)
     s.flush()
-    return event
+    return events
 
 
 @dataclass(frozen=True)

@@ -243,6 +243,7 @@ def apply_changes(
 
     cells = 0
     versions: dict[int, int] = {}
+    events: list[audit.Entry] = []
     for change in changes:
         row, loc = current[change.row_id]
         new_values = {n: v for n, v in parsed[change.row_id].items() if getattr(row, n) != v}
@@ -260,33 +261,36 @@ def apply_changes(
             raise ConflictError([_reread_conflict(s, spec, change, parsed[change.row_id])], spec.entity)
         version = versions[change.row_id] = change.seen_version + 1
         for name, new in new_values.items():
-            audit.record(
-                s,
-                actor=actor.username,
-                action=action,
-                entity=spec.entity,
-                row_id=change.row_id,
-                row_version=version,
-                locality_id=loc,
-                field=name,
-                old=_plain(old_values[name]),
-                new=_plain(new),
-                reason=reason,
-                at=now,
+            events.append(
+                audit.Entry(
+                    actor=actor.username,
+                    action=action,
+                    entity=spec.entity,
+                    row_id=change.row_id,
+                    row_version=version,
+                    locality_id=loc,
+                    field=name,
+                    old=_plain(old_values[name]),
+                    new=_plain(new),
+                    reason=reason,
+                    at=now,
+                )
             )
             cells += 1
         if not new_values:
-            audit.record(
-                s,
-                actor=actor.username,
-                action="touch",
-                entity=spec.entity,
-                row_id=change.row_id,
-                row_version=version,
-                locality_id=loc,
-                reason=reason or "Lưu lại không đổi giá trị",
-                at=now,
+            events.append(
+                audit.Entry(
+                    actor=actor.username,
+                    action="touch",
+                    entity=spec.entity,
+                    row_id=change.row_id,
+                    row_version=version,
+                    locality_id=loc,
+                    reason=reason or "Lưu lại không đổi giá trị",
+                    at=now,
+                )
             )
+    audit.record_many(s, events)  # one batched append: the chain's order is the changes' order
     return SaveResult(tuple(c.row_id for c in changes), cells, versions)
 
 
