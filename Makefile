@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 PYTEST_ARGS ?=
 
-.PHONY: install run init-db seed-demo test test-fast lint format bench audit clean
+.PHONY: install run init-db seed-demo test test-fast lint format bench load audit clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,15 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+# Speed, measured: synthetic 1k/10k/100k tasks on SQLite (and PostgreSQL when reachable); prints a
+# table and writes bench-results.json. BENCH_ARGS="--sizes 1000,10000 --runs 3" to shorten.
+bench: install
+	$(PY) -m bench.run $(BENCH_ARGS)
+
+# Ten real Chromium sessions against one server (see bench/load.py); LOAD_ARGS to change.
+load: install
+	$(PY) -m bench.load $(LOAD_ARGS)
 
 # Vulnerability scan of the pinned requirements (pip-audit in its own venv; needs PyPI's advisory data).
 audit:

@@ -74,20 +74,49 @@ class Probe:
         self.statements = 0
         self.last_bytes = 0
         self.last_rows = 0  # rows of every table (dataframe or data editor) in the last run
-        event.listen(Engine, "before_cursor_execute", self._count)
-        from streamlit.testing.v1 import local_script_runner
 
-        original = local_script_runner.parse_tree_from_messages
+    def count(self, *_args: Any) -> None:
+        self.statements += 1
 
+    def parse(self, original: Callable[[list[Any]], Any]) -> Callable[[list[Any]], Any]:
         def parse(messages: list[Any]) -> Any:
             self.last_bytes = sum(m.ByteSize() for m in messages)
             self.last_rows = sum(_table_rows(m) for m in messages)
             return original(messages)
 
-        local_script_runner.parse_tree_from_messages = parse  # type: ignore[assignment]
+        return parse
 
-    def _count(self, *_args: Any) -> None:
-        self.statements += 1
+
+@contextmanager
+def instrumented() -> Iterator[Probe]:
+    """Install the probe and run AppTest as a server runs the app; undo both afterwards."""
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.testing.v1 import local_script_runner
+
+    probe = Probe()
+    original_parse = local_script_runner.parse_tree_from_messages
+    original_init = PagesManager.__init__
+
+    def init(self: PagesManager, *args: Any, **kwargs: Any) -> None:
+        # AppTest resets Streamlit's legacy `pages/` mode before each run, which a server leaves
+        # once (see tests/conftest.py): make every run go through app.py, as on a server.
+        original_init(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    event.listen(Engine, "before_cursor_execute", probe.count)
+    local_script_runner.parse_tree_from_messages = probe.parse(original_parse)  # type: ignore[assignment]
+    PagesManager.__init__ = init  # type: ignore[method-assign]
+    saved_url = os.environ.get("DATABASE_URL")
+    try:
+        yield probe
+    finally:
+        event.remove(Engine, "before_cursor_execute", probe.count)
+        local_script_runner.parse_tree_from_messages = original_parse  # type: ignore[assignment]
+        PagesManager.__init__ = original_init  # type: ignore[method-assign]
+        if saved_url is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = saved_url
 
 
 def _table_rows(message: Any) -> int:
@@ -99,20 +128,6 @@ def _table_rows(message: Any) -> int:
     import pyarrow as pa
 
     return int(pa.ipc.open_stream(element.dataframe.arrow_data.data).read_all().num_rows)
-
-
-def _run_as_on_a_server() -> None:
-    """AppTest resets Streamlit's legacy `pages/` mode before each run; a server leaves it once
-    (see tests/conftest.py): make every AppTest run app.py, as a running server does."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self: PagesManager, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    PagesManager.__init__ = init  # type: ignore[method-assign]
 
 
 def _stats(values: list[float]) -> dict[str, float]:
@@ -348,8 +363,20 @@ def measure_save(url: str, runs: int, rows: int = SAVE_ROWS) -> dict[str, Any]:
 
 def run_bench(engines: list[str], sizes: list[int], runs: int, workdir: Path) -> dict[str, Any]:
     """Measure every engine and size; return the results (also what `make bench` writes as JSON)."""
-    _run_as_on_a_server()
-    probe = Probe()
+    with instrumented() as probe:
+        results = _measure_all(probe, engines, sizes, runs, workdir)
+    return {
+        "when": datetime.now().isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "runs": runs,
+        "results": results,
+        "summary": summarize(results),
+    }
+
+
+def _measure_all(
+    probe: Probe, engines: list[str], sizes: list[int], runs: int, workdir: Path
+) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
     for kind in engines:
         for size in sizes:
@@ -363,16 +390,11 @@ def run_bench(engines: list[str], sizes: list[int], runs: int, workdir: Path) ->
                 entry["save"] = measure_save(url, runs)
             finally:
                 st.cache_data.clear()
-                st.cache_resource.clear()  # closes nothing by itself: dispose the engines we made
+                loaders.get_engine(url).dispose()  # the app's engine: close its pooled connections
+                st.cache_resource.clear()
                 drop(kind, url)
             results.append(entry)
-    return {
-        "when": datetime.now().isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
-        "runs": runs,
-        "results": results,
-        "summary": summarize(results),
-    }
+    return results
 
 
 def _ms(seconds: float) -> str:
