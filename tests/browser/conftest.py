@@ -134,7 +134,7 @@ def sign_in(page, base: str, username: str, password: str = "bacgiang2024", path
     expect(signed_in).to_be_visible(timeout=30_000)
     # The re-login cookie is stored by a browser component whose answer triggers one more rerun;
     # wait for it so that later clicks do not race with that rerun.
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 30  # 15 s was once not enough on a loaded 2-core machine
     while not any(c["name"] == "bg_dashboard_auth" for c in page.context.cookies()):
         if time.monotonic() > deadline:
             raise AssertionError("the re-login cookie was never stored")

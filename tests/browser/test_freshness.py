@@ -1,0 +1,152 @@
+"""Freshness across processes: two app servers share one PostgreSQL database.
+
+A coordinator marks a task completed (with a note) through the data editor on server A. Server B,
+whose caches were warmed with the old values just before, shows the new note and one more
+"Đã hoàn thành" on its next rerun (a page load, as a user would do it), with no cache clearing and
+no time-to-live wait: its loaders have no TTL, so only the cache key (`data_version`, bumped by the
+save) can make B fresh. Waits below are for the page to render, never for time to pass.
+"""
+
+import os
+import re
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from lib.db import make_engine, transaction
+from lib.models import Task
+from lib.seed import seed_demo
+from tests.browser.conftest import sign_in, wait_idle
+from tests.browser.test_editing_journeys import (
+    COLUMNS,
+    NOTES,
+    TASKS,
+    click_save,
+    first_row_id,
+)
+from tests.conftest import AS_OF
+
+pytestmark = pytest.mark.browser
+VIEWPORT = {"width": 3000, "height": 1000}  # every edited column visible: the grid never scrolls sideways
+LUC_NGAN_TASKS = f"{TASKS}&dia_ban=luc-ngan"
+OVERVIEW = f"/?ngay={AS_OF.isoformat()}"
+NOTE = "Đã xong, lưu qua máy chủ A"
+STATE = COLUMNS.index("state")
+COMPLETION = {  # column → what is typed (or picked) to mark a task completed, with a note
+    STATE: "Hoàn thành",
+    COLUMNS.index("progress_pct"): "100",
+    COLUMNS.index("completed_on"): "2026-11-20",
+    COLUMNS.index("result_doc"): "999/BC-UBND",
+    NOTES: NOTE,
+}
+
+
+@pytest.fixture
+def shared_database(make_database):
+    """A fresh PostgreSQL database holding the demo content (dropped at the end of the session)."""
+    if not os.environ.get("TEST_DATABASE_URL"):
+        if os.environ.get("CI"):
+            pytest.fail("TEST_DATABASE_URL is not set: CI must run the freshness test on PostgreSQL")
+        pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://…")
+    url = make_database("postgresql")
+    engine = make_engine(url)
+    with transaction(engine, write=True) as s:
+        seed_demo(s)
+    engine.dispose()
+    return url
+
+
+def go_to_cell(page, row: int, column: int) -> None:
+    """Select a cell with the keyboard and check the grid really is there: after an edit the grid
+    redraws, and a click or key press during that can be lost (then try again)."""
+    editor = page.locator(".st-key-tasks_editor")
+    focused = editor.locator("td:focus")
+    for attempt in range(3):
+        wait_idle(page)
+        box = editor.bounding_box()
+        page.mouse.click(box["x"] + 15, box["y"] + 35 * (row + 1) + 17)
+        expect(focused).to_have_count(1, timeout=10_000)
+        for key in ["ArrowLeft"] * len(COLUMNS) + ["ArrowRight"] * column:
+            page.keyboard.press(key)
+        try:
+            expect(focused).to_have_attribute("data-testid", f"glide-cell-{column}-{row}", timeout=5_000)
+            return
+        except AssertionError:
+            if attempt == 2:
+                raise
+
+
+def edit_first_row(page, column: int, text: str) -> None:
+    """Type into (or, for a select cell, pick `text` in) a cell of the first row; leave it staged."""
+    go_to_cell(page, 0, column)
+    page.keyboard.press("Enter")  # open the cell's editor
+    portal = page.get_by_test_id("portal")
+    if column == STATE:
+        portal.get_by_role("option", name=text, exact=True).click()
+    else:
+        field = portal.locator("textarea, input").first
+        field.fill(text)
+        page.keyboard.press("Enter")
+        expect(field).to_be_hidden(timeout=10_000)
+    page.get_by_role("heading", name="Danh sách nhiệm vụ").click()  # leave the grid
+    expect(page.get_by_text(re.compile(r"^\d+ thay đổi chưa lưu$"))).to_be_visible(timeout=30_000)
+    wait_idle(page)
+    cell = page.locator(f".st-key-tasks_editor [data-testid='glide-cell-{column}-0']")
+    expect(cell).to_have_text(text, timeout=10_000)
+
+
+def task_row(page, row_id: int) -> dict[str, str]:
+    """Read a task's cells from the read-only table by its id (rows move when their bucket does)."""
+    table = page.get_by_test_id("stDataFrame")  # the page's only table for a reader
+    expect(table.locator("[data-testid='glide-cell-0-0']")).to_be_attached(timeout=30_000)
+    ids = table.locator("[data-testid^='glide-cell-0-']").all_inner_texts()
+    r = ids.index(str(row_id))
+    cells = (table.locator(f"[data-testid='glide-cell-{c}-{r}']") for c in range(len(COLUMNS)))
+    return {name: cell.inner_text() for name, cell in zip(COLUMNS, cells, strict=True)}
+
+
+def completed_count(page) -> int:
+    label = page.get_by_test_id("stMetricLabel").get_by_text("Đã hoàn thành", exact=True)
+    value = page.get_by_test_id("stMetric").filter(has=label).get_by_test_id("stMetricValue")
+    expect(value).to_be_visible(timeout=30_000)
+    wait_idle(page)
+    return int(value.inner_text().replace(".", ""))
+
+
+def test_a_save_on_one_server_shows_on_the_other_at_its_next_rerun(browser, app_server, shared_database):
+    server_a = app_server(DATABASE_URL=shared_database)
+    server_b = app_server(DATABASE_URL=shared_database)
+    coordinator, leader = (browser.new_context(viewport=VIEWPORT) for _ in range(2))
+    a, b = coordinator.new_page(), leader.new_page()
+
+    # B first: warm its caches with the old values of the task list and the overview.
+    sign_in(a, server_a, "dp.lucngan", path=TASKS)  # a coordinator's table holds only Lục Ngạn
+    row_id = first_row_id(a)
+    sign_in(b, server_b, "lanhdao", path=LUC_NGAN_TASKS)
+    before = task_row(b, row_id)
+    assert (before["bucket"], before["notes"]) == ("Quá hạn (chưa hoàn thành)", "")
+    b.goto(server_b + OVERVIEW)
+    completed = completed_count(b)
+
+    # A: a real save through the data editor.
+    for column, text in COMPLETION.items():  # one row: state, progress, date, evidence, note
+        edit_first_row(a, column, text)
+    expect(a.get_by_text(f"{len(COMPLETION)} thay đổi chưa lưu", exact=True)).to_be_visible()
+    click_save(a)
+    expect(a.get_by_text("Không có thay đổi chưa lưu.")).to_be_visible(timeout=30_000)
+
+    # B: the next rerun (a reload) shows the new figure, then the new row values.
+    b.reload()
+    assert completed_count(b) == completed + 1
+    b.goto(server_b + LUC_NGAN_TASKS)
+    after = task_row(b, row_id)
+    assert (after["state"], after["bucket"], after["notes"]) == ("Hoàn thành", "Hoàn thành quá hạn", NOTE)
+
+    engine = make_engine(shared_database)
+    with transaction(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Task).where(Task.notes == NOTE)) == 1
+        assert s.scalar(select(Task.state).where(Task.id == row_id)) == "hoan_thanh"
+    engine.dispose()
+    coordinator.close()
+    leader.close()
