@@ -1,4 +1,4 @@
-"""Command line: `python -m lib.manage COMMAND` (init-db, seed-demo, synth, create-user, verify-audit)."""
+"""Command line: `python -m lib.manage COMMAND` (init-db, seed-demo, synth, backup, restore, …)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import getpass
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from lib import accounts, actions, audit
+from lib import accounts, actions, audit, backup
 from lib.config import PROJECT_ROOT, ConfigError, Settings, load_settings, now
 from lib.db import DatabaseError, check_database, make_engine, ping, transaction
 from lib.roles import ROLE_LABELS, Refused, system_actor
@@ -68,6 +69,25 @@ def _synth(engine: Engine, settings: Settings, args: argparse.Namespace) -> str:
     return summary.message()
 
 
+def _backup(engine: Engine, _settings: Settings, args: argparse.Namespace) -> str:
+    check_database(engine)
+    checked = backup.backup(engine, Path(args.file))
+    return f"Đã sao lưu vào {Path(args.file).resolve()} — {checked.describe()}"
+
+
+def _restore(engine: Engine, _settings: Settings, args: argparse.Namespace) -> str:
+    check_database(engine)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise CommandError("Khôi phục sẽ thay toàn bộ dữ liệu hiện có: chạy lại với --yes để xác nhận.")
+        answer = input("Khôi phục sẽ thay toàn bộ dữ liệu hiện có. Gõ 'khoi phuc' để tiếp tục: ")
+        if answer.strip() != "khoi phuc":
+            raise CommandError("Đã hủy, không thay đổi gì.")
+    restored, safety = backup.restore(engine, Path(args.file))
+    source = Path(args.file).resolve()
+    return f"Đã khôi phục từ {source} (bản an toàn của dữ liệu cũ: {safety}) — {restored.describe()}"
+
+
 def _read_password(prompt: str) -> str:
     if sys.stdin.isatty():
         return getpass.getpass(prompt)
@@ -108,6 +128,8 @@ COMMANDS: dict[str, Callable[[Engine, Settings, argparse.Namespace], str]] = {
     "init-db": _init_db,
     "seed-demo": _seed_demo,
     "synth": _synth,
+    "backup": _backup,
+    "restore": _restore,
     "create-user": _create_user,
     "verify-audit": _verify_audit,
 }
@@ -131,6 +153,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     user.add_argument("--locality", help="mã địa phương, bắt buộc với dieu_phoi (vd. luc-ngan)")
     user.add_argument("--name", help="họ tên hiển thị")
     sub.add_parser("verify-audit", help="kiểm tra chuỗi băm của nhật ký thay đổi")
+    dump = sub.add_parser(
+        "backup",
+        help="sao lưu nhất quán trong khi ứng dụng vẫn chạy (SQLite: online backup; PostgreSQL: pg_dump)",
+    )
+    dump.add_argument("file", help="tệp đích, ví dụ /var/backups/dashboard/2026-11-29.db")
+    load = sub.add_parser("restore", help="khôi phục từ bản sao lưu (kiểm tra trước, giữ bản an toàn)")
+    load.add_argument("file")
+    load.add_argument("--yes", action="store_true", help="xác nhận thay toàn bộ dữ liệu hiện có")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -139,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(COMMANDS[args.command](engine, settings, args))
         finally:
             engine.dispose()
-    except (ConfigError, DatabaseError, CommandError) as exc:
+    except (ConfigError, DatabaseError, CommandError, backup.BackupError) as exc:
         print(f"Lỗi: {exc}", file=sys.stderr)
         return 2
     except Refused as exc:
