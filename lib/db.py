@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, select, update
@@ -28,6 +29,59 @@ class DatabaseError(Exception):
 
 class SchemaMissing(DatabaseError):
     """The database answers but has not been initialised (no tables)."""
+
+
+class DatabaseUnavailable(DatabaseError):
+    """The database server cannot be reached or dropped the connection; try again later."""
+
+
+class WriteImpossible(DatabaseError):
+    """The database answers but cannot take writes now (read-only, disk full, locked too long)."""
+
+
+_WRITE_PROBLEMS = (
+    # (text in the driver's message, what the user reads)
+    ("readonly database", "Cơ sở dữ liệu đang ở chế độ chỉ đọc (quyền ghi tệp hoặc thư mục)"),
+    ("read-only", "Cơ sở dữ liệu đang ở chế độ chỉ đọc"),
+    ("disk is full", "Hết dung lượng đĩa của cơ sở dữ liệu"),
+    ("no space left", "Hết dung lượng đĩa của cơ sở dữ liệu"),
+    ("could not extend file", "Hết dung lượng đĩa của cơ sở dữ liệu"),
+    ("database is locked", "Cơ sở dữ liệu đang bận quá lâu (một lần lưu khác chưa xong)"),
+    ("disk i/o error", "Lỗi đọc ghi đĩa của cơ sở dữ liệu"),
+)
+_CONNECTION_PROBLEMS = (
+    "connection refused",
+    "could not connect",
+    "connection failed",
+    "server closed the connection",
+    "terminating connection",
+    "connection is closed",
+    "connection to server",
+    "consuming input failed",
+    "the database system is shutting down",
+    "the database system is starting up",
+    "ssl syscall",
+    "broken pipe",
+    "unable to open database file",
+)
+
+
+def translate(exc: DBAPIError, engine: Engine) -> DatabaseError | None:
+    """Turn a driver error meaning "the database cannot serve now" into a Vietnamese DatabaseError;
+    None for anything else (constraint violations, bugs), which must not be disguised."""
+    text = str(exc.orig).lower()
+    sqlstate = str(getattr(exc.orig, "sqlstate", "") or "")
+    for needle, what in _WRITE_PROBLEMS:
+        if needle in text or (needle == "no space left" and sqlstate == "53100"):
+            return WriteImpossible(
+                f"{what}: chưa lưu gì, dữ liệu không thay đổi. Bản nháp của bạn vẫn còn; "
+                "báo quản trị hệ thống rồi thử lưu lại."
+            )
+    if exc.connection_invalidated or sqlstate.startswith("08") or sqlstate in ("57P01", "57P02", "57P03"):
+        return _unreachable(engine, DatabaseUnavailable)
+    if any(needle in text for needle in _CONNECTION_PROBLEMS):
+        return _unreachable(engine, DatabaseUnavailable)
+    return None
 
 
 def _mask(url: str) -> str:
@@ -84,15 +138,24 @@ def _is_memory(engine: Engine) -> bool:
 def transaction(engine: Engine, *, write: bool = False) -> Iterator[Session]:
     """Open one session for one user action; commit on success, roll back on any error."""
     bind = engine.execution_options(write=True) if write else engine
-    with Session(bind, expire_on_commit=False) as session:
-        try:
-            yield session
-            if write:
-                session.commit()
-            # A read session just closes: its objects stay readable, detached.
-        except BaseException:
-            session.rollback()
+    try:
+        with Session(bind, expire_on_commit=False) as session:
+            try:
+                yield session
+                if write:
+                    session.commit()
+                # A read session just closes: its objects stay readable, detached.
+            except BaseException:
+                session.rollback()
+                raise
+    except DBAPIError as exc:
+        problem = translate(exc, engine)
+        if problem is None:
             raise
+        # Drop pooled connections: one opened while the file was read-only stays read-only, one
+        # to a restarted server is dead. The next action reconnects, so recovery needs nobody.
+        engine.dispose()
+        raise problem from exc
 
 
 def get_data_version(conn: Connection | Session) -> int:
@@ -118,8 +181,8 @@ def bump_data_version(session: Session) -> None:
         session.add(AppMeta(key=DATA_VERSION_KEY, value=1))
 
 
-def _unreachable(engine: Engine) -> DatabaseError:
-    return DatabaseError(
+def _unreachable(engine: Engine, kind: type[DatabaseError] = DatabaseError) -> DatabaseError:
+    return kind(
         f"Không kết nối được cơ sở dữ liệu ({_mask(str(engine.url))}). "
         "Kiểm tra DATABASE_URL và máy chủ cơ sở dữ liệu, rồi tải lại trang."
     )
@@ -131,11 +194,21 @@ def ping(engine: Engine) -> None:
         with engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
     except DBAPIError:
-        raise _unreachable(engine) from None
+        raise _unreachable(engine, DatabaseUnavailable) from None
 
 
 def check_database(engine: Engine) -> int:
-    """Connect once and return the data version, or raise DatabaseError with a clear message."""
+    """Connect once and return the data version, or raise DatabaseError with a clear message.
+
+    A SQLite file that is missing is an error, never a new empty database created in its place
+    (a wrong path or an unmounted disk must not look like a province with no data).
+    """
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and not _is_memory(engine) and not Path(database or "").exists():
+        raise SchemaMissing(
+            f"Không tìm thấy tệp cơ sở dữ liệu {database}. Kiểm tra DATABASE_URL và ổ đĩa; "
+            "nếu đây là lần cài đặt đầu tiên, chạy: python -m lib.manage init-db"
+        )
     try:
         with engine.connect() as conn:
             return get_data_version(conn)
@@ -145,4 +218,4 @@ def check_database(engine: Engine) -> int:
             raise SchemaMissing(
                 "Cơ sở dữ liệu chưa được khởi tạo. Chạy: python -m lib.manage init-db"
             ) from None
-        raise _unreachable(engine) from None
+        raise _unreachable(engine, DatabaseUnavailable) from None

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from lib import config
 from lib.actions import perform, record_refusal
-from lib.db import transaction
+from lib.db import DatabaseError, transaction
 from lib.drafts import DraftBook, ShownRow, get_shown_rows
 from lib.edits import ConflictError, TableSpec, ValidationFailed, apply_changes
 from lib.formatting import fmt_datetime
@@ -188,6 +188,8 @@ def _save(
         state[keys["conflicts"]] = exc.conflicts
     except Refused as exc:
         st.error(exc.message, icon="🚫")
+    except DatabaseError as exc:  # unreachable, read-only, disk full: nothing written, draft kept
+        st.error(str(exc), icon="⚠️")
     else:
         book.discard()
         state.pop(keys["conflicts"], None)

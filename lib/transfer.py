@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from lib import config, export, importer
 from lib.actions import perform, record_refusal
-from lib.db import transaction
+from lib.db import DatabaseError, transaction
 from lib.edits import ConflictError, TableSpec, ValidationFailed, apply_changes
 from lib.formatting import fmt_int
 from lib.roles import Actor, PermissionDenied, Refused
@@ -167,6 +167,8 @@ def import_panel(
             st.warning(exc.message + " Hãy xuất lại tệp mới rồi nhập.", icon="⚠️")
         except Refused as exc:
             st.error(exc.message, icon="🚫")
+        except DatabaseError as exc:  # nothing imported; the file stays ready for another try
+            st.error(str(exc), icon="⚠️")
         else:
             state.pop(cache_key, None)
             st.success(f"Đã nhập {result.cells} ô trong {len(result.rows)} dòng.", icon="✅")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 
 import streamlit as st
 from sqlalchemy import Engine
 
 from lib import auth, config
-from lib.db import DatabaseError, check_database
+from lib.db import DatabaseError, SchemaMissing, check_database
 from lib.filters import (
     PARAM_AGENCY,
     PARAM_AS_OF,
@@ -45,6 +45,8 @@ class RunContext:
     data_version: int
     today: date
     actor: Actor | None = None
+    # Set while the database cannot be reached: pages show what this process last read, and say so.
+    outage: str | None = None
 
     @property
     def engine(self) -> Engine:
@@ -59,12 +61,31 @@ def start() -> RunContext:
     except config.ConfigError as exc:
         st.error(f"Cấu hình chưa đúng: {exc}")
         st.stop()
+    url = settings.database_url
     try:
-        data_version = check_database(get_engine(settings.database_url))
-    except DatabaseError as exc:
+        data_version = check_database(get_engine(url))
+    except SchemaMissing as exc:
         st.error(str(exc), icon="⚠️")
         st.stop()
-    return RunContext(settings, settings.database_url, data_version, config.today())
+    except DatabaseError as exc:
+        last = _LAST_SEEN.get(url)
+        if last is None:  # nothing read yet in this process: nothing to show
+            st.error(str(exc), icon="⚠️")
+            st.stop()
+        version, when = last
+        outage = (
+            "Mất kết nối tới cơ sở dữ liệu. Đang hiển thị số liệu đọc lần cuối lúc "
+            f"{when:%H:%M %d/%m/%Y} (có thể chưa mới nhất); tạm thời không lưu được, bản nháp vẫn được "
+            "giữ. Trang tự trở lại bình thường khi cơ sở dữ liệu hoạt động lại: tải lại trang sau ít phút."
+        )
+        return RunContext(settings, url, version, config.today(), outage=outage)
+    _LAST_SEEN[url] = (data_version, config.now())
+    return RunContext(settings, url, data_version, config.today())
+
+
+# The data version each database last answered with in this process, and when. Never a source of
+# truth: only what an outage falls back to, so cached figures stay readable (clearly marked).
+_LAST_SEEN: dict[str, tuple[int, datetime]] = {}
 
 
 def _leave_legacy_multipage_mode() -> None:
@@ -83,7 +104,21 @@ def _leave_legacy_multipage_mode() -> None:
 
 
 def sign_in(ctx: RunContext) -> RunContext:
-    """Sign the user in (or draw the form and stop); remember the context for the pages."""
+    """Sign the user in (or draw the form and stop); remember the context for the pages.
+
+    During an outage a browser session that was signed in keeps reading what is cached (nothing
+    can be written, and the session is checked again as soon as the database answers); a new
+    visitor gets the message and nothing else.
+    """
+    if ctx.outage is not None:
+        previous = st.session_state.get(_CONTEXT_KEY)
+        if not isinstance(previous, RunContext) or previous.actor is None:
+            st.error(ctx.outage.split(". ")[0] + ". Vui lòng thử lại sau ít phút.", icon="⚠️")
+            st.stop()
+        st.warning(ctx.outage, icon="⚠️")
+        ctx = replace(ctx, actor=previous.actor)
+        st.session_state[_CONTEXT_KEY] = ctx
+        return ctx
     actor = auth.sign_in(ctx.engine, ctx.settings, lambda: st.navigation(all_pages(), position="hidden"))
     ctx = replace(ctx, actor=actor)
     st.session_state[_CONTEXT_KEY] = ctx

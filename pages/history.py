@@ -106,6 +106,8 @@ with timeline:
                         )
                     except Refused as exc:
                         ui.show_refusal(exc)
+                    except ui.DatabaseError as exc:  # nothing written; try again later
+                        st.error(str(exc), icon="⚠️")
                     else:
                         st.toast(f"Đã khôi phục {result.cells} ô về phiên bản {target}.", icon="✅")
                         st.rerun()

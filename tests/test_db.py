@@ -96,7 +96,7 @@ def test_concurrent_sqlite_writers_queue_instead_of_failing(tmp_path):
     ("url", "message"),
     [
         ("postgresql+psycopg://nobody@127.0.0.1:9/none", "Không kết nối được cơ sở dữ liệu"),
-        ("sqlite:////nonexistent-dir/sub/x.db", "Không kết nối được cơ sở dữ liệu"),
+        ("sqlite:////nonexistent-dir/sub/x.db", "Không tìm thấy tệp cơ sở dữ liệu"),
         ("not a url", "không đúng định dạng"),
         ("oracle+nothing://x/y", "Không hỗ trợ"),
     ],
@@ -109,5 +109,12 @@ def test_unusable_database_urls_give_a_clear_message(url, message):
 
 
 def test_an_uninitialised_database_is_named_as_such(tmp_path):
+    (tmp_path / "empty.db").touch()
     with pytest.raises(SchemaMissing, match="init-db"):
         check_database(make_engine(f"sqlite:///{tmp_path / 'empty.db'}"))
+
+
+def test_a_missing_sqlite_file_is_an_error_never_a_new_empty_database(tmp_path):
+    with pytest.raises(SchemaMissing, match="Không tìm thấy tệp cơ sở dữ liệu"):
+        check_database(make_engine(f"sqlite:///{tmp_path / 'moved.db'}"))
+    assert not (tmp_path / "moved.db").exists()

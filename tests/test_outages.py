@@ -1,0 +1,234 @@
+"""Outages: the database unreachable at start-up, PostgreSQL gone in the middle of a session, the
+SQLite file read-only or the disk full during a save. Each time: a clear Vietnamese message and no
+traceback, nothing written in part, never an empty database in its place, what is cached stays
+readable, and the app recovers by itself when the database is back.
+
+PostgreSQL is "stopped" by cutting a TCP relay the app connects through (the shared test server
+keeps running for the other tests): new connections are refused and open ones are dropped, which
+is what the app sees when the server stops.
+"""
+
+import contextlib
+import select as io_select
+import socket
+import threading
+
+import pytest
+import streamlit as st
+from sqlalchemy import event, func
+from sqlalchemy import select as sql_select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from streamlit.testing.v1 import AppTest
+
+from lib.db import WriteImpossible, make_engine, transaction
+from lib.loaders import get_engine
+from lib.models import AuditEvent, Task
+from lib.seed import seed_demo
+from tests.conftest import PG_URL
+from tests.test_editing_app import APP, edit, open_tasks, pending, save
+
+NOTE = "Ghi chú trong lúc mất kết nối"
+# Long enough to need new pages (overflow pages), so a full disk shows on this very save.
+LONG_NOTE = ("Biên bản kiểm tra trụ sở, cần bổ sung hồ sơ đất. " * 45)[:2000]  # the longest allowed
+
+
+class Relay:
+    """A TCP relay to PostgreSQL that can be cut (server "stopped") and restored."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self._sockets: list[socket.socket] = []
+        self._listener: socket.socket | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def stop(self) -> None:
+        """Refuse new connections and drop every open one."""
+        with self._lock:
+            if self._listener is not None:
+                with contextlib.suppress(OSError):  # wakes the accepting thread (Linux)
+                    self._listener.shutdown(socket.SHUT_RDWR)
+                self._listener.close()
+                self._listener = None
+            for sock in self._sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+            self._sockets.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # closed by stop()
+            upstream = socket.create_connection(self.target)
+            with self._lock:
+                self._sockets += [client, upstream]
+            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+
+    @staticmethod
+    def _pump(a: socket.socket, b: socket.socket) -> None:
+        try:
+            while True:
+                ready, _, _ = io_select.select([a, b], [], [], 1.0)
+                for sock in ready:
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    (b if sock is a else a).sendall(data)
+        except (OSError, ValueError):
+            return
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def relayed_pg(make_database, monkeypatch):
+    """A demo PostgreSQL database reached through a relay; yields (relay, app URL, direct engine)."""
+    if not PG_URL:
+        pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL")
+    url = make_url(make_database("postgresql"))
+    direct = make_engine(url.render_as_string(hide_password=False))
+    with transaction(direct, write=True) as s:
+        seed_demo(s)
+    relay = Relay((url.host or "127.0.0.1", url.port or 5432))
+    relay.start()
+    app_url = url.set(host="127.0.0.1", port=relay.port, query={"connect_timeout": "3"})
+    app_url_text = app_url.render_as_string(hide_password=False)
+    monkeypatch.setenv("DATABASE_URL", app_url_text)
+    monkeypatch.setenv("DASHBOARD_ENV", "demo")
+    yield relay, app_url_text, direct
+    relay.stop()
+    get_engine(app_url_text).dispose()
+    direct.dispose()
+
+
+def _notes(engine, text: str) -> int:
+    with transaction(engine) as s:
+        return int(s.scalar(sql_select(func.count()).select_from(Task).where(Task.notes == text)) or 0)
+
+
+def _errors(at: AppTest) -> str:
+    return " ".join(e.value for e in at.error)
+
+
+def test_postgresql_unreachable_at_start_then_back(relayed_pg):
+    relay, _url, _direct = relayed_pg
+    relay.stop()
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    assert not at.exception
+    assert "Không kết nối được cơ sở dữ liệu" in _errors(at)
+    assert not at.text_input  # no sign-in form against a database that is not there
+    relay.start()
+    at.run()
+    assert not at.exception and not at.error
+    assert at.text_input[0].label == "Tên đăng nhập"  # recovered by itself, on the next rerun
+
+
+def test_postgresql_stopped_mid_session_keeps_the_page_refuses_the_save_and_recovers(relayed_pg):
+    relay, _url, direct = relayed_pg
+    at = open_tasks("dp.lucngan")
+    first = at.session_state["tasks_shown"][0].row_id
+    relay.stop()
+
+    at.run()  # the next rerun: the cached table stays readable, with the reason on top
+    assert not at.exception
+    assert any("Mất kết nối tới cơ sở dữ liệu" in w.value for w in at.warning)
+    assert at.session_state["tasks_shown"][0].row_id == first
+    edit(at, {0: {"notes": NOTE}})
+    save(at)
+    assert "Không kết nối được cơ sở dữ liệu" in _errors(at)
+    assert pending(at) == "**1 thay đổi chưa lưu**"  # the draft is kept
+
+    relay.start()
+    assert _notes(direct, NOTE) == 0  # nothing was written
+    at.run()
+    assert not at.warning and not at.exception
+    save(at)
+    assert not at.error
+    assert _notes(direct, NOTE) == 1
+
+
+@pytest.fixture
+def sqlite_app(monkeypatch, demo_copy):
+    url = f"sqlite:///{demo_copy}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("DASHBOARD_ENV", "demo")
+    yield url
+    get_engine(url).dispose()
+
+
+PROBLEMS = {
+    # How the fault is made, what the user reads. As root (CI), chmod cannot make a file read-only,
+    # so the connection is switched to query_only, which fails writes with the same SQLite error.
+    "read-only": ("PRAGMA query_only = ON", "chỉ đọc"),
+    "disk-full": ("PRAGMA max_page_count = 1", "Hết dung lượng đĩa"),
+}
+
+
+@pytest.mark.parametrize("problem", PROBLEMS)
+def test_sqlite_read_only_or_full_during_a_save_writes_nothing_and_recovers(sqlite_app, problem):
+    pragma, message = PROBLEMS[problem]
+    engine = get_engine(sqlite_app)
+    at = open_tasks("dp.lucngan")
+    events_before = _events(sqlite_app)
+
+    def fault(dbapi_connection, _record):
+        dbapi_connection.execute(pragma)
+
+    event.listen(engine, "connect", fault)
+    engine.dispose()  # the fault applies to every new connection
+    try:
+        edit(at, {0: {"notes": LONG_NOTE, "obstacles": LONG_NOTE}})
+        save(at)
+        assert message in _errors(at) and "chưa lưu gì" in _errors(at)
+        assert pending(at) == "**2 thay đổi chưa lưu**"  # both cells of the draft are kept
+    finally:
+        event.remove(engine, "connect", fault)
+    assert _notes(make_engine(sqlite_app), LONG_NOTE) == 0
+    assert _events(sqlite_app) == events_before  # not even a refusal was half-written
+    save(at)  # the administrator fixed it: the same draft saves, no restart
+    assert not at.error
+    assert _notes(make_engine(sqlite_app), LONG_NOTE) == 1
+
+
+def _events(url: str) -> int:
+    with transaction(make_engine(url)) as s:
+        return int(s.scalar(sql_select(func.count()).select_from(AuditEvent)) or 0)
+
+
+def test_a_write_problem_is_named_not_disguised(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x)")
+
+    @event.listens_for(engine, "connect")
+    def _read_only(dbapi_connection, _record):
+        dbapi_connection.execute("PRAGMA query_only = ON")
+
+    engine.dispose()
+    with pytest.raises(WriteImpossible, match="chỉ đọc"), transaction(engine, write=True) as s:
+        s.connection().exec_driver_sql("INSERT INTO t VALUES (1)")
+    with pytest.raises(OperationalError, match="no such table"), transaction(engine) as s:
+        s.connection().exec_driver_sql("SELECT * FROM missing")  # a bug stays a bug, not "read-only"
