@@ -101,9 +101,7 @@ def test_saves_killed_at_random_moments_are_all_or_nothing(backend, make_databas
         versions = dict(s.execute(select(Task.id, Task.version)).all())
     engine.dispose()
 
-    print(
-        f"{backend}: {ROUNDS} kills, {len(acknowledged)} acknowledged saves, {len(per_save)} in the trail"
-    )
+    print(f"{backend}: {ROUNDS} kills, {len(acknowledged)} acknowledged saves, {len(per_save)} in the trail")
     assert len(acknowledged) >= ROUNDS  # the child usually saved a few times before it was killed
     missing = [label for label in acknowledged if per_save[label] != ROWS_PER_SAVE]
     assert not missing, f"acknowledged saves lost: {missing[:5]}"
