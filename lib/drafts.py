@@ -15,8 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lib.edits import Conflict, RowChange, TableSpec
+from lib.formatting import fmt_int
 from lib.roles import Actor, Refused, require_writer
 from lib.validation import Invalid, quote
+
+# No cell of any table may hold more (the longest field takes 2,000): a longer value sent by the
+# browser (a paste, a crafted message) is refused at once, never kept in the session's drafts.
+MAX_CELL_CHARS = 10_000
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,16 @@ class DraftBook:
             row = shown[position]
             draft = staged.get(row.row_id) or Draft(row.row_id, row.version, dict(row.base))
             for name, raw in dict(cells).items():
+                if isinstance(raw, str) and len(raw) > MAX_CELL_CHARS:
+                    fs = self.spec.fields.get(name)
+                    raise Refused(
+                        f"Ô “{fs.label if fs else name}” ở dòng {position + 1} dài {fmt_int(len(raw))} "
+                        f"ký tự, quá giới hạn {fmt_int(MAX_CELL_CHARS)} ký tự của một ô: "
+                        "không giữ lại nội dung này.",
+                        entity=self.spec.entity,
+                        row_id=row.row_id,
+                        field=name,
+                    )
                 if name in draft.base and _same(self.spec, name, raw, draft.base[name]):
                     draft.values.pop(name, None)
                 else:

@@ -50,7 +50,8 @@ def import_panel(
     """Upload → preview (changes, invalid cells, rows changed since the export) → apply."""
     state = st.session_state
     upload = st.file_uploader(
-        "Tải lên tệp .xlsx đã xuất từ trang này (sửa các cột được phép, giữ nguyên cột Mã và Phiên bản)",
+        "Tải lên tệp .xlsx đã xuất từ trang này (sửa các cột được phép, giữ nguyên cột Mã và Phiên bản; "
+        f"tối đa {importer.MAX_FILE_BYTES // (1024 * 1024)} MB)",
         type=["xlsx"],
         key=f"{prefix}_import_file",
         max_upload_size=importer.MAX_FILE_BYTES // (1024 * 1024),

@@ -18,6 +18,8 @@ OPTIONS = (
     "server.fileWatcherType",
     "server.runOnSave",
     "server.maxUploadSize",
+    "server.maxWidgetStateSize",
+    "server.maxMessageSize",
 )
 
 
@@ -50,6 +52,8 @@ def test_production_runs_with_safe_settings_whatever_the_file_says():
         "server.fileWatcherType": "none",
         "server.runOnSave": False,
         "server.maxUploadSize": 5,
+        "server.maxWidgetStateSize": 8,  # what one browser may send per rerun, in MB
+        "server.maxMessageSize": 20,
     }
 
 

@@ -56,6 +56,7 @@ def app_server(tmp_path: Path, demo_sqlite_file: Path) -> Iterator[Callable[...,
     """Start the app (`python -m lib.serve`) on a copy of the demo database; return its base URL."""
     processes: list[subprocess.Popen[bytes]] = []
     logs: list[IO[bytes]] = []
+    pids: dict[str, int] = {}  # base URL → server process id (for memory readings)
 
     def start(**env: str) -> str:
         db = tmp_path / f"app{len(processes)}.db"
@@ -85,6 +86,7 @@ def app_server(tmp_path: Path, demo_sqlite_file: Path) -> Iterator[Callable[...,
         )
         processes.append(proc)
         base = f"http://127.0.0.1:{port}"
+        pids[base] = proc.pid
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -95,6 +97,7 @@ def app_server(tmp_path: Path, demo_sqlite_file: Path) -> Iterator[Callable[...,
                 time.sleep(0.3)
         raise RuntimeError(f"app did not start; log: {(tmp_path / f'server{port}.log').read_text()}")
 
+    start.pid_of = pids.__getitem__  # type: ignore[attr-defined]
     yield start
     for proc in processes:
         proc.terminate()
@@ -104,6 +107,14 @@ def app_server(tmp_path: Path, demo_sqlite_file: Path) -> Iterator[Callable[...,
             proc.kill()
     for log in logs:
         log.close()
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, in MB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
 
 
 def wait_idle(page) -> None:  # type: ignore[no-untyped-def]
