@@ -7,6 +7,7 @@ savers queue instead of failing half-way. PostgreSQL goes through the same code.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from lib.models import AppMeta
 
+log = logging.getLogger("dashboard.db")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 DATA_VERSION_KEY = "data_version"
 
@@ -155,6 +157,8 @@ def transaction(engine: Engine, *, write: bool = False) -> Iterator[Session]:
         # Drop pooled connections: one opened while the file was read-only stays read-only, one
         # to a restarted server is dead. The next action reconnects, so recovery needs nobody.
         engine.dispose()
+        # The page shows the Vietnamese message; the operator's log gets the driver's own words.
+        log.warning("%s (%s): %s", type(problem).__name__, _mask(str(engine.url)), exc.orig)
         raise problem from exc
 
 
