@@ -172,9 +172,9 @@ def prepare(kind: str, tasks: int, workdir: Path) -> str:
     upgrade_database(engine)
     with transaction(engine, write=True) as s:
         synthesize(s, tasks)
-    with engine.connect() as conn:  # fresh statistics, as autovacuum or `PRAGMA optimize` would give
-        conn.execute(text("ANALYZE"))
-        conn.commit()
+    # Fresh statistics (and PostgreSQL's visibility map), as autovacuum or `PRAGMA optimize` give.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE" if kind == "postgresql" else "ANALYZE"))
     engine.dispose()
     return url
 
