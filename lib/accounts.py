@@ -58,22 +58,53 @@ def load_credentials(s: Session) -> dict[str, Any]:
     }
 
 
-def authenticate(s: Session, username: str, password: str, now: datetime) -> LoginResult:
-    """Check a password with throttling per username; record the attempt either way."""
+@dataclass(frozen=True)
+class LoginCandidate:
+    """Who a sign-in names, read before the (slow) password check."""
+
+    name: str
+    user_id: int | None  # None: unknown or disabled
+    password_hash: str | None
+
+
+def find_login(s: Session, username: str) -> LoginCandidate:
+    """Read the account a sign-in names (a read: no lock is held while the password is checked)."""
     name = _normalise(username)
     user = s.scalar(select(User).where(User.username == name))
-    usable = user if user is not None and user.active else None
-    # Same bcrypt work whether the user exists, is disabled or is locked out.
-    ok = security.verify_password(password, usable.password_hash if usable else None)
+    if user is None or not user.active:
+        return LoginCandidate(name, None, None)
+    return LoginCandidate(name, user.id, user.password_hash)
+
+
+def check_password(candidate: LoginCandidate, password: str) -> bool:
+    """bcrypt, with the same work whether the user exists, is disabled or is locked out."""
+    return security.verify_password(password, candidate.password_hash)
+
+
+def authenticate(s: Session, username: str, password: str, now: datetime) -> LoginResult:
+    """Check a password with throttling per username; record the attempt either way."""
+    candidate = find_login(s, username)
+    return record_login(s, candidate, check_password(candidate, password), now)
+
+
+def record_login(s: Session, candidate: LoginCandidate, password_ok: bool, now: datetime) -> LoginResult:
+    """Apply the throttle and record the attempt, in the caller's short write transaction.
+
+    The password was checked before, outside any write lock; it counts only if the account is
+    still active with the same password hash now.
+    """
+    name = candidate.name
+    current = s.scalar(select(User.password_hash).where(User.id == candidate.user_id, User.active.is_(True)))
+    ok = password_ok and candidate.user_id is not None and current == candidate.password_hash
     lock = s.get(LoginLock, name)
     if lock is not None and lock.locked_until > now:
         s.add(LoginAttempt(username=name, at=now, outcome="refused"))
         return LoginResult("refused", locked_until=lock.locked_until)
-    if ok and usable is not None:
+    if ok:
         s.add(LoginAttempt(username=name, at=now, outcome="success"))
         if lock is not None:
             s.delete(lock)
-        return LoginResult("success", user_id=usable.id)
+        return LoginResult("success", user_id=candidate.user_id)
     s.add(LoginAttempt(username=name, at=now, outcome="failure"))
     s.flush()
     since = lock.locked_until if lock is not None else now - security.FAILURE_WINDOW

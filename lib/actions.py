@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from lib import audit
+from lib import accounts, audit
 from lib.db import bump_data_version, transaction
 from lib.roles import Actor, Refused
 
@@ -46,3 +47,22 @@ def record_refusal(engine: Engine, actor: Actor, exc: Refused) -> None:
             field=exc.field,
             reason=exc.message,
         )
+
+
+def sign_in_with_password(
+    engine: Engine, username: str, password: str, now: datetime, lifetime: timedelta, key: str
+) -> accounts.LoginResult:
+    """Check a password and, on success, open a session known to the browser by `key`.
+
+    bcrypt (a quarter of a second, more under load) runs between two short transactions, never
+    inside one: on SQLite a write transaction holds the database's only write lock, and holding it
+    through the check queued every other sign-in and every save behind this one.
+    """
+    with transaction(engine) as s:
+        candidate = accounts.find_login(s, username)
+    password_ok = accounts.check_password(candidate, password)
+    with transaction(engine, write=True) as s:
+        result = accounts.record_login(s, candidate, password_ok, now)
+        if result.outcome == "success" and result.user_id is not None:
+            accounts.start_session(s, result.user_id, now, lifetime, key)
+    return result

@@ -18,7 +18,7 @@ import streamlit as st
 import streamlit_authenticator as stauth
 from sqlalchemy import Engine
 
-from lib import accounts, config
+from lib import accounts, actions, config
 from lib.db import transaction
 from lib.formatting import fmt_datetime
 from lib.roles import ROLE_LABELS, Actor
@@ -50,10 +50,7 @@ def _install_hooks(authenticator: stauth.Authenticate, engine: Engine, settings:
         # The browser learns the session's key before the check: if a rerun interrupts this run
         # after the commit, the next run still finds the session (see sign_in).
         key = st.session_state[_PENDING] = secrets.token_urlsafe(24)
-        with transaction(engine, write=True) as s:
-            result = accounts.authenticate(s, username, password, now)
-            if result.outcome == "success" and result.user_id is not None:
-                accounts.start_session(s, result.user_id, now, lifetime, key)
+        result = actions.sign_in_with_password(engine, username, password, now, lifetime, key)
         st.session_state[_LOGIN_RESULT] = result
         return result.outcome == "success"
 

@@ -119,7 +119,11 @@ def sign_in(ctx: RunContext) -> RunContext:
         ctx = replace(ctx, actor=previous.actor)
         st.session_state[_CONTEXT_KEY] = ctx
         return ctx
-    actor = auth.sign_in(ctx.engine, ctx.settings, lambda: st.navigation(all_pages(), position="hidden"))
+    try:
+        actor = auth.sign_in(ctx.engine, ctx.settings, lambda: st.navigation(all_pages(), position="hidden"))
+    except DatabaseError as exc:  # the database failed during the sign-in itself: say so, keep nothing
+        st.error(str(exc), icon="⚠️")
+        st.stop()
     ctx = replace(ctx, actor=actor)
     st.session_state[_CONTEXT_KEY] = ctx
     return ctx

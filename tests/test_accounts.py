@@ -235,3 +235,40 @@ def test_an_admin_cannot_lock_themselves_out(users):
         actions.perform(users, admin, accounts.set_user_active, "quantri", False, T0)
     with pytest.raises(Refused, match="chính mình"):
         actions.perform(users, admin, accounts.change_role, "quantri", "xem", None, T0)
+
+
+def test_a_save_goes_through_while_a_password_is_being_checked(users, monkeypatch):
+    """bcrypt runs outside any transaction: on SQLite a sign-in used to hold the only write lock
+    through it, so every other sign-in and save queued (and under load hit the busy timeout)."""
+    import threading
+
+    from lib import security
+    from lib.db import bump_data_version
+
+    checking, release = threading.Event(), threading.Event()
+    real_verify = security.verify_password
+
+    def slow_verify(password, password_hash):
+        checking.set()
+        assert release.wait(10), "the save never finished"
+        return real_verify(password, password_hash)
+
+    monkeypatch.setattr(security, "verify_password", slow_verify)
+    outcome = {}
+    signing_in = threading.Thread(
+        target=lambda: outcome.update(
+            result=actions.sign_in_with_password(users, "lanhdao", PASSWORD, T0, timedelta(hours=1), "k" * 20)
+        )
+    )
+    signing_in.start()
+    assert checking.wait(10)
+    with transaction(users.execution_options(), write=True) as s:  # would wait 10 s if locked
+        bump_data_version(s)
+    release.set()
+    signing_in.join()
+    assert outcome["result"].outcome == "success"
+    with transaction(users) as s:
+        assert (
+            s.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.outcome == "success"))
+            == 1
+        )
