@@ -1,8 +1,8 @@
 """indexes for the overview's aggregates at scale
 
 The bucket counts read a narrow covering index instead of whole task rows (titles and
-results are long); "last update per locality" reads the newest entry of an index per
-locality instead of scanning tasks and projects.
+results are long), and so do the money sums of headquarters projects; "last update per
+locality" reads the newest entry of an index per locality instead of scanning rows.
 
 Revision ID: 0004
 Revises: 0003
@@ -28,9 +28,13 @@ def upgrade() -> None:
     )
     op.create_index('ix_task_locality_updated', 'task', ['locality_id', 'updated_at'])
     op.create_index('ix_hq_project_unit_updated', 'hq_project', ['unit_id', 'updated_at'])
+    op.create_index(
+        'ix_hq_project_money', 'hq_project', ['unit_id', 'planned_vnd', 'allocated_vnd', 'disbursed_vnd']
+    )
 
 
 def downgrade() -> None:
+    op.drop_index('ix_hq_project_money', table_name='hq_project')
     op.drop_index('ix_hq_project_unit_updated', table_name='hq_project')
     op.drop_index('ix_task_locality_updated', table_name='task')
     op.drop_index('ix_task_buckets', table_name='task')
