@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -34,7 +34,9 @@ LOGIN_FIELDS = {
 _SESSION = "_auth_session_id"
 _LOGIN_RESULT = "_auth_login_result"
 _FLASH = "_auth_flash"
-_COOKIE_DONE = "_auth_cookie_session"
+_COOKIE_DONE = "_auth_cookie_session"  # the session whose re-login cookie the browser holds
+_COOKIE_TOKEN = "_auth_cookie_token"  # (session key, token) being stored in the browser
+_COOKIE_SET_KEY = "set"  # the cookie component's key: its value turns True once the browser stored it
 _PENDING = "_auth_pending_key"
 
 
@@ -77,10 +79,30 @@ def _install_hooks(authenticator: stauth.Authenticate, engine: Engine, settings:
     model.check_credentials = check_credentials
     cookie.get_cookie = get_cookie
     cookie._token_encode = token_encode
-    # The cookie is issued by sign_in on the first page after signing in: a page that stays long
-    # enough for the browser to run the component that stores it.
+    # The cookie is stored by sign_in (_store_cookie), rerun after rerun until the browser says so.
     cookie.set_cookie = lambda: None
-    authenticator.issue_cookie = library_set_cookie
+    del library_set_cookie
+
+
+def _store_cookie(authenticator: stauth.Authenticate, key: str) -> None:
+    """Draw the component that stores the re-login cookie, with one token per session.
+
+    Drawn on every rerun until the browser confirms: a rerun that arrives before the browser has
+    loaded the component removes it from the page (seen under load), and the cookie would never
+    be stored. The token is made once, so every drawing stores the same cookie.
+    """
+    state = st.session_state
+    model = authenticator.cookie_controller.cookie_model
+    pending = state.get(_COOKIE_TOKEN)
+    if not (isinstance(pending, tuple) and pending[0] == key):
+        model.exp_date = model._set_exp_date()
+        pending = state[_COOKIE_TOKEN] = (key, model._token_encode())  # hooked: remembers its digest
+    model.cookie_manager.set(
+        model.cookie_name,
+        pending[1],
+        key=_COOKIE_SET_KEY,
+        expires_at=datetime.now() + timedelta(days=model.cookie_expiry_days),
+    )
 
 
 def _authenticator(engine: Engine, settings: config.Settings) -> stauth.Authenticate:
@@ -101,6 +123,7 @@ def _authenticator(engine: Engine, settings: config.Settings) -> stauth.Authenti
 def _forget(authenticator: stauth.Authenticate, message: str) -> None:
     st.session_state.pop(_SESSION, None)
     st.session_state.pop(_COOKIE_DONE, None)
+    st.session_state.pop(_COOKIE_TOKEN, None)
     st.session_state.setdefault(_FLASH, message)
     if st.session_state.get("authentication_status"):
         authenticator.logout(location="unrendered")
@@ -129,9 +152,12 @@ def sign_in(engine: Engine, settings: config.Settings, navigation: Callable[[], 
                 actor.display_name,
             )
             if state.get(_COOKIE_DONE) != key:
-                state[_COOKIE_DONE] = key
-                if not check.has_token:
-                    authenticator.issue_cookie()
+                mine = isinstance(state.get(_COOKIE_TOKEN), tuple) and state[_COOKIE_TOKEN][0] == key
+                if (check.has_token and not mine) or (mine and state.get(_COOKIE_SET_KEY) is True):
+                    state[_COOKIE_DONE] = key  # came back with its cookie, or the browser stored it
+                    state.pop(_COOKIE_TOKEN, None)
+                else:
+                    _store_cookie(authenticator, key)
             _sidebar_user(authenticator, engine, actor)
             return actor
         if state.get(_SESSION) is not None:
