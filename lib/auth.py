@@ -8,6 +8,7 @@ server-side session is live) and the cookie issue (its digest is tied to that se
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -36,7 +37,15 @@ _LOGIN_RESULT = "_auth_login_result"
 _FLASH = "_auth_flash"
 _COOKIE_DONE = "_auth_cookie_session"  # the session whose re-login cookie the browser holds
 _COOKIE_TOKEN = "_auth_cookie_token"  # (session key, token) being stored in the browser
-_COOKIE_SET_KEY = "set"  # the cookie component's key: its value turns True once the browser stored it
+_COOKIE_SET_KEY = "_auth_cookie_set_"  # + session: the component's value turns True once stored
+
+
+def _cookie_component_key(session_key: str) -> str:
+    # One component per server-side session: a confirmation can never be carried over from the
+    # session of someone who signed out in this tab.
+    return _COOKIE_SET_KEY + hashlib.sha256(session_key.encode()).hexdigest()[:16]
+
+
 _PENDING = "_auth_pending_key"
 
 
@@ -100,7 +109,7 @@ def _store_cookie(authenticator: stauth.Authenticate, key: str) -> None:
     model.cookie_manager.set(
         model.cookie_name,
         pending[1],
-        key=_COOKIE_SET_KEY,
+        key=_cookie_component_key(key),
         expires_at=datetime.now() + timedelta(days=model.cookie_expiry_days),
     )
 
@@ -118,6 +127,12 @@ def _authenticator(engine: Engine, settings: config.Settings) -> stauth.Authenti
     )
     _install_hooks(authenticator, engine, settings)
     return authenticator
+
+
+def signed_in_session() -> str | None:
+    """The key of the server-side session this browser session is signed in with (None: not)."""
+    key = st.session_state.get(_SESSION)
+    return key if isinstance(key, str) else None
 
 
 def _forget(authenticator: stauth.Authenticate, message: str) -> None:
@@ -153,7 +168,7 @@ def sign_in(engine: Engine, settings: config.Settings, navigation: Callable[[], 
             )
             if state.get(_COOKIE_DONE) != key:
                 mine = isinstance(state.get(_COOKIE_TOKEN), tuple) and state[_COOKIE_TOKEN][0] == key
-                if (check.has_token and not mine) or (mine and state.get(_COOKIE_SET_KEY) is True):
+                if (check.has_token and not mine) or (mine and state.get(_cookie_component_key(key)) is True):
                     state[_COOKIE_DONE] = key  # came back with its cookie, or the browser stored it
                     state.pop(_COOKIE_TOKEN, None)
                 else:

@@ -16,16 +16,18 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, create_engine, func, select, update
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
 from lib import audit
-from lib.db import DATA_VERSION_KEY, DatabaseError, get_data_version, make_engine, transaction
+from lib.db import DATA_VERSION_KEY, DatabaseError, get_data_version, transaction
 from lib.models import AppMeta, Base
 
 COUNTED = ("task", "hq_project", "model_ward", "audit_event", "app_user", "unit", "locality")
@@ -160,7 +162,10 @@ def _pg_dump(engine: Engine, target: Path) -> Check:
 
 
 def _check_sqlite_file(path: Path) -> Check:
-    engine = make_engine(f"sqlite:///{path}")
+    """Check a SQLite file without changing it (read-only, no WAL switch): it may be the
+    operator's only copy, on a read-only mount."""
+    uri = f"file:{quote(str(path))}?mode=ro"
+    engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
     try:
         return check(engine)
     except DatabaseError as exc:
@@ -184,20 +189,23 @@ def restore(engine: Engine, source: Path) -> tuple[Check, Path]:
             )
     else:
         _run(["pg_restore", "--list", str(source)], _libpq(engine.url)[1])  # a readable archive
-    with transaction(engine) as s:
-        live_version = get_data_version(s)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     suffix = ".db" if engine.dialect.name == "sqlite" else ".dump"
     safety = source.with_name(f"truoc-khoi-phuc-{stamp}{suffix}")
     backup(engine, safety)
+    with transaction(engine) as s:
+        live_version = get_data_version(s)  # saves may still come in until the replacement
     if engine.dialect.name == "sqlite":
-        source_db = sqlite3.connect(source)
-        target = sqlite3.connect(_sqlite_path(engine), timeout=30)
         try:
-            source_db.backup(target)  # page by page inside one write lock: all or nothing
-        finally:
-            target.close()
-            source_db.close()
+            source_db = sqlite3.connect(f"file:{quote(str(source))}?mode=ro", uri=True)
+            target = sqlite3.connect(_sqlite_path(engine), timeout=30)
+            try:
+                source_db.backup(target)  # page by page inside one write lock: all or nothing
+            finally:
+                target.close()
+                source_db.close()
+        except sqlite3.Error as exc:
+            raise BackupError(f"Không khôi phục được (dữ liệu hiện có không đổi): {exc}.") from None
     else:
         args, env = _libpq(engine.url)
         _run(
@@ -214,8 +222,10 @@ def restore(engine: Engine, source: Path) -> tuple[Check, Path]:
         )
     engine.dispose()  # pooled connections may hold the replaced file or catalogue open
     with transaction(engine, write=True) as s:
-        # Above every version a running process may have cached for this URL, old or new.
-        version = max(get_data_version(s), live_version) + 1
+        # Above every version a running process may have cached for this URL, old or new: saves
+        # made while the restore ran raised the live version past what was read above, so jump to
+        # the clock in milliseconds (saves then count up from there, never back into old keys).
+        version = max(get_data_version(s), live_version + 1, int(time.time() * 1000))
         s.execute(update(AppMeta).where(AppMeta.key == DATA_VERSION_KEY).values(value=version))
     restored = check(engine)
     if not restored.ok:

@@ -15,7 +15,16 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, select, update
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    NoSuchModuleError,
+    OperationalError,
+    ProgrammingError,
+)
 from sqlalchemy.orm import Session
 
 from lib.models import AppMeta
@@ -41,48 +50,45 @@ class WriteImpossible(DatabaseError):
     """The database answers but cannot take writes now (read-only, disk full, locked too long)."""
 
 
-_WRITE_PROBLEMS = (
-    # (text in the driver's message, what the user reads)
-    ("readonly database", "Cơ sở dữ liệu đang ở chế độ chỉ đọc (quyền ghi tệp hoặc thư mục)"),
-    ("read-only", "Cơ sở dữ liệu đang ở chế độ chỉ đọc"),
-    ("disk is full", "Hết dung lượng đĩa của cơ sở dữ liệu"),
-    ("no space left", "Hết dung lượng đĩa của cơ sở dữ liệu"),
-    ("could not extend file", "Hết dung lượng đĩa của cơ sở dữ liệu"),
-    ("database is locked", "Cơ sở dữ liệu đang bận quá lâu (một lần lưu khác chưa xong)"),
+_WRITE_HELP = (
+    "chưa lưu gì, dữ liệu không thay đổi. Bản nháp của bạn vẫn còn; báo quản trị hệ thống rồi thử lại."
+)
+_READ_ONLY = "Cơ sở dữ liệu đang ở chế độ chỉ đọc (quyền ghi tệp hoặc thư mục, hoặc máy chủ chỉ đọc)"
+_DISK_FULL = "Hết dung lượng đĩa của cơ sở dữ liệu"
+_BUSY = "Cơ sở dữ liệu đang bận quá lâu (một lần lưu khác chưa xong)"
+# SQLite says what happened in its message (which never holds user data for these errors).
+_SQLITE_WRITE_PROBLEMS = (
+    ("readonly database", _READ_ONLY),
+    ("disk is full", _DISK_FULL),
     ("disk i/o error", "Lỗi đọc ghi đĩa của cơ sở dữ liệu"),
+    ("database is locked", _BUSY),
 )
-_CONNECTION_PROBLEMS = (
-    "connection refused",
-    "could not connect",
-    "connection failed",
-    "server closed the connection",
-    "terminating connection",
-    "connection is closed",
-    "connection to server",
-    "consuming input failed",
-    "the database system is shutting down",
-    "the database system is starting up",
-    "ssl syscall",
-    "broken pipe",
-    "unable to open database file",
-)
+_SQLITE_UNREACHABLE = ("unable to open database file",)
+# PostgreSQL says it with a SQLSTATE; its messages may quote user data (DETAIL), so no text search.
+_PG_WRITE_PROBLEMS = {"53100": _DISK_FULL, "25006": _READ_ONLY, "55P03": _BUSY}
+_PG_UNREACHABLE = ("57P01", "57P02", "57P03", "53300")  # shut down, crashed, starting, too many clients
 
 
 def translate(exc: DBAPIError, engine: Engine) -> DatabaseError | None:
     """Turn a driver error meaning "the database cannot serve now" into a Vietnamese DatabaseError;
     None for anything else (constraint violations, bugs), which must not be disguised."""
-    text = str(exc.orig).lower()
+    if isinstance(exc, IntegrityError | ProgrammingError | DataError):
+        return None
+    if engine.dialect.name == "sqlite":
+        text = str(exc.orig).lower()
+        for needle, what in _SQLITE_WRITE_PROBLEMS:
+            if needle in text:
+                return WriteImpossible(f"{what}: {_WRITE_HELP}")
+        if any(needle in text for needle in _SQLITE_UNREACHABLE):
+            return _unreachable(engine, DatabaseUnavailable)
+        return None
     sqlstate = str(getattr(exc.orig, "sqlstate", "") or "")
-    for needle, what in _WRITE_PROBLEMS:
-        if needle in text or (needle == "no space left" and sqlstate == "53100"):
-            return WriteImpossible(
-                f"{what}: chưa lưu gì, dữ liệu không thay đổi. Bản nháp của bạn vẫn còn; "
-                "báo quản trị hệ thống rồi thử lưu lại."
-            )
-    if exc.connection_invalidated or sqlstate.startswith("08") or sqlstate in ("57P01", "57P02", "57P03"):
+    if sqlstate in _PG_WRITE_PROBLEMS:
+        return WriteImpossible(f"{_PG_WRITE_PROBLEMS[sqlstate]}: {_WRITE_HELP}")
+    if exc.connection_invalidated or sqlstate.startswith("08") or sqlstate in _PG_UNREACHABLE:
         return _unreachable(engine, DatabaseUnavailable)
-    if any(needle in text for needle in _CONNECTION_PROBLEMS):
-        return _unreachable(engine, DatabaseUnavailable)
+    if not sqlstate and isinstance(exc, OperationalError | InterfaceError):
+        return _unreachable(engine, DatabaseUnavailable)  # no answer from a server at all
     return None
 
 
@@ -156,7 +162,9 @@ def transaction(engine: Engine, *, write: bool = False) -> Iterator[Session]:
             raise
         # Drop pooled connections: one opened while the file was read-only stays read-only, one
         # to a restarted server is dead. The next action reconnects, so recovery needs nobody.
-        engine.dispose()
+        # (A busy database keeps its connections: they are healthy.)
+        if not str(problem).startswith(_BUSY):
+            engine.dispose()
         # The page shows the Vietnamese message; the operator's log gets the driver's own words.
         log.warning("%s (%s): %s", type(problem).__name__, _mask(str(engine.url)), exc.orig)
         raise problem from exc

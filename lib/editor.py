@@ -6,6 +6,7 @@ headquarters projects and model wards: the one edit engine (`lib.edits`) behind 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -88,9 +89,9 @@ def edit_table(
         try:
             book.absorb(state.get(keys["editor"]), previous)
         except Refused as exc:
-            record_refusal(engine, actor, exc)
+            _reset_editor(prefix)  # first: the refused input must not come back on the next rerun
             st.error(exc.message, icon="🚫")
-            _reset_editor(prefix)
+            _record_quietly(engine, actor, exc)
 
     shown: list[ShownRow] = []
     records = []
@@ -122,8 +123,8 @@ def edit_table(
         try:
             book.absorb(state.get(keys["editor"]), shown)
         except Refused as exc:
-            record_refusal(engine, actor, exc)
             st.error(exc.message, icon="🚫")
+            _record_quietly(engine, actor, exc)
     state[keys["shown"]] = shown
 
     positions = {s.row_id: i + 1 for i, s in enumerate(shown)}
@@ -172,6 +173,12 @@ def _status_bar(
     conflicts = state.get(keys["conflicts"])
     if conflicts:
         _show_conflicts(engine, prefix, spec, actor, book, positions, conflicts)
+
+
+def _record_quietly(engine: Engine, actor: Actor, exc: Refused) -> None:
+    """Record a refusal in the trail; during an outage the refusal still shows, unrecorded."""
+    with contextlib.suppress(DatabaseError):  # lib.db logged it; the user reads the refusal anyway
+        record_refusal(engine, actor, exc)
 
 
 def _save(

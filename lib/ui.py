@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import streamlit as st
 from sqlalchemy import Engine
@@ -47,6 +47,9 @@ class RunContext:
     actor: Actor | None = None
     # Set while the database cannot be reached: pages show what this process last read, and say so.
     outage: str | None = None
+    # The server-side session the actor was last confirmed with, and when (outage mode relies on it).
+    session_key: str | None = None
+    confirmed_at: datetime | None = None
 
     @property
     def engine(self) -> Engine:
@@ -112,19 +115,32 @@ def sign_in(ctx: RunContext) -> RunContext:
     """
     if ctx.outage is not None:
         previous = st.session_state.get(_CONTEXT_KEY)
-        if not isinstance(previous, RunContext) or previous.actor is None:
+        still_signed_in = (
+            isinstance(previous, RunContext)
+            and previous.actor is not None
+            and previous.session_key is not None
+            and previous.session_key == auth.signed_in_session()  # not signed out since
+            and previous.confirmed_at is not None
+            and config.now() - previous.confirmed_at < timedelta(hours=ctx.settings.cookie_hours)
+        )
+        if not still_signed_in:
+            st.session_state.pop(_CONTEXT_KEY, None)
             st.error(ctx.outage.split(". ")[0] + ". Vui lòng thử lại sau ít phút.", icon="⚠️")
             st.stop()
+        assert isinstance(previous, RunContext)
         st.warning(ctx.outage, icon="⚠️")
-        ctx = replace(ctx, actor=previous.actor)
+        ctx = replace(
+            ctx, actor=previous.actor, session_key=previous.session_key, confirmed_at=previous.confirmed_at
+        )
         st.session_state[_CONTEXT_KEY] = ctx
         return ctx
+    st.session_state.pop(_CONTEXT_KEY, None)  # until this run confirms who is signed in
     try:
         actor = auth.sign_in(ctx.engine, ctx.settings, lambda: st.navigation(all_pages(), position="hidden"))
     except DatabaseError as exc:  # the database failed during the sign-in itself: say so, keep nothing
         st.error(str(exc), icon="⚠️")
         st.stop()
-    ctx = replace(ctx, actor=actor)
+    ctx = replace(ctx, actor=actor, session_key=auth.signed_in_session(), confirmed_at=config.now())
     st.session_state[_CONTEXT_KEY] = ctx
     return ctx
 

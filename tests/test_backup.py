@@ -81,7 +81,9 @@ def test_a_backup_taken_during_saves_is_consistent_and_restores(
     restored_engine = make_engine(make_database(backend))
     with transaction(restored_engine) as s:
         version_before = get_data_version(s)
+    file_before = target.read_bytes()
     restored, safety = backup.restore(restored_engine, target)
+    assert target.read_bytes() == file_before  # checking and restoring never change the backup
     assert safety.exists()  # what was there before the restore is kept
     assert restored.ok, restored.describe()
     assert restored.counts == taken.counts  # exactly the snapshot the backup reported

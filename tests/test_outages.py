@@ -18,7 +18,7 @@ import streamlit as st
 from sqlalchemy import event, func
 from sqlalchemy import select as sql_select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from streamlit.testing.v1 import AppTest
 
 from lib.db import WriteImpossible, make_engine, transaction
@@ -168,6 +168,37 @@ def test_postgresql_stopped_mid_session_keeps_the_page_refuses_the_save_and_reco
     save(at)
     assert not at.error
     assert _notes(direct, NOTE) == 1
+
+
+def test_after_signing_out_an_outage_shows_nothing_of_the_old_session(relayed_pg):
+    relay, _url, _direct = relayed_pg
+    at = open_tasks("dp.lucngan")
+    at.button(key="auth_logout").click().run()
+    assert at.text_input[0].label == "Tên đăng nhập"
+    relay.stop()
+    at.run()
+    assert not at.exception and not at.warning
+    assert "Mất kết nối tới cơ sở dữ liệu" in _errors(at)
+    assert "tasks_shown" not in at.session_state or not at.get("arrow_data_frame")
+    assert not any("Lục Ngạn" in m.value for m in at.markdown)  # nothing drawn as the old user
+    relay.start()
+
+
+@pytest.mark.parametrize(
+    "value", ["read-only x", "connection to server lost", "database is locked", "disk is full"]
+)
+def test_a_constraint_violation_is_never_disguised_as_an_outage(engine, value):
+    """PostgreSQL quotes the offending row in its message: words in user data must not matter."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE note_once (a VARCHAR(50) UNIQUE)")
+    try:
+        with transaction(engine, write=True) as s:
+            s.connection().exec_driver_sql(f"INSERT INTO note_once VALUES ('{value}')")
+        with pytest.raises(IntegrityError), transaction(engine, write=True) as s:
+            s.connection().exec_driver_sql(f"INSERT INTO note_once VALUES ('{value}')")
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE note_once")
 
 
 @pytest.fixture
