@@ -17,7 +17,7 @@ from lib import rules
 from lib.filters import DUE_SOON, PROVINCE_LEVEL, Filters
 from lib.loaders import get_engine
 from lib.projects import Funding, total_funding
-from lib.queries import LeagueRow, Overview, WardCounts, total_buckets
+from lib.queries import Overview, WardCounts, league_rows, total_buckets
 
 TASKS_SQL = """
 SELECT t.id, t.state, t.current_deadline, t.completed_on, t.updated_at,
@@ -139,24 +139,9 @@ def naive_overview(
     recognised = registered[registered["recognised_on"].notna() & (registered["recognised_on"] <= day)]
     ward_counts = WardCounts(int(registered["unit_id"].nunique()), int(recognised["unit_id"].nunique()))
 
-    league = []
-    for code, name in names.items():
-        if filters.localities and code not in filters.localities:
-            continue
-        summary = by_locality.get(code, rules.BucketSummary(counts={}))
-        league.append(
-            LeagueRow(
-                code=code,
-                name=name,
-                tasks=summary.total,
-                on_time=summary.count(rules.ON_TIME),
-                on_time_rate=summary.on_time_rate,
-                overdue=summary.count(rules.OVERDUE),
-                due_soon=summary.due_soon,
-                funding=funding.get(code, Funding()),
-                last_update=last_update[code].to_pydatetime() if code in last_update else None,
-            )
-        )
+    shown = [(c, n) for c, n in names.items() if not filters.localities or c in filters.localities]
+    updates = {code: when.to_pydatetime() for code, when in last_update.items()}
+    league = league_rows(shown, by_locality, funding, updates)
 
     first = as_of.replace(day=1)
     end = (pd.Timestamp(first) + pd.DateOffset(months=6)).date()

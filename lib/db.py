@@ -50,6 +50,10 @@ class WriteImpossible(DatabaseError):
     """The database answers but cannot take writes now (read-only, disk full, locked too long)."""
 
 
+class DatabaseBusy(WriteImpossible):
+    """Another write held the lock past the wait: the connections themselves are healthy."""
+
+
 _WRITE_HELP = (
     "chưa lưu gì, dữ liệu không thay đổi. Bản nháp của bạn vẫn còn; báo quản trị hệ thống rồi thử lại."
 )
@@ -57,15 +61,19 @@ _READ_ONLY = "Cơ sở dữ liệu đang ở chế độ chỉ đọc (quyền g
 _DISK_FULL = "Hết dung lượng đĩa của cơ sở dữ liệu"
 _BUSY = "Cơ sở dữ liệu đang bận quá lâu (một lần lưu khác chưa xong)"
 # SQLite says what happened in its message (which never holds user data for these errors).
-_SQLITE_WRITE_PROBLEMS = (
-    ("readonly database", _READ_ONLY),
-    ("disk is full", _DISK_FULL),
-    ("disk i/o error", "Lỗi đọc ghi đĩa của cơ sở dữ liệu"),
-    ("database is locked", _BUSY),
+_SQLITE_WRITE_PROBLEMS: tuple[tuple[str, str, type[WriteImpossible]], ...] = (
+    ("readonly database", _READ_ONLY, WriteImpossible),
+    ("disk is full", _DISK_FULL, WriteImpossible),
+    ("disk i/o error", "Lỗi đọc ghi đĩa của cơ sở dữ liệu", WriteImpossible),
+    ("database is locked", _BUSY, DatabaseBusy),
 )
 _SQLITE_UNREACHABLE = ("unable to open database file",)
 # PostgreSQL says it with a SQLSTATE; its messages may quote user data (DETAIL), so no text search.
-_PG_WRITE_PROBLEMS = {"53100": _DISK_FULL, "25006": _READ_ONLY, "55P03": _BUSY}
+_PG_WRITE_PROBLEMS: dict[str, tuple[str, type[WriteImpossible]]] = {
+    "53100": (_DISK_FULL, WriteImpossible),
+    "25006": (_READ_ONLY, WriteImpossible),
+    "55P03": (_BUSY, DatabaseBusy),
+}
 _PG_UNREACHABLE = ("57P01", "57P02", "57P03", "53300")  # shut down, crashed, starting, too many clients
 
 
@@ -76,15 +84,16 @@ def translate(exc: DBAPIError, engine: Engine) -> DatabaseError | None:
         return None
     if engine.dialect.name == "sqlite":
         text = str(exc.orig).lower()
-        for needle, what in _SQLITE_WRITE_PROBLEMS:
+        for needle, what, kind in _SQLITE_WRITE_PROBLEMS:
             if needle in text:
-                return WriteImpossible(f"{what}: {_WRITE_HELP}")
+                return kind(f"{what}: {_WRITE_HELP}")
         if any(needle in text for needle in _SQLITE_UNREACHABLE):
             return _unreachable(engine, DatabaseUnavailable)
         return None
     sqlstate = str(getattr(exc.orig, "sqlstate", "") or "")
     if sqlstate in _PG_WRITE_PROBLEMS:
-        return WriteImpossible(f"{_PG_WRITE_PROBLEMS[sqlstate]}: {_WRITE_HELP}")
+        what, kind = _PG_WRITE_PROBLEMS[sqlstate]
+        return kind(f"{what}: {_WRITE_HELP}")
     if exc.connection_invalidated or sqlstate.startswith("08") or sqlstate in _PG_UNREACHABLE:
         return _unreachable(engine, DatabaseUnavailable)
     if not sqlstate and isinstance(exc, OperationalError | InterfaceError):
@@ -163,7 +172,7 @@ def transaction(engine: Engine, *, write: bool = False) -> Iterator[Session]:
         # Drop pooled connections: one opened while the file was read-only stays read-only, one
         # to a restarted server is dead. The next action reconnects, so recovery needs nobody.
         # (A busy database keeps its connections: they are healthy.)
-        if not str(problem).startswith(_BUSY):
+        if not isinstance(problem, DatabaseBusy):
             engine.dispose()
         # The page shows the Vietnamese message; the operator's log gets the driver's own words.
         log.warning("%s (%s): %s", type(problem).__name__, _mask(str(engine.url)), exc.orig)

@@ -268,7 +268,16 @@ def _league_rows(
     ]
     if filters.localities:
         localities = [(c, n) for c, n in localities if c in filters.localities]
-    updates = last_update_by_locality(s)
+    return league_rows(localities, buckets, funding, last_update_by_locality(s))
+
+
+def league_rows(
+    localities: Sequence[tuple[str, str]],
+    buckets: dict[str | None, rules.BucketSummary],
+    funding: dict[str, Funding],
+    updates: dict[str, datetime],
+) -> list[LeagueRow]:
+    """One league row per (code, name), from bucket counts, money and last updates by locality."""
     rows = []
     for code, name in localities:
         summary = buckets.get(code, rules.BucketSummary(counts={}))
