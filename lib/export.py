@@ -125,6 +125,14 @@ def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
 
 # --- the layouts of the exported tables (the task layout is also what the import reads) ----------
 
+# Every editable sheet ends with the note, then what the import checks and the trail shows.
+_EDIT_TRAIL = (
+    Column("notes", "Ghi chú", "text", 30),
+    Column("version", "Phiên bản", "int", 9),
+    Column("updated_by", "Người cập nhật", "text", 14),
+    Column("updated_at", "Cập nhật lúc", "datetime", 16),
+)
+
 TASK_LAYOUT = (
     Column("id", "Mã", "int", 8),
     Column("clause", "Mục", "text", 6),
@@ -142,10 +150,7 @@ TASK_LAYOUT = (
     Column("result", "Kết quả", "text", 40),
     Column("result_doc", "Văn bản kết quả", "text", 18),
     Column("obstacles", "Khó khăn, vướng mắc", "text", 40),
-    Column("notes", "Ghi chú", "text", 30),
-    Column("version", "Phiên bản", "int", 9),
-    Column("updated_by", "Người cập nhật", "text", 14),
-    Column("updated_at", "Cập nhật lúc", "datetime", 16),
+    *_EDIT_TRAIL,
 )
 
 HQ_LAYOUT = (
@@ -165,10 +170,7 @@ HQ_LAYOUT = (
     Column("start_on", "Ngày khởi công", "date", 12),
     Column("planned_completion_on", "Hoàn thành theo kế hoạch", "date", 12),
     Column("actual_completion_on", "Hoàn thành thực tế", "date", 12),
-    Column("notes", "Ghi chú", "text", 30),
-    Column("version", "Phiên bản", "int", 9),
-    Column("updated_by", "Người cập nhật", "text", 14),
-    Column("updated_at", "Cập nhật lúc", "datetime", 16),
+    *_EDIT_TRAIL,
 )
 
 WARD_LAYOUT = (
@@ -179,10 +181,7 @@ WARD_LAYOUT = (
     Column("criteria_met", "Tiêu chí đạt (/22)", "int", 10),
     Column("recognised_decision", "Quyết định công nhận", "text", 18),
     Column("recognised_on", "Ngày công nhận", "date", 12),
-    Column("notes", "Ghi chú", "text", 30),
-    Column("version", "Phiên bản", "int", 9),
-    Column("updated_by", "Người cập nhật", "text", 14),
-    Column("updated_at", "Cập nhật lúc", "datetime", 16),
+    *_EDIT_TRAIL,
 )
 
 _LABELS: dict[str, Mapping[str, str]] = {
