@@ -19,7 +19,8 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from lib import rules
+from lib import followup, rules
+from lib.validation import xml_safe
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 HEADER_ROW = 4  # title, as-of date, a blank line, then the headers
@@ -63,7 +64,9 @@ def _put(cell: Cell, value: Any, kind: str) -> None:
     if isinstance(value, bool):
         value = "Có" if value else "Không"
     if isinstance(value, str):
-        cell.value = value[:MAX_CELL_TEXT]
+        # Stored text was validated, but a file must never fail to build: what XML cannot hold
+        # (U+FFFF, a lone surrogate, a control character) is replaced, not passed to the writer.
+        cell.value = xml_safe(value[:MAX_CELL_TEXT])
         cell.data_type = "s"  # never a formula, whatever the text looks like
         if looks_like_formula(value):
             cell.quotePrefix = True
@@ -183,6 +186,30 @@ WARD_LAYOUT = (
     Column("recognised_on", "Ngày công nhận", "date", 12),
     *_EDIT_TRAIL,
 )
+
+YEARLY_REPORT_LAYOUT = (
+    Column("year", "Năm", "int", 8),
+    Column("addressee", "Cơ quan, đơn vị", "text", 36),
+    Column("locality", "Địa bàn", "text", 22),
+    Column("deadline", "Hạn", "date", 12),
+    Column("submitted_on", "Ngày gửi", "date", 12),
+    Column("document", "Số văn bản", "text", 18),
+    Column("status", "Tình trạng", "text", 18),
+    Column("days_late", "Số ngày trễ", "int", 10),
+)
+
+
+def yearly_report_row(r: followup.YearlyReport) -> dict[str, Any]:
+    """One addressee's yearly report as a row of the list (on screen and in the file)."""
+    return {c.key: getattr(r, c.key) for c in YEARLY_REPORT_LAYOUT}
+
+
+def yearly_reports_xlsx(reports: Sequence[followup.YearlyReport], as_of: date) -> bytes:
+    """The yearly reports before 15/12, per addressee and year, as .xlsx."""
+    rows = [yearly_report_row(r) for r in reports]
+    heading = "Báo cáo hằng năm (hạn trước 15/12)"
+    return workbook_bytes([Sheet("Báo cáo năm", heading, as_of, YEARLY_REPORT_LAYOUT, rows)])
+
 
 _LABELS: dict[str, Mapping[str, str]] = {
     "bucket": rules.BUCKET_LABELS,

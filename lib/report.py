@@ -28,6 +28,7 @@ from lib import export, followup, projects, queries, rules
 from lib.filters import PROVINCE_LEVEL, Filters, HqFilters
 from lib.formatting import fmt_date, fmt_int, fmt_pct, fmt_vnd
 from lib.models import Locality
+from lib.validation import xml_safe
 
 OVERDUE_LIMIT = 500  # the report lists at most this many overdue tasks (worst first)
 
@@ -257,7 +258,7 @@ def _paragraph(
     space_after: int = 0,
 ) -> Any:
     p = cell_or_doc.add_paragraph()
-    run = p.add_run(text)
+    run = p.add_run(xml_safe(text))
     run.bold, run.italic, run.font.size = bold, italic, Pt(size)
     if align is not None:
         p.alignment = align
@@ -272,14 +273,14 @@ def _table(doc: Any, headers: Sequence[str], rows: Sequence[Sequence[str]], widt
     for i, h in enumerate(headers):
         cell = table.rows[0].cells[i]
         cell.text = ""
-        run = cell.paragraphs[0].add_run(h)
+        run = cell.paragraphs[0].add_run(xml_safe(h))
         run.bold, run.font.size = True, Pt(12)
         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
     for values in rows:
         cells = table.add_row().cells  # type: ignore[no-untyped-call]
         for i, v in enumerate(values):
             cells[i].text = ""
-            run = cells[i].paragraphs[0].add_run(v)
+            run = cells[i].paragraphs[0].add_run(xml_safe(v))
             run.font.size = Pt(12)
             if i > 0:
                 cells[i].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -308,7 +309,7 @@ def report_docx(r: YearEndReport, issued_on: date | None = None) -> bytes:
     left.paragraphs[0].text = ""
     for i, line in enumerate(issuer):
         p = left.paragraphs[0] if i == 0 else left.add_paragraph()
-        run = p.add_run(line)
+        run = p.add_run(xml_safe(line))
         run.bold, run.font.size = i == len(issuer) - 1, Pt(13)
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _paragraph(left, f"Số:        /{symbol}", size=13, align=WD_ALIGN_PARAGRAPH.CENTER)
@@ -453,7 +454,7 @@ def report_docx(r: YearEndReport, issued_on: date | None = None) -> bytes:
     right.paragraphs[0].text = ""
     for i, line in enumerate(signer.split("\n")):
         p = right.paragraphs[0] if i == 0 else right.add_paragraph()
-        run = p.add_run(line)
+        run = p.add_run(xml_safe(line))
         run.bold, run.font.size = True, Pt(13)
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _paragraph(right, "(Ký, ghi rõ họ tên, đóng dấu)", italic=True, size=12, align=WD_ALIGN_PARAGRAPH.CENTER)

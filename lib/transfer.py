@@ -7,11 +7,16 @@ applies only on an explicit click, through the one edit engine (`edits.apply_cha
 from __future__ import annotations
 
 import hashlib
+import logging
+import threading
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from lib import config, export, importer
 from lib.actions import perform, record_refusal
@@ -21,19 +26,120 @@ from lib.formatting import fmt_int
 from lib.roles import Actor, PermissionDenied, Refused
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_log = logging.getLogger("dashboard.files")
 
 
-def download_xlsx(label: str, build: Callable[[], bytes], file_name: str, key: str) -> None:
-    """A download button whose file is built only when clicked."""
-    st.download_button(
+@dataclass
+class _Build:
+    started: float
+    finished: float | None = None
+    error: str | None = None
+
+
+class _Builds:
+    """The latest file build of each (browser session, button), so the page can say when one failed.
+
+    A download's file is built when the button is clicked, by Streamlit, outside the page's run:
+    nothing it raises reaches the page. The build records its outcome here, and the run that the
+    click starts waits for it and shows a failure in Vietnamese under the button.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._builds: dict[tuple[str, str], _Build] = {}
+
+    def run(self, who: tuple[str, str], build: Callable[[], bytes]) -> bytes:
+        entry = _Build(time.monotonic())
+        with self._changed:
+            # Keep the registry small: forget builds nobody waited for (their session went away).
+            stale = [k for k, b in self._builds.items() if entry.started - b.started > 600]
+            for k in stale:
+                del self._builds[k]
+            self._builds[who] = entry
+            self._changed.notify_all()
+        try:
+            return build()
+        except DatabaseError as exc:
+            entry.error = str(exc)
+            raise
+        except Refused as exc:
+            entry.error = exc.message
+            raise
+        except Exception:
+            _log.exception("building %s failed", who[1])
+            entry.error = (
+                "lỗi không mong đợi khi tạo tệp (đã ghi vào nhật ký máy chủ); hãy báo quản trị hệ thống."
+            )
+            raise
+        finally:
+            with self._changed:
+                entry.finished = time.monotonic()
+                self._changed.notify_all()
+
+    def wait(self, who: tuple[str, str], since: float, start_within: float = 10.0) -> str | None:
+        """Wait for the build of `who` begun after `since` to end; return its error (None: it worked)."""
+        deadline = time.monotonic() + start_within
+        with self._changed:
+            while True:
+                entry = self._builds.get(who)
+                if entry is not None and entry.started >= since:
+                    if entry.finished is not None:
+                        del self._builds[who]
+                        return entry.error
+                    # Started: wait for it to end (a build is bounded by the database's own timeouts).
+                    deadline = min(time.monotonic() + 1.0, entry.started + _LONGEST_BUILD)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None  # the browser never asked for the file: nothing to report
+                self._changed.wait(remaining)
+
+
+_BUILDS = _Builds()
+_LONGEST_BUILD = 300.0  # seconds a click's run waits for its file at most
+
+
+def _session_id() -> str:
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else ""
+
+
+def download(
+    label: str,
+    build: Callable[[], bytes],
+    file_name: str,
+    key: str,
+    *,
+    mime: str = XLSX,
+    icon: str = ":material/download:",
+    primary: bool = False,
+) -> None:
+    """A download button whose file is built only when clicked; a failed build says why in the page."""
+    _download_button(label, build, file_name, key, mime, icon, primary)
+
+
+@st.fragment
+def _download_button(
+    label: str, build: Callable[[], bytes], file_name: str, key: str, mime: str, icon: str, primary: bool
+) -> None:
+    # A fragment: the click reruns this button only, which waits for the file to be built (the
+    # button's own request, running beside it) and shows a failure; the rest of the page stays.
+    state = st.session_state
+    who, drawn = (_session_id(), key), f"_{key}_drawn"
+    clicked = st.download_button(
         label,
-        data=build,
+        data=lambda: _BUILDS.run(who, build),
         file_name=file_name,
-        mime=XLSX,
-        icon=":material/download:",
+        mime=mime,
+        icon=icon,
         key=key,
-        on_click="ignore",
+        type="primary" if primary else "secondary",
+        on_click="rerun",
     )
+    error = _BUILDS.wait(who, state.get(drawn, 0.0)) if clicked else None
+    state[drawn] = time.monotonic()
+    if error:
+        st.error(f"Không tạo được tệp “{file_name}”: {error}", icon="⚠️")
 
 
 def _shown(value: object) -> str:

@@ -18,6 +18,16 @@ from lib.formatting import fmt_int
 
 # C0 and C1 controls (tab and newlines are judged separately), bidi overrides, line separators.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Unicode non-characters: U+FDD0–U+FDEF and the last two code points of every plane (U+FFFE, U+FFFF,
+# U+1FFFE …). They are never text; U+FFFE and U+FFFF cannot even be written to XML (xlsx, docx).
+_NONCHARACTER = re.compile(
+    "[\ufdd0-\ufdef"
+    + "".join(chr(plane | 0xFFFE) + chr(plane | 0xFFFF) for plane in range(0, 0x110000, 0x10000))
+    + "]"
+)
+# What XML 1.0 cannot hold at all (its Char production): controls but tab and newlines, lone
+# surrogates, U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _MAX_NUMBER_TEXT = 30
 _THOUSANDS = re.compile(r"-?\d{1,3}(\.\d{3})+")
 _WHOLE = re.compile(r"-?\d+(?:[.,]0+)?")
@@ -35,7 +45,17 @@ def quote(raw: Any) -> str:
     except ValueError:  # e.g. an integer too long to print
         return "(giá trị quá dài)"
     text = text[:_MAX_NUMBER_TEXT].encode("utf-8", "replace").decode("utf-8")
-    return _CONTROL.sub("�", text).replace("\n", " ").replace("\r", " ").replace("\t", " ")
+    return (
+        _NONCHARACTER.sub("�", _CONTROL.sub("�", text))
+        .replace("\n", " ")
+        .replace("\r", " ")
+        .replace("\t", " ")
+    )
+
+
+def xml_safe(text: str) -> str:
+    """Replace what XML cannot hold (controls, lone surrogates, U+FFFE, U+FFFF) with U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text)
 
 
 def _missing(raw: Any) -> bool:
@@ -66,6 +86,11 @@ class Text:
             raise Invalid("không được xuống dòng.")
         if _CONTROL.search(value):
             raise Invalid("chứa ký tự điều khiển không hợp lệ.")
+        bad = _NONCHARACTER.search(value)
+        if bad:
+            raise Invalid(
+                f"chứa ký tự U+{ord(bad.group()):04X}, không phải chữ (ký tự Unicode không dùng được)."
+            )
         if len(value) > self.max_length:
             raise Invalid(f"dài {len(value)} ký tự, tối đa {self.max_length}.")
         return value

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from lib import export, ui
+from lib import export, transfer, ui
 from lib.formatting import fmt_date, fmt_int
 from lib.loaders import export_followup, load_filter_options, load_followup
 
@@ -70,14 +70,8 @@ def task_table(rows, key, columns):
 
 def download(label, kind, days, file_name, key):
     """A button that writes the whole list (not only the rows shown) as .xlsx when clicked."""
-    st.download_button(
-        label,
-        data=lambda: export_followup(ctx.database_url, kind, filters, as_of, days),
-        file_name=file_name,
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        icon=":material/download:",
-        key=key,
-        on_click="ignore",
+    transfer.download(
+        label, lambda: export_followup(ctx.database_url, kind, filters, as_of, days), file_name, key
     )
 
 
@@ -171,30 +165,8 @@ with soon:
     else:
         st.info(f"Không có nhiệm vụ nào đến hạn trong {due_days} ngày tới.")
 
-REPORT_LAYOUT = (
-    export.Column("year", "Năm", "int", 8),
-    export.Column("addressee", "Cơ quan, đơn vị", "text", 36),
-    export.Column("locality", "Địa bàn", "text", 22),
-    export.Column("deadline", "Hạn", "date", 12),
-    export.Column("submitted_on", "Ngày gửi", "date", 12),
-    export.Column("document", "Số văn bản", "text", 18),
-    export.Column("status", "Tình trạng", "text", 18),
-    export.Column("days_late", "Số ngày trễ", "int", 10),
-)
 with yearly:
-    rows = [
-        {
-            "year": r.year,
-            "addressee": r.addressee,
-            "locality": r.locality,
-            "deadline": r.deadline,
-            "submitted_on": r.submitted_on,
-            "document": r.document,
-            "status": r.status,
-            "days_late": r.days_late,
-        }
-        for r in reports
-    ]
+    rows = [export.yearly_report_row(r) for r in reports]
     if rows:
         st.dataframe(
             pd.DataFrame(rows),
@@ -211,20 +183,11 @@ with yearly:
                 "days_late": st.column_config.NumberColumn("Số ngày trễ"),
             },
         )
-        st.download_button(
+        transfer.download(
             "Tải danh sách báo cáo năm (.xlsx)",
-            data=lambda: export.workbook_bytes(
-                [
-                    export.Sheet(
-                        "Báo cáo năm", "Báo cáo hằng năm (hạn trước 15/12)", as_of, REPORT_LAYOUT, rows
-                    )
-                ]
-            ),
-            file_name=f"bao-cao-nam-{stamp}.xlsx",
-            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            icon=":material/download:",
-            key="followup_reports_xlsx",
-            on_click="ignore",
+            lambda: export.yearly_reports_xlsx(reports, as_of),
+            f"bao-cao-nam-{stamp}.xlsx",
+            "followup_reports_xlsx",
         )
     else:
         st.info("Không có báo cáo năm nào trong phạm vi đang xem.")

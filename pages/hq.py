@@ -233,7 +233,7 @@ elif rows:
         frame, hide_index=True, key="hq_table", column_order=ORDER, column_config=LABELS, placeholder=""
     )
 
-transfer.download_xlsx(
+transfer.download(
     f"Tải Excel: {fmt_int(total)} dự án theo bộ lọc",
     lambda: export_hq(ctx.database_url, view, as_of, stale_days),
     f"tru-so-{as_of:%Y%m%d}.xlsx",

@@ -5,13 +5,10 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from lib import report, rules, ui
+from lib import report, rules, transfer, ui
 from lib.filters import PARAM_AS_OF, PARAM_LOCALITY, parse_as_of
 from lib.formatting import fmt_billion, fmt_date, fmt_int, fmt_pct, fmt_vnd
 from lib.loaders import load_filter_options, load_report
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 ctx = ui.context()
 options = load_filter_options(ctx.database_url, ctx.data_version)
@@ -59,25 +56,24 @@ ui.as_of_caption(as_of)
 stamp = f"{as_of:%Y%m%d}"
 slug = scope
 one, two = st.columns(2)
-one.download_button(
-    "Tải báo cáo (.docx)",
-    data=lambda: report.report_docx(r),
-    file_name=f"bao-cao-{slug}-{stamp}.docx",
-    mime=DOCX,
-    icon=":material/description:",
-    key="report_docx",
-    type="primary",
-    on_click="ignore",
-)
-two.download_button(
-    "Tải số liệu (.xlsx)",
-    data=lambda: report.report_xlsx(r),
-    file_name=f"bao-cao-{slug}-{stamp}.xlsx",
-    mime=XLSX,
-    icon=":material/table_view:",
-    key="report_xlsx",
-    on_click="ignore",
-)
+with one:
+    transfer.download(
+        "Tải báo cáo (.docx)",
+        lambda: report.report_docx(r),
+        f"bao-cao-{slug}-{stamp}.docx",
+        "report_docx",
+        mime=transfer.DOCX,
+        icon=":material/description:",
+        primary=True,
+    )
+with two:
+    transfer.download(
+        "Tải số liệu (.xlsx)",
+        lambda: report.report_xlsx(r),
+        f"bao-cao-{slug}-{stamp}.xlsx",
+        "report_xlsx",
+        icon=":material/table_view:",
+    )
 
 st.markdown("#### I. Kết quả thực hiện nhiệm vụ")
 st.dataframe(

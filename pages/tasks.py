@@ -121,7 +121,7 @@ elif rows:
 
 left, right = st.columns(2)
 with left:
-    transfer.download_xlsx(
+    transfer.download(
         f"Tải Excel: {fmt_int(total)} nhiệm vụ theo bộ lọc",
         lambda: export_tasks(ctx.database_url, view, as_of, due_days, "Danh sách nhiệm vụ theo bộ lọc"),
         f"nhiem-vu-{as_of:%Y%m%d}.xlsx",

@@ -164,7 +164,7 @@ elif rows:
         placeholder="",
     )
 
-transfer.download_xlsx(
+transfer.download(
     f"Tải Excel: {fmt_int(len(rows))} phường đăng ký",
     lambda: export_wards(ctx.database_url, scope.filters.localities, as_of),
     f"phuong-kieu-mau-{as_of:%Y%m%d}.xlsx",

@@ -5,9 +5,9 @@ from datetime import date, datetime
 
 import pytest
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from lib import accounts, actions, edits, export, importer, queries
+from lib import accounts, actions, edits, export, followup, importer, queries
 from lib.db import transaction
 from lib.filters import Filters
 from lib.models import AuditEvent, Task, User
@@ -323,3 +323,47 @@ def test_a_row_of_another_locality_refuses_a_coordinators_file(demo):
     with pytest.raises(PermissionDenied, match="thuộc địa bàn khác"):
         preview_of(demo, actor(demo, "dp.vietyen"), out.getvalue())
     assert tasks(demo) == before
+
+
+# --- stored text XML cannot hold ------------------------------------------------------------------
+
+XML_BREAKERS = "\uffff\ufffe\x07"  # what once made openpyxl refuse to write any file
+
+
+def test_every_file_builds_even_when_stored_text_holds_what_xml_cannot(demo):
+    """Old rows (or a path that skipped validation) must not break the exports for everyone."""
+    from docx import Document
+
+    from lib import loaders, report
+    from lib.filters import HqFilters
+    from lib.models import HqProject, ModelWard
+
+    with transaction(demo, write=True) as s:
+        s.execute(update(Task).values(title=Task.title + XML_BREAKERS, notes="Đã họp" + XML_BREAKERS))
+        s.execute(update(HqProject).values(notes="Chờ đất" + XML_BREAKERS))
+        s.execute(update(ModelWard).values(recognised_decision="12/QĐ" + XML_BREAKERS))
+    url = demo.url.render_as_string(hide_password=False)
+    everyone = Filters()
+    with transaction(demo) as s:
+        yearly = followup.yearly_reports(s, everyone, DEMO_TODAY)
+        year_end = report.build_report(s, None, DEMO_TODAY, 90)
+    files = {
+        "tasks": loaders.export_tasks(url, everyone, DEMO_TODAY, 30, "Danh sách"),
+        **{
+            kind: loaders.export_followup(url, kind, everyone, DEMO_TODAY, 30)
+            for kind in loaders.FOLLOWUP_HEADINGS
+        },
+        "hq": loaders.export_hq(url, HqFilters(), DEMO_TODAY, 90),
+        "wards": loaders.export_wards(url, (), DEMO_TODAY),
+        "yearly": export.yearly_reports_xlsx(yearly, DEMO_TODAY),
+        "report.xlsx": report.report_xlsx(year_end),
+    }
+    for name, data in files.items():
+        texts = [c.value for ws in load_workbook(io.BytesIO(data)) for row in ws.iter_rows() for c in row]
+        strings = [t for t in texts if isinstance(t, str)]
+        assert not any(ch in t for t in strings for ch in XML_BREAKERS), name
+        if name not in ("yearly", "report.xlsx"):  # those two show no free text of a row
+            assert any("\ufffd\ufffd\ufffd" in t for t in strings), name
+    docx = Document(io.BytesIO(report.report_docx(year_end)))
+    cells = [c.text for t in docx.tables for row in t.rows for c in row.cells]
+    assert any(t.endswith("\ufffd\ufffd\ufffd") for t in cells)  # overdue task titles, cleaned

@@ -254,6 +254,19 @@ def test_integer_and_text_parsers_report_their_own_limits():
     assert refusal(Text(3), "abcd") == "dài 4 ký tự, tối đa 3."
 
 
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [("a\uffffb", "U+FFFF"), ("\ufffe", "U+FFFE"), ("x\ufdd0", "U+FDD0"), ("\U0001fffe", "U+1FFFE")],
+)
+def test_text_refuses_unicode_noncharacters_naming_them(raw, code):
+    # U+FFFF once passed: saved, it broke every Excel export for everyone (XML cannot hold it).
+    assert refusal(MULTILINE, raw) == f"chứa ký tự {code}, không phải chữ (ký tự Unicode không dùng được)."
+
+
+def test_text_keeps_the_characters_next_to_the_noncharacters():
+    assert MULTILINE.parse("\ufdcf \ufdf0 \ufffd 🚓 Lục Ngạn") == "\ufdcf \ufdf0 \ufffd 🚓 Lục Ngạn"
+
+
 # --- inputs that once escaped as something other than Invalid --------------------------------
 
 
@@ -388,6 +401,17 @@ def save(engine, row, values, position=3):
         now=NOW,
         today=TODAY,
     )
+
+
+def test_a_note_holding_u_ffff_is_refused_and_nothing_is_written(demo):
+    row = a_task(demo, "dang_thuc_hien")
+    before = snapshot(demo)
+    with pytest.raises(ValidationFailed) as caught:
+        save(demo, row, {"notes": "Đã họp\uffff"})
+    assert [str(e) for e in caught.value.errors] == [
+        "Dòng 3, cột “Ghi chú”: chứa ký tự U+FFFF, không phải chữ (ký tự Unicode không dùng được)."
+    ]
+    assert snapshot(demo)[0] == before[0]  # the refusal itself is recorded; no task changed
 
 
 COMPLETE = {"state": "hoan_thanh", "progress_pct": 100, "completed_on": TODAY, "result_doc": "15/BC-UBND"}

@@ -7,13 +7,16 @@ from docx import Document
 from openpyxl import load_workbook
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
+from sqlalchemy.engine import make_url
 
 from lib import export, followup, report
 from lib.db import make_engine, transaction
 from lib.filters import Filters
 from lib.formatting import fmt_int, fmt_pct
+from lib.seed import seed_demo
 from tests.browser.conftest import sign_in, wait_idle
-from tests.conftest import AS_OF
+from tests.conftest import AS_OF, PG_URL
+from tests.relay import Relay
 
 pytestmark = pytest.mark.browser
 
@@ -93,3 +96,37 @@ def test_the_overdue_list_downloads_for_the_reminder_letter(app_server, browser,
         assert days == sorted(days, reverse=True) and all(isinstance(d, int) for d in days)
     finally:
         context.close()
+
+
+def test_a_download_that_fails_says_why_in_the_page_then_works_once_the_database_is_back(
+    app_server, browser, make_database
+):
+    """The file is built when clicked, outside the page's run: its failure must still reach the page."""
+    if not PG_URL:
+        pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL")
+    url = make_url(make_database("postgresql"))
+    direct = make_engine(url.render_as_string(hide_password=False))
+    with transaction(direct, write=True) as s:
+        seed_demo(s)
+    direct.dispose()
+    relay = Relay((url.host or "127.0.0.1", url.port or 5432))
+    relay.start()
+    through = url.set(host="127.0.0.1", port=relay.port, query={"connect_timeout": "3"})
+    base = app_server(DATABASE_URL=through.render_as_string(hide_password=False))
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    try:
+        sign_in(page, base, "vanphong", path=f"/qua-han?ngay={AS_OF.isoformat()}")
+        expect(page.get_by_text("Theo dõi, đôn đốc")).to_be_visible(timeout=30_000)
+        wait_idle(page)
+        relay.stop()  # the database goes away after the page was drawn
+        page.get_by_role("button", name="Tải danh sách quá hạn (.xlsx)").click()
+        failure = page.get_by_text("Không tạo được tệp “qua-han-20261129.xlsx”: Không kết nối được")
+        expect(failure).to_be_visible(timeout=30_000)
+        relay.start()
+        book = load_workbook(io.BytesIO(_download(page, "Tải danh sách quá hạn (.xlsx)")))
+        assert book.worksheets[0].cell(export.FIRST_DATA_ROW, 1).value  # the list, this time
+        expect(failure).to_have_count(0)
+    finally:
+        context.close()
+        relay.stop()
