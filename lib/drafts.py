@@ -7,7 +7,7 @@ then kept here, so edits survive reruns, filter changes and paging.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +41,63 @@ class Draft:
     values: dict[str, Any] = field(default_factory=dict)
 
 
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def check_editor_state(
+    spec: TableSpec, editor_state: Any, rows: int, columns: Collection[str] | None = None
+) -> None:
+    """Return the editor's state if it is what this table can have sent; refuse it otherwise.
+
+    The browser sends the state, so it can hold anything: rows or columns the table does not have,
+    added or deleted rows, lists instead of values, text that is not valid Unicode. It is checked
+    before the editor is drawn with it (Streamlit applies it to the frame) and before it is kept.
+    """
+    if editor_state is None:
+        return
+
+    def refuse(message: str, row_id: int | None = None, name: str = "") -> Refused:
+        return Refused(message, entity=spec.entity, action="refused", row_id=row_id, field=name)
+
+    edited = editor_state.get("edited_rows") if isinstance(editor_state, Mapping) else None
+    if not isinstance(editor_state, Mapping) or not isinstance(edited or {}, Mapping):
+        raise refuse("Dữ liệu chỉnh sửa gửi lên không đúng dạng; các thay đổi vừa nhập không được giữ.")
+    if editor_state.get("added_rows") or editor_state.get("deleted_rows"):
+        raise refuse(f"Không được thêm hoặc xóa {spec.label} trong bảng này.")
+    for key, cells in (edited or {}).items():
+        try:
+            position = int(key)
+        except (TypeError, ValueError, OverflowError):
+            position = -1
+        if not 0 <= position < rows:
+            raise refuse(f"Dòng {quote(key)} không có trong bảng đang hiển thị.")
+        if not isinstance(cells, Mapping):
+            raise refuse(f"Dữ liệu chỉnh sửa dòng {position + 1} không đúng dạng; không được giữ.")
+        for name, raw in cells.items():
+            if columns is not None and name not in columns:
+                raise refuse(f"Bảng không có cột “{quote(name)}”; các thay đổi vừa nhập không được giữ.")
+            fs = spec.fields.get(name)
+            label = fs.label if fs else name
+            where = f"Ô “{label}” ở dòng {position + 1}"
+            if not isinstance(raw, _JSON_SCALARS):
+                raise refuse(f"{where}: giá trị không đúng dạng của một ô; không được giữ.", name=name)
+            if isinstance(raw, str):
+                if len(raw) > MAX_CELL_CHARS:
+                    raise refuse(
+                        f"{where} dài {fmt_int(len(raw))} ký tự, quá giới hạn {fmt_int(MAX_CELL_CHARS)} "
+                        "ký tự của một ô: không giữ lại nội dung này.",
+                        name=name,
+                    )
+                try:
+                    raw.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise refuse(
+                        f"{where} chứa ký tự không hợp lệ (mã Unicode lẻ, thường do dán từ nguồn lỗi): "
+                        "không giữ lại nội dung này.",
+                        name=name,
+                    ) from None
+
+
 def _same(spec: TableSpec, name: str, raw: Any, stored: Any) -> bool:
     fs = spec.fields.get(name)
     if fs is None:
@@ -66,38 +123,16 @@ class DraftBook:
         """Take the editor's edits (by position in `shown`) into the drafts, by row id."""
         if not editor_state:
             return
-        if editor_state.get("added_rows") or editor_state.get("deleted_rows"):
-            raise Refused(
-                f"Không được thêm hoặc xóa {self.spec.label} trong bảng này.",
-                entity=self.spec.entity,
-                action="refused",
-            )
+        check_editor_state(self.spec, editor_state, len(shown))
         staged = {
             row_id: Draft(d.row_id, d.seen_version, dict(d.base), dict(d.values))
             for row_id, d in self.drafts.items()
         }
         for key, cells in (editor_state.get("edited_rows") or {}).items():
-            try:
-                position = int(key)
-            except (TypeError, ValueError):
-                position = -1
-            if not 0 <= position < len(shown):
-                raise Refused(
-                    f"Dòng {quote(key)} không có trong bảng đang hiển thị.", entity=self.spec.entity
-                )
+            position = int(key)
             row = shown[position]
             draft = staged.get(row.row_id) or Draft(row.row_id, row.version, dict(row.base))
             for name, raw in dict(cells).items():
-                if isinstance(raw, str) and len(raw) > MAX_CELL_CHARS:
-                    fs = self.spec.fields.get(name)
-                    raise Refused(
-                        f"Ô “{fs.label if fs else name}” ở dòng {position + 1} dài {fmt_int(len(raw))} "
-                        f"ký tự, quá giới hạn {fmt_int(MAX_CELL_CHARS)} ký tự của một ô: "
-                        "không giữ lại nội dung này.",
-                        entity=self.spec.entity,
-                        row_id=row.row_id,
-                        field=name,
-                    )
                 if name in draft.base and _same(self.spec, name, raw, draft.base[name]):
                     draft.values.pop(name, None)
                 else:

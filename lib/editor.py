@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from lib import config
 from lib.actions import perform, record_refusal
 from lib.db import DatabaseError, transaction
-from lib.drafts import DraftBook, ShownRow, get_shown_rows
+from lib.drafts import DraftBook, ShownRow, check_editor_state, get_shown_rows
 from lib.edits import ConflictError, TableSpec, ValidationFailed, apply_changes
 from lib.formatting import fmt_datetime
 from lib.roles import Actor, Refused
@@ -85,13 +85,19 @@ def edit_table(
     book = draft_book(prefix, spec)
 
     previous: list[ShownRow] | None = state.get(keys["shown"])
-    if previous is not None:
-        try:
+    # The browser's state of the editor is checked before anything uses it: Streamlit applies it to
+    # the frame when drawing the editor (a column the frame lacks raised inside Streamlit), and the
+    # drafts keep it (a lone surrogate broke the page until it was reloaded).
+    try:
+        rows_sent = len(previous) if previous is not None else len(rows)
+        check_editor_state(spec, state.get(keys["editor"]), rows_sent, layout.column_order)
+        if previous is not None:
             book.absorb(state.get(keys["editor"]), previous)
-        except Refused as exc:
-            _reset_editor(prefix)  # first: the refused input must not come back on the next rerun
-            st.error(exc.message, icon="🚫")
-            _record_quietly(engine, actor, exc)
+    except Refused as exc:
+        _reset_editor(prefix)  # first: the refused input must not come back on the next rerun
+        previous = None
+        st.error(exc.message, icon="🚫")
+        _record_quietly(engine, actor, exc)
 
     shown: list[ShownRow] = []
     records = []
@@ -141,6 +147,12 @@ def _status_bar(
     left.markdown(f"**{count} thay đổi chưa lưu**" if count else "Không có thay đổi chưa lưu.")
     save = save_col.button("Lưu", key=keys["save"], type="primary", width="stretch")
     discard = discard_col.button("Hủy", key=keys["discard"], width="stretch")
+    if discard:  # before anything draws the drafts: "Hủy" must always work
+        book.discard()
+        state.pop(keys["conflicts"], None)
+        _reset_editor(prefix)
+        st.toast("Đã hủy các thay đổi chưa lưu.")
+        st.rerun()
     if count:
         with st.expander("Xem các thay đổi chưa lưu"):
             st.dataframe(
@@ -149,7 +161,7 @@ def _status_bar(
                         {
                             "Mã": d.row_id,
                             "Cột": spec.fields[n].label if n in spec.fields else n,
-                            "Giá trị mới": str(v),
+                            "Giá trị mới": "" if v is None else str(v),
                         }
                         for d in book.drafts.values()
                         for n, v in d.values.items()
@@ -158,12 +170,6 @@ def _status_bar(
                 hide_index=True,
             )
 
-    if discard:
-        book.discard()
-        state.pop(keys["conflicts"], None)
-        _reset_editor(prefix)
-        st.toast("Đã hủy các thay đổi chưa lưu.")
-        st.rerun()
     if save:
         if not count:
             st.info("Không có gì để lưu.")

@@ -66,3 +66,41 @@ def test_memory_stays_flat_over_many_oversized_pastes():
     print(f"20 pastes of 1 MB: retained {growth_mb:.1f} MB, peak {peak_mb:.1f} MB above the start")
     assert growth_mb < 5  # nothing of the 20 MB pasted is retained
     assert peak_mb < 40  # a few copies of one paste at a time, not all of them
+
+
+# --- editor states no real editor sends ------------------------------------------------------------
+
+
+def _save_note_works_afterwards(at):
+    """The page stays usable: an ordinary edit is staged and saved."""
+    edit(at, {0: {"notes": "Đã rà soát"}})
+    assert "1 thay đổi chưa lưu" in _pending_text(at)
+    at.button(key="tasks_save").click().run()
+    assert not at.exception and NO_CHANGES in _pending_text(at)
+
+
+@pytest.mark.parametrize(
+    ("edited", "message"),
+    [
+        ({0: {"notes": "a\ud800b"}}, "Ô “Ghi chú” ở dòng 1 chứa ký tự không hợp lệ (mã Unicode lẻ"),
+        ({0: {"not_a_column": "x"}}, "Bảng không có cột “not_a_column”"),
+        ({0: {"notes": ["a", "list"]}}, "Ô “Ghi chú” ở dòng 1: giá trị không đúng dạng của một ô"),
+        ({0: "not a row"}, "Dữ liệu chỉnh sửa dòng 1 không đúng dạng"),
+    ],
+)
+def test_a_broken_editor_state_is_refused_with_a_message_and_the_page_stays_usable(edited, message):
+    at = open_tasks("dp.lucngan")
+    edit(at, edited)  # asserts no exception: once a traceback (UnicodeEncodeError, KeyError in Streamlit)
+    assert message in _errors(at)
+    assert NO_CHANGES in _pending_text(at)
+    at.run()  # the refused state does not come back on the next rerun
+    assert not at.exception and message not in _errors(at)
+    _save_note_works_afterwards(at)
+
+
+def test_discard_works_whatever_the_drafts_hold():
+    at = open_tasks("dp.lucngan")
+    edit(at, {0: {"notes": "Ghi chú"}, 1: {"progress_pct": "không phải số"}})
+    assert "2 thay đổi chưa lưu" in _pending_text(at)
+    at.button(key="tasks_discard").click().run()
+    assert not at.exception and NO_CHANGES in _pending_text(at)
