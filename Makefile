@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 PYTEST_ARGS ?=
 
-.PHONY: install run init-db seed-demo test test-fast lint format bench load audit clean
+.PHONY: install run init-db seed-demo test test-fast lint format bench load audit proxy clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,19 @@ bench: install
 # Ten real Chromium sessions against one server (see bench/load.py); LOAD_ARGS to change.
 load: install
 	$(PY) -m bench.load $(LOAD_ARGS)
+
+# HAProxy in front of the app as deploy/haproxy.cfg describes it, for a trial on this machine:
+# https://localhost:8443 with a self-signed certificate (made once in data/proxy.pem), one replica
+# on 127.0.0.1:8501 (start it with `make run` or `python -m lib.serve`). Set PROXY_HTTPS_BIND, APP1,
+# APP2 and PROXY_CERT for a real deployment; AUTH_COOKIE_KEY must be the app's own key.
+PROXY_CERT ?= data/proxy.pem
+proxy:
+	@test -f $(PROXY_CERT) || (openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj /CN=localhost \
+		-keyout $(PROXY_CERT).key -out $(PROXY_CERT).crt 2>/dev/null && cat $(PROXY_CERT).crt $(PROXY_CERT).key > $(PROXY_CERT) \
+		&& rm $(PROXY_CERT).crt $(PROXY_CERT).key && chmod 600 $(PROXY_CERT))
+	PROXY_CERT=$(PROXY_CERT) PROXY_HTTPS_BIND=$${PROXY_HTTPS_BIND:-:8443} PROXY_HTTP_BIND=$${PROXY_HTTP_BIND:-:8080} \
+	APP1=$${APP1:-127.0.0.1:8501} APP2=$${APP2:-$${APP1:-127.0.0.1:8501}} \
+	AUTH_COOKIE_KEY=$${AUTH_COOKIE_KEY:-$$(cat data/.cookie-key)} haproxy -db -f deploy/haproxy.cfg
 
 # Vulnerability scan of the pinned requirements (pip-audit in its own venv; needs PyPI's advisory data).
 audit:

@@ -7,7 +7,7 @@ from lib.db import DatabaseError
 
 st.set_page_config(
     page_title="Theo dõi Đề án 30/ĐA-BCA – Bắc Giang",
-    page_icon=":material/local_police:",
+    page_icon="🚓",  # an emoji: drawn by the browser, no icon fetched from the internet
     layout="wide",
 )
 

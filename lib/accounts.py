@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from lib import audit, security
+from lib import audit, config, security
 from lib.db import bump_data_version
-from lib.models import AuthSession, Locality, LoginAttempt, LoginLock, User
+from lib.models import AuthSession, Locality, LoginAttempt, LoginLock, TrustedDevice, User
 from lib.roles import DIEU_PHOI, ROLE_LABELS, Actor, Refused, require_admin
 from lib.validation import quote
 
@@ -29,6 +29,7 @@ class LoginResult:
     outcome: str  # "success", "failure" or "refused"
     user_id: int | None = None
     locked_until: datetime | None = None
+    lock: str = ""  # when refused: what is locked, "client", "account" or "device"
 
 
 def _normalise(username: str) -> str:
@@ -58,22 +59,39 @@ def load_credentials(s: Session) -> dict[str, Any]:
     }
 
 
+LOCAL_CLIENT = "local"
+
+
 @dataclass(frozen=True)
 class LoginCandidate:
-    """Who a sign-in names, read before the (slow) password check."""
+    """Who a sign-in names, and from where, read before the (slow) password check."""
 
     name: str
     user_id: int | None  # None: unknown or disabled
     password_hash: str | None
+    client: str = LOCAL_CLIENT  # the client's address; "local" when it connects directly
+    device_id: int | None = None  # this browser is one the user signed in on before (device cookie)
 
 
-def find_login(s: Session, username: str) -> LoginCandidate:
-    """Read the account a sign-in names (a read: no lock is held while the password is checked)."""
+def find_login(
+    s: Session, username: str, *, client: str = LOCAL_CLIENT, device_token: str | None = None
+) -> LoginCandidate:
+    """Read the account a sign-in names and whether this browser is one of its known browsers."""
     name = _normalise(username)
     user = s.scalar(select(User).where(User.username == name))
+    device_id = None
+    if device_token:
+        device_id = s.scalar(
+            select(TrustedDevice.id).where(
+                TrustedDevice.token_hash == security.token_digest(device_token),
+                TrustedDevice.username == name,
+                TrustedDevice.revoked_at.is_(None),
+            )
+        )
+    client = (client or LOCAL_CLIENT)[:64]
     if user is None or not user.active:
-        return LoginCandidate(name, None, None)
-    return LoginCandidate(name, user.id, user.password_hash)
+        return LoginCandidate(name, None, None, client, device_id)
+    return LoginCandidate(name, user.id, user.password_hash, client, device_id)
 
 
 def check_password(candidate: LoginCandidate, password: str) -> bool:
@@ -81,14 +99,42 @@ def check_password(candidate: LoginCandidate, password: str) -> bool:
     return security.verify_password(password, candidate.password_hash)
 
 
-def authenticate(s: Session, username: str, password: str, now: datetime) -> LoginResult:
-    """Check a password with throttling per username; record the attempt either way."""
-    candidate = find_login(s, username)
+def _subjects(candidate: LoginCandidate) -> list[tuple[str, str]]:
+    """The locks that may hold an attempt back: its known browser's own, or its client's and its name's."""
+    if candidate.device_id is not None:
+        return [("device", str(candidate.device_id))]
+    return [("client", candidate.client), ("account", candidate.name)]
+
+
+def lock_on(s: Session, candidate: LoginCandidate, now: datetime) -> LoginLock | None:
+    """Return the lock that refuses this attempt now, if any (the client's before the name's)."""
+    locks = {
+        (lock.kind, lock.subject): lock
+        for lock in s.scalars(
+            select(LoginLock).where(
+                tuple_(LoginLock.kind, LoginLock.subject).in_(_subjects(candidate)),
+                LoginLock.locked_until > now,
+            )
+        )
+    }
+    return next((locks[k] for k in _subjects(candidate) if k in locks), None)
+
+
+def authenticate(s: Session, username: str, password: str, now: datetime, **where: Any) -> LoginResult:
+    """Check a password with the throttles; record the attempt either way (`where`: client, device_token)."""
+    candidate = find_login(s, username, **where)
     return record_login(s, candidate, check_password(candidate, password), now)
 
 
+_LIMITS = {
+    "client": security.CLIENT_MAX_FAILURES,
+    "account": security.ACCOUNT_MAX_FAILURES,
+    "device": security.DEVICE_MAX_FAILURES,
+}
+
+
 def record_login(s: Session, candidate: LoginCandidate, password_ok: bool, now: datetime) -> LoginResult:
-    """Apply the throttle and record the attempt, in the caller's short write transaction.
+    """Apply the throttles and record the attempt, in the caller's short write transaction.
 
     The password was checked before, outside any write lock; it counts only if the account is
     still active with the same password hash now.
@@ -96,30 +142,46 @@ def record_login(s: Session, candidate: LoginCandidate, password_ok: bool, now: 
     name = candidate.name
     current = s.scalar(select(User.password_hash).where(User.id == candidate.user_id, User.active.is_(True)))
     ok = password_ok and candidate.user_id is not None and current == candidate.password_hash
-    lock = s.get(LoginLock, name)
-    if lock is not None and lock.locked_until > now:
-        s.add(LoginAttempt(username=name, at=now, outcome="refused"))
-        return LoginResult("refused", locked_until=lock.locked_until)
-    if ok:
-        s.add(LoginAttempt(username=name, at=now, outcome="success"))
-        if lock is not None:
-            s.delete(lock)
-        return LoginResult("success", user_id=candidate.user_id)
-    s.add(LoginAttempt(username=name, at=now, outcome="failure"))
-    s.flush()
-    since = lock.locked_until if lock is not None else now - security.FAILURE_WINDOW
-    failures = s.scalars(
-        select(LoginAttempt.at).where(
-            LoginAttempt.username == name, LoginAttempt.outcome == "failure", LoginAttempt.at >= since
+
+    def attempt(outcome: str) -> None:
+        s.add(
+            LoginAttempt(
+                username=name, at=now, outcome=outcome, client=candidate.client, device_id=candidate.device_id
+            )
         )
-    ).all()
-    until = security.lock_until(failures, now)
-    if until is not None:
-        if lock is None:
-            s.add(LoginLock(username=name, locked_until=until))
-        else:
-            lock.locked_until = until
+
+    lock = lock_on(s, candidate, now)
+    if lock is not None:
+        attempt("refused")
+        return LoginResult("refused", locked_until=lock.locked_until, lock=lock.kind)
+    if ok:
+        attempt("success")
+        return LoginResult("success", user_id=candidate.user_id)
+    attempt("failure")
+    s.flush()
+    for kind, subject in _subjects(candidate):
+        _count_failure(s, kind, subject, candidate, now)
     return LoginResult("failure")
+
+
+def _count_failure(s: Session, kind: str, subject: str, candidate: LoginCandidate, now: datetime) -> None:
+    """Lock a subject whose recent failures reached its limit (none before its last lock ended count)."""
+    old = s.get(LoginLock, (kind, subject))
+    since = max(now - security.FAILURE_WINDOW, old.locked_until if old is not None else datetime.min)
+    failures = select(LoginAttempt.at).where(LoginAttempt.outcome == "failure", LoginAttempt.at >= since)
+    if kind == "device":
+        failures = failures.where(LoginAttempt.device_id == candidate.device_id)
+    elif kind == "client":
+        failures = failures.where(LoginAttempt.client == subject)
+    else:  # the name, from browsers it has never signed in on
+        failures = failures.where(LoginAttempt.username == subject, LoginAttempt.device_id.is_(None))
+    until = security.lock_until(s.scalars(failures).all(), now, _LIMITS[kind])
+    if until is None:
+        return
+    if old is None:
+        s.add(LoginLock(kind=kind, subject=subject, locked_until=until))
+    else:
+        old.locked_until = until
 
 
 def start_session(s: Session, user_id: int, now: datetime, lifetime: timedelta, key: str) -> str:
@@ -136,6 +198,81 @@ def attach_token(s: Session, key: str, token: str) -> None:
         .where(AuthSession.browser_key == key)
         .values(token_hash=security.token_digest(token))
     )
+
+
+def issue_cookie_code(s: Session, key: str, now: datetime) -> str | None:
+    """Give a live session a fresh one-time code to exchange for its cookie; None if not live."""
+    code = security.new_token()
+    result = s.execute(
+        update(AuthSession)
+        .where(
+            AuthSession.browser_key == key,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > now,
+            AuthSession.token_hash.is_(None),
+        )
+        .values(
+            cookie_code_hash=security.token_digest(code),
+            cookie_code_expires_at=now + security.COOKIE_CODE_LIFETIME,
+        )
+    )
+    return code if result.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Cookies:
+    """What /auth/cookie sets in the browser: the re-login cookie, and its device cookie if new."""
+
+    session_token: str
+    session_expires_at: datetime
+    device_token: str | None
+    device_expires_at: datetime
+
+
+def deliver_cookies(
+    s: Session, code: str, device_token: str | None, now: datetime, cookie_key: str
+) -> Cookies | None:
+    """Exchange a session's one-time code for its re-login cookie (once); None for any bad code.
+
+    The browser becomes a known browser of the user: a device cookie it already holds for them is
+    kept (and its use noted), otherwise a new one is issued.
+    """
+    found = s.execute(
+        select(AuthSession, User)
+        .join(User, User.id == AuthSession.user_id)
+        .where(
+            AuthSession.cookie_code_hash == security.token_digest(code),
+            AuthSession.cookie_code_expires_at > now,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > now,
+            AuthSession.token_hash.is_(None),
+            User.active.is_(True),
+        )
+    ).first()
+    if found is None:
+        return None
+    session_row, user = found
+    token = security.session_token(cookie_key, config.epoch(session_row.expires_at))
+    session_row.token_hash = security.token_digest(token)
+    session_row.cookie_code_hash = session_row.cookie_code_expires_at = None
+    device = None
+    if device_token:
+        device = s.scalar(
+            select(TrustedDevice).where(
+                TrustedDevice.token_hash == security.token_digest(device_token),
+                TrustedDevice.username == user.username,
+                TrustedDevice.revoked_at.is_(None),
+            )
+        )
+    new_device = None
+    if device is None:
+        new_device = security.new_token()
+        device = TrustedDevice(
+            token_hash=security.token_digest(new_device), username=user.username, created_at=now
+        )
+        s.add(device)
+    device.last_used_at = now
+    return Cookies(token, session_row.expires_at, new_device, now + security.DEVICE_COOKIE_LIFETIME)
 
 
 def _live(s: Session, condition: Any, now: datetime) -> tuple[AuthSession, User] | None:
@@ -358,7 +495,7 @@ def reset_password(s: Session, actor: Actor, username: str, new_password: str, n
     user.password_hash = security.hash_password(new_password)
     user.password_changed_at = user.updated_at = now
     revoke_user_sessions(s, user.id, now, "password_reset")
-    s.execute(delete(LoginLock).where(LoginLock.username == user.username))
+    s.execute(delete(LoginLock).where(LoginLock.kind == "account", LoginLock.subject == user.username))
     _changed(s, actor, "reset_password", user, "password", None, "(đã đặt lại)", now)
 
 
@@ -396,6 +533,56 @@ def change_own_password(s: Session, actor: Actor, current: str, new_password: st
     user.password_changed_at = user.updated_at = now
     revoke_user_sessions(s, user.id, now, "password_changed")
     _changed(s, actor, "change_password", user, "password", None, "(đã đổi)", now)
+
+
+@dataclass(frozen=True)
+class LockRow:
+    kind: str
+    subject: str
+    label: str  # what is held back, in words
+    locked_until: datetime
+
+
+LOCK_LABELS = {
+    "account": "Tài khoản (từ trình duyệt lạ)",
+    "client": "Máy (địa chỉ)",
+    "device": "Trình duyệt quen",
+}
+
+
+def list_locks(s: Session, actor: Actor, now: datetime) -> list[LockRow]:
+    """List the sign-in locks in force (administrators only)."""
+    require_admin(actor, "xem các khóa đăng nhập")
+    rows = []
+    locks = s.scalars(select(LoginLock).where(LoginLock.locked_until > now).order_by(LoginLock.locked_until))
+    for lock in locks:
+        label = lock.subject
+        if lock.kind == "device" and lock.subject.isdigit():
+            device = s.get(TrustedDevice, int(lock.subject))
+            if device is not None:
+                label = f"trình duyệt của {device.username}, dùng từ {device.created_at:%d/%m/%Y}"
+        rows.append(LockRow(lock.kind, lock.subject, label, lock.locked_until))
+    return rows
+
+
+def clear_lock(s: Session, actor: Actor, kind: str, subject: str, now: datetime) -> None:
+    """Lift one sign-in lock (administrators only); audited."""
+    require_admin(actor, "mở khóa đăng nhập")
+    bump_data_version(s)  # first: the write lock (see lib.db)
+    lock = s.get(LoginLock, (kind, subject))
+    if lock is None or lock.locked_until <= now:
+        raise Refused("Khóa này không còn hiệu lực.", entity="login_lock")
+    s.delete(lock)
+    audit.record(
+        s,
+        actor=actor.username,
+        action="clear_lock",
+        entity="login_lock",
+        field=kind,
+        old=f"{subject} đến {lock.locked_until:%H:%M %d/%m/%Y}",
+        new=None,
+        at=now,
+    )
 
 
 def recent_failed_logins(s: Session, actor: Actor, limit: int = 50) -> list[LoginAttempt]:

@@ -50,17 +50,27 @@ def record_refusal(engine: Engine, actor: Actor, exc: Refused) -> None:
 
 
 def sign_in_with_password(
-    engine: Engine, username: str, password: str, now: datetime, lifetime: timedelta, key: str
+    engine: Engine,
+    username: str,
+    password: str,
+    now: datetime,
+    lifetime: timedelta,
+    key: str,
+    *,
+    client: str = accounts.LOCAL_CLIENT,
+    device_token: str | None = None,
 ) -> accounts.LoginResult:
     """Check a password and, on success, open a session known to the browser by `key`.
 
     bcrypt (a quarter of a second, more under load) runs between two short transactions, never
     inside one: on SQLite a write transaction holds the database's only write lock, and holding it
-    through the check queued every other sign-in and every save behind this one.
+    through the check queued every other sign-in and every save behind this one. An attempt a lock
+    already refuses costs no bcrypt at all, so a client that keeps guessing cannot burn the CPU.
     """
     with transaction(engine) as s:
-        candidate = accounts.find_login(s, username)
-    password_ok = accounts.check_password(candidate, password)
+        candidate = accounts.find_login(s, username, client=client, device_token=device_token)
+        locked = accounts.lock_on(s, candidate, now) is not None
+    password_ok = not locked and accounts.check_password(candidate, password)
     with transaction(engine, write=True) as s:
         result = accounts.record_login(s, candidate, password_ok, now)
         if result.outcome == "success" and result.user_id is not None:

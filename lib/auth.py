@@ -1,31 +1,36 @@
 """Sign-in on top of streamlit-authenticator, with the gaps of the library closed.
 
-The library draws the form and sets the re-login cookie. Three of its parts are replaced for
-each run's instance: the password check (users in the database, bcrypt with a dummy hash for
-unknown names, throttling per username), the cookie check (a cookie counts only while its
-server-side session is live) and the cookie issue (its digest is tied to that session).
+The library draws the form and keeps its session flags. Its password check is replaced by ours
+(users in the database, bcrypt with a dummy hash for unknown names, throttles per client, per
+username and per known browser), and so is its cookie: the library's re-login cookie is set from
+JavaScript (readable by any script of the site) and its decoder lets some forged cookies escape as
+exceptions. Here the server sets the cookie itself, HttpOnly, when the browser exchanges a one-time
+code at /auth/cookie (lib/web.py), and a cookie counts only while its session row is live; any
+other cookie is treated as absent and removed.
 """
 
 from __future__ import annotations
 
-import hashlib
+import html
 import secrets
+import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 import streamlit_authenticator as stauth
 from sqlalchemy import Engine
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from lib import accounts, actions, config
+from lib import accounts, actions, config, security, uploads
 from lib.db import transaction
 from lib.formatting import fmt_datetime
 from lib.roles import ROLE_LABELS, Actor
+from lib.security import COOKIE_NAME, COOKIE_ROUTE, DEVICE_COOKIE_NAME, FORGET_PURPOSE, FORGET_ROUTE
 from lib.seed import DEMO_ACCOUNTS, DEMO_PASSWORD
 
-COOKIE_NAME = "bg_dashboard_auth"
 LOGIN_FIELDS = {
     "Form name": "Đăng nhập",
     "Username": "Tên đăng nhập",
@@ -35,82 +40,95 @@ LOGIN_FIELDS = {
 _SESSION = "_auth_session_id"
 _LOGIN_RESULT = "_auth_login_result"
 _FLASH = "_auth_flash"
-_COOKIE_DONE = "_auth_cookie_session"  # the session whose re-login cookie the browser holds
-_COOKIE_TOKEN = "_auth_cookie_token"  # (session key, token) being stored in the browser
-_COOKIE_SET_KEY = "_auth_cookie_set_"  # + session: the component's value turns True once stored
-
-
-def _cookie_component_key(session_key: str) -> str:
-    # One component per server-side session: a confirmation can never be carried over from the
-    # session of someone who signed out in this tab.
-    return _COOKIE_SET_KEY + hashlib.sha256(session_key.encode()).hexdigest()[:16]
-
-
 _PENDING = "_auth_pending_key"
+_CODE = "_auth_cookie_code"  # (session key, one-time code, valid until) handed to the browser
+_FORGET = "_auth_forget_link"  # the browser holds a cookie that must go: the link that removes it
+
+
+def cookie(name: str) -> str | None:
+    """Return a cookie the browser sent when it opened this session (None if absent or empty)."""
+    value = st.context.cookies.get(name)
+    return value if isinstance(value, str) and value else None
+
+
+def client_address() -> str:
+    """The address this browser session connects from ("local" when it connects directly)."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else accounts.LOCAL_CLIENT
+
+
+def _browser_session_id() -> str:
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else ""
 
 
 def _install_hooks(authenticator: stauth.Authenticate, engine: Engine, settings: config.Settings) -> None:
     model = authenticator.authentication_controller.authentication_model
-    cookie = authenticator.cookie_controller.cookie_model
+    cookie_model = authenticator.cookie_controller.cookie_model
     lifetime = timedelta(hours=settings.cookie_hours)
-    library_get_cookie, library_encode = cookie.get_cookie, cookie._token_encode
-    library_set_cookie = cookie.set_cookie
 
     def check_credentials(username: str, password: str) -> bool:
         now = config.now()
         # The browser learns the session's key before the check: if a rerun interrupts this run
         # after the commit, the next run still finds the session (see sign_in).
         key = st.session_state[_PENDING] = secrets.token_urlsafe(24)
-        result = actions.sign_in_with_password(engine, username, password, now, lifetime, key)
+        result = actions.sign_in_with_password(
+            engine,
+            username,
+            password,
+            now,
+            lifetime,
+            key,
+            client=client_address(),
+            device_token=cookie(DEVICE_COOKIE_NAME),
+        )
         st.session_state[_LOGIN_RESULT] = result
         return result.outcome == "success"
 
     def get_cookie() -> Any:
-        token = library_get_cookie()
-        raw = st.context.cookies.get(COOKIE_NAME) if token else None
-        if not token or not isinstance(raw, str):
+        raw = cookie(COOKIE_NAME)
+        if raw is None:
             return None
         with transaction(engine) as s:
             found = accounts.session_for_token(s, raw, config.now())
-        if found is None:
+        if found is None:  # forged, undecodable, revoked or expired: as if absent, and removed
+            _plan_forget(settings)
             return None
         st.session_state[_SESSION] = found[0]
-        return token
-
-    def token_encode() -> str:
-        token: str = library_encode()
-        key = st.session_state.get(_SESSION)
-        if key is not None:
-            with transaction(engine, write=True) as s:
-                accounts.attach_token(s, key, token)
-        return token
+        return {"username": found[1].username}
 
     model.check_credentials = check_credentials
-    cookie.get_cookie = get_cookie
-    cookie._token_encode = token_encode
-    # The cookie is stored by sign_in (_store_cookie), rerun after rerun until the browser says so.
-    cookie.set_cookie = lambda: None
-    del library_set_cookie
+    cookie_model.get_cookie = get_cookie
+    cookie_model.set_cookie = lambda: None  # the server sets it: see _hand_over_cookie
 
 
-def _store_cookie(authenticator: stauth.Authenticate, key: str) -> None:
-    """Draw the component that stores the re-login cookie, with one token per session.
+def _invisible_request(url: str) -> None:
+    """Make the browser request a URL of this site (an image of one pixel) without showing anything."""
+    st.html(f'<img src="{html.escape(url)}" alt="" width="1" height="1">')
 
-    Drawn on every rerun until the browser confirms: a rerun that arrives before the browser has
-    loaded the component removes it from the page (seen under load), and the cookie would never
-    be stored. The token is made once, so every drawing stores the same cookie.
+
+def _hand_over_cookie(engine: Engine, key: str) -> None:
+    """Let the browser fetch its re-login cookie, on every run until the server has set it.
+
+    The page holds only a one-time code valid two minutes; /auth/cookie exchanges it for the
+    cookie, set HttpOnly (and Secure behind TLS), so no script of the page can ever read it.
     """
     state = st.session_state
-    model = authenticator.cookie_controller.cookie_model
-    pending = state.get(_COOKIE_TOKEN)
-    if not (isinstance(pending, tuple) and pending[0] == key):
-        model.exp_date = model._set_exp_date()
-        pending = state[_COOKIE_TOKEN] = (key, model._token_encode())  # hooked: remembers its digest
-    model.cookie_manager.set(
-        model.cookie_name,
-        pending[1],
-        key=_cookie_component_key(key),
-        expires_at=datetime.now() + timedelta(days=model.cookie_expiry_days),
+    now = config.now()
+    held = state.get(_CODE)
+    if not (isinstance(held, tuple) and held[0] == key and held[2] > now + timedelta(seconds=20)):
+        with transaction(engine, write=True) as s:
+            code = accounts.issue_cookie_code(s, key, now)
+        if code is None:
+            return
+        held = state[_CODE] = (key, code, now + security.COOKIE_CODE_LIFETIME)
+    _invisible_request(f"{COOKIE_ROUTE}?code={held[1]}")
+
+
+def _plan_forget(settings: config.Settings) -> None:
+    t = str(int(time.time()))
+    st.session_state[_FORGET] = (
+        f"{FORGET_ROUTE}?t={t}&s={security.signature(settings.cookie_key, FORGET_PURPOSE, t)}"
     )
 
 
@@ -135,11 +153,12 @@ def signed_in_session() -> str | None:
     return key if isinstance(key, str) else None
 
 
-def _forget(authenticator: stauth.Authenticate, message: str) -> None:
+def _forget(authenticator: stauth.Authenticate, settings: config.Settings, message: str) -> None:
     st.session_state.pop(_SESSION, None)
-    st.session_state.pop(_COOKIE_DONE, None)
-    st.session_state.pop(_COOKIE_TOKEN, None)
+    st.session_state.pop(_CODE, None)
     st.session_state.setdefault(_FLASH, message)
+    uploads.GATE.revoke(_browser_session_id())
+    _plan_forget(settings)  # the browser's cookie is dead now: remove it too
     if st.session_state.get("authentication_status"):
         authenticator.logout(location="unrendered")
 
@@ -166,19 +185,21 @@ def sign_in(engine: Engine, settings: config.Settings, navigation: Callable[[], 
                 actor.username,
                 actor.display_name,
             )
-            if state.get(_COOKIE_DONE) != key:
-                mine = isinstance(state.get(_COOKIE_TOKEN), tuple) and state[_COOKIE_TOKEN][0] == key
-                if (check.has_token and not mine) or (mine and state.get(_cookie_component_key(key)) is True):
-                    state[_COOKIE_DONE] = key  # came back with its cookie, or the browser stored it
-                    state.pop(_COOKIE_TOKEN, None)
-                else:
-                    _store_cookie(authenticator, key)
-            _sidebar_user(authenticator, engine, actor)
+            state.pop(_FORGET, None)
+            if not check.has_token:
+                _hand_over_cookie(engine, key)
+            # Only signed-in users who may edit can send files to this server (lib/web.py).
+            if actor.can_write:
+                uploads.GATE.admit(_browser_session_id())
+            else:
+                uploads.GATE.revoke(_browser_session_id())
+            _sidebar_user(authenticator, engine, settings, actor)
             return actor
         if state.get(_SESSION) is not None:
-            _forget(authenticator, check.reason)
+            _forget(authenticator, settings, check.reason)
     elif state.get("authentication_status"):
-        _forget(authenticator, "Phiên đăng nhập không hợp lệ. Vui lòng đăng nhập lại.")
+        _forget(authenticator, settings, "Phiên đăng nhập không hợp lệ. Vui lòng đăng nhập lại.")
+    uploads.GATE.revoke(_browser_session_id())
     navigation()
     _login_form(authenticator, settings)
     if state.get(_SESSION) is not None or state.get("authentication_status"):
@@ -195,14 +216,13 @@ def _login_form(authenticator: stauth.Authenticate, settings: config.Settings) -
     left, _ = st.columns([2, 3])
     with left:
         authenticator.login(location="main", fields=LOGIN_FIELDS, key="auth_login")
+    if isinstance(state.get(_FORGET), str) and not state.get("authentication_status"):
+        _invisible_request(state[_FORGET])  # after login(): it may have just found a dead cookie
     result = state.pop(_LOGIN_RESULT, None)
     if state.get("authentication_status"):
         return
     if result is not None and result.outcome == "refused":
-        st.error(
-            "Tài khoản tạm khóa đăng nhập do nhập sai nhiều lần. Thử lại sau "
-            f"{fmt_datetime(result.locked_until)}.",
-        )
+        st.error(LOCK_MESSAGES[result.lock].format(until=fmt_datetime(result.locked_until)), icon="🔒")
     elif result is not None and result.outcome == "failure":
         st.error("Sai tên đăng nhập hoặc mật khẩu.")
     if settings.is_demo:
@@ -218,11 +238,23 @@ def _login_form(authenticator: stauth.Authenticate, settings: config.Settings) -
         )
 
 
-def _sidebar_user(authenticator: stauth.Authenticate, engine: Engine, actor: Actor) -> None:
+LOCK_MESSAGES = {
+    "client": "Máy này đã nhập sai mật khẩu quá nhiều lần: tạm dừng đăng nhập từ máy này đến {until}.",
+    "account": (
+        "Tài khoản này tạm khóa đăng nhập từ trình duyệt lạ đến {until}, do bị nhập sai mật khẩu nhiều "
+        "lần. Trên trình duyệt bạn đã từng đăng nhập, bạn vẫn đăng nhập được; hoặc nhờ quản trị mở khóa."
+    ),
+    "device": "Trình duyệt này đã nhập sai mật khẩu quá nhiều lần: thử lại sau {until}.",
+}
+
+
+def _sidebar_user(
+    authenticator: stauth.Authenticate, engine: Engine, settings: config.Settings, actor: Actor
+) -> None:
     with st.sidebar:
         st.caption(f"Đăng nhập: **{actor.display_name}** ({actor.username}) · {ROLE_LABELS[actor.role]}")
         if st.button("Đăng xuất", key="auth_logout", icon=":material/logout:"):
-            sign_out(authenticator, engine, "Đã đăng xuất.")
+            sign_out(authenticator, engine, settings, "Đã đăng xuất.")
             st.rerun()
 
 
@@ -231,10 +263,12 @@ def flash(message: str) -> None:
     st.session_state[_FLASH] = message
 
 
-def sign_out(authenticator: stauth.Authenticate, engine: Engine, message: str) -> None:
+def sign_out(
+    authenticator: stauth.Authenticate, engine: Engine, settings: config.Settings, message: str
+) -> None:
     """End this browser's session in the database and forget it here."""
     key = st.session_state.get(_SESSION)
     if key is not None:
         with transaction(engine, write=True) as s:
             accounts.end_session(s, key, config.now())
-    _forget(authenticator, message)
+    _forget(authenticator, settings, message)

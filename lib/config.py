@@ -108,3 +108,8 @@ def today() -> date:
 def now() -> datetime:
     """Return the current time in Vietnam as a naive datetime (stored that way)."""
     return datetime.now(TIMEZONE).replace(tzinfo=None)
+
+
+def epoch(moment: datetime) -> int:
+    """Return the Unix time of a naive Vietnam local time (as stored)."""
+    return int(moment.replace(tzinfo=TIMEZONE).timestamp())

@@ -48,6 +48,7 @@ def _keys(prefix: str) -> dict[str, str]:
             "errors",
             "reapply",
             "drop",
+            "pending_open",
         )
     }
 
@@ -154,7 +155,7 @@ def _status_bar(
         st.toast("Đã hủy các thay đổi chưa lưu.")
         st.rerun()
     if count:
-        with st.expander("Xem các thay đổi chưa lưu"):
+        with st.expander("Xem các thay đổi chưa lưu", key=keys["pending_open"]):
             st.dataframe(
                 pd.DataFrame(
                     [

@@ -21,6 +21,7 @@ ENTITY_LABELS = {
     "hq_project": "Trụ sở",
     "model_ward": "Phường kiểu mẫu",
     "user": "Người dùng",
+    "login_lock": "Khóa đăng nhập",
     "database": "Cơ sở dữ liệu",
 }
 ACTION_LABELS = {
@@ -35,6 +36,7 @@ ACTION_LABELS = {
     "reset_password": "Đặt lại mật khẩu",
     "change_password": "Đổi mật khẩu",
     "change_role": "Đổi vai trò",
+    "clear_lock": "Mở khóa đăng nhập",
     "seed_demo": "Nạp dữ liệu mẫu",
     "refused": "Bị từ chối",
     "refused_invalid": "Bị từ chối (dữ liệu sai)",

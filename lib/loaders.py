@@ -9,7 +9,7 @@ from typing import Any
 import streamlit as st
 from sqlalchemy import Engine
 
-from lib import accounts, export, followup, history, projects, queries, report
+from lib import accounts, config, export, followup, history, projects, queries, report
 from lib.db import make_engine, transaction
 from lib.filters import FilterOptions, Filters, HqFilters
 from lib.models import AuditEvent, LoginAttempt
@@ -72,6 +72,12 @@ def load_login_attempts(url: str, data_version: int, actor: Actor) -> list[Login
     """Load the latest failed and refused sign-ins for an administrator."""
     with transaction(get_engine(url)) as s:
         return accounts.recent_failed_logins(s, actor)
+
+
+def load_locks(url: str, actor: Actor) -> list[accounts.LockRow]:
+    """Load the sign-in locks in force for an administrator (not cached: they end with time)."""
+    with transaction(get_engine(url)) as s:
+        return accounts.list_locks(s, actor, config.now())
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

@@ -51,6 +51,9 @@ HQ_STAGES = (
 FUNDING_SOURCES = ("ngan_sach_tinh", "ngan_sach_huyen", "ngan_sach_xa", "xa_hoi_hoa", "hon_hop")
 ROLES = ("admin", "van_phong", "lanh_dao", "dieu_phoi", "xem")
 LOGIN_OUTCOMES = ("success", "failure", "refused")
+# What a sign-in lock holds back: a username (from browsers it has not seen), one client (its
+# address), or one known browser (its device cookie).
+LOCK_KINDS = ("account", "client", "device")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -295,6 +298,10 @@ class AuthSession(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
     revoked_reason: Mapped[str] = mapped_column(String(50), default="")
+    # A one-time code the page hands to the browser, which exchanges it at /auth/cookie for the
+    # re-login cookie (set by the server: HttpOnly). Only its digest is kept, for two minutes.
+    cookie_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    cookie_code_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class LoginAttempt(Base):
@@ -309,13 +316,29 @@ class LoginAttempt(Base):
     username: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(DateTime)
     outcome: Mapped[str] = mapped_column(String(10))
+    client: Mapped[str] = mapped_column(String(64), default="", index=True)  # address, "local" direct
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("trusted_device.id", ondelete="SET NULL"))
+
+
+class TrustedDevice(Base):
+    """A browser a user has signed in on: its device cookie lets the owner in past an account lock."""
+
+    __tablename__ = "trusted_device"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class LoginLock(Base):
-    """A username refused until a time, after too many failures in a short window."""
+    """A username, a client or a known browser refused until a time, after too many failures."""
 
     __tablename__ = "login_lock"
-    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    __table_args__ = (CheckConstraint(_in("kind", LOCK_KINDS), name="kind"),)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(100), primary_key=True)  # username, address, device id
     locked_until: Mapped[datetime] = mapped_column(DateTime)
 
 

@@ -7,19 +7,37 @@ bcrypt cost 12, the same work for unknown users as for known ones, per-username 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import cache
 
 import bcrypt
+import jwt
 
 BCRYPT_ROUNDS = 12
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_BYTES = 72  # bcrypt's limit; bcrypt 5 raises beyond it
-MAX_FAILURES = 5
+# Guessing is stopped per client first: one address failing 5 times in 15 minutes (any usernames)
+# is refused for 15 minutes, so it alone can never lock an account. A username is locked for
+# browsers it has never signed in on after 10 failures from such browsers; a browser that holds the
+# user's device cookie (set at a successful sign-in) is counted on its own and still gets in.
+CLIENT_MAX_FAILURES = 5
+ACCOUNT_MAX_FAILURES = 10
+DEVICE_MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 LOCK_DURATION = timedelta(minutes=15)
+DEVICE_COOKIE_LIFETIME = timedelta(days=180)
+COOKIE_CODE_LIFETIME = timedelta(minutes=2)  # the page's one-time code for /auth/cookie
+
+# The sign-in cookies, set and removed by the server itself (lib/web.py): HttpOnly, SameSite=Strict.
+COOKIE_NAME = "bg_dashboard_auth"  # re-login: valid while its server-side session is
+DEVICE_COOKIE_NAME = "bg_dashboard_device"  # a browser the user signed in on (see the throttles)
+COOKIE_ROUTE = "/auth/cookie"  # ?code=…: sets the re-login cookie (and the device cookie)
+FORGET_ROUTE = "/auth/forget"  # ?t=…&s=…: removes the re-login cookie
+FORGET_PURPOSE = "forget-cookie"
+FORGET_LINK_SECONDS = 600
 MIN_COOKIE_KEY_BYTES = 32
 PLACEHOLDER_KEYS = frozenset(
     {
@@ -79,17 +97,41 @@ def verify_password(password: str, password_hash: str | None) -> bool:
     return ok and not too_long and password_hash is not None
 
 
-def lock_until(failures: Sequence[datetime], now: datetime) -> datetime | None:
-    """Return until when a username is locked, given its recent failure times (or None)."""
+def lock_until(failures: Sequence[datetime], now: datetime, limit: int) -> datetime | None:
+    """Return until when a subject is locked, given its recent failure times and its limit (or None)."""
     recent = [t for t in failures if now - FAILURE_WINDOW < t <= now]
-    if len(recent) >= MAX_FAILURES:
+    if len(recent) >= limit:
         return now + LOCK_DURATION
     return None
+
+
+def new_token() -> str:
+    """Make a random value for a cookie or a one-time code (43 URL-safe characters)."""
+    return secrets.token_urlsafe(32)
+
+
+def session_token(key: str, expires_epoch: int) -> str:
+    """Make a re-login cookie value: a random session handle signed with the cookie key (HS256).
+
+    The database keeps only its digest and is the truth about it; the signature lets the proxy
+    turn away requests (uploads) that carry no cookie this server issued, without asking the app.
+    """
+    return jwt.encode({"sid": new_token(), "exp": expires_epoch}, key, algorithm="HS256")
 
 
 def token_digest(token: str) -> str:
     """Hash a re-login cookie value for storage (the cookie itself is never stored)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def signature(key: str, purpose: str, value: str) -> str:
+    """Sign a value for one purpose with the cookie key (a short HMAC-SHA256, hex)."""
+    return hmac.new(key.encode(), f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def signature_ok(key: str, purpose: str, value: str, given: str) -> bool:
+    """Tell in constant time whether `given` is the signature of a value for a purpose."""
+    return hmac.compare_digest(signature(key, purpose, value), given)
 
 
 def cookie_key_problem(key: str | None) -> str | None:

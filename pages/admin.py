@@ -5,7 +5,7 @@ import streamlit as st
 
 from lib import accounts, actions, config, ui
 from lib.formatting import fmt_datetime
-from lib.loaders import load_filter_options, load_login_attempts, load_users
+from lib.loaders import load_filter_options, load_locks, load_login_attempts, load_users
 from lib.roles import ADMIN, DIEU_PHOI, ROLE_LABELS, Refused
 
 ctx = ui.context(ADMIN)
@@ -148,6 +148,47 @@ with manage:
                 success=f"Đã kích hoạt lại {user.username}.",
             )
 
+st.subheader("Khóa đăng nhập đang có hiệu lực")
+locks = load_locks(ctx.database_url, actor)
+if locks:
+    st.caption(
+        "Một máy nhập sai 5 lần trong 15 phút bị tạm dừng; một tài khoản bị nhập sai 10 lần từ các "
+        "trình duyệt lạ bị khóa với trình duyệt lạ (chủ tài khoản vẫn đăng nhập được trên trình duyệt "
+        "quen). Mỗi khóa tự hết sau 15 phút."
+    )
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "kind": accounts.LOCK_LABELS[lock.kind],
+                    "label": lock.label,
+                    "until": fmt_datetime(lock.locked_until),
+                }
+                for lock in locks
+            ]
+        ),
+        hide_index=True,
+        key="admin_locks",
+        column_config={"kind": "Loại khóa", "label": "Đối tượng", "until": "Đến"},
+    )
+    picked = st.selectbox(
+        "Mở khóa",
+        range(len(locks)),
+        format_func=lambda i: f"{accounts.LOCK_LABELS[locks[i].kind]}: {locks[i].label}",
+        key="admin_lock_pick",
+    )
+    if st.button("Mở khóa này", key="admin_unlock"):
+        lock = locks[picked]
+        run(
+            accounts.clear_lock,
+            lock.kind,
+            lock.subject,
+            config.now(),
+            success=f"Đã mở khóa {lock.label}.",
+        )
+else:
+    st.caption("Không có khóa nào.")
+
 st.subheader("Đăng nhập không thành công gần đây")
 attempts = load_login_attempts(ctx.database_url, ctx.data_version, actor)
 if attempts:
@@ -157,6 +198,7 @@ if attempts:
                 {
                     "at": fmt_datetime(a.at),
                     "username": a.username,
+                    "client": a.client,
                     "outcome": "Sai mật khẩu" if a.outcome == "failure" else "Bị từ chối (tạm khóa)",
                 }
                 for a in attempts
@@ -164,7 +206,12 @@ if attempts:
         ),
         hide_index=True,
         key="admin_attempts",
-        column_config={"at": "Thời điểm", "username": "Tên đăng nhập", "outcome": "Kết quả"},
+        column_config={
+            "at": "Thời điểm",
+            "username": "Tên đăng nhập",
+            "client": "Máy (địa chỉ)",
+            "outcome": "Kết quả",
+        },
     )
 else:
     st.caption("Không có.")

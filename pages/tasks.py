@@ -128,5 +128,5 @@ with left:
         "tasks_xlsx",
     )
 if scope.editable:
-    with right.expander("Nhập cập nhật từ tệp Excel", icon=":material/upload_file:"):
+    with right.expander("Nhập cập nhật từ tệp Excel", icon=":material/upload_file:", key="tasks_import_open"):
         transfer.import_panel("tasks", TASKS, export.TASK_LAYOUT, actor, ctx.engine)

@@ -38,9 +38,9 @@ def users(engine):
     return engine
 
 
-def _login(engine, username, password, at):
+def _login(engine, username, password, at, client="local", device_token=None):
     with transaction(engine, write=True) as s:
-        return accounts.authenticate(s, username, password, at)
+        return accounts.authenticate(s, username, password, at, client=client, device_token=device_token)
 
 
 def _actor(engine, username):
@@ -50,22 +50,62 @@ def _actor(engine, username):
         return accounts.actor_for(s.scalar(select(User).where(User.username == username)))
 
 
-def test_five_failures_lock_the_name_for_fifteen_minutes_even_with_the_right_password(users):
-    for minute in range(5):
-        assert (
-            _login(users, "dp.lucngan", "sai-mat-khau", T0 + timedelta(minutes=minute)).outcome == "failure"
-        )
-    refused = _login(users, "DP.LucNgan ", PASSWORD, T0 + timedelta(minutes=5))
-    assert refused.outcome == "refused"
-    assert refused.locked_until == T0 + timedelta(minutes=4 + 15)
-    assert _login(users, "dp.lucngan", PASSWORD, T0 + timedelta(minutes=18)).outcome == "refused"
-    # Then the account works again, and refused attempts did not extend the lock.
-    assert _login(users, "dp.lucngan", PASSWORD, T0 + timedelta(minutes=19, seconds=1)).outcome == "success"
+def _known_browser(engine, username, at=T0):
+    """Sign in as the app does and fetch the cookies: the device cookie of a browser the user knows."""
+    result = _login(engine, username, PASSWORD, at, client="10.9.9.9")
+    with transaction(engine, write=True) as s:
+        accounts.start_session(s, result.user_id, at, timedelta(hours=10), f"key-{username}")
+        code = accounts.issue_cookie_code(s, f"key-{username}", at)
+        cookies = accounts.deliver_cookies(s, code, None, at, "k" * 40)
+    assert cookies is not None and cookies.device_token
+    return cookies.device_token
+
+
+def test_a_client_that_keeps_failing_is_stopped_before_the_account_is(users):
+    for second in range(5):
+        failed = _login(users, "dp.lucngan", "sai-mat-khau", T0 + timedelta(seconds=second), "10.0.0.1")
+        assert failed.outcome == "failure"
+    stopped = _login(users, "DP.LucNgan ", PASSWORD, T0 + timedelta(minutes=1), "10.0.0.1")
+    assert (stopped.outcome, stopped.lock) == ("refused", "client")
+    assert stopped.locked_until == T0 + timedelta(seconds=4, minutes=15)
+    # The same client cannot try another name either; the owner, anywhere else, signs in.
+    assert _login(users, "lanhdao", PASSWORD, T0 + timedelta(minutes=2), "10.0.0.1").lock == "client"
+    assert _login(users, "dp.lucngan", PASSWORD, T0 + timedelta(minutes=2), "10.0.0.2").outcome == "success"
+    # Refused attempts do not extend the lock, which ends on time.
+    later = T0 + timedelta(minutes=15, seconds=5)
+    assert _login(users, "dp.lucngan", PASSWORD, later, "10.0.0.1").outcome == "success"
     with transaction(users) as s:
         outcomes = dict(
             s.execute(select(LoginAttempt.outcome, func.count()).group_by(LoginAttempt.outcome)).all()
         )
-    assert outcomes == {"failure": 5, "refused": 2, "success": 1}
+    assert outcomes == {"failure": 5, "refused": 2, "success": 2}
+
+
+def test_guessing_from_many_clients_locks_the_name_for_unknown_browsers_only(users):
+    device = _known_browser(users, "quantri")
+    for n in range(10):  # two guesses each from five addresses: no client is stopped
+        at = T0 + timedelta(minutes=1, seconds=n)
+        assert _login(users, "quantri", "sai", at, f"10.1.0.{n // 2}").outcome == "failure"
+    stranger = _login(users, "quantri", PASSWORD, T0 + timedelta(minutes=2), "10.2.0.1")
+    assert (stranger.outcome, stranger.lock) == ("refused", "account")
+    assert stranger.locked_until == T0 + timedelta(minutes=16, seconds=9)
+    owner = _login(users, "quantri", PASSWORD, T0 + timedelta(minutes=2), "10.2.0.2", device)
+    assert owner.outcome == "success"  # on the browser the owner signed in on before
+    # A device cookie counts for its own user only.
+    assert (
+        _login(users, "lanhdao", PASSWORD, T0 + timedelta(minutes=3), "10.2.0.3", device).outcome == "success"
+    )
+
+
+def test_a_known_browser_that_keeps_failing_is_locked_itself(users):
+    device = _known_browser(users, "dp.lucngan")
+    for n in range(5):
+        at = T0 + timedelta(minutes=1, seconds=n)
+        assert _login(users, "dp.lucngan", "sai", at, f"10.3.0.{n}", device).outcome == "failure"
+    refused = _login(users, "dp.lucngan", PASSWORD, T0 + timedelta(minutes=2), "10.3.0.9", device)
+    assert (refused.outcome, refused.lock) == ("refused", "device")
+    # Its failures were not the name's: from another browser the owner gets in.
+    assert _login(users, "dp.lucngan", PASSWORD, T0 + timedelta(minutes=2), "10.3.0.8").outcome == "success"
 
 
 def test_failures_spread_out_never_lock_and_unknown_names_are_throttled_alike(users):
@@ -73,18 +113,39 @@ def test_failures_spread_out_never_lock_and_unknown_names_are_throttled_alike(us
         assert _login(users, "lanhdao", "sai-mat-khau", T0 + timedelta(minutes=4 * i)).outcome == "failure"
     assert _login(users, "lanhdao", PASSWORD, T0 + timedelta(minutes=49)).outcome == "success"
     for i in range(5):
-        _login(users, "khong-ton-tai", "x" * 12, T0 + timedelta(seconds=i))
-    assert _login(users, "khong-ton-tai", "x" * 12, T0 + timedelta(minutes=1)).outcome == "refused"
+        _login(users, "khong-ton-tai", "x" * 12, T0 + timedelta(hours=2, seconds=i), "10.4.0.1")
+    refused = _login(users, "khong-ton-tai", "x" * 12, T0 + timedelta(hours=2, minutes=1), "10.4.0.1")
+    assert refused.outcome == "refused"
 
 
 def test_an_attacker_cannot_lock_an_account_for_good(users):
     at = T0
-    for _round in range(3):  # keep guessing as soon as each lock ends
-        for _ in range(5):
-            _login(users, "dp.lucngan", "sai", at)
+    for round_no in range(3):  # keep guessing from new addresses as soon as each lock ends
+        for n in range(10):
+            _login(users, "dp.lucngan", "sai", at, f"10.5.{round_no}.{n}")
             at += timedelta(seconds=10)
         at += timedelta(minutes=15)
-    assert _login(users, "dp.lucngan", PASSWORD, at).outcome == "success"
+    assert _login(users, "dp.lucngan", PASSWORD, at, "10.6.0.1").outcome == "success"
+
+
+def test_the_admin_sees_the_locks_and_lifts_one(users):
+    for n in range(5):
+        _login(users, "lanhdao", "sai", T0 + timedelta(seconds=n), "10.7.0.1")
+    admin, reader = _actor(users, "quantri"), _actor(users, "lanhdao")
+    at = T0 + timedelta(minutes=1)
+    with transaction(users) as s:
+        locks = accounts.list_locks(s, admin, at)
+    assert [(lock.kind, lock.subject) for lock in locks] == [("client", "10.7.0.1")]
+    with pytest.raises(PermissionDenied):
+        actions.perform(users, reader, accounts.clear_lock, "client", "10.7.0.1", at)
+    actions.perform(users, admin, accounts.clear_lock, "client", "10.7.0.1", at)
+    assert _login(users, "lanhdao", PASSWORD, at + timedelta(seconds=1), "10.7.0.1").outcome == "success"
+    with transaction(users) as s:
+        assert accounts.list_locks(s, admin, at) == []
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "clear_lock")).one()
+    assert (event.actor, event.entity, event.field) == ("quantri", "login_lock", "client")
+    with pytest.raises(Refused, match="Khóa này không còn hiệu lực"):
+        actions.perform(users, admin, accounts.clear_lock, "client", "10.7.0.1", at)
 
 
 def test_disabled_users_cannot_sign_in(users):
@@ -272,3 +333,35 @@ def test_a_save_goes_through_while_a_password_is_being_checked(users, monkeypatc
             s.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.outcome == "success"))
             == 1
         )
+
+
+def test_a_cookie_code_is_exchanged_once_while_fresh_for_a_live_session(users):
+    result = _login(users, "lanhdao", PASSWORD, T0)
+    key = "key-code"
+    with transaction(users, write=True) as s:
+        accounts.start_session(s, result.user_id, T0, timedelta(hours=10), key)
+        stale = accounts.issue_cookie_code(s, key, T0)
+        assert accounts.deliver_cookies(s, stale, None, T0 + timedelta(minutes=3), "k" * 40) is None
+        code = accounts.issue_cookie_code(s, key, T0 + timedelta(minutes=3))
+        assert code != stale
+        cookies = accounts.deliver_cookies(s, code, None, T0 + timedelta(minutes=4), "k" * 40)
+        assert accounts.deliver_cookies(s, code, None, T0 + timedelta(minutes=4), "k" * 40) is None  # once
+        assert accounts.issue_cookie_code(s, key, T0 + timedelta(minutes=5)) is None  # it has its cookie
+    assert cookies is not None and cookies.session_expires_at == T0 + timedelta(hours=10)
+    assert _token_works(users, cookies.session_token)
+    # The browser keeps the device cookie it holds for this user; a new session gets no new one.
+    with transaction(users, write=True) as s:
+        accounts.start_session(s, result.user_id, T0, timedelta(hours=10), "key-two")
+        code = accounts.issue_cookie_code(s, "key-two", T0 + timedelta(minutes=6))
+        again = accounts.deliver_cookies(s, code, cookies.device_token, T0 + timedelta(minutes=6), "k" * 40)
+    assert again is not None and again.device_token is None
+
+
+def test_no_cookie_code_for_a_signed_out_session(users):
+    result = _login(users, "lanhdao", PASSWORD, T0)
+    with transaction(users, write=True) as s:
+        accounts.start_session(s, result.user_id, T0, timedelta(hours=10), "key-out")
+        code = accounts.issue_cookie_code(s, "key-out", T0)
+        accounts.end_session(s, "key-out", T0 + timedelta(seconds=5))
+        assert accounts.deliver_cookies(s, code, None, T0 + timedelta(seconds=6), "k" * 40) is None
+        assert accounts.issue_cookie_code(s, "key-out", T0 + timedelta(seconds=7)) is None

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-STREAMLIT_FACING = {"ui", "loaders", "auth", "editor", "serve", "transfer"}
+STREAMLIT_FACING = {"ui", "loaders", "auth", "editor", "serve", "transfer", "web"}
 CORE = sorted(p.stem for p in (ROOT / "lib").glob("*.py") if p.stem not in STREAMLIT_FACING | {"__init__"})
 
 

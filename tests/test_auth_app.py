@@ -7,7 +7,7 @@ import streamlit as st
 from sqlalchemy import delete, select
 from streamlit.testing.v1 import AppTest
 
-from lib import accounts, actions, config
+from lib import accounts, actions, config, uploads
 from lib.db import make_engine, transaction
 from lib.models import User
 from lib.roles import system_actor
@@ -90,7 +90,10 @@ def test_wrong_password_then_lockout_message(app):
     at.text_input[1].input("bacgiang2024")
     at.button[0].click().run()
     assert not at.exception
-    assert at.error[0].value.startswith("Tài khoản tạm khóa đăng nhập do nhập sai nhiều lần. Thử lại sau")
+    # A client that keeps failing is stopped first (the account is not locked by one client).
+    assert at.error[0].value.startswith(
+        "Máy này đã nhập sai mật khẩu quá nhiều lần: tạm dừng đăng nhập từ máy này đến"
+    )
     assert not at.metric
 
 
@@ -194,3 +197,39 @@ def test_an_admin_creates_a_coordinator_from_the_page(app, demo_copy):
             "Nguyễn Thị Mới",
             "yen-dung",
         )
+
+
+def test_the_admin_sees_a_lock_on_the_page_and_lifts_it(app, demo_copy):
+    engine = _engine(demo_copy)
+    for _ in range(5):
+        with transaction(engine, write=True) as s:
+            accounts.authenticate(s, "admin", "doan-sai-mat-khau", config.now(), client="203.0.113.7")
+    at = app()
+    sign_in(at, "admin")  # from this machine ("local"): the stopped client is another one
+    at.switch_page("pages/admin.py").run()
+    assert not at.exception
+    locks = next(d.value for d in at.dataframe if "kind" in d.value.columns)
+    assert list(locks["kind"]) == ["Máy (địa chỉ)"] and list(locks["label"]) == ["203.0.113.7"]
+    at.button(key="admin_unlock").click().run()
+    assert not at.exception
+    assert "Không có khóa nào." in _texts(at)
+    with transaction(engine) as s:
+        assert accounts.authenticate(
+            s, "admin", "bacgiang2024", config.now(), client="203.0.113.7"
+        ).outcome == ("success")
+
+
+def test_only_signed_in_editors_may_send_files_to_the_server(app, monkeypatch):
+    monkeypatch.setattr(uploads, "GATE", uploads.UploadGate())  # this process's gate, empty
+    reader = sign_in(app(), "lanhdao")
+    assert not uploads.GATE._admitted  # reads only: no uploads
+    editor = sign_in(app(), "dp.lucngan")
+    (session_id,) = uploads.GATE._admitted
+    assert uploads.GATE.refusal(session_id) is None
+    editor.button(key="auth_logout").click().run()
+    assert not editor.exception and session_id not in uploads.GATE._admitted
+    assert uploads.GATE.refusal(session_id) == (
+        403,
+        "Chỉ người dùng đã đăng nhập và được sửa dữ liệu mới gửi được tệp.",
+    )
+    assert not reader.exception

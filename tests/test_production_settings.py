@@ -20,6 +20,7 @@ OPTIONS = (
     "server.maxUploadSize",
     "server.maxWidgetStateSize",
     "server.maxMessageSize",
+    "server.address",
 )
 
 
@@ -54,7 +55,14 @@ def test_production_runs_with_safe_settings_whatever_the_file_says():
         "server.maxUploadSize": 5,
         "server.maxWidgetStateSize": 8,  # what one browser may send per rerun, in MB
         "server.maxMessageSize": 20,
+        "server.address": "127.0.0.1",  # only the proxy on this machine reaches the app
     }
+
+
+def test_production_listens_where_the_operator_says_if_they_say_it():
+    flags = serve.server_flags({"DASHBOARD_ENV": "production", "STREAMLIT_SERVER_ADDRESS": "10.0.0.5"})
+    assert not any(f.startswith("--server.address") for f in flags)
+    assert serve.flag_options(["--server.address=10.0.0.5", "--server.port", "8502"])["server_port"] == 8502
 
 
 @pytest.mark.parametrize(

@@ -53,3 +53,43 @@ def test_coordinator_pages_sign_out_and_cookie_replay(browser, app_server):
     expect(replay.get_by_text("(dp.lucngan)")).to_have_count(0)
     fresh.close()
     context.close()
+
+
+def _try(browser, base, username, password, address, cookies=()):
+    """One sign-in from a browser at an address (as the proxy would report it); return the page's alert."""
+    context = browser.new_context(extra_http_headers={"X-Forwarded-For": address})
+    context.add_cookies(list(cookies))
+    page = context.new_page()
+    try:
+        page.goto(base)
+        expect(page.get_by_label("Tên đăng nhập")).to_be_visible(timeout=30_000)
+        wait_idle(page)
+        page.get_by_label("Tên đăng nhập").fill(username)
+        page.get_by_label("Mật khẩu").fill(password)
+        page.get_by_role("button", name="Đăng nhập").click()
+        signed_in, alert = page.get_by_text(f"({username})"), page.get_by_test_id("stAlertContentError")
+        expect(signed_in.or_(alert)).to_be_visible(timeout=30_000)
+        return "signed in" if signed_in.is_visible() else alert.inner_text()
+    finally:
+        context.close()
+
+
+def test_guessers_cannot_keep_the_owner_out_of_a_browser_they_signed_in_on(browser, app_server):
+    base = app_server()
+    owner = browser.new_context(extra_http_headers={"X-Forwarded-For": "192.0.2.10"})
+    page = owner.new_page()
+    sign_in(page, base, "dp.vietyen")  # the owner's usual browser: it now holds a device cookie
+    device = [c for c in owner.cookies() if c["name"] == "bg_dashboard_device"]
+    assert device
+    owner.close()
+
+    # One guesser is stopped after 5 failures, before the account is touched.
+    for _ in range(5):
+        assert "Sai tên đăng nhập" in _try(browser, base, "dp.vietyen", "doan-mo-1", "198.51.100.1")
+    assert "Máy này đã nhập sai" in _try(browser, base, "dp.vietyen", "bacgiang2024", "198.51.100.1")
+    # Guessers at several addresses lock the name, but only for browsers it never signed in on.
+    for n in range(5):
+        assert "Sai tên đăng nhập" in _try(browser, base, "dp.vietyen", "doan-mo-2", f"198.51.100.{20 + n}")
+    locked = _try(browser, base, "dp.vietyen", "bacgiang2024", "198.51.100.99")
+    assert "tạm khóa đăng nhập từ trình duyệt lạ" in locked
+    assert _try(browser, base, "dp.vietyen", "bacgiang2024", "192.0.2.10", device) == "signed in"
