@@ -8,6 +8,7 @@ text), dates are dates shown dd/mm/yyyy.
 
 from __future__ import annotations
 
+import base64
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from lib import followup, rules
+from lib import followup, rules, security
 from lib.validation import xml_safe
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -136,6 +137,26 @@ _EDIT_TRAIL = (
     Column("updated_at", "Cập nhật lúc", "datetime", 16),
 )
 
+# What says which task a row of an exported file is: its id and its title, signed with the server's
+# key. A Mã changed in the file (by mistake or not) no longer matches its check, and the import
+# refuses that row instead of writing over another task.
+ROW_CHECK_HEADER = "Mã kiểm tra"
+ROW_CHECK_PURPOSE = "export-row"
+ROW_IDENTITY = ("title",)
+
+
+def row_check(key: str, entity: str, row: Mapping[str, Any]) -> str:
+    """A short check of a row's id and identifying columns (10 characters, signed with `key`)."""
+    value = "|".join([entity, str(row["id"]), *(str(row.get(c) or "") for c in ROW_IDENTITY)])
+    digest = bytes.fromhex(security.signature(key, ROW_CHECK_PURPOSE, value))
+    return base64.b32encode(digest).decode()[:10]
+
+
+def task_rows(rows: Sequence[Mapping[str, Any]], key: str) -> list[dict[str, Any]]:
+    """Task rows as the exported sheet shows them: labels for codes, and each row's check."""
+    return [{**readable(r), "row_check": row_check(key, "task", r)} for r in rows]
+
+
 TASK_LAYOUT = (
     Column("id", "Mã", "int", 8),
     Column("clause", "Mục", "text", 6),
@@ -154,6 +175,7 @@ TASK_LAYOUT = (
     Column("result_doc", "Văn bản kết quả", "text", 18),
     Column("obstacles", "Khó khăn, vướng mắc", "text", 40),
     *_EDIT_TRAIL,
+    Column("row_check", ROW_CHECK_HEADER, "text", 12),
 )
 
 HQ_LAYOUT = (

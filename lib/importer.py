@@ -1,19 +1,22 @@
 """Import task updates from an .xlsx in the export's layout: read → preview → apply through the engine.
 
 Reading refuses the whole file, with one Vietnamese message and before anything is written, when it
-is not an .xlsx, is too large unpacked, has unknown or missing columns, a formula in any cell, more
-rows than allowed, an oversized cell, or an id or version that is not a whole number. The preview
-then compares every editable cell with the stored row: what would change (cell by cell), which
-cells are invalid (named by their Excel address), and which rows changed since the export. Applying
-sends only the changed cells, with the version read from the file, to `edits.apply_changes`: the
-same scope, validation, optimistic lock and audit as an edit in the page.
+is not an .xlsx, holds parts no export has or parts too large for what they are (lib/xlsx_guard),
+makes the reader produce too many rows or cells or take too long, has unknown or missing columns,
+a formula in any cell, more rows than allowed, an oversized cell, or an id or version that is not a
+whole number. The preview then compares every editable cell with the stored row: what would change
+(cell by cell), which cells are invalid (named by their Excel address), which rows changed since the
+export, and which rows are not the row their Mã names (the export's "Mã kiểm tra" signs each row's
+id and title). Applying sends only the changed cells, with the version read from the file, to
+`edits.apply_changes`: the same scope, validation, optimistic lock and audit as an edit in the page.
 """
 
 from __future__ import annotations
 
 import io
+import time
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -24,17 +27,16 @@ from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lib import export
+from lib import export, xlsx_guard
 from lib.edits import MAX_ROWS_PER_SAVE, RowChange, TableSpec
 from lib.formatting import fmt_int
 from lib.roles import Actor, PermissionDenied, Refused, require_writer
 from lib.validation import Invalid, quote
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # what the uploader accepts
-MAX_UNPACKED_BYTES = 60 * 1024 * 1024  # an .xlsx is a zip: refuse one that unpacks into far more
-MAX_ROWS = 5_000
+MAX_ROWS = xlsx_guard.MAX_DATA_ROWS
 MAX_CELL_CHARS = 5_000
-ID_HEADER, VERSION_HEADER = "Mã", "Phiên bản"
+ID_HEADER, VERSION_HEADER, CHECK_HEADER = "Mã", "Phiên bản", export.ROW_CHECK_HEADER
 HEADER_SEARCH_ROWS = 10
 
 Progress = Callable[[float, str], None]
@@ -68,6 +70,7 @@ class FileRow:
     line: int  # the Excel row number
     row_id: int
     version: int
+    check: str  # the export's check of the row's id and title
     values: Mapping[str, Any]  # editable field → raw cell value
     cells: Mapping[str, str]  # editable field → Excel address, e.g. "L7"
 
@@ -116,19 +119,23 @@ def read_xlsx(
         raise refuse(f"Tệp lớn {len(data) / 1024 / 1024:.1f} MB, tối đa {MAX_FILE_BYTES // 1024 // 1024} MB.")
     if not data.startswith(b"PK\x03\x04"):
         raise refuse("Tệp không phải bảng tính Excel (.xlsx). Hãy tải lên tệp đã xuất từ trang này.")
+    deadline = time.monotonic() + xlsx_guard.SECONDS
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
-        raise refuse("Tệp .xlsx bị hỏng hoặc không đọc được.") from None
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise refuse("Tệp giải nén quá lớn so với một bảng cập nhật nhiệm vụ; không nhập.")
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        xlsx_guard.inspect(data, deadline, tick=lambda: progress(0.0, "Đang kiểm tra tệp…"))
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
+    except xlsx_guard.UnsafeWorkbook as exc:
+        raise refuse(str(exc)) from None
     except _DAMAGED:
         raise refuse("Tệp không phải bảng tính Excel (.xlsx) hợp lệ.") from None
     try:
-        return _read_sheet(book.worksheets[0], spec, layout, refuse, progress)
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()  # the file's claim of its size is never what bounds the reading
+        rows = xlsx_guard.bounded_rows(
+            sheet.iter_rows(), deadline, lambda n: progress(min(0.5, n / MAX_ROWS), f"Đã đọc {n} dòng…")
+        )
+        return _read_sheet(rows, spec, layout, refuse)
+    except xlsx_guard.UnsafeWorkbook as exc:
+        raise refuse(str(exc)) from None
     except _DAMAGED:
         raise refuse("Tệp .xlsx bị hỏng: không đọc hết được các dòng.") from None
     finally:
@@ -136,14 +143,12 @@ def read_xlsx(
 
 
 def _read_sheet(
-    ws: Any,
+    rows: Iterator[Any],
     spec: TableSpec,
     layout: Sequence[export.Column],
     refuse: Callable[[str], ImportRefused],
-    progress: Progress,
 ) -> ParsedFile:
     known = {c.header: c.key for c in layout}
-    rows = ws.iter_rows()
     header: list[str] | None = None
     header_line = 0
     for line, cells in enumerate(rows, start=1):
@@ -167,8 +172,14 @@ def _read_sheet(
     duplicated = sorted({h for h in header if header.count(h) > 1})
     if duplicated:
         raise refuse(f"Cột lặp lại: {', '.join(duplicated)}.")
+    if CHECK_HEADER not in header:
+        raise refuse(
+            f"Tệp thiếu cột “{CHECK_HEADER}”, cột cho biết mỗi dòng là nhiệm vụ nào (tệp xuất từ phiên bản "
+            "cũ, hoặc cột đã bị xóa). Hãy xuất lại tệp mới từ trang này rồi nhập."
+        )
     keys = [known[h] for h in header]
     id_at, version_at = keys.index(known[ID_HEADER]), keys.index(known[VERSION_HEADER])
+    check_at = keys.index(known[CHECK_HEADER])
     editable = {i: k for i, k in enumerate(keys) if k in spec.fields}
     labels = {c.key: c.header for c in layout}
 
@@ -204,11 +215,10 @@ def _read_sheet(
         seen[row_id] = line
         raw = {k: _cell_value(values[i]) for i, k in editable.items()}
         where_of = {k: f"{get_column_letter(i + 1)}{line}" for i, k in editable.items()}
-        parsed.append(FileRow(line, row_id, version, raw, where_of))
-        if len(parsed) % 250 == 0:
-            progress(min(0.5, len(parsed) / MAX_ROWS), f"Đã đọc {len(parsed)} dòng…")
+        check = values[check_at] if isinstance(values[check_at], str) else ""
+        parsed.append(FileRow(line, row_id, version, check.strip(), raw, where_of))
     imported = [labels[k] for k in keys if k in spec.fields]
-    ignored = [labels[k] for k in keys if k not in spec.fields and k not in ("id", "version")]
+    ignored = [labels[k] for k in keys if k not in spec.fields and k not in ("id", "version", "row_check")]
     return ParsedFile(parsed, ignored, imported)
 
 
@@ -300,9 +310,11 @@ def build_preview(
     parsed: ParsedFile,
     current: Mapping[int, Current],
     today: date,
+    key: str,
     progress: Progress = _no_progress,
 ) -> Preview:
-    """Compare the file with the stored rows: changes, invalid cells, rows changed since the export."""
+    """Compare the file with the stored rows: changes, invalid cells, rows changed since the export,
+    and rows that are not the row their Mã names (`key` signs the export's row checks)."""
     preview = Preview(rows=len(parsed.rows))
     total = max(1, len(parsed.rows))
     for n, file_row in enumerate(parsed.rows, start=1):
@@ -312,6 +324,20 @@ def build_preview(
         if stored is None:
             preview.problems.append(
                 CellProblem(file_row.line, "", file_row.row_id, "", f"không có {spec.label} mã này.")
+            )
+            continue
+        identity = {"id": stored.row.id, **{c: getattr(stored.row, c) for c in export.ROW_IDENTITY}}
+        if file_row.check != export.row_check(key, spec.entity, identity):
+            preview.problems.append(
+                CellProblem(
+                    file_row.line,
+                    "",
+                    file_row.row_id,
+                    "",
+                    f"dòng này không phải {spec.label} mang mã {file_row.row_id}: mã hoặc “{CHECK_HEADER}” "
+                    f"đã bị sửa trong tệp (hoặc nội dung {spec.label} đã đổi sau khi xuất). Không nhập dòng "
+                    "này; hãy xuất lại tệp mới.",
+                )
             )
             continue
         typed: dict[str, Any] = {}

@@ -218,7 +218,8 @@ def export_tasks(url: str, filters: Filters, as_of: date, due_days: int, heading
     """Every task of a filtered view as .xlsx (run when the user clicks the download button)."""
     with transaction(get_engine(url)) as s:
         rows = queries.list_tasks(s, filters, as_of, due_days, offset=0, limit=MAX_EXPORT_ROWS)
-    sheet = export.Sheet("Nhiệm vụ", heading, as_of, export.TASK_LAYOUT, [export.readable(r) for r in rows])
+    rows = export.task_rows(rows, config.load_settings().cookie_key)
+    sheet = export.Sheet("Nhiệm vụ", heading, as_of, export.TASK_LAYOUT, rows)
     return export.workbook_bytes([sheet])
 
 
@@ -239,7 +240,8 @@ def export_followup(url: str, kind: str, filters: Filters, as_of: date, days: in
         else:
             rows = followup.silent_tasks(s, filters, as_of, days, limit=MAX_EXPORT_ROWS)
     heading = FOLLOWUP_HEADINGS[kind].format(days=days)
-    sheet = export.Sheet("Danh sách", heading, as_of, export.TASK_LAYOUT, [export.readable(r) for r in rows])
+    rows = export.task_rows(rows, config.load_settings().cookie_key)
+    sheet = export.Sheet("Danh sách", heading, as_of, export.TASK_LAYOUT, rows)
     return export.workbook_bytes([sheet])
 
 

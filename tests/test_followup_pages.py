@@ -215,3 +215,28 @@ def test_a_file_that_is_not_a_workbook_is_refused_in_the_page(db):
     at = open_app("vanphong", "pages/tasks.py")
     upload(at, "ghi-chu.xlsx", b"day khong phai excel")
     assert any("không phải bảng tính Excel" in e.value for e in at.error)
+
+
+def test_a_row_whose_ma_was_changed_in_the_file_is_refused_naming_it(db):
+    """Once, a Mã changed in the file silently wrote the row's cells over another task (same version)."""
+    book = load_workbook(io.BytesIO(exported(db, "viet-yen")))
+    ws = book.worksheets[0]
+    headers = {c.value: c.column for c in ws[export.HEADER_ROW]}
+    first, second = export.FIRST_DATA_ROW, export.FIRST_DATA_ROW + 1
+    own_id, other_id = (ws.cell(r, headers["Mã"]).value for r in (first, second))
+    assert ws.cell(first, headers["Phiên bản"]).value == ws.cell(second, headers["Phiên bản"]).value
+    ws.cell(first, headers["Mã"]).value = other_id  # points the first row at the second task
+    ws.cell(first, headers["Ghi chú"]).value = "Ghi vào nhầm nhiệm vụ"
+    ws.delete_rows(second)  # so the file names each task once
+    out = io.BytesIO()
+    book.save(out)
+    with transaction(db) as s:
+        before = s.get(Task, other_id).notes
+
+    at = open_app("vanphong", "pages/tasks.py")
+    upload(at, "sua-ma.xlsx", out.getvalue())
+    problems = " ".join(e.value for e in at.error)
+    assert f"Dòng {first} (mã {other_id}): dòng này không phải nhiệm vụ mang mã {other_id}" in problems
+    assert not [b for b in at.button if b.key == "tasks_import_apply" and not b.disabled]
+    with transaction(db) as s:
+        assert s.get(Task, other_id).notes == before and own_id != other_id
