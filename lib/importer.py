@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import time
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -51,6 +52,8 @@ _DAMAGED = (
     AttributeError,
     OSError,
     SyntaxError,  # XML parse errors (xml.etree's ParseError, lxml's XMLSyntaxError) derive from it
+    zlib.error,
+    NotImplementedError,  # a compression method zipfile does not know
 )
 
 

@@ -12,10 +12,12 @@ columns, time), so no claim of the file is ever what bounds the work.
 from __future__ import annotations
 
 import io
+import posixpath
 import re
 import time
 import xml.parsers.expat
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +34,8 @@ MAX_DATA_ROWS = 5_000
 MAX_SHEET_ROWS = MAX_DATA_ROWS + 200  # the heading, notes and blank lines around the data
 MAX_COLUMNS = 40
 MAX_CELLS = 150_000
+MAX_ROW_ELEMENTS = 20 * MAX_COLUMNS  # a row's cells and what is inside them (values, rich text runs)
+MAX_SHEET_EXTRAS = 5_000  # a sheet's elements around its data (columns, merged cells, formats, views)
 SECONDS = 20.0  # an import that has not finished reading by then is refused
 _CHUNK = 64 * KIB
 
@@ -107,6 +111,8 @@ class _Scan:
     def __init__(self, name: str, rule: PartRule) -> None:
         self.name, self.rule = name, rule
         self.elements = self.depth = self.rows = self.cells = self.row_cells = 0
+        self.row_elements = self.extras = 0
+        self.in_data = False
         parser = xml.parsers.expat.ParserCreate()
         parser.StartElementHandler = self._start
         parser.EndElementHandler = self._end
@@ -134,7 +140,24 @@ class _Scan:
         if not rule.sheet:
             return
         local = tag.rsplit(":", 1)[-1]
+        if local == "sheetData":
+            self.in_data = True
+        elif not self.in_data:
+            # Around the data (merged cells, conditional formats, validations…), which the reader
+            # builds whole in memory: a few thousand elements at most.
+            self.extras += 1
+            if self.extras > MAX_SHEET_EXTRAS:
+                raise UnsafeWorkbook(
+                    f"Trang tính có hơn {fmt_int(MAX_SHEET_EXTRAS)} phần tử ngoài các ô (ô gộp, định dạng có "
+                    "điều kiện, kiểm tra dữ liệu…), quá nhiều với một bảng cập nhật nhiệm vụ. Không nhập."
+                )
+            return
+        elif local != "row":
+            self.row_elements += 1
+            if self.row_elements > MAX_ROW_ELEMENTS:
+                raise UnsafeWorkbook(TOO_MANY_CELLS)
         if local == "row":
+            self.row_elements = 0
             self.rows += 1
             self.row_cells = 0
             if self.rows > MAX_SHEET_ROWS:
@@ -157,8 +180,10 @@ class _Scan:
                     f"nhiệm vụ (tối đa {MAX_COLUMNS} cột, {fmt_int(MAX_SHEET_ROWS)} dòng). Không nhập."
                 )
 
-    def _end(self, _tag: str) -> None:
+    def _end(self, tag: str) -> None:
         self.depth -= 1
+        if tag.rsplit(":", 1)[-1] == "sheetData":
+            self.in_data = False
 
 
 def inspect(data: bytes, deadline: float, tick: Callable[[], None] = lambda: None) -> None:
@@ -190,6 +215,8 @@ def inspect(data: bytes, deadline: float, tick: Callable[[], None] = lambda: Non
                 continue
             if info.flag_bits & 0x1:
                 raise UnsafeWorkbook("Tệp .xlsx được đặt mật khẩu; hãy lưu lại không mật khẩu. Không nhập.")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise UnsafeWorkbook("Tệp .xlsx nén theo cách lạ (không phải bảng tính thường). Không nhập.")
             if info.file_size > rule.max_bytes:
                 raise UnsafeWorkbook(
                     f"Phần “{info.filename}” của tệp giải nén ra {_size(info.file_size)}, quá giới hạn "
@@ -206,6 +233,29 @@ def inspect(data: bytes, deadline: float, tick: Callable[[], None] = lambda: Non
             if rule.max_elements is None and not rule.sheet:
                 continue  # never read by anything
             _scan_part(archive, info, rule, deadline, tick)
+        _check_links(archive, {info.filename: rule for info, rule in rules})
+
+
+_LINK_OF = re.compile(rb'(?:PartName|Target)="([^"]+)"')
+
+
+def _check_links(archive: zipfile.ZipFile, rules: dict[str, PartRule]) -> None:
+    """Refuse a workbook whose manifest or links point the reader at a part that was not scanned.
+
+    The reader finds the sheets and the shared strings through these links, not by name: a link to a
+    binary part (printer settings, never scanned) would have it parse that part as a sheet.
+    """
+    for manifest, base in (("[Content_Types].xml", ""), ("xl/_rels/workbook.xml.rels", "xl/")):
+        if manifest not in rules:
+            continue
+        for raw in _LINK_OF.findall(archive.read(manifest)):
+            target = raw.decode("utf-8", "replace")
+            name = target.lstrip("/") if target.startswith("/") else posixpath.normpath(base + target)
+            rule = rules.get(name)
+            if rule is None or (rule.max_elements is None and not rule.sheet):
+                raise UnsafeWorkbook(
+                    f"Tệp dùng phần “{target[:60]}” theo cách một bảng tính thường không dùng; không nhập."
+                )
 
 
 def _scan_part(
@@ -222,7 +272,7 @@ def _scan_part(
             scan.parser.Parse(b"", True)
     except xml.parsers.expat.ExpatError:
         raise UnsafeWorkbook(f"Phần “{info.filename}” của tệp không phải XML hợp lệ; không nhập.") from None
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
         if isinstance(exc, UnsafeWorkbook):
             raise
         raise UnsafeWorkbook("Tệp .xlsx bị hỏng: không giải nén được.") from None

@@ -356,17 +356,20 @@ def test_every_file_builds_even_when_stored_text_holds_what_xml_cannot(demo):
     with transaction(demo) as s:
         yearly = followup.yearly_reports(s, everyone, DEMO_TODAY)
         year_end = report.build_report(s, None, DEMO_TODAY, 90)
-    files = {
-        "tasks": loaders.export_tasks(url, everyone, DEMO_TODAY, 30, "Danh sách"),
-        **{
-            kind: loaders.export_followup(url, kind, everyone, DEMO_TODAY, 30)
-            for kind in loaders.FOLLOWUP_HEADINGS
-        },
-        "hq": loaders.export_hq(url, HqFilters(), DEMO_TODAY, 90),
-        "wards": loaders.export_wards(url, (), DEMO_TODAY),
-        "yearly": export.yearly_reports_xlsx(yearly, DEMO_TODAY),
-        "report.xlsx": report.report_xlsx(year_end),
-    }
+    try:
+        files = {
+            "tasks": loaders.export_tasks(url, everyone, DEMO_TODAY, 30, "Danh sách"),
+            **{
+                k: loaders.export_followup(url, k, everyone, DEMO_TODAY, 30)
+                for k in loaders.FOLLOWUP_HEADINGS
+            },
+            "hq": loaders.export_hq(url, HqFilters(), DEMO_TODAY, 90),
+            "wards": loaders.export_wards(url, (), DEMO_TODAY),
+            "yearly": export.yearly_reports_xlsx(yearly, DEMO_TODAY),
+            "report.xlsx": report.report_xlsx(year_end),
+        }
+    finally:
+        loaders.get_engine(url).dispose()  # the app's cached engine: close its connections now
     for name, data in files.items():
         texts = [c.value for ws in load_workbook(io.BytesIO(data)) for row in ws.iter_rows() for c in row]
         strings = [t for t in texts if isinstance(t, str)]
