@@ -61,8 +61,10 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# The quick tests on both cores, then the browser journeys and the slow suites one at a time.
 test: lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 -m "not browser and not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "browser or slow" $(PYTEST_ARGS)
 
 test-fast: install
 	$(PY) -m pytest -m "not browser and not slow" $(PYTEST_ARGS)

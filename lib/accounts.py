@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from lib import audit, config, security
@@ -74,20 +76,18 @@ class LoginCandidate:
 
 
 def find_login(
-    s: Session, username: str, *, client: str = LOCAL_CLIENT, device_token: str | None = None
+    s: Session,
+    username: str,
+    now: datetime,
+    *,
+    client: str = LOCAL_CLIENT,
+    device_token: str | None = None,
 ) -> LoginCandidate:
     """Read the account a sign-in names and whether this browser is one of its known browsers."""
     name = _normalise(username)
     user = s.scalar(select(User).where(User.username == name))
-    device_id = None
-    if device_token:
-        device_id = s.scalar(
-            select(TrustedDevice.id).where(
-                TrustedDevice.token_hash == security.token_digest(device_token),
-                TrustedDevice.username == name,
-                TrustedDevice.revoked_at.is_(None),
-            )
-        )
+    device = _known_device(s, device_token, name, now)
+    device_id = device.id if device is not None else None
     client = (client or LOCAL_CLIENT)[:64]
     if user is None or not user.active:
         return LoginCandidate(name, None, None, client, device_id)
@@ -122,7 +122,7 @@ def lock_on(s: Session, candidate: LoginCandidate, now: datetime) -> LoginLock |
 
 def authenticate(s: Session, username: str, password: str, now: datetime, **where: Any) -> LoginResult:
     """Check a password with the throttles; record the attempt either way (`where`: client, device_token)."""
-    candidate = find_login(s, username, **where)
+    candidate = find_login(s, username, now, **where)
     return record_login(s, candidate, check_password(candidate, password), now)
 
 
@@ -171,17 +171,24 @@ def _count_failure(s: Session, kind: str, subject: str, candidate: LoginCandidat
     failures = select(LoginAttempt.at).where(LoginAttempt.outcome == "failure", LoginAttempt.at >= since)
     if kind == "device":
         failures = failures.where(LoginAttempt.device_id == candidate.device_id)
-    elif kind == "client":
-        failures = failures.where(LoginAttempt.client == subject)
+    elif kind == "client":  # a known browser's typos count for that browser alone
+        failures = failures.where(LoginAttempt.client == subject, LoginAttempt.device_id.is_(None))
     else:  # the name, from browsers it has never signed in on
         failures = failures.where(LoginAttempt.username == subject, LoginAttempt.device_id.is_(None))
     until = security.lock_until(s.scalars(failures).all(), now, _LIMITS[kind])
-    if until is None:
-        return
-    if old is None:
-        s.add(LoginLock(kind=kind, subject=subject, locked_until=until))
-    else:
-        old.locked_until = until
+    if until is not None:
+        _set_lock(s, kind, subject, until)
+
+
+def _set_lock(s: Session, kind: str, subject: str, until: datetime) -> None:
+    """Insert or move a lock in one statement: two sign-ins failing at once never collide."""
+    dialect = s.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    s.execute(
+        insert(LoginLock)
+        .values(kind=kind, subject=subject, locked_until=until)
+        .on_conflict_do_update(index_elements=["kind", "subject"], set_={"locked_until": until})
+    )
 
 
 def start_session(s: Session, user_id: int, now: datetime, lifetime: timedelta, key: str) -> str:
@@ -229,41 +236,60 @@ class Cookies:
     device_expires_at: datetime
 
 
+def _code_holder(code: str, now: datetime) -> Any:
+    return (
+        AuthSession.cookie_code_hash == security.token_digest(code),
+        AuthSession.cookie_code_expires_at > now,
+        AuthSession.revoked_at.is_(None),
+        AuthSession.expires_at > now,
+        AuthSession.token_hash.is_(None),
+    )
+
+
+def has_cookie_code(s: Session, code: str, now: datetime) -> bool:
+    """Tell whether a one-time code is live (a read: a bad code never takes the write lock)."""
+    return s.scalar(select(AuthSession.id).where(*_code_holder(code, now))) is not None
+
+
+def _known_device(s: Session, token: str | None, username: str, now: datetime) -> TrustedDevice | None:
+    """The live device row a browser's device cookie names for a user (expired after 180 days unused)."""
+    if not token:
+        return None
+    return s.scalar(
+        select(TrustedDevice).where(
+            TrustedDevice.token_hash == security.token_digest(token),
+            TrustedDevice.username == username,
+            TrustedDevice.revoked_at.is_(None),
+            TrustedDevice.last_used_at > now - security.DEVICE_COOKIE_LIFETIME,
+        )
+    )
+
+
 def deliver_cookies(
     s: Session, code: str, device_token: str | None, now: datetime, cookie_key: str
 ) -> Cookies | None:
-    """Exchange a session's one-time code for its re-login cookie (once); None for any bad code.
+    """Exchange a session's one-time code for its re-login cookie, once; None for any bad code.
 
-    The browser becomes a known browser of the user: a device cookie it already holds for them is
-    kept (and its use noted), otherwise a new one is issued.
+    The exchange is one conditional UPDATE, so two requests with the same code cannot both get a
+    cookie. The browser becomes a known browser of the user: a device cookie it already holds for
+    them is kept (and its use noted), otherwise a new one is issued.
     """
     found = s.execute(
-        select(AuthSession, User)
-        .join(User, User.id == AuthSession.user_id)
-        .where(
-            AuthSession.cookie_code_hash == security.token_digest(code),
-            AuthSession.cookie_code_expires_at > now,
-            AuthSession.revoked_at.is_(None),
-            AuthSession.expires_at > now,
-            AuthSession.token_hash.is_(None),
-            User.active.is_(True),
-        )
+        select(AuthSession, User).join(User, User.id == AuthSession.user_id).where(*_code_holder(code, now))
     ).first()
-    if found is None:
+    if found is None or not found[1].active:
         return None
     session_row, user = found
     token = security.session_token(cookie_key, config.epoch(session_row.expires_at))
-    session_row.token_hash = security.token_digest(token)
-    session_row.cookie_code_hash = session_row.cookie_code_expires_at = None
-    device = None
-    if device_token:
-        device = s.scalar(
-            select(TrustedDevice).where(
-                TrustedDevice.token_hash == security.token_digest(device_token),
-                TrustedDevice.username == user.username,
-                TrustedDevice.revoked_at.is_(None),
-            )
-        )
+    taken = s.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session_row.id, *_code_holder(code, now))
+        .values(token_hash=security.token_digest(token), cookie_code_hash=None, cookie_code_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        return None  # another request used the code first
+    device = _known_device(s, device_token, user.username, now)
     new_device = None
     if device is None:
         new_device = security.new_token()
@@ -273,6 +299,15 @@ def deliver_cookies(
         s.add(device)
     device.last_used_at = now
     return Cookies(token, session_row.expires_at, new_device, now + security.DEVICE_COOKIE_LIFETIME)
+
+
+def revoke_devices(s: Session, username: str, now: datetime) -> None:
+    """Forget every known browser of a user (password reset, disabled): none lets past a lock any more."""
+    s.execute(
+        update(TrustedDevice)
+        .where(TrustedDevice.username == username, TrustedDevice.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
 
 
 def _live(s: Session, condition: Any, now: datetime) -> tuple[AuthSession, User] | None:
@@ -483,6 +518,7 @@ def set_user_active(s: Session, actor: Actor, username: str, active: bool, now: 
     user.active, user.updated_at = active, now
     if not active:
         revoke_user_sessions(s, user.id, now, "disabled")
+        revoke_devices(s, user.username, now)
     _changed(s, actor, "enable" if active else "disable", user, "active", not active, active, now)
 
 
@@ -495,7 +531,13 @@ def reset_password(s: Session, actor: Actor, username: str, new_password: str, n
     user.password_hash = security.hash_password(new_password)
     user.password_changed_at = user.updated_at = now
     revoke_user_sessions(s, user.id, now, "password_reset")
-    s.execute(delete(LoginLock).where(LoginLock.kind == "account", LoginLock.subject == user.username))
+    # The lock ends now, and stays as the point failures are counted from (they caused it).
+    s.execute(
+        update(LoginLock)
+        .where(LoginLock.kind == "account", LoginLock.subject == user.username, LoginLock.locked_until > now)
+        .values(locked_until=now)
+    )
+    revoke_devices(s, user.username, now)
     _changed(s, actor, "reset_password", user, "password", None, "(đã đặt lại)", now)
 
 
@@ -572,14 +614,15 @@ def clear_lock(s: Session, actor: Actor, kind: str, subject: str, now: datetime)
     lock = s.get(LoginLock, (kind, subject))
     if lock is None or lock.locked_until <= now:
         raise Refused("Khóa này không còn hiệu lực.", entity="login_lock")
-    s.delete(lock)
+    until = lock.locked_until
+    lock.locked_until = now  # kept: failures before it no longer count towards a new lock
     audit.record(
         s,
         actor=actor.username,
         action="clear_lock",
         entity="login_lock",
         field=kind,
-        old=f"{subject} đến {lock.locked_until:%H:%M %d/%m/%Y}",
+        old=f"{subject} đến {until:%H:%M %d/%m/%Y}",
         new=None,
         at=now,
     )

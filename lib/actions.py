@@ -68,7 +68,7 @@ def sign_in_with_password(
     already refuses costs no bcrypt at all, so a client that keeps guessing cannot burn the CPU.
     """
     with transaction(engine) as s:
-        candidate = accounts.find_login(s, username, client=client, device_token=device_token)
+        candidate = accounts.find_login(s, username, now, client=client, device_token=device_token)
         locked = accounts.lock_on(s, candidate, now) is not None
     password_ok = not locked and accounts.check_password(candidate, password)
     with transaction(engine, write=True) as s:

@@ -12,6 +12,7 @@ other cookie is treated as absent and removed.
 from __future__ import annotations
 
 import html
+import ipaddress
 import secrets
 import time
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from lib import accounts, actions, config, security, uploads
 from lib.db import transaction
 from lib.formatting import fmt_datetime
 from lib.roles import ROLE_LABELS, Actor
-from lib.security import COOKIE_NAME, COOKIE_ROUTE, DEVICE_COOKIE_NAME, FORGET_PURPOSE, FORGET_ROUTE
+from lib.security import COOKIE_NAME, COOKIE_ROUTE, DEVICE_COOKIE_NAME, FORGET_ROUTE
 from lib.seed import DEMO_ACCOUNTS, DEMO_PASSWORD
 
 LOGIN_FIELDS = {
@@ -52,9 +53,20 @@ def cookie(name: str) -> str | None:
 
 
 def client_address() -> str:
-    """The address this browser session connects from ("local" when it connects directly)."""
+    """The address this browser session connects from, as the throttles count it ("local" directly).
+
+    An IPv6 client is counted by its /64 network: one subscriber holds a whole /64.
+    """
     address = st.context.ip_address
-    return address if isinstance(address, str) and address else accounts.LOCAL_CLIENT
+    if not isinstance(address, str) or not address:
+        return accounts.LOCAL_CLIENT
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return address
 
 
 def _browser_session_id() -> str:
@@ -92,7 +104,7 @@ def _install_hooks(authenticator: stauth.Authenticate, engine: Engine, settings:
         with transaction(engine) as s:
             found = accounts.session_for_token(s, raw, config.now())
         if found is None:  # forged, undecodable, revoked or expired: as if absent, and removed
-            _plan_forget(settings)
+            _plan_forget()
             return None
         st.session_state[_SESSION] = found[0]
         return {"username": found[1].username}
@@ -125,11 +137,9 @@ def _hand_over_cookie(engine: Engine, key: str) -> None:
     _invisible_request(f"{COOKIE_ROUTE}?code={held[1]}")
 
 
-def _plan_forget(settings: config.Settings) -> None:
-    t = str(int(time.time()))
-    st.session_state[_FORGET] = (
-        f"{FORGET_ROUTE}?t={t}&s={security.signature(settings.cookie_key, FORGET_PURPOSE, t)}"
-    )
+def _plan_forget() -> None:
+    # A new address each time, so the browser asks again rather than reuse an earlier answer.
+    st.session_state[_FORGET] = f"{FORGET_ROUTE}?t={time.time_ns()}"
 
 
 def _authenticator(engine: Engine, settings: config.Settings) -> stauth.Authenticate:
@@ -153,12 +163,12 @@ def signed_in_session() -> str | None:
     return key if isinstance(key, str) else None
 
 
-def _forget(authenticator: stauth.Authenticate, settings: config.Settings, message: str) -> None:
+def _forget(authenticator: stauth.Authenticate, message: str) -> None:
     st.session_state.pop(_SESSION, None)
     st.session_state.pop(_CODE, None)
     st.session_state.setdefault(_FLASH, message)
     uploads.GATE.revoke(_browser_session_id())
-    _plan_forget(settings)  # the browser's cookie is dead now: remove it too
+    _plan_forget()  # the browser's cookie is dead now: remove it too
     if st.session_state.get("authentication_status"):
         authenticator.logout(location="unrendered")
 
@@ -196,9 +206,9 @@ def sign_in(engine: Engine, settings: config.Settings, navigation: Callable[[], 
             _sidebar_user(authenticator, engine, settings, actor)
             return actor
         if state.get(_SESSION) is not None:
-            _forget(authenticator, settings, check.reason)
+            _forget(authenticator, check.reason)
     elif state.get("authentication_status"):
-        _forget(authenticator, settings, "Phiên đăng nhập không hợp lệ. Vui lòng đăng nhập lại.")
+        _forget(authenticator, "Phiên đăng nhập không hợp lệ. Vui lòng đăng nhập lại.")
     uploads.GATE.revoke(_browser_session_id())
     navigation()
     _login_form(authenticator, settings)
@@ -271,4 +281,4 @@ def sign_out(
     if key is not None:
         with transaction(engine, write=True) as s:
             accounts.end_session(s, key, config.now())
-    _forget(authenticator, settings, message)
+    _forget(authenticator, message)

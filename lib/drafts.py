@@ -47,7 +47,7 @@ _JSON_SCALARS = (str, int, float, bool, type(None))
 def check_editor_state(
     spec: TableSpec, editor_state: Any, rows: int, columns: Collection[str] | None = None
 ) -> None:
-    """Return the editor's state if it is what this table can have sent; refuse it otherwise.
+    """Refuse an editor state that this table cannot have sent.
 
     The browser sends the state, so it can hold anything: rows or columns the table does not have,
     added or deleted rows, lists instead of values, text that is not valid Unicode. It is checked

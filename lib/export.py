@@ -13,15 +13,18 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from lib import followup, rules, security
+from lib import rules, security
 from lib.validation import xml_safe
+
+if TYPE_CHECKING:
+    from lib import followup
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 HEADER_ROW = 4  # title, as-of date, a blank line, then the headers

@@ -35,9 +35,7 @@ COOKIE_CODE_LIFETIME = timedelta(minutes=2)  # the page's one-time code for /aut
 COOKIE_NAME = "bg_dashboard_auth"  # re-login: valid while its server-side session is
 DEVICE_COOKIE_NAME = "bg_dashboard_device"  # a browser the user signed in on (see the throttles)
 COOKIE_ROUTE = "/auth/cookie"  # ?code=…: sets the re-login cookie (and the device cookie)
-FORGET_ROUTE = "/auth/forget"  # ?t=…&s=…: removes the re-login cookie
-FORGET_PURPOSE = "forget-cookie"
-FORGET_LINK_SECONDS = 600
+FORGET_ROUTE = "/auth/forget"  # removes the re-login cookie
 MIN_COOKIE_KEY_BYTES = 32
 PLACEHOLDER_KEYS = frozenset(
     {
@@ -127,11 +125,6 @@ def token_digest(token: str) -> str:
 def signature(key: str, purpose: str, value: str) -> str:
     """Sign a value for one purpose with the cookie key (a short HMAC-SHA256, hex)."""
     return hmac.new(key.encode(), f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def signature_ok(key: str, purpose: str, value: str, given: str) -> bool:
-    """Tell in constant time whether `given` is the signature of a value for a purpose."""
-    return hmac.compare_digest(signature(key, purpose, value), given)
 
 
 def cookie_key_problem(key: str | None) -> str | None:

@@ -35,6 +35,7 @@ PRODUCTION_OPTIONS = {
     "server.enableXsrfProtection": "true",
     "server.fileWatcherType": "none",
     "server.runOnSave": "false",
+    "server.enableAgentApi": "false",  # Streamlit's API for coding agents: not for users
 }
 # In production the app answers only the proxy in front of it (TLS, headers, rate limits): by
 # default on this machine's loopback. STREAMLIT_SERVER_ADDRESS (or --server.address) names another
@@ -69,6 +70,9 @@ def main() -> None:
     # What `streamlit run` does before it starts a server: config files are found next to app.py.
     streamlit_config._main_script_path = str(APP_SCRIPT)
     bootstrap.load_config_options(flag_options=options)
+    if str(streamlit_config.get_option("server.baseUrlPath") or "").strip("/"):
+        # lib/web.py matches its routes and Streamlit's from the root of the host name.
+        raise SystemExit("server.baseUrlPath không được hỗ trợ: hãy phục vụ ứng dụng ở gốc tên miền.")
     bootstrap.run_asgi_app(str(APP_SCRIPT), WEB_APP, [], options)
 
 

@@ -96,7 +96,7 @@ class _Builds:
 
 
 _BUILDS = _Builds()
-_LONGEST_BUILD = 300.0  # seconds a click's run waits for its file at most
+_LONGEST_BUILD = 120.0  # seconds a click's run waits for its file at most
 
 
 def _session_id() -> str:

@@ -17,7 +17,6 @@ import importlib.util
 import ipaddress
 import logging
 import re
-import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -166,10 +165,23 @@ def _pixel() -> Response:
     return Response(_PIXEL, media_type="image/gif", headers={"Cache-Control": "no-store"})
 
 
+def _from_this_site(request: Request) -> bool:
+    """Tell whether a request comes from a page of this site (an image it shows), not another site.
+
+    Browsers say so in Sec-Fetch-Site; a link or image on another site (a navigation to
+    /auth/cookie?code=<the attacker's own code> would sign the victim in as the attacker) says
+    "cross-site" and is refused.
+    """
+    site = request.headers.get("sec-fetch-site")
+    return site is None or site == "same-origin"
+
+
 async def set_cookie(request: Request) -> Response:
     """Exchange the page's one-time code for the re-login cookie (and a device cookie)."""
     code = request.query_params.get("code", "")
     device = request.cookies.get(security.DEVICE_COOKIE_NAME)
+    if not _from_this_site(request):
+        return PlainTextResponse("Chỉ trang của chính hệ thống mới dùng được địa chỉ này.", status_code=403)
     if not code or len(code) > 100:
         return PlainTextResponse("Mã không hợp lệ.", status_code=400)
     settings = config.load_settings()
@@ -178,7 +190,11 @@ async def set_cookie(request: Request) -> Response:
         # Imported here: the app's modules load once Streamlit's runtime exists (caches, components).
         from lib.loaders import get_engine
 
-        with transaction(get_engine(settings.database_url), write=True) as s:
+        engine = get_engine(settings.database_url)
+        with transaction(engine) as s:  # a read first: a made-up code never takes the write lock
+            if not accounts.has_cookie_code(s, code, config.now()):
+                return None
+        with transaction(engine, write=True) as s:
             return accounts.deliver_cookies(s, code, device, config.now(), settings.cookie_key)
 
     try:
@@ -200,12 +216,9 @@ async def set_cookie(request: Request) -> Response:
 
 
 async def forget_cookie(request: Request) -> Response:
-    """Remove the re-login cookie (a dead, forged or signed-out one), on a link the app signed."""
-    t, signature = request.query_params.get("t", ""), request.query_params.get("s", "")
-    key = config.load_settings().cookie_key
-    fresh = t.isdigit() and abs(time.time() - int(t)) < security.FORGET_LINK_SECONDS
-    if not (fresh and security.signature_ok(key, security.FORGET_PURPOSE, t, signature)):
-        return PlainTextResponse("Liên kết không hợp lệ.", status_code=400)
+    """Remove the re-login cookie (a dead, forged or signed-out one) for a page of this site."""
+    if not _from_this_site(request):
+        return PlainTextResponse("Chỉ trang của chính hệ thống mới dùng được địa chỉ này.", status_code=403)
     response = _pixel()
     response.delete_cookie(security.COOKIE_NAME, path="/", httponly=True, samesite="strict")
     return response

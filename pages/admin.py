@@ -171,21 +171,10 @@ if locks:
         key="admin_locks",
         column_config={"kind": "Loại khóa", "label": "Đối tượng", "until": "Đến"},
     )
-    picked = st.selectbox(
-        "Mở khóa",
-        range(len(locks)),
-        format_func=lambda i: f"{accounts.LOCK_LABELS[locks[i].kind]}: {locks[i].label}",
-        key="admin_lock_pick",
-    )
-    if st.button("Mở khóa này", key="admin_unlock"):
-        lock = locks[picked]
-        run(
-            accounts.clear_lock,
-            lock.kind,
-            lock.subject,
-            config.now(),
-            success=f"Đã mở khóa {lock.label}.",
-        )
+    labels = {(lock.kind, lock.subject): f"{accounts.LOCK_LABELS[lock.kind]}: {lock.label}" for lock in locks}
+    picked = st.selectbox("Mở khóa", list(labels), format_func=labels.get, key="admin_lock_pick")
+    if st.button("Mở khóa này", key="admin_unlock") and picked is not None:
+        run(accounts.clear_lock, *picked, config.now(), success=f"Đã mở khóa {labels[picked]}.")
 else:
     st.caption("Không có khóa nào.")
 

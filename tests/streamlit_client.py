@@ -41,7 +41,7 @@ class Session:
     xsrf: str
     cookies: dict[str, str]
 
-    def upload(self, data: bytes, name: str = "tep.xlsx") -> int:
+    def upload(self, data: bytes, name: str = "tep.xlsx", path: str = "/_stcore/upload_file") -> int:
         """PUT one file as Streamlit's uploader does; return the HTTP status.
 
         The request asks to continue (Expect: 100-continue) before the body is sent, so a server
@@ -57,7 +57,7 @@ class Session:
             + f"\r\n--{boundary}--\r\n".encode()
         )
         cookies = {**self.cookies, "_streamlit_xsrf": self.xsrf}
-        url = urllib.parse.urlsplit(f"{self.base}/_stcore/upload_file/{self.session_id}/{uuid.uuid4()}")
+        url = urllib.parse.urlsplit(f"{self.base}{path}/{self.session_id}/{uuid.uuid4()}")
         head = (
             f"PUT {url.path} HTTP/1.1\r\nHost: {url.netloc}\r\n"
             f"Content-Type: multipart/form-data; boundary={boundary}\r\n"

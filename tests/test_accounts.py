@@ -365,3 +365,35 @@ def test_no_cookie_code_for_a_signed_out_session(users):
         accounts.end_session(s, "key-out", T0 + timedelta(seconds=5))
         assert accounts.deliver_cookies(s, code, None, T0 + timedelta(seconds=6), "k" * 40) is None
         assert accounts.issue_cookie_code(s, "key-out", T0 + timedelta(seconds=7)) is None
+
+
+def test_a_lifted_lock_does_not_come_back_on_the_next_typo(users):
+    for n in range(5):
+        _login(users, "lanhdao", "sai", T0 + timedelta(seconds=n), "10.8.0.1")
+    admin = _actor(users, "quantri")
+    actions.perform(users, admin, accounts.clear_lock, "client", "10.8.0.1", T0 + timedelta(minutes=1))
+    assert _login(users, "lanhdao", "sai-mot-lan", T0 + timedelta(minutes=2), "10.8.0.1").outcome == "failure"
+    assert _login(users, "lanhdao", PASSWORD, T0 + timedelta(minutes=3), "10.8.0.1").outcome == "success"
+
+
+def test_two_failures_locking_at_once_never_collide(users):
+    """On PostgreSQL, simultaneous failures once crashed the sign-in on the lock's primary key."""
+    until = T0 + timedelta(minutes=15)
+    with transaction(users, write=True) as s:
+        accounts._set_lock(s, "client", "10.9.0.1", until)
+        accounts._set_lock(s, "client", "10.9.0.1", until + timedelta(seconds=1))
+    with transaction(users) as s:
+        assert [(x.kind, x.locked_until) for x in accounts.list_locks(s, _actor(users, "quantri"), T0)] == [
+            ("client", until + timedelta(seconds=1))
+        ]
+
+
+def test_a_password_reset_forgets_the_users_known_browsers(users):
+    device = _known_browser(users, "dp.lucngan")
+    admin = _actor(users, "quantri")
+    actions.perform(
+        users, admin, accounts.reset_password, "dp.lucngan", "mat-khau-moi-dai", T0 + timedelta(hours=1)
+    )
+    with transaction(users) as s:
+        again = accounts.find_login(s, "dp.lucngan", T0 + timedelta(hours=2), device_token=device)
+    assert again.device_id is None

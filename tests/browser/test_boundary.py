@@ -51,6 +51,15 @@ def test_every_answer_carries_the_security_headers_and_only_components_may_be_fr
     assert behind_tls["Strict-Transport-Security"] == "max-age=31536000"
 
 
+def test_the_cookie_routes_answer_only_pages_of_this_site(app_server):
+    """An image or link on another site must not sign a victim in with the attacker's own code."""
+    base = app_server()
+    for route in ("/auth/cookie?code=an-attackers-own-code", "/auth/forget"):
+        assert _get(base + route, **{"Sec-Fetch-Site": "cross-site"}).status == 403
+    assert _get(base + "/auth/cookie?code=made-up", **{"Sec-Fetch-Site": "same-origin"}).status == 404
+    assert _get(base + "/auth/forget", **{"Sec-Fetch-Site": "same-origin"}).status == 200
+
+
 def test_metrics_answer_only_on_this_machine(app_server):
     base = app_server()
     assert _get(base + "/_stcore/metrics").status == 200

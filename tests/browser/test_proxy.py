@@ -96,6 +96,7 @@ def test_the_proxy_serves_tls_with_the_headers_and_keeps_internal_endpoints_inte
         assert headers["Referrer-Policy"] == "same-origin"
         assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert _get(f"{https}/_stcore/metrics").status == 404
+    assert _get(f"{https}/_stcore/%6detrics").status == 404  # decoded as the app decodes it
     config = _get(f"{https}/_stcore/host-config")
     assert config.status == 200 and b'"allowedOrigins":[]' in config.body
     redirect = _get(f"{http}/nhiem-vu")
@@ -118,6 +119,8 @@ def test_the_proxy_refuses_uploads_without_a_cookie_the_app_issued_and_limits_th
             async with session(https, cookies) as visitor:
                 results[name] = visitor.upload(b"PK")
         async with session(https) as visitor:
+            results["encoded"] = visitor.upload(b"PK", path="/_stcore/upload%5Ffile")
+        async with session(https) as visitor:
             await asyncio.sleep(2)  # the app's first run (libraries, caches) has settled
             before = rss_mb(pid)
             results["flood"] = [visitor.upload(FILE) for _ in range(20)]
@@ -126,6 +129,7 @@ def test_the_proxy_refuses_uploads_without_a_cookie_the_app_issued_and_limits_th
 
     results = run(attempts())
     assert (results["none"], results["forged"], results["expired"]) == (403, 403, 403)
+    assert results["encoded"] == 403  # /_stcore/upload%5Ffile/… is the same path to the app
     assert set(results["flood"]) <= {403, 429} and 429 in results["flood"]  # more than 20 a minute
     print(f"20 uploads of 4.9 MB through the proxy without signing in: app RSS +{results['rss']:.1f} MB")
     assert results["rss"] < 15
