@@ -585,7 +585,7 @@ class Session:
         A submit that shows an exception or an error is counted as a failure and submitted again (up
         to three times), as a user would. A submit during a rerun can be dropped by the frontend
         (the form stays, nothing shows): submit again (counted in the retries). Then wait for the
-        re-login cookie (stored by a browser component, one more rerun).
+        re-login cookie (the page shows a one-pixel image whose answer sets it).
         """
         page = self.page
         await page.goto(self.base_url + "/", wait_until="commit", timeout=self.timeout_ms)

@@ -143,8 +143,8 @@ def sign_in(page, base: str, username: str, password: str = "bacgiang2024", path
             if not page.get_by_label("Tên đăng nhập").is_visible():
                 break  # the sign-in went through, only slowly
     expect(signed_in).to_be_visible(timeout=30_000)
-    # The re-login cookie is stored by a browser component whose answer triggers one more rerun;
-    # wait for it so that later clicks do not race with that rerun.
+    # The re-login cookie is set by the server when the page's one-pixel image is fetched;
+    # wait for it, so that later steps (a reload, a second tab) find a browser that stays signed in.
     deadline = time.monotonic() + 30  # 15 s was once not enough on a loaded 2-core machine
     while not any(c["name"] == "bg_dashboard_auth" for c in page.context.cookies()):
         if time.monotonic() > deadline:
