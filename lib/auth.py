@@ -228,7 +228,9 @@ def _login_form(authenticator: stauth.Authenticate, settings: config.Settings) -
         authenticator.login(location="main", fields=LOGIN_FIELDS, key="auth_login")
     if isinstance(state.get(_FORGET), str) and not state.get("authentication_status"):
         _invisible_request(state[_FORGET])  # after login(): it may have just found a dead cookie
-    result = state.pop(_LOGIN_RESULT, None)
+    # Kept until the next attempt: a rerun right after the submit (a component loading) must not
+    # wipe the answer before the user has read it (seen in Chromium).
+    result = state.get(_LOGIN_RESULT)
     if state.get("authentication_status"):
         return
     if result is not None and result.outcome == "refused":
