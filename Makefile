@@ -29,6 +29,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 # Speed, measured: synthetic 1k/10k/100k tasks on SQLite (and PostgreSQL when reachable); prints a
 # table and writes bench-results.json. BENCH_ARGS="--sizes 1000,10000 --runs 3" to shorten.

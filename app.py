@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from lib import ui
-from lib.db import DatabaseError
+from lib.ui import shell
 
 st.set_page_config(
     page_title="Theo dõi Đề án 30/ĐA-BCA – Bắc Giang",
@@ -11,12 +10,7 @@ st.set_page_config(
     layout="wide",
 )
 
-ctx = ui.start()
-ctx = ui.sign_in(ctx)
-page = st.navigation(ui.pages(ctx.actor), position="hidden" if ui.meeting_mode() else "sidebar")
-try:
-    page.run()
-except DatabaseError as exc:
-    # The database went away in the middle of this run (or cannot write): what was drawn stays,
-    # with the reason; nothing was half-written (every write is one transaction).
-    st.error(str(exc), icon="⚠️")
+ctx = shell.start()
+ctx = shell.sign_in(ctx)
+page = st.navigation(shell.pages(ctx.actor), position="hidden" if shell.meeting_mode() else "sidebar")
+shell.run(page)

@@ -82,8 +82,8 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from playwright.async_api import Error as PlaywrightError
 from sqlalchemy import create_engine, func, select, text
 
-from lib.directive import LOCALITIES
-from lib.models import AuditEvent
+from lib.data.models import AuditEvent
+from lib.ops.directive import LOCALITIES
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

@@ -13,11 +13,11 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from lib import rules
-from lib.filters import DUE_SOON, PROVINCE_LEVEL, Filters
-from lib.loaders import get_engine
-from lib.projects import Funding, total_funding
-from lib.queries import Overview, WardCounts, league_rows, total_buckets
+from lib.core import rules
+from lib.core.figures import Funding, total_funding
+from lib.core.filters import DUE_SOON, PROVINCE_LEVEL, Filters
+from lib.data.queries import Overview, WardCounts, league_rows, total_buckets
+from lib.ui.loaders import get_engine
 
 TASKS_SQL = """
 SELECT t.id, t.state, t.current_deadline, t.completed_on, t.updated_at,

@@ -44,13 +44,14 @@ from sqlalchemy import Engine, create_engine, event, select, text, update  # noq
 from sqlalchemy.engine import make_url  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from lib import actions, auth, edits, loaders, ui  # noqa: E402
-from lib.db import make_engine, transaction  # noqa: E402
-from lib.manage import upgrade_database  # noqa: E402
-from lib.models import Task, User  # noqa: E402
-from lib.roles import Actor  # noqa: E402
-from lib.seed import DEMO_PASSWORD, DEMO_TODAY  # noqa: E402
-from lib.synth import synthesize  # noqa: E402
+from lib.core.roles import Actor  # noqa: E402
+from lib.data.db import make_engine, transaction  # noqa: E402
+from lib.data.models import Task, User  # noqa: E402
+from lib.editing import actions, changeset  # noqa: E402
+from lib.ops.manage import upgrade_database  # noqa: E402
+from lib.ops.seed import DEMO_PASSWORD, DEMO_TODAY  # noqa: E402
+from lib.ops.synth import synthesize  # noqa: E402
+from lib.ui import auth, loaders, shell  # noqa: E402
 
 APP = str(ROOT / "app.py")
 SIZES = (1_000, 10_000, 100_000)
@@ -255,9 +256,9 @@ def replayed_reads() -> Iterator[Callable[[], None]]:
 
         return reader
 
-    real_start, real_sign_in = ui.start, auth.sign_in
+    real_start, real_sign_in = shell.start, auth.sign_in
 
-    def start() -> ui.RunContext:
+    def start() -> shell.RunContext:
         if mode["replay"]:
             return recorded[("start", "")]  # type: ignore[no-any-return]
         recorded[("start", "")] = ctx = real_start()
@@ -271,13 +272,13 @@ def replayed_reads() -> Iterator[Callable[[], None]]:
 
     for n in names:
         setattr(loaders, n, wrap(n))
-    ui.start, auth.sign_in = start, sign_in  # type: ignore[assignment]
+    shell.start, auth.sign_in = start, sign_in  # type: ignore[assignment]
     try:
         yield lambda: mode.update(replay=True)
     finally:
         for n, fn in originals.items():
             setattr(loaders, n, fn)
-        ui.start, auth.sign_in = real_start, real_sign_in  # type: ignore[assignment]
+        shell.start, auth.sign_in = real_start, real_sign_in  # type: ignore[assignment]
 
 
 def measure_page(probe: Probe, url: str, key: str, runs: int, naive: bool) -> dict[str, Any]:
@@ -338,12 +339,18 @@ def measure_save(url: str, runs: int, rows: int = SAVE_ROWS) -> dict[str, Any]:
         with transaction(engine) as s:
             versions = dict(s.execute(select(Task.id, Task.version).where(Task.id.in_(ids))).all())
         changes = [
-            edits.RowChange(row_id, versions[row_id], {"notes": f"Rà soát lần {run}, dòng {row_id}"})
+            changeset.RowChange(row_id, versions[row_id], {"notes": f"Rà soát lần {run}, dòng {row_id}"})
             for row_id in ids
         ]
         started = time.perf_counter()
         actions.perform(
-            engine, actor, edits.apply_changes, edits.TASKS, changes, now=datetime.now(), today=date.today()
+            engine,
+            actor,
+            changeset.apply_changes,
+            changeset.TASKS,
+            changes,
+            now=datetime.now(),
+            today=date.today(),
         )
         engine_seconds = time.perf_counter() - started
         started = time.perf_counter()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
-from lib.config import load_settings
-from lib.db import make_engine
-from lib.models import Base
+from lib.core.config import load_settings
+from lib.data.db import make_engine
+from lib.data.models import Base
 
 target_metadata = Base.metadata
 

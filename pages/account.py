@@ -2,11 +2,13 @@
 
 import streamlit as st
 
-from lib import accounts, actions, auth, config, ui
-from lib.roles import ROLE_LABELS, Refused
-from lib.security import MIN_PASSWORD_LENGTH
+from lib.core import config
+from lib.core.roles import ROLE_LABELS, Refused
+from lib.core.security import MIN_PASSWORD_LENGTH
+from lib.editing import actions, user_admin
+from lib.ui import auth, shell, widgets
 
-ctx = ui.context()
+ctx = shell.context()
 actor = ctx.actor
 st.title("Tài khoản")
 st.markdown(
@@ -27,9 +29,9 @@ if submitted:
         st.error("Hai lần nhập mật khẩu mới không khớp.")
     else:
         try:
-            actions.perform(ctx.engine, actor, accounts.change_own_password, current, new, config.now())
+            actions.perform(ctx.engine, actor, user_admin.change_own_password, current, new, config.now())
         except Refused as exc:
-            ui.show_refusal(exc)
+            widgets.show_refusal(exc)
         else:
             auth.flash("Đã đổi mật khẩu. Vui lòng đăng nhập lại bằng mật khẩu mới.")
             st.rerun()

@@ -3,12 +3,15 @@
 import pandas as pd
 import streamlit as st
 
-from lib import accounts, actions, config, ui
-from lib.formatting import fmt_datetime
-from lib.loaders import load_filter_options, load_locks, load_login_attempts, load_users
-from lib.roles import ADMIN, DIEU_PHOI, ROLE_LABELS, Refused
+from lib.core import config
+from lib.core.catalogue import LOCK_LABELS
+from lib.core.formatting import fmt_datetime
+from lib.core.roles import ADMIN, DIEU_PHOI, ROLE_LABELS, Refused
+from lib.editing import actions, user_admin
+from lib.ui import shell, widgets
+from lib.ui.loaders import load_filter_options, load_locks, load_login_attempts, load_users
 
-ctx = ui.context(ADMIN)
+ctx = shell.context(ADMIN)
 actor = ctx.actor
 localities = {
     k: v
@@ -22,7 +25,7 @@ def run(fn, *args, success: str, **kwargs) -> None:
     try:
         actions.perform(ctx.engine, actor, fn, *args, **kwargs)
     except Refused as exc:
-        ui.show_refusal(exc)
+        widgets.show_refusal(exc)
     else:
         st.toast(success, icon="✅")
         st.rerun()
@@ -76,7 +79,7 @@ with create, st.form("admin_create", clear_on_submit=False):
             st.error("Hai lần nhập mật khẩu không khớp.")
         else:
             run(
-                accounts.create_user,
+                user_admin.create_user,
                 username=username,
                 display_name=display_name,
                 role=role,
@@ -109,7 +112,7 @@ with manage:
             )
             if st.form_submit_button("Lưu vai trò"):
                 run(
-                    accounts.change_role,
+                    user_admin.change_role,
                     user.username,
                     new_role,
                     new_locality if new_role == DIEU_PHOI else None,
@@ -124,7 +127,7 @@ with manage:
                     st.error("Hai lần nhập mật khẩu không khớp.")
                 else:
                     run(
-                        accounts.reset_password,
+                        user_admin.reset_password,
                         user.username,
                         new_password,
                         config.now(),
@@ -133,7 +136,7 @@ with manage:
         if user.active:
             if st.button(f"Vô hiệu hóa {user.username}", key="admin_disable", type="secondary"):
                 run(
-                    accounts.set_user_active,
+                    user_admin.set_user_active,
                     user.username,
                     False,
                     config.now(),
@@ -141,7 +144,7 @@ with manage:
                 )
         elif st.button(f"Kích hoạt lại {user.username}", key="admin_enable"):
             run(
-                accounts.set_user_active,
+                user_admin.set_user_active,
                 user.username,
                 True,
                 config.now(),
@@ -160,7 +163,7 @@ if locks:
         pd.DataFrame(
             [
                 {
-                    "kind": accounts.LOCK_LABELS[lock.kind],
+                    "kind": LOCK_LABELS[lock.kind],
                     "label": lock.label,
                     "until": fmt_datetime(lock.locked_until),
                 }
@@ -171,10 +174,10 @@ if locks:
         key="admin_locks",
         column_config={"kind": "Loại khóa", "label": "Đối tượng", "until": "Đến"},
     )
-    labels = {(lock.kind, lock.subject): f"{accounts.LOCK_LABELS[lock.kind]}: {lock.label}" for lock in locks}
+    labels = {(lock.kind, lock.subject): f"{LOCK_LABELS[lock.kind]}: {lock.label}" for lock in locks}
     picked = st.selectbox("Mở khóa", list(labels), format_func=labels.get, key="admin_lock_pick")
     if st.button("Mở khóa này", key="admin_unlock") and picked is not None:
-        run(accounts.clear_lock, *picked, config.now(), success=f"Đã mở khóa {labels[picked]}.")
+        run(user_admin.clear_lock, *picked, config.now(), success=f"Đã mở khóa {labels[picked]}.")
 else:
     st.caption("Không có khóa nào.")
 

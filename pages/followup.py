@@ -3,14 +3,17 @@
 import pandas as pd
 import streamlit as st
 
-from lib import export, transfer, ui
-from lib.formatting import fmt_date, fmt_int
-from lib.loaders import export_followup, load_filter_options, load_followup
+from lib.core.formatting import fmt_date, fmt_int
+from lib.files import export
+from lib.ui import filtering, shell, transfer, widgets
+from lib.ui.loaders import export_followup, load_filter_options, load_followup
 
 LIMIT = 500  # rows shown per list; the download holds every row
-ctx = ui.context()
+ctx = shell.context()
 options = load_filter_options(ctx.database_url, ctx.data_version)
-filters, as_of = ui.filter_bar("followup", options, ctx.today, fields=("loc", "clause", "doc", "agency"))
+filters, as_of = filtering.filter_bar(
+    "followup", options, ctx.today, fields=("loc", "clause", "doc", "agency")
+)
 with st.sidebar:
     due_days = st.number_input(
         "Sắp đến hạn trong (ngày)",
@@ -32,7 +35,7 @@ due_days, silent_days = int(due_days), int(silent_days)
 data = load_followup(ctx.database_url, ctx.data_version, filters, as_of, due_days, silent_days, LIMIT)
 
 st.title("Theo dõi, đôn đốc")
-ui.as_of_caption(as_of)
+widgets.as_of_caption(as_of)
 reports = data["reports"]
 this_year = [r for r in reports if r.year == as_of.year]
 missing = [r for r in this_year if r.submitted_on is None and r.bucket != "loai_tru"]

@@ -6,15 +6,17 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from lib import actions, config, ui
-from lib.edits import EDITABLE
-from lib.formatting import fmt_date, fmt_int
-from lib.history import ENTITY_LABELS, EventFilter, revert_row
-from lib.loaders import load_actors, load_events, load_filter_options, load_newly_overdue, load_timeline
-from lib.roles import Refused
+from lib.core import config
+from lib.core.formatting import fmt_date, fmt_int
+from lib.core.roles import Refused
+from lib.editing import actions
+from lib.editing.changeset import EDITABLE
+from lib.editing.history import ENTITY_LABELS, EventFilter, revert_row
+from lib.ui import shell, widgets
+from lib.ui.loaders import load_actors, load_events, load_filter_options, load_newly_overdue, load_timeline
 
 PAGE_SIZE = 100
-ctx = ui.context()
+ctx = shell.context()
 actor = ctx.actor
 url, version = ctx.database_url, ctx.data_version
 localities = {k: v for k, v in load_filter_options(url, version).localities.items() if k != "cap-tinh"}
@@ -105,8 +107,8 @@ with timeline:
                             today=config.today(),
                         )
                     except Refused as exc:
-                        ui.show_refusal(exc)
-                    except ui.DatabaseError as exc:  # nothing written; try again later
+                        widgets.show_refusal(exc)
+                    except shell.DatabaseError as exc:  # nothing written; try again later
                         st.error(str(exc), icon="⚠️")
                     else:
                         st.toast(f"Đã khôi phục {result.cells} ô về phiên bản {target}.", icon="✅")

@@ -5,21 +5,22 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from lib import charts, rules, transfer, ui
-from lib.editor import EditorLayout, edit_table
-from lib.edits import HQ
-from lib.filters import PARAM_FLAG, PARAM_STAGE, PROVINCE_LEVEL, Filters, HqFilters
-from lib.formatting import fmt_billion, fmt_date, fmt_int, fmt_pct, fmt_vnd
-from lib.loaders import export_hq, load_filter_options, load_hq_count, load_hq_page, load_hq_summary
+from lib.core import rules
+from lib.core.filters import PARAM_FLAG, PARAM_STAGE, PROVINCE_LEVEL, Filters, HqFilters, edit_scope
+from lib.core.formatting import fmt_billion, fmt_date, fmt_int, fmt_pct, fmt_vnd
+from lib.editing.changeset import HQ
+from lib.ui import charts, filtering, shell, transfer, widgets
+from lib.ui.editor import EditorLayout, edit_table
+from lib.ui.loaders import export_hq, load_filter_options, load_hq_count, load_hq_page, load_hq_summary
 
-ctx = ui.context()
+ctx = shell.context()
 actor = ctx.actor
 options = load_filter_options(ctx.database_url, ctx.data_version)
 places = {c: n for c, n in options.localities.items() if c != PROVINCE_LEVEL}
 options = replace(options, localities=places)
-filters, as_of = ui.filter_bar("hq", options, ctx.today, fields=("loc",))
-stages = ui.choice_filter("hq", "Giai đoạn", PARAM_STAGE, rules.STAGE_LABELS, "giai đoạn")
-flags = ui.choice_filter("hq", "Cảnh báo", PARAM_FLAG, rules.FLAG_LABELS, "cảnh báo")
+filters, as_of = filtering.filter_bar("hq", options, ctx.today, fields=("loc",))
+stages = filtering.choice_filter("hq", "Giai đoạn", PARAM_STAGE, rules.STAGE_LABELS, "giai đoạn")
+flags = filtering.choice_filter("hq", "Cảnh báo", PARAM_FLAG, rules.FLAG_LABELS, "cảnh báo")
 stale_days, size = ctx.settings.stale_days, ctx.settings.page_size
 hf = HqFilters(localities=filters.localities, stages=stages, flags=flags)
 data = load_hq_summary(ctx.database_url, ctx.data_version, hf, as_of, stale_days)
@@ -29,7 +30,7 @@ st.caption(
     "Mục 3 của Công văn: bố trí kinh phí, quỹ đất (tối thiểu 500 m²) xây dựng trụ sở Công an phường; "
     "mục 4: Việt Yên, Bắc Giang đẩy nhanh tiến độ xây dựng trụ sở."
 )
-ui.as_of_caption(as_of)
+widgets.as_of_caption(as_of)
 if as_of != ctx.today:
     st.caption(
         f"Số tiền và giai đoạn là số liệu đang lưu (cập nhật đến ngày {fmt_date(ctx.today)}); "
@@ -131,7 +132,7 @@ with right:
         st.info("Chưa có dự án nào có ngày hoàn thành.")
 
 st.subheader("Danh sách dự án")
-scope = ui.edit_scope(actor, Filters(localities=hf.localities), options, "dự án trụ sở")
+scope = edit_scope(actor, Filters(localities=hf.localities), options, "dự án trụ sở")
 if scope.note:
     st.info(
         scope.note
@@ -140,7 +141,7 @@ if scope.note:
     )
 view = replace(hf, localities=scope.filters.localities)
 total = load_hq_count(ctx.database_url, ctx.data_version, view, as_of, stale_days)
-page = ui.pager("hq", total, size, (view, as_of), "dự án")
+page = filtering.pager("hq", total, size, (view, as_of), "dự án")
 if not total:
     st.info("Không có dự án nào khớp bộ lọc.")
     rows = []

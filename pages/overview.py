@@ -3,24 +3,26 @@
 import pandas as pd
 import streamlit as st
 
-from lib import charts, rules, ui
-from lib.formatting import fmt_billion, fmt_datetime, fmt_int, fmt_pct, fmt_vnd
-from lib.loaders import load_filter_options, load_overview
+from lib.core import rules
+from lib.core.filters import describe_filters, place_and_filter_params, place_params
+from lib.core.formatting import fmt_billion, fmt_datetime, fmt_int, fmt_pct, fmt_vnd
+from lib.ui import charts, filtering, shell, widgets
+from lib.ui.loaders import load_filter_options, load_overview
 
-ctx = ui.context()
+ctx = shell.context()
 options = load_filter_options(ctx.database_url, ctx.data_version)
 
-if ui.meeting_mode():
+if shell.meeting_mode():
     # Meeting mode: the same figures for a projector: large tiles and charts, no sidebar, and the
     # as-of date fixed by the link (no widget can move it during the meeting).
-    filters, as_of = ui.url_filters(options, ctx.today)
+    filters, as_of = filtering.url_filters(options, ctx.today)
     data = load_overview(ctx.database_url, ctx.data_version, filters, as_of, ctx.settings.due_soon_days)
-    ui.projector_style()
+    shell.projector_style()
     b, f = data.buckets, data.funding
     st.title("Tiến độ thực hiện Đề án 30/ĐA-BCA và Đề án 885")
     st.markdown(f"## Số liệu tính đến ngày {as_of:%d/%m/%Y}")
     if not filters.is_empty:
-        st.markdown("### Phạm vi: " + ui.describe_filters(filters, options))
+        st.markdown("### Phạm vi: " + describe_filters(filters, options))
     row = st.columns(4)
     row[0].metric("Tổng số nhiệm vụ", fmt_int(b.total), border=True)
     row[1].metric("Tỷ lệ hoàn thành đúng hạn", fmt_pct(b.on_time_rate), border=True)
@@ -51,11 +53,11 @@ if ui.meeting_mode():
         "pages/overview.py",
         label="Thoát chế độ trình chiếu",
         icon=":material/close_fullscreen:",
-        query_params={k: v for k, v in st.query_params.to_dict().items() if k != ui.PARAM_MEETING},
+        query_params={k: v for k, v in st.query_params.to_dict().items() if k != shell.PARAM_MEETING},
     )
     st.stop()
 
-filters, as_of = ui.filter_bar("overview", options, ctx.today)
+filters, as_of = filtering.filter_bar("overview", options, ctx.today)
 data = load_overview(ctx.database_url, ctx.data_version, filters, as_of, ctx.settings.due_soon_days)
 
 st.title("Tiến độ thực hiện Đề án 30/ĐA-BCA và Đề án 885")
@@ -63,12 +65,12 @@ st.caption(
     "Xây dựng Công an phường trong sạch, vững mạnh, chính quy, tinh nhuệ, hiện đại — "
     "theo Công văn của UBND tỉnh Bắc Giang (tháng 02/2024)."
 )
-ui.as_of_caption(as_of)
+widgets.as_of_caption(as_of)
 st.page_link(
     "pages/overview.py",
     label="Chế độ trình chiếu (cho cuộc họp)",
     icon=":material/slideshow:",
-    query_params={**ui.place_and_filter_params(filters, as_of, ctx.today), ui.PARAM_MEETING: "1"},
+    query_params={**place_and_filter_params(filters, as_of, ctx.today), shell.PARAM_MEETING: "1"},
 )
 
 b = data.buckets
@@ -118,7 +120,7 @@ row[0].metric(
     help="Số phường đã đăng ký xây dựng Công an phường điển hình, kiểu mẫu.",
 )
 row[1].metric("Phường được công nhận", fmt_int(data.wards.recognised), border=True)
-same_places = ui.place_params(filters, as_of, ctx.today)
+same_places = place_params(filters, as_of, ctx.today)
 row[2].page_link(
     "pages/hq.py", label="Trụ sở và kinh phí", icon=":material/domain:", query_params=same_places
 )

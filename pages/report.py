@@ -5,12 +5,14 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from lib import report, rules, transfer, ui
-from lib.filters import PARAM_AS_OF, PARAM_LOCALITY, parse_as_of
-from lib.formatting import fmt_billion, fmt_date, fmt_int, fmt_pct, fmt_vnd
-from lib.loaders import load_filter_options, load_report
+from lib.core import rules
+from lib.core.filters import PARAM_AS_OF, PARAM_LOCALITY, parse_as_of
+from lib.core.formatting import fmt_billion, fmt_date, fmt_int, fmt_pct, fmt_vnd
+from lib.files import report
+from lib.ui import filtering, shell, transfer, widgets
+from lib.ui.loaders import load_filter_options, load_report
 
-ctx = ui.context()
+ctx = shell.context()
 options = load_filter_options(ctx.database_url, ctx.data_version)
 choices = report.scopes(dict(options.localities))
 # The URL is the one source of truth for the scope and the date: the widgets start from it and
@@ -41,7 +43,7 @@ right.caption(f"Hạn báo cáo năm {as_of.year}: trước ngày {fmt_date(dead
 params = {PARAM_LOCALITY: scope} if scope != report.PROVINCE else {}
 if as_of != ctx.today:
     params[PARAM_AS_OF] = as_of.isoformat()
-ui.sync_query_params(params, owned=(PARAM_LOCALITY, PARAM_AS_OF))
+filtering.sync_query_params(params, owned=(PARAM_LOCALITY, PARAM_AS_OF))
 
 r = load_report(
     ctx.database_url,
@@ -51,7 +53,7 @@ r = load_report(
     ctx.settings.stale_days,
 )
 st.subheader(f"Kết quả thực hiện Đề án 30/ĐA-BCA và Đề án 885 năm {r.year} — {r.scope_name}")
-ui.as_of_caption(as_of)
+widgets.as_of_caption(as_of)
 
 stamp = f"{as_of:%Y%m%d}"
 slug = scope

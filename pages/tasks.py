@@ -3,11 +3,14 @@
 import pandas as pd
 import streamlit as st
 
-from lib import export, rules, transfer, ui
-from lib.editor import EditorLayout, edit_table
-from lib.edits import TASKS
-from lib.formatting import fmt_int
-from lib.loaders import (
+from lib.core import rules
+from lib.core.filters import edit_scope
+from lib.core.formatting import fmt_int
+from lib.editing.changeset import TASKS
+from lib.files import export
+from lib.ui import filtering, shell, transfer, widgets
+from lib.ui.editor import EditorLayout, edit_table
+from lib.ui.loaders import (
     export_tasks,
     load_filter_options,
     load_task_count,
@@ -15,21 +18,21 @@ from lib.loaders import (
     load_task_page_for_edit,
 )
 
-ctx = ui.context()
+ctx = shell.context()
 actor = ctx.actor
 options = load_filter_options(ctx.database_url, ctx.data_version)
-filters, as_of = ui.filter_bar("tasks", options, ctx.today)
+filters, as_of = filtering.filter_bar("tasks", options, ctx.today)
 due_days, size = ctx.settings.due_soon_days, ctx.settings.page_size
 
 st.title("Danh sách nhiệm vụ")
-ui.as_of_caption(as_of)
-scope = ui.edit_scope(actor, filters, options)
+widgets.as_of_caption(as_of)
+scope = edit_scope(actor, filters, options)
 if scope.note:
     st.info(scope.note, icon="✏️")
 view = scope.filters
 
 total = load_task_count(ctx.database_url, ctx.data_version, view, as_of, due_days)
-page = ui.pager("tasks", total, size, (view, as_of), "nhiệm vụ")
+page = filtering.pager("tasks", total, size, (view, as_of), "nhiệm vụ")
 if not total:
     st.info("Không có nhiệm vụ nào khớp bộ lọc.")
 args = (view, as_of, due_days, page, size)

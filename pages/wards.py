@@ -5,19 +5,21 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from lib import charts, projects, rules, transfer, ui
-from lib.editor import EditorLayout, edit_table
-from lib.edits import WARDS
-from lib.filters import PROVINCE_LEVEL
-from lib.formatting import fmt_int, fmt_pct
-from lib.loaders import export_wards, load_filter_options, load_ward_roadmap, load_wards
+from lib.core import rules
+from lib.core.figures import roadmap_totals
+from lib.core.filters import PROVINCE_LEVEL, edit_scope
+from lib.core.formatting import fmt_int, fmt_pct
+from lib.editing.changeset import WARDS
+from lib.ui import charts, filtering, shell, transfer, widgets
+from lib.ui.editor import EditorLayout, edit_table
+from lib.ui.loaders import export_wards, load_filter_options, load_ward_roadmap, load_wards
 
-ctx = ui.context()
+ctx = shell.context()
 actor = ctx.actor
 options = load_filter_options(ctx.database_url, ctx.data_version)
 places = {c: n for c, n in options.localities.items() if c != PROVINCE_LEVEL}
 options = replace(options, localities=places)
-filters, as_of = ui.filter_bar("wards", options, ctx.today, fields=("loc",))
+filters, as_of = filtering.filter_bar("wards", options, ctx.today, fields=("loc",))
 localities = filters.localities
 roadmap, pilots = load_ward_roadmap(ctx.database_url, ctx.data_version, localities, as_of)
 
@@ -27,7 +29,7 @@ st.caption(
     "tiêu chí “Công an phường điển hình, kiểu mẫu về an ninh, trật tự và văn minh đô thị” năm 2024. "
     f"Mục tiêu: 100% số phường đạt kiểu mẫu vào năm {rules.WARD_TARGET_YEAR}."
 )
-ui.as_of_caption(as_of)
+widgets.as_of_caption(as_of)
 
 st.subheader("Đăng ký thí điểm năm 2024 (mục 4)")
 cols = st.columns(len(pilots))
@@ -41,7 +43,7 @@ for col, (code, names) in zip(cols, pilots.items(), strict=True):
         col.error(f"**{place}**: chưa đăng ký phường thí điểm năm 2024 như mục 4 yêu cầu.", icon="❗")
 
 year = min(max(as_of.year, rules.ROADMAP_FIRST_YEAR), rules.WARD_TARGET_YEAR)
-totals = projects.roadmap_totals(roadmap, year)
+totals = roadmap_totals(roadmap, year)
 wards_total, registered, recognised = totals.wards, totals.registered or 0, totals.recognised or 0
 row = st.columns(4)
 row[0].metric(
@@ -109,7 +111,7 @@ st.caption(
 )
 
 st.subheader("Danh sách phường đăng ký")
-scope = ui.edit_scope(actor, replace(filters, localities=localities), options, "phường đăng ký")
+scope = edit_scope(actor, replace(filters, localities=localities), options, "phường đăng ký")
 if scope.note:
     st.info(scope.note, icon="✏️")
 rows = load_wards(

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import Engine, create_engine, text, update
 from sqlalchemy.engine import make_url
 
-from lib.db import make_engine, transaction
-from lib.manage import upgrade_database
-from lib.models import AppMeta, Base
-from lib.seed import DEMO_TODAY, seed_demo
+from lib.data.db import make_engine, transaction
+from lib.data.models import AppMeta, Base
+from lib.ops.manage import upgrade_database
+from lib.ops.seed import DEMO_TODAY, seed_demo
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
@@ -170,6 +170,6 @@ def demo_copy(tmp_path: Path, demo_sqlite_file: Path) -> Path:
 def _fast_bcrypt(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Hash at bcrypt's lowest cost in tests, except those marked real_bcrypt (timing)."""
     if request.node.get_closest_marker("real_bcrypt") is None:
-        from lib import security
+        from lib.core import security
 
         monkeypatch.setattr(security, "BCRYPT_ROUNDS", 4)

@@ -4,7 +4,7 @@ An `EditCase` says which table to edit, how to get rows a writer may edit, which
 serve as a counter and which text fields can collect unique tokens. The same scenarios then run
 on any editable table: tasks now (`TASK_CASE`), headquarters and model wards later.
 
-`run_random_workload` drives the real save path (`actions.perform` → `edits.apply_changes`) from
+`run_random_workload` drives the real save path (`actions.perform` → `changeset.apply_changes`) from
 several threads: each operation reads a row in its own transaction, then saves one `RowChange`
 with the version it saw. `check_workload` compares what was acknowledged with what the database
 and the audit trail hold, and names every lost update, duplicate, leak of a refused value and gap
@@ -26,12 +26,13 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from lib import accounts, actions, audit, edits
-from lib.db import transaction
-from lib.edits import ConflictError, RowChange, SaveResult, TableSpec
-from lib.models import AuditEvent, HqProject, Locality, ModelWard, Task, Unit, User
-from lib.roles import Actor, Refused
-from lib.seed import DEMO_TODAY, seed_demo
+from lib.core.roles import Actor, Refused
+from lib.data import accounts, audit
+from lib.data.db import transaction
+from lib.data.models import AuditEvent, HqProject, Locality, ModelWard, Task, Unit, User
+from lib.editing import actions, changeset
+from lib.editing.changeset import ConflictError, RowChange, SaveResult, TableSpec
+from lib.ops.seed import DEMO_TODAY, seed_demo
 
 TODAY: date = DEMO_TODAY
 NOW = datetime(TODAY.year, TODAY.month, TODAY.day, 10, 0)
@@ -92,7 +93,7 @@ def save(
     today: date = TODAY,
 ) -> SaveResult:
     """Save through the real path: one write transaction, refusals audited after rollback."""
-    return actions.perform(engine, who, edits.apply_changes, spec, changes, now=now, today=today)
+    return actions.perform(engine, who, changeset.apply_changes, spec, changes, now=now, today=today)
 
 
 def last_audit_id(engine: Engine) -> int:
@@ -141,7 +142,7 @@ def _prepare_tasks(engine: Engine, count: int) -> tuple[list[int], str]:
 
 TASK_CASE = EditCase(
     name="task",
-    spec=edits.TASKS,
+    spec=changeset.TASKS,
     prepare=_prepare_tasks,
     counter_field="result",
     token_fields=("notes", "obstacles"),
@@ -180,7 +181,7 @@ def _prepare_hq(engine: Engine, count: int) -> tuple[list[int], str]:
 
 HQ_CASE = EditCase(
     name="hq_project",
-    spec=edits.HQ,
+    spec=changeset.HQ,
     prepare=_prepare_hq,
     counter_field="land_area_m2",
     token_fields=("notes",),
@@ -199,8 +200,8 @@ def _prepare_wards(engine: Engine, count: int) -> tuple[list[int], str]:
     save(
         engine,
         who,
-        edits.WARDS,
-        [RowChange(r, read_row(engine, edits.WARDS, r)[0], {"recognised_on": None}) for r in ids],
+        changeset.WARDS,
+        [RowChange(r, read_row(engine, changeset.WARDS, r)[0], {"recognised_on": None}) for r in ids],
     )
     reset_rows(engine, who, WARD_CASE, ids)
     return ids, writer
@@ -208,7 +209,7 @@ def _prepare_wards(engine: Engine, count: int) -> tuple[list[int], str]:
 
 WARD_CASE = EditCase(
     name="model_ward",
-    spec=edits.WARDS,
+    spec=changeset.WARDS,
     prepare=_prepare_wards,
     counter_field="notes",
     token_fields=("recognised_decision",),

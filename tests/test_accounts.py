@@ -5,11 +5,12 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from lib import accounts, actions, audit
-from lib.db import transaction
-from lib.models import AuditEvent, LoginAttempt
-from lib.roles import PermissionDenied, Refused, system_actor
-from lib.seed import seed_reference
+from lib.core.roles import PermissionDenied, Refused, system_actor
+from lib.data import accounts, audit
+from lib.data.db import transaction
+from lib.data.models import AuditEvent, LoginAttempt
+from lib.editing import actions, user_admin
+from lib.ops.seed import seed_reference
 
 T0 = datetime(2026, 11, 29, 8, 0)
 PASSWORD = "mat-khau-du-dai"
@@ -25,7 +26,7 @@ def users(engine):
             ("lanhdao", "lanh_dao", None),
             ("quantri", "admin", None),
         ):
-            accounts.create_user(
+            user_admin.create_user(
                 s,
                 ADMIN,
                 username=name,
@@ -45,7 +46,7 @@ def _login(engine, username, password, at, client="local", device_token=None):
 
 def _actor(engine, username):
     with transaction(engine) as s:
-        from lib.models import User
+        from lib.data.models import User
 
         return accounts.actor_for(s.scalar(select(User).where(User.username == username)))
 
@@ -137,19 +138,19 @@ def test_the_admin_sees_the_locks_and_lifts_one(users):
         locks = accounts.list_locks(s, admin, at)
     assert [(lock.kind, lock.subject) for lock in locks] == [("client", "10.7.0.1")]
     with pytest.raises(PermissionDenied):
-        actions.perform(users, reader, accounts.clear_lock, "client", "10.7.0.1", at)
-    actions.perform(users, admin, accounts.clear_lock, "client", "10.7.0.1", at)
+        actions.perform(users, reader, user_admin.clear_lock, "client", "10.7.0.1", at)
+    actions.perform(users, admin, user_admin.clear_lock, "client", "10.7.0.1", at)
     assert _login(users, "lanhdao", PASSWORD, at + timedelta(seconds=1), "10.7.0.1").outcome == "success"
     with transaction(users) as s:
         assert accounts.list_locks(s, admin, at) == []
         event = s.scalars(select(AuditEvent).where(AuditEvent.action == "clear_lock")).one()
     assert (event.actor, event.entity, event.field) == ("quantri", "login_lock", "client")
     with pytest.raises(Refused, match="Khóa này không còn hiệu lực"):
-        actions.perform(users, admin, accounts.clear_lock, "client", "10.7.0.1", at)
+        actions.perform(users, admin, user_admin.clear_lock, "client", "10.7.0.1", at)
 
 
 def test_disabled_users_cannot_sign_in(users):
-    actions.perform(users, _actor(users, "quantri"), accounts.set_user_active, "lanhdao", False, T0)
+    actions.perform(users, _actor(users, "quantri"), user_admin.set_user_active, "lanhdao", False, T0)
     assert _login(users, "lanhdao", PASSWORD, T0 + timedelta(minutes=1)).outcome == "failure"
     with transaction(users) as s:
         assert "lanhdao" not in accounts.load_credentials(s)["usernames"]
@@ -181,11 +182,11 @@ def test_every_earlier_cookie_stops_working(users, how):
         assert not _token_works(users, "cookie-A") and _token_works(users, "cookie-B")
         return
     if how == "own_password":
-        actions.perform(users, me, accounts.change_own_password, PASSWORD, "mat-khau-moi-dai", at)
+        actions.perform(users, me, user_admin.change_own_password, PASSWORD, "mat-khau-moi-dai", at)
     elif how == "reset":
-        actions.perform(users, admin, accounts.reset_password, "dp.lucngan", "mat-khau-moi-dai", at)
+        actions.perform(users, admin, user_admin.reset_password, "dp.lucngan", "mat-khau-moi-dai", at)
     else:
-        actions.perform(users, admin, accounts.set_user_active, "dp.lucngan", False, at)
+        actions.perform(users, admin, user_admin.set_user_active, "dp.lucngan", False, at)
     assert not _token_works(users, "cookie-A") and not _token_works(users, "cookie-B")
     with transaction(users) as s:
         check = accounts.check_session(s, sid, at)
@@ -203,7 +204,7 @@ def test_cookies_expire_with_their_session(users):
     ("call", "args"),
     [
         (
-            accounts.create_user,
+            user_admin.create_user,
             dict(
                 username="moi.nguoi",
                 display_name="X",
@@ -213,9 +214,9 @@ def test_cookies_expire_with_their_session(users):
                 now=T0,
             ),
         ),
-        (accounts.set_user_active, dict(username="lanhdao", active=False, now=T0)),
-        (accounts.reset_password, dict(username="lanhdao", new_password="mat-khau-moi-dai", now=T0)),
-        (accounts.change_role, dict(username="dp.lucngan", role="admin", locality_code=None, now=T0)),
+        (user_admin.set_user_active, dict(username="lanhdao", active=False, now=T0)),
+        (user_admin.reset_password, dict(username="lanhdao", new_password="mat-khau-moi-dai", now=T0)),
+        (user_admin.change_role, dict(username="dp.lucngan", role="admin", locality_code=None, now=T0)),
     ],
 )
 def test_user_management_is_for_administrators_only_and_refusals_are_recorded(users, call, args):
@@ -236,7 +237,7 @@ def test_every_user_action_is_audited_and_the_chain_holds(users):
     actions.perform(
         users,
         admin,
-        accounts.create_user,
+        user_admin.create_user,
         username="xem.1",
         display_name="Người xem",
         role="xem",
@@ -244,10 +245,10 @@ def test_every_user_action_is_audited_and_the_chain_holds(users):
         password=PASSWORD,
         now=T0,
     )
-    actions.perform(users, admin, accounts.change_role, "xem.1", "dieu_phoi", "viet-yen", T0)
-    actions.perform(users, admin, accounts.reset_password, "xem.1", "mat-khau-khac-1", T0)
-    actions.perform(users, admin, accounts.set_user_active, "xem.1", False, T0)
-    actions.perform(users, admin, accounts.set_user_active, "xem.1", True, T0)
+    actions.perform(users, admin, user_admin.change_role, "xem.1", "dieu_phoi", "viet-yen", T0)
+    actions.perform(users, admin, user_admin.reset_password, "xem.1", "mat-khau-khac-1", T0)
+    actions.perform(users, admin, user_admin.set_user_active, "xem.1", False, T0)
+    actions.perform(users, admin, user_admin.set_user_active, "xem.1", True, T0)
     with transaction(users) as s:
         trail = [
             (e.actor, e.action, e.field, e.new_value)
@@ -282,7 +283,7 @@ def test_bad_user_data_is_refused_with_a_clear_message(users, args, message):
         actions.perform(
             users,
             _actor(users, "quantri"),
-            accounts.create_user,
+            user_admin.create_user,
             display_name="A",
             password=PASSWORD,
             now=T0,
@@ -293,9 +294,9 @@ def test_bad_user_data_is_refused_with_a_clear_message(users, args, message):
 def test_an_admin_cannot_lock_themselves_out(users):
     admin = _actor(users, "quantri")
     with pytest.raises(Refused, match="chính mình"):
-        actions.perform(users, admin, accounts.set_user_active, "quantri", False, T0)
+        actions.perform(users, admin, user_admin.set_user_active, "quantri", False, T0)
     with pytest.raises(Refused, match="chính mình"):
-        actions.perform(users, admin, accounts.change_role, "quantri", "xem", None, T0)
+        actions.perform(users, admin, user_admin.change_role, "quantri", "xem", None, T0)
 
 
 def test_a_save_goes_through_while_a_password_is_being_checked(users, monkeypatch):
@@ -303,8 +304,8 @@ def test_a_save_goes_through_while_a_password_is_being_checked(users, monkeypatc
     through it, so every other sign-in and save queued (and under load hit the busy timeout)."""
     import threading
 
-    from lib import security
-    from lib.db import bump_data_version
+    from lib.core import security
+    from lib.data.db import bump_data_version
 
     checking, release = threading.Event(), threading.Event()
     real_verify = security.verify_password
@@ -371,7 +372,7 @@ def test_a_lifted_lock_does_not_come_back_on_the_next_typo(users):
     for n in range(5):
         _login(users, "lanhdao", "sai", T0 + timedelta(seconds=n), "10.8.0.1")
     admin = _actor(users, "quantri")
-    actions.perform(users, admin, accounts.clear_lock, "client", "10.8.0.1", T0 + timedelta(minutes=1))
+    actions.perform(users, admin, user_admin.clear_lock, "client", "10.8.0.1", T0 + timedelta(minutes=1))
     assert _login(users, "lanhdao", "sai-mot-lan", T0 + timedelta(minutes=2), "10.8.0.1").outcome == "failure"
     assert _login(users, "lanhdao", PASSWORD, T0 + timedelta(minutes=3), "10.8.0.1").outcome == "success"
 
@@ -392,7 +393,7 @@ def test_a_password_reset_forgets_the_users_known_browsers(users):
     device = _known_browser(users, "dp.lucngan")
     admin = _actor(users, "quantri")
     actions.perform(
-        users, admin, accounts.reset_password, "dp.lucngan", "mat-khau-moi-dai", T0 + timedelta(hours=1)
+        users, admin, user_admin.reset_password, "dp.lucngan", "mat-khau-moi-dai", T0 + timedelta(hours=1)
     )
     with transaction(users) as s:
         again = accounts.find_login(s, "dp.lucngan", T0 + timedelta(hours=2), device_token=device)

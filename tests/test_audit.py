@@ -5,9 +5,9 @@ from datetime import datetime
 import pytest
 from sqlalchemy import delete, select, update
 
-from lib import audit
-from lib.db import transaction
-from lib.models import AuditEvent
+from lib.data import audit
+from lib.data.db import transaction
+from lib.data.models import AuditEvent
 
 T = datetime(2026, 11, 29, 9, 0)
 

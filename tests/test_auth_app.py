@@ -7,11 +7,14 @@ import streamlit as st
 from sqlalchemy import delete, select
 from streamlit.testing.v1 import AppTest
 
-from lib import accounts, actions, config, uploads
-from lib.db import make_engine, transaction
-from lib.models import User
-from lib.roles import system_actor
-from lib.security import generate_cookie_key
+from lib.core import config
+from lib.core.roles import system_actor
+from lib.core.security import generate_cookie_key
+from lib.data import accounts
+from lib.data.db import make_engine, transaction
+from lib.data.models import User
+from lib.editing import actions, user_admin
+from lib.ui import uploads
 from tests.conftest import sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,10 +144,12 @@ def test_a_user_changed_while_signed_in_is_signed_out_on_the_next_interaction(ap
     assert at.metric
     engine = _engine(demo_copy)
     if how == "disable":
-        actions.perform(engine, system_actor(), accounts.set_user_active, "dp.bacgiang", False, config.now())
+        actions.perform(
+            engine, system_actor(), user_admin.set_user_active, "dp.bacgiang", False, config.now()
+        )
     elif how == "reset":
         actions.perform(
-            engine, system_actor(), accounts.reset_password, "dp.bacgiang", "mat-khau-moi-dai", config.now()
+            engine, system_actor(), user_admin.reset_password, "dp.bacgiang", "mat-khau-moi-dai", config.now()
         )
     else:
         with transaction(engine, write=True) as s:

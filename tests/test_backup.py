@@ -6,13 +6,14 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
-from lib import backup, edits
-from lib.actions import perform
-from lib.db import get_data_version, make_engine, transaction
-from lib.manage import main as manage
-from lib.models import AuditEvent, Task, User
-from lib.roles import Actor
-from lib.seed import DEMO_TODAY, seed_demo
+from lib.core.roles import Actor
+from lib.data.db import get_data_version, make_engine, transaction
+from lib.data.models import AuditEvent, Task, User
+from lib.editing import changeset
+from lib.editing.actions import perform
+from lib.ops import backup
+from lib.ops.manage import main as manage
+from lib.ops.seed import DEMO_TODAY, seed_demo
 
 
 def _actor(engine) -> Actor:
@@ -24,8 +25,10 @@ def _actor(engine) -> Actor:
 def _save_five(engine, actor, n: int) -> None:
     with transaction(engine) as s:
         rows = s.execute(select(Task.id, Task.version).order_by(Task.id).limit(5)).all()
-    changes = [edits.RowChange(i, v, {"notes": f"Lần lưu {n}"}) for i, v in rows]
-    perform(engine, actor, edits.apply_changes, edits.TASKS, changes, now=datetime.now(), today=DEMO_TODAY)
+    changes = [changeset.RowChange(i, v, {"notes": f"Lần lưu {n}"}) for i, v in rows]
+    perform(
+        engine, actor, changeset.apply_changes, changeset.TASKS, changes, now=datetime.now(), today=DEMO_TODAY
+    )
 
 
 def _every_save_whole(engine) -> None:

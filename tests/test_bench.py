@@ -11,14 +11,14 @@ from sqlalchemy.engine import make_url
 
 from bench import run as bench
 from bench.naive import naive_overview
-from lib import audit, queries
-from lib.db import transaction
-from lib.filters import DUE_SOON, PROVINCE_LEVEL, Filters
-from lib.loaders import get_engine
-from lib.manage import main as manage
-from lib.models import AuditEvent, HqProject, Task
-from lib.seed import DEMO_TODAY
-from lib.synth import synthesize
+from lib.core.filters import DUE_SOON, PROVINCE_LEVEL, Filters
+from lib.data import audit, queries
+from lib.data.db import transaction
+from lib.data.models import AuditEvent, HqProject, Task
+from lib.ops.manage import main as manage
+from lib.ops.seed import DEMO_TODAY
+from lib.ops.synth import synthesize
+from lib.ui.loaders import get_engine
 from tests.conftest import PG_URL
 
 

@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy
 from sqlalchemy import delete
 
-from lib import edits
-from lib.edits import Conflict, ConflictError, FieldDiff, RowChange
+from lib.editing import changeset
+from lib.editing.changeset import Conflict, ConflictError, FieldDiff, RowChange
 from tests.edit_machinery import (
     CASES,
     NOW,
@@ -41,11 +41,11 @@ def case(request):
 
 
 def _without_sql_half(monkeypatch):
-    monkeypatch.setattr(edits, "_version_predicate", lambda model, seen: sqlalchemy.true())
+    monkeypatch.setattr(changeset, "_version_predicate", lambda model, seen: sqlalchemy.true())
 
 
 def _without_python_half(monkeypatch):
-    monkeypatch.setattr(edits, "_version_matches", lambda current, seen: True)
+    monkeypatch.setattr(changeset, "_version_matches", lambda current, seen: True)
 
 
 def _text(value):
@@ -208,7 +208,7 @@ def test_concurrent_multi_row_saves_never_fail_with_a_database_error(engine, cas
 
     from sqlalchemy.exc import SQLAlchemyError
 
-    from lib.edits import ConflictError, RowChange
+    from lib.editing.changeset import ConflictError, RowChange
     from tests.edit_machinery import actor, read_row, save
 
     rows, writer = case.prepare(engine, 5)

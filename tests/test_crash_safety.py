@@ -17,12 +17,13 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
-from lib import audit, edits
-from lib.actions import perform
-from lib.db import make_engine, transaction
-from lib.models import AuditEvent, Task, User
-from lib.roles import Actor
-from lib.seed import DEMO_TODAY, seed_demo
+from lib.core.roles import Actor
+from lib.data import audit
+from lib.data.db import make_engine, transaction
+from lib.data.models import AuditEvent, Task, User
+from lib.editing import changeset
+from lib.editing.actions import perform
+from lib.ops.seed import DEMO_TODAY, seed_demo
 
 pytestmark = pytest.mark.slow
 ROUNDS = 100
@@ -41,9 +42,9 @@ def _saver(url: str, ack_fd: int, round_no: int) -> None:
         with transaction(engine) as s:
             seen = dict(s.execute(select(Task.id, Task.version).where(Task.id.in_(chosen))).all())
         label = f"r{round_no}-s{k}"
-        changes = [edits.RowChange(i, seen[i], {"notes": f"{label} dòng {i}"}) for i in chosen]
+        changes = [changeset.RowChange(i, seen[i], {"notes": f"{label} dòng {i}"}) for i in chosen]
         perform(
-            engine, actor, edits.apply_changes, edits.TASKS, changes,
+            engine, actor, changeset.apply_changes, changeset.TASKS, changes,
             now=datetime.now(), today=DEMO_TODAY, reason=label,
         )  # fmt: skip
         os.write(ack_fd, f"{label}\n".encode())

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from lib.db import (
+from lib.data.db import (
     DatabaseError,
     SchemaMissing,
     bump_data_version,
@@ -15,7 +15,7 @@ from lib.db import (
     make_engine,
     transaction,
 )
-from lib.models import Base
+from lib.data.models import Base
 
 
 def test_migrations_match_the_models(engine):

@@ -23,21 +23,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
-from lib import accounts, actions, rules
-from lib.db import transaction
-from lib.drafts import DraftBook, ShownRow
-from lib.edits import (
-    HQ,
-    TASK_FIELDS,
-    TASKS,
-    WARDS,
-    ConflictError,
-    RowChange,
-    TableSpec,
-    ValidationFailed,
-    apply_changes,
-)
-from lib.models import (
+from lib.core import rules
+from lib.core.roles import PermissionDenied, Refused
+from lib.core.validation import Invalid
+from lib.data import accounts
+from lib.data.db import transaction
+from lib.data.models import (
     FUNDING_SOURCES,
     HQ_KINDS,
     HQ_STAGES,
@@ -50,9 +41,20 @@ from lib.models import (
     Unit,
     User,
 )
-from lib.roles import PermissionDenied, Refused
-from lib.seed import seed_demo
-from lib.validation import Invalid
+from lib.editing import actions
+from lib.editing.changeset import (
+    HQ,
+    TASK_FIELDS,
+    TASKS,
+    WARDS,
+    ConflictError,
+    RowChange,
+    TableSpec,
+    ValidationFailed,
+    apply_changes,
+)
+from lib.editing.drafts import DraftBook, ShownRow
+from lib.ops.seed import seed_demo
 
 NOW = datetime(2026, 11, 29, 10, 0)
 TODAY = date(2026, 11, 29)

@@ -7,10 +7,10 @@ import streamlit as st
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from lib import actions, edits
-from lib.db import make_engine, transaction
-from lib.models import AuditEvent, Task
-from lib.seed import DEMO_TODAY
+from lib.data.db import make_engine, transaction
+from lib.data.models import AuditEvent, Task
+from lib.editing import actions, changeset
+from lib.ops.seed import DEMO_TODAY
 from tests.conftest import sign_in
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -193,17 +193,17 @@ def test_a_save_elsewhere_shows_on_the_next_rerun(db):
     at = open_tasks("lanhdao")
     row_id = int(at.dataframe[0].value["id"].iloc[0])
     current = task(db, row_id)
-    from lib.accounts import actor_for
-    from lib.models import User
+    from lib.data.accounts import actor_for
+    from lib.data.models import User
 
     with transaction(db) as s:
         vanphong = actor_for(s.scalar(select(User).where(User.username == "vanphong")))
     actions.perform(
         db,
         vanphong,
-        edits.apply_changes,
-        edits.TASKS,
-        [edits.RowChange(row_id, current.version, {"notes": "cập nhật từ nơi khác"})],
+        changeset.apply_changes,
+        changeset.TASKS,
+        [changeset.RowChange(row_id, current.version, {"notes": "cập nhật từ nơi khác"})],
         now=current.updated_at,
         today=DEMO_TODAY,
     )

@@ -7,12 +7,14 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select, update
 
-from lib import accounts, actions, edits, export, followup, importer, queries
-from lib.db import transaction
-from lib.filters import Filters
-from lib.models import AuditEvent, Task, User
-from lib.roles import PermissionDenied
-from lib.seed import DEMO_TODAY, seed_demo
+from lib.core.filters import Filters
+from lib.core.roles import PermissionDenied
+from lib.data import accounts, followup, queries
+from lib.data.db import transaction
+from lib.data.models import AuditEvent, Task, User
+from lib.editing import actions, changeset
+from lib.files import export, importer
+from lib.ops.seed import DEMO_TODAY, seed_demo
 
 KEY = "the server's cookie key " * 2  # signs each exported row's "Mã kiểm tra"
 PAYLOADS = (
@@ -124,10 +126,10 @@ def tasks(engine):
 
 
 def preview_of(engine, who, data):
-    parsed = importer.read_xlsx(data, edits.TASKS, export.TASK_LAYOUT)
+    parsed = importer.read_xlsx(data, changeset.TASKS, export.TASK_LAYOUT)
     with transaction(engine) as s:
-        current = importer.load_current(s, who, edits.TASKS, parsed)
-    return importer.build_preview(edits.TASKS, who, parsed, current, DEMO_TODAY, KEY)
+        current = importer.load_current(s, who, changeset.TASKS, parsed)
+    return importer.build_preview(changeset.TASKS, who, parsed, current, DEMO_TODAY, KEY)
 
 
 def test_export_then_import_of_the_same_view_changes_nothing(demo):
@@ -168,8 +170,8 @@ def test_a_few_cells_edited_in_the_file_become_exactly_those_changes_audited(dem
     actions.perform(
         demo,
         who,
-        edits.apply_changes,
-        edits.TASKS,
+        changeset.apply_changes,
+        changeset.TASKS,
         preview.row_changes,
         now=datetime(2026, 11, 29, 10, 0),
         today=DEMO_TODAY,
@@ -215,9 +217,9 @@ def test_a_row_changed_since_the_export_is_held_back(demo):
     actions.perform(
         demo,
         actor(demo, "vanphong"),
-        edits.apply_changes,
-        edits.TASKS,
-        [edits.RowChange(first_id, version, {"notes": "Văn phòng sửa trước"})],
+        changeset.apply_changes,
+        changeset.TASKS,
+        [changeset.RowChange(first_id, version, {"notes": "Văn phòng sửa trước"})],
         now=datetime(2026, 11, 29, 9, 0),
         today=DEMO_TODAY,
     )
@@ -317,7 +319,9 @@ def test_malformed_uploads_are_refused_cleanly_and_change_nothing(demo):
 
 def test_an_oversized_upload_is_refused_before_it_is_read(demo):
     with pytest.raises(importer.ImportRefused, match="tối đa 5 MB"):
-        importer.read_xlsx(b"PK\x03\x04" + b"\0" * importer.MAX_FILE_BYTES, edits.TASKS, export.TASK_LAYOUT)
+        importer.read_xlsx(
+            b"PK\x03\x04" + b"\0" * importer.MAX_FILE_BYTES, changeset.TASKS, export.TASK_LAYOUT
+        )
 
 
 def test_a_row_of_another_locality_refuses_a_coordinators_file(demo):
@@ -343,9 +347,10 @@ def test_every_file_builds_even_when_stored_text_holds_what_xml_cannot(demo):
     """Old rows (or a path that skipped validation) must not break the exports for everyone."""
     from docx import Document
 
-    from lib import loaders, report
-    from lib.filters import HqFilters
-    from lib.models import HqProject, ModelWard
+    from lib.core.filters import HqFilters
+    from lib.data.models import HqProject, ModelWard
+    from lib.files import report
+    from lib.ui import loaders
 
     with transaction(demo, write=True) as s:
         s.execute(update(Task).values(title=Task.title + XML_BREAKERS, notes="Đã họp" + XML_BREAKERS))

@@ -10,11 +10,13 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from lib import export, followup, queries, rules
-from lib.db import make_engine, transaction
-from lib.filters import Filters
-from lib.models import AuditEvent, Task
-from lib.seed import DEMO_TODAY
+from lib.core import rules
+from lib.core.filters import Filters
+from lib.data import followup, queries
+from lib.data.db import make_engine, transaction
+from lib.data.models import AuditEvent, Task
+from lib.files import export
+from lib.ops.seed import DEMO_TODAY
 from tests.conftest import sign_in
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -77,7 +79,7 @@ def test_the_followup_lists_follow_the_filters_and_the_window(db):
 
 
 def test_the_followup_export_holds_every_row_of_the_list(db):
-    from lib.loaders import export_followup
+    from lib.ui.loaders import export_followup
 
     data = export_followup(str(db.url), "overdue", Filters(), DEMO_TODAY, 0)
     ws = load_workbook(io.BytesIO(data)).worksheets[0]
@@ -133,7 +135,7 @@ def test_the_overview_links_to_meeting_mode_in_one_click(db):
 
 
 def exported(db, locality):
-    from lib.loaders import export_tasks
+    from lib.ui.loaders import export_tasks
 
     return export_tasks(str(db.url), Filters(localities=(locality,)), DEMO_TODAY, 30, "Danh sách")
 

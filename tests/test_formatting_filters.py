@@ -1,6 +1,6 @@
 from datetime import date
 
-from lib.filters import (
+from lib.core.filters import (
     DUE_SOON,
     FilterOptions,
     Filters,
@@ -9,7 +9,7 @@ from lib.filters import (
     parse_filters,
     parse_page,
 )
-from lib.formatting import fmt_billion, fmt_date, fmt_money_short, fmt_pct, fmt_vnd
+from lib.core.formatting import fmt_billion, fmt_date, fmt_money_short, fmt_pct, fmt_vnd
 
 OPTIONS = FilterOptions(
     localities={"luc-ngan": "Huyện Lục Ngạn", "viet-yen": "Thị xã Việt Yên", "cap-tinh": "Cấp tỉnh"},

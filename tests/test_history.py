@@ -8,11 +8,13 @@ import streamlit as st
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from lib import accounts, actions, edits, history, rules
-from lib.db import make_engine, transaction
-from lib.models import Locality, Task, User
-from lib.roles import PermissionDenied, Refused
-from lib.seed import DEMO_TODAY, seed_demo
+from lib.core import rules
+from lib.core.roles import PermissionDenied, Refused
+from lib.data import accounts
+from lib.data.db import make_engine, transaction
+from lib.data.models import Locality, Task, User
+from lib.editing import actions, changeset, history
+from lib.ops.seed import DEMO_TODAY, seed_demo
 from tests.conftest import sign_in
 
 T1, T2 = datetime(2026, 11, 20, 9, 0), datetime(2026, 11, 25, 15, 30)
@@ -43,19 +45,19 @@ def edited(engine):
     actions.perform(
         engine,
         me,
-        edits.apply_changes,
-        edits.TASKS,
-        [edits.RowChange(row.id, row.version, {"progress_pct": 70, "notes": "lần 1"})],
+        changeset.apply_changes,
+        changeset.TASKS,
+        [changeset.RowChange(row.id, row.version, {"progress_pct": 70, "notes": "lần 1"})],
         now=T1,
         today=DEMO_TODAY,
     )
     actions.perform(
         engine,
         office,
-        edits.apply_changes,
-        edits.TASKS,
+        changeset.apply_changes,
+        changeset.TASKS,
         [
-            edits.RowChange(
+            changeset.RowChange(
                 row.id,
                 row.version + 1,
                 {"notes": "lần 2", "current_deadline": "2027-02-28", "extension_doc": "15/UBND-NC"},
@@ -93,8 +95,8 @@ def test_a_rows_timeline_is_in_order_with_versions(edited):
 def test_values_at_an_earlier_version_and_revert(edited):
     engine, row = edited
     with transaction(engine) as s:
-        _, v1 = history.values_at_version(s, edits.TASKS, row.id, row.version)
-        _, v2 = history.values_at_version(s, edits.TASKS, row.id, row.version + 1)
+        _, v1 = history.values_at_version(s, changeset.TASKS, row.id, row.version)
+        _, v2 = history.values_at_version(s, changeset.TASKS, row.id, row.version + 1)
     assert (v1["progress_pct"], v1["notes"], v1["current_deadline"]) == (
         row.progress_pct,
         row.notes,
@@ -106,7 +108,7 @@ def test_values_at_an_earlier_version_and_revert(edited):
         engine,
         actor(engine, "vanphong"),
         history.revert_row,
-        edits.TASKS,
+        changeset.TASKS,
         row.id,
         row.version,
         now=T2 + timedelta(hours=1),
@@ -127,7 +129,7 @@ def test_values_at_an_earlier_version_and_revert(edited):
             engine,
             actor(engine, "vanphong"),
             history.revert_row,
-            edits.TASKS,
+            changeset.TASKS,
             row.id,
             row.version,
             now=T2,
@@ -142,7 +144,7 @@ def test_revert_goes_through_the_scope_checks(edited):
             engine,
             actor(engine, "dp.vietyen"),
             history.revert_row,
-            edits.TASKS,
+            changeset.TASKS,
             row.id,
             row.version,
             now=T2,
@@ -153,7 +155,7 @@ def test_revert_goes_through_the_scope_checks(edited):
             engine,
             actor(engine, "lanhdao"),
             history.revert_row,
-            edits.TASKS,
+            changeset.TASKS,
             row.id,
             row.version,
             now=T2,
@@ -187,9 +189,9 @@ def test_the_history_page_runs_for_every_role(monkeypatch, demo_copy):
     actions.perform(
         engine,
         actor(engine, "dp.bacgiang"),
-        edits.apply_changes,
-        edits.TASKS,
-        [edits.RowChange(row.id, row.version, {"notes": "ghi chú trong lịch sử"})],
+        changeset.apply_changes,
+        changeset.TASKS,
+        [changeset.RowChange(row.id, row.version, {"notes": "ghi chú trong lịch sử"})],
         now=T1,
         today=DEMO_TODAY,
     )
@@ -213,7 +215,7 @@ def test_the_history_page_runs_for_every_role(monkeypatch, demo_copy):
 
 def test_a_headquarters_project_reverts_money_and_an_emptied_land_area(engine):
     """Money, dates and an optional area come back from the trail exactly, through the edit engine."""
-    from lib.models import HqProject, Unit
+    from lib.data.models import HqProject, Unit
 
     with transaction(engine, write=True) as s:
         seed_demo(s)
@@ -230,10 +232,10 @@ def test_a_headquarters_project_reverts_money_and_an_emptied_land_area(engine):
     actions.perform(
         engine,
         me,
-        edits.apply_changes,
-        edits.HQ,
+        changeset.apply_changes,
+        changeset.HQ,
         [
-            edits.RowChange(
+            changeset.RowChange(
                 row.id,
                 row.version,
                 {
@@ -247,7 +249,9 @@ def test_a_headquarters_project_reverts_money_and_an_emptied_land_area(engine):
         now=T1,
         today=DEMO_TODAY,
     )
-    actions.perform(engine, me, history.revert_row, edits.HQ, row.id, row.version, now=T2, today=DEMO_TODAY)
+    actions.perform(
+        engine, me, history.revert_row, changeset.HQ, row.id, row.version, now=T2, today=DEMO_TODAY
+    )
     with transaction(engine) as s:
         back = s.get(HqProject, row.id)
         assert (back.planned_vnd, back.land_area_m2, back.land_status, back.planned_completion_on) == original
@@ -263,24 +267,24 @@ def test_revert_undoes_an_excel_import_too(engine):
     actions.perform(
         engine,
         me,
-        edits.apply_changes,
-        edits.TASKS,
-        [edits.RowChange(row.id, row.version, {"notes": "sửa tay"})],
+        changeset.apply_changes,
+        changeset.TASKS,
+        [changeset.RowChange(row.id, row.version, {"notes": "sửa tay"})],
         now=T1,
         today=DEMO_TODAY,
     )
     actions.perform(
         engine,
         me,
-        edits.apply_changes,
-        edits.TASKS,
-        [edits.RowChange(row.id, row.version + 1, {"notes": "từ tệp Excel"})],
+        changeset.apply_changes,
+        changeset.TASKS,
+        [changeset.RowChange(row.id, row.version + 1, {"notes": "từ tệp Excel"})],
         now=T2,
         today=DEMO_TODAY,
         action="import",
     )
     actions.perform(
-        engine, me, history.revert_row, edits.TASKS, row.id, row.version + 1, now=T2, today=DEMO_TODAY
+        engine, me, history.revert_row, changeset.TASKS, row.id, row.version + 1, now=T2, today=DEMO_TODAY
     )
     with transaction(engine) as s:
         assert s.get(Task, row.id).notes == "sửa tay"

@@ -11,11 +11,11 @@ import streamlit as st
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from lib import rules
-from lib.db import make_engine, transaction
-from lib.formatting import fmt_billion, fmt_int, fmt_vnd
-from lib.models import AuditEvent, HqProject, Locality, ModelWard, Unit
-from lib.seed import DEMO_TODAY
+from lib.core import rules
+from lib.core.formatting import fmt_billion, fmt_int, fmt_vnd
+from lib.data.db import make_engine, transaction
+from lib.data.models import AuditEvent, HqProject, Locality, ModelWard, Unit
+from lib.ops.seed import DEMO_TODAY
 from tests.conftest import sign_in
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -122,8 +122,8 @@ def chart_count(at: AppTest) -> int:
 def test_filters_come_from_the_url_and_narrow_every_figure(db):
     at = open_page("pages/hq.py", "lanhdao", dia_ban="viet-yen", canh_bao="cham_tien_do")
     with transaction(db) as s:
-        from lib import projects
-        from lib.filters import HqFilters
+        from lib.core.filters import HqFilters
+        from lib.data import projects
 
         expected = projects.count_hq(s, HqFilters(("viet-yen",), (), ("cham_tien_do",)), DEMO_TODAY, 90)
     assert expected > 0
@@ -288,9 +288,9 @@ def test_the_filtered_projects_and_wards_download_as_xlsx_with_money_as_numbers(
 
     from openpyxl import load_workbook
 
-    from lib import export
-    from lib.filters import HqFilters
-    from lib.loaders import export_hq, export_wards
+    from lib.core.filters import HqFilters
+    from lib.files import export
+    from lib.ui.loaders import export_hq, export_wards
 
     at = open_page("pages/hq.py", "lanhdao", dia_ban="bac-giang")
     assert any(b.proto.label.startswith("Tải Excel: 16 dự án") for b in at.download_button)

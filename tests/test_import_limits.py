@@ -9,8 +9,9 @@ import zipfile
 
 import pytest
 
-from lib import edits, export, importer, xlsx_guard
-from lib.seed import DEMO_TODAY
+from lib.editing import changeset
+from lib.files import export, importer, xlsx_guard
+from lib.ops.seed import DEMO_TODAY
 
 KEY = "k" * 40
 
@@ -46,7 +47,7 @@ def read(data: bytes, progress=importer._no_progress):
     tracemalloc.start()
     start = time.perf_counter()
     try:
-        outcome = importer.read_xlsx(data, edits.TASKS, export.TASK_LAYOUT, progress)
+        outcome = importer.read_xlsx(data, changeset.TASKS, export.TASK_LAYOUT, progress)
     except importer.ImportRefused as exc:
         outcome = exc
     finally:
@@ -218,5 +219,5 @@ def test_a_read_stops_at_the_first_progress_report_once_nobody_waits_for_it():
 
     start = time.perf_counter()
     with pytest.raises(BrowserGone):
-        importer.read_xlsx(data, edits.TASKS, export.TASK_LAYOUT, gone)
+        importer.read_xlsx(data, changeset.TASKS, export.TASK_LAYOUT, gone)
     assert len(calls) == 1 and time.perf_counter() - start < 2

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from lib.db import make_engine, transaction
-from lib.models import Task
+from lib.data.db import make_engine, transaction
+from lib.data.models import Task
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -95,7 +95,7 @@ def test_create_user_prompts_for_the_password_and_records_the_action(tmp_path):
     assert no_locality.returncode == 2 and "phải thuộc một địa phương" in no_locality.stderr
     audit_ok = _manage("verify-audit", url=url)
     assert audit_ok.returncode == 0 and "toàn vẹn" in audit_ok.stdout
-    from lib.models import AuditEvent, User
+    from lib.data.models import AuditEvent, User
 
     with transaction(make_engine(url)) as s:
         user = s.scalar(select(User).where(User.username == "cb.vanphong"))

@@ -16,10 +16,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from streamlit.testing.v1 import AppTest
 
-from lib.db import WriteImpossible, make_engine, transaction
-from lib.loaders import get_engine
-from lib.models import AuditEvent, Task
-from lib.seed import seed_demo
+from lib.data.db import WriteImpossible, make_engine, transaction
+from lib.data.models import AuditEvent, Task
+from lib.ops.seed import seed_demo
+from lib.ui.loaders import get_engine
 from tests.conftest import PG_URL
 from tests.relay import Relay
 from tests.test_editing_app import APP, edit, open_tasks, pending, save

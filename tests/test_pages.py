@@ -10,10 +10,10 @@ import streamlit as st
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from lib import rules
-from lib.db import make_engine, transaction
-from lib.formatting import fmt_billion, fmt_int, fmt_pct
-from lib.models import HqProject, Locality, Task
+from lib.core import rules
+from lib.core.formatting import fmt_billion, fmt_int, fmt_pct
+from lib.data.db import make_engine, transaction
+from lib.data.models import HqProject, Locality, Task
 from tests.conftest import AS_OF, sign_in
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from lib import serve
-from lib.config import PROJECT_ROOT
+from lib.core.config import PROJECT_ROOT
+from lib.ui import serve
 
 OPTIONS = (
     "client.showErrorDetails",

@@ -10,11 +10,13 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from lib import edits, projects, rules
-from lib.db import transaction
-from lib.filters import HqFilters
-from lib.models import HqProject, Locality, ModelWard, Unit
-from lib.seed import DEMO_TODAY, seed_reference
+from lib.core import rules
+from lib.core.filters import HqFilters
+from lib.data import projects
+from lib.data.db import transaction
+from lib.data.models import HqProject, Locality, ModelWard, Unit
+from lib.editing import changeset
+from lib.ops.seed import DEMO_TODAY, seed_reference
 
 STALE = 90
 # As-of dates: the demo's today, a planned completion date exactly, and dates around the pilot year.
@@ -30,7 +32,7 @@ HQ_FILTERS = [
 
 
 def _projects(s) -> list[dict]:
-    """Every project as a plain dict with its locality code, read without lib.projects."""
+    """Every project as a plain dict with its locality code, read without lib.data.projects."""
     rows = s.execute(
         select(HqProject.__table__, Locality.code.label("locality_code"))
         .join(Unit, Unit.id == HqProject.unit_id)
@@ -134,7 +136,7 @@ def test_localities_below_the_provincial_disbursement_rate_are_marked(demo_engin
 def test_every_demo_row_can_be_saved_as_it_is(demo_engine):
     """Seeded rows satisfy the rules, so a coordinator's first edit is never refused for old data."""
     with transaction(demo_engine) as s:
-        for spec in (edits.HQ, edits.WARDS):
+        for spec in (changeset.HQ, changeset.WARDS):
             for row in s.scalars(select(spec.model)):
                 merged = {name: getattr(row, name) for name in spec.fields} | {"_original": row}
                 assert spec.check_row(merged, DEMO_TODAY) == [], (spec.entity, row.id)

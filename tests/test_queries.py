@@ -6,11 +6,12 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from lib import queries, rules
-from lib.db import transaction
-from lib.filters import DUE_SOON, Filters
-from lib.models import Agency, Clause, Document, HqProject, Locality, ModelWard, Task, Unit
-from lib.seed import seed_reference
+from lib.core import rules
+from lib.core.filters import DUE_SOON, Filters
+from lib.data import queries
+from lib.data.db import transaction
+from lib.data.models import Agency, Clause, Document, HqProject, Locality, ModelWard, Task, Unit
+from lib.ops.seed import seed_reference
 from tests.conftest import AS_OF, AS_OF_DATES
 
 DUE_DAYS = 30

@@ -10,11 +10,13 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from lib import export, followup, report, rules
-from lib.db import transaction
-from lib.filters import Filters
-from lib.formatting import fmt_int, fmt_pct, fmt_vnd
-from lib.models import Agency, HqProject, Locality, Task, Unit
+from lib.core import rules
+from lib.core.filters import Filters
+from lib.core.formatting import fmt_int, fmt_pct, fmt_vnd
+from lib.data import followup
+from lib.data.db import transaction
+from lib.data.models import Agency, HqProject, Locality, Task, Unit
+from lib.files import export, report
 from tests.conftest import AS_OF, AS_OF_DATES
 
 STALE = 90

@@ -2,8 +2,8 @@ from datetime import date, datetime
 
 import pytest
 
-from lib import rules
-from lib.rules import EXCLUDED, IN_PROGRESS, LATE, NOT_DUE, ON_TIME, OVERDUE
+from lib.core import rules
+from lib.core.rules import EXCLUDED, IN_PROGRESS, LATE, NOT_DUE, ON_TIME, OVERDUE
 
 DUE = date(2025, 6, 30)
 

@@ -5,12 +5,13 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from lib import accounts, actions, edits, queries
-from lib.db import transaction
-from lib.filters import Filters
-from lib.models import AuditEvent, Locality, Task, Unit, User
-from lib.roles import PermissionDenied, Refused
-from lib.seed import seed_demo
+from lib.core.filters import Filters
+from lib.core.roles import PermissionDenied, Refused
+from lib.data import accounts, queries
+from lib.data.db import transaction
+from lib.data.models import AuditEvent, Locality, Task, Unit, User
+from lib.editing import actions, changeset
+from lib.ops.seed import seed_demo
 
 NOW = datetime(2026, 11, 29, 10, 0)
 TODAY = date(2026, 11, 29)
@@ -40,7 +41,9 @@ def task_of(engine, locality):
 
 
 def save(engine, who, changes):
-    return actions.perform(engine, who, edits.apply_changes, edits.TASKS, changes, now=NOW, today=TODAY)
+    return actions.perform(
+        engine, who, changeset.apply_changes, changeset.TASKS, changes, now=NOW, today=TODAY
+    )
 
 
 def snapshot(engine):
@@ -77,7 +80,7 @@ def test_a_coordinator_saves_their_own_row(demo):
     result = save(
         demo,
         actor(demo, "dp.lucngan"),
-        [edits.RowChange(row.id, row.version, {"progress_pct": 77, "notes": "Đã họp giao ban"})],
+        [changeset.RowChange(row.id, row.version, {"progress_pct": 77, "notes": "Đã họp giao ban"})],
     )
     assert result.rows == (row.id,) and result.cells == 2
     with transaction(demo) as s:
@@ -115,7 +118,7 @@ def test_bypass_attempts_are_refused_recorded_and_write_nothing(demo, who, targe
     before = snapshot(demo)
     row = task_of(demo, target)
     with pytest.raises(PermissionDenied, match=message):
-        save(demo, actor(demo, who), [edits.RowChange(row.id, row.version, values)])
+        save(demo, actor(demo, who), [changeset.RowChange(row.id, row.version, values)])
     assert snapshot(demo) == before
     event = last_event(demo)
     assert (event.actor, event.action, event.entity) == (who, "refused", "task")
@@ -130,8 +133,8 @@ def test_a_mixed_batch_is_refused_whole(demo):
             demo,
             actor(demo, "dp.lucngan"),
             [
-                edits.RowChange(mine.id, mine.version, {"notes": "của tôi"}),
-                edits.RowChange(theirs.id, theirs.version, {"notes": "của người khác"}),
+                changeset.RowChange(mine.id, mine.version, {"notes": "của tôi"}),
+                changeset.RowChange(theirs.id, theirs.version, {"notes": "của người khác"}),
             ],
         )
     assert snapshot(demo) == before
@@ -139,7 +142,7 @@ def test_a_mixed_batch_is_refused_whole(demo):
 
 def test_an_unknown_row_is_refused_and_recorded(demo):
     with pytest.raises(Refused, match="người khác thay đổi"):
-        save(demo, actor(demo, "vanphong"), [edits.RowChange(999_999, 1, {"notes": "x"})])
+        save(demo, actor(demo, "vanphong"), [changeset.RowChange(999_999, 1, {"notes": "x"})])
     assert last_event(demo).action == "refused_conflict"
 
 
@@ -147,12 +150,12 @@ def test_the_office_edits_any_locality_and_extends_deadlines_with_a_document(dem
     office = actor(demo, "vanphong")
     row = task_of(demo, "viet-yen")
     with pytest.raises(Refused, match="văn bản cho phép gia hạn"):
-        save(demo, office, [edits.RowChange(row.id, row.version, {"current_deadline": "2027-03-31"})])
+        save(demo, office, [changeset.RowChange(row.id, row.version, {"current_deadline": "2027-03-31"})])
     save(
         demo,
         office,
         [
-            edits.RowChange(
+            changeset.RowChange(
                 row.id, row.version, {"current_deadline": "31/03/2027", "extension_doc": "123/UBND-NC"}
             )
         ],
@@ -188,18 +191,18 @@ def table_snapshot(engine, spec):
 @pytest.mark.parametrize(
     ("spec", "who", "target", "values", "message"),
     [
-        (edits.HQ, "dp.lucngan", "viet-yen", {"disbursed_vnd": 0}, "thuộc địa bàn khác"),
-        (edits.HQ, "dp.bacgiang", "yen-dung", {"notes": "x"}, "thuộc địa bàn khác"),
-        (edits.HQ, "dp.bacgiang", "bac-giang", {"unit_id": 1}, "Cột “unit_id” không được sửa"),
-        (edits.HQ, "dp.bacgiang", "bac-giang", {"version": 99}, "không được sửa"),
-        (edits.HQ, "dp.bacgiang", "bac-giang", {"updated_by": "admin"}, "không được sửa"),
-        (edits.HQ, "lanhdao", "bac-giang", {"planned_vnd": 1}, "chỉ được xem"),
-        (edits.WARDS, "dp.vietyen", "bac-giang", {"criteria_met": 22}, "thuộc địa bàn khác"),
-        (edits.WARDS, "dp.bacgiang", "bac-giang", {"year_registered": 2030}, "không được sửa"),
-        (edits.WARDS, "dp.bacgiang", "bac-giang", {"unit_id": 1}, "không được sửa"),
-        (edits.WARDS, "lanhdao", "viet-yen", {"notes": "x"}, "chỉ được xem"),
+        (changeset.HQ, "dp.lucngan", "viet-yen", {"disbursed_vnd": 0}, "thuộc địa bàn khác"),
+        (changeset.HQ, "dp.bacgiang", "yen-dung", {"notes": "x"}, "thuộc địa bàn khác"),
+        (changeset.HQ, "dp.bacgiang", "bac-giang", {"unit_id": 1}, "Cột “unit_id” không được sửa"),
+        (changeset.HQ, "dp.bacgiang", "bac-giang", {"version": 99}, "không được sửa"),
+        (changeset.HQ, "dp.bacgiang", "bac-giang", {"updated_by": "admin"}, "không được sửa"),
+        (changeset.HQ, "lanhdao", "bac-giang", {"planned_vnd": 1}, "chỉ được xem"),
+        (changeset.WARDS, "dp.vietyen", "bac-giang", {"criteria_met": 22}, "thuộc địa bàn khác"),
+        (changeset.WARDS, "dp.bacgiang", "bac-giang", {"year_registered": 2030}, "không được sửa"),
+        (changeset.WARDS, "dp.bacgiang", "bac-giang", {"unit_id": 1}, "không được sửa"),
+        (changeset.WARDS, "lanhdao", "viet-yen", {"notes": "x"}, "chỉ được xem"),
     ],
-    ids=lambda v: v.entity if isinstance(v, edits.TableSpec) else None,
+    ids=lambda v: v.entity if isinstance(v, changeset.TableSpec) else None,
 )
 def test_headquarters_and_ward_bypass_attempts_are_refused_recorded_and_write_nothing(
     demo, spec, who, target, values, message
@@ -210,9 +213,9 @@ def test_headquarters_and_ward_bypass_attempts_are_refused_recorded_and_write_no
         actions.perform(
             demo,
             actor(demo, who),
-            edits.apply_changes,
+            changeset.apply_changes,
             spec,
-            [edits.RowChange(row.id, row.version, values)],
+            [changeset.RowChange(row.id, row.version, values)],
             now=NOW,
             today=TODAY,
         )
@@ -231,8 +234,8 @@ def test_headquarters_and_ward_bypass_attempts_are_refused_recorded_and_write_no
     ],
 )
 def test_headquarters_and_wards_are_read_for_editing_only_within_scope(demo, read, who, localities):
-    from lib import projects
-    from lib.filters import HqFilters
+    from lib.core.filters import HqFilters
+    from lib.data import projects
 
     me = actor(demo, who)
     with pytest.raises(PermissionDenied), transaction(demo) as s:
@@ -243,8 +246,8 @@ def test_headquarters_and_wards_are_read_for_editing_only_within_scope(demo, rea
 
 
 def test_a_coordinator_reads_only_their_own_projects_and_wards_for_editing(demo):
-    from lib import projects
-    from lib.filters import HqFilters
+    from lib.core.filters import HqFilters
+    from lib.data import projects
 
     me = actor(demo, "dp.bacgiang")
     with transaction(demo) as s:

@@ -6,10 +6,12 @@ from datetime import datetime
 
 import pytest
 
-from lib import accounts, security
-from lib.config import ConfigError, load_settings
-from lib.db import transaction
-from lib.roles import system_actor
+from lib.core import security
+from lib.core.config import ConfigError, load_settings
+from lib.core.roles import system_actor
+from lib.data import accounts
+from lib.data.db import transaction
+from lib.editing import user_admin
 
 NOW = datetime(2026, 11, 29, 9, 0)
 
@@ -74,10 +76,10 @@ def test_cookie_lifetime_is_a_working_day_by_default_and_configurable():
 @pytest.mark.real_bcrypt
 def test_unknown_username_takes_as_long_as_a_wrong_password(engine):
     with transaction(engine, write=True) as s:
-        from lib.seed import seed_reference
+        from lib.ops.seed import seed_reference
 
         seed_reference(s)
-        accounts.create_user(
+        user_admin.create_user(
             s,
             system_actor(),
             username="can.bo",

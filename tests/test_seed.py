@@ -2,11 +2,11 @@ from collections import Counter
 
 from sqlalchemy import select
 
-from lib import directive as d
-from lib import rules
-from lib.db import transaction
-from lib.models import Agency, Clause, Document, HqProject, Locality, ModelWard, Task, Unit
-from lib.seed import DEMO_TODAY, seed_demo
+from lib.core import rules
+from lib.data.db import transaction
+from lib.data.models import Agency, Clause, Document, HqProject, Locality, ModelWard, Task, Unit
+from lib.ops import directive as d
+from lib.ops.seed import DEMO_TODAY, seed_demo
 
 
 def _tasks(s):

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from lib import transfer
-from lib.db import DatabaseError
+from lib.data.db import DatabaseError
+from lib.ui import transfer
 
 WHO = ("session-1", "tasks_xlsx")
 

@@ -1,6 +1,6 @@
 """Which browser sessions may send files: admitted editors only, a few files a minute each."""
 
-from lib.uploads import ADMISSION_SECONDS, MAX_UPLOADS, PER_SECONDS, UploadGate
+from lib.ui.uploads import ADMISSION_SECONDS, MAX_UPLOADS, PER_SECONDS, UploadGate
 
 
 def test_a_session_never_admitted_is_refused():

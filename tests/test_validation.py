@@ -11,12 +11,13 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from lib import accounts, actions, edits
-from lib.db import transaction
-from lib.edits import TASK_FIELDS, TASKS, RowChange, ValidationFailed
-from lib.models import AuditEvent, Task, User
-from lib.seed import seed_demo
-from lib.validation import Choice, Day, Integer, Invalid, Money, Text
+from lib.core.validation import Choice, Day, Integer, Invalid, Money, Text
+from lib.data import accounts
+from lib.data.db import transaction
+from lib.data.models import AuditEvent, Task, User
+from lib.editing import actions, changeset
+from lib.editing.changeset import TASK_FIELDS, TASKS, RowChange, ValidationFailed
+from lib.ops.seed import seed_demo
 
 NOW = datetime(2026, 11, 29, 10, 0)
 TODAY = date(2026, 11, 29)
@@ -395,7 +396,7 @@ def save(engine, row, values, position=3):
     return actions.perform(
         engine,
         office(engine),
-        edits.apply_changes,
+        changeset.apply_changes,
         TASKS,
         [RowChange(row.id, row.version, values, position)],
         now=NOW,
@@ -554,7 +555,7 @@ def test_rules_and_parse_errors_of_several_rows_are_reported_together_by_row_id(
         actions.perform(
             demo,
             office(demo),
-            edits.apply_changes,
+            changeset.apply_changes,
             TASKS,
             [
                 RowChange(first.id, first.version, {"progress_pct": "nhiều", "notes": "ổn"}),

@@ -13,7 +13,7 @@ import jwt
 import pytest
 from playwright.sync_api import expect
 
-from lib.config import DEMO_KEY_FILE
+from lib.core.config import DEMO_KEY_FILE
 from tests.browser.conftest import rss_mb, sign_in, wait_idle
 from tests.streamlit_client import Answer, run, session
 

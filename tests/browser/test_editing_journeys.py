@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from lib.db import make_engine, transaction
-from lib.models import Task
+from lib.data.db import make_engine, transaction
+from lib.data.models import Task
 from tests.browser.conftest import sign_in, wait_idle
 
 pytestmark = pytest.mark.browser

@@ -14,9 +14,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from lib.db import make_engine, transaction
-from lib.models import Task
-from lib.seed import seed_demo
+from lib.data.db import make_engine, transaction
+from lib.data.models import Task
+from lib.ops.seed import seed_demo
 from tests.browser.conftest import sign_in, wait_idle
 from tests.browser.test_editing_journeys import (
     COLUMNS,

@@ -9,9 +9,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from lib.db import make_engine, transaction
-from lib.formatting import fmt_billion, fmt_int, fmt_vnd
-from lib.models import HqProject, Locality, Unit
+from lib.core.formatting import fmt_billion, fmt_int, fmt_vnd
+from lib.data.db import make_engine, transaction
+from lib.data.models import HqProject, Locality, Unit
 from tests.browser.conftest import sign_in, wait_idle
 from tests.conftest import AS_OF
 

@@ -6,10 +6,10 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from lib import rules
-from lib.db import make_engine, transaction
-from lib.formatting import fmt_int
-from lib.models import Locality, Task
+from lib.core import rules
+from lib.core.formatting import fmt_int
+from lib.data.db import make_engine, transaction
+from lib.data.models import Locality, Task
 from tests.browser.conftest import sign_in, wait_idle
 from tests.conftest import AS_OF
 

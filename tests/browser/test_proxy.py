@@ -17,7 +17,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from lib.security import generate_cookie_key
+from lib.core.security import generate_cookie_key
 from tests.browser.conftest import ROOT, _free_port, rss_mb, sign_in, wait_idle
 from tests.streamlit_client import INSECURE, Answer, run, session
 

@@ -9,11 +9,12 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 from sqlalchemy.engine import make_url
 
-from lib import export, followup, report
-from lib.db import make_engine, transaction
-from lib.filters import Filters
-from lib.formatting import fmt_int, fmt_pct
-from lib.seed import seed_demo
+from lib.core.filters import Filters
+from lib.core.formatting import fmt_int, fmt_pct
+from lib.data import followup
+from lib.data.db import make_engine, transaction
+from lib.files import export, report
+from lib.ops.seed import seed_demo
 from tests.browser.conftest import sign_in, wait_idle
 from tests.conftest import AS_OF, PG_URL
 from tests.relay import Relay

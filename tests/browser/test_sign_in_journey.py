@@ -4,8 +4,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from lib.db import make_engine, transaction
-from lib.models import LoginAttempt
+from lib.data.db import make_engine, transaction
+from lib.data.models import LoginAttempt
 from tests.browser.conftest import sign_in, wait_idle
 
 pytestmark = pytest.mark.browser

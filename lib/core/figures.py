@@ -1,0 +1,64 @@
+"""The figures leaders quote, as values: headquarters money and the model-ward roadmap, and how they add up.
+
+The data layer fills them from SQL; pages, charts and files read them. No database here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from lib.core import rules
+
+
+@dataclass(frozen=True)
+class Funding:
+    planned: int = 0
+    allocated: int = 0
+    disbursed: int = 0
+    projects: int = 0
+
+    @property
+    def disbursement_rate(self) -> float | None:
+        return rules.disbursement_rate(self.allocated, self.disbursed)
+
+
+def total_funding(by_locality: dict[str, Funding]) -> Funding:
+    """Add per-locality funding into one."""
+    rows = list(by_locality.values())
+    return Funding(
+        planned=sum(r.planned for r in rows),
+        allocated=sum(r.allocated for r in rows),
+        disbursed=sum(r.disbursed for r in rows),
+        projects=sum(r.projects for r in rows),
+    )
+
+
+@dataclass(frozen=True)
+class RoadmapPoint:
+    locality: str  # code
+    year: int
+    wards: int  # phường that year (2024 list, plus those upgraded from 1/1/2025)
+    registered: int | None  # None: a year after the as-of date
+    recognised: int | None
+
+    @property
+    def registered_share(self) -> float | None:
+        return None if self.registered is None or not self.wards else self.registered / self.wards
+
+    @property
+    def recognised_share(self) -> float | None:
+        return None if self.recognised is None or not self.wards else self.recognised / self.wards
+
+
+def roadmap_totals(points: Sequence[RoadmapPoint], year: int) -> RoadmapPoint:
+    """Add the localities' points of one year (locality "" for the sum)."""
+    mine = [p for p in points if p.year == year]
+    known = [p for p in mine if p.registered is not None]
+    return RoadmapPoint(
+        "",
+        year,
+        sum(p.wards for p in mine),
+        sum(p.registered or 0 for p in known) if known else None,
+        sum(p.recognised or 0 for p in known) if known else None,
+    )

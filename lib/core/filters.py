@@ -1,0 +1,216 @@
+"""Filters of the overview and task pages, and their round trip through the URL query string.
+
+A filtered view is shared as a link: `?dia_ban=luc-ngan&muc=3&ngay=2026-11-29`. Unknown values
+are dropped with a Vietnamese warning rather than failing the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+
+from lib.core.roles import DIEU_PHOI, Actor
+from lib.core.rules import BUCKET_LABELS, BUCKETS
+
+PROVINCE_LEVEL = "cap-tinh"  # tasks of Công an tỉnh and the departments: no locality
+DUE_SOON = "sap-den-han"
+
+# URL spelling of each bucket code.
+BUCKET_SLUGS = {
+    "dung_han": "dung-han",
+    "tre_han": "tre-han",
+    "trong_han": "trong-han",
+    "qua_han": "qua-han",
+    "chua_den_han": "chua-den-han",
+    "loai_tru": "tam-dung-huy",
+}
+SLUG_BUCKETS = {slug: code for code, slug in BUCKET_SLUGS.items()}
+
+PARAM_LOCALITY = "dia_ban"
+PARAM_CLAUSE = "muc"
+PARAM_DOCUMENT = "van_ban"
+PARAM_AGENCY = "chu_tri"
+PARAM_BUCKET = "tinh_trang"
+PARAM_AS_OF = "ngay"
+PARAM_PAGE = "trang"
+PARAM_STAGE = "giai_doan"
+PARAM_FLAG = "canh_bao"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the user narrowed the view to; an empty tuple means no restriction."""
+
+    localities: tuple[str, ...] = ()
+    clauses: tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()
+    agencies: tuple[str, ...] = ()
+    buckets: tuple[str, ...] = ()  # bucket codes, plus DUE_SOON
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.localities or self.clauses or self.documents or self.agencies or self.buckets)
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """The values each filter accepts, with their Vietnamese labels, in display order."""
+
+    localities: Mapping[str, str] = field(default_factory=dict)
+    clauses: Mapping[str, str] = field(default_factory=dict)
+    documents: Mapping[str, str] = field(default_factory=dict)
+    agencies: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def buckets(self) -> dict[str, str]:
+        labels = {code: BUCKET_LABELS[code] for code in BUCKETS}
+        labels[DUE_SOON] = "Sắp đến hạn"
+        return labels
+
+
+def _split(raw: str | Sequence[str] | None) -> list[str]:
+    if raw is None:
+        return []
+    parts = [raw] if isinstance(raw, str) else list(raw)
+    return [p.strip() for part in parts for p in part.split(",") if p.strip()]
+
+
+def _pick(
+    raw: str | Sequence[str] | None, allowed: Mapping[str, str], what: str, warnings: list[str]
+) -> tuple[str, ...]:
+    chosen: list[str] = []
+    for value in _split(raw):
+        if value in allowed:
+            if value not in chosen:
+                chosen.append(value)
+        else:
+            warnings.append(f"Không có {what} “{value[:40]}” — đã bỏ qua bộ lọc này.")
+    return tuple(chosen)
+
+
+def parse_filters(
+    params: Mapping[str, str | Sequence[str]], options: FilterOptions
+) -> tuple[Filters, list[str]]:
+    """Read filters from query parameters; return them with warnings about unknown values."""
+    warnings: list[str] = []
+    bucket_values = []
+    for value in _split(params.get(PARAM_BUCKET)):
+        bucket_values.append(SLUG_BUCKETS.get(value, DUE_SOON if value == DUE_SOON else value))
+    filters = Filters(
+        localities=_pick(params.get(PARAM_LOCALITY), options.localities, "địa bàn", warnings),
+        clauses=_pick(params.get(PARAM_CLAUSE), options.clauses, "mục", warnings),
+        documents=_pick(params.get(PARAM_DOCUMENT), options.documents, "văn bản", warnings),
+        agencies=_pick(params.get(PARAM_AGENCY), options.agencies, "cơ quan chủ trì", warnings),
+        buckets=_pick(bucket_values, options.buckets, "tình trạng", warnings),
+    )
+    return filters, warnings
+
+
+def filters_to_params(filters: Filters) -> dict[str, str]:
+    """Write filters as query parameters (only the ones in use)."""
+    params = {
+        PARAM_LOCALITY: ",".join(filters.localities),
+        PARAM_CLAUSE: ",".join(filters.clauses),
+        PARAM_DOCUMENT: ",".join(filters.documents),
+        PARAM_AGENCY: ",".join(filters.agencies),
+        PARAM_BUCKET: ",".join(BUCKET_SLUGS.get(b, b) for b in filters.buckets),
+    }
+    return {key: value for key, value in params.items() if value}
+
+
+@dataclass(frozen=True)
+class HqFilters:
+    """What the headquarters page is narrowed to: localities, stages and flags (any of them)."""
+
+    localities: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+
+
+def parse_choices(
+    raw: str | Sequence[str] | None, allowed: Mapping[str, str], what: str
+) -> tuple[tuple[str, ...], list[str]]:
+    """Read a comma-separated list of codes from the URL; unknown ones are dropped with a warning."""
+    warnings: list[str] = []
+    return _pick(raw, allowed, what, warnings), warnings
+
+
+def parse_as_of(raw: str | Sequence[str] | None, default: date) -> tuple[date, str | None]:
+    """Read the as-of date (yyyy-mm-dd or dd/mm/yyyy); fall back to `default` with a warning."""
+    values = _split(raw)
+    if not values:
+        return default, None
+    text = values[0]
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
+        try:
+            parsed = datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+        if date(2020, 1, 1) <= parsed <= date(2100, 12, 31):
+            return parsed, None
+    shown = default.strftime("%d/%m/%Y")
+    return default, f"Ngày “{text[:40]}” không hợp lệ — đang dùng ngày {shown}."
+
+
+def parse_page(raw: str | Sequence[str] | None, page_count: int) -> int:
+    """Read a 1-based page number, clamped to the pages that exist."""
+    values = _split(raw)
+    try:
+        page = int(values[0]) if values else 1
+    except ValueError:
+        page = 1
+    return max(1, min(page, max(page_count, 1)))
+
+
+@dataclass(frozen=True)
+class EditScope:
+    """What the task table shows this user, and whether they may edit it."""
+
+    filters: Filters
+    editable: bool
+    note: str = ""
+
+
+def edit_scope(actor: Actor, filters: Filters, options: FilterOptions, noun: str = "nhiệm vụ") -> EditScope:
+    """Narrow a coordinator's view to their own locality; read-only roles see everything read-only."""
+    if not actor.can_write:
+        return EditScope(filters, False)
+    if actor.role != DIEU_PHOI:
+        return EditScope(filters, True, "Bạn có thể sửa trực tiếp trong bảng, rồi bấm Lưu.")
+    own = actor.locality_code or ""
+    name = options.localities.get(own, own)
+    narrowed = replace(filters, localities=(own,))
+    note = f"Bảng chỉ gồm {noun} của {name}, địa bàn bạn được sửa. Sửa trực tiếp trong bảng, rồi bấm Lưu."
+    if filters.localities and filters.localities != (own,):
+        note += " Bộ lọc địa bàn khác được bỏ qua ở đây; xem các địa bàn khác ở trang Tổng quan."
+    return EditScope(narrowed, True, note)
+
+
+def place_params(filters: Filters, as_of: date, today: date) -> dict[str, str]:
+    """The URL of the same places and date, for pages that filter by locality only."""
+    named = tuple(c for c in filters.localities if c != PROVINCE_LEVEL)
+    return place_and_filter_params(Filters(localities=named), as_of, today)
+
+
+def place_and_filter_params(filters: Filters, as_of: date, today: date) -> dict[str, str]:
+    """The URL of the same filtered view."""
+    params = filters_to_params(filters)
+    if as_of != today:
+        params[PARAM_AS_OF] = as_of.isoformat()
+    return params
+
+
+def describe_filters(filters: Filters, options: FilterOptions) -> str:
+    """Say in words what a filtered view covers."""
+    parts = []
+    for values, labels in (
+        (filters.localities, options.localities),
+        (filters.clauses, options.clauses),
+        (filters.documents, options.documents),
+        (filters.agencies, options.agencies),
+        (filters.buckets, options.buckets),
+    ):
+        if values:
+            parts.append(", ".join(labels.get(v, v) for v in values))
+    return "; ".join(parts)

@@ -1,0 +1,168 @@
+"""What the provincial office chases: overdue and due-soon tasks, the yearly reports, silent rows.
+
+Every list is computed in SQL from the same bucket rules as the rest of the app, worst first.
+Every function takes the caller's Session first and never commits or closes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from lib.core import rules
+from lib.core.filters import DUE_SOON, Filters
+from lib.data.models import Agency, Locality, Task
+from lib.data.queries import bucket_expr, count_tasks, filter_tasks, list_tasks
+
+REPORT_DAY = (12, 15)  # every addressee reports before 15 December
+UNFINISHED = (rules.IN_PROGRESS, rules.NOT_DUE, rules.OVERDUE)
+
+
+@dataclass(frozen=True)
+class OverdueGroup:
+    """Overdue tasks of one locality or one lead agency."""
+
+    name: str
+    overdue: int
+    worst_days: int  # days overdue of its oldest overdue task
+    total_days: int  # sum of days overdue: how much lateness the group carries
+
+
+def overdue_groups(s: Session, filters: Filters, as_of: date, by: str) -> list[OverdueGroup]:
+    """Group overdue tasks by "locality" or "agency", worst first (oldest deadline, then count)."""
+    name: Any = func.coalesce(Locality.name, "Cấp tỉnh") if by == "locality" else Agency.name
+    stmt = (
+        select(name, Task.current_deadline, func.count())
+        .select_from(Task)
+        .join(Agency, Agency.id == Task.lead_agency_id)
+        .outerjoin(Locality, Locality.id == Task.locality_id)
+        .where(bucket_expr(as_of) == rules.OVERDUE)
+        .group_by(name, Task.current_deadline)
+    )
+    counts: dict[str, int] = {}
+    worst: dict[str, int] = {}
+    total: dict[str, int] = {}
+    for label, deadline, n in s.execute(filter_tasks(stmt, filters, as_of, 0)):
+        key, days = str(label), (as_of - deadline).days
+        counts[key] = counts.get(key, 0) + int(n)
+        worst[key] = max(worst.get(key, 0), days)
+        total[key] = total.get(key, 0) + days * int(n)
+    groups = [OverdueGroup(k, counts[k], worst[k], total[k]) for k in counts]
+    return sorted(groups, key=lambda g: (-g.worst_days, -g.overdue, g.name))
+
+
+def overdue_tasks(
+    s: Session, filters: Filters, as_of: date, *, offset: int = 0, limit: int = 500
+) -> list[dict[str, Any]]:
+    """Overdue tasks, most days overdue first."""
+    view = replace(filters, buckets=(rules.OVERDUE,))
+    return list_tasks(s, view, as_of, 0, offset=offset, limit=limit)
+
+
+def due_soon_tasks(
+    s: Session, filters: Filters, as_of: date, within_days: int, *, offset: int = 0, limit: int = 500
+) -> list[dict[str, Any]]:
+    """Unfinished tasks falling due in the next `within_days` days, soonest first."""
+    view = replace(filters, buckets=(DUE_SOON,))
+    return list_tasks(s, view, as_of, within_days, offset=offset, limit=limit)
+
+
+def count_due_soon(s: Session, filters: Filters, as_of: date, within_days: int) -> int:
+    return count_tasks(s, replace(filters, buckets=(DUE_SOON,)), as_of, within_days)
+
+
+def _silent_since(as_of: date, days: int) -> list[ColumnElement[bool]]:
+    cutoff = datetime.combine(as_of - timedelta(days=days), time.min)
+    return [bucket_expr(as_of).in_(UNFINISHED), Task.updated_at < cutoff]
+
+
+def silent_tasks(
+    s: Session, filters: Filters, as_of: date, days: int, *, offset: int = 0, limit: int = 500
+) -> list[dict[str, Any]]:
+    """Unfinished tasks nobody has updated for more than `days` days, longest silence first."""
+    return list_tasks(
+        s,
+        filters,
+        as_of,
+        0,
+        offset=offset,
+        limit=limit,
+        where=_silent_since(as_of, days),
+        order_by=(Task.updated_at, Task.id),
+    )
+
+
+def count_silent_tasks(s: Session, filters: Filters, as_of: date, days: int) -> int:
+    return count_tasks(s, filters, as_of, 0, where=_silent_since(as_of, days))
+
+
+@dataclass(frozen=True)
+class YearlyReport:
+    """One addressee's report for one year, due before 15/12."""
+
+    task_id: int
+    year: int
+    addressee: str
+    locality: str
+    deadline: date | None
+    submitted_on: date | None
+    document: str
+    bucket: str
+    as_of: date
+
+    @property
+    def status(self) -> str:
+        return {
+            rules.ON_TIME: "Đúng hạn",
+            rules.LATE: "Trễ hạn",
+            rules.OVERDUE: "Quá hạn, chưa nộp",
+            rules.EXCLUDED: "Tạm dừng / hủy",
+        }.get(self.bucket, "Chưa đến hạn")
+
+    @property
+    def days_late(self) -> int | None:
+        if self.deadline is None or self.bucket not in (rules.LATE, rules.OVERDUE):
+            return None
+        end = self.submitted_on if self.bucket == rules.LATE and self.submitted_on else None
+        return ((end or self.as_of) - self.deadline).days
+
+
+def yearly_reports(s: Session, filters: Filters, as_of: date) -> list[YearlyReport]:
+    """Every yearly report task up to the as-of year, by year (newest first) then addressee."""
+    bucket = bucket_expr(as_of).label("bucket")
+    stmt = (
+        select(
+            Task.id,
+            Task.report_year,
+            Agency.name,
+            func.coalesce(Locality.name, "Cấp tỉnh"),
+            Task.current_deadline,
+            Task.completed_on,
+            Task.result_doc,
+            bucket,
+        )
+        .select_from(Task)
+        .join(Agency, Agency.id == Task.lead_agency_id)
+        .outerjoin(Locality, Locality.id == Task.locality_id)
+        .where(Task.report_year.is_not(None), Task.report_year <= as_of.year)
+        .order_by(Task.report_year.desc(), Agency.sort_order, Task.id)
+    )
+    stmt = filter_tasks(stmt, replace(filters, buckets=()), as_of, 0)
+    return [
+        YearlyReport(
+            task_id=i,
+            year=int(year or 0),
+            addressee=str(agency),
+            locality=str(place),
+            deadline=deadline,
+            submitted_on=done if done is not None and done <= as_of else None,
+            document=doc if done is not None and done <= as_of else "",
+            bucket=str(b),
+            as_of=as_of,
+        )
+        for i, year, agency, place, deadline, done, doc, b in s.execute(stmt)
+    ]

@@ -1,0 +1,385 @@
+"""Headquarters projects and model wards: SQL that mirrors the rules, lists and aggregates.
+
+Flags and figures are computed in SQL from the same definitions as `lib.core.rules` (tests hold the
+two to each other), so counts over many rows never load the rows. Every function takes the
+caller's Session first and never commits or closes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Date, Select, and_, case, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from lib.core import rules
+from lib.core.figures import Funding, RoadmapPoint, total_funding
+from lib.core.filters import PROVINCE_LEVEL, HqFilters
+from lib.core.roles import DIEU_PHOI, Actor, PermissionDenied, require_writer
+from lib.data.models import HqProject, Locality, ModelWard, Unit
+
+SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
+
+
+def sql_date(value: date) -> ColumnElement[Any]:
+    return literal(value, Date)
+
+
+# --- flags in SQL ---------------------------------------------------------------------------------
+
+
+def _finished_by(as_of: date) -> ColumnElement[bool]:
+    return and_(
+        HqProject.actual_completion_on.is_not(None), HqProject.actual_completion_on <= sql_date(as_of)
+    )
+
+
+def flag_exprs(as_of: date, stale_days: int) -> dict[str, ColumnElement[bool]]:
+    """Return the SQL form of each rule of rules.hq_flags, by flag code."""
+    cutoff = datetime.combine(as_of - timedelta(days=stale_days), time.min)
+    return {
+        rules.FLAG_SMALL_LAND: and_(
+            HqProject.land_area_m2.is_not(None), HqProject.land_area_m2 < rules.MIN_LAND_AREA_M2
+        ),
+        rules.FLAG_FUNDING: or_(
+            HqProject.allocated_vnd > HqProject.planned_vnd,
+            HqProject.disbursed_vnd > HqProject.allocated_vnd,
+            HqProject.disbursed_vnd < 0,
+        ),
+        rules.FLAG_BEHIND: and_(
+            HqProject.planned_completion_on.is_not(None),
+            HqProject.planned_completion_on < sql_date(as_of),
+            ~_finished_by(as_of),
+        ),
+        rules.FLAG_STALLED: and_(HqProject.updated_at < cutoff, ~_finished_by(as_of)),
+    }
+
+
+def _named(localities: Sequence[str]) -> list[str]:
+    return [c for c in localities if c != PROVINCE_LEVEL]
+
+
+def filter_hq(stmt: SelectT, hf: HqFilters, as_of: date, stale_days: int) -> SelectT:
+    """Apply the headquarters filters to a statement that joins HqProject, Unit and Locality."""
+    if hf.localities:
+        stmt = stmt.where(Locality.code.in_(_named(hf.localities)))
+    if hf.stages:
+        stmt = stmt.where(HqProject.stage.in_(hf.stages))
+    if hf.flags:
+        exprs = flag_exprs(as_of, stale_days)
+        stmt = stmt.where(or_(*(exprs[f] for f in hf.flags)))
+    return stmt
+
+
+def _hq_from(stmt: SelectT) -> SelectT:
+    return (
+        stmt.select_from(HqProject)
+        .join(Unit, Unit.id == HqProject.unit_id)
+        .join(Locality, Locality.id == Unit.locality_id)
+    )
+
+
+# --- money -----------------------------------------------------------------------------------------
+
+
+def funding_by_locality(
+    s: Session, hf: HqFilters, as_of: date | None = None, stale_days: int = 90
+) -> dict[str, Funding]:
+    """Sum headquarters money (whole đồng) per locality, in SQL (flags need the as-of date)."""
+    if hf.flags and as_of is None:
+        raise ValueError("filtering by flags needs an as-of date")
+    stmt = _hq_from(
+        select(
+            Locality.code,
+            func.coalesce(func.sum(HqProject.planned_vnd), 0),
+            func.coalesce(func.sum(HqProject.allocated_vnd), 0),
+            func.coalesce(func.sum(HqProject.disbursed_vnd), 0),
+            func.count(HqProject.id),
+        )
+    ).group_by(Locality.code, Locality.sort_order)
+    stmt = filter_hq(stmt, hf, as_of or date.min, stale_days).order_by(Locality.sort_order)
+    return {code: Funding(int(p), int(a), int(d), int(n)) for code, p, a, d, n in s.execute(stmt)}
+
+
+# --- the page's figures ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HqSummary:
+    """Everything the headquarters page draws above the table."""
+
+    as_of: date
+    funding_by_locality: dict[str, Funding]
+    funding: Funding
+    stages: dict[tuple[str, str], int]  # (locality code, stage) → projects
+    flags: dict[str, dict[str, int]]  # locality code → flag → projects
+    completions: list[tuple[date, str, int]]  # (first of month, "planned" | "actual", projects)
+
+    @property
+    def flag_totals(self) -> dict[str, int]:
+        totals = dict.fromkeys(rules.FLAGS, 0)
+        for by_flag in self.flags.values():
+            for flag, n in by_flag.items():
+                totals[flag] += n
+        return totals
+
+    @property
+    def below_average(self) -> set[str]:
+        rates = {code: f.disbursement_rate for code, f in self.funding_by_locality.items()}
+        return rules.below_average(rates, self.funding.disbursement_rate)
+
+
+def _month(column: Any, dialect: str) -> ColumnElement[Any]:
+    if dialect == "postgresql":
+        return func.to_char(column, "YYYY-MM")
+    return func.strftime("%Y-%m", column)
+
+
+def get_hq_summary(s: Session, hf: HqFilters, as_of: date, stale_days: int) -> HqSummary:
+    """Compute the headquarters page's figures for one filter and as-of date, in SQL."""
+    funding = funding_by_locality(s, hf, as_of, stale_days)
+    stmt = filter_hq(
+        _hq_from(select(Locality.code, HqProject.stage, func.count())).group_by(
+            Locality.code, HqProject.stage
+        ),
+        hf,
+        as_of,
+        stale_days,
+    )
+    stages = {(code, stage): int(n) for code, stage, n in s.execute(stmt)}
+
+    exprs = flag_exprs(as_of, stale_days)
+    columns = [func.sum(case((exprs[f], 1), else_=0)) for f in rules.FLAGS]
+    flag_stmt = filter_hq(
+        _hq_from(select(Locality.code, *columns)).group_by(Locality.code), hf, as_of, stale_days
+    )
+    flags: dict[str, dict[str, int]] = {}
+    for code, *counts in s.execute(flag_stmt):
+        flags[str(code)] = {f: int(n or 0) for f, n in zip(rules.FLAGS, counts, strict=True)}
+
+    dialect = s.get_bind().dialect.name
+    completions: list[tuple[date, str, int]] = []
+    for kind, column in (
+        ("planned", HqProject.planned_completion_on),
+        ("actual", HqProject.actual_completion_on),
+    ):
+        month = _month(column, dialect).label("month")
+        month_stmt = filter_hq(
+            _hq_from(select(month, func.count())).where(column.is_not(None)).group_by(month),
+            hf,
+            as_of,
+            stale_days,
+        )
+        if kind == "actual":
+            month_stmt = month_stmt.where(column <= sql_date(as_of))
+        for label, n in s.execute(month_stmt):
+            year, mon = (int(x) for x in str(label).split("-"))
+            completions.append((date(year, mon, 1), kind, int(n)))
+    completions.sort()
+    return HqSummary(as_of, funding, total_funding(funding), stages, flags, completions)
+
+
+HQ_COLUMNS = (
+    "id",
+    "unit",
+    "locality",
+    "locality_code",
+    "kind",
+    "land_status",
+    "land_area_m2",
+    "stage",
+    "funding_source",
+    "planned_vnd",
+    "allocated_vnd",
+    "disbursed_vnd",
+    "start_on",
+    "planned_completion_on",
+    "actual_completion_on",
+    "notes",
+    "version",
+    "updated_by",
+    "updated_at",
+)
+
+
+def count_hq(s: Session, hf: HqFilters, as_of: date, stale_days: int) -> int:
+    """Count the projects a filter selects."""
+    return int(s.execute(filter_hq(_hq_from(select(func.count())), hf, as_of, stale_days)).scalar_one())
+
+
+def list_hq(
+    s: Session, hf: HqFilters, as_of: date, stale_days: int, *, offset: int, limit: int
+) -> list[dict[str, Any]]:
+    """Return one page of projects with their flags, by locality then ward or commune."""
+    stmt = _hq_from(
+        select(
+            HqProject.id,
+            Unit.name,
+            Locality.name,
+            Locality.code,
+            HqProject.kind,
+            HqProject.land_status,
+            HqProject.land_area_m2,
+            HqProject.stage,
+            HqProject.funding_source,
+            HqProject.planned_vnd,
+            HqProject.allocated_vnd,
+            HqProject.disbursed_vnd,
+            HqProject.start_on,
+            HqProject.planned_completion_on,
+            HqProject.actual_completion_on,
+            HqProject.notes,
+            HqProject.version,
+            HqProject.updated_by,
+            HqProject.updated_at,
+        )
+    ).order_by(Locality.sort_order, Unit.name, HqProject.id)
+    stmt = filter_hq(stmt, hf, as_of, stale_days).offset(offset).limit(limit)
+    rows = []
+    for r in s.execute(stmt):
+        row = dict(zip(HQ_COLUMNS, r, strict=True))
+        row["flags"] = rules.hq_flags(row, as_of, stale_days)
+        row["disbursement_pct"] = (
+            None if row["allocated_vnd"] <= 0 else round(100 * row["disbursed_vnd"] / row["allocated_vnd"], 1)
+        )
+        rows.append(row)
+    return rows
+
+
+def edit_localities(actor: Actor, localities: tuple[str, ...], entity: str, what: str) -> tuple[str, ...]:
+    """The localities an editor may open for editing: a coordinator only their own (refused otherwise)."""
+    require_writer(actor, entity)
+    if actor.role != DIEU_PHOI:
+        return localities
+    own = actor.locality_code or ""
+    if any(c != own for c in localities):
+        raise PermissionDenied(
+            f"Điều phối viên chỉ được mở để sửa {what} của địa bàn mình.",
+            entity=entity,
+            locality_id=actor.locality_id,
+        )
+    return (own,)
+
+
+def list_hq_for_edit(
+    s: Session, actor: Actor, hf: HqFilters, as_of: date, stale_days: int, *, offset: int, limit: int
+) -> list[dict[str, Any]]:
+    """Return one page of the projects this actor may edit; refuse read-only roles and other localities."""
+    hf = replace(hf, localities=edit_localities(actor, hf.localities, "hq_project", "trụ sở"))
+    return list_hq(s, hf, as_of, stale_days, offset=offset, limit=limit)
+
+
+# --- model wards -------------------------------------------------------------------------------------
+
+WARD_COLUMNS = (
+    "id",
+    "unit",
+    "locality",
+    "locality_code",
+    "year_registered",
+    "criteria_met",
+    "recognised_decision",
+    "recognised_on",
+    "notes",
+    "version",
+    "updated_by",
+    "updated_at",
+)
+
+
+def _ward_from(stmt: SelectT, localities: Sequence[str]) -> SelectT:
+    stmt = (
+        stmt.select_from(ModelWard)
+        .join(Unit, Unit.id == ModelWard.unit_id)
+        .join(Locality, Locality.id == Unit.locality_id)
+    )
+    if localities:
+        stmt = stmt.where(Locality.code.in_(_named(localities)))
+    return stmt
+
+
+def list_wards(s: Session, localities: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Return every model-ward registration (a few per ward at most), by year then locality."""
+    stmt = _ward_from(
+        select(
+            ModelWard.id,
+            Unit.name,
+            Locality.name,
+            Locality.code,
+            ModelWard.year_registered,
+            ModelWard.criteria_met,
+            ModelWard.recognised_decision,
+            ModelWard.recognised_on,
+            ModelWard.notes,
+            ModelWard.version,
+            ModelWard.updated_by,
+            ModelWard.updated_at,
+        ),
+        localities,
+    ).order_by(ModelWard.year_registered, Locality.sort_order, Unit.name, ModelWard.id)
+    return [dict(zip(WARD_COLUMNS, r, strict=True)) for r in s.execute(stmt)]
+
+
+def list_wards_for_edit(s: Session, actor: Actor, localities: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Return the registrations this actor may edit; refuse read-only roles and other localities."""
+    return list_wards(s, edit_localities(actor, localities, "model_ward", "phường kiểu mẫu"))
+
+
+def ward_roadmap(s: Session, localities: Sequence[str], as_of: date) -> list[RoadmapPoint]:
+    """Per locality and year up to 2030: wards, and how many were registered and recognised by then."""
+    unit_stmt = (
+        select(
+            Locality.code,
+            func.sum(case((Unit.kind == "phuong", 1), else_=0)),
+            func.sum(case((Unit.becomes_phuong_2025, 1), else_=0)),
+        )
+        .select_from(Unit)
+        .join(Locality, Locality.id == Unit.locality_id)
+        .group_by(Locality.code, Locality.sort_order)
+        .order_by(Locality.sort_order)
+    )
+    if localities:
+        unit_stmt = unit_stmt.where(Locality.code.in_(_named(localities)))
+    wards = {code: (int(p or 0), int(u or 0)) for code, p, u in s.execute(unit_stmt)}
+
+    first_year = func.min(ModelWard.year_registered).label("first")
+    first_recognised = func.min(ModelWard.recognised_on).label("recognised")
+    per_unit = _ward_from(
+        select(Locality.code, ModelWard.unit_id, first_year, first_recognised), localities
+    ).group_by(Locality.code, ModelWard.unit_id)
+    units = [(code, int(year), on) for code, _unit, year, on in s.execute(per_unit)]
+
+    points = []
+    for code, (phuong, upgraded) in wards.items():
+        for year in range(rules.ROADMAP_FIRST_YEAR, rules.WARD_TARGET_YEAR + 1):
+            total = phuong + (upgraded if year >= 2025 else 0)
+            if year > as_of.year:
+                points.append(RoadmapPoint(code, year, total, None, None))
+                continue
+            until = min(date(year, 12, 31), as_of)
+            registered = sum(1 for c, y, _ in units if c == code and y <= year)
+            recognised = sum(
+                1 for c, _, on in units if c == code and on is not None and _as_date(on) <= until
+            )
+            points.append(RoadmapPoint(code, year, total, registered, recognised))
+    return points
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def pilots_2024(s: Session) -> dict[str, list[str]]:
+    """The wards Việt Yên and Bắc Giang registered for the 2024 pilot (clause 4), by locality code."""
+    found: dict[str, list[str]] = {code: [] for code in rules.PILOT_LOCALITIES}
+    stmt = (
+        _ward_from(select(Locality.code, Unit.name), rules.PILOT_LOCALITIES)
+        .where(ModelWard.year_registered == rules.PILOT_YEAR)
+        .order_by(Unit.name)
+    )
+    for code, name in s.execute(stmt):
+        found[code].append(name)
+    return found

@@ -1,0 +1,497 @@
+"""The one edit engine every editable table uses.
+
+editor state + the frame the user saw → typed change set (row ids and the versions seen) →
+validation in Python → role and locality check → one conditional UPDATE per row
+(`WHERE id = :id AND version = :seen AND <scope>`, exactly one row) → audit events → the
+caller commits. Any problem raises, so the caller's transaction rolls back: all or nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from lib.core.formatting import fmt_int
+from lib.core.roles import (
+    ADMIN,
+    DIEU_PHOI,
+    EDITORS,
+    VAN_PHONG,
+    Actor,
+    PermissionDenied,
+    Refused,
+    require_writer,
+)
+from lib.core.rules import (
+    FINISHED_STAGES,
+    FUNDING_SOURCE_LABELS,
+    KIND_LABELS,
+    LAND_STATUS_LABELS,
+    MAX_LAND_AREA_M2,
+    MAX_PROJECT_VND,
+    STAGE_LABELS,
+    STATE_LABELS,
+    WARD_CRITERIA,
+)
+from lib.core.validation import Choice, Day, Integer, Invalid, Money, Parser, Text
+from lib.data import audit
+from lib.data.db import bump_data_version
+from lib.data.models import (
+    FUNDING_SOURCES,
+    HQ_KINDS,
+    HQ_STAGES,
+    LAND_STATUSES,
+    TASK_STATES,
+    Base,
+    HqProject,
+    ModelWard,
+    Task,
+    Unit,
+)
+
+EARLIEST, LATEST = date(2023, 1, 1), date(2035, 12, 31)
+MAX_ROWS_PER_SAVE = 500
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    label: str
+    parser: Parser
+    roles: tuple[str, ...] = EDITORS
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    entity: str
+    label: str
+    model: type[Base]
+    fields: Mapping[str, FieldSpec]
+    locality_of: Callable[[], ColumnElement[Any] | InstrumentedAttribute[Any]]
+    check_row: Callable[[Mapping[str, Any], date], list[tuple[str, str]]]
+
+
+@dataclass(frozen=True)
+class RowChange:
+    """What the user changed in one row, and the version of the row they were looking at."""
+
+    row_id: int
+    seen_version: int
+    values: Mapping[str, Any]
+    position: int | None = None  # 1-based row number as shown, for messages
+
+
+@dataclass(frozen=True)
+class CellError:
+    position: int | None
+    row_id: int
+    field: str
+    label: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"Dòng {self.position}" if self.position is not None else f"Mã {self.row_id}"
+        return f"{where}, cột “{self.label}”: {self.message}"
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    field: str
+    label: str
+    yours: Any
+    theirs: Any
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A row that changed (or vanished) since the user loaded it."""
+
+    row_id: int
+    position: int | None
+    deleted: bool
+    current_version: int | None = None
+    updated_by: str = ""
+    updated_at: datetime | None = None
+    diffs: tuple[FieldDiff, ...] = ()
+
+
+class ValidationFailed(Refused):
+    def __init__(self, errors: Sequence[CellError], entity: str) -> None:
+        lines = [str(e) for e in errors]
+        super().__init__(
+            "Không lưu vì có ô không hợp lệ: " + "; ".join(lines),
+            entity=entity,
+            row_id=errors[0].row_id if len(errors) == 1 else None,
+            action="refused_invalid",
+        )
+        self.errors = list(errors)
+
+
+class ConflictError(Refused):
+    def __init__(self, conflicts: Sequence[Conflict], entity: str) -> None:
+        ids = ", ".join(str(c.row_id) for c in conflicts)
+        super().__init__(
+            f"Không lưu vì {len(conflicts)} dòng đã được người khác thay đổi (mã {ids}).",
+            entity=entity,
+            row_id=conflicts[0].row_id if len(conflicts) == 1 else None,
+            action="refused_conflict",
+        )
+        self.conflicts = list(conflicts)
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    rows: tuple[int, ...]
+    cells: int
+    versions: Mapping[int, int] = field(default_factory=dict)
+
+
+def _version_matches(current: int, seen: int) -> bool:
+    """Tell whether a row is still at the version the user saw (the optimistic lock)."""
+    return current == seen
+
+
+def _version_predicate(model: Any, seen: int) -> ColumnElement[bool]:
+    """The SQL half of the optimistic lock: the UPDATE touches the row only at the version seen."""
+    return model.version == seen  # type: ignore[no-any-return]
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def apply_changes(
+    s: Session,
+    actor: Actor,
+    spec: TableSpec,
+    changes: Sequence[RowChange],
+    *,
+    now: datetime,
+    today: date,
+    action: str = "update",
+    reason: str = "",
+) -> SaveResult:
+    """Validate, authorise and write a change set; raise Refused and write nothing on any problem."""
+    require_writer(actor, spec.entity)
+    bump_data_version(s)  # first: the lock that orders concurrent saves (see lib.data.db)
+    if len(changes) > MAX_ROWS_PER_SAVE:
+        raise Refused(
+            f"Một lần lưu tối đa {MAX_ROWS_PER_SAVE} dòng (đang có {len(changes)}).", entity=spec.entity
+        )
+    model: Any = spec.model
+    errors: list[CellError] = []
+    parsed: dict[int, dict[str, Any]] = {}
+    seen_ids: set[int] = set()
+    for change in changes:
+        if change.row_id in seen_ids:
+            raise Refused(f"Dòng mã {change.row_id} xuất hiện hai lần trong một lần lưu.", entity=spec.entity)
+        seen_ids.add(change.row_id)
+        values: dict[str, Any] = {}
+        for name, raw in change.values.items():
+            fs = spec.fields.get(name)
+            if fs is None:
+                raise PermissionDenied(
+                    f"Cột “{name}” không được sửa.", entity=spec.entity, row_id=change.row_id, field=name
+                )
+            if actor.role not in fs.roles:
+                raise PermissionDenied(
+                    f"Vai trò của bạn không được sửa cột “{fs.label}”.",
+                    entity=spec.entity,
+                    row_id=change.row_id,
+                    field=name,
+                )
+            try:
+                values[name] = fs.parser.parse(raw)
+            except Invalid as exc:
+                errors.append(CellError(change.position, change.row_id, name, fs.label, str(exc)))
+        parsed[change.row_id] = values
+
+    locality = spec.locality_of().label("locality_id")
+    current = {
+        row.id: (row, loc)
+        for row, loc in s.execute(select(model, locality).where(model.id.in_(list(parsed))))
+    }
+    conflicts: list[Conflict] = []
+    for change in changes:
+        found = current.get(change.row_id)
+        if found is None:
+            conflicts.append(Conflict(change.row_id, change.position, deleted=True))
+            continue
+        row, loc = found
+        if not actor.may_edit_locality(loc):
+            raise PermissionDenied(
+                f"Dòng mã {change.row_id} thuộc địa bàn khác: bạn chỉ được sửa dữ liệu của địa bàn mình.",
+                entity=spec.entity,
+                row_id=change.row_id,
+                locality_id=loc,
+            )
+        if not _version_matches(row.version, change.seen_version):
+            diffs = tuple(
+                FieldDiff(n, spec.fields[n].label, v, getattr(row, n))
+                for n, v in parsed[change.row_id].items()
+            )
+            conflicts.append(
+                Conflict(
+                    change.row_id, change.position, False, row.version, row.updated_by, row.updated_at, diffs
+                )
+            )
+            continue
+        merged = {c: getattr(row, c) for c in spec.fields} | parsed[change.row_id]
+        merged["_original"] = row
+        for name, message in spec.check_row(merged, today):
+            errors.append(CellError(change.position, change.row_id, name, spec.fields[name].label, message))
+    if errors:
+        raise ValidationFailed(errors, spec.entity)
+    if conflicts:
+        raise ConflictError(conflicts, spec.entity)
+
+    cells = 0
+    versions: dict[int, int] = {}
+    events: list[audit.Entry] = []
+    for change in changes:
+        row, loc = current[change.row_id]
+        new_values = {n: v for n, v in parsed[change.row_id].items() if getattr(row, n) != v}
+        old_values = {n: getattr(row, n) for n in new_values}
+        stmt = (
+            update(model)
+            .where(model.id == change.row_id, _version_predicate(model, change.seen_version))
+            .values(**new_values, version=model.version + 1, updated_by=actor.username, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if actor.role == DIEU_PHOI:
+            stmt = stmt.where(spec.locality_of() == actor.locality_id)
+        if s.execute(stmt).rowcount != 1:  # type: ignore[attr-defined]
+            # Someone saved between our read and our write: report it like any conflict.
+            raise ConflictError([_reread_conflict(s, spec, change, parsed[change.row_id])], spec.entity)
+        version = versions[change.row_id] = change.seen_version + 1
+        for name, new in new_values.items():
+            events.append(
+                audit.Entry(
+                    actor=actor.username,
+                    action=action,
+                    entity=spec.entity,
+                    row_id=change.row_id,
+                    row_version=version,
+                    locality_id=loc,
+                    field=name,
+                    old=_plain(old_values[name]),
+                    new=_plain(new),
+                    reason=reason,
+                    at=now,
+                )
+            )
+            cells += 1
+        if not new_values:
+            events.append(
+                audit.Entry(
+                    actor=actor.username,
+                    action="touch",
+                    entity=spec.entity,
+                    row_id=change.row_id,
+                    row_version=version,
+                    locality_id=loc,
+                    reason=reason or "Lưu lại không đổi giá trị",
+                    at=now,
+                )
+            )
+    audit.record_many(s, events)  # one batched append: the chain's order is the changes' order
+    return SaveResult(tuple(c.row_id for c in changes), cells, versions)
+
+
+def _reread_conflict(s: Session, spec: TableSpec, change: RowChange, yours: Mapping[str, Any]) -> Conflict:
+    model: Any = spec.model
+    s.expire_all()
+    row = s.get(model, change.row_id)
+    if row is None:
+        return Conflict(change.row_id, change.position, deleted=True)
+    diffs = tuple(FieldDiff(n, spec.fields[n].label, v, getattr(row, n)) for n, v in yours.items())
+    return Conflict(change.row_id, change.position, False, row.version, row.updated_by, row.updated_at, diffs)
+
+
+# --- tasks -------------------------------------------------------------------------------------
+
+
+def _check_task(row: Mapping[str, Any], today: date) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    state, progress, done = row["state"], row["progress_pct"], row["completed_on"]
+    if state == "hoan_thanh":
+        if progress != 100:
+            problems.append(("progress_pct", "nhiệm vụ hoàn thành phải có tiến độ 100%."))
+        if done is None:
+            problems.append(("completed_on", "nhiệm vụ hoàn thành phải có ngày hoàn thành."))
+        if not row["result_doc"]:
+            problems.append(("result_doc", "nhiệm vụ hoàn thành phải ghi số văn bản kết quả (minh chứng)."))
+    elif done is not None:
+        problems.append(("completed_on", "chỉ nhiệm vụ ở trạng thái “Hoàn thành” mới có ngày hoàn thành."))
+    if done is not None and done > today:
+        problems.append(("completed_on", f"ngày hoàn thành {done:%d/%m/%Y} ở tương lai."))
+    if state == "chua_trien_khai" and progress != 0:
+        problems.append(("progress_pct", "nhiệm vụ chưa triển khai phải có tiến độ 0%."))
+    original = row["_original"]
+    if row["current_deadline"] != original.current_deadline and (
+        not row["extension_doc"] or row["extension_doc"] == original.extension_doc
+    ):
+        problems.append(("extension_doc", "gia hạn phải ghi văn bản cho phép gia hạn (văn bản mới)."))
+    if row["current_deadline"] is None and original.current_deadline is not None:
+        problems.append(("current_deadline", "không được xóa hạn của nhiệm vụ."))
+    return problems
+
+
+_DEADLINE_ROLES = (ADMIN, VAN_PHONG)
+TASK_FIELDS = {
+    f.name: f
+    for f in (
+        FieldSpec("state", "Trạng thái", Choice(TASK_STATES, STATE_LABELS)),
+        FieldSpec("progress_pct", "Tiến độ (%)", Integer(0, 100, "%")),
+        FieldSpec("completed_on", "Ngày hoàn thành", Day(EARLIEST, LATEST)),
+        FieldSpec("result", "Kết quả", Text(2000, multiline=True)),
+        FieldSpec("result_doc", "Văn bản kết quả", Text(200)),
+        FieldSpec("obstacles", "Khó khăn, vướng mắc", Text(2000, multiline=True)),
+        FieldSpec("notes", "Ghi chú", Text(2000, multiline=True)),
+        FieldSpec("current_deadline", "Hạn hiện tại", Day(EARLIEST, LATEST), roles=_DEADLINE_ROLES),
+        FieldSpec("extension_doc", "Văn bản gia hạn", Text(200), roles=_DEADLINE_ROLES),
+    )
+}
+
+TASKS = TableSpec(
+    entity="task",
+    label="nhiệm vụ",
+    model=Task,
+    fields=TASK_FIELDS,
+    locality_of=lambda: Task.locality_id,
+    check_row=_check_task,
+)
+
+
+# --- headquarters projects -------------------------------------------------------------------
+
+
+def _check_hq(row: Mapping[str, Any], today: date) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    planned, allocated, disbursed = row["planned_vnd"], row["allocated_vnd"], row["disbursed_vnd"]
+    if allocated > planned:
+        problems.append(
+            (
+                "allocated_vnd",
+                f"vốn đã bố trí ({fmt_int(allocated)} đồng) lớn hơn dự toán ({fmt_int(planned)} đồng).",
+            )
+        )
+    if disbursed > allocated:
+        problems.append(
+            (
+                "disbursed_vnd",
+                f"số đã giải ngân ({fmt_int(disbursed)} đồng) lớn hơn "
+                f"vốn đã bố trí ({fmt_int(allocated)} đồng).",
+            )
+        )
+    stage, land = row["stage"], row["land_status"]
+    if stage != "chua_bo_tri_dat" and land != "da_bo_tri":
+        problems.append(
+            ("land_status", "dự án đã qua giai đoạn bố trí đất thì đất phải ở tình trạng “Đã bố trí”.")
+        )
+    if land == "da_bo_tri" and row["land_area_m2"] is None:
+        problems.append(("land_area_m2", "đất đã bố trí thì phải ghi diện tích (m²)."))
+    start, planned_on, actual = row["start_on"], row["planned_completion_on"], row["actual_completion_on"]
+    if start is not None and start > today:
+        problems.append(("start_on", f"ngày khởi công {start:%d/%m/%Y} ở tương lai."))
+    if start is not None and planned_on is not None and planned_on < start:
+        problems.append(("planned_completion_on", "ngày hoàn thành theo kế hoạch trước ngày khởi công."))
+    if stage in FINISHED_STAGES and actual is None:
+        problems.append(("actual_completion_on", "dự án đã hoàn thành phải có ngày hoàn thành thực tế."))
+    if actual is not None:
+        if stage not in FINISHED_STAGES:
+            problems.append(
+                (
+                    "actual_completion_on",
+                    "chỉ dự án ở giai đoạn “Hoàn thành” hoặc “Đưa vào sử dụng” "
+                    "mới có ngày hoàn thành thực tế.",
+                )
+            )
+        if actual > today:
+            problems.append(("actual_completion_on", f"ngày hoàn thành {actual:%d/%m/%Y} ở tương lai."))
+        if start is not None and actual < start:
+            problems.append(("actual_completion_on", "ngày hoàn thành thực tế trước ngày khởi công."))
+    return problems
+
+
+_MONEY = Money(MAX_PROJECT_VND)
+HQ_FIELDS = {
+    f.name: f
+    for f in (
+        FieldSpec("kind", "Loại công trình", Choice(HQ_KINDS, KIND_LABELS)),
+        FieldSpec("land_status", "Tình trạng đất", Choice(LAND_STATUSES, LAND_STATUS_LABELS)),
+        FieldSpec("land_area_m2", "Diện tích đất (m²)", Integer(0, MAX_LAND_AREA_M2, " m²", required=False)),
+        FieldSpec("stage", "Giai đoạn", Choice(HQ_STAGES, STAGE_LABELS)),
+        FieldSpec("funding_source", "Nguồn vốn", Choice(FUNDING_SOURCES, FUNDING_SOURCE_LABELS)),
+        FieldSpec("planned_vnd", "Dự toán (đồng)", _MONEY),
+        FieldSpec("allocated_vnd", "Đã bố trí vốn (đồng)", _MONEY),
+        FieldSpec("disbursed_vnd", "Đã giải ngân (đồng)", _MONEY),
+        FieldSpec("start_on", "Ngày khởi công", Day(EARLIEST, LATEST)),
+        FieldSpec("planned_completion_on", "Hoàn thành theo kế hoạch", Day(EARLIEST, LATEST)),
+        FieldSpec("actual_completion_on", "Hoàn thành thực tế", Day(EARLIEST, LATEST)),
+        FieldSpec("notes", "Ghi chú", Text(2000, multiline=True)),
+    )
+}
+
+
+def _locality_through_unit(model: Any) -> Callable[[], ColumnElement[Any]]:
+    """The locality of a row that belongs to a ward or commune (correlated, usable in an UPDATE)."""
+    return lambda: select(Unit.locality_id).where(Unit.id == model.unit_id).scalar_subquery()
+
+
+HQ = TableSpec(
+    entity="hq_project",
+    label="dự án trụ sở",
+    model=HqProject,
+    fields=HQ_FIELDS,
+    locality_of=_locality_through_unit(HqProject),
+    check_row=_check_hq,
+)
+
+
+# --- model wards -------------------------------------------------------------------------------
+
+
+def _check_ward(row: Mapping[str, Any], today: date) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    on, decision = row["recognised_on"], row["recognised_decision"]
+    if on is not None and not decision:
+        problems.append(("recognised_decision", "đã có ngày công nhận thì phải ghi số quyết định công nhận."))
+    if on is not None and on > today:
+        problems.append(("recognised_on", f"ngày công nhận {on:%d/%m/%Y} ở tương lai."))
+    year = row["_original"].year_registered
+    if on is not None and on.year < year:
+        problems.append(("recognised_on", f"ngày công nhận trước năm đăng ký {year}."))
+    return problems
+
+
+WARD_FIELDS = {
+    f.name: f
+    for f in (
+        FieldSpec(
+            "criteria_met", f"Số tiêu chí đạt (/{WARD_CRITERIA})", Integer(0, WARD_CRITERIA, " tiêu chí")
+        ),
+        FieldSpec("recognised_decision", "Quyết định công nhận", Text(100)),
+        FieldSpec("recognised_on", "Ngày công nhận", Day(EARLIEST, LATEST)),
+        FieldSpec("notes", "Ghi chú", Text(2000, multiline=True)),
+    )
+}
+
+
+WARDS = TableSpec(
+    entity="model_ward",
+    label="phường đăng ký kiểu mẫu",
+    model=ModelWard,
+    fields=WARD_FIELDS,
+    locality_of=_locality_through_unit(ModelWard),
+    check_row=_check_ward,
+)
+
+
+# Every table edited through this engine, by entity name.
+EDITABLE: dict[str, TableSpec] = {spec.entity: spec for spec in (TASKS, HQ, WARDS)}

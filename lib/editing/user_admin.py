@@ -1,0 +1,206 @@
+"""The audited writes on user accounts: create, enable or disable, reset a password, change a role,
+change one's own password, lift a sign-in lock. Each checks the actor and records an audit event in
+the caller's transaction; sign-in state itself (sessions, attempts, locks) lives in lib/data/accounts.py.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from lib.core import security
+from lib.core.roles import DIEU_PHOI, ROLE_LABELS, Actor, Refused, require_admin
+from lib.core.validation import quote
+from lib.data import audit
+from lib.data.accounts import USERNAME_RE, normalise_username, revoke_devices, revoke_user_sessions
+from lib.data.db import bump_data_version
+from lib.data.models import Locality, LoginLock, User
+
+
+def _locality_id(s: Session, role: str, locality_code: str | None) -> int | None:
+    if role == DIEU_PHOI:
+        if not locality_code:
+            raise Refused("Điều phối viên phải thuộc một địa phương.", entity="user")
+        locality_id = s.scalar(select(Locality.id).where(Locality.code == locality_code))
+        if locality_id is None:
+            raise Refused(f"Không có địa phương “{quote(locality_code)}”.", entity="user")
+        return locality_id
+    if locality_code:
+        raise Refused("Chỉ điều phối viên mới gắn với một địa phương.", entity="user")
+    return None
+
+
+def _user(s: Session, username: str) -> User:
+    user = s.scalar(select(User).where(User.username == normalise_username(username)))
+    if user is None:
+        raise Refused(f"Không có người dùng “{quote(username)}”.", entity="user")
+    return user
+
+
+def _check_password(password: str, username: str) -> None:
+    problems = security.password_problems(password, username)
+    if problems:
+        raise Refused(" ".join(problems), entity="user", field="password")
+
+
+def _changed(
+    s: Session,
+    actor: Actor,
+    action: str,
+    user: User,
+    field: str = "",
+    old: Any = None,
+    new: Any = None,
+    now: datetime | None = None,
+) -> None:
+    audit.record(
+        s,
+        actor=actor.username,
+        action=action,
+        entity="user",
+        row_id=user.id,
+        field=field,
+        old=old,
+        new=new,
+        at=now,
+    )
+
+
+def create_user(
+    s: Session,
+    actor: Actor,
+    *,
+    username: str,
+    display_name: str,
+    role: str,
+    locality_code: str | None,
+    password: str,
+    now: datetime,
+) -> User:
+    """Create a user (administrators only)."""
+    require_admin(actor, "tạo người dùng")
+    bump_data_version(s)  # first: the write lock (see lib.data.db)
+    name = normalise_username(username)
+    if not USERNAME_RE.match(name):
+        raise Refused(
+            "Tên đăng nhập gồm 3–50 ký tự: chữ thường không dấu, số, dấu chấm, gạch ngang, gạch dưới.",
+            entity="user",
+            field="username",
+        )
+    if role not in ROLE_LABELS:
+        raise Refused(f"Vai trò “{quote(role)}” không hợp lệ.", entity="user", field="role")
+    if not display_name.strip() or len(display_name) > 100:
+        raise Refused("Họ tên không được trống và tối đa 100 ký tự.", entity="user", field="display_name")
+    if s.scalar(select(User.id).where(User.username == name)) is not None:
+        raise Refused(f"Tên đăng nhập “{quote(name)}” đã tồn tại.", entity="user", field="username")
+    _check_password(password, name)
+    user = User(
+        username=name,
+        display_name=display_name.strip(),
+        role=role,
+        locality_id=_locality_id(s, role, locality_code),
+        password_hash=security.hash_password(password),
+        active=True,
+        password_changed_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    s.add(user)
+    s.flush()
+    _changed(s, actor, "create", user, "role", None, f"{role}/{locality_code or ''}", now)
+    return user
+
+
+def set_user_active(s: Session, actor: Actor, username: str, active: bool, now: datetime) -> None:
+    """Disable or re-enable a user; disabling ends every session of theirs (administrators only)."""
+    require_admin(actor, "khóa hoặc mở khóa người dùng")
+    bump_data_version(s)  # first: the write lock (see lib.data.db)
+    user = _user(s, username)
+    if not active and user.id == actor.user_id:
+        raise Refused("Không thể tự vô hiệu hóa tài khoản của chính mình.", entity="user", row_id=user.id)
+    if user.active == active:
+        return
+    user.active, user.updated_at = active, now
+    if not active:
+        revoke_user_sessions(s, user.id, now, "disabled")
+        revoke_devices(s, user.username, now)
+    _changed(s, actor, "enable" if active else "disable", user, "active", not active, active, now)
+
+
+def reset_password(s: Session, actor: Actor, username: str, new_password: str, now: datetime) -> None:
+    """Set a new password for a user and end their sessions (administrators only)."""
+    require_admin(actor, "đặt lại mật khẩu")
+    bump_data_version(s)  # first: the write lock (see lib.data.db)
+    user = _user(s, username)
+    _check_password(new_password, user.username)
+    user.password_hash = security.hash_password(new_password)
+    user.password_changed_at = user.updated_at = now
+    revoke_user_sessions(s, user.id, now, "password_reset")
+    # The lock ends now, and stays as the point failures are counted from (they caused it).
+    s.execute(
+        update(LoginLock)
+        .where(LoginLock.kind == "account", LoginLock.subject == user.username, LoginLock.locked_until > now)
+        .values(locked_until=now)
+    )
+    revoke_devices(s, user.username, now)
+    _changed(s, actor, "reset_password", user, "password", None, "(đã đặt lại)", now)
+
+
+def change_role(
+    s: Session, actor: Actor, username: str, role: str, locality_code: str | None, now: datetime
+) -> None:
+    """Change a user's role and locality (administrators only)."""
+    require_admin(actor, "đổi vai trò người dùng")
+    bump_data_version(s)  # first: the write lock (see lib.data.db)
+    user = _user(s, username)
+    if role not in ROLE_LABELS:
+        raise Refused(f"Vai trò “{quote(role)}” không hợp lệ.", entity="user", field="role")
+    if user.id == actor.user_id and role != actor.role:
+        raise Refused("Không thể tự đổi vai trò của chính mình.", entity="user", row_id=user.id)
+    old = f"{user.role}/{user.locality.code if user.locality else ''}"
+    user.locality_id = _locality_id(s, role, locality_code)
+    user.role, user.updated_at = role, now
+    _changed(s, actor, "change_role", user, "role", old, f"{role}/{locality_code or ''}", now)
+
+
+def change_own_password(s: Session, actor: Actor, current: str, new_password: str, now: datetime) -> None:
+    """Let a signed-in user change their password; every session of theirs ends."""
+    if actor.user_id is None:
+        raise Refused("Tài khoản dòng lệnh không có mật khẩu.", entity="user")
+    bump_data_version(s)  # first: the write lock (see lib.data.db)
+    user = s.get(User, actor.user_id)
+    if user is None or not user.active:
+        raise Refused("Tài khoản không còn hiệu lực.", entity="user")
+    if not security.verify_password(current, user.password_hash):
+        raise Refused("Mật khẩu hiện tại không đúng.", entity="user", row_id=user.id, field="password")
+    if new_password == current:
+        raise Refused("Mật khẩu mới phải khác mật khẩu hiện tại.", entity="user", row_id=user.id)
+    _check_password(new_password, user.username)
+    user.password_hash = security.hash_password(new_password)
+    user.password_changed_at = user.updated_at = now
+    revoke_user_sessions(s, user.id, now, "password_changed")
+    _changed(s, actor, "change_password", user, "password", None, "(đã đổi)", now)
+
+
+def clear_lock(s: Session, actor: Actor, kind: str, subject: str, now: datetime) -> None:
+    """Lift one sign-in lock (administrators only); audited."""
+    require_admin(actor, "mở khóa đăng nhập")
+    bump_data_version(s)  # first: the write lock (see lib.data.db)
+    lock = s.get(LoginLock, (kind, subject))
+    if lock is None or lock.locked_until <= now:
+        raise Refused("Khóa này không còn hiệu lực.", entity="login_lock")
+    until = lock.locked_until
+    lock.locked_until = now  # kept: failures before it no longer count towards a new lock
+    audit.record(
+        s,
+        actor=actor.username,
+        action="clear_lock",
+        entity="login_lock",
+        field=kind,
+        old=f"{subject} đến {until:%H:%M %d/%m/%Y}",
+        new=None,
+        at=now,
+    )

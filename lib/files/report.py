@@ -1,0 +1,475 @@
+"""The year-end report (before 15/12) for the province or one locality, as data, .xlsx and .docx.
+
+The task table follows the official split used in national reports (e.g. Báo cáo 1270/BC-TCTTTg):
+completed on time / late, not completed within the deadline / overdue, each with its share of the
+tasks counted (suspended and cancelled tasks are listed apart and counted nowhere). The .docx follows
+the layout of a Vietnamese administrative report (Nghị định 30/2020/NĐ-CP): issuing body and national
+motto side by side, number and place-date, title, numbered sections, recipients and signature.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from docx import Document as new_document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+from docx.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lib.core import rules
+from lib.core.figures import Funding, RoadmapPoint
+from lib.core.filters import PROVINCE_LEVEL, Filters, HqFilters
+from lib.core.formatting import fmt_date, fmt_int, fmt_pct, fmt_vnd
+from lib.core.validation import xml_safe
+from lib.data import followup, projects, queries
+from lib.data.models import Locality
+from lib.files import export
+
+OVERDUE_LIMIT = 500  # the report lists at most this many overdue tasks (worst first)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of the task table: label, number of tasks, share of the tasks counted."""
+
+    label: str
+    count: int
+    share: float | None
+    level: int = 0  # 0: a total, 1: a part of the line above
+
+
+def task_lines(b: rules.BucketSummary) -> list[Line]:
+    """The official task table, from bucket counts."""
+    total = b.total
+
+    def share(n: int) -> float | None:
+        return n / total if total else None
+
+    within = b.count(rules.IN_PROGRESS) + b.count(rules.NOT_DUE)
+    unfinished = within + b.count(rules.OVERDUE)
+    return [
+        Line("Tổng số nhiệm vụ", total, share(total)),
+        Line("Đã hoàn thành", b.completed, share(b.completed)),
+        Line("Hoàn thành đúng hạn", b.count(rules.ON_TIME), share(b.count(rules.ON_TIME)), 1),
+        Line("Hoàn thành quá hạn", b.count(rules.LATE), share(b.count(rules.LATE)), 1),
+        Line("Chưa hoàn thành", unfinished, share(unfinished)),
+        Line("Đang thực hiện trong hạn (kể cả chưa đến hạn)", within, share(within), 1),
+        Line("Quá hạn, chưa hoàn thành", b.count(rules.OVERDUE), share(b.count(rules.OVERDUE)), 1),
+    ]
+
+
+@dataclass(frozen=True)
+class YearEndReport:
+    scope: str | None  # locality code; None for the whole province
+    scope_name: str
+    as_of: date
+    buckets: rules.BucketSummary
+    funding: Funding
+    funding_by_locality: dict[str, Funding]
+    locality_names: dict[str, str]
+    hq_flags: dict[str, int]
+    stages: dict[str, int]
+    wards: list[RoadmapPoint]  # the as-of year, one per locality
+    pilots: dict[str, list[str]]
+    overdue: list[dict[str, Any]]
+    overdue_total: int
+    yearly_reports: list[followup.YearlyReport]
+
+    @property
+    def lines(self) -> list[Line]:
+        return task_lines(self.buckets)
+
+    @property
+    def year(self) -> int:
+        return self.as_of.year
+
+
+def build_report(s: Session, scope: str | None, as_of: date, stale_days: int) -> YearEndReport:
+    """Gather the report's figures for the province (scope None) or one locality, as of a date."""
+    names = {
+        str(code): str(name)
+        for code, name in s.execute(select(Locality.code, Locality.name).order_by(Locality.sort_order))
+    }
+    if scope is not None and scope not in names:
+        raise ValueError(f"unknown locality {scope!r}")
+    filters = Filters(localities=(scope,)) if scope else Filters()
+    places = (scope,) if scope else ()
+    buckets = queries.total_buckets(queries.count_buckets_by_locality(s, filters, as_of, 0))
+    summary = projects.get_hq_summary(s, HqFilters(localities=places), as_of, stale_days)
+    stages: dict[str, int] = {}
+    for (_code, stage), n in summary.stages.items():
+        stages[stage] = stages.get(stage, 0) + n
+    year = min(max(as_of.year, rules.ROADMAP_FIRST_YEAR), rules.WARD_TARGET_YEAR)
+    wards = [p for p in projects.ward_roadmap(s, places, as_of) if p.year == year]
+    pilots = projects.pilots_2024(s)
+    if scope:
+        pilots = {c: v for c, v in pilots.items() if c == scope}
+    overdue = followup.overdue_tasks(s, filters, as_of, limit=OVERDUE_LIMIT)
+    overdue_total = buckets.count(rules.OVERDUE)
+    return YearEndReport(
+        scope=scope,
+        scope_name=names[scope] if scope else "Tỉnh Bắc Giang",
+        as_of=as_of,
+        buckets=buckets,
+        funding=summary.funding,
+        funding_by_locality=summary.funding_by_locality,
+        locality_names=names,
+        hq_flags=summary.flag_totals,
+        stages=stages,
+        wards=wards,
+        pilots=pilots,
+        overdue=overdue,
+        overdue_total=overdue_total,
+        yearly_reports=[r for r in followup.yearly_reports(s, filters, as_of) if r.year == as_of.year],
+    )
+
+
+# --- .xlsx ------------------------------------------------------------------------------------------
+
+OVERDUE_COLUMNS = (
+    export.Column("id", "Mã", "int", 8),
+    export.Column("title", "Nhiệm vụ", "text", 60),
+    export.Column("locality", "Địa bàn", "text", 22),
+    export.Column("lead_agency", "Chủ trì", "text", 30),
+    export.Column("current_deadline", "Hạn", "date", 12),
+    export.Column("days_overdue", "Số ngày quá hạn", "int", 12),
+    export.Column("progress_pct", "Tiến độ (%)", "int", 10),
+    export.Column("obstacles", "Khó khăn, vướng mắc", "text", 40),
+)
+
+
+def report_sheets(r: YearEndReport) -> list[export.Sheet]:
+    """The report as spreadsheet tabs: tasks, headquarters, model wards, overdue tasks."""
+    heading = f"Báo cáo kết quả thực hiện Đề án 30/ĐA-BCA và Đề án 885 năm {r.year} — {r.scope_name}"
+    tasks = export.Sheet(
+        "Nhiệm vụ",
+        heading,
+        r.as_of,
+        (
+            export.Column("label", "Chỉ tiêu", "text", 48),
+            export.Column("count", "Số nhiệm vụ", "int", 14),
+            export.Column("pct", "Tỷ lệ (%)", "pct", 12),
+        ),
+        [
+            {
+                "label": ("    " if line.level else "") + line.label,
+                "count": line.count,
+                "pct": None if line.share is None else round(100 * line.share, 1),
+            }
+            for line in r.lines
+        ],
+        notes=(
+            f"Tạm dừng hoặc hủy (không tính vào tổng): {r.buckets.count(rules.EXCLUDED)} nhiệm vụ.",
+            "Tỷ lệ tính trên tổng số nhiệm vụ (không kể nhiệm vụ tạm dừng, hủy).",
+        ),
+    )
+    money = export.Sheet(
+        "Trụ sở",
+        "Xây dựng trụ sở Công an phường và kinh phí",
+        r.as_of,
+        (
+            export.Column("place", "Địa bàn", "text", 26),
+            export.Column("projects", "Số dự án", "int", 10),
+            export.Column("planned", "Dự toán (đồng)", "money", 20),
+            export.Column("allocated", "Đã bố trí vốn (đồng)", "money", 20),
+            export.Column("disbursed", "Đã giải ngân (đồng)", "money", 20),
+            export.Column("rate", "Tỷ lệ giải ngân (%)", "pct", 14),
+        ),
+        [
+            {
+                "place": r.locality_names.get(code, code),
+                "projects": f.projects,
+                "planned": f.planned,
+                "allocated": f.allocated,
+                "disbursed": f.disbursed,
+                "rate": None if f.disbursement_rate is None else round(100 * f.disbursement_rate, 1),
+            }
+            for code, f in [*r.funding_by_locality.items(), ("Tổng cộng", r.funding)]
+        ],
+        notes=tuple(f"{rules.FLAG_LABELS[f]}: {n} dự án." for f, n in r.hq_flags.items()),
+    )
+    wards = export.Sheet(
+        "Phường kiểu mẫu",
+        f"Công an phường điển hình, kiểu mẫu — năm {r.year}",
+        r.as_of,
+        (
+            export.Column("place", "Địa bàn", "text", 26),
+            export.Column("wards", "Số phường", "int", 10),
+            export.Column("registered", "Đã đăng ký (lũy kế)", "int", 14),
+            export.Column("recognised", "Được công nhận (lũy kế)", "int", 14),
+            export.Column("share", "Tỷ lệ công nhận (%)", "pct", 14),
+        ),
+        [
+            {
+                "place": r.locality_names.get(p.locality, p.locality),
+                "wards": p.wards,
+                "registered": p.registered,
+                "recognised": p.recognised,
+                "share": None if p.recognised_share is None else round(100 * p.recognised_share, 1),
+            }
+            for p in r.wards
+        ],
+    )
+    overdue = export.Sheet(
+        "Quá hạn",
+        f"Nhiệm vụ quá hạn chưa hoàn thành ({r.overdue_total})",
+        r.as_of,
+        OVERDUE_COLUMNS,
+        r.overdue,
+    )
+    return [tasks, money, wards, overdue]
+
+
+def report_xlsx(r: YearEndReport) -> bytes:
+    return export.workbook_bytes(report_sheets(r))
+
+
+# --- .docx ------------------------------------------------------------------------------------------
+
+FONT = "Times New Roman"
+
+
+def _issuer(r: YearEndReport) -> tuple[list[str], str, str, str]:
+    """Issuing body lines, document symbol, signing title, recipients."""
+    if r.scope is None:
+        return ["UBND TỈNH BẮC GIANG", "CÔNG AN TỈNH"], "BC-CAT", "GIÁM ĐỐC", "- UBND tỉnh (để báo cáo);"
+    name = r.scope_name.upper()
+    return (
+        ["ỦY BAN NHÂN DÂN", name],
+        "BC-UBND",
+        "TM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH",
+        "- UBND tỉnh (qua Công an tỉnh);",
+    )
+
+
+def _paragraph(
+    cell_or_doc: Any,
+    text: str,
+    *,
+    bold: bool = False,
+    italic: bool = False,
+    size: int = 13,
+    align: Any = None,
+    space_after: int = 0,
+) -> Any:
+    p = cell_or_doc.add_paragraph()
+    run = p.add_run(xml_safe(text))
+    run.bold, run.italic, run.font.size = bold, italic, Pt(size)
+    if align is not None:
+        p.alignment = align
+    p.paragraph_format.space_after = Pt(space_after)
+    return p
+
+
+def _table(doc: Any, headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float]) -> Table:
+    table: Table = doc.add_table(rows=1, cols=len(headers))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for i, h in enumerate(headers):
+        cell = table.rows[0].cells[i]
+        cell.text = ""
+        run = cell.paragraphs[0].add_run(xml_safe(h))
+        run.bold, run.font.size = True, Pt(12)
+        cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for values in rows:
+        cells = table.add_row().cells  # type: ignore[no-untyped-call]
+        for i, v in enumerate(values):
+            cells[i].text = ""
+            run = cells[i].paragraphs[0].add_run(xml_safe(v))
+            run.font.size = Pt(12)
+            if i > 0:
+                cells[i].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for row in table.rows:
+        for i, w in enumerate(widths):
+            row.cells[i].width = Cm(w)
+    return table
+
+
+def report_docx(r: YearEndReport, issued_on: date | None = None) -> bytes:
+    """Write the report as a Word document in the administrative layout."""
+    issued_on = issued_on or r.as_of
+    doc = new_document()
+    style = doc.styles["Normal"]
+    style.font.name, style.font.size = FONT, Pt(13)
+    style.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
+    section = doc.sections[0]
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    section.left_margin, section.right_margin = Cm(3), Cm(2)
+    section.top_margin, section.bottom_margin = Cm(2), Cm(2)
+
+    issuer, symbol, signer, recipient = _issuer(r)
+    head = doc.add_table(rows=1, cols=2)
+    left, right = head.rows[0].cells
+    left.width, right.width = Cm(6.5), Cm(9.5)
+    left.paragraphs[0].text = ""
+    for i, line in enumerate(issuer):
+        p = left.paragraphs[0] if i == 0 else left.add_paragraph()
+        run = p.add_run(xml_safe(line))
+        run.bold, run.font.size = i == len(issuer) - 1, Pt(13)
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _paragraph(left, f"Số:        /{symbol}", size=13, align=WD_ALIGN_PARAGRAPH.CENTER)
+    right.paragraphs[0].text = ""
+    run = right.paragraphs[0].add_run("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
+    run.bold, run.font.size = True, Pt(12)
+    right.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _paragraph(right, "Độc lập - Tự do - Hạnh phúc", bold=True, size=13, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _paragraph(
+        right,
+        f"Bắc Giang, ngày {issued_on.day:02d} tháng {issued_on.month:02d} năm {issued_on.year}",
+        italic=True,
+        size=13,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+    )
+
+    _paragraph(doc, "BÁO CÁO", bold=True, size=14, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _paragraph(
+        doc,
+        f"Kết quả thực hiện Đề án 30/ĐA-BCA và Đề án 885 năm {r.year} — {r.scope_name}",
+        bold=True,
+        size=14,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+    )
+    _paragraph(
+        doc,
+        f"Số liệu tính đến ngày {fmt_date(r.as_of)}",
+        italic=True,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        space_after=12,
+    )
+
+    _paragraph(doc, "I. KẾT QUẢ THỰC HIỆN NHIỆM VỤ", bold=True, space_after=6)
+    _table(
+        doc,
+        ["Chỉ tiêu", "Số nhiệm vụ", "Tỷ lệ"],
+        [
+            [("    " if line.level else "") + line.label, fmt_int(line.count), fmt_pct(line.share)]
+            for line in r.lines
+        ],
+        [10, 3, 3],
+    )
+    _paragraph(
+        doc,
+        f"Tạm dừng hoặc hủy (không tính vào tổng): {fmt_int(r.buckets.count(rules.EXCLUDED))} nhiệm vụ. "
+        f"Tỷ lệ hoàn thành đúng hạn: {fmt_pct(r.buckets.on_time_rate)} "
+        "(hoàn thành đúng hạn trên số đã hoàn thành cộng quá hạn).",
+        space_after=6,
+    )
+    if r.yearly_reports:
+        sent = sum(1 for y in r.yearly_reports if y.submitted_on is not None)
+        _paragraph(
+            doc,
+            f"Báo cáo năm {r.year} (hạn trước 15/12): {sent}/{len(r.yearly_reports)} cơ quan, đơn vị đã gửi.",
+            space_after=6,
+        )
+
+    _paragraph(doc, "II. XÂY DỰNG TRỤ SỞ CÔNG AN PHƯỜNG VÀ KINH PHÍ", bold=True, space_after=6)
+    f = r.funding
+    _paragraph(
+        doc,
+        f"Số dự án: {fmt_int(f.projects)}; dự toán {fmt_vnd(f.planned)}; "
+        f"đã bố trí vốn {fmt_vnd(f.allocated)}; đã giải ngân {fmt_vnd(f.disbursed)} "
+        f"(tỷ lệ giải ngân {fmt_pct(f.disbursement_rate)}).",
+        space_after=6,
+    )
+    _table(
+        doc,
+        ["Địa bàn", "Số dự án", "Đã bố trí vốn (đồng)", "Đã giải ngân (đồng)", "Tỷ lệ"],
+        [
+            [
+                r.locality_names.get(code, code),
+                fmt_int(x.projects),
+                fmt_vnd(x.allocated),
+                fmt_vnd(x.disbursed),
+                fmt_pct(x.disbursement_rate),
+            ]
+            for code, x in r.funding_by_locality.items()
+        ],
+        [4.5, 2, 3.7, 3.7, 2],
+    )
+    stages = "; ".join(
+        f"{rules.STAGE_LABELS[s]}: {n}"
+        for s, n in sorted(r.stages.items(), key=lambda kv: list(rules.STAGE_LABELS).index(kv[0]))
+    )
+    flags = "; ".join(f"{rules.FLAG_LABELS[k]}: {n}" for k, n in r.hq_flags.items() if n)
+    _paragraph(doc, f"Theo giai đoạn — {stages or 'chưa có dự án'}.", space_after=3)
+    _paragraph(doc, f"Cần lưu ý — {flags or 'không có'}.", space_after=6)
+
+    _paragraph(doc, "III. CÔNG AN PHƯỜNG ĐIỂN HÌNH, KIỂU MẪU", bold=True, space_after=6)
+    for p in r.wards:
+        _paragraph(
+            doc,
+            f"{r.locality_names.get(p.locality, p.locality)}: {fmt_int(p.wards)} phường; đã đăng ký "
+            f"{fmt_int(p.registered or 0)}; được công nhận {fmt_int(p.recognised or 0)} "
+            f"({fmt_pct(p.recognised_share)}).",
+            space_after=3,
+        )
+    for code, names in r.pilots.items():
+        place = r.locality_names.get(code, code)
+        text = (
+            f"{place} đã đăng ký thí điểm năm 2024: {', '.join(names)}."
+            if names
+            else f"{place} chưa đăng ký phường thí điểm năm 2024 (mục 4 của Công văn)."
+        )
+        _paragraph(doc, text, space_after=3)
+
+    _paragraph(doc, "IV. NHIỆM VỤ QUÁ HẠN CHƯA HOÀN THÀNH", bold=True, space_after=6)
+    if r.overdue:
+        _table(
+            doc,
+            ["Mã", "Nhiệm vụ", "Địa bàn", "Hạn", "Số ngày quá hạn"],
+            [
+                [
+                    str(t["id"]),
+                    t["title"],
+                    t["locality"],
+                    fmt_date(t["current_deadline"]),
+                    fmt_int(t["days_overdue"]),
+                ]
+                for t in r.overdue
+            ],
+            [1.2, 7.3, 3.2, 2.3, 2],
+        )
+        if r.overdue_total > len(r.overdue):
+            _paragraph(
+                doc, f"(Liệt kê {len(r.overdue)} trên {r.overdue_total} nhiệm vụ quá hạn.)", italic=True
+            )
+    else:
+        _paragraph(doc, "Không có nhiệm vụ quá hạn.")
+
+    _paragraph(doc, "V. KIẾN NGHỊ, ĐỀ XUẤT", bold=True, space_after=6)
+    _paragraph(doc, "……………………………………………………………………", space_after=12)
+
+    foot = doc.add_table(rows=1, cols=2)
+    left, right = foot.rows[0].cells
+    left.paragraphs[0].text = ""
+    run = left.paragraphs[0].add_run("Nơi nhận:")
+    run.bold, run.italic, run.font.size = True, True, Pt(12)
+    for line in (recipient, "- Lưu: VT."):
+        _paragraph(left, line, size=11)
+    right.paragraphs[0].text = ""
+    for i, line in enumerate(signer.split("\n")):
+        p = right.paragraphs[0] if i == 0 else right.add_paragraph()
+        run = p.add_run(xml_safe(line))
+        run.bold, run.font.size = True, Pt(13)
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _paragraph(right, "(Ký, ghi rõ họ tên, đóng dấu)", italic=True, size=12, align=WD_ALIGN_PARAGRAPH.CENTER)
+
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+PROVINCE = "toan-tinh"
+
+
+def scopes(names: dict[str, str]) -> dict[str, str]:
+    """The reports one can ask for: the province (PROVINCE), then each locality."""
+    return {PROVINCE: "Toàn tỉnh", **{c: n for c, n in names.items() if c != PROVINCE_LEVEL}}

@@ -1,0 +1,184 @@
+"""Command line: `python -m lib.manage COMMAND` (init-db, seed-demo, synth, backup, restore, …)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine
+
+from lib.core.config import PROJECT_ROOT, ConfigError, Settings, load_settings, now
+from lib.core.roles import ROLE_LABELS, Refused, system_actor
+from lib.data import audit
+from lib.data.db import DatabaseError, check_database, make_engine, ping, transaction
+from lib.editing import actions, user_admin
+from lib.ops import backup
+from lib.ops.seed import ensure_demo_accounts, has_content, seed_demo
+from lib.ops.synth import MAX_TASKS, SYNTH_SEED, synthesize
+
+
+def alembic_config() -> Config:
+    """Return the Alembic configuration of this project."""
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    return cfg
+
+
+def upgrade_database(engine: Engine) -> None:
+    """Upgrade the schema to the latest migration."""
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+class CommandError(Exception):
+    """A command cannot go on; the message says why, in Vietnamese."""
+
+
+def _init_db(engine: Engine, _settings: Settings, _args: argparse.Namespace) -> str:
+    ping(engine)
+    upgrade_database(engine)
+    return f"Đã nâng cấp cơ sở dữ liệu lên phiên bản mới nhất ({engine.url.get_backend_name()})."
+
+
+def _seed_demo(engine: Engine, settings: Settings, args: argparse.Namespace) -> str:
+    if not settings.is_demo:
+        raise CommandError("Không nạp dữ liệu mẫu khi DASHBOARD_ENV=production.")
+    check_database(engine)
+    with transaction(engine, write=True) as session:
+        if args.if_empty and has_content(session):
+            ensure_demo_accounts(session)
+            return "Cơ sở dữ liệu đã có dữ liệu: không nạp lại dữ liệu mẫu (đã kiểm tra tài khoản mẫu)."
+        seed_demo(session)
+    return "Đã nạp dữ liệu mẫu (demo)."
+
+
+def _synth(engine: Engine, settings: Settings, args: argparse.Namespace) -> str:
+    if not settings.is_demo:
+        raise CommandError("Không tạo dữ liệu tổng hợp khi DASHBOARD_ENV=production (sẽ xóa dữ liệu thật).")
+    if not 1 <= args.tasks <= MAX_TASKS:
+        raise CommandError(f"--tasks phải từ 1 đến {MAX_TASKS} (đã nhận {args.tasks}).")
+    check_database(engine)
+    with transaction(engine, write=True) as session:
+        summary = synthesize(session, args.tasks, seed=args.seed)
+    return summary.message()
+
+
+def _backup(engine: Engine, _settings: Settings, args: argparse.Namespace) -> str:
+    check_database(engine)
+    checked = backup.backup(engine, Path(args.file))
+    return f"Đã sao lưu vào {Path(args.file).resolve()} — {checked.describe()}"
+
+
+def _restore(engine: Engine, _settings: Settings, args: argparse.Namespace) -> str:
+    check_database(engine)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise CommandError("Khôi phục sẽ thay toàn bộ dữ liệu hiện có: chạy lại với --yes để xác nhận.")
+        answer = input("Khôi phục sẽ thay toàn bộ dữ liệu hiện có. Gõ 'khoi phuc' để tiếp tục: ")
+        if answer.strip() != "khoi phuc":
+            raise CommandError("Đã hủy, không thay đổi gì.")
+    restored, safety = backup.restore(engine, Path(args.file))
+    source = Path(args.file).resolve()
+    return f"Đã khôi phục từ {source} (bản an toàn của dữ liệu cũ: {safety}) — {restored.describe()}"
+
+
+def _read_password(prompt: str) -> str:
+    if sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    line = sys.stdin.readline()
+    return line.rstrip("\n")
+
+
+def _create_user(engine: Engine, _settings: Settings, args: argparse.Namespace) -> str:
+    check_database(engine)
+    password = _read_password("Mật khẩu: ")
+    if password != _read_password("Nhập lại mật khẩu: "):
+        raise CommandError("Hai lần nhập mật khẩu không khớp.")
+    actor = system_actor(getpass.getuser() if hasattr(os, "getuid") else "cli")
+    actions.perform(
+        engine,
+        actor,
+        user_admin.create_user,
+        username=args.username,
+        display_name=args.name or args.username,
+        role=args.role,
+        locality_code=args.locality,
+        password=password,
+        now=now(),
+    )
+    return f"Đã tạo người dùng “{args.username}” ({ROLE_LABELS[args.role]})."
+
+
+def _verify_audit(engine: Engine, _settings: Settings, _args: argparse.Namespace) -> str:
+    check_database(engine)
+    with transaction(engine) as s:
+        report = audit.verify_chain(s)
+    if not report.ok:
+        raise CommandError(report.message)
+    return report.message
+
+
+COMMANDS: dict[str, Callable[[Engine, Settings, argparse.Namespace], str]] = {
+    "init-db": _init_db,
+    "seed-demo": _seed_demo,
+    "synth": _synth,
+    "backup": _backup,
+    "restore": _restore,
+    "create-user": _create_user,
+    "verify-audit": _verify_audit,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one management command and return the process exit code."""
+    parser = argparse.ArgumentParser(prog="python -m lib.manage", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("init-db", help="tạo hoặc nâng cấp lược đồ cơ sở dữ liệu (Alembic)")
+    seed = sub.add_parser("seed-demo", help="nạp lại dữ liệu mẫu và tài khoản mẫu (chỉ ở chế độ demo)")
+    seed.add_argument("--if-empty", action="store_true", help="chỉ nạp khi cơ sở dữ liệu còn trống")
+    synth = sub.add_parser(
+        "synth", help="thay nội dung bằng dữ liệu tổng hợp quy mô lớn (đo hiệu năng; chỉ ở chế độ demo)"
+    )
+    synth.add_argument("--tasks", type=int, required=True, help=f"số nhiệm vụ, 1–{MAX_TASKS}")
+    synth.add_argument("--seed", type=int, default=SYNTH_SEED, help="hạt giống ngẫu nhiên (mặc định cố định)")
+    user = sub.add_parser("create-user", help="tạo người dùng; mật khẩu được hỏi, không nhận qua tham số")
+    user.add_argument("username")
+    user.add_argument("--role", required=True, choices=sorted(ROLE_LABELS))
+    user.add_argument("--locality", help="mã địa phương, bắt buộc với dieu_phoi (vd. luc-ngan)")
+    user.add_argument("--name", help="họ tên hiển thị")
+    sub.add_parser("verify-audit", help="kiểm tra chuỗi băm của nhật ký thay đổi")
+    dump = sub.add_parser(
+        "backup",
+        help="sao lưu nhất quán trong khi ứng dụng vẫn chạy (SQLite: online backup; PostgreSQL: pg_dump)",
+    )
+    dump.add_argument("file", help="tệp đích, ví dụ /var/backups/dashboard/2026-11-29.db")
+    load = sub.add_parser("restore", help="khôi phục từ bản sao lưu (kiểm tra trước, giữ bản an toàn)")
+    load.add_argument("file")
+    load.add_argument("--yes", action="store_true", help="xác nhận thay toàn bộ dữ liệu hiện có")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        engine = make_engine(settings.database_url)
+        try:
+            print(COMMANDS[args.command](engine, settings, args))
+        finally:
+            engine.dispose()
+    except (ConfigError, DatabaseError, CommandError, backup.BackupError) as exc:
+        print(f"Lỗi: {exc}", file=sys.stderr)
+        return 2
+    except Refused as exc:
+        print(f"Lỗi: {exc.message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,269 @@
+"""The editable table shared by every page that edits rows: staged drafts, save, discard, conflicts.
+
+Pages give the rows to show and the column layout; everything else is the same for tasks,
+headquarters projects and model wards: the one edit engine (`lib.editing.changeset`) behind one widget.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+
+from lib.core import config
+from lib.core.formatting import fmt_datetime
+from lib.core.roles import Actor, Refused
+from lib.data.db import DatabaseError, transaction
+from lib.editing.actions import perform, record_refusal
+from lib.editing.changeset import ConflictError, TableSpec, ValidationFailed, apply_changes
+from lib.editing.drafts import DraftBook, ShownRow, check_editor_state, get_shown_rows
+
+
+@dataclass(frozen=True)
+class EditorLayout:
+    """How a page wants its table drawn."""
+
+    column_order: Sequence[str]
+    column_config: Mapping[str, Any]
+    to_display: Callable[[str, Any], Any] = lambda _name, value: value  # stored value → cell value
+    date_columns: Sequence[str] = ()  # shown as dates (empty cells stay empty, not "None")
+
+
+def _keys(prefix: str) -> dict[str, str]:
+    return {
+        name: f"{prefix}_{name}"
+        for name in (
+            "editor",
+            "save",
+            "discard",
+            "drafts",
+            "shown",
+            "gen",
+            "conflicts",
+            "errors",
+            "reapply",
+            "drop",
+            "pending_open",
+        )
+    }
+
+
+def draft_book(prefix: str, spec: TableSpec) -> DraftBook:
+    """Return this session's pending edits of one table."""
+    key = _keys(prefix)["drafts"]
+    book = st.session_state.get(key)
+    if not isinstance(book, DraftBook) or book.spec is not spec:
+        book = st.session_state[key] = DraftBook(spec)
+    return book
+
+
+def _reset_editor(prefix: str) -> None:
+    # The editor's identity includes its index name: a new name gives a fresh editor in the browser.
+    keys = _keys(prefix)
+    st.session_state[keys["gen"]] = st.session_state.get(keys["gen"], 0) + 1
+    # The old editor's edits refer to the old frame; they are in the drafts already (or discarded).
+    st.session_state.pop(keys["shown"], None)
+
+
+def edit_table(
+    *,
+    prefix: str,
+    spec: TableSpec,
+    actor: Actor,
+    engine: Engine,
+    rows: Sequence[Mapping[str, Any]],
+    layout: EditorLayout,
+    editable: Sequence[str],
+) -> None:
+    """Draw rows in an editable table whose edits are staged by row id and saved through the engine."""
+    keys = _keys(prefix)
+    state = st.session_state
+    book = draft_book(prefix, spec)
+
+    previous: list[ShownRow] | None = state.get(keys["shown"])
+    # The browser's state of the editor is checked before anything uses it: Streamlit applies it to
+    # the frame when drawing the editor (a column the frame lacks raised inside Streamlit), and the
+    # drafts keep it (a lone surrogate broke the page until it was reloaded).
+    try:
+        rows_sent = len(previous) if previous is not None else len(rows)
+        check_editor_state(spec, state.get(keys["editor"]), rows_sent, layout.column_order)
+        if previous is not None:
+            book.absorb(state.get(keys["editor"]), previous)
+    except Refused as exc:
+        _reset_editor(prefix)  # first: the refused input must not come back on the next rerun
+        previous = None
+        st.error(exc.message, icon="🚫")
+        _record_quietly(engine, actor, exc)
+
+    shown: list[ShownRow] = []
+    records = []
+    for row in rows:
+        row_id = int(row["id"])
+        draft = book.drafts.get(row_id)
+        base = dict(draft.base) if draft else {n: row[n] for n in spec.fields}
+        version = book.seen_version(row_id, int(row["version"]))
+        shown.append(ShownRow(row_id, version, base))
+        values = {**row, **book.overlay(row_id), "version": version}
+        records.append({c: layout.to_display(c, values.get(c)) for c in layout.column_order})
+    frame = pd.DataFrame.from_records(records, columns=list(layout.column_order))
+    for column in layout.date_columns:
+        frame[column] = pd.to_datetime(frame[column])
+    frame.index = pd.Index([s.row_id for s in shown], name=f"g{state.get(keys['gen'], 0)}")
+    disabled = [c for c in layout.column_order if c not in editable]
+    st.data_editor(
+        frame,
+        key=keys["editor"],
+        num_rows="fixed",
+        hide_index=True,
+        disabled=disabled,
+        column_order=layout.column_order,
+        column_config=dict(layout.column_config),
+        width="stretch",
+        placeholder="",
+    )
+    if previous is None:
+        try:
+            book.absorb(state.get(keys["editor"]), shown)
+        except Refused as exc:
+            st.error(exc.message, icon="🚫")
+            _record_quietly(engine, actor, exc)
+    state[keys["shown"]] = shown
+
+    positions = {s.row_id: i + 1 for i, s in enumerate(shown)}
+    _status_bar(engine, prefix, spec, actor, book, positions)
+
+
+def _status_bar(
+    engine: Engine, prefix: str, spec: TableSpec, actor: Actor, book: DraftBook, positions: dict[int, int]
+) -> None:
+    keys = _keys(prefix)
+    state = st.session_state
+    left, save_col, discard_col = st.columns([4, 1, 1])
+    count = book.cells
+    left.markdown(f"**{count} thay đổi chưa lưu**" if count else "Không có thay đổi chưa lưu.")
+    save = save_col.button("Lưu", key=keys["save"], type="primary", width="stretch")
+    discard = discard_col.button("Hủy", key=keys["discard"], width="stretch")
+    if discard:  # before anything draws the drafts: "Hủy" must always work
+        book.discard()
+        state.pop(keys["conflicts"], None)
+        _reset_editor(prefix)
+        st.toast("Đã hủy các thay đổi chưa lưu.")
+        st.rerun()
+    if count:
+        with st.expander("Xem các thay đổi chưa lưu", key=keys["pending_open"]):
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            "Mã": d.row_id,
+                            "Cột": spec.fields[n].label if n in spec.fields else n,
+                            "Giá trị mới": "" if v is None else str(v),
+                        }
+                        for d in book.drafts.values()
+                        for n, v in d.values.items()
+                    ]
+                ),
+                hide_index=True,
+            )
+
+    if save:
+        if not count:
+            st.info("Không có gì để lưu.")
+        else:
+            _save(engine, prefix, spec, actor, book, positions)
+
+    conflicts = state.get(keys["conflicts"])
+    if conflicts:
+        _show_conflicts(engine, prefix, spec, actor, book, positions, conflicts)
+
+
+def _record_quietly(engine: Engine, actor: Actor, exc: Refused) -> None:
+    """Record a refusal in the trail; during an outage the refusal still shows, unrecorded."""
+    with contextlib.suppress(DatabaseError):  # lib.data.db logged it; the user reads the refusal anyway
+        record_refusal(engine, actor, exc)
+
+
+def _save(
+    engine: Engine, prefix: str, spec: TableSpec, actor: Actor, book: DraftBook, positions: dict[int, int]
+) -> None:
+    keys = _keys(prefix)
+    state = st.session_state
+    changes = book.changes(positions)
+    try:
+        result = perform(engine, actor, apply_changes, spec, changes, now=config.now(), today=config.today())
+    except ValidationFailed as exc:
+        st.error("Chưa lưu gì vì có ô không hợp lệ:\n\n" + "\n".join(f"- {e}" for e in exc.errors), icon="🚫")
+    except ConflictError as exc:
+        state[keys["conflicts"]] = exc.conflicts
+    except Refused as exc:
+        st.error(exc.message, icon="🚫")
+    except DatabaseError as exc:  # unreachable, read-only, disk full: nothing written, draft kept
+        st.error(str(exc), icon="⚠️")
+    else:
+        book.discard()
+        state.pop(keys["conflicts"], None)
+        _reset_editor(prefix)
+        st.toast(f"Đã lưu {result.cells} ô trong {len(result.rows)} dòng.", icon="✅")
+        st.rerun()
+
+
+def _show_conflicts(
+    engine: Engine,
+    prefix: str,
+    spec: TableSpec,
+    actor: Actor,
+    book: DraftBook,
+    positions: dict[int, int],
+    conflicts: Sequence[Any],
+) -> None:
+    keys = _keys(prefix)
+    state = st.session_state
+    st.warning(
+        f"{len(conflicts)} dòng đã được người khác thay đổi sau khi bạn mở bảng. "
+        "Bản nháp của bạn vẫn được giữ: xem từng cột dưới đây rồi chọn áp dụng lại bản nháp "
+        "lên phiên bản mới, hoặc bỏ bản nháp.",
+        icon="⚠️",
+    )
+    lines = []
+    for c in conflicts:
+        if c.deleted:
+            lines.append(
+                {
+                    "Mã": c.row_id,
+                    "Cột": "(cả dòng)",
+                    "Giá trị của bạn": "",
+                    "Giá trị hiện tại": "đã bị xóa",
+                    "Người sửa": "",
+                    "Lúc": "",
+                }
+            )
+        for d in c.diffs:
+            lines.append(
+                {
+                    "Mã": c.row_id,
+                    "Cột": d.label,
+                    "Giá trị của bạn": str(d.yours),
+                    "Giá trị hiện tại": "" if d.theirs is None else str(d.theirs),
+                    "Người sửa": c.updated_by,
+                    "Lúc": fmt_datetime(c.updated_at),
+                }
+            )
+    st.dataframe(pd.DataFrame(lines), hide_index=True, key=f"{prefix}_conflict_table")
+    left, right = st.columns(2)
+    if left.button("Áp dụng lại bản nháp của tôi lên phiên bản mới", key=keys["reapply"]):
+        with transaction(engine) as s:
+            current = get_shown_rows(s, actor, spec, [c.row_id for c in conflicts])
+        book.rebase(conflicts, current)
+        state.pop(keys["conflicts"], None)
+        _reset_editor(prefix)
+        _save(engine, prefix, spec, actor, book, positions)
+    if right.button("Bỏ bản nháp của các dòng này", key=keys["drop"]):
+        book.discard([c.row_id for c in conflicts])
+        state.pop(keys["conflicts"], None)
+        _reset_editor(prefix)
+        st.rerun()

@@ -1,0 +1,201 @@
+"""The sidebar filters and the page number box, kept in step with the URL."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+import streamlit as st
+
+from lib.core.filters import (
+    PARAM_AGENCY,
+    PARAM_AS_OF,
+    PARAM_BUCKET,
+    PARAM_CLAUSE,
+    PARAM_DOCUMENT,
+    PARAM_LOCALITY,
+    PARAM_PAGE,
+    FilterOptions,
+    Filters,
+    filters_to_params,
+    parse_as_of,
+    parse_choices,
+    parse_filters,
+    parse_page,
+)
+from lib.core.formatting import fmt_int
+
+
+def _url_params() -> dict[str, list[str]]:
+    return {key: st.query_params.get_all(key) for key in st.query_params}
+
+
+_FILTER_FIELDS = {
+    # name: (Filters attribute, URL parameter, label)
+    "loc": ("localities", PARAM_LOCALITY, "Địa bàn"),
+    "clause": ("clauses", PARAM_CLAUSE, "Mục của công văn"),
+    "doc": ("documents", PARAM_DOCUMENT, "Văn bản căn cứ"),
+    "agency": ("agencies", PARAM_AGENCY, "Cơ quan chủ trì"),
+    "bucket": ("buckets", PARAM_BUCKET, "Tình trạng"),
+}
+
+
+def filter_bar(
+    prefix: str, options: FilterOptions, today: date, fields: Sequence[str] = tuple(_FILTER_FIELDS)
+) -> tuple[Filters, date]:
+    """Draw the sidebar filters, kept in step with the URL so a view can be shared as a link.
+
+    A page that draws only some `fields` leaves the others as they were, so the user finds them
+    again on the pages that use them.
+    """
+    state = st.session_state
+    params = _url_params()
+    owned = (*(_FILTER_FIELDS[name][1] for name in fields), PARAM_AS_OF)
+    url_filters, warnings = parse_filters({k: v for k, v in params.items() if k in owned}, options)
+    url_as_of, date_warning = parse_as_of(params.get(PARAM_AS_OF), today)
+    for message in [*warnings, *([date_warning] if date_warning else [])]:
+        st.warning(message, icon="⚠️")
+
+    keys = {name: f"{prefix}_f_{name}" for name in fields}
+    choices_of = {
+        "loc": options.localities,
+        "clause": options.clauses,
+        "doc": options.documents,
+        "agency": options.agencies,
+        "bucket": options.buckets,
+    }
+    as_of_key = f"{prefix}_as_of"
+    remembered = state.get("_filters", Filters())
+    if as_of_key not in state:
+        from_url = any(p in params for p in owned)
+        base = url_filters if from_url else remembered
+        for name, key in keys.items():
+            offered = choices_of[name]
+            state[key] = [v for v in getattr(base, _FILTER_FIELDS[name][0]) if v in offered]
+        state[as_of_key] = url_as_of if from_url else state.get("_as_of", today)
+
+    def _clear() -> None:
+        for key in [*keys.values(), *state.get(f"_{prefix}_extra_filters", ())]:
+            state[key] = []
+        state[as_of_key] = today
+
+    chosen = {name: tuple(getattr(remembered, attr)) for name, (attr, _, _) in _FILTER_FIELDS.items()}
+    with st.sidebar:
+        st.subheader("Bộ lọc")
+        # Each widget also gets its current value as its default: Streamlit's frontend was seen to
+        # report a keyed widget's default after a quick rerun (a filter snapping back to "Tất cả"
+        # after a reload or a click); with default = value, that report changes nothing.
+        as_of = st.date_input(
+            "Số liệu tính đến ngày",
+            value=state[as_of_key],
+            key=as_of_key,
+            format="DD/MM/YYYY",
+            min_value=date(2020, 1, 1),
+            max_value=date(2100, 12, 31),
+        )
+        for name in fields:
+            choices = choices_of[name]
+            values = st.multiselect(
+                _FILTER_FIELDS[name][2],
+                options=list(choices),
+                default=[v for v in state[keys[name]] if v in choices],
+                key=keys[name],
+                format_func=lambda code, c=choices: c.get(code, code),  # type: ignore[misc]
+                placeholder="Tất cả",
+            )
+            chosen[name] = tuple(values)
+        st.button("Xóa bộ lọc", key=f"{prefix}_clear", on_click=_clear, width="stretch")
+
+    # Remember every filter for the pages that draw it (a locality this page does not offer, such
+    # as "Cấp tỉnh" on the headquarters page, stays remembered), but return only those drawn here:
+    # a filter the user cannot see must never narrow what this page shows.
+    hidden_places = tuple(c for c in remembered.localities if c not in options.localities)
+    state["_filters"] = Filters(
+        localities=chosen["loc"] + (hidden_places if "loc" in fields else ()),
+        clauses=chosen["clause"],
+        documents=chosen["doc"],
+        agencies=chosen["agency"],
+        buckets=chosen["bucket"],
+    )
+    filters = Filters(
+        **{attr: chosen[name] if name in fields else () for name, (attr, _, _) in _FILTER_FIELDS.items()}
+    )
+    as_of = as_of if isinstance(as_of, date) else today
+    state["_as_of"] = as_of
+    wanted = {k: v for k, v in filters_to_params(filters).items() if k in owned}
+    if as_of != today:
+        wanted[PARAM_AS_OF] = as_of.isoformat()
+    sync_query_params(wanted, owned=owned)
+    return filters, as_of
+
+
+def choice_filter(
+    prefix: str, label: str, param: str, choices: Mapping[str, str], what: str
+) -> tuple[str, ...]:
+    """Draw one more multi-choice filter in the sidebar, kept in step with the URL parameter `param`."""
+    state = st.session_state
+    key = f"{prefix}_f_{param}"
+    extra = state.setdefault(f"_{prefix}_extra_filters", [])
+    if key not in extra:
+        extra.append(key)  # cleared by the filter bar's "Xóa bộ lọc" too
+    if key not in state:
+        picked, warnings = parse_choices(st.query_params.get_all(param), choices, what)
+        for message in warnings:
+            st.warning(message, icon="⚠️")
+        state[key] = list(picked)
+    with st.sidebar:
+        values = st.multiselect(
+            label,
+            options=list(choices),
+            default=[v for v in state[key] if v in choices],
+            key=key,
+            format_func=lambda code: choices.get(code, code),
+            placeholder="Tất cả",
+        )
+    sync_query_params({param: ",".join(values)} if values else {}, owned=(param,))
+    return tuple(values)
+
+
+def sync_query_params(wanted: dict[str, str], owned: tuple[str, ...]) -> None:
+    """Make the URL carry `wanted` for the `owned` parameters, leaving others alone."""
+    current = st.query_params.to_dict()
+    merged = {k: v for k, v in current.items() if k not in owned}
+    merged.update(wanted)
+    if merged != current:
+        st.query_params.from_dict(merged)
+
+
+def pager(prefix: str, total: int, page_size: int, view: object, noun: str) -> int:
+    """Draw the page number box (kept in the URL as `trang`); return the 1-based page shown.
+
+    A new view (other filters or date) starts again at page 1, except on the first visit, where
+    the page comes from the URL.
+    """
+    state = st.session_state
+    pages = max(1, math.ceil(total / page_size))
+    page_key, view_key = f"{prefix}_page", f"_{prefix}_filters"
+    if state.get(view_key) != view or page_key not in state:
+        first_visit = view_key not in state
+        state[page_key] = parse_page(st.query_params.get_all(PARAM_PAGE), pages) if first_visit else 1
+        state[view_key] = view
+    state[page_key] = min(state[page_key], pages)
+    page = int(st.number_input("Trang", min_value=1, max_value=pages, step=1, key=page_key, width=160))
+    sync_query_params({PARAM_PAGE: str(page)} if page > 1 else {}, owned=(PARAM_PAGE,))
+    start = (page - 1) * page_size
+    if total:
+        st.caption(
+            f"Hiển thị {fmt_int(start + 1)}–{fmt_int(min(start + page_size, total))} "
+            f"trên {fmt_int(total)} {noun} · trang {page}/{pages}"
+        )
+    return page
+
+
+def url_filters(options: FilterOptions, today: date) -> tuple[Filters, date]:
+    """Read the filters and the as-of date from the URL only (no widgets), warning on bad values."""
+    params = _url_params()
+    filters, warnings = parse_filters(params, options)
+    as_of, date_warning = parse_as_of(params.get(PARAM_AS_OF), today)
+    for message in [*warnings, *([date_warning] if date_warning else [])]:
+        st.warning(message, icon="⚠️")
+    return filters, as_of

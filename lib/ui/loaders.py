@@ -1,0 +1,283 @@
+"""Cached reads for the pages. Every cache key holds the database URL and its data version,
+so a committed write anywhere shows up on the next rerun of every process."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from lib.core import config
+from lib.core.figures import RoadmapPoint
+from lib.core.filters import FilterOptions, Filters, HqFilters
+from lib.core.roles import Actor
+from lib.data import accounts, followup, projects, queries
+from lib.data.db import make_engine, transaction
+from lib.data.models import AuditEvent, LoginAttempt
+from lib.editing import history
+from lib.files import export, report
+
+
+@st.cache_resource(show_spinner=False)
+def get_engine(url: str) -> Engine:
+    """Return the process-wide engine for a database URL."""
+    return make_engine(url)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_filter_options(url: str, data_version: int) -> FilterOptions:
+    """Load the values every filter accepts."""
+    with transaction(get_engine(url)) as s:
+        return queries.get_filter_options(s)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def load_overview(
+    url: str, data_version: int, filters: Filters, as_of: date, due_soon_days: int
+) -> queries.Overview:
+    """Load the overview's figures for one filter and as-of date."""
+    with transaction(get_engine(url)) as s:
+        return queries.get_overview(s, filters, as_of, due_soon_days)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def load_task_count(url: str, data_version: int, filters: Filters, as_of: date, due_soon_days: int) -> int:
+    """Count the tasks a filter selects."""
+    with transaction(get_engine(url)) as s:
+        return queries.count_tasks(s, filters, as_of, due_soon_days)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def load_task_page(
+    url: str,
+    data_version: int,
+    filters: Filters,
+    as_of: date,
+    due_soon_days: int,
+    page: int,
+    page_size: int,
+) -> list[dict[str, Any]]:
+    """Load one page of filtered tasks."""
+    with transaction(get_engine(url)) as s:
+        return queries.list_tasks(
+            s, filters, as_of, due_soon_days, offset=(page - 1) * page_size, limit=page_size
+        )
+
+
+def load_users(url: str, data_version: int, actor: Actor) -> list[accounts.UserRow]:
+    """Load the user list for an administrator (not cached: last sign-in changes without a write)."""
+    with transaction(get_engine(url)) as s:
+        return accounts.list_users(s, actor)
+
+
+def load_login_attempts(url: str, data_version: int, actor: Actor) -> list[LoginAttempt]:
+    """Load the latest failed and refused sign-ins for an administrator."""
+    with transaction(get_engine(url)) as s:
+        return accounts.recent_failed_logins(s, actor)
+
+
+def load_locks(url: str, actor: Actor) -> list[accounts.LockRow]:
+    """Load the sign-in locks in force for an administrator (not cached: they end with time)."""
+    with transaction(get_engine(url)) as s:
+        return accounts.list_locks(s, actor, config.now())
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def load_task_page_for_edit(
+    url: str,
+    data_version: int,
+    actor: Actor,
+    filters: Filters,
+    as_of: date,
+    due_soon_days: int,
+    page: int,
+    page_size: int,
+) -> list[dict[str, Any]]:
+    """Load one page of the tasks this user may edit (the data layer checks the scope)."""
+    with transaction(get_engine(url)) as s:
+        return queries.list_tasks_for_edit(
+            s, actor, filters, as_of, due_soon_days, offset=(page - 1) * page_size, limit=page_size
+        )
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def load_events(
+    url: str, data_version: int, f: history.EventFilter, page: int, page_size: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Load one page of the audit trail and the number of events the filter selects."""
+    with transaction(get_engine(url)) as s:
+        events = history.list_events(s, f, offset=(page - 1) * page_size, limit=page_size)
+        return [_event_dict(e) for e in events], history.count_events(s, f)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def load_timeline(url: str, data_version: int, entity: str, row_id: int) -> list[dict[str, Any]]:
+    """Load every event of one row, oldest first."""
+    with transaction(get_engine(url)) as s:
+        return [_event_dict(e) for e in history.row_timeline(s, entity, row_id)]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_actors(url: str, data_version: int) -> list[str]:
+    """List the users who appear in the trail."""
+    with transaction(get_engine(url)) as s:
+        return history.list_actors(s)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_newly_overdue(url: str, data_version: int, since: date, today: date) -> list[dict[str, Any]]:
+    """List tasks that became overdue between two dates."""
+    with transaction(get_engine(url)) as s:
+        return history.newly_overdue(s, since, today)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def load_hq_summary(
+    url: str, data_version: int, hf: HqFilters, as_of: date, stale_days: int
+) -> projects.HqSummary:
+    """Load the headquarters page's figures for one filter and as-of date."""
+    with transaction(get_engine(url)) as s:
+        return projects.get_hq_summary(s, hf, as_of, stale_days)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def load_hq_count(url: str, data_version: int, hf: HqFilters, as_of: date, stale_days: int) -> int:
+    """Count the projects a filter selects."""
+    with transaction(get_engine(url)) as s:
+        return projects.count_hq(s, hf, as_of, stale_days)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def load_hq_page(
+    url: str,
+    data_version: int,
+    actor: Actor | None,
+    hf: HqFilters,
+    as_of: date,
+    stale_days: int,
+    page: int,
+    page_size: int,
+) -> list[dict[str, Any]]:
+    """Load one page of projects; with an actor, only rows that user may edit (checked by the data layer)."""
+    offset = (page - 1) * page_size
+    with transaction(get_engine(url)) as s:
+        if actor is None:
+            return projects.list_hq(s, hf, as_of, stale_days, offset=offset, limit=page_size)
+        return projects.list_hq_for_edit(s, actor, hf, as_of, stale_days, offset=offset, limit=page_size)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_wards(
+    url: str, data_version: int, actor: Actor | None, localities: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """Load model-ward registrations; with an actor, only rows that user may edit."""
+    with transaction(get_engine(url)) as s:
+        if actor is None:
+            return projects.list_wards(s, localities)
+        return projects.list_wards_for_edit(s, actor, localities)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_ward_roadmap(
+    url: str, data_version: int, localities: tuple[str, ...], as_of: date
+) -> tuple[list[RoadmapPoint], dict[str, list[str]]]:
+    """Load the roadmap toward every ward by 2030 and the 2024 pilot registrations."""
+    with transaction(get_engine(url)) as s:
+        return projects.ward_roadmap(s, localities, as_of), projects.pilots_2024(s)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_followup(
+    url: str, data_version: int, filters: Filters, as_of: date, due_days: int, silent_days: int, limit: int
+) -> dict[str, Any]:
+    """Load the follow-up page: overdue (grouped and listed), due soon, silent tasks, yearly reports."""
+    with transaction(get_engine(url)) as s:
+        return {
+            "by_locality": followup.overdue_groups(s, filters, as_of, "locality"),
+            "by_agency": followup.overdue_groups(s, filters, as_of, "agency"),
+            "overdue": followup.overdue_tasks(s, filters, as_of, limit=limit),
+            "due_soon": followup.due_soon_tasks(s, filters, as_of, due_days, limit=limit),
+            "due_soon_total": followup.count_due_soon(s, filters, as_of, due_days),
+            "silent": followup.silent_tasks(s, filters, as_of, silent_days, limit=limit),
+            "silent_total": followup.count_silent_tasks(s, filters, as_of, silent_days),
+            "reports": followup.yearly_reports(s, filters, as_of),
+        }
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_report(
+    url: str, data_version: int, scope: str | None, as_of: date, stale_days: int
+) -> report.YearEndReport:
+    """Load the year-end report of the province (scope None) or one locality."""
+    with transaction(get_engine(url)) as s:
+        return report.build_report(s, scope, as_of, stale_days)
+
+
+MAX_EXPORT_ROWS = 50_000
+
+
+def export_tasks(url: str, filters: Filters, as_of: date, due_days: int, heading: str) -> bytes:
+    """Every task of a filtered view as .xlsx (run when the user clicks the download button)."""
+    with transaction(get_engine(url)) as s:
+        rows = queries.list_tasks(s, filters, as_of, due_days, offset=0, limit=MAX_EXPORT_ROWS)
+    rows = export.task_rows(rows, config.load_settings().cookie_key)
+    sheet = export.Sheet("Nhiệm vụ", heading, as_of, export.TASK_LAYOUT, rows)
+    return export.workbook_bytes([sheet])
+
+
+FOLLOWUP_HEADINGS = {
+    "overdue": "Nhiệm vụ quá hạn, chưa hoàn thành (quá hạn lâu nhất trước)",
+    "due_soon": "Nhiệm vụ đến hạn trong {days} ngày tới",
+    "silent": "Nhiệm vụ chưa hoàn thành không được cập nhật quá {days} ngày",
+}
+
+
+def export_followup(url: str, kind: str, filters: Filters, as_of: date, days: int) -> bytes:
+    """One follow-up list in full as .xlsx, for the office's reminder letter."""
+    with transaction(get_engine(url)) as s:
+        if kind == "overdue":
+            rows = followup.overdue_tasks(s, filters, as_of, limit=MAX_EXPORT_ROWS)
+        elif kind == "due_soon":
+            rows = followup.due_soon_tasks(s, filters, as_of, days, limit=MAX_EXPORT_ROWS)
+        else:
+            rows = followup.silent_tasks(s, filters, as_of, days, limit=MAX_EXPORT_ROWS)
+    heading = FOLLOWUP_HEADINGS[kind].format(days=days)
+    rows = export.task_rows(rows, config.load_settings().cookie_key)
+    sheet = export.Sheet("Danh sách", heading, as_of, export.TASK_LAYOUT, rows)
+    return export.workbook_bytes([sheet])
+
+
+def export_hq(url: str, hf: HqFilters, as_of: date, stale_days: int) -> bytes:
+    """Every headquarters project of a filtered view as .xlsx."""
+    with transaction(get_engine(url)) as s:
+        rows = projects.list_hq(s, hf, as_of, stale_days, offset=0, limit=MAX_EXPORT_ROWS)
+    sheet = export.Sheet(
+        "Trụ sở", "Dự án trụ sở Công an phường", as_of, export.HQ_LAYOUT, [export.readable(r) for r in rows]
+    )
+    return export.workbook_bytes([sheet])
+
+
+def export_wards(url: str, localities: tuple[str, ...], as_of: date) -> bytes:
+    """Every model-ward registration of the chosen localities as .xlsx."""
+    with transaction(get_engine(url)) as s:
+        rows = projects.list_wards(s, localities)
+    sheet = export.Sheet("Phường kiểu mẫu", "Phường đăng ký kiểu mẫu", as_of, export.WARD_LAYOUT, rows)
+    return export.workbook_bytes([sheet])
+
+
+def _event_dict(e: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "at": e.at,
+        "actor": e.actor,
+        "action": history.ACTION_LABELS.get(e.action, e.action),
+        "entity": history.ENTITY_LABELS.get(e.entity, e.entity),
+        "row_id": e.row_id,
+        "row_version": e.row_version,
+        "field": e.field,
+        "old_value": e.old_value,
+        "new_value": e.new_value,
+        "reason": e.reason,
+    }
