@@ -3,9 +3,9 @@
 import streamlit as st
 
 from lib.core import config
-from lib.core.roles import ROLE_LABELS, Refused
+from lib.core.roles import ROLE_LABELS
 from lib.core.security import MIN_PASSWORD_LENGTH
-from lib.editing import actions, user_admin
+from lib.editing import user_admin
 from lib.ui import auth, shell, widgets
 
 ctx = shell.context()
@@ -28,10 +28,6 @@ if submitted:
     if new != repeat:
         st.error("Hai lần nhập mật khẩu mới không khớp.")
     else:
-        try:
-            actions.perform(ctx.engine, actor, user_admin.change_own_password, current, new, config.now())
-        except Refused as exc:
-            widgets.show_refusal(exc)
-        else:
+        if widgets.run_action(ctx, user_admin.change_own_password, current, new, config.now()):
             auth.flash("Đã đổi mật khẩu. Vui lòng đăng nhập lại bằng mật khẩu mới.")
             st.rerun()

@@ -6,8 +6,8 @@ import streamlit as st
 from lib.core import config
 from lib.core.catalogue import LOCK_LABELS
 from lib.core.formatting import fmt_datetime
-from lib.core.roles import ADMIN, DIEU_PHOI, ROLE_LABELS, Refused
-from lib.editing import actions, user_admin
+from lib.core.roles import ADMIN, DIEU_PHOI, ROLE_LABELS
+from lib.editing import user_admin
 from lib.ui import shell, widgets
 from lib.ui.loaders import load_filter_options, load_locks, load_login_attempts, load_users
 
@@ -22,11 +22,7 @@ st.title("Quản trị người dùng")
 
 
 def run(fn, *args, success: str, **kwargs) -> None:
-    try:
-        actions.perform(ctx.engine, actor, fn, *args, **kwargs)
-    except Refused as exc:
-        widgets.show_refusal(exc)
-    else:
+    if widgets.run_action(ctx, fn, *args, **kwargs):
         st.toast(success, icon="✅")
         st.rerun()
 

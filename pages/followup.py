@@ -3,9 +3,11 @@
 import pandas as pd
 import streamlit as st
 
+from lib.core.catalogue import TASK, YEARLY_REPORT
+from lib.core.figures import yearly_tally
 from lib.core.formatting import fmt_date, fmt_int
 from lib.files import export
-from lib.ui import filtering, shell, transfer, widgets
+from lib.ui import columns, filtering, shell, transfer, widgets
 from lib.ui.loaders import export_followup, load_filter_options, load_followup
 
 LIMIT = 500  # rows shown per list; the download holds every row
@@ -37,33 +39,36 @@ data = load_followup(ctx.database_url, ctx.data_version, filters, as_of, due_day
 st.title("Theo dõi, đôn đốc")
 widgets.as_of_caption(as_of)
 reports = data["reports"]
-this_year = [r for r in reports if r.year == as_of.year]
-missing = [r for r in this_year if r.submitted_on is None and r.bucket != "loai_tru"]
+tally = yearly_tally(reports, as_of.year)
 row = st.columns(4)
 overdue_total = sum(g.overdue for g in data["by_locality"])
 row[0].metric("Quá hạn, chưa hoàn thành", fmt_int(overdue_total), border=True)
 row[1].metric(f"Sắp đến hạn ({due_days} ngày tới)", fmt_int(data["due_soon_total"]), border=True)
 row[2].metric(
     f"Báo cáo năm {as_of.year} chưa gửi",
-    f"{fmt_int(len(missing))}/{fmt_int(len(this_year))}",
+    f"{fmt_int(tally.missing)}/{fmt_int(tally.expected)}",
     border=True,
     help="Mỗi cơ quan, đơn vị báo cáo kết quả hằng năm trước ngày 15/12.",
 )
 row[3].metric(f"Không cập nhật quá {silent_days} ngày", fmt_int(data["silent_total"]), border=True)
 
-TASK_COLUMNS = {
-    "id": st.column_config.NumberColumn("Mã"),
-    "title": st.column_config.TextColumn("Nhiệm vụ", width="large"),
-    "locality": st.column_config.TextColumn("Địa bàn"),
-    "lead_agency": st.column_config.TextColumn("Chủ trì"),
-    "current_deadline": st.column_config.DateColumn("Hạn", format="DD/MM/YYYY"),
-    "days_overdue": st.column_config.NumberColumn("Số ngày quá hạn"),
-    "days_left": st.column_config.NumberColumn("Còn (ngày)"),
-    "progress_pct": st.column_config.ProgressColumn("Tiến độ", min_value=0, max_value=100, format="%d%%"),
-    "obstacles": st.column_config.TextColumn("Khó khăn, vướng mắc"),
-    "updated_by": st.column_config.TextColumn("Người cập nhật"),
-    "updated_at": st.column_config.DatetimeColumn("Cập nhật lúc", format="HH:mm DD/MM/YYYY"),
-}
+TASK_COLUMNS = columns.column_config(
+    TASK,
+    (
+        "id",
+        "title",
+        "locality",
+        "lead_agency",
+        "current_deadline",
+        "days_overdue",
+        "days_left",
+        "progress_pct",
+        "obstacles",
+        "updated_by",
+        "updated_at",
+    ),
+    bars=("progress_pct",),
+)
 
 
 def task_table(rows, key, columns):
@@ -175,16 +180,7 @@ with yearly:
             pd.DataFrame(rows),
             hide_index=True,
             key="followup_reports",
-            column_config={
-                "year": st.column_config.NumberColumn("Năm", format="%d"),
-                "addressee": st.column_config.TextColumn("Cơ quan, đơn vị"),
-                "locality": st.column_config.TextColumn("Địa bàn"),
-                "deadline": st.column_config.DateColumn("Hạn", format="DD/MM/YYYY"),
-                "submitted_on": st.column_config.DateColumn("Ngày gửi", format="DD/MM/YYYY"),
-                "document": st.column_config.TextColumn("Số văn bản"),
-                "status": st.column_config.TextColumn("Tình trạng"),
-                "days_late": st.column_config.NumberColumn("Số ngày trễ"),
-            },
+            column_config=columns.column_config(YEARLY_REPORT, [f.name for f in YEARLY_REPORT.fields]),
         )
         transfer.download(
             "Tải danh sách báo cáo năm (.xlsx)",

@@ -8,8 +8,6 @@ import streamlit as st
 
 from lib.core import config
 from lib.core.formatting import fmt_date, fmt_int
-from lib.core.roles import Refused
-from lib.editing import actions
 from lib.editing.changeset import EDITABLE
 from lib.editing.history import ENTITY_LABELS, EventFilter, revert_row
 from lib.ui import shell, widgets
@@ -95,23 +93,17 @@ with timeline:
             if actor.can_write and versions:
                 target = st.selectbox("Khôi phục về phiên bản", [1, *versions[:-1]], key="history_target")
                 if st.button("Khôi phục", key="history_revert"):
-                    try:
-                        result = actions.perform(
-                            ctx.engine,
-                            actor,
-                            revert_row,
-                            spec,
-                            int(row_id),
-                            int(target),
-                            now=config.now(),
-                            today=config.today(),
-                        )
-                    except Refused as exc:
-                        widgets.show_refusal(exc)
-                    except shell.DatabaseError as exc:  # nothing written; try again later
-                        st.error(str(exc), icon="⚠️")
-                    else:
-                        st.toast(f"Đã khôi phục {result.cells} ô về phiên bản {target}.", icon="✅")
+                    done = widgets.run_action(
+                        ctx,
+                        revert_row,
+                        spec,
+                        int(row_id),
+                        int(target),
+                        now=config.now(),
+                        today=config.today(),
+                    )
+                    if done:
+                        st.toast(f"Đã khôi phục {done.value.cells} ô về phiên bản {target}.", icon="✅")
                         st.rerun()
 
 with since_tab:

@@ -6,10 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from lib.core import rules
+from lib.core.catalogue import HQ_PROJECT
 from lib.core.filters import PARAM_FLAG, PARAM_STAGE, PROVINCE_LEVEL, Filters, HqFilters, edit_scope
 from lib.core.formatting import fmt_billion, fmt_date, fmt_int, fmt_pct, fmt_vnd
 from lib.editing.changeset import HQ
-from lib.ui import charts, filtering, shell, transfer, widgets
+from lib.ui import charts, columns, filtering, shell, transfer, widgets
 from lib.ui.editor import EditorLayout, edit_table
 from lib.ui.loaders import export_hq, load_filter_options, load_hq_count, load_hq_page, load_hq_summary
 
@@ -157,65 +158,9 @@ else:
         size,
     )
 
-MONEY_HELP = "Nhập số đồng nguyên, không dấu phân cách. Ví dụ: 4500000000 = 4,5 tỷ đồng."
-
-
-def money(label):
-    return st.column_config.NumberColumn(
-        label, min_value=0, max_value=rules.MAX_PROJECT_VND, step=1, format="%d", help=MONEY_HELP
-    )
-
-
-LABELS = {
-    "id": st.column_config.NumberColumn("Mã"),
-    "unit": st.column_config.TextColumn("Phường, xã"),
-    "locality": st.column_config.TextColumn("Địa bàn"),
-    "flags": st.column_config.TextColumn("Cảnh báo", width="medium"),
-    "kind": st.column_config.SelectboxColumn(
-        "Loại công trình", options=list(rules.KIND_LABELS.values()), required=True
-    ),
-    "land_status": st.column_config.SelectboxColumn(
-        "Tình trạng đất", options=list(rules.LAND_STATUS_LABELS.values()), required=True
-    ),
-    "land_area_m2": st.column_config.NumberColumn(
-        "Diện tích đất (m²)", min_value=0, max_value=rules.MAX_LAND_AREA_M2, step=1, format="%d m²"
-    ),
-    "stage": st.column_config.SelectboxColumn(
-        "Giai đoạn", options=list(rules.STAGE_LABELS.values()), required=True, width="medium"
-    ),
-    "funding_source": st.column_config.SelectboxColumn(
-        "Nguồn vốn", options=list(rules.FUNDING_SOURCE_LABELS.values()), required=True
-    ),
-    "planned_vnd": money("Dự toán (đồng)"),
-    "allocated_vnd": money("Đã bố trí vốn (đồng)"),
-    "disbursed_vnd": money("Đã giải ngân (đồng)"),
-    "disbursement_pct": st.column_config.ProgressColumn(
-        "Giải ngân (%)", min_value=0, max_value=100, format="%.0f%%"
-    ),
-    "start_on": st.column_config.DateColumn("Ngày khởi công", format="DD/MM/YYYY"),
-    "planned_completion_on": st.column_config.DateColumn("Hoàn thành theo kế hoạch", format="DD/MM/YYYY"),
-    "actual_completion_on": st.column_config.DateColumn("Hoàn thành thực tế", format="DD/MM/YYYY"),
-    "notes": st.column_config.TextColumn("Ghi chú", max_chars=2000),
-    "version": st.column_config.NumberColumn("Phiên bản"),
-    "updated_by": st.column_config.TextColumn("Người cập nhật"),
-    "updated_at": st.column_config.DatetimeColumn("Cập nhật lúc", format="HH:mm DD/MM/YYYY"),
-}
-ORDER = tuple(LABELS)
+ORDER = tuple(f.name for f in HQ_PROJECT.fields)
+LABELS = columns.column_config(HQ_PROJECT, ORDER)
 DATES = ("start_on", "planned_completion_on", "actual_completion_on")
-CHOICES = {
-    "kind": rules.KIND_LABELS,
-    "land_status": rules.LAND_STATUS_LABELS,
-    "stage": rules.STAGE_LABELS,
-    "funding_source": rules.FUNDING_SOURCE_LABELS,
-}
-
-
-def display(name, value):
-    if name in CHOICES:
-        return CHOICES[name].get(value, value)
-    if name == "flags":
-        return ", ".join(rules.FLAG_LABELS[f] for f in value or ())
-    return value
 
 
 if scope.editable:
@@ -225,11 +170,13 @@ if scope.editable:
         actor=actor,
         engine=ctx.engine,
         rows=rows,
-        layout=EditorLayout(column_order=ORDER, column_config=LABELS, to_display=display, date_columns=DATES),
-        editable=[f for f, spec in HQ.fields.items() if actor.role in spec.roles],
+        layout=EditorLayout(
+            column_order=ORDER, column_config=LABELS, to_display=HQ_PROJECT.shown, date_columns=DATES
+        ),
+        editable=HQ.editable_by(actor.role),
     )
 elif rows:
-    frame = pd.DataFrame([{c: display(c, r[c]) for c in ORDER} for r in rows], columns=list(ORDER))
+    frame = pd.DataFrame([{c: HQ_PROJECT.shown(c, r[c]) for c in ORDER} for r in rows], columns=list(ORDER))
     st.dataframe(
         frame, hide_index=True, key="hq_table", column_order=ORDER, column_config=LABELS, placeholder=""
     )

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.core import rules
+from lib.core.figures import yearly_tally
 from lib.core.filters import PARAM_AS_OF, PARAM_LOCALITY, parse_as_of
 from lib.core.formatting import fmt_billion, fmt_date, fmt_int, fmt_pct, fmt_vnd
 from lib.files import report
@@ -38,7 +39,7 @@ as_of = middle.date_input(
     max_value=date(2100, 12, 31),
 )
 as_of = as_of if isinstance(as_of, date) else ctx.today
-deadline = date(as_of.year, 12, 15)
+deadline = rules.yearly_report_deadline(as_of.year)
 right.caption(f"Hạn báo cáo năm {as_of.year}: trước ngày {fmt_date(deadline)}.")
 params = {PARAM_LOCALITY: scope} if scope != report.PROVINCE else {}
 if as_of != ctx.today:
@@ -97,11 +98,11 @@ st.dataframe(
         "share": st.column_config.TextColumn("Tỷ lệ"),
     },
 )
+tally = yearly_tally(r.yearly_reports, r.year)
 st.caption(
     f"Tạm dừng hoặc hủy (không tính): {fmt_int(r.buckets.count(rules.EXCLUDED))} nhiệm vụ. "
     f"Tỷ lệ hoàn thành đúng hạn: {fmt_pct(r.buckets.on_time_rate)}. "
-    f"Báo cáo năm {r.year} đã gửi: {sum(1 for y in r.yearly_reports if y.submitted_on)}"
-    f"/{len(r.yearly_reports)}."
+    f"Báo cáo năm {r.year} đã gửi: {tally.sent}/{tally.expected}."
 )
 
 st.markdown("#### II. Trụ sở Công an phường và kinh phí")

@@ -3,12 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from lib.core import rules
+from lib.core.catalogue import TASK
 from lib.core.filters import edit_scope
 from lib.core.formatting import fmt_int
 from lib.editing.changeset import TASKS
 from lib.files import export
-from lib.ui import filtering, shell, transfer, widgets
+from lib.ui import columns, filtering, shell, transfer, widgets
 from lib.ui.editor import EditorLayout, edit_table
 from lib.ui.loaders import (
     export_tasks,
@@ -43,32 +43,6 @@ elif scope.editable:
 else:
     rows = load_task_page(ctx.database_url, ctx.data_version, *args)
 
-LABELS = {
-    "bucket": st.column_config.TextColumn("Tình trạng", width="medium"),
-    "title": st.column_config.TextColumn("Nhiệm vụ", width="large"),
-    "locality": st.column_config.TextColumn("Địa bàn"),
-    "lead_agency": st.column_config.TextColumn("Chủ trì"),
-    "current_deadline": st.column_config.DateColumn("Hạn hiện tại", format="DD/MM/YYYY"),
-    "extension_doc": st.column_config.TextColumn("Văn bản gia hạn", max_chars=200),
-    "days_overdue": st.column_config.NumberColumn("Số ngày quá hạn"),
-    "state": st.column_config.SelectboxColumn(
-        "Trạng thái", options=list(rules.STATE_LABELS.values()), required=True
-    ),
-    "progress_pct": st.column_config.NumberColumn(
-        "Tiến độ (%)", min_value=0, max_value=100, step=1, format="%d%%"
-    ),
-    "completed_on": st.column_config.DateColumn("Ngày hoàn thành", format="DD/MM/YYYY"),
-    "result": st.column_config.TextColumn("Kết quả", max_chars=2000),
-    "result_doc": st.column_config.TextColumn("Văn bản kết quả", max_chars=200),
-    "obstacles": st.column_config.TextColumn("Khó khăn, vướng mắc", max_chars=2000),
-    "notes": st.column_config.TextColumn("Ghi chú", max_chars=2000),
-    "original_deadline": st.column_config.DateColumn("Hạn ban đầu", format="DD/MM/YYYY"),
-    "clause": st.column_config.TextColumn("Mục"),
-    "id": st.column_config.NumberColumn("Mã"),
-    "version": st.column_config.NumberColumn("Phiên bản"),
-    "updated_by": st.column_config.TextColumn("Người cập nhật"),
-    "updated_at": st.column_config.DatetimeColumn("Cập nhật lúc", format="HH:mm DD/MM/YYYY"),
-}
 ORDER = (
     "id",
     "bucket",
@@ -91,14 +65,7 @@ ORDER = (
     "updated_by",
     "updated_at",
 )
-
-
-def display(name, value):
-    if name == "bucket":
-        return rules.BUCKET_LABELS.get(value, value)
-    if name == "state":
-        return rules.STATE_LABELS.get(value, value)
-    return value
+LABELS = columns.column_config(TASK, ORDER)
 
 
 if scope.editable:
@@ -111,13 +78,13 @@ if scope.editable:
         layout=EditorLayout(
             column_order=ORDER,
             column_config=LABELS,
-            to_display=display,
+            to_display=TASK.shown,
             date_columns=("current_deadline", "completed_on", "original_deadline"),
         ),
-        editable=[f for f, spec in TASKS.fields.items() if actor.role in spec.roles],
+        editable=TASKS.editable_by(actor.role),
     )
 elif rows:
-    frame = pd.DataFrame([{c: display(c, r[c]) for c in ORDER} for r in rows])
+    frame = pd.DataFrame([{c: TASK.shown(c, r[c]) for c in ORDER} for r in rows])
     st.dataframe(
         frame, hide_index=True, key="tasks_table", column_order=ORDER, column_config=LABELS, placeholder=""
     )

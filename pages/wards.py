@@ -6,11 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from lib.core import rules
+from lib.core.catalogue import MODEL_WARD
 from lib.core.figures import roadmap_totals
 from lib.core.filters import PROVINCE_LEVEL, edit_scope
 from lib.core.formatting import fmt_int, fmt_pct
 from lib.editing.changeset import WARDS
-from lib.ui import charts, filtering, shell, transfer, widgets
+from lib.ui import charts, columns, filtering, shell, transfer, widgets
 from lib.ui.editor import EditorLayout, edit_table
 from lib.ui.loaders import export_wards, load_filter_options, load_ward_roadmap, load_wards
 
@@ -120,29 +121,8 @@ rows = load_wards(
 for r in rows:
     r["criteria_progress"] = r["criteria_met"]
 
-LABELS = {
-    "id": st.column_config.NumberColumn("Mã"),
-    "unit": st.column_config.TextColumn("Phường"),
-    "locality": st.column_config.TextColumn("Địa bàn"),
-    "year_registered": st.column_config.NumberColumn("Năm đăng ký", format="%d"),
-    "criteria_met": st.column_config.NumberColumn(
-        f"Tiêu chí đạt (/{rules.WARD_CRITERIA})",
-        min_value=0,
-        max_value=rules.WARD_CRITERIA,
-        step=1,
-        format="%d",
-    ),
-    "criteria_progress": st.column_config.ProgressColumn(
-        "Mức đạt", min_value=0, max_value=rules.WARD_CRITERIA, format=f"%d/{rules.WARD_CRITERIA}"
-    ),
-    "recognised_decision": st.column_config.TextColumn("Quyết định công nhận", max_chars=100),
-    "recognised_on": st.column_config.DateColumn("Ngày công nhận", format="DD/MM/YYYY"),
-    "notes": st.column_config.TextColumn("Ghi chú", max_chars=2000),
-    "version": st.column_config.NumberColumn("Phiên bản"),
-    "updated_by": st.column_config.TextColumn("Người cập nhật"),
-    "updated_at": st.column_config.DatetimeColumn("Cập nhật lúc", format="HH:mm DD/MM/YYYY"),
-}
-ORDER = tuple(LABELS)
+ORDER = tuple(f.name for f in MODEL_WARD.fields)
+LABELS = columns.column_config(MODEL_WARD, ORDER)
 
 if not rows:
     st.info("Chưa có phường nào đăng ký trong phạm vi đang xem.")
@@ -154,7 +134,7 @@ if scope.editable:
         engine=ctx.engine,
         rows=rows,
         layout=EditorLayout(column_order=ORDER, column_config=LABELS, date_columns=("recognised_on",)),
-        editable=[f for f, spec in WARDS.fields.items() if actor.role in spec.roles],
+        editable=WARDS.editable_by(actor.role),
     )
 elif rows:
     st.dataframe(

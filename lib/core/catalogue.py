@@ -1,6 +1,249 @@
-"""What each entity's fields are called, how they are typed and bounded, and who may edit them."""
+"""One catalogue per entity: each field's name, Vietnamese label, kind, limits, who may edit it, help.
+
+Everything that shows, reads or writes a field takes it from here: the editor's column settings
+(lib/ui/columns.py), the edit engine's checks and messages (lib/editing/changeset.py), the Excel
+layouts and the import (lib/files/export.py, importer.py), the report. Adding a field means the
+model, a migration, an entry here, and only the places that are about what the field means.
+
+A field with a `parser` and `roles` is editable by those roles; the parser (lib/core/validation.py)
+holds its limits, which the editor shows and the engine enforces.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from lib.core import rules
+from lib.core.roles import ADMIN, EDITORS, VAN_PHONG
+from lib.core.validation import Choice, Day, Integer, Invalid, Money, Parser, Text
+
+# kinds: text, int, money, pct (a share 0–100, drawn as a bar), score (0..high, drawn as a bar),
+# date, datetime, choice (a code shown by its label), codes (several codes, shown by their labels)
+EARLIEST, LATEST = date(2023, 1, 1), date(2035, 12, 31)  # the dates a user may type
+MONEY_HELP = "Nhập số đồng nguyên, không dấu phân cách. Ví dụ: 4500000000 = 4,5 tỷ đồng."
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str  # on screen, in messages, and the header of the Excel column
+    kind: str = "text"
+    parser: Parser | None = None  # how a typed value is read, with its limits (editable fields)
+    roles: tuple[str, ...] = ()  # who may edit it; empty: shown, never typed
+    help: str = ""
+    choices: Mapping[str, str] | None = None  # code → label
+    number_format: str | None = None  # how the editor shows a number ("%d%%")
+    high: int | None = None  # the top of a score bar
+    width: Literal["small", "medium", "large"] | None = None  # the column's width on screen
+    xlsx_width: int = 16  # the column's width in an exported sheet
+
+    def editable_by(self, role: str) -> bool:
+        return self.parser is not None and role in self.roles
+
+    def parse(self, raw: Any) -> Any:
+        """Read a typed value within this field's limits; raise Invalid with the reason."""
+        if self.parser is None:
+            raise Invalid("cột này không nhập được.")
+        return self.parser.parse(raw)
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str  # as the audit trail and the URLs know it
+    noun: str  # "nhiệm vụ", in messages
+    fields: tuple[Field, ...]
+
+    def __getitem__(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def get(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    def shown(self, name: str, value: Any) -> Any:
+        """A stored value as people read it: a code by its label, several codes joined."""
+        f = self.get(name)
+        if f is None or f.choices is None:
+            return value
+        if f.kind == "codes":
+            return ", ".join(f.choices.get(c, c) for c in value or ())
+        return f.choices.get(value, value)
+
+    def pick(self, names: Sequence[str]) -> tuple[Field, ...]:
+        return tuple(self[n] for n in names)
+
+    @property
+    def editable(self) -> dict[str, Field]:
+        """The fields anyone may edit, by name."""
+        return {f.name: f for f in self.fields if f.parser is not None and f.roles}
+
+    def editable_by(self, role: str) -> list[str]:
+        """The fields this role may edit: the one rule the editor, the engine and the import share."""
+        return [f.name for f in self.fields if f.editable_by(role)]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {f.name: f.label for f in self.fields}
+
+
+# --- shared fields ---------------------------------------------------------------------------------
+
+ID = Field("id", "Mã", "int", xlsx_width=8)
+LOCALITY = Field("locality", "Địa bàn", xlsx_width=22)
+VERSION = Field("version", "Phiên bản", "int", xlsx_width=9)
+UPDATED_BY = Field("updated_by", "Người cập nhật", xlsx_width=14)
+UPDATED_AT = Field("updated_at", "Cập nhật lúc", "datetime")
+NOTES = Field("notes", "Ghi chú", parser=Text(2000, multiline=True), roles=EDITORS, xlsx_width=30)
+TRAIL = (NOTES, VERSION, UPDATED_BY, UPDATED_AT)  # every editable sheet ends with these
+
+
+def _day(name: str, label: str, roles: tuple[str, ...] = EDITORS) -> Field:
+    return Field(name, label, "date", Day(EARLIEST, LATEST), roles, xlsx_width=12)
+
+
+def _choice(name: str, label: str, labels: Mapping[str, str], **more: object) -> Field:
+    return Field(name, label, "choice", Choice(tuple(labels), dict(labels)), EDITORS, choices=labels, **more)  # type: ignore[arg-type]
+
+
+def _money(name: str, label: str) -> Field:
+    return Field(
+        name,
+        label,
+        "money",
+        Money(rules.MAX_PROJECT_VND),
+        EDITORS,
+        help=MONEY_HELP,
+        number_format="%d",
+        xlsx_width=18,
+    )
+
+
+# --- tasks -----------------------------------------------------------------------------------------
+
+DEADLINE_ROLES = (ADMIN, VAN_PHONG)  # a new deadline needs the office and a document
+
+TASK = Entity(
+    "task",
+    "nhiệm vụ",
+    (
+        ID,
+        Field("clause", "Mục", xlsx_width=6),
+        Field("title", "Nhiệm vụ", width="large", xlsx_width=60),
+        LOCALITY,
+        Field("lead_agency", "Chủ trì", xlsx_width=28),
+        Field("original_deadline", "Hạn ban đầu", "date", xlsx_width=12),
+        _day("current_deadline", "Hạn hiện tại", DEADLINE_ROLES),
+        Field("extension_doc", "Văn bản gia hạn", parser=Text(200), roles=DEADLINE_ROLES, xlsx_width=18),
+        Field("bucket", "Tình trạng", "choice", choices=rules.BUCKET_LABELS, width="medium", xlsx_width=24),
+        Field("days_overdue", "Số ngày quá hạn", "int", xlsx_width=10),
+        Field("days_left", "Còn (ngày)", "int", xlsx_width=10),
+        _choice("state", "Trạng thái", rules.STATE_LABELS),
+        Field(
+            "progress_pct",
+            "Tiến độ (%)",
+            "int",
+            Integer(0, 100, "%"),
+            EDITORS,
+            number_format="%d%%",
+            xlsx_width=10,
+        ),
+        _day("completed_on", "Ngày hoàn thành"),
+        Field("result", "Kết quả", parser=Text(2000, multiline=True), roles=EDITORS, xlsx_width=40),
+        Field("result_doc", "Văn bản kết quả", parser=Text(200), roles=EDITORS, xlsx_width=18),
+        Field(
+            "obstacles",
+            "Khó khăn, vướng mắc",
+            parser=Text(2000, multiline=True),
+            roles=EDITORS,
+            xlsx_width=40,
+        ),
+        *TRAIL,
+    ),
+)
+
+# --- headquarters projects -------------------------------------------------------------------------
+
+HQ_PROJECT = Entity(
+    "hq_project",
+    "dự án trụ sở",
+    (
+        ID,
+        Field("unit", "Phường, xã", xlsx_width=18),
+        LOCALITY,
+        Field("flags", "Cảnh báo", "codes", choices=rules.FLAG_LABELS, width="medium", xlsx_width=26),
+        _choice("kind", "Loại công trình", rules.KIND_LABELS),
+        _choice("land_status", "Tình trạng đất", rules.LAND_STATUS_LABELS, xlsx_width=14),
+        Field(
+            "land_area_m2",
+            "Diện tích đất (m²)",
+            "int",
+            Integer(0, rules.MAX_LAND_AREA_M2, " m²", required=False),
+            EDITORS,
+            number_format="%d m²",
+            xlsx_width=12,
+        ),
+        _choice("stage", "Giai đoạn", rules.STAGE_LABELS, width="medium", xlsx_width=22),
+        _choice("funding_source", "Nguồn vốn", rules.FUNDING_SOURCE_LABELS),
+        _money("planned_vnd", "Dự toán (đồng)"),
+        _money("allocated_vnd", "Đã bố trí vốn (đồng)"),
+        _money("disbursed_vnd", "Đã giải ngân (đồng)"),
+        Field("disbursement_pct", "Giải ngân (%)", "pct", xlsx_width=10),
+        _day("start_on", "Ngày khởi công"),
+        _day("planned_completion_on", "Hoàn thành theo kế hoạch"),
+        _day("actual_completion_on", "Hoàn thành thực tế"),
+        *TRAIL,
+    ),
+)
+
+# --- model-ward registrations ------------------------------------------------------------------------
+
+MODEL_WARD = Entity(
+    "model_ward",
+    "phường đăng ký kiểu mẫu",
+    (
+        ID,
+        Field("unit", "Phường", xlsx_width=18),
+        LOCALITY,
+        Field("year_registered", "Năm đăng ký", "int", number_format="%d", xlsx_width=10),
+        Field(
+            "criteria_met",
+            f"Tiêu chí đạt (/{rules.WARD_CRITERIA})",
+            "int",
+            Integer(0, rules.WARD_CRITERIA, " tiêu chí"),
+            EDITORS,
+            number_format="%d",
+            xlsx_width=10,
+        ),
+        Field("criteria_progress", "Mức đạt", "score", high=rules.WARD_CRITERIA),
+        Field("recognised_decision", "Quyết định công nhận", parser=Text(100), roles=EDITORS, xlsx_width=18),
+        _day("recognised_on", "Ngày công nhận"),
+        *TRAIL,
+    ),
+)
+
+# --- yearly reports (one per addressee and year, due before 15/12; derived from their tasks) ------------
+
+YEARLY_REPORT = Entity(
+    "yearly_report",
+    "báo cáo năm",
+    (
+        Field("year", "Năm", "int", number_format="%d", xlsx_width=8),
+        Field("addressee", "Cơ quan, đơn vị", xlsx_width=36),
+        LOCALITY,
+        Field("deadline", "Hạn", "date", xlsx_width=12),
+        Field("submitted_on", "Ngày gửi", "date", xlsx_width=12),
+        Field("document", "Số văn bản", xlsx_width=18),
+        Field("status", "Tình trạng", xlsx_width=18),
+        Field("days_late", "Số ngày trễ", "int", xlsx_width=10),
+    ),
+)
+
+ENTITIES = {e.name: e for e in (TASK, HQ_PROJECT, MODEL_WARD, YEARLY_REPORT)}
 
 # Kinds of sign-in lock (lib/data/accounts.py sets them; /quan-tri lists and lifts them).
 LOCK_LABELS = {

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
 
 from lib.core import rules
 
@@ -62,3 +64,28 @@ def roadmap_totals(points: Sequence[RoadmapPoint], year: int) -> RoadmapPoint:
         sum(p.registered or 0 for p in known) if known else None,
         sum(p.recognised or 0 for p in known) if known else None,
     )
+
+
+class _Report(Protocol):
+    year: int
+    bucket: str
+    submitted_on: date | None
+
+
+@dataclass(frozen=True)
+class YearlyTally:
+    """Who owes the yearly report of one year (before 15/12), and how many sent it."""
+
+    year: int
+    expected: int  # addressees whose report task is not suspended or cancelled
+    sent: int
+
+    @property
+    def missing(self) -> int:
+        return self.expected - self.sent
+
+
+def yearly_tally(reports: Sequence[_Report], year: int) -> YearlyTally:
+    """The one rule for the yearly-report figure: a suspended or cancelled report task owes nothing."""
+    due = [r for r in reports if r.year == year and r.bucket != rules.EXCLUDED]
+    return YearlyTally(year, len(due), sum(1 for r in due if r.submitted_on is not None))

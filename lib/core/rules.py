@@ -260,3 +260,14 @@ def reference_share(year: int) -> float:
 
 PILOT_YEAR = 2024
 PILOT_LOCALITIES = ("viet-yen", "bac-giang")  # clause 4 of the letter
+
+
+# --- the yearly report --------------------------------------------------------------------------------
+
+REPORT_DAY = (12, 15)  # every addressee reports its year's results before 15 December
+
+
+def yearly_report_deadline(year: int) -> date:
+    """The day the yearly report of `year` is due: 15/12 of that year."""
+    month, day = REPORT_DAY
+    return date(year, month, day)

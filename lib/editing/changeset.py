@@ -16,12 +16,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from lib.core.catalogue import HQ_PROJECT, MODEL_WARD, TASK, Entity, Field
 from lib.core.formatting import fmt_int
 from lib.core.roles import (
-    ADMIN,
     DIEU_PHOI,
-    EDITORS,
-    VAN_PHONG,
     Actor,
     PermissionDenied,
     Refused,
@@ -29,24 +27,11 @@ from lib.core.roles import (
 )
 from lib.core.rules import (
     FINISHED_STAGES,
-    FUNDING_SOURCE_LABELS,
-    KIND_LABELS,
-    LAND_STATUS_LABELS,
-    MAX_LAND_AREA_M2,
-    MAX_PROJECT_VND,
-    STAGE_LABELS,
-    STATE_LABELS,
-    WARD_CRITERIA,
 )
-from lib.core.validation import Choice, Day, Integer, Invalid, Money, Parser, Text
+from lib.core.validation import Invalid
 from lib.data import audit
 from lib.data.db import bump_data_version
 from lib.data.models import (
-    FUNDING_SOURCES,
-    HQ_KINDS,
-    HQ_STAGES,
-    LAND_STATUSES,
-    TASK_STATES,
     Base,
     HqProject,
     ModelWard,
@@ -54,26 +39,33 @@ from lib.data.models import (
     Unit,
 )
 
-EARLIEST, LATEST = date(2023, 1, 1), date(2035, 12, 31)
 MAX_ROWS_PER_SAVE = 500
 
 
 @dataclass(frozen=True)
-class FieldSpec:
-    name: str
-    label: str
-    parser: Parser
-    roles: tuple[str, ...] = EDITORS
-
-
-@dataclass(frozen=True)
 class TableSpec:
-    entity: str
-    label: str
+    """A table the engine writes: its catalogue entry, its model, where its locality is, its row check."""
+
+    catalogue: Entity
     model: type[Base]
-    fields: Mapping[str, FieldSpec]
     locality_of: Callable[[], ColumnElement[Any] | InstrumentedAttribute[Any]]
     check_row: Callable[[Mapping[str, Any], date], list[tuple[str, str]]]
+
+    @property
+    def entity(self) -> str:
+        return self.catalogue.name
+
+    @property
+    def label(self) -> str:
+        return self.catalogue.noun
+
+    @property
+    def fields(self) -> Mapping[str, Field]:
+        """The fields anyone may edit (the catalogue's parser and roles say how and who)."""
+        return self.catalogue.editable
+
+    def editable_by(self, role: str) -> list[str]:
+        return self.catalogue.editable_by(role)
 
 
 @dataclass(frozen=True)
@@ -206,7 +198,7 @@ def apply_changes(
                     field=name,
                 )
             try:
-                values[name] = fs.parser.parse(raw)
+                values[name] = fs.parse(raw)
             except Invalid as exc:
                 errors.append(CellError(change.position, change.row_id, name, fs.label, str(exc)))
         parsed[change.row_id] = values
@@ -342,27 +334,11 @@ def _check_task(row: Mapping[str, Any], today: date) -> list[tuple[str, str]]:
     return problems
 
 
-_DEADLINE_ROLES = (ADMIN, VAN_PHONG)
-TASK_FIELDS = {
-    f.name: f
-    for f in (
-        FieldSpec("state", "Trạng thái", Choice(TASK_STATES, STATE_LABELS)),
-        FieldSpec("progress_pct", "Tiến độ (%)", Integer(0, 100, "%")),
-        FieldSpec("completed_on", "Ngày hoàn thành", Day(EARLIEST, LATEST)),
-        FieldSpec("result", "Kết quả", Text(2000, multiline=True)),
-        FieldSpec("result_doc", "Văn bản kết quả", Text(200)),
-        FieldSpec("obstacles", "Khó khăn, vướng mắc", Text(2000, multiline=True)),
-        FieldSpec("notes", "Ghi chú", Text(2000, multiline=True)),
-        FieldSpec("current_deadline", "Hạn hiện tại", Day(EARLIEST, LATEST), roles=_DEADLINE_ROLES),
-        FieldSpec("extension_doc", "Văn bản gia hạn", Text(200), roles=_DEADLINE_ROLES),
-    )
-}
+TASK_FIELDS = TASK.editable
 
 TASKS = TableSpec(
-    entity="task",
-    label="nhiệm vụ",
+    catalogue=TASK,
     model=Task,
-    fields=TASK_FIELDS,
     locality_of=lambda: Task.locality_id,
     check_row=_check_task,
 )
@@ -419,36 +395,14 @@ def _check_hq(row: Mapping[str, Any], today: date) -> list[tuple[str, str]]:
     return problems
 
 
-_MONEY = Money(MAX_PROJECT_VND)
-HQ_FIELDS = {
-    f.name: f
-    for f in (
-        FieldSpec("kind", "Loại công trình", Choice(HQ_KINDS, KIND_LABELS)),
-        FieldSpec("land_status", "Tình trạng đất", Choice(LAND_STATUSES, LAND_STATUS_LABELS)),
-        FieldSpec("land_area_m2", "Diện tích đất (m²)", Integer(0, MAX_LAND_AREA_M2, " m²", required=False)),
-        FieldSpec("stage", "Giai đoạn", Choice(HQ_STAGES, STAGE_LABELS)),
-        FieldSpec("funding_source", "Nguồn vốn", Choice(FUNDING_SOURCES, FUNDING_SOURCE_LABELS)),
-        FieldSpec("planned_vnd", "Dự toán (đồng)", _MONEY),
-        FieldSpec("allocated_vnd", "Đã bố trí vốn (đồng)", _MONEY),
-        FieldSpec("disbursed_vnd", "Đã giải ngân (đồng)", _MONEY),
-        FieldSpec("start_on", "Ngày khởi công", Day(EARLIEST, LATEST)),
-        FieldSpec("planned_completion_on", "Hoàn thành theo kế hoạch", Day(EARLIEST, LATEST)),
-        FieldSpec("actual_completion_on", "Hoàn thành thực tế", Day(EARLIEST, LATEST)),
-        FieldSpec("notes", "Ghi chú", Text(2000, multiline=True)),
-    )
-}
-
-
 def _locality_through_unit(model: Any) -> Callable[[], ColumnElement[Any]]:
     """The locality of a row that belongs to a ward or commune (correlated, usable in an UPDATE)."""
     return lambda: select(Unit.locality_id).where(Unit.id == model.unit_id).scalar_subquery()
 
 
 HQ = TableSpec(
-    entity="hq_project",
-    label="dự án trụ sở",
+    catalogue=HQ_PROJECT,
     model=HqProject,
-    fields=HQ_FIELDS,
     locality_of=_locality_through_unit(HqProject),
     check_row=_check_hq,
 )
@@ -470,24 +424,9 @@ def _check_ward(row: Mapping[str, Any], today: date) -> list[tuple[str, str]]:
     return problems
 
 
-WARD_FIELDS = {
-    f.name: f
-    for f in (
-        FieldSpec(
-            "criteria_met", f"Số tiêu chí đạt (/{WARD_CRITERIA})", Integer(0, WARD_CRITERIA, " tiêu chí")
-        ),
-        FieldSpec("recognised_decision", "Quyết định công nhận", Text(100)),
-        FieldSpec("recognised_on", "Ngày công nhận", Day(EARLIEST, LATEST)),
-        FieldSpec("notes", "Ghi chú", Text(2000, multiline=True)),
-    )
-}
-
-
 WARDS = TableSpec(
-    entity="model_ward",
-    label="phường đăng ký kiểu mẫu",
+    catalogue=MODEL_WARD,
     model=ModelWard,
-    fields=WARD_FIELDS,
     locality_of=_locality_through_unit(ModelWard),
     check_row=_check_ward,
 )

@@ -103,7 +103,7 @@ def _same(spec: TableSpec, name: str, raw: Any, stored: Any) -> bool:
     if fs is None:
         return False
     try:
-        return bool(fs.parser.parse(raw) == stored)
+        return bool(fs.parse(raw) == stored)
     except Invalid:
         return False
 
@@ -154,7 +154,7 @@ class DraftBook:
             if fs is None:
                 continue
             try:
-                shown[name] = fs.parser.parse(raw)
+                shown[name] = fs.parse(raw)
             except Invalid:
                 continue
         return shown

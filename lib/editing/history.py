@@ -146,7 +146,7 @@ def values_at_version(s: Session, spec: TableSpec, row_id: int, version: int) ->
         if fs is None:
             continue
         try:
-            values[event.field] = fs.parser.parse(event.old_value)
+            values[event.field] = fs.parse(event.old_value)
         except Invalid:
             raise Refused(
                 f"Không dựng lại được cột “{fs.label}” của phiên bản {version}.",

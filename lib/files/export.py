@@ -21,6 +21,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from lib.core import rules, security
+from lib.core.catalogue import HQ_PROJECT, MODEL_WARD, TASK, YEARLY_REPORT, Entity
 from lib.core.validation import xml_safe
 
 if TYPE_CHECKING:
@@ -132,13 +133,17 @@ def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
 
 # --- the layouts of the exported tables (the task layout is also what the import reads) ----------
 
-# Every editable sheet ends with the note, then what the import checks and the trail shows.
-_EDIT_TRAIL = (
-    Column("notes", "Ghi chú", "text", 30),
-    Column("version", "Phiên bản", "int", 9),
-    Column("updated_by", "Người cập nhật", "text", 14),
-    Column("updated_at", "Cập nhật lúc", "datetime", 16),
-)
+_KINDS = {"choice": "text", "codes": "text", "score": "int"}  # catalogue kind → cell kind, where they differ
+
+
+def columns(entity: Entity, names: Sequence[str]) -> tuple[Column, ...]:
+    """The sheet columns of an entity's fields, headed by their catalogue labels."""
+    return tuple(
+        Column(f.name, f.label, _KINDS.get(f.kind, f.kind), f.xlsx_width) for f in entity.pick(names)
+    )
+
+
+_TRAIL = ("notes", "version", "updated_by", "updated_at")  # every editable sheet ends with these
 
 # What says which task a row of an exported file is: its id and its title, signed with the server's
 # key. A Mã changed in the file (by mistake or not) no longer matches its check, and the import
@@ -161,67 +166,34 @@ def task_rows(rows: Sequence[Mapping[str, Any]], key: str) -> list[dict[str, Any
 
 
 TASK_LAYOUT = (
-    Column("id", "Mã", "int", 8),
-    Column("clause", "Mục", "text", 6),
-    Column("title", "Nhiệm vụ", "text", 60),
-    Column("locality", "Địa bàn", "text", 22),
-    Column("lead_agency", "Chủ trì", "text", 28),
-    Column("original_deadline", "Hạn ban đầu", "date", 12),
-    Column("current_deadline", "Hạn hiện tại", "date", 12),
-    Column("extension_doc", "Văn bản gia hạn", "text", 18),
-    Column("bucket", "Tình trạng", "text", 24),
-    Column("days_overdue", "Số ngày quá hạn", "int", 10),
-    Column("state", "Trạng thái", "text", 16),
-    Column("progress_pct", "Tiến độ (%)", "int", 10),
-    Column("completed_on", "Ngày hoàn thành", "date", 12),
-    Column("result", "Kết quả", "text", 40),
-    Column("result_doc", "Văn bản kết quả", "text", 18),
-    Column("obstacles", "Khó khăn, vướng mắc", "text", 40),
-    *_EDIT_TRAIL,
+    *columns(
+        TASK,
+        (
+            "id",
+            "clause",
+            "title",
+            "locality",
+            "lead_agency",
+            "original_deadline",
+            "current_deadline",
+            "extension_doc",
+            "bucket",
+            "days_overdue",
+            "state",
+            "progress_pct",
+            "completed_on",
+            "result",
+            "result_doc",
+            "obstacles",
+            *_TRAIL,
+        ),
+    ),
     Column("row_check", ROW_CHECK_HEADER, "text", 12),
 )
 
-HQ_LAYOUT = (
-    Column("id", "Mã", "int", 8),
-    Column("unit", "Phường, xã", "text", 18),
-    Column("locality", "Địa bàn", "text", 22),
-    Column("flags", "Cảnh báo", "text", 26),
-    Column("kind", "Loại công trình", "text", 16),
-    Column("land_status", "Tình trạng đất", "text", 14),
-    Column("land_area_m2", "Diện tích đất (m²)", "int", 12),
-    Column("stage", "Giai đoạn", "text", 22),
-    Column("funding_source", "Nguồn vốn", "text", 16),
-    Column("planned_vnd", "Dự toán (đồng)", "money", 18),
-    Column("allocated_vnd", "Đã bố trí vốn (đồng)", "money", 18),
-    Column("disbursed_vnd", "Đã giải ngân (đồng)", "money", 18),
-    Column("disbursement_pct", "Giải ngân (%)", "pct", 10),
-    Column("start_on", "Ngày khởi công", "date", 12),
-    Column("planned_completion_on", "Hoàn thành theo kế hoạch", "date", 12),
-    Column("actual_completion_on", "Hoàn thành thực tế", "date", 12),
-    *_EDIT_TRAIL,
-)
-
-WARD_LAYOUT = (
-    Column("id", "Mã", "int", 8),
-    Column("unit", "Phường", "text", 18),
-    Column("locality", "Địa bàn", "text", 22),
-    Column("year_registered", "Năm đăng ký", "int", 10),
-    Column("criteria_met", "Tiêu chí đạt (/22)", "int", 10),
-    Column("recognised_decision", "Quyết định công nhận", "text", 18),
-    Column("recognised_on", "Ngày công nhận", "date", 12),
-    *_EDIT_TRAIL,
-)
-
-YEARLY_REPORT_LAYOUT = (
-    Column("year", "Năm", "int", 8),
-    Column("addressee", "Cơ quan, đơn vị", "text", 36),
-    Column("locality", "Địa bàn", "text", 22),
-    Column("deadline", "Hạn", "date", 12),
-    Column("submitted_on", "Ngày gửi", "date", 12),
-    Column("document", "Số văn bản", "text", 18),
-    Column("status", "Tình trạng", "text", 18),
-    Column("days_late", "Số ngày trễ", "int", 10),
-)
+HQ_LAYOUT = columns(HQ_PROJECT, [f.name for f in HQ_PROJECT.fields])
+WARD_LAYOUT = columns(MODEL_WARD, [f.name for f in MODEL_WARD.fields if f.kind != "score"])
+YEARLY_REPORT_LAYOUT = columns(YEARLY_REPORT, [f.name for f in YEARLY_REPORT.fields])
 
 
 def yearly_report_row(r: followup.YearlyReport) -> dict[str, Any]:

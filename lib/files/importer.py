@@ -348,7 +348,7 @@ def build_preview(
         for name, raw in file_row.values.items():
             fs = spec.fields[name]
             try:
-                value = fs.parser.parse(raw)
+                value = fs.parse(raw)
             except Invalid as exc:
                 preview.problems.append(
                     CellProblem(file_row.line, file_row.cells[name], file_row.row_id, fs.label, str(exc))

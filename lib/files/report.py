@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lib.core import rules
+from lib.core.catalogue import TASK
 from lib.core.figures import Funding, RoadmapPoint
 from lib.core.filters import PROVINCE_LEVEL, Filters, HqFilters
 from lib.core.formatting import fmt_date, fmt_int, fmt_pct, fmt_vnd
@@ -134,15 +135,18 @@ def build_report(s: Session, scope: str | None, as_of: date, stale_days: int) ->
 
 # --- .xlsx ------------------------------------------------------------------------------------------
 
-OVERDUE_COLUMNS = (
-    export.Column("id", "Mã", "int", 8),
-    export.Column("title", "Nhiệm vụ", "text", 60),
-    export.Column("locality", "Địa bàn", "text", 22),
-    export.Column("lead_agency", "Chủ trì", "text", 30),
-    export.Column("current_deadline", "Hạn", "date", 12),
-    export.Column("days_overdue", "Số ngày quá hạn", "int", 12),
-    export.Column("progress_pct", "Tiến độ (%)", "int", 10),
-    export.Column("obstacles", "Khó khăn, vướng mắc", "text", 40),
+OVERDUE_COLUMNS = export.columns(
+    TASK,
+    (
+        "id",
+        "title",
+        "locality",
+        "lead_agency",
+        "current_deadline",
+        "days_overdue",
+        "progress_pct",
+        "obstacles",
+    ),
 )
 
 

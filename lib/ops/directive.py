@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from lib.core import rules
+
 LETTER = "cv-ubnd-2024"
 DA30 = "30-da-bca"
 DA885 = "885-qd-ubnd"
@@ -297,4 +299,4 @@ def report_title(year: int) -> str:
 
 def report_deadline(year: int) -> date:
     """Deadline of the yearly report: 15 December of that year."""
-    return date(year, 12, 15)
+    return rules.yearly_report_deadline(year)

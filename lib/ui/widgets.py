@@ -1,13 +1,21 @@
-"""Small shared pieces every page draws: the as-of caption, refusals."""
+"""Small shared pieces every page draws: the as-of caption, refusals, and running an action."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
+from typing import Any, Generic, TypeVar
 
 import streamlit as st
 
 from lib.core.formatting import fmt_date
 from lib.core.roles import Refused
+from lib.data.db import DatabaseError
+from lib.editing.actions import perform
+from lib.ui.shell import RunContext
+
+T = TypeVar("T")
 
 
 def show_refusal(exc: Refused) -> None:
@@ -18,3 +26,25 @@ def show_refusal(exc: Refused) -> None:
 def as_of_caption(as_of: date) -> None:
     """Show the date every quoted figure refers to."""
     st.markdown(f"**Số liệu tính đến ngày {fmt_date(as_of)}**")
+
+
+@dataclass(frozen=True)
+class Done(Generic[T]):
+    """An action that went through, with what it returned."""
+
+    value: T
+
+
+def run_action(ctx: RunContext, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Done[T] | None:
+    """Run one audited action for this user; on a refusal or a database failure, say why and return None.
+
+    Nothing is written when it fails (one transaction); a refusal is recorded in the audit trail.
+    """
+    assert ctx.actor is not None
+    try:
+        return Done(perform(ctx.engine, ctx.actor, fn, *args, **kwargs))
+    except Refused as exc:
+        show_refusal(exc)
+    except DatabaseError as exc:
+        st.error(str(exc), icon="⚠️")
+    return None
