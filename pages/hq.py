@@ -7,11 +7,12 @@ import streamlit as st
 
 from lib.core import rules
 from lib.core.catalogue import HQ_PROJECT
+from lib.core.figures import as_percent
 from lib.core.filters import PARAM_FLAG, PARAM_STAGE, PROVINCE_LEVEL, Filters, HqFilters, edit_scope
-from lib.core.formatting import fmt_billion, fmt_date, fmt_int, fmt_pct, fmt_vnd
+from lib.core.formatting import fmt_date, fmt_int, fmt_pct, fmt_vnd
 from lib.editing.changeset import HQ
 from lib.ui import charts, columns, filtering, shell, transfer, widgets
-from lib.ui.editor import EditorLayout, edit_table
+from lib.ui.editor import entity_table
 from lib.ui.loaders import export_hq, load_filter_options, load_hq_count, load_hq_page, load_hq_summary
 
 ctx = shell.context()
@@ -41,38 +42,17 @@ if as_of != ctx.today:
 f = data.funding
 row = st.columns(5)
 row[0].metric("Số dự án", fmt_int(f.projects), border=True)
-row[1].metric("Dự toán (tỷ đồng)", fmt_billion(f.planned), border=True, help=fmt_vnd(f.planned))
-row[2].metric("Đã bố trí vốn (tỷ đồng)", fmt_billion(f.allocated), border=True, help=fmt_vnd(f.allocated))
-row[3].metric("Đã giải ngân (tỷ đồng)", fmt_billion(f.disbursed), border=True, help=fmt_vnd(f.disbursed))
-row[4].metric(
-    "Tỷ lệ giải ngân", fmt_pct(f.disbursement_rate), border=True, help="Đã giải ngân / vốn đã bố trí."
-)
-totals = data.flag_totals
+widgets.funding_metrics(row[1:], f)
 row = st.columns(4)
-row[0].metric(
-    rules.FLAG_LABELS[rules.FLAG_SMALL_LAND],
-    fmt_int(totals[rules.FLAG_SMALL_LAND]),
-    border=True,
-    help="Công văn yêu cầu quỹ đất tối thiểu 500 m² cho mỗi trụ sở.",
-)
-row[1].metric(
-    rules.FLAG_LABELS[rules.FLAG_BEHIND],
-    fmt_int(totals[rules.FLAG_BEHIND]),
-    border=True,
-    help="Đã quá ngày hoàn thành theo kế hoạch mà chưa hoàn thành.",
-)
-row[2].metric(
-    rules.FLAG_LABELS[rules.FLAG_STALLED],
-    fmt_int(totals[rules.FLAG_STALLED]),
-    border=True,
-    help=f"Chưa hoàn thành và không ai cập nhật quá {stale_days} ngày.",
-)
-row[3].metric(
-    rules.FLAG_LABELS[rules.FLAG_FUNDING],
-    fmt_int(totals[rules.FLAG_FUNDING]),
-    border=True,
-    help="Vốn bố trí lớn hơn dự toán, hoặc giải ngân lớn hơn vốn bố trí (không thể lưu mới).",
-)
+for col, flag in zip(
+    row, (rules.FLAG_SMALL_LAND, rules.FLAG_BEHIND, rules.FLAG_STALLED, rules.FLAG_FUNDING), strict=True
+):
+    col.metric(
+        rules.FLAG_LABELS[flag],
+        fmt_int(data.flag_totals[flag]),
+        border=True,
+        help=rules.flag_help(flag, stale_days),
+    )
 
 st.subheader("Kinh phí theo địa bàn")
 below = data.below_average
@@ -84,7 +64,7 @@ by_place = pd.DataFrame(
             "planned": fmt_vnd(x.planned),
             "allocated": fmt_vnd(x.allocated),
             "disbursed": fmt_vnd(x.disbursed),
-            "rate": None if x.disbursement_rate is None else round(100 * x.disbursement_rate, 1),
+            "rate": as_percent(x.disbursement_rate),
             "below": "Dưới bình quân" if code in below else "",
         }
         for code, x in data.funding_by_locality.items()
@@ -98,10 +78,10 @@ st.dataframe(
     column_config={
         "locality": st.column_config.TextColumn("Địa bàn"),
         "projects": st.column_config.NumberColumn("Số dự án"),
-        "planned": st.column_config.TextColumn("Dự toán (đồng)"),
-        "allocated": st.column_config.TextColumn("Đã bố trí vốn (đồng)"),
-        "disbursed": st.column_config.TextColumn("Đã giải ngân (đồng)"),
-        "rate": st.column_config.ProgressColumn("Giải ngân (%)", min_value=0, max_value=100, format="%.0f%%"),
+        "planned": st.column_config.TextColumn(HQ_PROJECT["planned_vnd"].label),
+        "allocated": st.column_config.TextColumn(HQ_PROJECT["allocated_vnd"].label),
+        "disbursed": st.column_config.TextColumn(HQ_PROJECT["disbursed_vnd"].label),
+        "rate": columns.column(HQ_PROJECT["disbursement_pct"]),
         "below": st.column_config.TextColumn("So với bình quân tỉnh"),
     },
 )
@@ -159,27 +139,9 @@ else:
     )
 
 ORDER = tuple(f.name for f in HQ_PROJECT.fields)
-LABELS = columns.column_config(HQ_PROJECT, ORDER)
-DATES = ("start_on", "planned_completion_on", "actual_completion_on")
 
 
-if scope.editable:
-    edit_table(
-        prefix="hq",
-        spec=HQ,
-        actor=actor,
-        engine=ctx.engine,
-        rows=rows,
-        layout=EditorLayout(
-            column_order=ORDER, column_config=LABELS, to_display=HQ_PROJECT.shown, date_columns=DATES
-        ),
-        editable=HQ.editable_by(actor.role),
-    )
-elif rows:
-    frame = pd.DataFrame([{c: HQ_PROJECT.shown(c, r[c]) for c in ORDER} for r in rows], columns=list(ORDER))
-    st.dataframe(
-        frame, hide_index=True, key="hq_table", column_order=ORDER, column_config=LABELS, placeholder=""
-    )
+entity_table("hq", HQ, ORDER, rows, actor=actor, engine=ctx.engine, editable=scope.editable)
 
 transfer.download(
     f"Tải Excel: {fmt_int(total)} dự án theo bộ lọc",

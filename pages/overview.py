@@ -4,57 +4,17 @@ import pandas as pd
 import streamlit as st
 
 from lib.core import rules
-from lib.core.filters import describe_filters, place_and_filter_params, place_params
-from lib.core.formatting import fmt_billion, fmt_datetime, fmt_int, fmt_pct, fmt_vnd
-from lib.ui import charts, filtering, shell, widgets
+from lib.core.figures import as_percent, ranked
+from lib.core.filters import place_and_filter_params, place_params
+from lib.core.formatting import fmt_datetime, fmt_int, fmt_pct
+from lib.ui import charts, filtering, meeting, shell, widgets
 from lib.ui.loaders import load_filter_options, load_overview
 
 ctx = shell.context()
 options = load_filter_options(ctx.database_url, ctx.data_version)
 
 if shell.meeting_mode():
-    # Meeting mode: the same figures for a projector: large tiles and charts, no sidebar, and the
-    # as-of date fixed by the link (no widget can move it during the meeting).
-    filters, as_of = filtering.url_filters(options, ctx.today)
-    data = load_overview(ctx.database_url, ctx.data_version, filters, as_of, ctx.settings.due_soon_days)
-    shell.projector_style()
-    b, f = data.buckets, data.funding
-    st.title("Tiến độ thực hiện Đề án 30/ĐA-BCA và Đề án 885")
-    st.markdown(f"## Số liệu tính đến ngày {as_of:%d/%m/%Y}")
-    if not filters.is_empty:
-        st.markdown("### Phạm vi: " + describe_filters(filters, options))
-    row = st.columns(4)
-    row[0].metric("Tổng số nhiệm vụ", fmt_int(b.total), border=True)
-    row[1].metric("Tỷ lệ hoàn thành đúng hạn", fmt_pct(b.on_time_rate), border=True)
-    row[2].metric("Quá hạn", fmt_int(b.count(rules.OVERDUE)), border=True)
-    row[3].metric(f"Sắp đến hạn ({ctx.settings.due_soon_days} ngày)", fmt_int(b.due_soon), border=True)
-    row = st.columns(4)
-    row[0].metric("Giải ngân trụ sở", fmt_pct(f.disbursement_rate), border=True)
-    row[1].metric("Đã giải ngân (tỷ đồng)", fmt_billion(f.disbursed), border=True)
-    row[2].metric("Phường đăng ký kiểu mẫu", fmt_int(data.wards.registered), border=True)
-    row[3].metric("Phường được công nhận", fmt_int(data.wards.recognised), border=True)
-    names = dict(options.localities)
-    left, right = st.columns(2)
-    with left:
-        st.altair_chart(
-            charts.for_projector(
-                charts.buckets_by_locality_chart(charts.bucket_frame(data.buckets_by_locality, names))
-            ),
-            width="stretch",
-        )
-    with right:
-        st.altair_chart(
-            charts.for_projector(
-                charts.funding_by_locality_chart(charts.funding_frame(data.funding_by_locality, names))
-            ),
-            width="stretch",
-        )
-    st.page_link(
-        "pages/overview.py",
-        label="Thoát chế độ trình chiếu",
-        icon=":material/close_fullscreen:",
-        query_params={k: v for k, v in st.query_params.to_dict().items() if k != shell.PARAM_MEETING},
-    )
+    meeting.overview(ctx, options)
     st.stop()
 
 filters, as_of = filtering.filter_bar("overview", options, ctx.today)
@@ -100,18 +60,7 @@ if b.count(rules.EXCLUDED):
 
 st.subheader("Trụ sở Công an phường và phường kiểu mẫu")
 f = data.funding
-row = st.columns(4)
-row[0].metric(
-    "Dự toán (tỷ đồng)",
-    fmt_billion(f.planned),
-    border=True,
-    help=f"{fmt_vnd(f.planned)} cho {f.projects} dự án trụ sở.",
-)
-row[1].metric("Đã bố trí vốn (tỷ đồng)", fmt_billion(f.allocated), border=True, help=fmt_vnd(f.allocated))
-row[2].metric("Đã giải ngân (tỷ đồng)", fmt_billion(f.disbursed), border=True, help=fmt_vnd(f.disbursed))
-row[3].metric(
-    "Tỷ lệ giải ngân", fmt_pct(f.disbursement_rate), border=True, help="Đã giải ngân / vốn đã bố trí."
-)
+widgets.funding_metrics(st.columns(4), f)
 row = st.columns(4)
 row[0].metric(
     "Phường đăng ký kiểu mẫu",
@@ -135,19 +84,15 @@ league = pd.DataFrame(
         {
             "locality": r.name,
             "tasks": r.tasks,
-            "on_time_pct": None if r.on_time_rate is None else round(r.on_time_rate * 100, 1),
+            "on_time_pct": as_percent(r.on_time_rate),
             "overdue": r.overdue,
             "due_soon": r.due_soon,
-            "disbursed_pct": None
-            if r.funding.disbursement_rate is None
-            else round(r.funding.disbursement_rate * 100, 1),
+            "disbursed_pct": as_percent(r.funding.disbursement_rate),
             "last_update": fmt_datetime(r.last_update),
         }
-        for r in data.league
+        for r in ranked(data.league)
     ]
 )
-if not league.empty:
-    league = league.sort_values("on_time_pct", ascending=False, na_position="last")
 st.dataframe(
     league,
     hide_index=True,

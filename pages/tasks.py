@@ -1,15 +1,13 @@
 """Tasks (/nhiem-vu): the filtered task list; editable inline for the roles that may edit."""
 
-import pandas as pd
 import streamlit as st
 
-from lib.core.catalogue import TASK
 from lib.core.filters import edit_scope
 from lib.core.formatting import fmt_int
 from lib.editing.changeset import TASKS
 from lib.files import export
-from lib.ui import columns, filtering, shell, transfer, widgets
-from lib.ui.editor import EditorLayout, edit_table
+from lib.ui import filtering, shell, transfer, widgets
+from lib.ui.editor import entity_table
 from lib.ui.loaders import (
     export_tasks,
     load_filter_options,
@@ -65,29 +63,9 @@ ORDER = (
     "updated_by",
     "updated_at",
 )
-LABELS = columns.column_config(TASK, ORDER)
 
 
-if scope.editable:
-    edit_table(
-        prefix="tasks",
-        spec=TASKS,
-        actor=actor,
-        engine=ctx.engine,
-        rows=rows,
-        layout=EditorLayout(
-            column_order=ORDER,
-            column_config=LABELS,
-            to_display=TASK.shown,
-            date_columns=("current_deadline", "completed_on", "original_deadline"),
-        ),
-        editable=TASKS.editable_by(actor.role),
-    )
-elif rows:
-    frame = pd.DataFrame([{c: TASK.shown(c, r[c]) for c in ORDER} for r in rows])
-    st.dataframe(
-        frame, hide_index=True, key="tasks_table", column_order=ORDER, column_config=LABELS, placeholder=""
-    )
+entity_table("tasks", TASKS, ORDER, rows, actor=actor, engine=ctx.engine, editable=scope.editable)
 
 left, right = st.columns(2)
 with left:

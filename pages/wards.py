@@ -11,8 +11,8 @@ from lib.core.figures import roadmap_totals
 from lib.core.filters import PROVINCE_LEVEL, edit_scope
 from lib.core.formatting import fmt_int, fmt_pct
 from lib.editing.changeset import WARDS
-from lib.ui import charts, columns, filtering, shell, transfer, widgets
-from lib.ui.editor import EditorLayout, edit_table
+from lib.ui import charts, filtering, shell, transfer, widgets
+from lib.ui.editor import entity_table
 from lib.ui.loaders import export_wards, load_filter_options, load_ward_roadmap, load_wards
 
 ctx = shell.context()
@@ -122,29 +122,10 @@ for r in rows:
     r["criteria_progress"] = r["criteria_met"]
 
 ORDER = tuple(f.name for f in MODEL_WARD.fields)
-LABELS = columns.column_config(MODEL_WARD, ORDER)
 
 if not rows:
     st.info("Chưa có phường nào đăng ký trong phạm vi đang xem.")
-if scope.editable:
-    edit_table(
-        prefix="wards",
-        spec=WARDS,
-        actor=actor,
-        engine=ctx.engine,
-        rows=rows,
-        layout=EditorLayout(column_order=ORDER, column_config=LABELS, date_columns=("recognised_on",)),
-        editable=WARDS.editable_by(actor.role),
-    )
-elif rows:
-    st.dataframe(
-        pd.DataFrame([{c: r[c] for c in ORDER} for r in rows], columns=list(ORDER)),
-        hide_index=True,
-        key="wards_table",
-        column_order=ORDER,
-        column_config=LABELS,
-        placeholder="",
-    )
+entity_table("wards", WARDS, ORDER, rows, actor=actor, engine=ctx.engine, editable=scope.editable)
 
 transfer.download(
     f"Tải Excel: {fmt_int(len(rows))} phường đăng ký",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from lib.core import rules
 
@@ -89,3 +89,20 @@ def yearly_tally(reports: Sequence[_Report], year: int) -> YearlyTally:
     """The one rule for the yearly-report figure: a suspended or cancelled report task owes nothing."""
     due = [r for r in reports if r.year == year and r.bucket != rules.EXCLUDED]
     return YearlyTally(year, len(due), sum(1 for r in due if r.submitted_on is not None))
+
+
+def as_percent(rate: float | None) -> float | None:
+    """A rate (0–1) as the percentage a table shows, to one decimal; None stays None."""
+    return None if rate is None else round(rate * 100, 1)
+
+
+class _Ranked(Protocol):
+    on_time_rate: float | None
+
+
+RankedT = TypeVar("RankedT", bound=_Ranked)
+
+
+def ranked(rows: Sequence[RankedT]) -> list[RankedT]:
+    """The league order: the best on-time completion first, localities with no figure last."""
+    return sorted(rows, key=lambda r: (r.on_time_rate is None, -(r.on_time_rate or 0.0)))

@@ -198,6 +198,16 @@ FLAG_LABELS = {
 }
 
 
+def flag_help(flag: str, stale_days: int) -> str:
+    """What a headquarters flag means, in a sentence (shown with its count)."""
+    return {
+        FLAG_SMALL_LAND: f"Công văn yêu cầu quỹ đất tối thiểu {MIN_LAND_AREA_M2} m² cho mỗi trụ sở.",
+        FLAG_BEHIND: "Đã quá ngày hoàn thành theo kế hoạch mà chưa hoàn thành.",
+        FLAG_STALLED: f"Chưa hoàn thành và không ai cập nhật quá {stale_days} ngày.",
+        FLAG_FUNDING: "Vốn bố trí lớn hơn dự toán, hoặc giải ngân lớn hơn vốn bố trí (không thể lưu mới).",
+    }[flag]
+
+
 def finished_by(actual_completion_on: date | None, as_of: date) -> bool:
     """Tell whether a project was finished (actual completion recorded) by a date."""
     return actual_completion_on is not None and actual_completion_on <= as_of

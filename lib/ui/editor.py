@@ -22,6 +22,7 @@ from lib.data.db import DatabaseError, transaction
 from lib.editing.actions import perform, record_refusal
 from lib.editing.changeset import ConflictError, TableSpec, ValidationFailed, apply_changes
 from lib.editing.drafts import DraftBook, ShownRow, check_editor_state, get_shown_rows
+from lib.ui.columns import column_config
 
 
 @dataclass(frozen=True)
@@ -267,3 +268,46 @@ def _show_conflicts(
         state.pop(keys["conflicts"], None)
         _reset_editor(prefix)
         st.rerun()
+
+
+def entity_table(
+    prefix: str,
+    spec: TableSpec,
+    order: Sequence[str],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    actor: Actor,
+    engine: Engine,
+    editable: bool,
+) -> None:
+    """An entity's rows: the editable table for those who may edit them, a read-only table for others.
+
+    Columns, their limits, which of them this user may edit and how codes read all come from the
+    entity's catalogue.
+    """
+    entity = spec.catalogue
+    config = column_config(entity, order)
+    if editable:
+        dates = tuple(n for n in order if entity[n].kind == "date")
+        layout = EditorLayout(
+            column_order=order, column_config=config, to_display=entity.shown, date_columns=dates
+        )
+        edit_table(
+            prefix=prefix,
+            spec=spec,
+            actor=actor,
+            engine=engine,
+            rows=rows,
+            layout=layout,
+            editable=spec.editable_by(actor.role),
+        )
+    elif rows:
+        frame = pd.DataFrame([{c: entity.shown(c, r[c]) for c in order} for r in rows], columns=list(order))
+        st.dataframe(
+            frame,
+            hide_index=True,
+            key=f"{prefix}_table",
+            column_order=order,
+            column_config=config,
+            placeholder="",
+        )

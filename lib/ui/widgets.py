@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Generic, TypeVar
 
 import streamlit as st
 
-from lib.core.formatting import fmt_date
+from lib.core.figures import Funding
+from lib.core.formatting import fmt_billion, fmt_date, fmt_pct, fmt_vnd
 from lib.core.roles import Refused
 from lib.data.db import DatabaseError
 from lib.editing.actions import perform
@@ -48,3 +49,18 @@ def run_action(ctx: RunContext, fn: Callable[..., T], *args: Any, **kwargs: Any)
     except DatabaseError as exc:
         st.error(str(exc), icon="⚠️")
     return None
+
+
+def funding_metrics(columns: Sequence[Any], f: Funding) -> None:
+    """Four tiles of headquarters money: planned, allocated, disbursed (billions), and the rate."""
+    planned = f"{fmt_vnd(f.planned)} cho {f.projects} dự án trụ sở."
+    columns[0].metric("Dự toán (tỷ đồng)", fmt_billion(f.planned), border=True, help=planned)
+    columns[1].metric(
+        "Đã bố trí vốn (tỷ đồng)", fmt_billion(f.allocated), border=True, help=fmt_vnd(f.allocated)
+    )
+    columns[2].metric(
+        "Đã giải ngân (tỷ đồng)", fmt_billion(f.disbursed), border=True, help=fmt_vnd(f.disbursed)
+    )
+    columns[3].metric(
+        "Tỷ lệ giải ngân", fmt_pct(f.disbursement_rate), border=True, help="Đã giải ngân / vốn đã bố trí."
+    )
