@@ -4,12 +4,12 @@ import pandas as pd
 import streamlit as st
 
 from lib.core import config
-from lib.core.catalogue import LOCK_LABELS
+from lib.core.catalogue import USER
 from lib.core.formatting import fmt_datetime
 from lib.core.roles import ADMIN, DIEU_PHOI, ROLE_LABELS
 from lib.editing import user_admin
-from lib.ui import shell, widgets
-from lib.ui.loaders import load_filter_options, load_locks, load_login_attempts, load_users
+from lib.ui import admin_panels, columns, shell, widgets
+from lib.ui.loaders import load_filter_options, load_users
 
 ctx = shell.context(ADMIN)
 actor = ctx.actor
@@ -45,23 +45,15 @@ st.dataframe(
     ),
     hide_index=True,
     key="admin_users",
-    column_config={
-        "username": "Tên đăng nhập",
-        "display_name": "Họ tên",
-        "role": "Vai trò",
-        "locality": "Địa bàn",
-        "active": st.column_config.CheckboxColumn("Đang hoạt động"),
-        "password_changed_at": "Đổi mật khẩu lúc",
-        "last_login": "Đăng nhập gần nhất",
-    },
+    column_config=columns.column_config(USER, [f.name for f in USER.fields]),
 )
 
 role_options = list(ROLE_LABELS)
 create, manage = st.tabs(["Tạo người dùng", "Sửa người dùng"])
 with create, st.form("admin_create", clear_on_submit=False):
-    username = st.text_input("Tên đăng nhập", key="admin_new_username")
-    display_name = st.text_input("Họ tên", key="admin_new_name")
-    role = st.selectbox("Vai trò", role_options, format_func=ROLE_LABELS.get, key="admin_new_role")
+    username = st.text_input(USER["username"].label, key="admin_new_username")
+    display_name = st.text_input(USER["display_name"].label, key="admin_new_name")
+    role = st.selectbox(USER["role"].label, role_options, format_func=ROLE_LABELS.get, key="admin_new_role")
     locality = st.selectbox(
         "Địa bàn (chỉ với điều phối viên)",
         [None, *localities],
@@ -92,7 +84,7 @@ with manage:
         left, right = st.columns(2)
         with left, st.form("admin_role"):
             new_role = st.selectbox(
-                "Vai trò",
+                USER["role"].label,
                 role_options,
                 index=role_options.index(user.role),
                 format_func=ROLE_LABELS.get,
@@ -147,59 +139,5 @@ with manage:
                 success=f"Đã kích hoạt lại {user.username}.",
             )
 
-st.subheader("Khóa đăng nhập đang có hiệu lực")
-locks = load_locks(ctx.database_url, actor)
-if locks:
-    st.caption(
-        "Một máy nhập sai 5 lần trong 15 phút bị tạm dừng; một tài khoản bị nhập sai 10 lần từ các "
-        "trình duyệt lạ bị khóa với trình duyệt lạ (chủ tài khoản vẫn đăng nhập được trên trình duyệt "
-        "quen). Mỗi khóa tự hết sau 15 phút."
-    )
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "kind": LOCK_LABELS[lock.kind],
-                    "label": lock.label,
-                    "until": fmt_datetime(lock.locked_until),
-                }
-                for lock in locks
-            ]
-        ),
-        hide_index=True,
-        key="admin_locks",
-        column_config={"kind": "Loại khóa", "label": "Đối tượng", "until": "Đến"},
-    )
-    labels = {(lock.kind, lock.subject): f"{LOCK_LABELS[lock.kind]}: {lock.label}" for lock in locks}
-    picked = st.selectbox("Mở khóa", list(labels), format_func=labels.get, key="admin_lock_pick")
-    if st.button("Mở khóa này", key="admin_unlock") and picked is not None:
-        run(user_admin.clear_lock, *picked, config.now(), success=f"Đã mở khóa {labels[picked]}.")
-else:
-    st.caption("Không có khóa nào.")
-
-st.subheader("Đăng nhập không thành công gần đây")
-attempts = load_login_attempts(ctx.database_url, ctx.data_version, actor)
-if attempts:
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "at": fmt_datetime(a.at),
-                    "username": a.username,
-                    "client": a.client,
-                    "outcome": "Sai mật khẩu" if a.outcome == "failure" else "Bị từ chối (tạm khóa)",
-                }
-                for a in attempts
-            ]
-        ),
-        hide_index=True,
-        key="admin_attempts",
-        column_config={
-            "at": "Thời điểm",
-            "username": "Tên đăng nhập",
-            "client": "Máy (địa chỉ)",
-            "outcome": "Kết quả",
-        },
-    )
-else:
-    st.caption("Không có.")
+admin_panels.sign_in_locks(ctx, run)
+admin_panels.failed_sign_ins(ctx)

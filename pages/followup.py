@@ -17,23 +17,12 @@ filters, as_of = filtering.filter_bar(
     "followup", options, ctx.today, fields=("loc", "clause", "doc", "agency")
 )
 with st.sidebar:
-    due_days = st.number_input(
-        "Sắp đến hạn trong (ngày)",
-        min_value=1,
-        max_value=365,
-        value=ctx.settings.due_soon_days,
-        step=1,
-        key="followup_due_days",
+    due_days = widgets.days_input(
+        "Sắp đến hạn trong (ngày)", 365, ctx.settings.due_soon_days, "followup_due_days"
     )
-    silent_days = st.number_input(
-        "Không cập nhật quá (ngày)",
-        min_value=1,
-        max_value=3650,
-        value=ctx.settings.stale_days,
-        step=1,
-        key="followup_silent_days",
+    silent_days = widgets.days_input(
+        "Không cập nhật quá (ngày)", 3650, ctx.settings.stale_days, "followup_silent_days"
     )
-due_days, silent_days = int(due_days), int(silent_days)
 data = load_followup(ctx.database_url, ctx.data_version, filters, as_of, due_days, silent_days, LIMIT)
 
 st.title("Theo dõi, đôn đốc")
@@ -52,22 +41,12 @@ row[2].metric(
 )
 row[3].metric(f"Không cập nhật quá {silent_days} ngày", fmt_int(data["silent_total"]), border=True)
 
+BASE = ("id", "title", "locality", "lead_agency", "current_deadline")
+OVERDUE = (*BASE, "days_overdue", "progress_pct", "obstacles", "updated_by", "updated_at")
+DUE_SOON = (*BASE, "days_left", "progress_pct", "updated_at")
+SILENT = (*BASE, "progress_pct", "updated_by", "updated_at")
 TASK_COLUMNS = columns.column_config(
-    TASK,
-    (
-        "id",
-        "title",
-        "locality",
-        "lead_agency",
-        "current_deadline",
-        "days_overdue",
-        "days_left",
-        "progress_pct",
-        "obstacles",
-        "updated_by",
-        "updated_at",
-    ),
-    bars=("progress_pct",),
+    TASK, tuple(dict.fromkeys((*OVERDUE, *DUE_SOON))), bars=("progress_pct",)
 )
 
 
@@ -84,14 +63,8 @@ def download(label, kind, days, file_name, key):
 
 
 stamp = f"{as_of:%Y%m%d}"
-late, soon, yearly, silent = st.tabs(
-    [
-        "Quá hạn",
-        f"Sắp đến hạn ({fmt_int(data['due_soon_total'])})",
-        "Báo cáo năm (trước 15/12)",
-        "Lâu không cập nhật",
-    ]
-)
+tabs = ["Quá hạn", f"Sắp đến hạn ({fmt_int(data['due_soon_total'])})", "Báo cáo năm (trước 15/12)"]
+late, soon, yearly, silent = st.tabs([*tabs, "Lâu không cập nhật"])
 with late:
     left, right = st.columns(2)
     for col, key, title in (
@@ -120,49 +93,17 @@ with late:
     overdue = data["overdue"]
     if overdue:
         st.markdown(f"**{fmt_int(overdue_total)} nhiệm vụ quá hạn**, quá hạn lâu nhất trước")
-        task_table(
-            overdue,
-            "followup_overdue",
-            (
-                "id",
-                "title",
-                "locality",
-                "lead_agency",
-                "current_deadline",
-                "days_overdue",
-                "progress_pct",
-                "obstacles",
-                "updated_by",
-                "updated_at",
-            ),
-        )
+        task_table(overdue, "followup_overdue", OVERDUE)
         download(
-            "Tải danh sách quá hạn (.xlsx)",
-            "overdue",
-            0,
-            f"qua-han-{stamp}.xlsx",
-            "followup_overdue_xlsx",
+            "Tải danh sách quá hạn (.xlsx)", "overdue", 0, f"qua-han-{stamp}.xlsx", "followup_overdue_xlsx"
         )
     else:
         st.success("Không có nhiệm vụ quá hạn.", icon="✅")
 
 with soon:
-    due = [dict(r, days_left=(r["current_deadline"] - as_of).days) for r in data["due_soon"]]
+    due = data["due_soon"]
     if due:
-        task_table(
-            due,
-            "followup_due_soon",
-            (
-                "id",
-                "title",
-                "locality",
-                "lead_agency",
-                "current_deadline",
-                "days_left",
-                "progress_pct",
-                "updated_at",
-            ),
-        )
+        task_table(due, "followup_due_soon", DUE_SOON)
         download(
             "Tải danh sách sắp đến hạn (.xlsx)",
             "due_soon",
@@ -198,20 +139,7 @@ with silent:
         f"{fmt_date(as_of - pd.Timedelta(days=silent_days))}, lâu nhất trước"
     )
     if quiet:
-        task_table(
-            quiet,
-            "followup_silent",
-            (
-                "id",
-                "title",
-                "locality",
-                "lead_agency",
-                "current_deadline",
-                "progress_pct",
-                "updated_by",
-                "updated_at",
-            ),
-        )
+        task_table(quiet, "followup_silent", SILENT)
         download(
             "Tải danh sách lâu không cập nhật (.xlsx)",
             "silent",

@@ -1,16 +1,15 @@
 """Year-end report (/bao-cao): the province's or one locality's report, on screen, in .xlsx and .docx."""
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
 from lib.core import rules
+from lib.core.catalogue import TASK
 from lib.core.figures import yearly_tally
 from lib.core.filters import PARAM_AS_OF, PARAM_LOCALITY, parse_as_of
 from lib.core.formatting import fmt_billion, fmt_date, fmt_int, fmt_pct, fmt_vnd
 from lib.files import report
-from lib.ui import filtering, shell, transfer, widgets
+from lib.ui import columns, filtering, shell, transfer, widgets
 from lib.ui.loaders import load_filter_options, load_report
 
 ctx = shell.context()
@@ -31,14 +30,8 @@ left, middle, right = st.columns([2, 2, 1])
 scope = left.selectbox(
     "Phạm vi báo cáo", list(choices), index=list(choices).index(url_scope), format_func=lambda c: choices[c]
 )
-as_of = middle.date_input(
-    "Số liệu tính đến ngày",
-    value=url_as_of,
-    format="DD/MM/YYYY",
-    min_value=date(2020, 1, 1),
-    max_value=date(2100, 12, 31),
-)
-as_of = as_of if isinstance(as_of, date) else ctx.today
+with middle:
+    as_of = widgets.as_of_input(url_as_of, ctx.today)
 deadline = rules.yearly_report_deadline(as_of.year)
 right.caption(f"Hạn báo cáo năm {as_of.year}: trước ngày {fmt_date(deadline)}.")
 params = {PARAM_LOCALITY: scope} if scope != report.PROVINCE else {}
@@ -150,28 +143,12 @@ for code, names in r.pilots.items():
 
 st.markdown(f"#### IV. Nhiệm vụ quá hạn chưa hoàn thành ({fmt_int(r.overdue_total)})")
 if r.overdue:
+    shown = ("id", "title", "locality", "current_deadline", "days_overdue")
     st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "id": t["id"],
-                    "title": t["title"],
-                    "locality": t["locality"],
-                    "deadline": t["current_deadline"],
-                    "days": t["days_overdue"],
-                }
-                for t in r.overdue
-            ]
-        ),
+        pd.DataFrame([{c: t[c] for c in shown} for t in r.overdue], columns=list(shown)),
         hide_index=True,
         key="report_overdue",
-        column_config={
-            "id": st.column_config.NumberColumn("Mã"),
-            "title": st.column_config.TextColumn("Nhiệm vụ", width="large"),
-            "locality": st.column_config.TextColumn("Địa bàn"),
-            "deadline": st.column_config.DateColumn("Hạn", format="DD/MM/YYYY"),
-            "days": st.column_config.NumberColumn("Số ngày quá hạn"),
-        },
+        column_config=columns.column_config(TASK, shown),
     )
 else:
     st.success("Không có nhiệm vụ quá hạn.", icon="✅")

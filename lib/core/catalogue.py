@@ -21,7 +21,7 @@ from lib.core.roles import ADMIN, EDITORS, VAN_PHONG
 from lib.core.validation import Choice, Day, Integer, Invalid, Money, Parser, Text
 
 # kinds: text, int, money, pct (a share 0–100, drawn as a bar), score (0..high, drawn as a bar),
-# date, datetime, choice (a code shown by its label), codes (several codes, shown by their labels)
+# date, datetime, bool, choice (a code shown by its label), codes (several codes, shown by their labels)
 EARLIEST, LATEST = date(2023, 1, 1), date(2035, 12, 31)  # the dates a user may type
 MONEY_HELP = "Nhập số đồng nguyên, không dấu phân cách. Ví dụ: 4500000000 = 4,5 tỷ đồng."
 
@@ -243,11 +243,50 @@ YEARLY_REPORT = Entity(
     ),
 )
 
-ENTITIES = {e.name: e for e in (TASK, HQ_PROJECT, MODEL_WARD, YEARLY_REPORT)}
+
+# --- people and sign-in (/quan-tri) -------------------------------------------------------------------
+
+USER = Entity(
+    "user",
+    "người dùng",
+    (
+        Field("username", "Tên đăng nhập"),
+        Field("display_name", "Họ tên"),
+        Field("role", "Vai trò"),
+        Field("locality", "Địa bàn"),
+        Field("active", "Đang hoạt động", "bool"),
+        Field("password_changed_at", "Đổi mật khẩu lúc"),
+        Field("last_login", "Đăng nhập gần nhất"),
+    ),
+)
 
 # Kinds of sign-in lock (lib/data/accounts.py sets them; /quan-tri lists and lifts them).
 LOCK_LABELS = {
     "account": "Tài khoản (từ trình duyệt lạ)",
     "client": "Máy (địa chỉ)",
     "device": "Trình duyệt quen",
+}
+SIGN_IN_LOCK = Entity(
+    "login_lock",
+    "khóa đăng nhập",
+    (
+        Field("kind", "Loại khóa", "choice", choices=LOCK_LABELS),
+        Field("label", "Đối tượng"),
+        Field("until", "Đến"),
+    ),
+)
+ATTEMPT_OUTCOMES = {"failure": "Sai mật khẩu", "refused": "Bị từ chối (tạm khóa)", "success": "Thành công"}
+LOGIN_ATTEMPT = Entity(
+    "login_attempt",
+    "lần đăng nhập",
+    (
+        Field("at", "Thời điểm"),
+        Field("username", "Tên đăng nhập"),
+        Field("client", "Máy (địa chỉ)"),
+        Field("outcome", "Kết quả", "choice", choices=ATTEMPT_OUTCOMES),
+    ),
+)
+
+ENTITIES = {
+    e.name: e for e in (TASK, HQ_PROJECT, MODEL_WARD, YEARLY_REPORT, USER, SIGN_IN_LOCK, LOGIN_ATTEMPT)
 }

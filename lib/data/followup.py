@@ -66,9 +66,10 @@ def overdue_tasks(
 def due_soon_tasks(
     s: Session, filters: Filters, as_of: date, within_days: int, *, offset: int = 0, limit: int = 500
 ) -> list[dict[str, Any]]:
-    """Unfinished tasks falling due in the next `within_days` days, soonest first."""
+    """Unfinished tasks falling due in the next `within_days` days, soonest first, with the days left."""
     view = replace(filters, buckets=(DUE_SOON,))
-    return list_tasks(s, view, as_of, within_days, offset=offset, limit=limit)
+    rows = list_tasks(s, view, as_of, within_days, offset=offset, limit=limit)
+    return [dict(r, days_left=(r["current_deadline"] - as_of).days) for r in rows]
 
 
 def count_due_soon(s: Session, filters: Filters, as_of: date, within_days: int) -> int:

@@ -22,6 +22,8 @@ def column(f: Field, *, bar: bool = False) -> Any:
         return st.column_config.ProgressColumn(label, min_value=0, max_value=100, format="%.0f%%")
     if f.kind == "score":
         return st.column_config.ProgressColumn(label, min_value=0, max_value=f.high, format=f"%d/{f.high}")
+    if f.kind == "bool":
+        return st.column_config.CheckboxColumn(label)
     if f.kind == "date":
         return st.column_config.DateColumn(label, format=DATE_FORMAT)
     if f.kind == "datetime":

@@ -64,3 +64,25 @@ def funding_metrics(columns: Sequence[Any], f: Funding) -> None:
     columns[3].metric(
         "Tỷ lệ giải ngân", fmt_pct(f.disbursement_rate), border=True, help="Đã giải ngân / vốn đã bố trí."
     )
+
+
+def days_input(label: str, maximum: int, value: int, key: str) -> int:
+    """A whole number of days, from 1 to `maximum`."""
+    return int(st.number_input(label, min_value=1, max_value=maximum, value=value, step=1, key=key))
+
+
+AS_OF_LABEL = "Số liệu tính đến ngày"
+EARLIEST_AS_OF, LATEST_AS_OF = date(2020, 1, 1), date(2100, 12, 31)
+
+
+def as_of_input(value: date, today: date, key: str | None = None) -> date:
+    """The date every figure is computed for (today when the box is cleared)."""
+    chosen = st.date_input(
+        AS_OF_LABEL,
+        value=value,
+        key=key,
+        format="DD/MM/YYYY",
+        min_value=EARLIEST_AS_OF,
+        max_value=LATEST_AS_OF,
+    )
+    return chosen if isinstance(chosen, date) else today
