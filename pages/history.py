@@ -7,10 +7,11 @@ import pandas as pd
 import streamlit as st
 
 from lib.core import config
+from lib.core.catalogue import AUDIT_EVENT, ENTITY_LABELS
 from lib.core.formatting import fmt_date, fmt_int
 from lib.editing.changeset import EDITABLE
-from lib.editing.history import ENTITY_LABELS, EventFilter, revert_row
-from lib.ui import shell, widgets
+from lib.editing.history import EventFilter, revert_row
+from lib.ui import columns, shell, widgets
 from lib.ui.loaders import load_actors, load_events, load_filter_options, load_newly_overdue, load_timeline
 
 PAGE_SIZE = 100
@@ -18,18 +19,7 @@ ctx = shell.context()
 actor = ctx.actor
 url, version = ctx.database_url, ctx.data_version
 localities = {k: v for k, v in load_filter_options(url, version).localities.items() if k != "cap-tinh"}
-EVENT_COLUMNS = {
-    "at": st.column_config.DatetimeColumn("Thời điểm", format="HH:mm:ss DD/MM/YYYY"),
-    "actor": "Người thực hiện",
-    "action": "Thao tác",
-    "entity": "Đối tượng",
-    "row_id": "Mã dòng",
-    "row_version": "Phiên bản",
-    "field": "Cột",
-    "old_value": "Giá trị cũ",
-    "new_value": "Giá trị mới",
-    "reason": "Ghi chú / lý do",
-}
+EVENT_COLUMNS = columns.column_config(AUDIT_EVENT, [f.name for f in AUDIT_EVENT.fields])
 
 st.title("Lịch sử thay đổi")
 trail, timeline, since_tab = st.tabs(["Nhật ký", "Một dòng theo thời gian", "Thay đổi kể từ ngày…"])

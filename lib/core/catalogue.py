@@ -290,3 +290,56 @@ LOGIN_ATTEMPT = Entity(
 ENTITIES = {
     e.name: e for e in (TASK, HQ_PROJECT, MODEL_WARD, YEARLY_REPORT, USER, SIGN_IN_LOCK, LOGIN_ATTEMPT)
 }
+
+
+# --- the audit trail (/lich-su) ---------------------------------------------------------------------
+
+# What each kind of row is called in the trail, and what each action is called.
+ENTITY_LABELS = {
+    "task": "Nhiệm vụ",
+    "hq_project": "Trụ sở",
+    "model_ward": "Phường kiểu mẫu",
+    "user": "Người dùng",
+    "login_lock": "Khóa đăng nhập",
+    "database": "Cơ sở dữ liệu",
+}
+ACTION_LABELS = {
+    "update": "Sửa",
+    "revert": "Khôi phục",
+    "import": "Nhập từ Excel",
+    "refused_import": "Bị từ chối (tệp nhập)",
+    "touch": "Lưu (không đổi)",
+    "create": "Tạo",
+    "enable": "Kích hoạt",
+    "disable": "Vô hiệu hóa",
+    "reset_password": "Đặt lại mật khẩu",
+    "change_password": "Đổi mật khẩu",
+    "change_role": "Đổi vai trò",
+    "clear_lock": "Mở khóa đăng nhập",
+    "seed_demo": "Nạp dữ liệu mẫu",
+    "refused": "Bị từ chối",
+    "refused_invalid": "Bị từ chối (dữ liệu sai)",
+    "refused_conflict": "Bị từ chối (xung đột)",
+}
+
+AUDIT_EVENT = Entity(
+    "audit_event",
+    "sự kiện",
+    (
+        Field("at", "Thời điểm", "datetime", number_format="HH:mm:ss DD/MM/YYYY"),
+        Field("actor", "Người thực hiện"),
+        Field("action", "Thao tác", "choice", choices=ACTION_LABELS),
+        Field("entity", "Đối tượng", "choice", choices=ENTITY_LABELS),
+        Field("row_id", "Mã dòng", "int"),
+        Field("row_version", "Phiên bản", "int"),
+        Field("field", "Cột"),
+        Field("old_value", "Giá trị cũ"),
+        Field("new_value", "Giá trị mới"),
+        Field("reason", "Ghi chú / lý do"),
+    ),
+)
+
+ENTITIES = {
+    e.name: e
+    for e in (TASK, HQ_PROJECT, MODEL_WARD, YEARLY_REPORT, USER, SIGN_IN_LOCK, LOGIN_ATTEMPT, AUDIT_EVENT)
+}

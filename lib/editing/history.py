@@ -16,34 +16,6 @@ from lib.data.models import AuditEvent, Locality, Task
 from lib.data.queries import bucket_expr
 from lib.editing.changeset import RowChange, SaveResult, TableSpec, apply_changes
 
-ENTITY_LABELS = {
-    "task": "Nhiệm vụ",
-    "hq_project": "Trụ sở",
-    "model_ward": "Phường kiểu mẫu",
-    "user": "Người dùng",
-    "login_lock": "Khóa đăng nhập",
-    "database": "Cơ sở dữ liệu",
-}
-ACTION_LABELS = {
-    "update": "Sửa",
-    "revert": "Khôi phục",
-    "import": "Nhập từ Excel",
-    "refused_import": "Bị từ chối (tệp nhập)",
-    "touch": "Lưu (không đổi)",
-    "create": "Tạo",
-    "enable": "Kích hoạt",
-    "disable": "Vô hiệu hóa",
-    "reset_password": "Đặt lại mật khẩu",
-    "change_password": "Đổi mật khẩu",
-    "change_role": "Đổi vai trò",
-    "clear_lock": "Mở khóa đăng nhập",
-    "seed_demo": "Nạp dữ liệu mẫu",
-    "refused": "Bị từ chối",
-    "refused_invalid": "Bị từ chối (dữ liệu sai)",
-    "refused_conflict": "Bị từ chối (xung đột)",
-}
-
-
 # Actions that write field values (their old values rebuild an earlier version).
 VALUE_ACTIONS = ("update", "revert", "import")
 

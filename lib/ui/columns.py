@@ -27,7 +27,7 @@ def column(f: Field, *, bar: bool = False) -> Any:
     if f.kind == "date":
         return st.column_config.DateColumn(label, format=DATE_FORMAT)
     if f.kind == "datetime":
-        return st.column_config.DatetimeColumn(label, format=DATETIME_FORMAT)
+        return st.column_config.DatetimeColumn(label, format=f.number_format or DATETIME_FORMAT)
     if f.kind == "choice" and parser is not None and f.choices is not None:
         return st.column_config.SelectboxColumn(
             label, options=list(f.choices.values()), required=True, width=width

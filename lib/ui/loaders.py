@@ -10,6 +10,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from lib.core import config
+from lib.core.catalogue import AUDIT_EVENT
 from lib.core.figures import RoadmapPoint
 from lib.core.filters import FilterOptions, Filters, HqFilters
 from lib.core.roles import Actor
@@ -272,8 +273,8 @@ def _event_dict(e: AuditEvent) -> dict[str, Any]:
         "id": e.id,
         "at": e.at,
         "actor": e.actor,
-        "action": history.ACTION_LABELS.get(e.action, e.action),
-        "entity": history.ENTITY_LABELS.get(e.entity, e.entity),
+        "action": AUDIT_EVENT.shown("action", e.action),
+        "entity": AUDIT_EVENT.shown("entity", e.entity),
         "row_id": e.row_id,
         "row_version": e.row_version,
         "field": e.field,
