@@ -1,0 +1,83 @@
+"""The entity catalogues: one source for labels, limits and who edits, agreeing with the schema."""
+
+import pytest
+
+from lib.core import catalogue
+from lib.core.catalogue import HQ_PROJECT, MODEL_WARD, TASK
+from lib.core.roles import ADMIN, DIEU_PHOI, LANH_DAO, VAN_PHONG
+from lib.core.validation import Invalid
+from lib.data import models
+from lib.editing.changeset import EDITABLE, HQ, TASKS, WARDS
+from lib.files import export, report
+from lib.ui import columns
+
+
+@pytest.mark.parametrize(
+    ("entity", "field", "stored"),
+    [
+        (TASK, "state", models.TASK_STATES),
+        (HQ_PROJECT, "kind", models.HQ_KINDS),
+        (HQ_PROJECT, "land_status", models.LAND_STATUSES),
+        (HQ_PROJECT, "stage", models.HQ_STAGES),
+        (HQ_PROJECT, "funding_source", models.FUNDING_SOURCES),
+    ],
+)
+def test_choices_are_the_codes_the_schema_accepts(entity, field, stored):
+    assert entity[field].choices is not None
+    assert tuple(entity[field].choices) == stored
+
+
+@pytest.mark.parametrize("spec", [TASKS, HQ, WARDS])
+def test_every_editable_field_is_a_column_of_its_table(spec):
+    table_columns = set(spec.model.__table__.columns.keys())
+    assert set(spec.fields) <= table_columns
+    assert spec.fields, spec.entity
+
+
+def test_the_editable_columns_rule_is_the_catalogues():
+    assert "current_deadline" in TASKS.editable_by(VAN_PHONG)
+    assert "current_deadline" in TASKS.editable_by(ADMIN)
+    assert "current_deadline" not in TASKS.editable_by(DIEU_PHOI)
+    assert "progress_pct" in TASKS.editable_by(DIEU_PHOI)
+    assert TASKS.editable_by(LANH_DAO) == []
+    assert "title" not in TASKS.editable_by(ADMIN)  # shown, never typed
+
+
+@pytest.mark.parametrize(
+    ("layout", "entity"),
+    [
+        (export.TASK_LAYOUT, TASK),
+        (export.HQ_LAYOUT, HQ_PROJECT),
+        (export.WARD_LAYOUT, MODEL_WARD),
+        (report.OVERDUE_COLUMNS, TASK),
+    ],
+)
+def test_excel_headers_are_the_catalogue_labels(layout, entity):
+    for column in layout:
+        if column.key != "row_check":
+            assert column.header == entity[column.key].label
+
+
+def test_the_editor_shows_the_catalogue_labels_and_limits():
+    config = columns.column_config(TASK, ("progress_pct", "notes", "state"))
+    assert config["progress_pct"]["label"] == "Tiến độ (%)"
+    assert config["progress_pct"]["type_config"]["min_value"] == 0
+    assert config["progress_pct"]["type_config"]["max_value"] == 100
+    assert config["notes"]["type_config"]["max_chars"] == 2000
+    assert config["state"]["type_config"]["options"] == list(TASK["state"].choices.values())
+    money = columns.column(HQ_PROJECT["planned_vnd"])
+    assert money["type_config"]["max_value"] == HQ_PROJECT["planned_vnd"].parser.ceiling
+    assert money["help"] == catalogue.MONEY_HELP
+
+
+def test_the_engine_names_a_cell_by_its_catalogue_label():
+    ward = EDITABLE["model_ward"]
+    assert ward.fields["criteria_met"].label == "Tiêu chí đạt (/22)"
+    with pytest.raises(Invalid, match="22"):
+        ward.fields["criteria_met"].parse(23)
+
+
+def test_a_code_reads_as_its_label():
+    assert TASK.shown("state", "hoan_thanh") == "Hoàn thành"
+    assert HQ_PROJECT.shown("flags", ["dat_duoi_500", "cham_tien_do"]) == "Đất dưới 500 m², Chậm tiến độ"
+    assert TASK.shown("title", "Xây trụ sở") == "Xây trụ sở"
