@@ -67,9 +67,12 @@ def roadmap_totals(points: Sequence[RoadmapPoint], year: int) -> RoadmapPoint:
 
 
 class _Report(Protocol):
-    year: int
-    bucket: str
-    submitted_on: date | None
+    @property
+    def year(self) -> int: ...
+    @property
+    def bucket(self) -> str: ...
+    @property
+    def submitted_on(self) -> date | None: ...
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,8 @@ def as_percent(rate: float | None) -> float | None:
 
 
 class _Ranked(Protocol):
-    on_time_rate: float | None
+    @property
+    def on_time_rate(self) -> float | None: ...
 
 
 RankedT = TypeVar("RankedT", bound=_Ranked)

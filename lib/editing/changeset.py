@@ -175,7 +175,28 @@ def apply_changes(
         raise Refused(
             f"Một lần lưu tối đa {MAX_ROWS_PER_SAVE} dòng (đang có {len(changes)}).", entity=spec.entity
         )
-    model: Any = spec.model
+    parsed, cell_errors = _parse_and_authorise(actor, spec, changes)
+    current = _read_current(s, spec, parsed)
+    conflicts, row_errors = _conflicts_and_row_errors(actor, spec, changes, parsed, current, today)
+    errors = cell_errors + row_errors
+    if errors:
+        raise ValidationFailed(errors, spec.entity)
+    if conflicts:
+        raise ConflictError(conflicts, spec.entity)
+    written = [
+        _write_row(s, actor, spec, change, *current[change.row_id], parsed[change.row_id], now)
+        for change in changes
+    ]
+    events = _audit_entries(actor, spec, written, action, reason, now)
+    audit.record_many(s, events)  # one batched append: the chain's order is the changes' order
+    cells = sum(len(w.new) for w in written)
+    return SaveResult(tuple(c.row_id for c in changes), cells, {w.row_id: w.version for w in written})
+
+
+def _parse_and_authorise(
+    actor: Actor, spec: TableSpec, changes: Sequence[RowChange]
+) -> tuple[dict[int, dict[str, Any]], list[CellError]]:
+    """Type every changed cell; refuse repeated rows and cells the actor may not edit."""
     errors: list[CellError] = []
     parsed: dict[int, dict[str, Any]] = {}
     seen_ids: set[int] = set()
@@ -202,13 +223,30 @@ def apply_changes(
             except Invalid as exc:
                 errors.append(CellError(change.position, change.row_id, name, fs.label, str(exc)))
         parsed[change.row_id] = values
+    return parsed, errors
 
+
+def _read_current(s: Session, spec: TableSpec, parsed: Mapping[int, Any]) -> dict[int, tuple[Any, Any]]:
+    """Read the stored rows the change set names, each with its locality, by id."""
+    model: Any = spec.model
     locality = spec.locality_of().label("locality_id")
-    current = {
+    return {
         row.id: (row, loc)
         for row, loc in s.execute(select(model, locality).where(model.id.in_(list(parsed))))
     }
+
+
+def _conflicts_and_row_errors(
+    actor: Actor,
+    spec: TableSpec,
+    changes: Sequence[RowChange],
+    parsed: Mapping[int, dict[str, Any]],
+    current: Mapping[int, tuple[Any, Any]],
+    today: date,
+) -> tuple[list[Conflict], list[CellError]]:
+    """Refuse rows outside the actor's scope; list rows changed or gone since seen, and row-check errors."""
     conflicts: list[Conflict] = []
+    errors: list[CellError] = []
     for change in changes:
         found = current.get(change.row_id)
         if found is None:
@@ -237,62 +275,84 @@ def apply_changes(
         merged["_original"] = row
         for name, message in spec.check_row(merged, today):
             errors.append(CellError(change.position, change.row_id, name, spec.fields[name].label, message))
-    if errors:
-        raise ValidationFailed(errors, spec.entity)
-    if conflicts:
-        raise ConflictError(conflicts, spec.entity)
+    return conflicts, errors
 
-    cells = 0
-    versions: dict[int, int] = {}
+
+@dataclass(frozen=True)
+class _WrittenRow:
+    """One row as written: its new version and locality, and the old and new values of what changed."""
+
+    row_id: int
+    version: int
+    locality_id: int | None
+    old: Mapping[str, Any]
+    new: Mapping[str, Any]
+
+
+def _write_row(
+    s: Session,
+    actor: Actor,
+    spec: TableSpec,
+    change: RowChange,
+    row: Any,
+    loc: Any,
+    values: Mapping[str, Any],
+    now: datetime,
+) -> _WrittenRow:
+    """One conditional UPDATE of the cells that differ; raise ConflictError unless it hit exactly one row."""
+    model: Any = spec.model
+    new_values = {n: v for n, v in values.items() if getattr(row, n) != v}
+    old_values = {n: getattr(row, n) for n in new_values}
+    stmt = (
+        update(model)
+        .where(model.id == change.row_id, _version_predicate(model, change.seen_version))
+        .values(**new_values, version=model.version + 1, updated_by=actor.username, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if actor.role == DIEU_PHOI:
+        stmt = stmt.where(spec.locality_of() == actor.locality_id)
+    if s.execute(stmt).rowcount != 1:  # type: ignore[attr-defined]
+        # Someone saved between our read and our write: report it like any conflict.
+        raise ConflictError([_reread_conflict(s, spec, change, values)], spec.entity)
+    return _WrittenRow(change.row_id, change.seen_version + 1, loc, old_values, new_values)
+
+
+def _audit_entries(
+    actor: Actor, spec: TableSpec, written: Sequence[_WrittenRow], action: str, reason: str, now: datetime
+) -> list[audit.Entry]:
+    """One audit entry per changed cell, or one "touch" for a row saved without a change, in order."""
     events: list[audit.Entry] = []
-    for change in changes:
-        row, loc = current[change.row_id]
-        new_values = {n: v for n, v in parsed[change.row_id].items() if getattr(row, n) != v}
-        old_values = {n: getattr(row, n) for n in new_values}
-        stmt = (
-            update(model)
-            .where(model.id == change.row_id, _version_predicate(model, change.seen_version))
-            .values(**new_values, version=model.version + 1, updated_by=actor.username, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if actor.role == DIEU_PHOI:
-            stmt = stmt.where(spec.locality_of() == actor.locality_id)
-        if s.execute(stmt).rowcount != 1:  # type: ignore[attr-defined]
-            # Someone saved between our read and our write: report it like any conflict.
-            raise ConflictError([_reread_conflict(s, spec, change, parsed[change.row_id])], spec.entity)
-        version = versions[change.row_id] = change.seen_version + 1
-        for name, new in new_values.items():
+    for w in written:
+        for name, new in w.new.items():
             events.append(
                 audit.Entry(
                     actor=actor.username,
                     action=action,
                     entity=spec.entity,
-                    row_id=change.row_id,
-                    row_version=version,
-                    locality_id=loc,
+                    row_id=w.row_id,
+                    row_version=w.version,
+                    locality_id=w.locality_id,
                     field=name,
-                    old=_plain(old_values[name]),
+                    old=_plain(w.old[name]),
                     new=_plain(new),
                     reason=reason,
                     at=now,
                 )
             )
-            cells += 1
-        if not new_values:
+        if not w.new:
             events.append(
                 audit.Entry(
                     actor=actor.username,
                     action="touch",
                     entity=spec.entity,
-                    row_id=change.row_id,
-                    row_version=version,
-                    locality_id=loc,
+                    row_id=w.row_id,
+                    row_version=w.version,
+                    locality_id=w.locality_id,
                     reason=reason or "Lưu lại không đổi giá trị",
                     at=now,
                 )
             )
-    audit.record_many(s, events)  # one batched append: the chain's order is the changes' order
-    return SaveResult(tuple(c.row_id for c in changes), cells, versions)
+    return events
 
 
 def _reread_conflict(s: Session, spec: TableSpec, change: RowChange, yours: Mapping[str, Any]) -> Conflict:

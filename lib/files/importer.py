@@ -28,6 +28,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lib.core import catalogue
 from lib.core.formatting import fmt_int
 from lib.core.roles import Actor, PermissionDenied, Refused, require_writer
 from lib.core.validation import Invalid, quote
@@ -37,7 +38,7 @@ from lib.files import export, xlsx_guard
 MAX_FILE_BYTES = 5 * 1024 * 1024  # what the uploader accepts
 MAX_ROWS = xlsx_guard.MAX_DATA_ROWS
 MAX_CELL_CHARS = 5_000
-ID_HEADER, VERSION_HEADER, CHECK_HEADER = "Mã", "Phiên bản", export.ROW_CHECK_HEADER
+ID_HEADER, VERSION_HEADER, CHECK_HEADER = catalogue.ID.label, catalogue.VERSION.label, export.ROW_CHECK_HEADER
 HEADER_SEARCH_ROWS = 10
 
 Progress = Callable[[float, str], None]
@@ -331,72 +332,10 @@ def build_preview(
             continue
         identity = {"id": stored.row.id, **{c: getattr(stored.row, c) for c in export.ROW_IDENTITY}}
         if file_row.check != export.row_check(key, spec.entity, identity):
-            preview.problems.append(
-                CellProblem(
-                    file_row.line,
-                    "",
-                    file_row.row_id,
-                    "",
-                    f"dòng này không phải {spec.label} mang mã {file_row.row_id}: mã hoặc “{CHECK_HEADER}” "
-                    f"đã bị sửa trong tệp (hoặc nội dung {spec.label} đã đổi sau khi xuất). Không nhập dòng "
-                    "này; hãy xuất lại tệp mới.",
-                )
-            )
+            preview.problems.append(_not_the_row(spec, file_row))
             continue
-        typed: dict[str, Any] = {}
-        raw_changed: dict[str, Any] = {}
-        for name, raw in file_row.values.items():
-            fs = spec.fields[name]
-            try:
-                value = fs.parse(raw)
-            except Invalid as exc:
-                preview.problems.append(
-                    CellProblem(file_row.line, file_row.cells[name], file_row.row_id, fs.label, str(exc))
-                )
-                continue
-            if value != stored.values[name]:
-                if actor.role not in fs.roles:
-                    preview.problems.append(
-                        CellProblem(
-                            file_row.line,
-                            file_row.cells[name],
-                            file_row.row_id,
-                            fs.label,
-                            "vai trò của bạn không được sửa cột này.",
-                        )
-                    )
-                    continue
-                typed[name] = value
-                raw_changed[name] = raw
-                preview.changes.append(
-                    CellChange(
-                        file_row.line,
-                        file_row.cells[name],
-                        file_row.row_id,
-                        name,
-                        fs.label,
-                        stored.values[name],
-                        value,
-                    )
-                )
-        if not raw_changed:
-            preview.unchanged_rows += 1
-            continue
-        if file_row.version != stored.version:
-            preview.stale.append((file_row.line, file_row.row_id, file_row.version, stored.version))
-            continue
-        merged = {**stored.values, **typed, "_original": stored.row}
-        for name, message in spec.check_row(merged, today):
-            preview.problems.append(
-                CellProblem(
-                    file_row.line,
-                    file_row.cells.get(name, ""),
-                    file_row.row_id,
-                    spec.fields[name].label,
-                    message,
-                )
-            )
-        preview.row_changes.append(RowChange(file_row.row_id, file_row.version, raw_changed, file_row.line))
+        typed, raw_changed = _compare_cells(preview, spec, actor, file_row, stored)
+        _add_row_change(preview, spec, file_row, stored, typed, raw_changed, today)
     if len(preview.row_changes) > MAX_ROWS_PER_SAVE:
         preview.problems.append(
             CellProblem(
@@ -409,3 +348,90 @@ def build_preview(
         )
     progress(1.0, "Đã so sánh xong.")
     return preview
+
+
+def _not_the_row(spec: TableSpec, file_row: FileRow) -> CellProblem:
+    """The problem of a row whose check does not match the stored row its Mã names."""
+    return CellProblem(
+        file_row.line,
+        "",
+        file_row.row_id,
+        "",
+        f"dòng này không phải {spec.label} mang mã {file_row.row_id}: mã hoặc “{CHECK_HEADER}” "
+        f"đã bị sửa trong tệp (hoặc nội dung {spec.label} đã đổi sau khi xuất). Không nhập dòng "
+        "này; hãy xuất lại tệp mới.",
+    )
+
+
+def _compare_cells(
+    preview: Preview, spec: TableSpec, actor: Actor, file_row: FileRow, stored: Current
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Type each editable cell and compare it with the stored value, adding changes and problems to
+    the preview; return the changed cells typed and as read from the file."""
+    typed: dict[str, Any] = {}
+    raw_changed: dict[str, Any] = {}
+    for name, raw in file_row.values.items():
+        fs = spec.fields[name]
+        try:
+            value = fs.parse(raw)
+        except Invalid as exc:
+            preview.problems.append(
+                CellProblem(file_row.line, file_row.cells[name], file_row.row_id, fs.label, str(exc))
+            )
+            continue
+        if value != stored.values[name]:
+            if actor.role not in fs.roles:
+                preview.problems.append(
+                    CellProblem(
+                        file_row.line,
+                        file_row.cells[name],
+                        file_row.row_id,
+                        fs.label,
+                        "vai trò của bạn không được sửa cột này.",
+                    )
+                )
+                continue
+            typed[name] = value
+            raw_changed[name] = raw
+            preview.changes.append(
+                CellChange(
+                    file_row.line,
+                    file_row.cells[name],
+                    file_row.row_id,
+                    name,
+                    fs.label,
+                    stored.values[name],
+                    value,
+                )
+            )
+    return typed, raw_changed
+
+
+def _add_row_change(
+    preview: Preview,
+    spec: TableSpec,
+    file_row: FileRow,
+    stored: Current,
+    typed: Mapping[str, Any],
+    raw_changed: Mapping[str, Any],
+    today: date,
+) -> None:
+    """Count an unchanged row, or note a stale one, or check the changed row and add it to the preview."""
+    if not raw_changed:
+        preview.unchanged_rows += 1
+        return
+    if file_row.version != stored.version:
+        preview.stale.append((file_row.line, file_row.row_id, file_row.version, stored.version))
+        return
+    merged = {**stored.values, **typed, "_original": stored.row}
+    for name, message in spec.check_row(merged, today):
+        preview.problems.append(
+            CellProblem(
+                file_row.line,
+                file_row.cells.get(name, ""),
+                file_row.row_id,
+                spec.fields[name].label,
+                message,
+            )
+        )
+    preview.row_changes.append(RowChange(file_row.row_id, file_row.version, raw_changed, file_row.line))

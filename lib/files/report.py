@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from lib.core import rules
 from lib.core.catalogue import TASK
-from lib.core.figures import Funding, RoadmapPoint
+from lib.core.figures import Funding, RoadmapPoint, yearly_tally
 from lib.core.filters import PROVINCE_LEVEL, Filters, HqFilters
 from lib.core.formatting import fmt_date, fmt_int, fmt_pct, fmt_vnd
 from lib.core.validation import xml_safe
@@ -297,9 +297,18 @@ def _table(doc: Any, headers: Sequence[str], rows: Sequence[Sequence[str]], widt
     return table
 
 
-def report_docx(r: YearEndReport, issued_on: date | None = None) -> bytes:
-    """Write the report as a Word document in the administrative layout."""
-    issued_on = issued_on or r.as_of
+def _cell_lines(cell: Any, lines: Sequence[tuple[str, bool]]) -> None:
+    """Write centred lines of 13 pt into a table cell, the first into its existing paragraph."""
+    cell.paragraphs[0].text = ""
+    for i, (line, bold) in enumerate(lines):
+        p = cell.paragraphs[0] if i == 0 else cell.add_paragraph()
+        run = p.add_run(xml_safe(line))
+        run.bold, run.font.size = bold, Pt(13)
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+
+def _new_a4_document() -> Any:
+    """A blank A4 document in Times New Roman 13 pt with the administrative margins."""
     doc = new_document()
     style = doc.styles["Normal"]
     style.font.name, style.font.size = FONT, Pt(13)
@@ -308,17 +317,15 @@ def report_docx(r: YearEndReport, issued_on: date | None = None) -> bytes:
     section.page_width, section.page_height = Cm(21), Cm(29.7)
     section.left_margin, section.right_margin = Cm(3), Cm(2)
     section.top_margin, section.bottom_margin = Cm(2), Cm(2)
+    return doc
 
-    issuer, symbol, signer, recipient = _issuer(r)
+
+def _letterhead(doc: Any, issuer: Sequence[str], symbol: str, issued_on: date) -> None:
+    """Issuing body and number on the left, national motto and place-date on the right."""
     head = doc.add_table(rows=1, cols=2)
     left, right = head.rows[0].cells
     left.width, right.width = Cm(6.5), Cm(9.5)
-    left.paragraphs[0].text = ""
-    for i, line in enumerate(issuer):
-        p = left.paragraphs[0] if i == 0 else left.add_paragraph()
-        run = p.add_run(xml_safe(line))
-        run.bold, run.font.size = i == len(issuer) - 1, Pt(13)
-        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _cell_lines(left, [(line, i == len(issuer) - 1) for i, line in enumerate(issuer)])
     _paragraph(left, f"Số:        /{symbol}", size=13, align=WD_ALIGN_PARAGRAPH.CENTER)
     right.paragraphs[0].text = ""
     run = right.paragraphs[0].add_run("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
@@ -333,6 +340,9 @@ def report_docx(r: YearEndReport, issued_on: date | None = None) -> bytes:
         align=WD_ALIGN_PARAGRAPH.CENTER,
     )
 
+
+def _title(doc: Any, r: YearEndReport) -> None:
+    """The document kind, the report's title and the as-of date, centred."""
     _paragraph(doc, "BÁO CÁO", bold=True, size=14, align=WD_ALIGN_PARAGRAPH.CENTER)
     _paragraph(
         doc,
@@ -349,6 +359,9 @@ def report_docx(r: YearEndReport, issued_on: date | None = None) -> bytes:
         space_after=12,
     )
 
+
+def _task_figures(doc: Any, r: YearEndReport) -> None:
+    """Section I: the official task table, the excluded tasks and the yearly reports sent."""
     _paragraph(doc, "I. KẾT QUẢ THỰC HIỆN NHIỆM VỤ", bold=True, space_after=6)
     _table(
         doc,
@@ -367,13 +380,16 @@ def report_docx(r: YearEndReport, issued_on: date | None = None) -> bytes:
         space_after=6,
     )
     if r.yearly_reports:
-        sent = sum(1 for y in r.yearly_reports if y.submitted_on is not None)
+        tally = yearly_tally(r.yearly_reports, r.year)
         _paragraph(
             doc,
-            f"Báo cáo năm {r.year} (hạn trước 15/12): {sent}/{len(r.yearly_reports)} cơ quan, đơn vị đã gửi.",
+            f"Báo cáo năm {r.year} (hạn trước 15/12): {tally.sent}/{tally.expected} cơ quan, đơn vị đã gửi.",
             space_after=6,
         )
 
+
+def _headquarters(doc: Any, r: YearEndReport) -> None:
+    """Section II: funding in total and per locality, projects by stage, flags to watch."""
     _paragraph(doc, "II. XÂY DỰNG TRỤ SỞ CÔNG AN PHƯỜNG VÀ KINH PHÍ", bold=True, space_after=6)
     f = r.funding
     _paragraph(
@@ -406,6 +422,9 @@ def report_docx(r: YearEndReport, issued_on: date | None = None) -> bytes:
     _paragraph(doc, f"Theo giai đoạn — {stages or 'chưa có dự án'}.", space_after=3)
     _paragraph(doc, f"Cần lưu ý — {flags or 'không có'}.", space_after=6)
 
+
+def _model_wards(doc: Any, r: YearEndReport) -> None:
+    """Section III: model wards registered and recognised, and the 2024 pilots."""
     _paragraph(doc, "III. CÔNG AN PHƯỜNG ĐIỂN HÌNH, KIỂU MẪU", bold=True, space_after=6)
     for p in r.wards:
         _paragraph(
@@ -424,33 +443,36 @@ def report_docx(r: YearEndReport, issued_on: date | None = None) -> bytes:
         )
         _paragraph(doc, text, space_after=3)
 
-    _paragraph(doc, "IV. NHIỆM VỤ QUÁ HẠN CHƯA HOÀN THÀNH", bold=True, space_after=6)
-    if r.overdue:
-        _table(
-            doc,
-            ["Mã", "Nhiệm vụ", "Địa bàn", "Hạn", "Số ngày quá hạn"],
-            [
-                [
-                    str(t["id"]),
-                    t["title"],
-                    t["locality"],
-                    fmt_date(t["current_deadline"]),
-                    fmt_int(t["days_overdue"]),
-                ]
-                for t in r.overdue
-            ],
-            [1.2, 7.3, 3.2, 2.3, 2],
-        )
-        if r.overdue_total > len(r.overdue):
-            _paragraph(
-                doc, f"(Liệt kê {len(r.overdue)} trên {r.overdue_total} nhiệm vụ quá hạn.)", italic=True
-            )
-    else:
-        _paragraph(doc, "Không có nhiệm vụ quá hạn.")
 
+def _overdue_tasks(doc: Any, r: YearEndReport) -> None:
+    """Section IV: the overdue tasks, worst first, or a line saying there are none."""
+    _paragraph(doc, "IV. NHIỆM VỤ QUÁ HẠN CHƯA HOÀN THÀNH", bold=True, space_after=6)
+    if not r.overdue:
+        _paragraph(doc, "Không có nhiệm vụ quá hạn.")
+        return
+    _table(
+        doc,
+        [TASK[n].label for n in ("id", "title", "locality", "current_deadline", "days_overdue")],
+        [
+            [
+                str(t["id"]),
+                t["title"],
+                t["locality"],
+                fmt_date(t["current_deadline"]),
+                fmt_int(t["days_overdue"]),
+            ]
+            for t in r.overdue
+        ],
+        [1.2, 7.3, 3.2, 2.3, 2],
+    )
+    if r.overdue_total > len(r.overdue):
+        _paragraph(doc, f"(Liệt kê {len(r.overdue)} trên {r.overdue_total} nhiệm vụ quá hạn.)", italic=True)
+
+
+def _closing(doc: Any, signer: str, recipient: str) -> None:
+    """Section V, then the recipients on the left and the signature block on the right."""
     _paragraph(doc, "V. KIẾN NGHỊ, ĐỀ XUẤT", bold=True, space_after=6)
     _paragraph(doc, "……………………………………………………………………", space_after=12)
-
     foot = doc.add_table(rows=1, cols=2)
     left, right = foot.rows[0].cells
     left.paragraphs[0].text = ""
@@ -458,14 +480,22 @@ def report_docx(r: YearEndReport, issued_on: date | None = None) -> bytes:
     run.bold, run.italic, run.font.size = True, True, Pt(12)
     for line in (recipient, "- Lưu: VT."):
         _paragraph(left, line, size=11)
-    right.paragraphs[0].text = ""
-    for i, line in enumerate(signer.split("\n")):
-        p = right.paragraphs[0] if i == 0 else right.add_paragraph()
-        run = p.add_run(xml_safe(line))
-        run.bold, run.font.size = True, Pt(13)
-        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _cell_lines(right, [(line, True) for line in signer.split("\n")])
     _paragraph(right, "(Ký, ghi rõ họ tên, đóng dấu)", italic=True, size=12, align=WD_ALIGN_PARAGRAPH.CENTER)
 
+
+def report_docx(r: YearEndReport, issued_on: date | None = None) -> bytes:
+    """Write the report as a Word document in the administrative layout."""
+    issued_on = issued_on or r.as_of
+    doc = _new_a4_document()
+    issuer, symbol, signer, recipient = _issuer(r)
+    _letterhead(doc, issuer, symbol, issued_on)
+    _title(doc, r)
+    _task_figures(doc, r)
+    _headquarters(doc, r)
+    _model_wards(doc, r)
+    _overdue_tasks(doc, r)
+    _closing(doc, signer, recipient)
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()

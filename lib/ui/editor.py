@@ -16,6 +16,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from lib.core import config
+from lib.core.catalogue import ID
 from lib.core.formatting import fmt_datetime
 from lib.core.roles import Actor, Refused
 from lib.data.db import DatabaseError, transaction
@@ -161,7 +162,7 @@ def _status_bar(
                 pd.DataFrame(
                     [
                         {
-                            "Mã": d.row_id,
+                            ID.label: d.row_id,
                             "Cột": spec.fields[n].label if n in spec.fields else n,
                             "Giá trị mới": "" if v is None else str(v),
                         }
@@ -235,7 +236,7 @@ def _show_conflicts(
         if c.deleted:
             lines.append(
                 {
-                    "Mã": c.row_id,
+                    ID.label: c.row_id,
                     "Cột": "(cả dòng)",
                     "Giá trị của bạn": "",
                     "Giá trị hiện tại": "đã bị xóa",
@@ -246,7 +247,7 @@ def _show_conflicts(
         for d in c.diffs:
             lines.append(
                 {
-                    "Mã": c.row_id,
+                    ID.label: c.row_id,
                     "Cột": d.label,
                     "Giá trị của bạn": str(d.yours),
                     "Giá trị hiện tại": "" if d.theirs is None else str(d.theirs),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import streamlit as st
@@ -41,6 +42,18 @@ _FILTER_FIELDS = {
 }
 
 
+@dataclass(frozen=True)
+class _Bar:
+    """One page's filter bar: the fields it draws, their widget keys and choices, its URL parameters."""
+
+    prefix: str
+    fields: Sequence[str]
+    keys: dict[str, str]  # field name → widget key
+    choices: dict[str, Mapping[str, str]]  # field name → the values offered
+    as_of_key: str
+    owned: tuple[str, ...]  # the URL parameters this bar keeps in step
+
+
 def filter_bar(
     prefix: str, options: FilterOptions, today: date, fields: Sequence[str] = tuple(_FILTER_FIELDS)
 ) -> tuple[Filters, date]:
@@ -49,36 +62,70 @@ def filter_bar(
     A page that draws only some `fields` leaves the others as they were, so the user finds them
     again on the pages that use them.
     """
-    state = st.session_state
     params = _url_params()
     owned = (*(_FILTER_FIELDS[name][1] for name in fields), PARAM_AS_OF)
+    url_filters, url_as_of = _read_url(params, owned, options, today)
+    bar = _Bar(
+        prefix,
+        fields,
+        keys={name: f"{prefix}_f_{name}" for name in fields},
+        choices={
+            "loc": options.localities,
+            "clause": options.clauses,
+            "doc": options.documents,
+            "agency": options.agencies,
+            "bucket": options.buckets,
+        },
+        as_of_key=f"{prefix}_as_of",
+        owned=owned,
+    )
+    remembered = st.session_state.get("_filters", Filters())
+    _seed_widgets(bar, params, url_filters, url_as_of, remembered, today)
+    chosen, as_of = _draw_widgets(bar, remembered, today)
+    filters = _remember(bar, remembered, chosen, as_of)
+    _sync_url(bar, filters, as_of, today)
+    return filters, as_of
+
+
+def _read_url(
+    params: Mapping[str, list[str]], owned: tuple[str, ...], options: FilterOptions, today: date
+) -> tuple[Filters, date]:
+    """The filters and date the URL asks for (only the parameters this bar owns), warning on bad values."""
     url_filters, warnings = parse_filters({k: v for k, v in params.items() if k in owned}, options)
     url_as_of, date_warning = parse_as_of(params.get(PARAM_AS_OF), today)
     for message in [*warnings, *([date_warning] if date_warning else [])]:
         st.warning(message, icon="⚠️")
+    return url_filters, url_as_of
 
-    keys = {name: f"{prefix}_f_{name}" for name in fields}
-    choices_of = {
-        "loc": options.localities,
-        "clause": options.clauses,
-        "doc": options.documents,
-        "agency": options.agencies,
-        "bucket": options.buckets,
-    }
-    as_of_key = f"{prefix}_as_of"
-    remembered = state.get("_filters", Filters())
-    if as_of_key not in state:
-        from_url = any(p in params for p in owned)
-        base = url_filters if from_url else remembered
-        for name, key in keys.items():
-            offered = choices_of[name]
-            state[key] = [v for v in getattr(base, _FILTER_FIELDS[name][0]) if v in offered]
-        state[as_of_key] = url_as_of if from_url else state.get("_as_of", today)
+
+def _seed_widgets(
+    bar: _Bar,
+    params: Mapping[str, list[str]],
+    url_filters: Filters,
+    url_as_of: date,
+    remembered: Filters,
+    today: date,
+) -> None:
+    """On the first run, seed the widgets from the URL if it names any filter, else from memory."""
+    state = st.session_state
+    if bar.as_of_key in state:
+        return
+    from_url = any(p in params for p in bar.owned)
+    base = url_filters if from_url else remembered
+    for name, key in bar.keys.items():
+        offered = bar.choices[name]
+        state[key] = [v for v in getattr(base, _FILTER_FIELDS[name][0]) if v in offered]
+    state[bar.as_of_key] = url_as_of if from_url else state.get("_as_of", today)
+
+
+def _draw_widgets(bar: _Bar, remembered: Filters, today: date) -> tuple[dict[str, tuple[str, ...]], date]:
+    """Draw the date, the filters and the clear button; return every filter's choice and the date."""
+    state = st.session_state
 
     def _clear() -> None:
-        for key in [*keys.values(), *state.get(f"_{prefix}_extra_filters", ())]:
+        for key in [*bar.keys.values(), *state.get(f"_{bar.prefix}_extra_filters", ())]:
             state[key] = []
-        state[as_of_key] = today
+        state[bar.as_of_key] = today
 
     chosen = {name: tuple(getattr(remembered, attr)) for name, (attr, _, _) in _FILTER_FIELDS.items()}
     with st.sidebar:
@@ -88,46 +135,54 @@ def filter_bar(
         # after a reload or a click); with default = value, that report changes nothing.
         as_of = st.date_input(
             "Số liệu tính đến ngày",
-            value=state[as_of_key],
-            key=as_of_key,
+            value=state[bar.as_of_key],
+            key=bar.as_of_key,
             format="DD/MM/YYYY",
             min_value=date(2020, 1, 1),
             max_value=date(2100, 12, 31),
         )
-        for name in fields:
-            choices = choices_of[name]
+        for name in bar.fields:
+            choices = bar.choices[name]
             values = st.multiselect(
                 _FILTER_FIELDS[name][2],
                 options=list(choices),
-                default=[v for v in state[keys[name]] if v in choices],
-                key=keys[name],
+                default=[v for v in state[bar.keys[name]] if v in choices],
+                key=bar.keys[name],
                 format_func=lambda code, c=choices: c.get(code, code),  # type: ignore[misc]
                 placeholder="Tất cả",
             )
             chosen[name] = tuple(values)
-        st.button("Xóa bộ lọc", key=f"{prefix}_clear", on_click=_clear, width="stretch")
+        st.button("Xóa bộ lọc", key=f"{bar.prefix}_clear", on_click=_clear, width="stretch")
+    return chosen, as_of if isinstance(as_of, date) else today
 
+
+def _remember(bar: _Bar, remembered: Filters, chosen: Mapping[str, tuple[str, ...]], as_of: date) -> Filters:
+    """Remember every filter and the date for the other pages; return only the filters drawn here."""
+    state = st.session_state
     # Remember every filter for the pages that draw it (a locality this page does not offer, such
     # as "Cấp tỉnh" on the headquarters page, stays remembered), but return only those drawn here:
     # a filter the user cannot see must never narrow what this page shows.
-    hidden_places = tuple(c for c in remembered.localities if c not in options.localities)
+    hidden_places = tuple(c for c in remembered.localities if c not in bar.choices["loc"])
     state["_filters"] = Filters(
-        localities=chosen["loc"] + (hidden_places if "loc" in fields else ()),
+        localities=chosen["loc"] + (hidden_places if "loc" in bar.fields else ()),
         clauses=chosen["clause"],
         documents=chosen["doc"],
         agencies=chosen["agency"],
         buckets=chosen["bucket"],
     )
     filters = Filters(
-        **{attr: chosen[name] if name in fields else () for name, (attr, _, _) in _FILTER_FIELDS.items()}
+        **{attr: chosen[name] if name in bar.fields else () for name, (attr, _, _) in _FILTER_FIELDS.items()}
     )
-    as_of = as_of if isinstance(as_of, date) else today
     state["_as_of"] = as_of
-    wanted = {k: v for k, v in filters_to_params(filters).items() if k in owned}
+    return filters
+
+
+def _sync_url(bar: _Bar, filters: Filters, as_of: date, today: date) -> None:
+    """Put the filters drawn here and a date other than today in the URL."""
+    wanted = {k: v for k, v in filters_to_params(filters).items() if k in bar.owned}
     if as_of != today:
         wanted[PARAM_AS_OF] = as_of.isoformat()
-    sync_query_params(wanted, owned=owned)
-    return filters, as_of
+    sync_query_params(wanted, owned=bar.owned)
 
 
 def choice_filter(

@@ -19,12 +19,14 @@ from sqlalchemy import Engine
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from lib.core import config
+from lib.core.catalogue import ID
 from lib.core.formatting import fmt_int
 from lib.core.roles import Actor, PermissionDenied, Refused
 from lib.data.db import DatabaseError, transaction
 from lib.editing.actions import perform, record_refusal
 from lib.editing.changeset import ConflictError, TableSpec, ValidationFailed, apply_changes
 from lib.files import export, importer
+from lib.ui import columns
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -155,7 +157,6 @@ def import_panel(
     prefix: str, spec: TableSpec, layout: Sequence[export.Column], actor: Actor, engine: Engine
 ) -> None:
     """Upload → preview (changes, invalid cells, rows changed since the export) → apply."""
-    state = st.session_state
     upload = st.file_uploader(
         "Tải lên tệp .xlsx đã xuất từ trang này (sửa các cột được phép, giữ nguyên cột Mã và Phiên bản; "
         f"tối đa {importer.MAX_FILE_BYTES // (1024 * 1024)} MB)",
@@ -163,47 +164,85 @@ def import_panel(
         key=f"{prefix}_import_file",
         max_upload_size=importer.MAX_FILE_BYTES // (1024 * 1024),
     )
-    if upload is None:
-        state.pop(f"_{prefix}_import", None)
-        return
-    data = upload.getvalue()
-    digest = hashlib.sha256(data).hexdigest()
     cache_key = f"_{prefix}_import"
-    cached: tuple[str, importer.ParsedFile | Refused, importer.Preview | None] | None = state.get(cache_key)
-    if not cached or cached[0] != digest:
-        bar = st.progress(0.0, text="Đang đọc tệp…")
-        shown = [time.monotonic()]
-
-        def advance(fraction: float, text: str) -> None:
-            # A few updates a second: each one is also where Streamlit stops this run if the browser
-            # has gone away (the read then ends at once instead of running on for nobody).
-            if time.monotonic() - shown[0] >= 0.2:
-                shown[0] = time.monotonic()
-                bar.progress(fraction, text=text)
-
-        try:
-            read = importer.read_xlsx(data, spec, layout, advance)
-            with transaction(engine) as s:  # no Streamlit call inside the transaction
-                current = importer.load_current(s, actor, spec, read)
-            cached = (
-                digest,
-                read,
-                importer.build_preview(
-                    spec, actor, read, current, config.today(), config.load_settings().cookie_key, advance
-                ),
-            )
-        except Refused as exc:
-            if isinstance(exc, PermissionDenied):
-                record_refusal(engine, actor, exc)  # once per file, not on every rerun
-            cached = (digest, exc, None)
-        bar.empty()
-        state[cache_key] = cached
-    _, outcome, preview = cached
+    if upload is None:
+        st.session_state.pop(cache_key, None)
+        return
+    _, outcome, preview = _read_upload(cache_key, upload.getvalue(), spec, layout, actor, engine)
     if isinstance(outcome, Refused) or preview is None:
         st.error(outcome.message if isinstance(outcome, Refused) else "Không đọc được tệp.", icon="🚫")
         return
-    parsed = outcome
+    _show_summary(outcome, preview)
+    if not preview.changes and not preview.problems:
+        st.success("Tệp không có thay đổi nào so với dữ liệu hiện tại; không có gì để nhập.", icon="✅")
+        return
+    if preview.changes:
+        _show_changes(prefix, preview)
+    _confirm_and_save(prefix, spec, actor, engine, preview, upload.name, cache_key)
 
+
+_ReadOutcome = tuple[str, importer.ParsedFile | Refused, importer.Preview | None]
+
+
+def _read_upload(
+    cache_key: str,
+    data: bytes,
+    spec: TableSpec,
+    layout: Sequence[export.Column],
+    actor: Actor,
+    engine: Engine,
+) -> _ReadOutcome:
+    """The file's reading and preview, kept in the session until another file is uploaded."""
+    state = st.session_state
+    digest = hashlib.sha256(data).hexdigest()
+    cached: _ReadOutcome | None = state.get(cache_key)
+    if not cached or cached[0] != digest:
+        cached = _read_and_compare(digest, data, spec, layout, actor, engine)
+        state[cache_key] = cached
+    return cached
+
+
+def _read_and_compare(
+    digest: str,
+    data: bytes,
+    spec: TableSpec,
+    layout: Sequence[export.Column],
+    actor: Actor,
+    engine: Engine,
+) -> _ReadOutcome:
+    """Read the file and compare it with the stored rows under a progress bar; a refusal is kept too."""
+    bar = st.progress(0.0, text="Đang đọc tệp…")
+    shown = [time.monotonic()]
+
+    def advance(fraction: float, text: str) -> None:
+        # A few updates a second: each one is also where Streamlit stops this run if the browser
+        # has gone away (the read then ends at once instead of running on for nobody).
+        if time.monotonic() - shown[0] >= 0.2:
+            shown[0] = time.monotonic()
+            bar.progress(fraction, text=text)
+
+    cached: _ReadOutcome
+    try:
+        read = importer.read_xlsx(data, spec, layout, advance)
+        with transaction(engine) as s:  # no Streamlit call inside the transaction
+            current = importer.load_current(s, actor, spec, read)
+        cached = (
+            digest,
+            read,
+            importer.build_preview(
+                spec, actor, read, current, config.today(), config.load_settings().cookie_key, advance
+            ),
+        )
+    except Refused as exc:
+        if isinstance(exc, PermissionDenied):
+            record_refusal(engine, actor, exc)  # once per file, not on every rerun
+        cached = (digest, exc, None)
+    bar.empty()
+    return cached
+
+
+def _show_summary(parsed: importer.ParsedFile, preview: importer.Preview) -> None:
+    """Counts of rows and cells, the columns ignored, the invalid cells and the rows changed since."""
     changed_rows = len(preview.row_changes)
     st.markdown(
         f"**{fmt_int(preview.rows)} dòng** trong tệp · {fmt_int(preview.unchanged_rows)} dòng không đổi · "
@@ -227,63 +266,77 @@ def import_panel(
             ),
             icon="⚠️",
         )
-    if not preview.changes and not preview.problems:
-        st.success("Tệp không có thay đổi nào so với dữ liệu hiện tại; không có gì để nhập.", icon="✅")
-        return
-    if preview.changes:
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "cell": c.cell,
-                        "row_id": c.row_id,
-                        "label": c.label,
-                        "old": _shown(c.old),
-                        "new": _shown(c.new),
-                    }
-                    for c in preview.changes
-                ]
-            ),
-            hide_index=True,
-            key=f"{prefix}_import_preview",
-            column_config={
-                "cell": st.column_config.TextColumn("Ô"),
-                "row_id": st.column_config.NumberColumn("Mã"),
-                "label": st.column_config.TextColumn("Cột"),
-                "old": st.column_config.TextColumn("Giá trị hiện tại"),
-                "new": st.column_config.TextColumn("Giá trị trong tệp"),
-            },
-        )
+
+
+def _show_changes(prefix: str, preview: importer.Preview) -> None:
+    """The cells that would change, old value beside new."""
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "cell": c.cell,
+                    "row_id": c.row_id,
+                    "label": c.label,
+                    "old": _shown(c.old),
+                    "new": _shown(c.new),
+                }
+                for c in preview.changes
+            ]
+        ),
+        hide_index=True,
+        key=f"{prefix}_import_preview",
+        column_config={
+            "cell": st.column_config.TextColumn("Ô"),
+            "row_id": columns.column(ID),
+            "label": st.column_config.TextColumn("Cột"),
+            "old": st.column_config.TextColumn("Giá trị hiện tại"),
+            "new": st.column_config.TextColumn("Giá trị trong tệp"),
+        },
+    )
+
+
+def _confirm_and_save(
+    prefix: str,
+    spec: TableSpec,
+    actor: Actor,
+    engine: Engine,
+    preview: importer.Preview,
+    file_name: str,
+    cache_key: str,
+) -> None:
+    """The apply button; on a click, save through the edit engine and say how it went."""
+    state = st.session_state
     apply = st.button(
         f"Áp dụng {fmt_int(len(preview.changes))} thay đổi",
         key=f"{prefix}_import_apply",
         type="primary",
         disabled=not preview.can_apply,
     )
-    if apply and preview.can_apply:
-        try:
-            result = perform(
-                engine,
-                actor,
-                apply_changes,
-                spec,
-                preview.row_changes,
-                now=config.now(),
-                today=config.today(),
-                action="import",
-                reason=f"Nhập từ tệp {upload.name[:80]}",
-            )
-        except ValidationFailed as exc:
-            st.error(
-                "Không nhập gì vì có ô không hợp lệ:\n\n" + "\n".join(f"- {e}" for e in exc.errors), icon="🚫"
-            )
-        except ConflictError as exc:
-            state.pop(cache_key, None)  # compare again with the rows as they are now
-            st.warning(exc.message + " Hãy xuất lại tệp mới rồi nhập.", icon="⚠️")
-        except Refused as exc:
-            st.error(exc.message, icon="🚫")
-        except DatabaseError as exc:  # nothing imported; the file stays ready for another try
-            st.error(str(exc), icon="⚠️")
-        else:
-            state.pop(cache_key, None)
-            st.success(f"Đã nhập {result.cells} ô trong {len(result.rows)} dòng.", icon="✅")
+    if not (apply and preview.can_apply):
+        return
+    try:
+        result = perform(
+            engine,
+            actor,
+            apply_changes,
+            spec,
+            preview.row_changes,
+            now=config.now(),
+            today=config.today(),
+            action="import",
+            reason=f"Nhập từ tệp {file_name[:80]}",
+        )
+    except ValidationFailed as exc:
+        st.error(
+            "Không nhập gì vì có ô không hợp lệ:\n\n" + "\n".join(f"- {e}" for e in exc.errors), icon="🚫"
+        )
+    except ConflictError as exc:
+        state.pop(cache_key, None)  # compare again with the rows as they are now
+        st.warning(exc.message + " Hãy xuất lại tệp mới rồi nhập.", icon="⚠️")
+    except Refused as exc:
+        st.error(exc.message, icon="🚫")
+    except DatabaseError as exc:  # nothing imported; the file stays ready for another try
+        st.error(str(exc), icon="⚠️")
+    else:
+        state.pop(cache_key, None)
+        st.success(f"Đã nhập {result.cells} ô trong {len(result.rows)} dòng.", icon="✅")
