@@ -15,6 +15,7 @@ from lib.core.rules import BUCKET_LABELS, BUCKETS
 
 PROVINCE_LEVEL = "cap-tinh"  # tasks of Công an tỉnh and the departments: no locality
 DUE_SOON = "sap-den-han"
+EARLIEST_AS_OF, LATEST_AS_OF = date(2020, 1, 1), date(2100, 12, 31)  # the dates figures can be asked for
 
 # URL spelling of each bucket code.
 BUCKET_SLUGS = {
@@ -147,7 +148,7 @@ def parse_as_of(raw: str | Sequence[str] | None, default: date) -> tuple[date, s
             parsed = datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-        if date(2020, 1, 1) <= parsed <= date(2100, 12, 31):
+        if EARLIEST_AS_OF <= parsed <= LATEST_AS_OF:
             return parsed, None
     shown = default.strftime("%d/%m/%Y")
     return default, f"Ngày “{text[:40]}” không hợp lệ — đang dùng ngày {shown}."

@@ -26,6 +26,7 @@ from lib.core.filters import (
     parse_page,
 )
 from lib.core.formatting import fmt_int
+from lib.ui import widgets
 
 
 def _url_params() -> dict[str, list[str]]:
@@ -133,14 +134,7 @@ def _draw_widgets(bar: _Bar, remembered: Filters, today: date) -> tuple[dict[str
         # Each widget also gets its current value as its default: Streamlit's frontend was seen to
         # report a keyed widget's default after a quick rerun (a filter snapping back to "Tất cả"
         # after a reload or a click); with default = value, that report changes nothing.
-        as_of = st.date_input(
-            "Số liệu tính đến ngày",
-            value=state[bar.as_of_key],
-            key=bar.as_of_key,
-            format="DD/MM/YYYY",
-            min_value=date(2020, 1, 1),
-            max_value=date(2100, 12, 31),
-        )
+        as_of = widgets.as_of_input(state[bar.as_of_key], today, key=bar.as_of_key)
         for name in bar.fields:
             choices = bar.choices[name]
             values = st.multiselect(
@@ -153,7 +147,7 @@ def _draw_widgets(bar: _Bar, remembered: Filters, today: date) -> tuple[dict[str
             )
             chosen[name] = tuple(values)
         st.button("Xóa bộ lọc", key=f"{bar.prefix}_clear", on_click=_clear, width="stretch")
-    return chosen, as_of if isinstance(as_of, date) else today
+    return chosen, as_of
 
 
 def _remember(bar: _Bar, remembered: Filters, chosen: Mapping[str, tuple[str, ...]], as_of: date) -> Filters:

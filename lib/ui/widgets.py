@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 import streamlit as st
 
 from lib.core.figures import Funding
+from lib.core.filters import EARLIEST_AS_OF, LATEST_AS_OF
 from lib.core.formatting import fmt_billion, fmt_date, fmt_pct, fmt_vnd
 from lib.core.roles import Refused
 from lib.data.db import DatabaseError
@@ -72,7 +73,6 @@ def days_input(label: str, maximum: int, value: int, key: str) -> int:
 
 
 AS_OF_LABEL = "Số liệu tính đến ngày"
-EARLIEST_AS_OF, LATEST_AS_OF = date(2020, 1, 1), date(2100, 12, 31)
 
 
 def as_of_input(value: date, today: date, key: str | None = None) -> date:
