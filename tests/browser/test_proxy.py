@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from lib.core.security import generate_cookie_key
 from tests.browser.conftest import ROOT, _free_port, rss_mb, sign_in, wait_idle
-from tests.streamlit_client import INSECURE, Answer, run, session
+from tests.support.streamlit_client import INSECURE, Answer, run, session
 
 pytestmark = pytest.mark.browser
 KEY = generate_cookie_key()

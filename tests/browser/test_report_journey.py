@@ -17,7 +17,7 @@ from lib.files import export, report
 from lib.ops.seed import seed_demo
 from tests.browser.conftest import sign_in, wait_idle
 from tests.conftest import AS_OF, PG_URL
-from tests.relay import Relay
+from tests.support.relay import Relay
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ from lib.editing import actions, changeset
 from lib.ops.seed import DEMO_TODAY
 from tests.conftest import sign_in
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 NOW_ISO = DEMO_TODAY.isoformat()
 
 

@@ -16,7 +16,7 @@ from lib.data.db import make_engine, transaction
 from lib.data.models import HqProject, Locality, Task
 from tests.conftest import AS_OF, sign_in
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
 @pytest.fixture(autouse=True)

@@ -20,9 +20,9 @@ from lib.data.db import WriteImpossible, make_engine, transaction
 from lib.data.models import AuditEvent, Task
 from lib.ops.seed import seed_demo
 from lib.ui.loaders import get_engine
+from tests.app.test_editing_app import APP, edit, open_tasks, pending, save
 from tests.conftest import PG_URL
-from tests.relay import Relay
-from tests.test_editing_app import APP, edit, open_tasks, pending, save
+from tests.support.relay import Relay
 
 NOTE = "Ghi chú trong lúc mất kết nối"
 # Long enough to need new pages (overflow pages), so a full disk shows on this very save.

@@ -19,7 +19,7 @@ from lib.files import export
 from lib.ops.seed import DEMO_TODAY
 from tests.conftest import sign_in
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

@@ -18,7 +18,7 @@ from lib.data.models import AuditEvent, HqProject, Locality, ModelWard, Unit
 from lib.ops.seed import DEMO_TODAY
 from tests.conftest import sign_in
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 AS_OF_CAPTION = f"**Số liệu tính đến ngày {DEMO_TODAY:%d/%m/%Y}**"
 
 

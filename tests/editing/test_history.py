@@ -196,7 +196,7 @@ def test_the_history_page_runs_for_every_role(monkeypatch, demo_copy):
         today=DEMO_TODAY,
     )
     for user in ("lanhdao", "dp.bacgiang"):
-        at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=30)
+        at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=30)
         sign_in(at, user)
         at.switch_page("pages/history.py").run()
         assert not at.exception

@@ -8,7 +8,7 @@ import pytest
 import streamlit as st
 
 from lib.editing.drafts import MAX_CELL_CHARS
-from tests.test_editing_app import edit, open_tasks
+from tests.app.test_editing_app import edit, open_tasks
 
 MEGABYTE_OF_TEXT = "Dán nhầm cả một tệp vào ô. " * 40_000  # about 1 MB
 NO_CHANGES = "Không có thay đổi chưa lưu."

@@ -17,7 +17,7 @@ from lib.editing import actions, user_admin
 from lib.ui import uploads
 from tests.conftest import sign_in
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 
 
