@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lib.core.config import DEMO_KEY_FILE
-from tests.browser.conftest import rss_mb, sign_in, wait_idle
+from tests.support.browser import rss_mb, sign_in, wait_idle
 from tests.support.streamlit_client import Answer, run, session
 
 pytestmark = pytest.mark.browser
