@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
 
 import pytest
 
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.databases import copy_sqlite
-from tests.support.paths import ROOT
-from tests.support.server import free_port
+from tests.support.server import Server, start_server
 
 pytestmark = pytest.mark.browser
 
@@ -37,60 +31,24 @@ def browser():
 
 @pytest.fixture
 def app_server(tmp_path: Path, demo_sqlite_file: Path) -> Iterator[Callable[..., str]]:
-    """Start the app (`python -m lib.serve`) on a copy of the demo database; return its base URL."""
-    processes: list[subprocess.Popen[bytes]] = []
-    logs: list[IO[bytes]] = []
-    pids: dict[str, int] = {}  # base URL → server process id (for memory readings)
+    """Start the app (`python -m lib.serve`) on a copy of the demo database; return its base URL.
+
+    Keyword arguments go to the server's environment (DATABASE_URL=… serves another database);
+    `app_server.pid_of(base)` is the server's process id (for memory readings).
+    """
+    servers: list[Server] = []
 
     def start(**env: str) -> str:
-        db = tmp_path / f"app{len(processes)}.db"
+        db = tmp_path / f"app{len(servers)}.db"
         copy_sqlite(demo_sqlite_file, db)
-        port = free_port()
-        full_env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "DASHBOARD_ENV": "demo", **env}
-        log = (tmp_path / f"server{port}.log").open("wb")
-        logs.append(log)
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "lib.serve",  # what `make run` uses
-                "--server.headless",
-                "true",
-                "--server.port",
-                str(port),
-                "--browser.gatherUsageStats",
-                "false",
-                "--server.fileWatcherType",
-                "none",
-            ],
-            cwd=ROOT,
-            env=full_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        processes.append(proc)
-        base = f"http://127.0.0.1:{port}"
-        pids[base] = proc.pid
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        return base
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError(f"app did not start; log: {(tmp_path / f'server{port}.log').read_text()}")
+        server = start_server(f"sqlite:///{db}", tmp_path / f"server{len(servers)}.log", env)
+        servers.append(server)
+        return server.base_url
 
-    start.pid_of = pids.__getitem__  # type: ignore[attr-defined]
+    start.pid_of = lambda base: next(s.pid for s in servers if s.base_url == base)  # type: ignore[attr-defined]
     yield start
-    for proc in processes:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    for log in logs:
-        log.close()
+    for server in servers:
+        server.stop(timeout=10)
 
 
 @pytest.fixture(autouse=True)
