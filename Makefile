@@ -36,7 +36,7 @@ lint: install
 bench: install
 	$(PY) -m bench.run $(BENCH_ARGS)
 
-# Ten real Chromium sessions against one server (see bench/load.py); LOAD_ARGS to change.
+# Ten real Chromium sessions against one server (see bench/load/); LOAD_ARGS to change.
 load: install
 	$(PY) -m bench.load $(LOAD_ARGS)
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text, update
@@ -16,12 +13,12 @@ from sqlalchemy.engine import make_url
 from lib.data.db import make_engine, transaction
 from lib.data.models import AppMeta, Base
 from lib.ops.manage import upgrade_database
-from lib.ops.seed import DEMO_TODAY, seed_demo
+from lib.ops.seed import seed_demo
+from tests.support.caches import clear_caches
+from tests.support.databases import copy_sqlite
+from tests.support.postgres import PG_URL
 
-PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
-AS_OF = DEMO_TODAY
-AS_OF_DATES = (date(2024, 6, 30), date(2024, 12, 15), date(2025, 12, 16), DEMO_TODAY)
 
 
 def _pg_admin() -> Engine:
@@ -134,32 +131,6 @@ def _navigation_as_on_a_running_server(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(PagesManager, "__init__", init)
 
 
-DEMO_PASSWORD = "bacgiang2024"
-
-
-def sign_in(at: Any, username: str, password: str = DEMO_PASSWORD) -> Any:
-    """Run an AppTest to the sign-in form, sign in, and check the app opened without error."""
-    at.run()
-    assert not at.exception, at.exception
-    at.text_input[0].input(username)
-    at.text_input[1].input(password)
-    at.button[0].click().run()
-    assert not at.exception, at.exception
-    return at
-
-
-def copy_sqlite(source: Path, target: Path) -> Path:
-    """Copy a SQLite database consistently (online backup, WAL included)."""
-    import sqlite3
-
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
-    with dst:
-        src.backup(dst)
-    src.close()
-    dst.close()
-    return target
-
-
 @pytest.fixture
 def demo_copy(tmp_path: Path, demo_sqlite_file: Path) -> Path:
     """A private copy of the demo SQLite database that a test may change."""
@@ -173,3 +144,11 @@ def _fast_bcrypt(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
         from lib.core import security
 
         monkeypatch.setattr(security, "BCRYPT_ROUNDS", 4)
+
+
+@pytest.fixture
+def fresh_caches() -> Iterator[None]:
+    """Empty Streamlit's caches before and after the test (for tests that run pages)."""
+    clear_caches()
+    yield
+    clear_caches()

@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import expect
 
 from lib.core.config import DEMO_KEY_FILE
-from tests.browser.conftest import rss_mb, sign_in, wait_idle
-from tests.streamlit_client import Answer, run, session
+from tests.support.browser import rss_mb, sign_in, wait_idle
+from tests.support.streamlit_client import Answer, run, session
 
 pytestmark = pytest.mark.browser
 FILE = os.urandom(int(4.9 * 1024 * 1024))  # just under the 5 MB an upload may hold

@@ -8,27 +8,10 @@ from sqlalchemy import select
 
 from lib.data.db import make_engine, transaction
 from lib.data.models import Task
-from tests.browser.conftest import sign_in, wait_idle
+from tests.support.browser import sign_in, wait_idle
+from tests.support.tasks_grid import NOTES, TASKS, click_save, first_row_id
 
 pytestmark = pytest.mark.browser
-TASKS = "/nhiem-vu?ngay=2026-11-29"
-COLUMNS = (
-    "id",
-    "bucket",
-    "title",
-    "locality",
-    "lead_agency",
-    "current_deadline",
-    "days_overdue",
-    "state",
-    "progress_pct",
-    "completed_on",
-    "result",
-    "result_doc",
-    "obstacles",
-    "notes",
-)
-NOTES = COLUMNS.index("notes")
 
 
 def go_to_cell(page, row: int, column: int):
@@ -66,44 +49,10 @@ def type_into_cell(page, row: int, column: int, text: str) -> None:
         wait_idle(page)
 
 
-def click_save(page) -> None:
-    """Click "Lưu" and wait for its outcome; click again if the click was dropped.
-
-    Let the grid finish reporting the edit first (it sends its value once more after losing
-    focus): a click on Lưu during that rerun can be dropped by the browser side of Streamlit,
-    more often on a loaded machine. A dropped click leaves the page as it was, so it is safe to
-    click again; a click that went through shows the saved state, a conflict or an error.
-    """
-    outcome = (
-        page.get_by_text("Không có thay đổi chưa lưu.")
-        .or_(page.get_by_text("đã được người khác thay đổi"))
-        .or_(page.locator("[data-testid='stAlertContentError']"))
-    )
-    for attempt in range(3):
-        page.wait_for_timeout(1000)
-        wait_idle(page)
-        page.get_by_role("button", name="Lưu", exact=True).click()
-        try:
-            expect(outcome.first).to_be_visible(timeout=15_000)
-            return
-        except AssertionError:
-            if attempt == 2:
-                raise
-
-
 def cell_text(page, row: int, column: int) -> str:
     editor = go_to_cell(page, row, column)
     page.keyboard.press("Escape")
     return editor.locator(f"[data-testid='glide-cell-{column}-{row}']").inner_text()
-
-
-def first_row_id(page) -> int:
-    """Read the id of the first row from the grid's accessible cells (no click: a second click on a
-    selected read-only cell opens its overlay and keeps the keyboard from moving)."""
-    editor = page.locator(".st-key-tasks_editor")
-    cell = editor.locator("[data-testid='glide-cell-0-0']")
-    expect(cell).to_be_attached(timeout=30_000)
-    return int(cell.inner_text())
 
 
 def notes_in_db(db_file, row_id):

@@ -17,15 +17,9 @@ from sqlalchemy import func, select
 from lib.data.db import make_engine, transaction
 from lib.data.models import Task
 from lib.ops.seed import seed_demo
-from tests.browser.conftest import sign_in, wait_idle
-from tests.browser.test_editing_journeys import (
-    COLUMNS,
-    NOTES,
-    TASKS,
-    click_save,
-    first_row_id,
-)
-from tests.conftest import AS_OF
+from tests.support.browser import sign_in, wait_idle
+from tests.support.demo import AS_OF
+from tests.support.tasks_grid import COLUMNS, NOTES, TASKS, click_save, first_row_id
 
 pytestmark = pytest.mark.browser
 VIEWPORT = {"width": 3000, "height": 1000}  # every edited column visible: the grid never scrolls sideways

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from lib.core.formatting import fmt_billion, fmt_int, fmt_vnd
 from lib.data.db import make_engine, transaction
 from lib.data.models import HqProject, Locality, Unit
-from tests.browser.conftest import sign_in, wait_idle
-from tests.conftest import AS_OF
+from tests.support.browser import sign_in, wait_idle
+from tests.support.demo import AS_OF
 
 pytestmark = pytest.mark.browser
 HQ_PATH = f"/tru-so?ngay={AS_OF.isoformat()}"

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import rss_mb, sign_in, wait_idle
+from tests.support.browser import rss_mb, sign_in, wait_idle
 
 pytestmark = pytest.mark.browser
 TASKS = "/nhiem-vu?ngay=2026-11-29"

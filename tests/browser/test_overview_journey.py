@@ -10,8 +10,8 @@ from lib.core import rules
 from lib.core.formatting import fmt_int
 from lib.data.db import make_engine, transaction
 from lib.data.models import Locality, Task
-from tests.browser.conftest import sign_in, wait_idle
-from tests.conftest import AS_OF
+from tests.support.browser import sign_in, wait_idle
+from tests.support.demo import AS_OF
 
 pytestmark = pytest.mark.browser
 

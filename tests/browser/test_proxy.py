@@ -18,8 +18,10 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from lib.core.security import generate_cookie_key
-from tests.browser.conftest import ROOT, _free_port, rss_mb, sign_in, wait_idle
-from tests.streamlit_client import INSECURE, Answer, run, session
+from tests.support.browser import rss_mb, sign_in, wait_idle
+from tests.support.paths import ROOT
+from tests.support.server import free_port
+from tests.support.streamlit_client import INSECURE, Answer, run, session
 
 pytestmark = pytest.mark.browser
 KEY = generate_cookie_key()
@@ -42,7 +44,7 @@ def proxied(app_server, tmp_path: Path):
         check=True, capture_output=True,
     )  # fmt: skip
     cert.write_bytes((tmp_path / "cert.pem").read_bytes() + (tmp_path / "key.pem").read_bytes())
-    https_port, http_port = _free_port(), _free_port()
+    https_port, http_port = free_port(), free_port()
     replica = app.removeprefix("http://")
     env = {
         **os.environ,

@@ -7,17 +7,15 @@ from docx import Document
 from openpyxl import load_workbook
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
-from sqlalchemy.engine import make_url
 
 from lib.core.filters import Filters
 from lib.core.formatting import fmt_int, fmt_pct
 from lib.data import followup
 from lib.data.db import make_engine, transaction
 from lib.files import export, report
-from lib.ops.seed import seed_demo
-from tests.browser.conftest import sign_in, wait_idle
-from tests.conftest import AS_OF, PG_URL
-from tests.relay import Relay
+from tests.support.browser import sign_in, wait_idle
+from tests.support.demo import AS_OF
+from tests.support.postgres import relayed_demo_database
 
 pytestmark = pytest.mark.browser
 
@@ -103,17 +101,10 @@ def test_a_download_that_fails_says_why_in_the_page_then_works_once_the_database
     app_server, browser, make_database
 ):
     """The file is built when clicked, outside the page's run: its failure must still reach the page."""
-    if not PG_URL:
-        pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL")
-    url = make_url(make_database("postgresql"))
-    direct = make_engine(url.render_as_string(hide_password=False))
-    with transaction(direct, write=True) as s:
-        seed_demo(s)
-    direct.dispose()
-    relay = Relay((url.host or "127.0.0.1", url.port or 5432))
-    relay.start()
-    through = url.set(host="127.0.0.1", port=relay.port, query={"connect_timeout": "3"})
-    base = app_server(DATABASE_URL=through.render_as_string(hide_password=False))
+    pg = relayed_demo_database(make_database)
+    pg.direct.dispose()
+    relay = pg.relay
+    base = app_server(DATABASE_URL=pg.url)
     context = browser.new_context(accept_downloads=True)
     page = context.new_page()
     try:

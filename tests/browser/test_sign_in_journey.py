@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from lib.data.db import make_engine, transaction
 from lib.data.models import LoginAttempt
-from tests.browser.conftest import sign_in, wait_idle
+from tests.support.browser import sign_in, wait_idle
 
 pytestmark = pytest.mark.browser
 

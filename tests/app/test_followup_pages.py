@@ -2,13 +2,10 @@
 
 import io
 from datetime import date
-from pathlib import Path
 
 import pytest
-import streamlit as st
 from openpyxl import load_workbook
 from sqlalchemy import func, select
-from streamlit.testing.v1 import AppTest
 
 from lib.core import rules
 from lib.core.filters import Filters
@@ -17,16 +14,11 @@ from lib.data.db import make_engine, transaction
 from lib.data.models import AuditEvent, Task
 from lib.files import export
 from lib.ops.seed import DEMO_TODAY
-from tests.conftest import sign_in
+from tests.support.apptest import open_page
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-
-@pytest.fixture(autouse=True)
-def _fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 @pytest.fixture
@@ -36,23 +28,12 @@ def db(monkeypatch, demo_copy):
     return make_engine(f"sqlite:///{demo_copy}")
 
 
-def open_app(user: str, page: str | None = None, **params: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.query_params.update({"ngay": DEMO_TODAY.isoformat(), **params})
-    sign_in(at, user)
-    if page:
-        at.query_params.update(params)  # as if the page's own URL were opened
-        at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
-
-
 def metrics(at):
     return {m.label: m.value for m in at.metric}
 
 
 def test_the_followup_page_counts_what_is_late_and_offers_each_list_for_download(db):
-    at = open_app("vanphong", "pages/followup.py")
+    at = open_page("vanphong", "pages/followup.py")
     with transaction(db) as s:
         overdue = followup.overdue_tasks(s, Filters(), DEMO_TODAY)
         soon = followup.due_soon_tasks(s, Filters(), DEMO_TODAY, 30)
@@ -70,7 +51,7 @@ def test_the_followup_page_counts_what_is_late_and_offers_each_list_for_download
 
 
 def test_the_followup_lists_follow_the_filters_and_the_window(db):
-    at = open_app("lanhdao", "pages/followup.py", dia_ban="bac-giang")
+    at = open_page("lanhdao", "pages/followup.py", dia_ban="bac-giang")
     at.number_input(key="followup_due_days").set_value(90).run()
     assert not at.exception
     with transaction(db) as s:
@@ -90,7 +71,7 @@ def test_the_followup_export_holds_every_row_of_the_list(db):
 
 
 def test_the_report_page_shows_the_official_table_for_a_locality(db):
-    at = open_app("lanhdao", "pages/report.py", dia_ban="luc-ngan")
+    at = open_page("lanhdao", "pages/report.py", dia_ban="luc-ngan")
     assert at.selectbox[0].value == "luc-ngan"
     table = next(df.value for df in at.dataframe if "label" in df.value.columns)
     with transaction(db) as s:
@@ -106,13 +87,13 @@ def test_the_report_page_shows_the_official_table_for_a_locality(db):
 
 
 def test_a_bad_locality_in_the_report_url_falls_back_to_the_province_with_a_warning(db):
-    at = open_app("lanhdao", "pages/report.py", dia_ban="ha-noi")
+    at = open_page("lanhdao", "pages/report.py", dia_ban="ha-noi")
     assert any("ha-noi" in w.value for w in at.warning)
     assert at.selectbox[0].value == "toan-tinh"
 
 
 def test_meeting_mode_shows_large_tiles_a_fixed_date_and_no_filters(db):
-    at = open_app("lanhdao", None, ngay="2026-10-01", trinh_chieu="1", dia_ban="viet-yen")
+    at = open_page("lanhdao", None, ngay="2026-10-01", trinh_chieu="1", dia_ban="viet-yen")
     assert "## Số liệu tính đến ngày 01/10/2026" in [m.value for m in at.markdown]
     assert "### Phạm vi: Thị xã Việt Yên" in [m.value for m in at.markdown]
     assert len(at.metric) == 8 and not at.multiselect and not at.date_input  # nothing to move the figures
@@ -126,7 +107,7 @@ def test_meeting_mode_shows_large_tiles_a_fixed_date_and_no_filters(db):
 
 
 def test_the_overview_links_to_meeting_mode_in_one_click(db):
-    at = open_app("lanhdao", None, dia_ban="luc-ngan")
+    at = open_page("lanhdao", None, dia_ban="luc-ngan")
     link = next(p.proto for p in at.get("page_link") if "trình chiếu" in p.proto.label)
     assert "trinh_chieu=1" in link.query_string and "dia_ban=luc-ngan" in link.query_string
 
@@ -148,7 +129,7 @@ def upload(at, name, data):
 
 
 def test_importing_the_exported_view_says_there_is_nothing_to_change(db):
-    at = open_app("dp.vietyen", "pages/tasks.py")
+    at = open_page("dp.vietyen", "pages/tasks.py")
     upload(at, "nhiem-vu.xlsx", exported(db, "viet-yen"))
     assert any("không có thay đổi nào" in s.value for s in at.success)
     assert not [b for b in at.button if b.key == "tasks_import_apply"]
@@ -164,7 +145,7 @@ def test_an_edited_file_is_previewed_then_applied_and_audited(db):
     out = io.BytesIO()
     book.save(out)
 
-    at = open_app("dp.vietyen", "pages/tasks.py")
+    at = open_page("dp.vietyen", "pages/tasks.py")
     upload(at, "cap-nhat.xlsx", out.getvalue())
     preview = next(df.value for df in at.dataframe if "new" in df.value.columns)
     assert preview[["row_id", "label", "new"]].values.tolist() == [[row_id, "Ghi chú", "Đã rà soát theo tệp"]]
@@ -183,14 +164,14 @@ def test_an_edited_file_is_previewed_then_applied_and_audited(db):
 
 
 def test_a_file_with_another_localitys_rows_is_refused_in_the_page(db):
-    at = open_app("dp.vietyen", "pages/tasks.py")
+    at = open_page("dp.vietyen", "pages/tasks.py")
     upload(at, "bac-giang.xlsx", exported(db, "bac-giang"))
     assert any("thuộc địa bàn khác" in e.value for e in at.error)
     assert not [b for b in at.button if b.key == "tasks_import_apply"]
 
 
 def test_a_refused_file_is_recorded_once_however_often_the_page_reruns(db):
-    at = open_app("dp.vietyen", "pages/tasks.py")
+    at = open_page("dp.vietyen", "pages/tasks.py")
     with transaction(db) as s:
         before = s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "refused"))
     upload(at, "bac-giang.xlsx", exported(db, "bac-giang"))
@@ -203,7 +184,7 @@ def test_a_refused_file_is_recorded_once_however_often_the_page_reruns(db):
 
 
 def test_a_filter_the_followup_page_does_not_show_never_narrows_it(db):
-    at = open_app("vanphong", "pages/tasks.py")
+    at = open_page("vanphong", "pages/tasks.py")
     at.multiselect(key="tasks_f_bucket").set_value(["trong_han"]).run()
     assert not at.exception
     at.switch_page("pages/followup.py").run()
@@ -214,7 +195,7 @@ def test_a_filter_the_followup_page_does_not_show_never_narrows_it(db):
 
 
 def test_a_file_that_is_not_a_workbook_is_refused_in_the_page(db):
-    at = open_app("vanphong", "pages/tasks.py")
+    at = open_page("vanphong", "pages/tasks.py")
     upload(at, "ghi-chu.xlsx", b"day khong phai excel")
     assert any("không phải bảng tính Excel" in e.value for e in at.error)
 
@@ -235,7 +216,7 @@ def test_a_row_whose_ma_was_changed_in_the_file_is_refused_naming_it(db):
     with transaction(db) as s:
         before = s.get(Task, other_id).notes
 
-    at = open_app("vanphong", "pages/tasks.py")
+    at = open_page("vanphong", "pages/tasks.py")
     upload(at, "sua-ma.xlsx", out.getvalue())
     problems = " ".join(e.value for e in at.error)
     assert f"Dòng {first} (mã {other_id}): dòng này không phải nhiệm vụ mang mã {other_id}" in problems

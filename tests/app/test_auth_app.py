@@ -1,9 +1,6 @@
 """Sign-in, roles and user management through the pages (AppTest)."""
 
-from pathlib import Path
-
 import pytest
-import streamlit as st
 from sqlalchemy import delete, select
 from streamlit.testing.v1 import AppTest
 
@@ -15,16 +12,10 @@ from lib.data.db import make_engine, transaction
 from lib.data.models import User
 from lib.editing import actions, user_admin
 from lib.ui import uploads
-from tests.conftest import sign_in
+from tests.support.apptest import sign_in
+from tests.support.paths import APP, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 @pytest.fixture

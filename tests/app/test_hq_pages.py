@@ -4,10 +4,7 @@ Figures are checked against sums of the stored rows; edits go through the page t
 and back into the figures; bad money is refused with a Vietnamese message and writes nothing.
 """
 
-from pathlib import Path
-
 import pytest
-import streamlit as st
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
@@ -16,16 +13,12 @@ from lib.core.formatting import fmt_billion, fmt_int, fmt_vnd
 from lib.data.db import make_engine, transaction
 from lib.data.models import AuditEvent, HqProject, Locality, ModelWard, Unit
 from lib.ops.seed import DEMO_TODAY
-from tests.conftest import sign_in
+from tests.support.apptest import open_page, sign_in
+from tests.support.paths import APP
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 AS_OF_CAPTION = f"**Số liệu tính đến ngày {DEMO_TODAY:%d/%m/%Y}**"
 
-
-@pytest.fixture(autouse=True)
-def _fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 @pytest.fixture
@@ -34,15 +27,6 @@ def db(monkeypatch, demo_copy):
     monkeypatch.setenv("DASHBOARD_ENV", "demo")
     monkeypatch.delenv("PAGE_SIZE", raising=False)
     return make_engine(f"sqlite:///{demo_copy}")
-
-
-def open_page(page: str, user: str, **params: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.query_params.update({"ngay": DEMO_TODAY.isoformat(), **params})
-    sign_in(at, user)
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
 
 
 def metrics(at: AppTest) -> dict[str, str]:
@@ -84,7 +68,7 @@ def hq_row(db, row_id: int) -> HqProject:
 
 
 def test_the_headquarters_page_shows_figures_equal_to_the_stored_rows(db):
-    at = open_page("pages/hq.py", "lanhdao")
+    at = open_page("lanhdao", "pages/hq.py")
     planned, allocated, disbursed, count = stored_funding(db)
     shown = metrics(at)
     assert AS_OF_CAPTION in [m.value for m in at.markdown]
@@ -120,7 +104,7 @@ def chart_count(at: AppTest) -> int:
 
 
 def test_filters_come_from_the_url_and_narrow_every_figure(db):
-    at = open_page("pages/hq.py", "lanhdao", dia_ban="viet-yen", canh_bao="cham_tien_do")
+    at = open_page("lanhdao", "pages/hq.py", dia_ban="viet-yen", canh_bao="cham_tien_do")
     with transaction(db) as s:
         from lib.core.filters import HqFilters
         from lib.data import projects
@@ -133,13 +117,13 @@ def test_filters_come_from_the_url_and_narrow_every_figure(db):
 
 
 def test_an_unknown_stage_in_the_url_is_dropped_with_a_warning(db):
-    at = open_page("pages/hq.py", "lanhdao", giai_doan="xong-roi")
+    at = open_page("lanhdao", "pages/hq.py", giai_doan="xong-roi")
     assert any("xong-roi" in w.value for w in at.warning)
     assert metrics(at)["Số dự án"] == "38"
 
 
 def test_a_coordinator_edits_money_and_the_totals_follow(db):
-    at = open_page("pages/hq.py", "dp.vietyen")
+    at = open_page("dp.vietyen", "pages/hq.py")
     assert at.info[0].value.startswith("Bảng chỉ gồm dự án trụ sở của Thị xã Việt Yên")
     first = at.session_state["hq_shown"][0]
     before = hq_row(db, first.row_id)
@@ -177,7 +161,7 @@ def test_a_coordinator_edits_money_and_the_totals_follow(db):
     ],
 )
 def test_bad_money_is_refused_with_a_message_and_writes_nothing(db, cell, message):
-    at = open_page("pages/hq.py", "dp.bacgiang")
+    at = open_page("dp.bacgiang", "pages/hq.py")
     first = at.session_state["hq_shown"][0]
     before = hq_row(db, first.row_id)
     edit(at, "hq", {0: cell})
@@ -211,7 +195,7 @@ def test_the_overview_links_to_the_headquarters_and_wards_pages_with_the_same_pl
 
 
 def test_the_wards_page_shows_the_2024_pilots_and_the_roadmap(db):
-    at = open_page("pages/wards.py", "lanhdao")
+    at = open_page("lanhdao", "pages/wards.py")
     assert AS_OF_CAPTION in [m.value for m in at.markdown]
     successes = [s.value for s in at.success]
     assert any("Thị xã Việt Yên" in s and "Bích Động" in s for s in successes), successes
@@ -231,12 +215,12 @@ def test_a_locality_that_did_not_register_its_2024_pilot_is_called_out(db):
             unit = s.get(Unit, ward.unit_id)
             if unit.locality.code == "viet-yen":
                 s.delete(ward)
-    at = open_page("pages/wards.py", "lanhdao")
+    at = open_page("lanhdao", "pages/wards.py")
     assert any("Thị xã Việt Yên" in e.value and "chưa đăng ký" in e.value for e in at.error)
 
 
 def test_a_coordinator_records_a_recognition(db):
-    at = open_page("pages/wards.py", "dp.vietyen")
+    at = open_page("dp.vietyen", "pages/wards.py")
     shown_rows = at.session_state["wards_shown"]
     target = shown_rows[0]
     edit(
@@ -256,7 +240,7 @@ def test_a_coordinator_records_a_recognition(db):
 
 
 def test_a_ward_recognised_without_a_decision_number_is_refused(db):
-    at = open_page("pages/wards.py", "dp.bacgiang")
+    at = open_page("dp.bacgiang", "pages/wards.py")
     target = at.session_state["wards_shown"][0]
     with transaction(db) as s:
         before = s.get(ModelWard, target.row_id).version
@@ -268,14 +252,14 @@ def test_a_ward_recognised_without_a_decision_number_is_refused(db):
 
 
 def test_criteria_met_is_a_progress_bar_of_22(db):
-    at = open_page("pages/wards.py", "lanhdao")
+    at = open_page("lanhdao", "pages/wards.py")
     table = next(df for df in at.dataframe if "criteria_progress" in df.value.columns)
     assert list(table.value["criteria_progress"]) == list(table.value["criteria_met"])
     assert rules.WARD_CRITERIA == 22
 
 
 def test_clearing_the_filters_clears_stage_and_flag_too(db):
-    at = open_page("pages/hq.py", "lanhdao", dia_ban="viet-yen", giai_doan="dang_thi_cong")
+    at = open_page("lanhdao", "pages/hq.py", dia_ban="viet-yen", giai_doan="dang_thi_cong")
     assert metrics(at)["Số dự án"] != "38"
     at.button(key="hq_clear").click().run()
     assert not at.exception
@@ -292,7 +276,7 @@ def test_the_filtered_projects_and_wards_download_as_xlsx_with_money_as_numbers(
     from lib.files import export
     from lib.ui.loaders import export_hq, export_wards
 
-    at = open_page("pages/hq.py", "lanhdao", dia_ban="bac-giang")
+    at = open_page("lanhdao", "pages/hq.py", dia_ban="bac-giang")
     assert any(b.proto.label.startswith("Tải Excel: 16 dự án") for b in at.download_button)
     ws = load_workbook(
         io.BytesIO(export_hq(str(db.url), HqFilters(("bac-giang",)), DEMO_TODAY, 90))

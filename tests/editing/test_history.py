@@ -1,10 +1,8 @@
 """The trail read back: filters, one row's timeline, the meeting view, and reverting a row."""
 
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
-import streamlit as st
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
@@ -15,7 +13,9 @@ from lib.data.db import make_engine, transaction
 from lib.data.models import Locality, Task, User
 from lib.editing import actions, changeset, history
 from lib.ops.seed import DEMO_TODAY, seed_demo
-from tests.conftest import sign_in
+from tests.support.apptest import sign_in
+from tests.support.caches import clear_caches
+from tests.support.paths import APP
 
 T1, T2 = datetime(2026, 11, 20, 9, 0), datetime(2026, 11, 25, 15, 30)
 
@@ -181,8 +181,7 @@ def test_newly_overdue_equals_an_independent_computation(engine):
 
 
 def test_the_history_page_runs_for_every_role(monkeypatch, demo_copy):
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    clear_caches()
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{demo_copy}")
     engine = make_engine(f"sqlite:///{demo_copy}")
     row = task_of(engine, "bac-giang")
@@ -196,7 +195,7 @@ def test_the_history_page_runs_for_every_role(monkeypatch, demo_copy):
         today=DEMO_TODAY,
     )
     for user in ("lanhdao", "dp.bacgiang"):
-        at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=30)
+        at = AppTest.from_file(APP, default_timeout=30)
         sign_in(at, user)
         at.switch_page("pages/history.py").run()
         assert not at.exception

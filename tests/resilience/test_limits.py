@@ -5,10 +5,10 @@ import gc
 import tracemalloc
 
 import pytest
-import streamlit as st
 
 from lib.editing.drafts import MAX_CELL_CHARS
-from tests.test_editing_app import edit, open_tasks
+from tests.support.apptest import edit, open_tasks
+from tests.support.caches import clear_caches
 
 MEGABYTE_OF_TEXT = "Dán nhầm cả một tệp vào ô. " * 40_000  # about 1 MB
 NO_CHANGES = "Không có thay đổi chưa lưu."
@@ -18,8 +18,7 @@ NO_CHANGES = "Không có thay đổi chưa lưu."
 def _demo_app(monkeypatch, demo_copy):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{demo_copy}")
     monkeypatch.setenv("DASHBOARD_ENV", "demo")
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    clear_caches()
 
 
 def _errors(at) -> str:

@@ -14,7 +14,7 @@ from sqlalchemy import delete
 
 from lib.editing import changeset
 from lib.editing.changeset import Conflict, ConflictError, FieldDiff, RowChange
-from tests.edit_machinery import (
+from tests.support.edit_machinery import (
     CASES,
     NOW,
     actor,
@@ -209,7 +209,7 @@ def test_concurrent_multi_row_saves_never_fail_with_a_database_error(engine, cas
     from sqlalchemy.exc import SQLAlchemyError
 
     from lib.editing.changeset import ConflictError, RowChange
-    from tests.edit_machinery import actor, read_row, save
+    from tests.support.edit_machinery import actor, read_row, save
 
     rows, writer = case.prepare(engine, 5)
     who = actor(engine, writer)

@@ -12,7 +12,7 @@ from lib.data import queries
 from lib.data.db import transaction
 from lib.data.models import Agency, Clause, Document, HqProject, Locality, ModelWard, Task, Unit
 from lib.ops.seed import seed_reference
-from tests.conftest import AS_OF, AS_OF_DATES
+from tests.support.demo import AS_OF, AS_OF_DATES
 
 DUE_DAYS = 30
 FILTERS = [

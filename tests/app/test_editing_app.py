@@ -1,9 +1,6 @@
 """Inline editing through the tasks page (AppTest): staging, saving, refusing, conflicts, freshness."""
 
-from pathlib import Path
-
 import pytest
-import streamlit as st
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
@@ -11,16 +8,9 @@ from lib.data.db import make_engine, transaction
 from lib.data.models import AuditEvent, Task
 from lib.editing import actions, changeset
 from lib.ops.seed import DEMO_TODAY
-from tests.conftest import sign_in
+from tests.support.apptest import edit, open_tasks, pending, save
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-NOW_ISO = DEMO_TODAY.isoformat()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 @pytest.fixture
@@ -28,33 +18,6 @@ def db(monkeypatch, demo_copy):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{demo_copy}")
     monkeypatch.setenv("DASHBOARD_ENV", "demo")
     return make_engine(f"sqlite:///{demo_copy}")
-
-
-def open_tasks(user: str, **params: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.query_params.update({"ngay": NOW_ISO, **params})
-    sign_in(at, user)
-    at.switch_page("pages/tasks.py").run()
-    assert not at.exception
-    return at
-
-
-def edit(at: AppTest, edited_rows: dict, **extra) -> AppTest:
-    at.session_state["tasks_editor"] = {
-        "edited_rows": edited_rows,
-        "added_rows": [],
-        "deleted_rows": [],
-        **extra,
-    }
-    at.run()
-    assert not at.exception
-    return at
-
-
-def save(at: AppTest) -> AppTest:
-    at.button(key="tasks_save").click().run()
-    assert not at.exception
-    return at
 
 
 def shown(at: AppTest):
@@ -72,10 +35,6 @@ def events(db, **where):
         for key, value in where.items():
             stmt = stmt.where(getattr(AuditEvent, key) == value)
         return list(s.scalars(stmt))
-
-
-def pending(at: AppTest) -> str:
-    return next(m.value for m in at.markdown if "thay đổi chưa lưu" in m.value)
 
 
 def test_a_coordinator_edits_stages_and_saves(db):

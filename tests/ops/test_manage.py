@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from lib.data.db import make_engine, transaction
 from lib.data.models import Task
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _manage(*args: str, url: str) -> subprocess.CompletedProcess[str]:

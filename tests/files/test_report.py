@@ -17,7 +17,7 @@ from lib.data import followup
 from lib.data.db import transaction
 from lib.data.models import Agency, HqProject, Locality, Task, Unit
 from lib.files import export, report
-from tests.conftest import AS_OF, AS_OF_DATES
+from tests.support.demo import AS_OF, AS_OF_DATES
 
 STALE = 90
 SCOPES = (None, "luc-ngan", "bac-giang")

@@ -3,10 +3,8 @@
 import json
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
-import streamlit as st
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
@@ -14,18 +12,11 @@ from lib.core import rules
 from lib.core.formatting import fmt_billion, fmt_int, fmt_pct
 from lib.data.db import make_engine, transaction
 from lib.data.models import HqProject, Locality, Task
-from tests.conftest import AS_OF, sign_in
+from tests.support.apptest import open_page
+from tests.support.demo import AS_OF
+from tests.support.paths import APP
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 @pytest.fixture
@@ -35,9 +26,7 @@ def demo_app(monkeypatch, demo_sqlite_file):
     monkeypatch.delenv("PAGE_SIZE", raising=False)
 
     def run(user: str = "lanhdao", **params: str) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=30)
-        at.query_params.update({"ngay": AS_OF.isoformat(), **params})
-        return sign_in(at, user)
+        return open_page(user, **params)
 
     return run
 

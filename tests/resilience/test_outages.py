@@ -9,54 +9,35 @@ is what the app sees when the server stops.
 """
 
 import pytest
-import streamlit as st
 from sqlalchemy import event, func
 from sqlalchemy import select as sql_select
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from streamlit.testing.v1 import AppTest
 
 from lib.data.db import WriteImpossible, make_engine, transaction
 from lib.data.models import AuditEvent, Task
-from lib.ops.seed import seed_demo
 from lib.ui.loaders import get_engine
-from tests.conftest import PG_URL
-from tests.relay import Relay
-from tests.test_editing_app import APP, edit, open_tasks, pending, save
+from tests.support.apptest import edit, open_tasks, pending, save
+from tests.support.paths import APP
+from tests.support.postgres import relayed_demo_database
 
 NOTE = "Ghi chú trong lúc mất kết nối"
 # Long enough to need new pages (overflow pages), so a full disk shows on this very save.
 LONG_NOTE = ("Biên bản kiểm tra trụ sở, cần bổ sung hồ sơ đất. " * 45)[:2000]  # the longest allowed
 
-
-@pytest.fixture(autouse=True)
-def _fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 @pytest.fixture
 def relayed_pg(make_database, monkeypatch):
     """A demo PostgreSQL database reached through a relay; yields (relay, app URL, direct engine)."""
-    if not PG_URL:
-        pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL")
-    url = make_url(make_database("postgresql"))
-    direct = make_engine(url.render_as_string(hide_password=False))
-    with transaction(direct, write=True) as s:
-        seed_demo(s)
-    relay = Relay((url.host or "127.0.0.1", url.port or 5432))
-    relay.start()
-    app_url = url.set(host="127.0.0.1", port=relay.port, query={"connect_timeout": "3"})
-    app_url_text = app_url.render_as_string(hide_password=False)
-    monkeypatch.setenv("DATABASE_URL", app_url_text)
+    pg = relayed_demo_database(make_database)
+    monkeypatch.setenv("DATABASE_URL", pg.url)
     monkeypatch.setenv("DASHBOARD_ENV", "demo")
-    yield relay, app_url_text, direct
-    relay.stop()
-    get_engine(app_url_text).dispose()
-    direct.dispose()
+    yield pg.relay, pg.url, pg.direct
+    pg.relay.stop()
+    get_engine(pg.url).dispose()
+    pg.direct.dispose()
 
 
 def _notes(engine, text: str) -> int:

@@ -19,7 +19,8 @@ from lib.ops.manage import main as manage
 from lib.ops.seed import DEMO_TODAY
 from lib.ops.synth import synthesize
 from lib.ui.loaders import get_engine
-from tests.conftest import PG_URL
+from tests.support.caches import clear_caches
+from tests.support.postgres import PG_URL
 
 
 def _digest(engine) -> str:
@@ -104,8 +105,7 @@ def test_a_small_benchmark_run_measures_pages_floor_naive_and_saves(tmp_path, ba
     try:
         report = bench.run_bench([backend], [150], runs=1, workdir=tmp_path)
     finally:
-        st.cache_data.clear()
-        st.cache_resource.clear()
+        clear_caches()
     (result,) = report["results"]
     for key, page in result["pages"].items():
         assert page["statements_cold"] > page["statements_warm"] > 0, key  # warm: session checks only

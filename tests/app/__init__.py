@@ -1,0 +1,1 @@
+"""Pages through Streamlit's AppTest, signed in as each role."""

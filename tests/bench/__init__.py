@@ -1,0 +1,1 @@
+"""The benchmark's code paths (make bench)."""

@@ -1,0 +1,1 @@
+"""The layers' import contracts, checked on the real tree."""

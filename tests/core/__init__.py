@@ -1,0 +1,1 @@
+"""lib/core: pure rules, filters, formatting, validation, security."""

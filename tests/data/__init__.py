@@ -1,0 +1,1 @@
+"""lib/data: models, database, audit trail, queries and accounts against real databases."""

@@ -1,0 +1,1 @@
+"""lib/editing: the save path's properties and the history (read back, revert)."""

@@ -1,0 +1,1 @@
+"""lib/files: Excel out and in, the year-end report."""

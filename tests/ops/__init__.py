@@ -1,0 +1,1 @@
+"""lib/ops: backups, demo data and the command line."""

@@ -1,0 +1,1 @@
+"""Outages, crash safety, concurrency and input limits."""

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests (and the load benchmark); no test lives here."""

@@ -1,0 +1,10 @@
+"""Streamlit's caches live as long as the process: one test run holds many AppTests, so a test
+that runs pages starts (and ends) with them empty (the `fresh_caches` fixture in tests/conftest.py)."""
+
+import streamlit as st
+
+
+def clear_caches() -> None:
+    """Empty `st.cache_data` and `st.cache_resource`."""
+    st.cache_data.clear()
+    st.cache_resource.clear()

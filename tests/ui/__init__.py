@@ -1,0 +1,1 @@
+"""lib/ui without pages: downloads, uploads, the server's settings."""
