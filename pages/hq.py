@@ -138,7 +138,7 @@ else:
         size,
     )
 
-ORDER = tuple(f.name for f in HQ_PROJECT.fields)
+ORDER = HQ_PROJECT.grid_columns
 
 
 entity_table("hq", HQ, ORDER, rows, actor=actor, engine=ctx.engine, editable=scope.editable)

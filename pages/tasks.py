@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from lib.core.catalogue import TASK
 from lib.core.filters import edit_scope
 from lib.core.formatting import fmt_int
 from lib.editing.changeset import TASKS
@@ -41,28 +42,7 @@ elif scope.editable:
 else:
     rows = load_task_page(ctx.database_url, ctx.data_version, *args)
 
-ORDER = (
-    "id",
-    "bucket",
-    "title",
-    "locality",
-    "lead_agency",
-    "current_deadline",
-    "days_overdue",
-    "state",
-    "progress_pct",
-    "completed_on",
-    "result",
-    "result_doc",
-    "obstacles",
-    "notes",
-    "original_deadline",
-    "extension_doc",
-    "clause",
-    "version",
-    "updated_by",
-    "updated_at",
-)
+ORDER = TASK.grid_columns
 
 
 entity_table("tasks", TASKS, ORDER, rows, actor=actor, engine=ctx.engine, editable=scope.editable)

@@ -121,7 +121,7 @@ rows = load_wards(
 for r in rows:
     r["criteria_progress"] = r["criteria_met"]
 
-ORDER = tuple(f.name for f in MODEL_WARD.fields)
+ORDER = MODEL_WARD.grid_columns
 
 if not rows:
     st.info("Chưa có phường nào đăng ký trong phạm vi đang xem.")

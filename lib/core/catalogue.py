@@ -39,6 +39,7 @@ class Field:
     high: int | None = None  # the top of a score bar
     width: Literal["small", "medium", "large"] | None = None  # the column's width on screen
     xlsx_width: int = 16  # the column's width in an exported sheet
+    in_sheet: bool = True  # False: shown on screen only, not a column of the exported sheet
 
     def editable_by(self, role: str) -> bool:
         return self.parser is not None and role in self.roles
@@ -54,7 +55,8 @@ class Field:
 class Entity:
     name: str  # as the audit trail and the URLs know it
     noun: str  # "nhiệm vụ", in messages
-    fields: tuple[Field, ...]
+    fields: tuple[Field, ...]  # in the order of the exported sheet
+    grid: tuple[str, ...] = ()  # the on-screen order where it differs (empty: the fields' order)
 
     def __getitem__(self, name: str) -> Field:
         for f in self.fields:
@@ -76,6 +78,16 @@ class Entity:
 
     def pick(self, names: Sequence[str]) -> tuple[Field, ...]:
         return tuple(self[n] for n in names)
+
+    @property
+    def grid_columns(self) -> tuple[str, ...]:
+        """The columns of the on-screen table, in order."""
+        return self.grid or tuple(f.name for f in self.fields)
+
+    @property
+    def sheet_columns(self) -> tuple[str, ...]:
+        """The columns of the exported sheet, in order."""
+        return tuple(f.name for f in self.fields if f.in_sheet)
 
     @property
     def editable(self) -> dict[str, Field]:
@@ -141,7 +153,7 @@ TASK = Entity(
         Field("extension_doc", "Văn bản gia hạn", parser=Text(200), roles=DEADLINE_ROLES, xlsx_width=18),
         Field("bucket", "Tình trạng", "choice", choices=rules.BUCKET_LABELS, width="medium", xlsx_width=24),
         Field("days_overdue", "Số ngày quá hạn", "int", xlsx_width=10),
-        Field("days_left", "Còn (ngày)", "int", xlsx_width=10),
+        Field("days_left", "Còn (ngày)", "int", in_sheet=False),
         _choice("state", "Trạng thái", rules.STATE_LABELS),
         Field(
             "progress_pct",
@@ -163,6 +175,29 @@ TASK = Entity(
             xlsx_width=40,
         ),
         *TRAIL,
+    ),
+    # On screen: where it stands and what to do first, the record's own columns after.
+    grid=(
+        "id",
+        "bucket",
+        "title",
+        "locality",
+        "lead_agency",
+        "current_deadline",
+        "days_overdue",
+        "state",
+        "progress_pct",
+        "completed_on",
+        "result",
+        "result_doc",
+        "obstacles",
+        "notes",
+        "original_deadline",
+        "extension_doc",
+        "clause",
+        "version",
+        "updated_by",
+        "updated_at",
     ),
 )
 
@@ -219,7 +254,7 @@ MODEL_WARD = Entity(
             number_format="%d",
             xlsx_width=10,
         ),
-        Field("criteria_progress", "Mức đạt", "score", high=rules.WARD_CRITERIA),
+        Field("criteria_progress", "Mức đạt", "score", high=rules.WARD_CRITERIA, in_sheet=False),
         Field("recognised_decision", "Quyết định công nhận", parser=Text(100), roles=EDITORS, xlsx_width=18),
         _day("recognised_on", "Ngày công nhận"),
         *TRAIL,

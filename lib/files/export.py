@@ -143,8 +143,6 @@ def columns(entity: Entity, names: Sequence[str]) -> tuple[Column, ...]:
     )
 
 
-_TRAIL = ("notes", "version", "updated_by", "updated_at")  # every editable sheet ends with these
-
 # What says which task a row of an exported file is: its id and its title, signed with the server's
 # key. A Mã changed in the file (by mistake or not) no longer matches its check, and the import
 # refuses that row instead of writing over another task.
@@ -165,35 +163,10 @@ def task_rows(rows: Sequence[Mapping[str, Any]], key: str) -> list[dict[str, Any
     return [{**readable(r), "row_check": row_check(key, "task", r)} for r in rows]
 
 
-TASK_LAYOUT = (
-    *columns(
-        TASK,
-        (
-            "id",
-            "clause",
-            "title",
-            "locality",
-            "lead_agency",
-            "original_deadline",
-            "current_deadline",
-            "extension_doc",
-            "bucket",
-            "days_overdue",
-            "state",
-            "progress_pct",
-            "completed_on",
-            "result",
-            "result_doc",
-            "obstacles",
-            *_TRAIL,
-        ),
-    ),
-    Column("row_check", ROW_CHECK_HEADER, "text", 12),
-)
-
-HQ_LAYOUT = columns(HQ_PROJECT, [f.name for f in HQ_PROJECT.fields])
-WARD_LAYOUT = columns(MODEL_WARD, [f.name for f in MODEL_WARD.fields if f.kind != "score"])
-YEARLY_REPORT_LAYOUT = columns(YEARLY_REPORT, [f.name for f in YEARLY_REPORT.fields])
+TASK_LAYOUT = (*columns(TASK, TASK.sheet_columns), Column("row_check", ROW_CHECK_HEADER, "text", 12))
+HQ_LAYOUT = columns(HQ_PROJECT, HQ_PROJECT.sheet_columns)
+WARD_LAYOUT = columns(MODEL_WARD, MODEL_WARD.sheet_columns)
+YEARLY_REPORT_LAYOUT = columns(YEARLY_REPORT, YEARLY_REPORT.sheet_columns)
 
 
 def yearly_report_row(r: followup.YearlyReport) -> dict[str, Any]:

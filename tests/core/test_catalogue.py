@@ -81,3 +81,21 @@ def test_a_code_reads_as_its_label():
     assert TASK.shown("state", "hoan_thanh") == "Hoàn thành"
     assert HQ_PROJECT.shown("flags", ["dat_duoi_500", "cham_tien_do"]) == "Đất dưới 500 m², Chậm tiến độ"
     assert TASK.shown("title", "Xây trụ sở") == "Xây trụ sở"
+
+
+def test_a_field_added_to_the_catalogue_reaches_the_grid_the_sheet_and_the_engine():
+    from dataclasses import replace
+
+    from lib.core.validation import Text
+
+    extra = catalogue.Field(
+        "contact", "Đầu mối liên hệ", parser=Text(100), roles=("van_phong",), xlsx_width=20
+    )
+    ward = replace(MODEL_WARD, fields=(*MODEL_WARD.fields, extra))
+    assert "contact" in ward.grid_columns
+    assert ("contact", "Đầu mối liên hệ", "text", 20) in [
+        (c.key, c.header, c.kind, c.width) for c in export.columns(ward, ward.sheet_columns)
+    ]
+    assert columns.column_config(ward, ward.grid_columns)["contact"]["type_config"]["max_chars"] == 100
+    assert "contact" in ward.editable_by(VAN_PHONG)
+    assert "contact" not in ward.editable_by(DIEU_PHOI)
