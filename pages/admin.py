@@ -5,6 +5,7 @@ import streamlit as st
 
 from lib.core import config
 from lib.core.catalogue import USER
+from lib.core.filters import PROVINCE_LEVEL
 from lib.core.formatting import fmt_datetime
 from lib.core.roles import ADMIN, DIEU_PHOI, ROLE_LABELS
 from lib.editing import user_admin
@@ -16,7 +17,7 @@ actor = ctx.actor
 localities = {
     k: v
     for k, v in load_filter_options(ctx.database_url, ctx.data_version).localities.items()
-    if k != "cap-tinh"
+    if k != PROVINCE_LEVEL
 }
 st.title("Quản trị người dùng")
 

@@ -8,6 +8,7 @@ import streamlit as st
 
 from lib.core import config
 from lib.core.catalogue import AUDIT_EVENT, ENTITY_LABELS
+from lib.core.filters import PROVINCE_LEVEL
 from lib.core.formatting import fmt_date, fmt_int
 from lib.editing.changeset import EDITABLE
 from lib.editing.history import EventFilter, revert_row
@@ -18,7 +19,7 @@ PAGE_SIZE = 100
 ctx = shell.context()
 actor = ctx.actor
 url, version = ctx.database_url, ctx.data_version
-localities = {k: v for k, v in load_filter_options(url, version).localities.items() if k != "cap-tinh"}
+localities = {k: v for k, v in load_filter_options(url, version).localities.items() if k != PROVINCE_LEVEL}
 EVENT_COLUMNS = columns.column_config(AUDIT_EVENT, [f.name for f in AUDIT_EVENT.fields])
 
 st.title("Lịch sử thay đổi")

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.core import rules
-from lib.core.catalogue import HQ_PROJECT
+from lib.core.catalogue import HQ_PROJECT, MONEY_HELP
 from lib.core.figures import as_percent
 from lib.core.filters import PARAM_FLAG, PARAM_STAGE, PROVINCE_LEVEL, Filters, HqFilters, edit_scope
 from lib.core.formatting import fmt_date, fmt_int, fmt_pct, fmt_vnd
@@ -116,8 +116,7 @@ st.subheader("Danh sách dự án")
 scope = edit_scope(actor, Filters(localities=hf.localities), options, "dự án trụ sở")
 if scope.note:
     st.info(
-        scope.note
-        + " Số tiền nhập theo đồng (số nguyên, không dấu phân cách), ví dụ 4500000000 = 4,5 tỷ đồng.",
+        f"{scope.note} {MONEY_HELP}",
         icon="✏️",
     )
 view = replace(hf, localities=scope.filters.localities)

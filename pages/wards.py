@@ -7,7 +7,7 @@ import streamlit as st
 
 from lib.core import rules
 from lib.core.catalogue import MODEL_WARD
-from lib.core.figures import roadmap_totals
+from lib.core.figures import as_percent, roadmap_totals
 from lib.core.filters import PROVINCE_LEVEL, edit_scope
 from lib.core.formatting import fmt_int, fmt_pct
 from lib.editing.changeset import WARDS
@@ -43,7 +43,7 @@ for col, (code, names) in zip(cols, pilots.items(), strict=True):
     else:
         col.error(f"**{place}**: chưa đăng ký phường thí điểm năm 2024 như mục 4 yêu cầu.", icon="❗")
 
-year = min(max(as_of.year, rules.ROADMAP_FIRST_YEAR), rules.WARD_TARGET_YEAR)
+year = rules.roadmap_year(as_of)
 totals = roadmap_totals(roadmap, year)
 wards_total, registered, recognised = totals.wards, totals.registered or 0, totals.recognised or 0
 row = st.columns(4)
@@ -78,10 +78,10 @@ table = pd.DataFrame(
             "year": str(p.year),
             "wards": p.wards,
             "registered": p.registered,
-            "registered_pct": None if p.registered_share is None else round(100 * p.registered_share, 1),
+            "registered_pct": as_percent(p.registered_share),
             "recognised": p.recognised,
-            "recognised_pct": None if p.recognised_share is None else round(100 * p.recognised_share, 1),
-            "reference_pct": round(100 * rules.reference_share(p.year), 1),
+            "recognised_pct": as_percent(p.recognised_share),
+            "reference_pct": as_percent(rules.reference_share(p.year)),
         }
         for p in roadmap
         if p.year <= max(as_of.year, rules.ROADMAP_FIRST_YEAR)

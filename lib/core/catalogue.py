@@ -73,6 +73,8 @@ class Entity:
         if f is None or f.choices is None:
             return value
         if f.kind == "codes":
+            if isinstance(value, str):  # already read
+                return value
             return ", ".join(f.choices.get(c, c) for c in value or ())
         return f.choices.get(value, value)
 
@@ -97,10 +99,6 @@ class Entity:
     def editable_by(self, role: str) -> list[str]:
         """The fields this role may edit: the one rule the editor, the engine and the import share."""
         return [f.name for f in self.fields if f.editable_by(role)]
-
-    @property
-    def labels(self) -> dict[str, str]:
-        return {f.name: f.label for f in self.fields}
 
 
 # --- shared fields ---------------------------------------------------------------------------------

@@ -277,6 +277,11 @@ PILOT_LOCALITIES = ("viet-yen", "bac-giang")  # clause 4 of the letter
 REPORT_DAY = (12, 15)  # every addressee reports its year's results before 15 December
 
 
+def roadmap_year(as_of: date) -> int:
+    """The roadmap year a date is read against: its own year, within the roadmap's first and target years."""
+    return min(max(as_of.year, ROADMAP_FIRST_YEAR), WARD_TARGET_YEAR)
+
+
 def yearly_report_deadline(year: int) -> date:
     """The day the yearly report of `year` is due: 15/12 of that year."""
     month, day = REPORT_DAY

@@ -31,7 +31,7 @@ LOCK_DURATION = timedelta(minutes=15)
 DEVICE_COOKIE_LIFETIME = timedelta(days=180)
 COOKIE_CODE_LIFETIME = timedelta(minutes=2)  # the page's one-time code for /auth/cookie
 
-# The sign-in cookies, set and removed by the server itself (lib/web.py): HttpOnly, SameSite=Strict.
+# The sign-in cookies, set and removed by the server itself (lib/ui/web.py): HttpOnly, SameSite=Strict.
 COOKIE_NAME = "bg_dashboard_auth"  # re-login: valid while its server-side session is
 DEVICE_COOKIE_NAME = "bg_dashboard_device"  # a browser the user signed in on (see the throttles)
 COOKIE_ROUTE = "/auth/cookie"  # ?code=…: sets the re-login cookie (and the device cookie)

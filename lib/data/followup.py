@@ -18,7 +18,6 @@ from lib.core.filters import DUE_SOON, Filters
 from lib.data.models import Agency, Locality, Task
 from lib.data.queries import bucket_expr, count_tasks, filter_tasks, list_tasks
 
-REPORT_DAY = (12, 15)  # every addressee reports before 15 December
 UNFINISHED = (rules.IN_PROGRESS, rules.NOT_DUE, rules.OVERDUE)
 
 

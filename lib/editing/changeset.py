@@ -394,8 +394,6 @@ def _check_task(row: Mapping[str, Any], today: date) -> list[tuple[str, str]]:
     return problems
 
 
-TASK_FIELDS = TASK.editable
-
 TASKS = TableSpec(
     catalogue=TASK,
     model=Task,

@@ -20,7 +20,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from lib.core import rules, security
+from lib.core import security
 from lib.core.catalogue import HQ_PROJECT, MODEL_WARD, TASK, YEARLY_REPORT, Entity
 from lib.core.validation import xml_safe
 
@@ -160,7 +160,7 @@ def row_check(key: str, entity: str, row: Mapping[str, Any]) -> str:
 
 def task_rows(rows: Sequence[Mapping[str, Any]], key: str) -> list[dict[str, Any]]:
     """Task rows as the exported sheet shows them: labels for codes, and each row's check."""
-    return [{**readable(r), "row_check": row_check(key, "task", r)} for r in rows]
+    return [{**readable(r, TASK), "row_check": row_check(key, "task", r)} for r in rows]
 
 
 TASK_LAYOUT = (*columns(TASK, TASK.sheet_columns), Column("row_check", ROW_CHECK_HEADER, "text", 12))
@@ -181,22 +181,6 @@ def yearly_reports_xlsx(reports: Sequence[followup.YearlyReport], as_of: date) -
     return workbook_bytes([Sheet("Báo cáo năm", heading, as_of, YEARLY_REPORT_LAYOUT, rows)])
 
 
-_LABELS: dict[str, Mapping[str, str]] = {
-    "bucket": rules.BUCKET_LABELS,
-    "state": rules.STATE_LABELS,
-    "kind": rules.KIND_LABELS,
-    "land_status": rules.LAND_STATUS_LABELS,
-    "stage": rules.STAGE_LABELS,
-    "funding_source": rules.FUNDING_SOURCE_LABELS,
-}
-
-
-def readable(row: Mapping[str, Any]) -> dict[str, Any]:
+def readable(row: Mapping[str, Any], entity: Entity) -> dict[str, Any]:
     """A row with codes turned into their Vietnamese labels, as people read and type them."""
-    out = dict(row)
-    for key, labels in _LABELS.items():
-        if key in out and out[key] in labels:
-            out[key] = labels[out[key]]
-    if "flags" in out and not isinstance(out["flags"], str):
-        out["flags"] = ", ".join(rules.FLAG_LABELS.get(f, f) for f in out["flags"] or ())
-    return out
+    return {key: entity.shown(key, value) for key, value in row.items()}

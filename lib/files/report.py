@@ -25,8 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lib.core import rules
-from lib.core.catalogue import TASK
-from lib.core.figures import Funding, RoadmapPoint, yearly_tally
+from lib.core.catalogue import HQ_PROJECT, TASK
+from lib.core.figures import Funding, RoadmapPoint, as_percent, yearly_tally
 from lib.core.filters import PROVINCE_LEVEL, Filters, HqFilters
 from lib.core.formatting import fmt_date, fmt_int, fmt_pct, fmt_vnd
 from lib.core.validation import xml_safe
@@ -108,7 +108,7 @@ def build_report(s: Session, scope: str | None, as_of: date, stale_days: int) ->
     stages: dict[str, int] = {}
     for (_code, stage), n in summary.stages.items():
         stages[stage] = stages.get(stage, 0) + n
-    year = min(max(as_of.year, rules.ROADMAP_FIRST_YEAR), rules.WARD_TARGET_YEAR)
+    year = rules.roadmap_year(as_of)
     wards = [p for p in projects.ward_roadmap(s, places, as_of) if p.year == year]
     pilots = projects.pilots_2024(s)
     if scope:
@@ -166,7 +166,7 @@ def report_sheets(r: YearEndReport) -> list[export.Sheet]:
             {
                 "label": ("    " if line.level else "") + line.label,
                 "count": line.count,
-                "pct": None if line.share is None else round(100 * line.share, 1),
+                "pct": as_percent(line.share),
             }
             for line in r.lines
         ],
@@ -182,9 +182,9 @@ def report_sheets(r: YearEndReport) -> list[export.Sheet]:
         (
             export.Column("place", "Địa bàn", "text", 26),
             export.Column("projects", "Số dự án", "int", 10),
-            export.Column("planned", "Dự toán (đồng)", "money", 20),
-            export.Column("allocated", "Đã bố trí vốn (đồng)", "money", 20),
-            export.Column("disbursed", "Đã giải ngân (đồng)", "money", 20),
+            export.Column("planned", HQ_PROJECT["planned_vnd"].label, "money", 20),
+            export.Column("allocated", HQ_PROJECT["allocated_vnd"].label, "money", 20),
+            export.Column("disbursed", HQ_PROJECT["disbursed_vnd"].label, "money", 20),
             export.Column("rate", "Tỷ lệ giải ngân (%)", "pct", 14),
         ),
         [
@@ -194,7 +194,7 @@ def report_sheets(r: YearEndReport) -> list[export.Sheet]:
                 "planned": f.planned,
                 "allocated": f.allocated,
                 "disbursed": f.disbursed,
-                "rate": None if f.disbursement_rate is None else round(100 * f.disbursement_rate, 1),
+                "rate": as_percent(f.disbursement_rate),
             }
             for code, f in [*r.funding_by_locality.items(), ("Tổng cộng", r.funding)]
         ],
@@ -217,7 +217,7 @@ def report_sheets(r: YearEndReport) -> list[export.Sheet]:
                 "wards": p.wards,
                 "registered": p.registered,
                 "recognised": p.recognised,
-                "share": None if p.recognised_share is None else round(100 * p.recognised_share, 1),
+                "share": as_percent(p.recognised_share),
             }
             for p in r.wards
         ],

@@ -5,7 +5,7 @@ The library draws the form and keeps its session flags. Its password check is re
 username and per known browser), and so is its cookie: the library's re-login cookie is set from
 JavaScript (readable by any script of the site) and its decoder lets some forged cookies escape as
 exceptions. Here the server sets the cookie itself, HttpOnly, when the browser exchanges a one-time
-code at /auth/cookie (lib/web.py), and a cookie counts only while its session row is live; any
+code at /auth/cookie (lib/ui/web.py), and a cookie counts only while its session row is live; any
 other cookie is treated as absent and removed.
 """
 
@@ -201,7 +201,7 @@ def sign_in(engine: Engine, settings: config.Settings, navigation: Callable[[], 
             state.pop(_FORGET, None)
             if not check.has_token:
                 _hand_over_cookie(engine, key)
-            # Only signed-in users who may edit can send files to this server (lib/web.py).
+            # Only signed-in users who may edit can send files to this server (lib/ui/web.py).
             if actor.can_write:
                 uploads.GATE.admit(_browser_session_id())
             else:

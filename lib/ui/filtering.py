@@ -243,8 +243,4 @@ def pager(prefix: str, total: int, page_size: int, view: object, noun: str) -> i
 def url_filters(options: FilterOptions, today: date) -> tuple[Filters, date]:
     """Read the filters and the as-of date from the URL only (no widgets), warning on bad values."""
     params = _url_params()
-    filters, warnings = parse_filters(params, options)
-    as_of, date_warning = parse_as_of(params.get(PARAM_AS_OF), today)
-    for message in [*warnings, *([date_warning] if date_warning else [])]:
-        st.warning(message, icon="⚠️")
-    return filters, as_of
+    return _read_url(params, tuple(params), options, today)

@@ -10,7 +10,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from lib.core import config
-from lib.core.catalogue import AUDIT_EVENT
+from lib.core.catalogue import AUDIT_EVENT, HQ_PROJECT
 from lib.core.figures import RoadmapPoint
 from lib.core.filters import FilterOptions, Filters, HqFilters
 from lib.core.roles import Actor
@@ -255,7 +255,11 @@ def export_hq(url: str, hf: HqFilters, as_of: date, stale_days: int) -> bytes:
     with transaction(get_engine(url)) as s:
         rows = projects.list_hq(s, hf, as_of, stale_days, offset=0, limit=MAX_EXPORT_ROWS)
     sheet = export.Sheet(
-        "Trụ sở", "Dự án trụ sở Công an phường", as_of, export.HQ_LAYOUT, [export.readable(r) for r in rows]
+        "Trụ sở",
+        "Dự án trụ sở Công an phường",
+        as_of,
+        export.HQ_LAYOUT,
+        [export.readable(r, HQ_PROJECT) for r in rows],
     )
     return export.workbook_bytes([sheet])
 

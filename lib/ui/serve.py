@@ -1,6 +1,6 @@
 """Start the app server: `python -m lib.serve [streamlit run options]` (what `make run` does).
 
-It serves app.py inside the web layer of lib/web.py (security headers, who may upload, the
+It serves app.py inside the web layer of lib/ui/web.py (security headers, who may upload, the
 server-set re-login cookie), on Streamlit's own server (uvicorn), with the same options as
 `streamlit run`. (A plain `streamlit run app.py` still works, but without that layer: use it for
 development only.)
@@ -63,7 +63,7 @@ def flag_options(argv: Sequence[str]) -> dict[str, Any]:
 
 
 def main() -> None:
-    """Serve app.py inside lib/web.py with the given options, in st.navigation mode from the start."""
+    """Serve app.py inside lib/ui/web.py with the given options, in st.navigation mode from the start."""
     PagesManager.uses_pages_directory = False
     os.environ.setdefault("FORWARDED_ALLOW_IPS", TRUSTED_PROXIES)  # read by uvicorn
     options = flag_options([*server_flags(os.environ), *sys.argv[1:]])
@@ -71,7 +71,7 @@ def main() -> None:
     streamlit_config._main_script_path = str(APP_SCRIPT)
     bootstrap.load_config_options(flag_options=options)
     if str(streamlit_config.get_option("server.baseUrlPath") or "").strip("/"):
-        # lib/web.py matches its routes and Streamlit's from the root of the host name.
+        # lib/ui/web.py matches its routes and Streamlit's from the root of the host name.
         raise SystemExit("server.baseUrlPath không được hỗ trợ: hãy phục vụ ứng dụng ở gốc tên miền.")
     bootstrap.run_asgi_app(str(APP_SCRIPT), WEB_APP, [], options)
 

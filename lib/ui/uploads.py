@@ -2,7 +2,7 @@
 
 Streamlit accepts a file on `PUT /_stcore/upload_file/<session>/<file>` for any of its sessions, a
 visitor who never signed in included, and keeps it in memory for the life of the session. The web
-layer (lib/web.py) asks this gate first: only sessions the app has admitted (signed-in users who may
+layer (lib/ui/web.py) asks this gate first: only sessions the app has admitted (signed-in users who may
 edit) get through, at most a few files a minute each. Sessions live in one process, so the gate
 does too; it holds no truth of its own (the app admits a session again on every run).
 """

@@ -3,7 +3,7 @@
 Streamlit's own server serves the page, its WebSocket, uploads and components. Around it:
 - every response carries the security headers (no framing by other sites, a content policy,
   no MIME sniffing, no referrer to other sites; HSTS behind TLS);
-- files are accepted only from browser sessions the app admitted (signed-in editors, lib/uploads);
+- files are accepted only from browser sessions the app admitted (signed-in editors, lib/ui/uploads.py);
 - Streamlit's metrics answer only on the machine itself;
 - /auth/cookie and /auth/forget set and remove the re-login cookie from the server, HttpOnly and
   SameSite=Strict (Secure behind TLS), so no script of the page can read it.

@@ -1,4 +1,4 @@
-"""The layers of DESIGN.md, as import-linter's contracts in pyproject.toml (run by `make lint`).
+"""The code's layers (README, "Code layout") as import-linter contracts in pyproject.toml (`make lint`).
 
 These tests check that the contracts hold on the real tree and that they catch the breaches they
 are meant to catch: a page importing a data module in either import style, a core module importing

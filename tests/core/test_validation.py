@@ -16,8 +16,10 @@ from lib.data import accounts
 from lib.data.db import transaction
 from lib.data.models import AuditEvent, Task, User
 from lib.editing import actions, changeset
-from lib.editing.changeset import TASK_FIELDS, TASKS, RowChange, ValidationFailed
+from lib.editing.changeset import TASKS, RowChange, ValidationFailed
 from lib.ops.seed import seed_demo
+
+TASK_FIELDS = TASKS.fields
 
 NOW = datetime(2026, 11, 29, 10, 0)
 TODAY = date(2026, 11, 29)
