@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from lib.data.db import make_engine, transaction
 from lib.data.models import LoginAttempt
-from tests.support.browser import sign_in, wait_idle
+from tests.support.browser import sign_in, wait_idle, wait_settled
 
 pytestmark = pytest.mark.browser
 
@@ -74,7 +74,7 @@ def _try(browser, base, db, username, password, address, cookies=()):
         signed_in, alert = page.get_by_text(f"({username})"), page.get_by_test_id("stAlertContentError")
         before = _attempts(db)
         for _ in range(3):
-            wait_idle(page)
+            wait_settled(page)
             page.get_by_label("Tên đăng nhập").fill(username)
             page.get_by_label("Mật khẩu").fill(password)
             page.get_by_role("button", name="Đăng nhập").click()
