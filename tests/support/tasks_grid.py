@@ -6,25 +6,11 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from lib.core.catalogue import TASK
 from tests.support.browser import wait_idle
 
 TASKS = "/nhiem-vu?ngay=2026-11-29"
-COLUMNS = (  # the editor's column order (pages/tasks.py)
-    "id",
-    "bucket",
-    "title",
-    "locality",
-    "lead_agency",
-    "current_deadline",
-    "days_overdue",
-    "state",
-    "progress_pct",
-    "completed_on",
-    "result",
-    "result_doc",
-    "obstacles",
-    "notes",
-)
+COLUMNS = TASK.grid_columns  # the editor's column order, as pages/tasks.py draws it
 NOTES = COLUMNS.index("notes")
 
 
