@@ -51,6 +51,22 @@ HQ_STAGES = (
 FUNDING_SOURCES = ("ngan_sach_tinh", "ngan_sach_huyen", "ngan_sach_xa", "xa_hoi_hoa", "hon_hop")
 ROLES = ("admin", "van_phong", "lanh_dao", "dieu_phoi", "xem")
 LOGIN_OUTCOMES = ("success", "failure", "refused")
+DOCUMENT_KINDS = (
+    "de_an",
+    "ke_hoach",
+    "cong_van",
+    "quyet_dinh",
+    "chi_thi",
+    "ket_luan",
+    "thong_bao",
+    "bao_cao",
+    "khac",
+)
+# How often a duty comes back: once, every year, every six months, every quarter, or ongoing.
+RECURRENCES = ("mot_lan", "hang_nam", "sau_thang", "hang_quy", "thuong_xuyen")
+# Where a headquarters project or a model-ward registration stands as a record: followed, or
+# retired (stopped, cancelled, merged into another row). Nothing is ever deleted.
+LIFECYCLES = ("active", "stopped", "cancelled", "merged")
 # What a sign-in lock holds back: a username (from browsers it has not seen), one client (its
 # address), or one known browser (its device cookie).
 LOCK_KINDS = ("account", "client", "device")
@@ -96,6 +112,7 @@ class Unit(Base):
     kind: Mapped[str] = mapped_column(String(20))
     becomes_phuong_2025: Mapped[bool] = mapped_column(Boolean, default=False)
     change_note: Mapped[str] = mapped_column(Text, default="")
+    retired_on: Mapped[date | None] = mapped_column(Date)  # no longer offered for new rows
     locality: Mapped[Locality] = relationship()
 
 
@@ -108,18 +125,27 @@ class Agency(Base):
     kind: Mapped[str] = mapped_column(String(20))
     locality_id: Mapped[int | None] = mapped_column(ForeignKey("locality.id"))
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    retired_on: Mapped[date | None] = mapped_column(Date)  # no longer offered for new rows
 
 
 class Document(Base):
+    """A document of the programme: the letter, the schemes it rests on, and every later document
+    that assigns tasks (plans, follow-up letters, meeting conclusions)."""
+
     __tablename__ = "document"
+    __table_args__ = (CheckConstraint(_in("kind", DOCUMENT_KINDS), name="kind"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(30), unique=True)
-    number: Mapped[str] = mapped_column(String(50))
+    number: Mapped[str] = mapped_column(String(50), index=True)  # số/ký hiệu, e.g. 30/ĐA-BCA
     issued_on: Mapped[date | None] = mapped_column(Date)
     issued_label: Mapped[str] = mapped_column(String(30))
     issuer: Mapped[str] = mapped_column(String(100))
-    title: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)  # trích yếu: what the document is about
+    kind: Mapped[str] = mapped_column(String(20), default="cong_van")
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by: Mapped[str] = mapped_column(String(50), default="")
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Clause(Base):
@@ -142,12 +168,48 @@ task_cooperator = Table(
     Column("agency_id", ForeignKey("agency.id"), primary_key=True),
 )
 
+duty_cooperator = Table(
+    "duty_cooperator",
+    Base.metadata,
+    Column("duty_id", ForeignKey("duty.id", ondelete="CASCADE"), primary_key=True),
+    Column("agency_id", ForeignKey("agency.id"), primary_key=True),
+)
+
 task_basis = Table(
     "task_basis",
     Base.metadata,
     Column("task_id", ForeignKey("task.id", ondelete="CASCADE"), primary_key=True),
     Column("document_id", ForeignKey("document.id"), primary_key=True, index=True),
 )
+
+
+class Duty(Base):
+    """A recurring duty a document gives one addressee (the yearly report before 15/12, a review):
+    each period's task is generated from it ahead of time, through `last_year`."""
+
+    __tablename__ = "duty"
+    __table_args__ = (
+        CheckConstraint(_in("recurrence", RECURRENCES), name="recurrence"),
+        CheckConstraint("due_month BETWEEN 1 AND 12 AND due_day BETWEEN 1 AND 31", name="due"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
+    clause_id: Mapped[int | None] = mapped_column(ForeignKey("clause.id"))
+    title: Mapped[str] = mapped_column(Text)  # "{period}" is replaced by the period's label
+    lead_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    locality_id: Mapped[int | None] = mapped_column(ForeignKey("locality.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    recurrence: Mapped[str] = mapped_column(String(20))
+    due_month: Mapped[int] = mapped_column(Integer)  # the deadline's month within its period's year
+    due_day: Mapped[int] = mapped_column(Integer)
+    first_year: Mapped[int] = mapped_column(Integer)
+    last_year: Mapped[int] = mapped_column(Integer)
+    expected_product: Mapped[str] = mapped_column(Text, default="")
+    retired_on: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(50), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    cooperators: Mapped[list[Agency]] = relationship(secondary=duty_cooperator)
 
 
 class Task(Base):
@@ -170,10 +232,16 @@ class Task(Base):
             "lead_agency_id",
         ),
         Index("ix_task_locality_updated", "locality_id", "updated_at"),
+        UniqueConstraint("duty_id", "period", name="duty_period"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    clause_id: Mapped[int] = mapped_column(ForeignKey("clause.id"), index=True)
+    clause_id: Mapped[int | None] = mapped_column(ForeignKey("clause.id"), index=True)
+    # The document that assigned the task (Văn bản giao); `basis` lists what it rests on.
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"), index=True)
+    duty_id: Mapped[int | None] = mapped_column(ForeignKey("duty.id"))  # generated from a duty
+    period: Mapped[str | None] = mapped_column(String(10))  # the duty's period: 2027, 2027-H1, 2027-Q3
     title: Mapped[str] = mapped_column(Text)
+    expected_product: Mapped[str] = mapped_column(Text, default="")
     lead_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     locality_id: Mapped[int | None] = mapped_column(ForeignKey("locality.id"))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
@@ -189,11 +257,14 @@ class Task(Base):
     result_doc: Mapped[str] = mapped_column(String(200), default="")
     obstacles: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+    # A random key of the form or import that created the row: a resubmission creates nothing.
+    creation_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_by: Mapped[str] = mapped_column(String(50), default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
-    clause: Mapped[Clause] = relationship()
+    clause: Mapped[Clause | None] = relationship()
+    document: Mapped[Document | None] = relationship(foreign_keys=[document_id])
     lead_agency: Mapped[Agency] = relationship()
     locality: Mapped[Locality | None] = relationship()
     cooperators: Mapped[list[Agency]] = relationship(secondary=task_cooperator)
@@ -209,6 +280,7 @@ class HqProject(Base):
         CheckConstraint(_in("land_status", LAND_STATUSES), name="land_status"),
         CheckConstraint(_in("stage", HQ_STAGES), name="stage"),
         CheckConstraint(_in("funding_source", FUNDING_SOURCES), name="funding_source"),
+        CheckConstraint(_in("lifecycle", LIFECYCLES), name="lifecycle"),
         CheckConstraint(
             "planned_vnd >= allocated_vnd AND allocated_vnd >= disbursed_vnd AND disbursed_vnd >= 0",
             name="funding_chain",
@@ -232,6 +304,10 @@ class HqProject(Base):
     planned_completion_on: Mapped[date | None] = mapped_column(Date)
     actual_completion_on: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str] = mapped_column(Text, default="")
+    lifecycle: Mapped[str] = mapped_column(String(20), default="active", index=True)
+    lifecycle_doc: Mapped[str] = mapped_column(String(200), default="")  # the document that retired it
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("hq_project.id"))
+    creation_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_by: Mapped[str] = mapped_column(String(50), default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime)
@@ -246,6 +322,7 @@ class ModelWard(Base):
     __table_args__ = (
         UniqueConstraint("unit_id", "year_registered", name="unit_year"),
         CheckConstraint("criteria_met BETWEEN 0 AND 22", name="criteria_met"),
+        CheckConstraint(_in("lifecycle", LIFECYCLES), name="lifecycle"),
         CheckConstraint("version >= 1", name="version"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -255,6 +332,10 @@ class ModelWard(Base):
     recognised_decision: Mapped[str] = mapped_column(String(100), default="")
     recognised_on: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str] = mapped_column(Text, default="")
+    lifecycle: Mapped[str] = mapped_column(String(20), default="active", index=True)
+    lifecycle_doc: Mapped[str] = mapped_column(String(200), default="")  # the document that retired it
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("model_ward.id"))
+    creation_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_by: Mapped[str] = mapped_column(String(50), default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime)

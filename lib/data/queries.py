@@ -392,7 +392,7 @@ def list_tasks(
             Task.updated_at,
         )
         .select_from(Task)
-        .join(Clause, Clause.id == Task.clause_id)
+        .outerjoin(Clause, Clause.id == Task.clause_id)
         .join(Agency, Agency.id == Task.lead_agency_id)
         .outerjoin(Locality, Locality.id == Task.locality_id)
         .where(*where)

@@ -55,6 +55,9 @@ DOCUMENTS = (
     ),
 )
 
+# The kind of each document above that is not a công văn.
+DOCUMENT_KINDS = {DA30: "de_an", DA885: "quyet_dinh"}
+
 # code, title, summary (our words)
 CLAUSES = (
     (

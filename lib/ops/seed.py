@@ -118,6 +118,7 @@ def seed_reference(session: Session) -> None:
                 issued_label=label,
                 issuer=issuer,
                 title=title,
+                kind=d.DOCUMENT_KINDS.get(code, "cong_van"),
                 sort_order=order,
             )
         )
@@ -240,6 +241,7 @@ class DemoBuilder:
         editor = LOCALITY_EDITOR[locality] if locality else "vanphong"
         task = Task(
             clause_id=self.clause[t.clause].id,
+            document_id=self.clause[t.clause].document_id,
             title=t.title,
             lead_agency_id=self.agency[agency_code].id,
             locality_id=self.locality[locality].id if locality else None,

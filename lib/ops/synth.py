@@ -199,6 +199,7 @@ class _Generator:
                 {
                     "id": task_id,
                     "clause_id": self.clause[t.clause],
+                    "document_id": self.document[d.LETTER],
                     "title": title,
                     "lead_agency_id": self.agency[agency],
                     "locality_id": task.locality_id,
