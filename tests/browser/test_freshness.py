@@ -19,7 +19,7 @@ from lib.data.models import Task
 from lib.ops.seed import seed_demo
 from tests.support.browser import sign_in, wait_idle
 from tests.support.demo import AS_OF
-from tests.support.tasks_grid import COLUMNS, NOTES, TASKS, click_save, first_row_id
+from tests.support.tasks_grid import COLUMNS, NOTES, TASKS, click_save, first_row_id, go_to_cell
 
 pytestmark = pytest.mark.browser
 VIEWPORT = {"width": 3000, "height": 1000}  # every edited column visible: the grid never scrolls sideways
@@ -49,26 +49,6 @@ def shared_database(make_database):
         seed_demo(s)
     engine.dispose()
     return url
-
-
-def go_to_cell(page, row: int, column: int) -> None:
-    """Select a cell with the keyboard and check the grid really is there: after an edit the grid
-    redraws, and a click or key press during that can be lost (then try again)."""
-    editor = page.locator(".st-key-tasks_editor")
-    focused = editor.locator("td:focus")
-    for attempt in range(3):
-        wait_idle(page)
-        box = editor.bounding_box()
-        page.mouse.click(box["x"] + 15, box["y"] + 35 * (row + 1) + 17)
-        expect(focused).to_have_count(1, timeout=10_000)
-        for key in ["ArrowLeft"] * len(COLUMNS) + ["ArrowRight"] * column:
-            page.keyboard.press(key)
-        try:
-            expect(focused).to_have_attribute("data-testid", f"glide-cell-{column}-{row}", timeout=5_000)
-            return
-        except AssertionError:
-            if attempt == 2:
-                raise
 
 
 def edit_first_row(page, column: int, text: str) -> None:
