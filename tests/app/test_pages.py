@@ -154,3 +154,33 @@ def test_suspended_tasks_are_counted_apart(demo_app, demo_sqlite_file):
     excluded = Counter(rules.task_bucket(*row, AS_OF) for row in rows)[rules.EXCLUDED]
     assert excluded == 1
     assert any("Tạm dừng hoặc hủy (không tính vào tổng): 1 nhiệm vụ." in c.value for c in at.caption)
+
+
+def test_a_coordinator_sees_the_columns_they_edit_right_after_the_task(demo_app):
+    at = demo_app("dp.lucngan")
+    at.switch_page("pages/tasks.py").run()
+    assert not at.exception
+    grid = at.dataframe[0].proto
+    settings = json.loads(grid.columns)
+    headers = [settings[name]["label"] for name in grid.column_order]
+    assert headers[:9] == [
+        "Mã",
+        "Nhiệm vụ",
+        "Trạng thái",
+        "Tiến độ (%)",
+        "Ngày hoàn thành",
+        "Kết quả",
+        "Văn bản kết quả",
+        "Khó khăn, vướng mắc",
+        "Ghi chú",
+    ]
+    typed = [name for name in grid.column_order if not settings[name].get("disabled")]
+    assert typed == list(grid.column_order[2:9])  # what they may type, all of it, and nothing after
+
+
+def test_a_reader_sees_the_tasks_in_the_grids_own_order(demo_app):
+    at = demo_app("lanhdao")
+    at.switch_page("pages/tasks.py").run()
+    assert not at.exception
+    grid = at.dataframe[0].proto
+    assert list(grid.column_order[:3]) == ["id", "bucket", "title"]  # where it stands, first

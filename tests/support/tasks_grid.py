@@ -1,6 +1,8 @@
 """The tasks page's data editor in Chromium: its columns, moving to a cell, reading a cell, the first
 row, the save button.
 
+Column indexes come from the catalogue, never typed: an editable grid puts the columns the user may
+edit right after the task's title (`TASK.grid_for(role)`), a read-only one keeps `TASK.grid_columns`.
 The grid (Glide) draws only the columns in view, in the page and in its accessible table: a cell
 scrolled out of view is simply not in the DOM, so reading one is done with a short timeout and
 "not there" is an answer, not a 30-second wait.
@@ -14,15 +16,24 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from lib.core.catalogue import TASK
+from lib.core.roles import DIEU_PHOI, VAN_PHONG
 from tests.support.browser import wait_idle
 
 TASKS = "/nhiem-vu?ngay=2026-11-29"
 EDITOR = ".st-key-tasks_editor"
+ROLES = {"vanphong": VAN_PHONG, "admin": VAN_PHONG}  # demo users other than coordinators, by role
+READ_ONLY_COLUMNS = TASK.grid_columns  # a reader's table (lanhdao, xem)
 READ_TIMEOUT_MS = 3_000  # a cell in view is drawn at once; one out of view never is
-# The editor's columns as pages/tasks.py draws them, up to the notes: those the 1600-px window shows
-# (a grid draws only the cells in view).
-COLUMNS = TASK.grid_columns[: TASK.grid_columns.index("notes") + 1]
-NOTES = COLUMNS.index("notes")
+
+
+def editor_columns(username: str) -> tuple[str, ...]:
+    """The columns of the tasks editor as this demo user sees them, in order."""
+    return TASK.grid_for(ROLES.get(username, DIEU_PHOI))
+
+
+def column_index(username: str, name: str) -> int:
+    """The index of a column in this demo user's tasks editor."""
+    return editor_columns(username).index(name)
 
 
 def go_to_cell(page: Any, row: int, column: int) -> Any:
