@@ -158,6 +158,8 @@ TASK = Entity(
         Field("title", "Nhiệm vụ", width="large", xlsx_width=60),
         LOCALITY,
         Field("lead_agency", "Chủ trì", xlsx_width=28),
+        Field("cooperators", "Cơ quan phối hợp", width="medium", xlsx_width=36),  # names, "; " between
+        Field("basis", "Văn bản giao", xlsx_width=26),  # the documents' numbers, "; " between
         Field("original_deadline", "Hạn ban đầu", "date", xlsx_width=12),
         _day("current_deadline", "Hạn hiện tại", DEADLINE_ROLES),
         Field("extension_doc", "Văn bản gia hạn", parser=Text(200), roles=DEADLINE_ROLES, xlsx_width=18),
@@ -193,6 +195,7 @@ TASK = Entity(
         "title",
         "locality",
         "lead_agency",
+        "cooperators",
         "current_deadline",
         "days_overdue",
         "state",
@@ -205,6 +208,7 @@ TASK = Entity(
         "original_deadline",
         "extension_doc",
         "clause",
+        "basis",
         "version",
         "updated_by",
         "updated_at",
