@@ -137,10 +137,7 @@ else:
         size,
     )
 
-ORDER = HQ_PROJECT.grid_columns
-
-
-entity_table("hq", HQ, ORDER, rows, actor=actor, engine=ctx.engine, editable=scope.editable)
+entity_table("hq", HQ, rows, actor=actor, engine=ctx.engine, editable=scope.editable)
 
 transfer.download(
     f"Tải Excel: {fmt_int(total)} dự án theo bộ lọc",

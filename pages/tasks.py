@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from lib.core.catalogue import TASK
 from lib.core.filters import edit_scope
 from lib.core.formatting import fmt_int
 from lib.editing.changeset import TASKS
@@ -42,10 +41,7 @@ elif scope.editable:
 else:
     rows = load_task_page(ctx.database_url, ctx.data_version, *args)
 
-ORDER = TASK.grid_columns
-
-
-entity_table("tasks", TASKS, ORDER, rows, actor=actor, engine=ctx.engine, editable=scope.editable)
+entity_table("tasks", TASKS, rows, actor=actor, engine=ctx.engine, editable=scope.editable)
 
 left, right = st.columns(2)
 with left:

@@ -6,7 +6,6 @@ import pandas as pd
 import streamlit as st
 
 from lib.core import rules
-from lib.core.catalogue import MODEL_WARD
 from lib.core.figures import as_percent, roadmap_totals
 from lib.core.filters import PROVINCE_LEVEL, edit_scope
 from lib.core.formatting import fmt_int, fmt_pct
@@ -121,11 +120,9 @@ rows = load_wards(
 for r in rows:
     r["criteria_progress"] = r["criteria_met"]
 
-ORDER = MODEL_WARD.grid_columns
-
 if not rows:
     st.info("Chưa có phường nào đăng ký trong phạm vi đang xem.")
-entity_table("wards", WARDS, ORDER, rows, actor=actor, engine=ctx.engine, editable=scope.editable)
+entity_table("wards", WARDS, rows, actor=actor, engine=ctx.engine, editable=scope.editable)
 
 transfer.download(
     f"Tải Excel: {fmt_int(len(rows))} phường đăng ký",

@@ -21,6 +21,7 @@ from bench.load.measure import (
     page_problem,
     tree_cpu_seconds,
 )
+from lib.core.catalogue import TASK
 from lib.ops.directive import LOCALITIES
 from lib.ops.seed import DEMO_PASSWORD
 from tests.support.browser import AUTH_COOKIE, CHROMIUM, CHROMIUM_ARGS
@@ -31,7 +32,7 @@ VIEWPORT = {"width": 1600, "height": 1000}
 OVERVIEW_TITLE = "Tiến độ thực hiện Đề án 30/ĐA-BCA và Đề án 885"
 TASKS_TITLE = "Danh sách nhiệm vụ"
 TASKS_GRID = ".st-key-tasks_editor"
-NOTES_HEADER = "Ghi chú"  # the notes column's header in the task editor (lib/editing/changeset.py)
+NOTES_HEADER = TASK["notes"].label  # the notes column's header in the task editor (from the catalogue)
 ROW_HEIGHT = 35  # px, glide-data-grid's default row (and header) height in Streamlit
 SAVE_RECLICK_AFTER = 20.0  # s without any outcome on an idle page: the click was dropped
 

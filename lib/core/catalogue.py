@@ -57,6 +57,7 @@ class Entity:
     noun: str  # "nhiệm vụ", in messages
     fields: tuple[Field, ...]  # in the order of the exported sheet
     grid: tuple[str, ...] = ()  # the on-screen order where it differs (empty: the fields' order)
+    title: str = ""  # the column that says which row it is ("Nhiệm vụ", "Phường, xã")
 
     def __getitem__(self, name: str) -> Field:
         for f in self.fields:
@@ -85,6 +86,17 @@ class Entity:
     def grid_columns(self) -> tuple[str, ...]:
         """The columns of the on-screen table, in order."""
         return self.grid or tuple(f.name for f in self.fields)
+
+    def grid_for(self, role: str) -> tuple[str, ...]:
+        """The columns of the editable table for someone who edits as `role`, in order: the id, the
+        row's title, the columns this role may edit (in the fields' order), then the rest as in
+        `grid_columns`. What a user may type never starts off-screen to the right of what they
+        may only read. Read-only tables keep `grid_columns`."""
+        grid = self.grid_columns
+        head = [n for n in ("id", self.title) if n and n in grid]
+        editable = [n for n in self.editable_by(role) if n in grid and n not in head]
+        taken = {*head, *editable}
+        return (*head, *editable, *(n for n in grid if n not in taken))
 
     @property
     def sheet_columns(self) -> tuple[str, ...]:
@@ -146,6 +158,8 @@ TASK = Entity(
         Field("title", "Nhiệm vụ", width="large", xlsx_width=60),
         LOCALITY,
         Field("lead_agency", "Chủ trì", xlsx_width=28),
+        Field("cooperators", "Cơ quan phối hợp", width="medium", xlsx_width=36),  # names, "; " between
+        Field("basis", "Văn bản giao", xlsx_width=26),  # the documents' numbers, "; " between
         Field("original_deadline", "Hạn ban đầu", "date", xlsx_width=12),
         _day("current_deadline", "Hạn hiện tại", DEADLINE_ROLES),
         Field("extension_doc", "Văn bản gia hạn", parser=Text(200), roles=DEADLINE_ROLES, xlsx_width=18),
@@ -181,6 +195,7 @@ TASK = Entity(
         "title",
         "locality",
         "lead_agency",
+        "cooperators",
         "current_deadline",
         "days_overdue",
         "state",
@@ -193,10 +208,12 @@ TASK = Entity(
         "original_deadline",
         "extension_doc",
         "clause",
+        "basis",
         "version",
         "updated_by",
         "updated_at",
     ),
+    title="title",
 )
 
 # --- headquarters projects -------------------------------------------------------------------------
@@ -231,6 +248,7 @@ HQ_PROJECT = Entity(
         _day("actual_completion_on", "Hoàn thành thực tế"),
         *TRAIL,
     ),
+    title="unit",
 )
 
 # --- model-ward registrations ------------------------------------------------------------------------
@@ -257,6 +275,7 @@ MODEL_WARD = Entity(
         _day("recognised_on", "Ngày công nhận"),
         *TRAIL,
     ),
+    title="unit",
 )
 
 # --- yearly reports (one per addressee and year, due before 15/12; derived from their tasks) ------------

@@ -32,6 +32,7 @@ PARAM_LOCALITY = "dia_ban"
 PARAM_CLAUSE = "muc"
 PARAM_DOCUMENT = "van_ban"
 PARAM_AGENCY = "chu_tri"
+PARAM_COOPERATOR = "phoi_hop"
 PARAM_BUCKET = "tinh_trang"
 PARAM_AS_OF = "ngay"
 PARAM_PAGE = "trang"
@@ -46,12 +47,20 @@ class Filters:
     localities: tuple[str, ...] = ()
     clauses: tuple[str, ...] = ()
     documents: tuple[str, ...] = ()
-    agencies: tuple[str, ...] = ()
+    agencies: tuple[str, ...] = ()  # lead agencies (chủ trì)
     buckets: tuple[str, ...] = ()  # bucket codes, plus DUE_SOON
+    cooperators: tuple[str, ...] = ()  # cooperating agencies (phối hợp): tasks with any of them
 
     @property
     def is_empty(self) -> bool:
-        return not (self.localities or self.clauses or self.documents or self.agencies or self.buckets)
+        return not (
+            self.localities
+            or self.clauses
+            or self.documents
+            or self.agencies
+            or self.buckets
+            or self.cooperators
+        )
 
 
 @dataclass(frozen=True)
@@ -61,7 +70,8 @@ class FilterOptions:
     localities: Mapping[str, str] = field(default_factory=dict)
     clauses: Mapping[str, str] = field(default_factory=dict)
     documents: Mapping[str, str] = field(default_factory=dict)
-    agencies: Mapping[str, str] = field(default_factory=dict)
+    agencies: Mapping[str, str] = field(default_factory=dict)  # those that lead a task
+    cooperators: Mapping[str, str] = field(default_factory=dict)  # those that cooperate on a task
 
     @property
     def buckets(self) -> dict[str, str]:
@@ -104,6 +114,7 @@ def parse_filters(
         documents=_pick(params.get(PARAM_DOCUMENT), options.documents, "văn bản", warnings),
         agencies=_pick(params.get(PARAM_AGENCY), options.agencies, "cơ quan chủ trì", warnings),
         buckets=_pick(bucket_values, options.buckets, "tình trạng", warnings),
+        cooperators=_pick(params.get(PARAM_COOPERATOR), options.cooperators, "cơ quan phối hợp", warnings),
     )
     return filters, warnings
 
@@ -116,6 +127,7 @@ def filters_to_params(filters: Filters) -> dict[str, str]:
         PARAM_DOCUMENT: ",".join(filters.documents),
         PARAM_AGENCY: ",".join(filters.agencies),
         PARAM_BUCKET: ",".join(BUCKET_SLUGS.get(b, b) for b in filters.buckets),
+        PARAM_COOPERATOR: ",".join(filters.cooperators),
     }
     return {key: value for key, value in params.items() if value}
 
@@ -211,6 +223,7 @@ def describe_filters(filters: Filters, options: FilterOptions) -> str:
         (filters.documents, options.documents),
         (filters.agencies, options.agencies),
         (filters.buckets, options.buckets),
+        (filters.cooperators, options.cooperators),
     ):
         if values:
             parts.append(", ".join(labels.get(v, v) for v in values))

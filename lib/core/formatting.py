@@ -54,3 +54,9 @@ def fmt_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
     return value.strftime("%H:%M %d/%m/%Y")
+
+
+def fmt_document_number(number: str) -> str:
+    """A document's number as people cite it: one whose number was left blank ("/UBND-NC", the
+    province's letter) is named by its kind ("Công văn /UBND-NC")."""
+    return f"Công văn {number}" if number.startswith("/") else number

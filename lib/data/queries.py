@@ -18,14 +18,17 @@ from sqlalchemy import (
     exists,
     extract,
     func,
+    literal,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.orm import Session, aliased
 
 from lib.core import rules
 from lib.core.figures import Funding, total_funding
 from lib.core.filters import DUE_SOON, PROVINCE_LEVEL, FilterOptions, Filters, HqFilters
+from lib.core.formatting import fmt_document_number
 from lib.core.roles import Actor
 from lib.data import projects
 from lib.data.models import (
@@ -38,6 +41,7 @@ from lib.data.models import (
     Task,
     Unit,
     task_basis,
+    task_cooperator,
 )
 from lib.data.projects import edit_localities, sql_date
 
@@ -104,6 +108,14 @@ def filter_tasks(stmt: SelectT, filters: Filters, as_of: date, due_soon_days: in
         )
     if filters.agencies:
         stmt = stmt.where(Task.lead_agency_id.in_(select(Agency.id).where(Agency.code.in_(filters.agencies))))
+    if filters.cooperators:
+        stmt = stmt.where(
+            exists()
+            .where(task_cooperator.c.task_id == Task.id)
+            .where(
+                task_cooperator.c.agency_id.in_(select(Agency.id).where(Agency.code.in_(filters.cooperators)))
+            )
+        )
     if filters.buckets:
         wanted = [b for b in filters.buckets if b != DUE_SOON]
         parts: list[ColumnElement[bool]] = []
@@ -127,14 +139,13 @@ def get_filter_options(s: Session) -> FilterOptions:
         for code, title in s.execute(select(Clause.code, Clause.title).order_by(Clause.sort_order))
     }
     documents = {
-        code: f"{number} ({issuer}, {label})"
+        code: f"{fmt_document_number(number)} ({issuer}, {label})"
         for code, number, issuer, label in s.execute(
             select(Document.code, Document.number, Document.issuer, Document.issued_label).order_by(
                 Document.sort_order
             )
         )
     }
-    documents = {k: v.replace("/UBND-NC (", "Công văn /UBND-NC (") for k, v in documents.items()}
     agencies = {
         code: name
         for code, name in s.execute(
@@ -143,7 +154,21 @@ def get_filter_options(s: Session) -> FilterOptions:
             .order_by(Agency.sort_order)
         )
     }
-    return FilterOptions(localities=localities, clauses=clauses, documents=documents, agencies=agencies)
+    cooperators = {
+        code: name
+        for code, name in s.execute(
+            select(Agency.code, Agency.name)
+            .where(Agency.id.in_(select(task_cooperator.c.agency_id).distinct()))
+            .order_by(Agency.sort_order)
+        )
+    }
+    return FilterOptions(
+        localities=localities,
+        clauses=clauses,
+        documents=documents,
+        agencies=agencies,
+        cooperators=cooperators,
+    )
 
 
 def count_buckets_by_locality(
@@ -327,6 +352,8 @@ TASK_COLUMNS = (
     "clause",
     "title",
     "lead_agency",
+    "cooperators",
+    "basis",
     "locality",
     "original_deadline",
     "current_deadline",
@@ -344,6 +371,49 @@ TASK_COLUMNS = (
     "updated_by",
     "updated_at",
 )
+LINKED_CHUNK = 1000  # task ids per query of the cooperators and documents (bound parameters stay few)
+
+
+def task_links(s: Session, ids: Sequence[int]) -> tuple[dict[int, str], dict[int, str]]:
+    """The cooperating agencies' names and the basis documents' numbers of these tasks, each joined
+    with "; " in their catalogue order: one query per 1,000 ids, never one per task."""
+    names: dict[int, list[str]] = {}
+    numbers: dict[int, list[str]] = {}
+    for start in range(0, len(ids), LINKED_CHUNK):
+        chunk = list(ids[start : start + LINKED_CHUNK])
+        cooperators = (
+            select(
+                task_cooperator.c.task_id,
+                literal("c").label("kind"),
+                Agency.name.label("name"),
+                Agency.sort_order.label("sort_order"),
+            )
+            .join(Agency, Agency.id == task_cooperator.c.agency_id)
+            .where(task_cooperator.c.task_id.in_(chunk))
+        )
+        documents = (
+            select(
+                task_basis.c.task_id,
+                literal("b").label("kind"),
+                Document.number.label("name"),
+                Document.sort_order.label("sort_order"),
+            )
+            .join(Document, Document.id == task_basis.c.document_id)
+            .where(task_basis.c.task_id.in_(chunk))
+        )
+        linked = union_all(cooperators, documents).subquery()
+        stmt = select(linked.c.task_id, linked.c.kind, linked.c.name).order_by(
+            linked.c.task_id, linked.c.kind, linked.c.sort_order, linked.c.name
+        )
+        for task_id, kind, name in s.execute(stmt):
+            if kind == "c":
+                names.setdefault(task_id, []).append(name)
+            else:
+                numbers.setdefault(task_id, []).append(fmt_document_number(name))
+    return (
+        {task_id: "; ".join(v) for task_id, v in names.items()},
+        {task_id: "; ".join(v) for task_id, v in numbers.items()},
+    )
 
 
 def count_tasks(
@@ -401,13 +471,17 @@ def list_tasks(
         .limit(limit)
     )
     stmt = filter_tasks(stmt, filters, as_of, due_soon_days)
+    selected = [c for c in TASK_COLUMNS if c not in ("cooperators", "basis", "days_overdue")]
+    found = [dict(zip(selected, r, strict=True)) for r in s.execute(stmt)]
+    cooperators, basis = task_links(s, [row["id"] for row in found])
     rows = []
-    for r in s.execute(stmt):
-        row = dict(zip(TASK_COLUMNS[:16] + TASK_COLUMNS[17:], r, strict=True))
+    for row in found:
         row["locality"] = row["locality"] or "Cấp tỉnh"
         row["days_overdue"] = rules.days_overdue(
             row["state"], row["current_deadline"], row["completed_on"], as_of
         )
+        row["cooperators"] = cooperators.get(row["id"])
+        row["basis"] = basis.get(row["id"])
         rows.append({key: row[key] for key in TASK_COLUMNS})
     return rows
 

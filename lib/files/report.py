@@ -35,6 +35,7 @@ from lib.data.models import Locality
 from lib.files import export
 
 OVERDUE_LIMIT = 500  # the report lists at most this many overdue tasks (worst first)
+LINKED = ("cooperators", "basis")  # shown under a listed task's title: who cooperates, the documents
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,8 @@ OVERDUE_COLUMNS = export.columns(
         "title",
         "locality",
         "lead_agency",
+        "cooperators",
+        "basis",
         "current_deadline",
         "days_overdue",
         "progress_pct",
@@ -450,7 +453,7 @@ def _overdue_tasks(doc: Any, r: YearEndReport) -> None:
     if not r.overdue:
         _paragraph(doc, "Không có nhiệm vụ quá hạn.")
         return
-    _table(
+    table = _table(
         doc,
         [TASK[n].label for n in ("id", "title", "locality", "current_deadline", "days_overdue")],
         [
@@ -465,6 +468,10 @@ def _overdue_tasks(doc: Any, r: YearEndReport) -> None:
         ],
         [1.2, 7.3, 3.2, 2.3, 2],
     )
+    for row, t in zip(table.rows[1:], r.overdue, strict=True):  # under the title: who helps, on what basis
+        for name in LINKED:
+            if t.get(name):
+                _paragraph(row.cells[1], f"{TASK[name].label}: {t[name]}", italic=True, size=11)
     if r.overdue_total > len(r.overdue):
         _paragraph(doc, f"(Liệt kê {len(r.overdue)} trên {r.overdue_total} nhiệm vụ quá hạn.)", italic=True)
 

@@ -274,7 +274,6 @@ def _show_conflicts(
 def entity_table(
     prefix: str,
     spec: TableSpec,
-    order: Sequence[str],
     rows: Sequence[Mapping[str, Any]],
     *,
     actor: Actor,
@@ -283,10 +282,12 @@ def entity_table(
 ) -> None:
     """An entity's rows: the editable table for those who may edit them, a read-only table for others.
 
-    Columns, their limits, which of them this user may edit and how codes read all come from the
-    entity's catalogue.
+    Columns, their order, their limits, which of them this user may edit and how codes read all come
+    from the entity's catalogue: an editable table puts the columns this user may edit right after
+    the row's title (`Entity.grid_for`), a read-only one keeps the entity's on-screen order.
     """
     entity = spec.catalogue
+    order = entity.grid_for(actor.role) if editable else entity.grid_columns
     config = column_config(entity, order)
     if editable:
         dates = tuple(n for n in order if entity[n].kind == "date")

@@ -14,6 +14,7 @@ from lib.core.filters import (
     PARAM_AS_OF,
     PARAM_BUCKET,
     PARAM_CLAUSE,
+    PARAM_COOPERATOR,
     PARAM_DOCUMENT,
     PARAM_LOCALITY,
     PARAM_PAGE,
@@ -39,6 +40,7 @@ _FILTER_FIELDS = {
     "clause": ("clauses", PARAM_CLAUSE, "Mục của công văn"),
     "doc": ("documents", PARAM_DOCUMENT, "Văn bản căn cứ"),
     "agency": ("agencies", PARAM_AGENCY, "Cơ quan chủ trì"),
+    "coop": ("cooperators", PARAM_COOPERATOR, "Cơ quan phối hợp"),
     "bucket": ("buckets", PARAM_BUCKET, "Tình trạng"),
 }
 
@@ -75,6 +77,7 @@ def filter_bar(
             "clause": options.clauses,
             "doc": options.documents,
             "agency": options.agencies,
+            "coop": options.cooperators,
             "bucket": options.buckets,
         },
         as_of_key=f"{prefix}_as_of",
@@ -163,6 +166,7 @@ def _remember(bar: _Bar, remembered: Filters, chosen: Mapping[str, tuple[str, ..
         documents=chosen["doc"],
         agencies=chosen["agency"],
         buckets=chosen["bucket"],
+        cooperators=chosen["coop"],
     )
     filters = Filters(
         **{attr: chosen[name] if name in bar.fields else () for name, (attr, _, _) in _FILTER_FIELDS.items()}

@@ -154,3 +154,64 @@ def test_suspended_tasks_are_counted_apart(demo_app, demo_sqlite_file):
     excluded = Counter(rules.task_bucket(*row, AS_OF) for row in rows)[rules.EXCLUDED]
     assert excluded == 1
     assert any("Tạm dừng hoặc hủy (không tính vào tổng): 1 nhiệm vụ." in c.value for c in at.caption)
+
+
+def test_a_coordinator_sees_the_columns_they_edit_right_after_the_task(demo_app):
+    at = demo_app("dp.lucngan")
+    at.switch_page("pages/tasks.py").run()
+    assert not at.exception
+    grid = at.dataframe[0].proto
+    settings = json.loads(grid.columns)
+    headers = [settings[name]["label"] for name in grid.column_order]
+    assert headers[:9] == [
+        "Mã",
+        "Nhiệm vụ",
+        "Trạng thái",
+        "Tiến độ (%)",
+        "Ngày hoàn thành",
+        "Kết quả",
+        "Văn bản kết quả",
+        "Khó khăn, vướng mắc",
+        "Ghi chú",
+    ]
+    typed = [name for name in grid.column_order if not settings[name].get("disabled")]
+    assert typed == list(grid.column_order[2:9])  # what they may type, all of it, and nothing after
+
+
+def test_a_reader_sees_the_tasks_in_the_grids_own_order(demo_app):
+    at = demo_app("lanhdao")
+    at.switch_page("pages/tasks.py").run()
+    assert not at.exception
+    grid = at.dataframe[0].proto
+    assert list(grid.column_order[:3]) == ["id", "bucket", "title"]  # where it stands, first
+
+
+def test_the_task_grid_shows_who_cooperates_and_the_documents_and_filters_by_cooperator(demo_app):
+    at = open_page("lanhdao", "pages/tasks.py", phoi_hop="stc")
+    assert at.multiselect(key="tasks_f_coop").value == ["stc"]
+    grid = at.dataframe[0]
+    settings = json.loads(grid.proto.columns)
+    assert (settings["cooperators"]["label"], settings["basis"]["label"]) == (
+        "Cơ quan phối hợp",
+        "Văn bản giao",
+    )
+    frame = grid.value
+    assert len(frame) == 5  # the four localities' funding tasks and the public-investment one
+    assert all("Sở Tài chính" in c.split("; ") for c in frame["cooperators"])
+    funding = frame[frame["locality"] == "Huyện Lục Ngạn"].iloc[0]
+    assert funding["title"] == "Bố trí kinh phí xây mới, cải tạo, sửa chữa trụ sở Công an phường"
+    assert funding["cooperators"] == "Sở Tài chính; Sở Kế hoạch và Đầu tư"
+    assert funding["basis"] == "30/ĐA-BCA; 885/QĐ-UBND"
+    # Picking another agency in the filter narrows the list to its tasks and goes into the link.
+    at.multiselect(key="tasks_f_coop").set_value(["sxd"]).run()
+    assert not at.exception
+    assert at.query_params["phoi_hop"] in ("sxd", ["sxd"])
+    frame = at.dataframe[0].value
+    assert len(frame) == 2 and set(frame["cooperators"]) == {"Công an tỉnh; Sở Xây dựng"}
+
+
+def test_in_a_coordinators_grid_the_cooperators_and_documents_are_read_only(demo_app):
+    at = demo_app("dp.lucngan")
+    at.switch_page("pages/tasks.py").run()
+    settings = json.loads(at.dataframe[0].proto.columns)
+    assert settings["cooperators"]["disabled"] and settings["basis"]["disabled"]

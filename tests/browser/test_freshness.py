@@ -19,21 +19,30 @@ from lib.data.models import Task
 from lib.ops.seed import seed_demo
 from tests.support.browser import sign_in, wait_idle
 from tests.support.demo import AS_OF
-from tests.support.tasks_grid import COLUMNS, NOTES, TASKS, click_save, first_row_id
+from tests.support.tasks_grid import (
+    READ_ONLY_COLUMNS,
+    TASKS,
+    click_save,
+    column_index,
+    first_row_id,
+    go_to_cell,
+)
 
 pytestmark = pytest.mark.browser
 VIEWPORT = {"width": 3000, "height": 1000}  # every edited column visible: the grid never scrolls sideways
 LUC_NGAN_TASKS = f"{TASKS}&dia_ban=luc-ngan"
 OVERVIEW = f"/?ngay={AS_OF.isoformat()}"
 NOTE = "Đã xong, lưu qua máy chủ A"
-STATE = COLUMNS.index("state")
-COMPLETION = {  # column → what is typed (or picked) to mark a task completed, with a note
+COORDINATOR = "dp.lucngan"
+STATE = column_index(COORDINATOR, "state")
+COMPLETION = {  # column of the coordinator's editor → what is typed (or picked) to mark a task completed
     STATE: "Hoàn thành",
-    COLUMNS.index("progress_pct"): "100",
-    COLUMNS.index("completed_on"): "2026-11-20",
-    COLUMNS.index("result_doc"): "999/BC-UBND",
-    NOTES: NOTE,
+    column_index(COORDINATOR, "progress_pct"): "100",
+    column_index(COORDINATOR, "completed_on"): "2026-11-20",
+    column_index(COORDINATOR, "result_doc"): "999/BC-UBND",
+    column_index(COORDINATOR, "notes"): NOTE,
 }
+READ = ("bucket", "state", "notes")  # what the leader's read-only table is read for
 
 
 @pytest.fixture
@@ -49,26 +58,6 @@ def shared_database(make_database):
         seed_demo(s)
     engine.dispose()
     return url
-
-
-def go_to_cell(page, row: int, column: int) -> None:
-    """Select a cell with the keyboard and check the grid really is there: after an edit the grid
-    redraws, and a click or key press during that can be lost (then try again)."""
-    editor = page.locator(".st-key-tasks_editor")
-    focused = editor.locator("td:focus")
-    for attempt in range(3):
-        wait_idle(page)
-        box = editor.bounding_box()
-        page.mouse.click(box["x"] + 15, box["y"] + 35 * (row + 1) + 17)
-        expect(focused).to_have_count(1, timeout=10_000)
-        for key in ["ArrowLeft"] * len(COLUMNS) + ["ArrowRight"] * column:
-            page.keyboard.press(key)
-        try:
-            expect(focused).to_have_attribute("data-testid", f"glide-cell-{column}-{row}", timeout=5_000)
-            return
-        except AssertionError:
-            if attempt == 2:
-                raise
 
 
 def edit_first_row(page, column: int, text: str) -> None:
@@ -91,13 +80,16 @@ def edit_first_row(page, column: int, text: str) -> None:
 
 
 def task_row(page, row_id: int) -> dict[str, str]:
-    """Read a task's cells from the read-only table by its id (rows move when their bucket does)."""
+    """Read a task's cells (READ) from the read-only table by its id (rows move when their bucket does)."""
     table = page.get_by_test_id("stDataFrame")  # the page's only table for a reader
     expect(table.locator("[data-testid='glide-cell-0-0']")).to_be_attached(timeout=30_000)
     ids = table.locator("[data-testid^='glide-cell-0-']").all_inner_texts()
     r = ids.index(str(row_id))
-    cells = (table.locator(f"[data-testid='glide-cell-{c}-{r}']") for c in range(len(COLUMNS)))
-    return {name: cell.inner_text() for name, cell in zip(COLUMNS, cells, strict=True)}
+    cells = {
+        name: table.locator(f"[data-testid='glide-cell-{READ_ONLY_COLUMNS.index(name)}-{r}']")
+        for name in READ
+    }
+    return {name: cell.inner_text(timeout=10_000) for name, cell in cells.items()}
 
 
 def completed_count(page) -> int:
@@ -115,7 +107,7 @@ def test_a_save_on_one_server_shows_on_the_other_at_its_next_rerun(browser, app_
     a, b = coordinator.new_page(), leader.new_page()
 
     # B first: warm its caches with the old values of the task list and the overview.
-    sign_in(a, server_a, "dp.lucngan", path=TASKS)  # a coordinator's table holds only Lục Ngạn
+    sign_in(a, server_a, COORDINATOR, path=TASKS)  # a coordinator's table holds only Lục Ngạn
     row_id = first_row_id(a)
     sign_in(b, server_b, "lanhdao", path=LUC_NGAN_TASKS)
     before = task_row(b, row_id)

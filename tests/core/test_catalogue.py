@@ -99,3 +99,36 @@ def test_a_field_added_to_the_catalogue_reaches_the_grid_the_sheet_and_the_engin
     assert columns.column_config(ward, ward.grid_columns)["contact"]["type_config"]["max_chars"] == 100
     assert "contact" in ward.editable_by(VAN_PHONG)
     assert "contact" not in ward.editable_by(DIEU_PHOI)
+
+
+@pytest.mark.parametrize("spec", [TASKS, HQ, WARDS], ids=lambda s: s.entity)
+@pytest.mark.parametrize("role", [ADMIN, VAN_PHONG, DIEU_PHOI])
+def test_in_an_editable_grid_the_editable_columns_directly_follow_the_title(spec, role):
+    entity = spec.catalogue
+    order = entity.grid_for(role)
+    editable = spec.editable_by(role)
+    assert editable, (spec.entity, role)
+    assert entity.title in entity.grid_columns
+    assert order[:2] == ("id", entity.title)
+    assert order[2 : 2 + len(editable)] == tuple(editable)  # in the catalogue's order
+    assert all(n not in editable for n in order[2 + len(editable) :])
+    assert sorted(order) == sorted(entity.grid_columns)  # the same columns, only moved
+
+
+def test_a_coordinators_task_grid_starts_with_what_they_edit():
+    assert TASK.grid_for(DIEU_PHOI)[:9] == (
+        "id",
+        "title",
+        "state",
+        "progress_pct",
+        "completed_on",
+        "result",
+        "result_doc",
+        "obstacles",
+        "notes",
+    )
+    # The office also extends deadlines: the new deadline and its document come first.
+    assert TASK.grid_for(VAN_PHONG)[2:4] == ("current_deadline", "extension_doc")
+    # The rest keeps the on-screen order of the read-only grid.
+    rest = [n for n in TASK.grid_columns if n not in TASK.grid_for(DIEU_PHOI)[:9]]
+    assert list(TASK.grid_for(DIEU_PHOI)[9:]) == rest

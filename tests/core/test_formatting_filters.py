@@ -9,13 +9,14 @@ from lib.core.filters import (
     parse_filters,
     parse_page,
 )
-from lib.core.formatting import fmt_billion, fmt_date, fmt_money_short, fmt_pct, fmt_vnd
+from lib.core.formatting import fmt_billion, fmt_date, fmt_document_number, fmt_money_short, fmt_pct, fmt_vnd
 
 OPTIONS = FilterOptions(
     localities={"luc-ngan": "Huyện Lục Ngạn", "viet-yen": "Thị xã Việt Yên", "cap-tinh": "Cấp tỉnh"},
     clauses={"1": "Mục 1", "3": "Mục 3"},
     documents={"30-da-bca": "30/ĐA-BCA"},
     agencies={"cat": "Công an tỉnh"},
+    cooperators={"stc": "Sở Tài chính", "sxd": "Sở Xây dựng"},
 )
 
 
@@ -29,6 +30,8 @@ def test_vietnamese_formats():
     assert fmt_pct(0.6667) == "66,7%"
     assert fmt_pct(None) == "–"
     assert fmt_date(date(2026, 3, 5)) == "05/03/2026"
+    assert fmt_document_number("885/QĐ-UBND") == "885/QĐ-UBND"
+    assert fmt_document_number("/UBND-NC") == "Công văn /UBND-NC"  # the letter's number was left blank
 
 
 def test_filters_round_trip_through_the_query_string():
@@ -38,6 +41,16 @@ def test_filters_round_trip_through_the_query_string():
     parsed, warnings = parse_filters(params, OPTIONS)
     assert parsed == filters
     assert warnings == []
+
+
+def test_the_cooperating_agencies_filter_round_trips_as_phoi_hop():
+    filters = Filters(agencies=("cat",), cooperators=("stc", "sxd"))
+    params = filters_to_params(filters)
+    assert params == {"chu_tri": "cat", "phoi_hop": "stc,sxd"}
+    parsed, warnings = parse_filters({**params, "phoi_hop": "stc,sxd,ha-noi"}, OPTIONS)
+    assert parsed == filters
+    assert warnings == ["Không có cơ quan phối hợp “ha-noi” — đã bỏ qua bộ lọc này."]
+    assert not parsed.is_empty and Filters().is_empty
 
 
 def test_unknown_values_are_dropped_with_a_vietnamese_warning():

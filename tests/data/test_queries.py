@@ -4,7 +4,7 @@ from collections import Counter, defaultdict
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from lib.core import rules
 from lib.core.filters import DUE_SOON, Filters
@@ -24,14 +24,17 @@ FILTERS = [
     Filters(agencies=("cat",)),
     Filters(buckets=("qua_han", DUE_SOON)),
     Filters(localities=("bac-giang",), buckets=("dung_han", "tre_han")),
+    Filters(cooperators=("stc",)),
+    Filters(localities=("viet-yen",), cooperators=("sxd", "snv")),
 ]
 
 
 def _rows(s):
     """Every task as a plain dict, with the codes the filters use, read without the query layer."""
-    docs = defaultdict(set)
+    docs, helpers = defaultdict(set), defaultdict(set)
     for task in s.scalars(select(Task)):
         docs[task.id] = {d.code for d in task.basis}
+        helpers[task.id] = {a.code for a in task.cooperators}
     result = []
     for t, clause, agency, locality in s.execute(
         select(Task, Clause.code, Agency.code, Locality.code)
@@ -49,6 +52,7 @@ def _rows(s):
                 agency=agency,
                 locality=locality,
                 docs=docs[t.id],
+                cooperators=helpers[t.id],
             )
         )
     return result
@@ -67,6 +71,8 @@ def _selected(rows, f: Filters, as_of):
         if f.documents and not (r["docs"] & set(f.documents)):
             continue
         if f.agencies and r["agency"] not in f.agencies:
+            continue
+        if f.cooperators and not (r["cooperators"] & set(f.cooperators)):
             continue
         if f.buckets and not (bucket in f.buckets or (DUE_SOON in f.buckets and soon)):
             continue
@@ -250,3 +256,64 @@ def test_tiny_fixture_boundaries_through_sql(engine):
     assert summary.total == 2 and summary.due_soon == 1 and summary.on_time_rate == 1.0
     assert dict(after.counts) == {rules.OVERDUE: 1, rules.ON_TIME: 1, rules.EXCLUDED: 1}
     assert after.on_time_rate == 0.5
+
+
+FUNDING_TASK = "Bố trí kinh phí xây mới, cải tạo, sửa chữa trụ sở Công an phường"  # one per locality
+
+
+def test_a_task_row_names_its_cooperating_agencies_and_the_documents_it_rests_on(demo_engine):
+    with transaction(demo_engine) as s:
+        rows = queries.list_tasks(s, Filters(localities=("luc-ngan",)), AS_OF, DUE_DAYS, offset=0, limit=500)
+        letter = queries.list_tasks(s, Filters(clauses=("bc",)), AS_OF, DUE_DAYS, offset=0, limit=1)[0]
+    funding = next(r for r in rows if r["title"] == FUNDING_TASK)
+    assert funding["cooperators"] == "Sở Tài chính; Sở Kế hoạch và Đầu tư"
+    assert funding["basis"] == "30/ĐA-BCA; 885/QĐ-UBND"
+    assert letter["cooperators"] is None  # a yearly report has no cooperating agency
+    assert letter["basis"] == "Công văn /UBND-NC"  # the letter, whose number was left blank
+
+
+def test_the_cooperating_agency_filter_returns_exactly_the_tasks_it_cooperates_on(demo_engine):
+    with transaction(demo_engine) as s:
+        options = queries.get_filter_options(s)
+        stored = defaultdict(set)  # agency code → the tasks it cooperates on, read through the ORM
+        for task in s.scalars(select(Task)):
+            for agency in task.cooperators:
+                stored[agency.code].add(task.id)
+        got = {}
+        for code in options.cooperators:
+            f = Filters(cooperators=(code,))
+            listed = queries.list_tasks(s, f, AS_OF, DUE_DAYS, offset=0, limit=10_000)
+            assert queries.count_tasks(s, f, AS_OF, DUE_DAYS) == len(listed)
+            got[code] = {r["id"] for r in listed}
+            assert all(options.cooperators[code] in r["cooperators"].split("; ") for r in listed)
+        finance = queries.list_tasks(s, Filters(cooperators=("stc",)), AS_OF, DUE_DAYS, offset=0, limit=100)
+    assert list(options.cooperators) == [c for c in options.cooperators if c in stored]
+    assert set(options.cooperators) == set(stored)
+    assert got == dict(stored)
+    # Sở Tài chính helps the four localities fund their headquarters and Sở Kế hoạch và Đầu tư with
+    # public investment: five tasks.
+    assert sorted(r["title"] for r in finance) == [FUNDING_TASK] * 4 + [
+        "Tham mưu vốn đầu tư công xây dựng trụ sở Công an phường giai đoạn 2024–2025"
+    ]
+
+
+def test_a_page_of_tasks_takes_the_same_few_queries_whatever_its_size(demo_engine):
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(demo_engine, "before_cursor_execute", count)
+    try:
+        sizes = {}
+        for limit in (1, 10, 1000):
+            statements.clear()
+            with transaction(demo_engine) as s:
+                rows = queries.list_tasks(s, Filters(), AS_OF, DUE_DAYS, offset=0, limit=limit)
+            sizes[len(rows)] = len(
+                [q for q in statements if q.lstrip().upper().startswith(("SELECT", "WITH"))]
+            )
+    finally:
+        event.remove(demo_engine, "before_cursor_execute", count)
+    assert len(sizes) == 3 and min(sizes) == 1 and max(sizes) > 50
+    assert set(sizes.values()) == {2}  # the page, then its cooperators and documents together

@@ -140,6 +140,49 @@ def test_export_then_import_of_the_same_view_changes_nothing(demo):
     assert not preview.can_apply
 
 
+FUNDING_TASK = "Bố trí kinh phí xây mới, cải tạo, sửa chữa trụ sở Công an phường"
+
+
+def test_the_task_sheet_names_the_cooperating_agencies_and_the_documents(demo):
+    ws = read_back(exported(demo))
+    headers = [c.value for c in ws[export.HEADER_ROW]]
+    at = {h: i + 1 for i, h in enumerate(headers)}
+    assert headers.index("Cơ quan phối hợp") == headers.index("Chủ trì") + 1
+    line = next(
+        r
+        for r in range(export.FIRST_DATA_ROW, ws.max_row + 1)
+        if ws.cell(r, at["Nhiệm vụ"]).value == FUNDING_TASK
+    )
+    assert ws.cell(line, at["Cơ quan phối hợp"]).value == "Sở Tài chính; Sở Kế hoạch và Đầu tư"
+    assert ws.cell(line, at["Văn bản giao"]).value == "30/ĐA-BCA; 885/QĐ-UBND"
+
+
+def test_the_cooperators_and_documents_columns_are_read_only_in_an_import(demo):
+    who = actor(demo, "dp.vietyen")
+    data = exported(demo)
+    parsed = importer.read_xlsx(data, changeset.TASKS, export.TASK_LAYOUT)
+    assert {"Cơ quan phối hợp", "Văn bản giao"} <= set(parsed.ignored_columns)
+    assert not {"Cơ quan phối hợp", "Văn bản giao"} & set(parsed.imported_columns)
+    # Typed over in the file, they change nothing; the notes typed beside them are imported.
+    edited = edit_file(
+        data,
+        {(0, "Cơ quan phối hợp"): "Sở Nội vụ", (0, "Văn bản giao"): "1/QĐ", (0, "Ghi chú"): "Đã rà soát"},
+    )
+    preview = preview_of(demo, who, edited)
+    assert [(c.field, c.new) for c in preview.changes] == [("notes", "Đã rà soát")]
+    assert preview.problems == [] and preview.can_apply
+    # A file exported before these columns existed still imports.
+    book = load_workbook(io.BytesIO(edited))
+    ws = book.worksheets[0]
+    for header in ("Văn bản giao", "Cơ quan phối hợp"):
+        ws.delete_cols([c.value for c in ws[export.HEADER_ROW]].index(header) + 1)
+    older = io.BytesIO()
+    book.save(older)
+    preview = preview_of(demo, who, older.getvalue())
+    assert [(c.field, c.new) for c in preview.changes] == [("notes", "Đã rà soát")]
+    assert preview.problems == [] and preview.can_apply
+
+
 def test_a_few_cells_edited_in_the_file_become_exactly_those_changes_audited(demo):
     who = actor(demo, "dp.vietyen")
     data = exported(demo)
@@ -382,5 +425,5 @@ def test_every_file_builds_even_when_stored_text_holds_what_xml_cannot(demo):
         if name not in ("yearly", "report.xlsx"):  # those two show no free text of a row
             assert any("\ufffd\ufffd\ufffd" in t for t in strings), name
     docx = Document(io.BytesIO(report.report_docx(year_end)))
-    cells = [c.text for t in docx.tables for row in t.rows for c in row.cells]
-    assert any(t.endswith("\ufffd\ufffd\ufffd") for t in cells)  # overdue task titles, cleaned
+    lines = [p.text for t in docx.tables for row in t.rows for c in row.cells for p in c.paragraphs]
+    assert any(t.endswith("\ufffd\ufffd\ufffd") for t in lines)  # overdue task titles, cleaned

@@ -153,3 +153,28 @@ def test_silent_tasks_are_unfinished_and_not_updated_for_n_days(demo_engine):
     assert {r["id"] for r in listed} == expected and count == len(expected)
     stamps = [r["updated_at"] for r in listed]
     assert stamps == sorted(stamps)
+
+
+def test_the_overdue_tasks_name_their_cooperating_agencies_and_documents(demo_engine):
+    """Lục Ngạn's funding task is overdue on the demo's date: the report lists it with the agencies
+    that help and the documents it rests on, in the .docx and in the .xlsx."""
+    title = "Bố trí kinh phí xây mới, cải tạo, sửa chữa trụ sở Công an phường"
+    with transaction(demo_engine) as s:
+        r = report.build_report(s, "luc-ngan", AS_OF, STALE)
+    assert title in [t["title"] for t in r.overdue]
+
+    doc = Document(io.BytesIO(report.report_docx(r, issued_on=date(2026, 12, 10))))
+    overdue = doc.tables[-2]  # section IV, before the recipients and the signature
+    cell = next(row.cells[1] for row in overdue.rows[1:] if row.cells[1].paragraphs[0].text == title)
+    assert [p.text for p in cell.paragraphs] == [
+        title,
+        "Cơ quan phối hợp: Sở Tài chính; Sở Kế hoạch và Đầu tư",
+        "Văn bản giao: 30/ĐA-BCA; 885/QĐ-UBND",
+    ]
+
+    sheet = load_workbook(io.BytesIO(report.report_xlsx(r)))["Quá hạn"]
+    headers = [c.value for c in sheet[export.HEADER_ROW]]
+    line = next(i for i in range(export.FIRST_DATA_ROW, sheet.max_row + 1) if sheet.cell(i, 2).value == title)
+    row = {h: sheet.cell(line, n).value for n, h in enumerate(headers, start=1)}
+    assert row["Cơ quan phối hợp"] == "Sở Tài chính; Sở Kế hoạch và Đầu tư"
+    assert row["Văn bản giao"] == "30/ĐA-BCA; 885/QĐ-UBND"
