@@ -159,7 +159,8 @@ TASK = Entity(
         LOCALITY,
         Field("lead_agency", "Chủ trì", xlsx_width=28),
         Field("cooperators", "Cơ quan phối hợp", width="medium", xlsx_width=36),  # names, "; " between
-        Field("basis", "Văn bản giao", xlsx_width=26),  # the documents' numbers, "; " between
+        Field("document", "Văn bản giao", xlsx_width=20),  # the number of the document that assigned it
+        Field("basis", "Căn cứ", xlsx_width=26),  # the numbers of the documents it rests on, "; " between
         Field("original_deadline", "Hạn ban đầu", "date", xlsx_width=12),
         _day("current_deadline", "Hạn hiện tại", DEADLINE_ROLES),
         Field("extension_doc", "Văn bản gia hạn", parser=Text(200), roles=DEADLINE_ROLES, xlsx_width=18),
@@ -207,6 +208,7 @@ TASK = Entity(
         "notes",
         "original_deadline",
         "extension_doc",
+        "document",
         "clause",
         "basis",
         "version",

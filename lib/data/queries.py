@@ -98,12 +98,12 @@ def filter_tasks(stmt: SelectT, filters: Filters, as_of: date, due_soon_days: in
         stmt = stmt.where(_locality_condition(Task.locality_id, filters.localities))
     if filters.clauses:
         stmt = stmt.where(Task.clause_id.in_(select(Clause.id).where(Clause.code.in_(filters.clauses))))
-    if filters.documents:
+    if filters.documents:  # the tasks a document assigned, and those resting on it
+        chosen = select(Document.id).where(Document.code.in_(filters.documents))
         stmt = stmt.where(
-            exists()
-            .where(task_basis.c.task_id == Task.id)
-            .where(
-                task_basis.c.document_id.in_(select(Document.id).where(Document.code.in_(filters.documents)))
+            or_(
+                Task.document_id.in_(chosen),
+                exists().where(task_basis.c.task_id == Task.id).where(task_basis.c.document_id.in_(chosen)),
             )
         )
     if filters.agencies:
@@ -353,6 +353,7 @@ TASK_COLUMNS = (
     "title",
     "lead_agency",
     "cooperators",
+    "document",
     "basis",
     "locality",
     "original_deadline",
@@ -371,6 +372,7 @@ TASK_COLUMNS = (
     "updated_by",
     "updated_at",
 )
+AssigningDocument = aliased(Document)
 LINKED_CHUNK = 1000  # task ids per query of the cooperators and documents (bound parameters stay few)
 
 
@@ -445,6 +447,7 @@ def list_tasks(
             Clause.code,
             Task.title,
             Agency.name,
+            AssigningDocument.number,
             Locality.name,
             Task.original_deadline,
             Task.current_deadline,
@@ -464,6 +467,7 @@ def list_tasks(
         .select_from(Task)
         .outerjoin(Clause, Clause.id == Task.clause_id)
         .join(Agency, Agency.id == Task.lead_agency_id)
+        .outerjoin(AssigningDocument, AssigningDocument.id == Task.document_id)
         .outerjoin(Locality, Locality.id == Task.locality_id)
         .where(*where)
         .order_by(*(order_by or default_order))
@@ -477,6 +481,7 @@ def list_tasks(
     rows = []
     for row in found:
         row["locality"] = row["locality"] or "Cấp tỉnh"
+        row["document"] = fmt_document_number(row["document"]) if row["document"] is not None else None
         row["days_overdue"] = rules.days_overdue(
             row["state"], row["current_deadline"], row["completed_on"], as_of
         )

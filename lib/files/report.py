@@ -35,7 +35,7 @@ from lib.data.models import Locality
 from lib.files import export
 
 OVERDUE_LIMIT = 500  # the report lists at most this many overdue tasks (worst first)
-LINKED = ("cooperators", "basis")  # shown under a listed task's title: who cooperates, the documents
+LINKED = ("cooperators", "document", "basis")  # under a listed task's title: who helps, on what basis
 
 
 @dataclass(frozen=True)
@@ -144,6 +144,7 @@ OVERDUE_COLUMNS = export.columns(
         "locality",
         "lead_agency",
         "cooperators",
+        "document",
         "basis",
         "current_deadline",
         "days_overdue",

@@ -191,17 +191,15 @@ def test_the_task_grid_shows_who_cooperates_and_the_documents_and_filters_by_coo
     assert at.multiselect(key="tasks_f_coop").value == ["stc"]
     grid = at.dataframe[0]
     settings = json.loads(grid.proto.columns)
-    assert (settings["cooperators"]["label"], settings["basis"]["label"]) == (
-        "Cơ quan phối hợp",
-        "Văn bản giao",
-    )
+    labels = (settings["cooperators"]["label"], settings["document"]["label"], settings["basis"]["label"])
+    assert labels == ("Cơ quan phối hợp", "Văn bản giao", "Căn cứ")
     frame = grid.value
     assert len(frame) == 5  # the four localities' funding tasks and the public-investment one
     assert all("Sở Tài chính" in c.split("; ") for c in frame["cooperators"])
     funding = frame[frame["locality"] == "Huyện Lục Ngạn"].iloc[0]
     assert funding["title"] == "Bố trí kinh phí xây mới, cải tạo, sửa chữa trụ sở Công an phường"
     assert funding["cooperators"] == "Sở Tài chính; Sở Kế hoạch và Đầu tư"
-    assert funding["basis"] == "30/ĐA-BCA; 885/QĐ-UBND"
+    assert (funding["document"], funding["basis"]) == ("Công văn /UBND-NC", "30/ĐA-BCA; 885/QĐ-UBND")
     # Picking another agency in the filter narrows the list to its tasks and goes into the link.
     at.multiselect(key="tasks_f_coop").set_value(["sxd"]).run()
     assert not at.exception
@@ -214,4 +212,8 @@ def test_in_a_coordinators_grid_the_cooperators_and_documents_are_read_only(demo
     at = demo_app("dp.lucngan")
     at.switch_page("pages/tasks.py").run()
     settings = json.loads(at.dataframe[0].proto.columns)
-    assert settings["cooperators"]["disabled"] and settings["basis"]["disabled"]
+    assert (
+        settings["cooperators"]["disabled"]
+        and settings["document"]["disabled"]
+        and settings["basis"]["disabled"]
+    )

@@ -268,8 +268,9 @@ def test_a_task_row_names_its_cooperating_agencies_and_the_documents_it_rests_on
     funding = next(r for r in rows if r["title"] == FUNDING_TASK)
     assert funding["cooperators"] == "Sở Tài chính; Sở Kế hoạch và Đầu tư"
     assert funding["basis"] == "30/ĐA-BCA; 885/QĐ-UBND"
+    assert funding["document"] == "Công văn /UBND-NC"  # assigned by the letter, whose number was left blank
     assert letter["cooperators"] is None  # a yearly report has no cooperating agency
-    assert letter["basis"] == "Công văn /UBND-NC"  # the letter, whose number was left blank
+    assert letter["basis"] == "Công văn /UBND-NC"
 
 
 def test_the_cooperating_agency_filter_returns_exactly_the_tasks_it_cooperates_on(demo_engine):

@@ -154,15 +154,16 @@ def test_the_task_sheet_names_the_cooperating_agencies_and_the_documents(demo):
         if ws.cell(r, at["Nhiệm vụ"]).value == FUNDING_TASK
     )
     assert ws.cell(line, at["Cơ quan phối hợp"]).value == "Sở Tài chính; Sở Kế hoạch và Đầu tư"
-    assert ws.cell(line, at["Văn bản giao"]).value == "30/ĐA-BCA; 885/QĐ-UBND"
+    assert ws.cell(line, at["Văn bản giao"]).value == "Công văn /UBND-NC"
+    assert ws.cell(line, at["Căn cứ"]).value == "30/ĐA-BCA; 885/QĐ-UBND"
 
 
 def test_the_cooperators_and_documents_columns_are_read_only_in_an_import(demo):
     who = actor(demo, "dp.vietyen")
     data = exported(demo)
     parsed = importer.read_xlsx(data, changeset.TASKS, export.TASK_LAYOUT)
-    assert {"Cơ quan phối hợp", "Văn bản giao"} <= set(parsed.ignored_columns)
-    assert not {"Cơ quan phối hợp", "Văn bản giao"} & set(parsed.imported_columns)
+    assert {"Cơ quan phối hợp", "Văn bản giao", "Căn cứ"} <= set(parsed.ignored_columns)
+    assert not {"Cơ quan phối hợp", "Văn bản giao", "Căn cứ"} & set(parsed.imported_columns)
     # Typed over in the file, they change nothing; the notes typed beside them are imported.
     edited = edit_file(
         data,
@@ -174,7 +175,7 @@ def test_the_cooperators_and_documents_columns_are_read_only_in_an_import(demo):
     # A file exported before these columns existed still imports.
     book = load_workbook(io.BytesIO(edited))
     ws = book.worksheets[0]
-    for header in ("Văn bản giao", "Cơ quan phối hợp"):
+    for header in ("Văn bản giao", "Căn cứ", "Cơ quan phối hợp"):
         ws.delete_cols([c.value for c in ws[export.HEADER_ROW]].index(header) + 1)
     older = io.BytesIO()
     book.save(older)

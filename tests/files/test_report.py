@@ -169,7 +169,8 @@ def test_the_overdue_tasks_name_their_cooperating_agencies_and_documents(demo_en
     assert [p.text for p in cell.paragraphs] == [
         title,
         "Cơ quan phối hợp: Sở Tài chính; Sở Kế hoạch và Đầu tư",
-        "Văn bản giao: 30/ĐA-BCA; 885/QĐ-UBND",
+        "Văn bản giao: Công văn /UBND-NC",
+        "Căn cứ: 30/ĐA-BCA; 885/QĐ-UBND",
     ]
 
     sheet = load_workbook(io.BytesIO(report.report_xlsx(r)))["Quá hạn"]
@@ -177,4 +178,4 @@ def test_the_overdue_tasks_name_their_cooperating_agencies_and_documents(demo_en
     line = next(i for i in range(export.FIRST_DATA_ROW, sheet.max_row + 1) if sheet.cell(i, 2).value == title)
     row = {h: sheet.cell(line, n).value for n, h in enumerate(headers, start=1)}
     assert row["Cơ quan phối hợp"] == "Sở Tài chính; Sở Kế hoạch và Đầu tư"
-    assert row["Văn bản giao"] == "30/ĐA-BCA; 885/QĐ-UBND"
+    assert (row["Văn bản giao"], row["Căn cứ"]) == ("Công văn /UBND-NC", "30/ĐA-BCA; 885/QĐ-UBND")
