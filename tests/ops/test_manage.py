@@ -36,7 +36,7 @@ def test_init_db_then_seed_demo_only_when_empty(tmp_path):
     again = _manage("seed-demo", "--if-empty", url=url)
     assert again.returncode == 0 and "không nạp lại" in again.stdout
     with transaction(make_engine(url)) as s:
-        assert s.scalar(select(func.count()).where(Task.notes == "ghi chú của người dùng")) == 72
+        assert s.scalar(select(func.count()).where(Task.notes == "ghi chú của người dùng")) == 77
     assert _manage("seed-demo", url=url).returncode == 0  # an explicit reset
     with transaction(make_engine(url)) as s:
         assert s.scalar(select(func.count()).where(Task.notes == "ghi chú của người dùng")) == 0
