@@ -5,7 +5,8 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select, update
 
-from lib.data import audit
+from lib.core.filters import Filters
+from lib.data import audit, followup
 from lib.data.db import transaction
 from lib.data.models import Agency, AuditEvent, Duty, Task
 from lib.ops import directive as d
@@ -154,3 +155,16 @@ def test_a_yearly_report_written_before_the_duties_is_claimed_not_duplicated(eng
             "2024",
             2,
         )
+
+
+def test_the_yearly_register_shows_the_years_as_they_are_generated(engine):
+    with transaction(engine, write=True) as s:
+        load_reference(s)
+        generate_duties(s, date(2029, 12, 1), now=NOW)
+    with transaction(engine) as s:
+        now_years = Counter(r.year for r in followup.yearly_reports(s, Filters(), date(2029, 12, 1)))
+        back_then = {r.year for r in followup.yearly_reports(s, Filters(), date(2027, 6, 30))}
+        assert followup.yearly_report_deadline(s, 2029) == date(2029, 12, 15)
+        assert followup.yearly_report_deadline(s, 2031) is None
+    assert now_years == {year: 11 for year in range(2024, 2031)}  # 2030 is a month away: there
+    assert back_then == {2024, 2025, 2026, 2027}  # an as-of date in the past hides later years
