@@ -14,7 +14,7 @@ instead of being generated again, so a database seeded by an earlier version kee
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -98,14 +98,21 @@ def generate_duties(
     *,
     lead_days: int = recurrence.LEAD_DAYS,
     now: datetime | None = None,
+    backdate: date | None = None,
 ) -> Generated:
     """Create the task of every period due as of `as_of` that has none, inside the caller's write
-    transaction (which should have bumped the data version first: that also queues two runs)."""
-    stamp = now or local_now()
+    transaction (which should have bumped the data version first: that also queues two runs).
+
+    `backdate` stamps each new task and its event at 06:00 on the day its period opened (not before
+    that date), as if the daily run had been there all along: the demo passes the letter's date, so
+    its trail reads true as of its today. Otherwise everything is stamped `now`.
+    """
+    moment = now or local_now()
     documents = {d.id: d for d in s.scalars(select(Document))}
     entries: list[audit.Entry] = []
     created = linked = 0
     for duty, period in pending_periods(s, as_of, lead_days):
+        stamp = datetime.combine(max(period.opens_on(lead_days), backdate), time(6)) if backdate else moment
         legacy = _legacy_report(s, duty, period)
         if legacy is not None:
             legacy.duty_id, legacy.period = duty.id, period.key

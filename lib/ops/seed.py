@@ -95,7 +95,8 @@ def seed_demo(session: Session, *, seed: int = DEMO_SEED, today: date = DEMO_TOD
     builder = DemoBuilder(session, random.Random(seed), today)
     builder.letter_tasks()
     # The yearly reports and the reviews come from the duties, by the generator production runs.
-    programme.record_load(session, programme.Loaded(added, generate_duties(session, today)))
+    generated = generate_duties(session, today, backdate=LETTER_DATE)
+    programme.record_load(session, programme.Loaded(added, generated))
     builder.after_generation()
     ensure_demo_accounts(session)
     audit.record(
