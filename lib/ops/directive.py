@@ -323,14 +323,15 @@ YEARLY_REPORT = DutyTemplate(
     "Báo cáo kết quả thực hiện năm gửi UBND tỉnh (qua Công an tỉnh)",
 )
 
-# The reviews. The letter does not date them and the schemes' own texts are not in the reference
-# folder, so these are chosen, not quoted: both schemes run 2023–2030, and Vietnamese schemes of
+# The reviews. The letter does not date them and we do not hold the schemes' own texts, so these
+# are chosen, not quoted: both schemes run 2023–2030, and Vietnamese schemes of
 # that span are typically reviewed at mid-term (sơ kết, 2025, when Đề án 30/ĐA-BCA wants ward police
 # "cơ bản tinh, gọn, mạnh") and at the end (tổng kết, 2030). Each of the four localities reviews its
 # own work and sends its report to Công an tỉnh, which — as the standing agency of the letter —
 # consolidates them with the departments and advises UBND tỉnh; so the localities are due a month
 # before Công an tỉnh (31/10 and 30/11/2025; 30/9 and 31/10/2030), and the province's review comes
-# before the yearly report of 15/12. The departments report through Công an tỉnh's review.
+# before the yearly report of 15/12. The departments report through Công an tỉnh's review. An
+# addressee retired by then (a locality merged away) owes nothing: see lib/ops/duties.py.
 MIDTERM_LOCAL = DutyTemplate(
     DA885,
     None,
