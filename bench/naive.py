@@ -24,7 +24,7 @@ SELECT t.id, t.state, t.current_deadline, t.completed_on, t.updated_at,
        l.code AS locality, c.code AS clause, a.code AS agency
 FROM task t
 LEFT JOIN locality l ON l.id = t.locality_id
-JOIN clause c ON c.id = t.clause_id
+LEFT JOIN clause c ON c.id = t.clause_id
 JOIN agency a ON a.id = t.lead_agency_id
 """
 BASIS_SQL = "SELECT b.task_id, d.code AS document FROM task_basis b JOIN document d ON d.id = b.document_id"

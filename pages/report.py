@@ -32,8 +32,6 @@ scope = left.selectbox(
 )
 with middle:
     as_of = widgets.as_of_input(url_as_of, ctx.today)
-deadline = rules.yearly_report_deadline(as_of.year)
-right.caption(f"Hạn báo cáo năm {as_of.year}: trước ngày {fmt_date(deadline)}.")
 params = {PARAM_LOCALITY: scope} if scope != report.PROVINCE else {}
 if as_of != ctx.today:
     params[PARAM_AS_OF] = as_of.isoformat()
@@ -46,6 +44,10 @@ r = load_report(
     as_of,
     ctx.settings.stale_days,
 )
+if r.report_deadline:
+    right.caption(f"Hạn báo cáo năm {r.year}: ngày {fmt_date(r.report_deadline)}.")
+else:
+    right.caption(f"Chưa có nhiệm vụ báo cáo năm {r.year}.")
 st.subheader(f"Kết quả thực hiện Đề án 30/ĐA-BCA và Đề án 885 năm {r.year} — {r.scope_name}")
 widgets.as_of_caption(as_of)
 

@@ -371,6 +371,7 @@ ACTION_LABELS = {
     "change_role": "Đổi vai trò",
     "clear_lock": "Mở khóa đăng nhập",
     "seed_demo": "Nạp dữ liệu mẫu",
+    "load_programme": "Nạp dữ liệu chương trình",
     "refused": "Bị từ chối",
     "refused_invalid": "Bị từ chối (dữ liệu sai)",
     "refused_conflict": "Bị từ chối (xung đột)",

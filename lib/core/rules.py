@@ -272,17 +272,6 @@ PILOT_YEAR = 2024
 PILOT_LOCALITIES = ("viet-yen", "bac-giang")  # clause 4 of the letter
 
 
-# --- the yearly report --------------------------------------------------------------------------------
-
-REPORT_DAY = (12, 15)  # every addressee reports its year's results before 15 December
-
-
 def roadmap_year(as_of: date) -> int:
     """The roadmap year a date is read against: its own year, within the roadmap's first and target years."""
     return min(max(as_of.year, ROADMAP_FIRST_YEAR), WARD_TARGET_YEAR)
-
-
-def yearly_report_deadline(year: int) -> date:
-    """The day the yearly report of `year` is due: 15/12 of that year."""
-    month, day = REPORT_DAY
-    return date(year, month, day)

@@ -248,7 +248,9 @@ class Task(Base):
     original_deadline: Mapped[date | None] = mapped_column(Date)
     current_deadline: Mapped[date | None] = mapped_column(Date, index=True)
     extension_doc: Mapped[str] = mapped_column(String(200), default="")
-    recurrence: Mapped[str] = mapped_column(String(30), default="")
+    recurrence: Mapped[str] = mapped_column(String(30), default="")  # a generated task: its duty's
+    # Legacy: the year of a yearly report written before duties existed (no longer written; such a
+    # task is claimed by its duty, lib/ops/duties.py). The year of a duty's task is its `period`.
     report_year: Mapped[int | None] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(20), default="chua_trien_khai", index=True)
     progress_pct: Mapped[int] = mapped_column(Integer, default=0)

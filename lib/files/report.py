@@ -84,6 +84,7 @@ class YearEndReport:
     overdue: list[dict[str, Any]]
     overdue_total: int
     yearly_reports: list[followup.YearlyReport]
+    report_deadline: date | None  # of the as-of year's yearly report, from its duties' tasks
 
     @property
     def lines(self) -> list[Line]:
@@ -131,6 +132,7 @@ def build_report(s: Session, scope: str | None, as_of: date, stale_days: int) ->
         overdue=overdue,
         overdue_total=overdue_total,
         yearly_reports=[r for r in followup.yearly_reports(s, filters, as_of) if r.year == as_of.year],
+        report_deadline=followup.yearly_report_deadline(s, as_of.year),
     )
 
 
@@ -364,6 +366,10 @@ def _title(doc: Any, r: YearEndReport) -> None:
     )
 
 
+def _due(deadline: date | None) -> str:
+    return f" (hạn {fmt_date(deadline)})" if deadline else ""
+
+
 def _task_figures(doc: Any, r: YearEndReport) -> None:
     """Section I: the official task table, the excluded tasks and the yearly reports sent."""
     _paragraph(doc, "I. KẾT QUẢ THỰC HIỆN NHIỆM VỤ", bold=True, space_after=6)
@@ -387,7 +393,8 @@ def _task_figures(doc: Any, r: YearEndReport) -> None:
         tally = yearly_tally(r.yearly_reports, r.year)
         _paragraph(
             doc,
-            f"Báo cáo năm {r.year} (hạn trước 15/12): {tally.sent}/{tally.expected} cơ quan, đơn vị đã gửi.",
+            f"Báo cáo năm {r.year}{_due(r.report_deadline)}: {tally.sent}/{tally.expected} "
+            "cơ quan, đơn vị đã gửi.",
             space_after=6,
         )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from lib.core import rules
+from lib.core import recurrence
 
 LETTER = "cv-ubnd-2024"
 DA30 = "30-da-bca"
@@ -290,16 +290,98 @@ CLAUSE4_TASKS = (
     ),
 )
 
-REPORT_YEARS = (2024, 2025, 2026)
-# Addressees owing the yearly report: Công an tỉnh, the departments, the four localities.
-REPORTING_AGENCIES = ("cat", *DEPARTMENTS)
+# Addressees owing the yearly report: Công an tỉnh, the departments, the four localities' UBND.
+REPORTING_AGENCIES = ("cat", *DEPARTMENTS, *(f"ubnd-{code}" for code, _, _ in LOCALITIES))
+PROGRAMME_YEARS = (2023, 2030)  # Đề án 30/ĐA-BCA and Đề án 885 both run 2023–2030
 
 
-def report_title(year: int) -> str:
-    """Title of the yearly report task for one year."""
-    return f"Báo cáo kết quả thực hiện năm {year} (trước 15/12/{year})"
+@dataclass(frozen=True)
+class DutyTemplate:
+    """A recurring duty of the programme; each addressee gets one Duty row, each period one task.
+
+    `title` may hold "{period}" (the period's label, "năm 2027") and "{deadline}" (dd/mm/yyyy)."""
+
+    document: str
+    clause: str | None
+    title: str
+    recurrence: str
+    due: tuple[int, int]  # month, day of the deadline (of the year's first period)
+    first_year: int
+    last_year: int
+    expected_product: str
+    cooperators: tuple[str, ...] = field(default=())
 
 
-def report_deadline(year: int) -> date:
-    """Deadline of the yearly report: 15 December of that year."""
-    return rules.yearly_report_deadline(year)
+YEARLY_REPORT = DutyTemplate(
+    LETTER,
+    "bc",
+    "Báo cáo kết quả thực hiện {period} (trước {deadline})",
+    recurrence.YEARLY,
+    (12, 15),
+    2024,
+    PROGRAMME_YEARS[1],
+    "Báo cáo kết quả thực hiện năm gửi UBND tỉnh (qua Công an tỉnh)",
+)
+
+# The reviews. The letter does not date them and we do not hold the schemes' own texts, so these
+# are chosen, not quoted: both schemes run 2023–2030, and Vietnamese schemes of
+# that span are typically reviewed at mid-term (sơ kết, 2025, when Đề án 30/ĐA-BCA wants ward police
+# "cơ bản tinh, gọn, mạnh") and at the end (tổng kết, 2030). Each of the four localities reviews its
+# own work and sends its report to Công an tỉnh, which — as the standing agency of the letter —
+# consolidates them with the departments and advises UBND tỉnh; so the localities are due a month
+# before Công an tỉnh (31/10 and 30/11/2025; 30/9 and 31/10/2030), and the province's review comes
+# before the yearly report of 15/12. The departments report through Công an tỉnh's review. An
+# addressee retired by then (a locality merged away) owes nothing: see lib/ops/duties.py.
+MIDTERM_LOCAL = DutyTemplate(
+    DA885,
+    None,
+    "Sơ kết giữa kỳ (2023–2025) thực hiện Đề án 885 và Đề án 30/ĐA-BCA trên địa bàn",
+    recurrence.ONCE,
+    (10, 31),
+    2025,
+    2025,
+    "Báo cáo sơ kết của UBND cấp huyện gửi Công an tỉnh",
+    ("cat",),
+)
+MIDTERM_PROVINCE = DutyTemplate(
+    DA885,
+    None,
+    "Tham mưu UBND tỉnh sơ kết giữa kỳ (2023–2025) thực hiện Đề án 30/ĐA-BCA và Đề án 885",
+    recurrence.ONCE,
+    (11, 30),
+    2025,
+    2025,
+    "Báo cáo sơ kết của UBND tỉnh; hội nghị sơ kết",
+    DEPARTMENTS,
+)
+FINAL_LOCAL = DutyTemplate(
+    DA885,
+    None,
+    "Tổng kết thực hiện Đề án 885 và Đề án 30/ĐA-BCA giai đoạn 2023–2030 trên địa bàn",
+    recurrence.ONCE,
+    (9, 30),
+    2030,
+    2030,
+    "Báo cáo tổng kết của UBND cấp huyện gửi Công an tỉnh",
+    ("cat",),
+)
+FINAL_PROVINCE = DutyTemplate(
+    DA885,
+    None,
+    "Tham mưu UBND tỉnh tổng kết thực hiện Đề án 30/ĐA-BCA và Đề án 885 giai đoạn 2023–2030",
+    recurrence.ONCE,
+    (10, 31),
+    2030,
+    2030,
+    "Báo cáo tổng kết của UBND tỉnh; hội nghị tổng kết, khen thưởng",
+    DEPARTMENTS,
+)
+
+# (lead agency code, duty): the yearly report for every addressee first, then the reviews.
+DUTIES: tuple[tuple[str, DutyTemplate], ...] = (
+    *((agency, YEARLY_REPORT) for agency in REPORTING_AGENCIES),
+    ("cat", MIDTERM_PROVINCE),
+    *((f"ubnd-{code}", MIDTERM_LOCAL) for code, _, _ in LOCALITIES),
+    ("cat", FINAL_PROVINCE),
+    *((f"ubnd-{code}", FINAL_LOCAL) for code, _, _ in LOCALITIES),
+)

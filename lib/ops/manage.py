@@ -1,4 +1,4 @@
-"""Command line: `python -m lib.manage COMMAND` (init-db, seed-demo, synth, backup, restore, …)."""
+"""Command line: `python -m lib.manage COMMAND` (init-db, load-programme, generate-duties, seed-demo, …)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import getpass
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 
 from alembic import command
@@ -14,11 +15,14 @@ from alembic.config import Config
 from sqlalchemy import Engine
 
 from lib.core.config import PROJECT_ROOT, ConfigError, Settings, load_settings, now
+from lib.core.filters import parse_as_of
 from lib.core.roles import ROLE_LABELS, Refused, system_actor
 from lib.data import audit
-from lib.data.db import DatabaseError, check_database, make_engine, ping, transaction
+from lib.data.db import DatabaseError, bump_data_version, check_database, make_engine, ping, transaction
 from lib.editing import actions, user_admin
 from lib.ops import backup
+from lib.ops.duties import generate_duties
+from lib.ops.programme import load_programme
 from lib.ops.seed import ensure_demo_accounts, has_content, seed_demo
 from lib.ops.synth import MAX_TASKS, SYNTH_SEED, synthesize
 
@@ -58,6 +62,37 @@ def _seed_demo(engine: Engine, settings: Settings, args: argparse.Namespace) -> 
             return "Cơ sở dữ liệu đã có dữ liệu: không nạp lại dữ liệu mẫu (đã kiểm tra tài khoản mẫu)."
         seed_demo(session)
     return "Đã nạp dữ liệu mẫu (demo)."
+
+
+def _as_of(value: str | None) -> date:
+    """The --as-of date (DD/MM/YYYY or YYYY-MM-DD), today by default."""
+    today = now().date()
+    if value is None:
+        return today
+    as_of, warning = parse_as_of([value], today)
+    if warning:
+        raise CommandError(f"--as-of “{value[:40]}” không phải ngày hợp lệ (DD/MM/YYYY).")
+    return as_of
+
+
+def _load_programme(engine: Engine, _settings: Settings, args: argparse.Namespace) -> str:
+    check_database(engine)
+    with transaction(engine, write=True) as session:
+        bump_data_version(session)  # first: it also queues two loads at once
+        loaded = load_programme(session, _as_of(args.as_of))
+        if not loaded.changed:
+            session.rollback()  # not even the data version moves
+    return loaded.message()
+
+
+def _generate_duties(engine: Engine, _settings: Settings, args: argparse.Namespace) -> str:
+    check_database(engine)
+    with transaction(engine, write=True) as session:
+        bump_data_version(session)  # first: it also queues two runs at once
+        generated = generate_duties(session, _as_of(args.as_of))
+        if not generated.changed:
+            session.rollback()
+    return generated.message()
 
 
 def _synth(engine: Engine, settings: Settings, args: argparse.Namespace) -> str:
@@ -128,6 +163,8 @@ def _verify_audit(engine: Engine, _settings: Settings, _args: argparse.Namespace
 
 COMMANDS: dict[str, Callable[[Engine, Settings, argparse.Namespace], str]] = {
     "init-db": _init_db,
+    "load-programme": _load_programme,
+    "generate-duties": _generate_duties,
     "seed-demo": _seed_demo,
     "synth": _synth,
     "backup": _backup,
@@ -142,6 +179,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib.manage", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("init-db", help="tạo hoặc nâng cấp lược đồ cơ sở dữ liệu (Alembic)")
+    programme = sub.add_parser(
+        "load-programme",
+        help="nạp dữ liệu chương trình: văn bản, mục, địa phương, đơn vị, cơ quan, nhiệm vụ định kỳ "
+        "(không có số liệu mẫu; dùng được khi DASHBOARD_ENV=production; chạy lại không thay đổi gì)",
+    )
+    programme.add_argument("--as-of", help="tạo nhiệm vụ các kỳ đến hạn tính đến ngày này (DD/MM/YYYY)")
+    duties = sub.add_parser(
+        "generate-duties",
+        help="tạo nhiệm vụ của các kỳ đến hạn từ nhiệm vụ định kỳ (chạy hằng ngày; chạy lại không tạo trùng)",
+    )
+    duties.add_argument("--as-of", help="ngày tính, DD/MM/YYYY (mặc định: hôm nay)")
     seed = sub.add_parser("seed-demo", help="nạp lại dữ liệu mẫu và tài khoản mẫu (chỉ ở chế độ demo)")
     seed.add_argument("--if-empty", action="store_true", help="chỉ nạp khi cơ sở dữ liệu còn trống")
     synth = sub.add_parser(

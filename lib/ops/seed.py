@@ -1,24 +1,20 @@
-"""Load the directive's reference data and the deterministic demo data.
+"""The deterministic demo: the programme's reference data (lib/ops/programme.py) plus demo values.
 
 `seed_demo` resets the demo content: the same seed and anchor date always give the same rows,
-believable as of 29/11/2026 (progress, completions, extensions, stalled projects).
+believable as of 29/11/2026 (progress, completions, extensions, stalled projects). The yearly
+reports and the reviews are generated from the duties as in production, then given progress.
 """
 
 from __future__ import annotations
 
-import csv
 import random
-import re
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from lib.core import security
-from lib.core.config import PROJECT_ROOT
+from lib.core import recurrence, security
 from lib.core.formatting import fmt_date
 from lib.data import audit
 from lib.data.db import bump_data_version
@@ -29,18 +25,21 @@ from lib.data.models import (
     AuditEvent,
     Clause,
     Document,
+    Duty,
     HqProject,
     Locality,
     ModelWard,
     Task,
     Unit,
     User,
+    duty_cooperator,
     task_basis,
     task_cooperator,
 )
 from lib.ops import directive as d
+from lib.ops import programme
+from lib.ops.duties import generate_duties
 
-UNITS_CSV = PROJECT_ROOT / "data" / "units-2024.csv"
 DEMO_PASSWORD = "bacgiang2024"
 # username, display name, role, locality code
 DEMO_ACCOUNTS = (
@@ -55,7 +54,6 @@ DEMO_ACCOUNTS = (
 DEMO_SEED = 2024
 DEMO_TODAY = date(2026, 11, 29)
 LETTER_DATE = date(2024, 2, 20)
-_BECOMES_PHUONG = re.compile(r"became (a )?phường|into phường", re.IGNORECASE)
 
 LOCALITY_EDITOR = {
     "luc-ngan": "dp.lucngan",
@@ -73,99 +71,33 @@ OBSTACLES = (
 REPORT_OBSTACLE = "Chưa tổng hợp xong số liệu của các đơn vị trực thuộc."
 
 
-@dataclass(frozen=True)
-class UnitRow:
-    locality: str
-    name: str
-    kind: str
-    note: str
-
-    @property
-    def becomes_phuong(self) -> bool:
-        return self.kind != "phuong" and bool(_BECOMES_PHUONG.search(self.note))
-
-
-def read_units(path: Path = UNITS_CSV) -> list[UnitRow]:
-    """Read the 80 administrative units of the four localities from the reference CSV."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        return [
-            UnitRow(
-                locality=d.LOCALITY_BY_CSV_NAME[row["locality"]],
-                name=row["unit_name"],
-                kind=row["unit_type"],
-                note=row["status_2024_note"],
-            )
-            for row in csv.DictReader(handle)
-        ]
+def report_result(label: str) -> str:
+    """What a report task sent says it did ("năm 2025" → sent the report of 2025)."""
+    return f"Đã gửi báo cáo kết quả {label} về UBND tỉnh qua Công an tỉnh."
 
 
 def clear_content(session: Session) -> None:
-    """Delete the directive and demo rows, children first; localities stay (users point at them)."""
-    for table in (task_cooperator, task_basis):
+    """Delete the programme's and the demo's rows, children first; localities stay (users point at them)."""
+    for table in (task_cooperator, task_basis, duty_cooperator):
         session.execute(delete(table))
-    for model in (Task, HqProject, ModelWard, Unit, Clause, Agency, Document):
+    for model in (Task, Duty, HqProject, ModelWard, Unit, Clause, Agency, Document):
         session.execute(delete(model))
 
 
-def seed_reference(session: Session) -> None:
-    """Insert documents, clauses, localities, units and agencies into empty tables."""
-    for order, (code, number, issued_on, label, issuer, title) in enumerate(d.DOCUMENTS):
-        session.add(
-            Document(
-                code=code,
-                number=number,
-                issued_on=issued_on,
-                issued_label=label,
-                issuer=issuer,
-                title=title,
-                kind=d.DOCUMENT_KINDS.get(code, "cong_van"),
-                sort_order=order,
-            )
-        )
-    session.flush()
-    letter_id = session.scalar(select(Document.id).where(Document.code == d.LETTER))
-    assert letter_id is not None
-    for order, (code, title, summary) in enumerate(d.CLAUSES):
-        session.add(Clause(document_id=letter_id, code=code, title=title, summary=summary, sort_order=order))
-    existing = {loc.code: loc for loc in session.scalars(select(Locality))}
-    for order, (code, name, kind) in enumerate(d.LOCALITIES):
-        loc = existing.get(code) or Locality(code=code)
-        loc.name, loc.kind, loc.sort_order = name, kind, order
-        session.add(loc)
-    session.flush()
-    locality_ids = {code: id_ for code, id_ in session.execute(select(Locality.code, Locality.id))}
-    for row in read_units():
-        session.add(
-            Unit(
-                locality_id=locality_ids[row.locality],
-                name=row.name,
-                kind=row.kind,
-                becomes_phuong_2025=row.becomes_phuong,
-                change_note=row.note,
-            )
-        )
-    for order, (code, name, kind, locality) in enumerate(d.AGENCIES):
-        session.add(
-            Agency(
-                code=code,
-                name=name,
-                kind=kind,
-                sort_order=order,
-                locality_id=locality_ids[locality] if locality else None,
-            )
-        )
-    session.flush()
-
-
 def seed_demo(session: Session, *, seed: int = DEMO_SEED, today: date = DEMO_TODAY) -> None:
-    """Reset the database to the deterministic demo content, demo accounts and a fresh trail."""
+    """Reset the database to the deterministic demo content, demo accounts and a fresh trail: what
+    `load-programme` loads (as of the demo's today), with believable progress, projects and wards."""
     bump_data_version(session)
     clear_content(session)
     session.execute(delete(AuditEvent))
     session.execute(update(AppMeta).where(AppMeta.key == audit.AUDIT_SEQ_KEY).values(value=0))
-    seed_reference(session)
-    rng = random.Random(seed)
-    DemoBuilder(session, rng, today).build()
+    added = programme.load_reference(session)
+    builder = DemoBuilder(session, random.Random(seed), today)
+    builder.letter_tasks()
+    # The yearly reports and the reviews come from the duties, by the generator production runs.
+    generated = generate_duties(session, today, backdate=LETTER_DATE)
+    programme.record_load(session, programme.Loaded(added, generated))
+    builder.after_generation()
     ensure_demo_accounts(session)
     audit.record(
         session, actor="cli:seed-demo", action="seed_demo", entity="database", reason="Nạp lại dữ liệu mẫu"
@@ -193,6 +125,18 @@ def has_content(session: Session) -> bool:
     return bool(session.scalar(select(func.count()).select_from(Document)))
 
 
+class _Progressing(Protocol):
+    """What the demo's dice write: a Task, or the synthetic generator's plain row."""
+
+    state: str
+    progress_pct: int
+    completed_on: date | None
+    result: str
+    result_doc: str
+    obstacles: str
+    locality_id: int | None
+
+
 class DemoBuilder:
     def __init__(self, session: Session, rng: random.Random, today: date) -> None:
         self.s = session
@@ -203,29 +147,48 @@ class DemoBuilder:
         self.document = {doc.code: doc for doc in session.scalars(select(Document))}
         self.locality = {loc.code: loc for loc in session.scalars(select(Locality))}
 
-    def build(self) -> None:
-        specs: list[tuple[d.TaskTemplate, str, str | None, int | None]] = []
-        specs += [(t, agency, None, None) for agency, t in d.PROVINCE_TASKS]
+    def letter_tasks(self) -> None:
+        """The letter's one-off tasks, with a few deadline extensions and one suspended task, so
+        every bucket shows in the demo."""
+        specs: list[tuple[d.TaskTemplate, str, str | None]] = []
+        specs += [(t, agency, None) for agency, t in d.PROVINCE_TASKS]
         for loc in d.LOCALITIES:
-            specs += [(t, f"ubnd-{loc[0]}", loc[0], None) for t in d.LOCALITY_TASKS]
+            specs += [(t, f"ubnd-{loc[0]}", loc[0]) for t in d.LOCALITY_TASKS]
         for loc_code in d.CLAUSE4_LOCALITIES:
-            specs += [(t, f"ubnd-{loc_code}", loc_code, None) for t in d.CLAUSE4_TASKS]
-        for year in d.REPORT_YEARS:
-            template = d.TaskTemplate("bc", d.report_title(year), d.report_deadline(year), (d.LETTER,))
-            specs += [(template, agency, None, year) for agency in d.REPORTING_AGENCIES]
-            specs += [(template, f"ubnd-{loc[0]}", loc[0], year) for loc in d.LOCALITIES]
-        # A few deadline extensions and one suspended task, so every bucket shows in the demo.
-        past = [
-            i
-            for i, (t, _, _, year) in enumerate(specs)
-            if year is None and t.deadline is not None and t.deadline <= self.today
-        ]
+            specs += [(t, f"ubnd-{loc_code}", loc_code) for t in d.CLAUSE4_TASKS]
+        past = [i for i, (t, _, _) in enumerate(specs) if t.deadline is not None and t.deadline <= self.today]
         picked = self.rng.sample(past, 6)
         modes = {i: "extend" for i in picked[:5]} | {picked[5]: "suspend"}
-        for i, (template, agency, locality, report_year) in enumerate(specs):
-            self._task(template, agency, locality, report_year, modes.get(i, ""))
+        for i, (template, agency, locality) in enumerate(specs):
+            task = self._new_task(template, agency, locality)
+            self._animate(task, locality, None, modes.get(i, ""))
+            self.s.add(task)
+        self.s.flush()
+
+    def after_generation(self) -> None:
+        """Progress on the generated yearly reports, then projects, model wards, then the reviews."""
+        codes = {loc.id: loc.code for loc in self.locality.values()}
+        yearly = self.s.scalars(
+            select(Task)
+            .join(Duty, Duty.id == Task.duty_id)
+            .join(Agency, Agency.id == Task.lead_agency_id)
+            .where(Duty.recurrence == recurrence.YEARLY)
+            .order_by(Task.period, Agency.sort_order, Task.id)
+        ).all()
+        for task in yearly:
+            label = f"năm {recurrence.period_year(task.period or '')}"
+            self._animate(task, codes.get(task.locality_id or 0), report_result(label), "")
         self._hq_projects()
         self.model_wards()
+        # Drawn last, so the rows above stay what they were before the reviews existed.
+        others = self.s.execute(
+            select(Task, Duty.expected_product)
+            .join(Duty, Duty.id == Task.duty_id)
+            .where(Duty.recurrence != recurrence.YEARLY)
+            .order_by(Task.current_deadline, Task.id)
+        ).all()
+        for task, product in others:
+            self._animate(task, codes.get(task.locality_id or 0), f"Đã hoàn thành: {product}.", "")
         self.s.flush()
 
     # --- tasks -------------------------------------------------------------------------
@@ -233,12 +196,8 @@ class DemoBuilder:
         moment = datetime.combine(when, time(8)) + timedelta(minutes=self.rng.randint(0, 9 * 60))
         return moment, editor
 
-    def _task(
-        self, t: d.TaskTemplate, agency_code: str, locality: str | None, report_year: int | None, mode: str
-    ) -> None:
-        rng, today = self.rng, self.today
+    def _new_task(self, t: d.TaskTemplate, agency_code: str, locality: str | None) -> Task:
         assert t.deadline is not None
-        editor = LOCALITY_EDITOR[locality] if locality else "vanphong"
         task = Task(
             clause_id=self.clause[t.clause].id,
             document_id=self.clause[t.clause].document_id,
@@ -247,14 +206,20 @@ class DemoBuilder:
             locality_id=self.locality[locality].id if locality else None,
             original_deadline=t.deadline,
             current_deadline=t.deadline,
-            recurrence="hang_nam_15_12" if report_year else "",
-            report_year=report_year,
             state="chua_trien_khai",
             progress_pct=0,
         )
         task.cooperators = [self.agency[c] for c in t.cooperators]
         task.basis = [self.document[b] for b in t.basis]
-        deadline = t.deadline
+        return task
+
+    def _animate(self, task: Task, locality: str | None, report: str | None, mode: str) -> None:
+        """Give a task believable progress as of today; `report` is the result sentence of a
+        report (None for other tasks); `mode` "extend" or "suspend" for the chosen few."""
+        rng, today = self.rng, self.today
+        editor = LOCALITY_EDITOR[locality] if locality else "vanphong"
+        deadline = task.original_deadline
+        assert deadline is not None
         roll = rng.random()
         if mode == "suspend":
             task.state, task.progress_pct = "tam_dung", rng.randint(10, 40)
@@ -266,48 +231,49 @@ class DemoBuilder:
             task.current_deadline = new_deadline
             granted = deadline - timedelta(days=rng.randint(3, 20))
             task.extension_doc = f"{rng.randint(100, 990)}/UBND-NC ngày {fmt_date(granted)}"
-            self.progress(task, new_deadline, rng.random(), report_year)
+            self.progress(task, new_deadline, rng.random(), report)
         else:
-            self.progress(task, deadline, roll, report_year)
+            self.progress(task, deadline, roll, report)
         when = task.completed_on or (
             today - timedelta(days=rng.choice((1, 3, 6, 10, 18, 27, 40, 65, 95, 140)))
         )
         task.updated_at, task.updated_by = self._stamp(
             min(when + timedelta(days=rng.randint(0, 2)), today), editor
         )
-        self.s.add(task)
 
-    def progress(self, task: Task, deadline: date, roll: float, report_year: int | None) -> None:
+    def progress(self, task: _Progressing, deadline: date, roll: float, report: str | None) -> None:
+        """Draw a task's state, progress and completion as of today from one roll of the dice;
+        `report` is the result sentence of a report task (they are sent closer to the deadline)."""
         rng, today = self.rng, self.today
         if deadline <= today:
             if roll < 0.64:
-                done = deadline - timedelta(days=rng.randint(0, 45 if not report_year else 10))
-                self._complete(task, max(done, LETTER_DATE + timedelta(days=10)), report_year)
+                done = deadline - timedelta(days=rng.randint(0, 45 if not report else 10))
+                self._complete(task, max(done, LETTER_DATE + timedelta(days=10)), report)
             elif roll < 0.84:
-                done = deadline + timedelta(days=rng.randint(3, 110 if not report_year else 20))
-                self._complete(task, min(done, today - timedelta(days=1)), report_year)
+                done = deadline + timedelta(days=rng.randint(3, 110 if not report else 20))
+                self._complete(task, min(done, today - timedelta(days=1)), report)
             else:
                 task.state = "dang_thuc_hien" if rng.random() < 0.85 else "chua_trien_khai"
                 task.progress_pct = rng.randint(30, 90) if task.state == "dang_thuc_hien" else 0
-                task.obstacles = REPORT_OBSTACLE if report_year else rng.choice(OBSTACLES)
+                task.obstacles = REPORT_OBSTACLE if report else rng.choice(OBSTACLES)
         else:
             remaining = (deadline - today).days
             if remaining < 120 and rng.random() < 0.15:
-                self._complete(task, today - timedelta(days=rng.randint(1, 20)), report_year)
+                self._complete(task, today - timedelta(days=rng.randint(1, 20)), report)
             elif remaining > 10 and rng.random() < 0.3:
                 task.state, task.progress_pct = "chua_trien_khai", 0
             else:
                 task.state = "dang_thuc_hien"
                 task.progress_pct = rng.randint(50, 95) if remaining < 90 else rng.randint(10, 70)
-                if rng.random() < 0.25 and not report_year:
+                if rng.random() < 0.25 and not report:
                     task.obstacles = rng.choice(OBSTACLES)
 
-    def _complete(self, task: Task, on: date, report_year: int | None) -> None:
+    def _complete(self, task: _Progressing, on: date, report: str | None) -> None:
         rng = self.rng
         task.state, task.progress_pct, task.completed_on = "hoan_thanh", 100, on
-        if report_year:
+        if report:
             task.result_doc = f"{rng.randint(20, 480)}/BC-{'CAT' if task.locality_id is None else 'UBND'}"
-            task.result = f"Đã gửi báo cáo kết quả năm {report_year} về UBND tỉnh qua Công an tỉnh."
+            task.result = report
         else:
             kind = rng.choice(("KH", "QĐ", "CV", "BC"))
             task.result_doc = f"{rng.randint(20, 980)}/{kind}-{'CAT' if task.locality_id is None else 'UBND'}"

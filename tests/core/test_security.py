@@ -76,9 +76,9 @@ def test_cookie_lifetime_is_a_working_day_by_default_and_configurable():
 @pytest.mark.real_bcrypt
 def test_unknown_username_takes_as_long_as_a_wrong_password(engine):
     with transaction(engine, write=True) as s:
-        from lib.ops.seed import seed_reference
+        from lib.ops.programme import load_reference
 
-        seed_reference(s)
+        load_reference(s)
         user_admin.create_user(
             s,
             system_actor(),

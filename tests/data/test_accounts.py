@@ -10,7 +10,7 @@ from lib.data import accounts, audit
 from lib.data.db import transaction
 from lib.data.models import AuditEvent, LoginAttempt
 from lib.editing import actions, user_admin
-from lib.ops.seed import seed_reference
+from lib.ops.programme import load_reference
 
 T0 = datetime(2026, 11, 29, 8, 0)
 PASSWORD = "mat-khau-du-dai"
@@ -20,7 +20,7 @@ ADMIN = system_actor("test")
 @pytest.fixture
 def users(engine):
     with transaction(engine, write=True) as s:
-        seed_reference(s)
+        load_reference(s)
         for name, role, loc in (
             ("dp.lucngan", "dieu_phoi", "luc-ngan"),
             ("lanhdao", "lanh_dao", None),

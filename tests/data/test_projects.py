@@ -16,7 +16,8 @@ from lib.data import projects
 from lib.data.db import transaction
 from lib.data.models import HqProject, Locality, ModelWard, Unit
 from lib.editing import changeset
-from lib.ops.seed import DEMO_TODAY, seed_reference
+from lib.ops.programme import load_reference
+from lib.ops.seed import DEMO_TODAY
 
 STALE = 90
 # As-of dates: the demo's today, a planned completion date exactly, and dates around the pilot year.
@@ -147,7 +148,7 @@ def test_boundaries_on_hand_made_projects(engine):
     as_of = date(2026, 6, 30)
     cutoff = datetime.combine(as_of - timedelta(days=STALE), datetime.min.time())
     with transaction(engine, write=True) as s:
-        seed_reference(s)
+        load_reference(s)
         units = s.scalars(
             select(Unit).join(Locality).where(Locality.code == "viet-yen").order_by(Unit.id)
         ).all()

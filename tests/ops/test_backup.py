@@ -79,7 +79,7 @@ def test_a_backup_taken_during_saves_is_consistent_and_restores(
     while saves[0] < during + 3:  # users keep saving after the backup
         threading.Event().wait(0.05)
     assert taken.ok and taken.integrity == "ok"
-    assert taken.counts["task"] == 72 and taken.counts["audit_event"] > 3 * 5
+    assert taken.counts["task"] == 77 and taken.counts["audit_event"] > 3 * 5
 
     restored_engine = make_engine(make_database(backend))
     with transaction(restored_engine) as s:
@@ -117,5 +117,5 @@ def test_restore_refuses_without_confirmation_and_refuses_a_damaged_file(
     assert "Lỗi:" in capsys.readouterr().err
     assert not list(tmp_path.glob("truoc-khoi-phuc-*"))  # refused before anything was touched
     with transaction(engine) as s:
-        assert s.scalar(select(func.count()).select_from(Task)) == 72
+        assert s.scalar(select(func.count()).select_from(Task)) == 77
     engine.dispose()

@@ -1,4 +1,4 @@
-"""The command line, run as a user would: init-db, seed-demo, and its error messages."""
+"""The command line, run as a user would: init-db, load-programme, seed-demo, and its error messages."""
 
 import os
 import subprocess
@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from lib.data.db import make_engine, transaction
-from lib.data.models import Task
+from lib.data.models import AppMeta, AuditEvent, Task
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,7 +36,7 @@ def test_init_db_then_seed_demo_only_when_empty(tmp_path):
     again = _manage("seed-demo", "--if-empty", url=url)
     assert again.returncode == 0 and "không nạp lại" in again.stdout
     with transaction(make_engine(url)) as s:
-        assert s.scalar(select(func.count()).where(Task.notes == "ghi chú của người dùng")) == 72
+        assert s.scalar(select(func.count()).where(Task.notes == "ghi chú của người dùng")) == 77
     assert _manage("seed-demo", url=url).returncode == 0  # an explicit reset
     with transaction(make_engine(url)) as s:
         assert s.scalar(select(func.count()).where(Task.notes == "ghi chú của người dùng")) == 0
@@ -95,7 +95,7 @@ def test_create_user_prompts_for_the_password_and_records_the_action(tmp_path):
     assert no_locality.returncode == 2 and "phải thuộc một địa phương" in no_locality.stderr
     audit_ok = _manage("verify-audit", url=url)
     assert audit_ok.returncode == 0 and "toàn vẹn" in audit_ok.stdout
-    from lib.data.models import AuditEvent, User
+    from lib.data.models import User
 
     with transaction(make_engine(url)) as s:
         user = s.scalar(select(User).where(User.username == "cb.vanphong"))
@@ -124,3 +124,56 @@ def test_seed_demo_refuses_production(tmp_path):
     env = {"DASHBOARD_ENV": "production", "AUTH_COOKIE_KEY": "k" * 40}
     result = _manage_input("seed-demo", url=url, stdin="", env=env)
     assert result.returncode == 2 and "production" in result.stderr
+
+
+PRODUCTION = {"DASHBOARD_ENV": "production", "AUTH_COOKIE_KEY": "k" * 40}
+
+
+def _row_counts(url: str) -> dict[str, int]:
+    from lib.data.models import Base
+
+    engine = make_engine(url)
+    with transaction(engine) as s:
+        counts = {t.name: s.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables}
+        counts["data_version"] = s.scalar(select(AppMeta.value).where(AppMeta.key == "data_version")) or 0
+    engine.dispose()
+    return counts
+
+
+def test_load_programme_is_a_real_start_in_production(backend, make_database):
+    url = make_database(backend)  # migrated, empty: what init-db leaves
+    coordinator = ("create-user", "nguyen.van.a", "--role", "dieu_phoi", "--locality", "luc-ngan")
+    refused = _manage_input(*coordinator, url=url, stdin="mat-khau-rat-dai\n" * 2, env=PRODUCTION)
+    assert refused.returncode == 2  # no localities yet: the reason this command exists
+    first = _manage_input("load-programme", "--as-of", "29/11/2026", url=url, stdin="", env=PRODUCTION)
+    assert first.returncode == 0, first.stderr
+    assert "Đã thêm 4 văn bản, 5 mục, 4 địa phương, 80 đơn vị hành chính, 13 cơ quan" in first.stdout
+    assert "21 nhiệm vụ định kỳ" in first.stdout and "tạo 38 nhiệm vụ" in first.stdout
+    counts = _row_counts(url)
+    assert (counts["unit"], counts["agency"], counts["locality"], counts["duty"]) == (80, 13, 4, 21)
+    assert (counts["app_user"], counts["hq_project"], counts["model_ward"]) == (0, 0, 0)
+    assert counts["task"] == 33 + 5  # the yearly reports of 2024–2026 and the 2025 reviews, nothing else
+    engine = make_engine(url)
+    with transaction(engine) as s:
+        tasks = s.scalars(select(Task)).all()
+        events = s.scalars(select(AuditEvent).where(AuditEvent.action == "load_programme")).all()
+    engine.dispose()
+    assert {(t.state, t.progress_pct, t.completed_on) for t in tasks} == {("chua_trien_khai", 0, None)}
+    assert all(t.duty_id is not None for t in tasks)
+    assert len(events) == 1 and events[0].actor == "cli:load-programme"
+    again = _manage_input("load-programme", "--as-of", "29/11/2026", url=url, stdin="", env=PRODUCTION)
+    assert again.returncode == 0 and "không có gì thay đổi" in again.stdout
+    assert _row_counts(url) == counts  # not even the data version moved
+    created = _manage_input(*coordinator, url=url, stdin="mat-khau-rat-dai\n" * 2, env=PRODUCTION)
+    assert created.returncode == 0, created.stderr
+    assert "Đã tạo người dùng “nguyen.van.a”" in created.stdout
+    # A year on, the daily run adds the next periods; run twice, it adds them once.
+    later = _manage_input("generate-duties", "--as-of", "01/12/2027", url=url, stdin="", env=PRODUCTION)
+    assert later.returncode == 0 and "Đã tạo 22 nhiệm vụ" in later.stdout, later.stdout + later.stderr
+    repeat = _manage_input("generate-duties", "--as-of", "2027-12-01", url=url, stdin="", env=PRODUCTION)
+    assert repeat.returncode == 0 and "không thay đổi gì" in repeat.stdout
+    assert _row_counts(url)["task"] == 38 + 22
+    bad = _manage_input("generate-duties", "--as-of", "31/02/2027", url=url, stdin="", env=PRODUCTION)
+    assert bad.returncode == 2 and "không phải ngày hợp lệ" in bad.stderr and "Traceback" not in bad.stderr
+    checked = _manage_input("verify-audit", url=url, stdin="", env=PRODUCTION)
+    assert checked.returncode == 0 and "toàn vẹn" in checked.stdout
