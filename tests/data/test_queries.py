@@ -291,10 +291,11 @@ def test_the_cooperating_agency_filter_returns_exactly_the_tasks_it_cooperates_o
     assert list(options.cooperators) == [c for c in options.cooperators if c in stored]
     assert set(options.cooperators) == set(stored)
     assert got == dict(stored)
-    # Sở Tài chính helps the four localities fund their headquarters and Sở Kế hoạch và Đầu tư with
-    # public investment: five tasks.
+    # Sở Tài chính helps the four localities fund their headquarters, Sở Kế hoạch và Đầu tư with
+    # public investment, and Công an tỉnh with the 2025 mid-term review: six tasks.
     assert sorted(r["title"] for r in finance) == [FUNDING_TASK] * 4 + [
-        "Tham mưu vốn đầu tư công xây dựng trụ sở Công an phường giai đoạn 2024–2025"
+        "Tham mưu UBND tỉnh sơ kết giữa kỳ (2023–2025) thực hiện Đề án 30/ĐA-BCA và Đề án 885",
+        "Tham mưu vốn đầu tư công xây dựng trụ sở Công an phường giai đoạn 2024–2025",
     ]
 
 
