@@ -30,7 +30,8 @@ SLUG_BUCKETS = {slug: code for code, slug in BUCKET_SLUGS.items()}
 
 PARAM_LOCALITY = "dia_ban"
 PARAM_CLAUSE = "muc"
-PARAM_DOCUMENT = "van_ban"
+PARAM_DOCUMENT = "van_ban"  # a document the tasks rest on (căn cứ)
+PARAM_ASSIGNING = "van_ban_giao"  # the document that assigned the tasks (giao)
 PARAM_AGENCY = "chu_tri"
 PARAM_BUCKET = "tinh_trang"
 PARAM_AS_OF = "ngay"
@@ -45,13 +46,21 @@ class Filters:
 
     localities: tuple[str, ...] = ()
     clauses: tuple[str, ...] = ()
-    documents: tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()  # documents the tasks rest on
     agencies: tuple[str, ...] = ()
     buckets: tuple[str, ...] = ()  # bucket codes, plus DUE_SOON
+    assigning: tuple[str, ...] = ()  # documents that assigned the tasks
 
     @property
     def is_empty(self) -> bool:
-        return not (self.localities or self.clauses or self.documents or self.agencies or self.buckets)
+        return not (
+            self.localities
+            or self.clauses
+            or self.documents
+            or self.agencies
+            or self.buckets
+            or self.assigning
+        )
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,7 @@ def parse_filters(
         documents=_pick(params.get(PARAM_DOCUMENT), options.documents, "văn bản", warnings),
         agencies=_pick(params.get(PARAM_AGENCY), options.agencies, "cơ quan chủ trì", warnings),
         buckets=_pick(bucket_values, options.buckets, "tình trạng", warnings),
+        assigning=_pick(params.get(PARAM_ASSIGNING), options.documents, "văn bản giao", warnings),
     )
     return filters, warnings
 
@@ -116,6 +126,7 @@ def filters_to_params(filters: Filters) -> dict[str, str]:
         PARAM_DOCUMENT: ",".join(filters.documents),
         PARAM_AGENCY: ",".join(filters.agencies),
         PARAM_BUCKET: ",".join(BUCKET_SLUGS.get(b, b) for b in filters.buckets),
+        PARAM_ASSIGNING: ",".join(filters.assigning),
     }
     return {key: value for key, value in params.items() if value}
 
@@ -211,6 +222,7 @@ def describe_filters(filters: Filters, options: FilterOptions) -> str:
         (filters.documents, options.documents),
         (filters.agencies, options.agencies),
         (filters.buckets, options.buckets),
+        (filters.assigning, options.documents),
     ):
         if values:
             parts.append(", ".join(labels.get(v, v) for v in values))

@@ -58,6 +58,20 @@ def xml_safe(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 
 
+def slug(text: str, max_length: int = 30) -> str:
+    """Plain lower-case ASCII words joined by hyphens, for codes in URLs: “15/KH-CAT” → “15-kh-cat”."""
+    plain = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
+    plain = "".join(c for c in plain if not unicodedata.combining(c)).lower()
+    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:max_length].strip("-")
+
+
+def same_name(a: str, b: str) -> bool:
+    """Tell whether two names are the same but for case, spacing and Unicode form."""
+    return " ".join(unicodedata.normalize("NFC", a).split()).casefold() == (
+        " ".join(unicodedata.normalize("NFC", b).split()).casefold()
+    )
+
+
 def _missing(raw: Any) -> bool:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return True

@@ -104,6 +104,10 @@ def filter_tasks(stmt: SelectT, filters: Filters, as_of: date, due_soon_days: in
         )
     if filters.agencies:
         stmt = stmt.where(Task.lead_agency_id.in_(select(Agency.id).where(Agency.code.in_(filters.agencies))))
+    if filters.assigning:
+        stmt = stmt.where(
+            Task.document_id.in_(select(Document.id).where(Document.code.in_(filters.assigning)))
+        )
     if filters.buckets:
         wanted = [b for b in filters.buckets if b != DUE_SOON]
         parts: list[ColumnElement[bool]] = []
