@@ -29,12 +29,14 @@ from lib.data.models import (
     AuditEvent,
     Clause,
     Document,
+    Duty,
     HqProject,
     Locality,
     ModelWard,
     Task,
     Unit,
     User,
+    duty_cooperator,
     task_basis,
     task_cooperator,
 )
@@ -101,9 +103,9 @@ def read_units(path: Path = UNITS_CSV) -> list[UnitRow]:
 
 def clear_content(session: Session) -> None:
     """Delete the directive and demo rows, children first; localities stay (users point at them)."""
-    for table in (task_cooperator, task_basis):
+    for table in (task_cooperator, task_basis, duty_cooperator):
         session.execute(delete(table))
-    for model in (Task, HqProject, ModelWard, Unit, Clause, Agency, Document):
+    for model in (Task, Duty, HqProject, ModelWard, Unit, Clause, Agency, Document):
         session.execute(delete(model))
 
 
