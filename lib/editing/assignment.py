@@ -11,7 +11,7 @@ writes nothing and returns what the first submission made.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -40,6 +40,7 @@ from lib.editing.creation import (
 
 MAX_ADDRESSEES = 200
 ONCE = "mot_lan"  # a task with its own deadline; every other recurrence is a duty
+RECURRENCE_CODES = {label: code for code, label in RECURRENCE_LABELS.items()}
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,38 @@ class Addressee:
     deadline: Any = None  # a date, or text dd/mm/yyyy; only with the recurrence ONCE
     recurrence: str = ONCE
     expected_product: Any = ""
+
+
+def addressee_from_labels(
+    record: Mapping[Any, Any],
+    agencies: Mapping[str, int],
+    localities: Mapping[str, int],
+    units: Mapping[str, int],
+) -> Addressee | None:
+    """One row of the form's table, its names turned into ids; None for a row left empty.
+
+    A name not in the lists stays as typed: the checks refuse it naming its row and column.
+    """
+
+    def one(raw: Any, ids: Mapping[str, int]) -> Any:
+        return None if _blank(raw) else ids.get(raw, raw)
+
+    raw: Any = record.get("cooperators")
+    cooperators = [] if _blank(raw) else [raw] if isinstance(raw, str) else list(raw)
+    recurrence: Any = record.get("recurrence")
+    values = (record.get("lead"), record.get("locality"), record.get("unit"), record.get("deadline"))
+    product = record.get("expected_product")
+    if all(_blank(v) for v in values) and not cooperators and _blank(product):
+        return None
+    return Addressee(
+        lead_agency_id=one(record.get("lead"), agencies),
+        cooperators=[agencies.get(c, c) for c in cooperators],
+        locality_id=one(record.get("locality"), localities),
+        unit_id=one(record.get("unit"), units),
+        deadline=None if _blank(record.get("deadline")) else record.get("deadline"),
+        recurrence=ONCE if _blank(recurrence) else RECURRENCE_CODES.get(recurrence, str(recurrence)),
+        expected_product="" if _blank(product) else product,
+    )
 
 
 @dataclass(frozen=True)
@@ -191,8 +224,15 @@ def _row(s: Session, document_id: int, content: str, a: Addressee, position: int
 
 
 def _blank(raw: Any) -> bool:
+    """Tell whether a cell holds nothing: None, blank text, NaN, NaT, an empty list."""
+    if raw is None:
+        return True
+    if isinstance(raw, str):
+        return not raw.strip()
+    if hasattr(raw, "__len__"):
+        return len(raw) == 0
     try:
-        return raw is None or (isinstance(raw, str) and not raw.strip()) or bool(raw != raw)  # NaN, NaT
+        return bool(raw != raw)  # NaN and NaT are not equal to themselves
     except (TypeError, ValueError):
         return False
 
