@@ -23,7 +23,7 @@ from lib.core import rules
 from lib.core.catalogue import RECURRENCE, RECURRENCE_LABELS
 from lib.core.formatting import fmt_date
 from lib.core.roles import Actor, Refused, require_office
-from lib.core.validation import Invalid, same_name
+from lib.core.validation import Invalid, missing, same_name
 from lib.data import audit
 from lib.data.db import bump_data_version
 from lib.data.models import Agency, AuditEvent, Document, Duty, Locality, Task, Unit, duty_cooperator
@@ -68,23 +68,23 @@ def addressee_from_labels(
     """
 
     def one(raw: Any, ids: Mapping[str, int]) -> Any:
-        return None if _blank(raw) else ids.get(raw, raw)
+        return None if missing(raw) else ids.get(raw, raw)
 
     raw: Any = record.get("cooperators")
-    cooperators = [] if _blank(raw) else [raw] if isinstance(raw, str) else list(raw)
+    cooperators = [] if missing(raw) else [raw] if isinstance(raw, str) else list(raw)
     recurrence: Any = record.get("recurrence")
     values = (record.get("lead"), record.get("locality"), record.get("unit"), record.get("deadline"))
     product = record.get("expected_product")
-    if all(_blank(v) for v in values) and not cooperators and _blank(product):
+    if all(missing(v) for v in values) and not cooperators and missing(product):
         return None
     return Addressee(
         lead_agency_id=one(record.get("lead"), agencies),
         cooperators=[agencies.get(c, c) for c in cooperators],
         locality_id=one(record.get("locality"), localities),
         unit_id=one(record.get("unit"), units),
-        deadline=None if _blank(record.get("deadline")) else record.get("deadline"),
-        recurrence=ONCE if _blank(recurrence) else RECURRENCE_CODES.get(recurrence, str(recurrence)),
-        expected_product="" if _blank(product) else product,
+        deadline=None if missing(record.get("deadline")) else record.get("deadline"),
+        recurrence=ONCE if missing(recurrence) else RECURRENCE_CODES.get(recurrence, str(recurrence)),
+        expected_product="" if missing(product) else product,
     )
 
 
@@ -223,20 +223,6 @@ def _row(s: Session, document_id: int, content: str, a: Addressee, position: int
     )
 
 
-def _blank(raw: Any) -> bool:
-    """Tell whether a cell holds nothing: None, blank text, NaN, NaT, an empty list."""
-    if raw is None:
-        return True
-    if isinstance(raw, str):
-        return not raw.strip()
-    if hasattr(raw, "__len__"):
-        return len(raw) == 0
-    try:
-        return bool(raw != raw)  # NaN and NaT are not equal to themselves
-    except (TypeError, ValueError):
-        return False
-
-
 def _checked(
     s: Session, actor: Actor, rows: Sequence[NewRow], addressees: Sequence[Addressee], today: date
 ) -> list[dict[str, Any]]:
@@ -249,13 +235,13 @@ def _checked(
             errors.append(
                 CellError(row.position, 0, "recurrence", RECURRENCE.label, f"chỉ nhận một trong: {shown}.")
             )
-        elif a.recurrence == ONCE and _blank(a.deadline):
+        elif a.recurrence == ONCE and missing(a.deadline):
             errors.append(
                 CellError(
                     row.position, 0, "original_deadline", deadline, "không được để trống (hoặc chọn lặp lại)."
                 )
             )
-        elif a.recurrence != ONCE and not _blank(a.deadline):
+        elif a.recurrence != ONCE and not missing(a.deadline):
             errors.append(
                 CellError(
                     row.position,

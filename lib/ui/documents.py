@@ -37,6 +37,7 @@ from lib.ui.loaders import load_directory
 from lib.ui.shell import RunContext
 
 PICK, SELECT_NEXT = "docs_pick", "_docs_select"  # the picker's key; the document to show after a save
+NEW_TOKEN = "docs_new_token"  # the key of the form that adds a document
 ASSIGN_TOKEN, ASSIGN_PENDING, ASSIGN_DONE = "assign_token", "_assign_pending", "_assign_done"
 GRID = ("lead", "cooperators", "locality", "unit", "deadline", "recurrence", "expected_product")
 
@@ -78,7 +79,7 @@ def pick_document(docs: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None
 
 def document_form(ctx: RunContext, doc: Mapping[str, Any] | None) -> None:
     """Draw the form that adds a document (`doc` None) or edits one; save through the audited engine."""
-    prefix = f"docs_edit_{doc['id']}_{doc['version']}" if doc else f"docs_new_{_token('docs_new_token')[:8]}"
+    prefix = f"docs_edit_{doc['id']}_{doc['version']}" if doc else f"docs_new_{_token(NEW_TOKEN)[:8]}"
     with st.form(prefix):
         number = st.text_input(
             DOCUMENT["number"].label,
@@ -117,7 +118,7 @@ def document_form(ctx: RunContext, doc: Mapping[str, Any] | None) -> None:
     if doc is None:
         done = widgets.run_action(ctx, create_document, values=values, now=now, today=today)
         if done:
-            st.session_state.pop("docs_new_token", None)  # the next document is a new form
+            st.session_state.pop(NEW_TOKEN, None)  # the next document is a new form
             st.session_state[SELECT_NEXT] = done.value
             st.toast(f"Đã thêm văn bản {values['number']}.", icon="✅")
             st.rerun()
