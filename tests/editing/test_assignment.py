@@ -159,6 +159,10 @@ def test_a_recurring_duty_is_stored_per_addressee_for_the_generator(demo, plan):
     assert again.repeated and again.duties == made.duties and again.tasks == made.tasks
     with pytest.raises(LooksLikeExisting, match=f"giống nhiệm vụ định kỳ mã {made.duties[0]} .* \\(hằng năm"):
         give(demo, plan, rows[:1], creation_key="form-3")
+    with transaction(demo, write=True) as s:  # the demo can still be reset, duties and all
+        seed_demo(s)
+    with transaction(demo) as s:
+        assert s.scalar(select(func.count()).select_from(Duty)) == 0
 
 
 def test_every_bad_row_is_named_by_row_and_field_and_nothing_is_written(demo, plan):
