@@ -196,6 +196,7 @@ def assign_panel(ctx: RunContext, doc: Mapping[str, Any]) -> None:
             base,
             num_rows="dynamic",
             hide_index=True,
+            placeholder="",  # an empty cell shows empty, not "None"
             column_order=GRID,
             column_config=_grid_config(agencies, localities, units),
             key=grid_key(key, leads, deadline, recurrence, product),
