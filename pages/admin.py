@@ -1,4 +1,5 @@
-"""Administration (/quan-tri): users, roles, localities, passwords; every action is audited."""
+"""Administration (/quan-tri): users, roles, localities, passwords, sign-in locks (administrator); the
+registers of agencies and units (administrator and office). Every action is audited."""
 
 import pandas as pd
 import streamlit as st
@@ -7,19 +8,23 @@ from lib.core import config
 from lib.core.catalogue import USER
 from lib.core.filters import PROVINCE_LEVEL
 from lib.core.formatting import fmt_datetime
-from lib.core.roles import ADMIN, DIEU_PHOI, ROLE_LABELS
+from lib.core.roles import DIEU_PHOI, OFFICE, ROLE_LABELS
 from lib.editing import user_admin
 from lib.ui import admin_panels, columns, shell, widgets
 from lib.ui.loaders import load_filter_options, load_users
 
-ctx = shell.context(ADMIN)
+ctx = shell.context(*OFFICE)
 actor = ctx.actor
+st.title("Quản trị")
+if not actor.is_admin:  # the office keeps the registers; users and sign-in stay the administrator's
+    admin_panels.registers(ctx)
+    st.stop()
 localities = {
     k: v
     for k, v in load_filter_options(ctx.database_url, ctx.data_version).localities.items()
     if k != PROVINCE_LEVEL
 }
-st.title("Quản trị người dùng")
+st.subheader("Quản trị người dùng")
 
 
 def run(fn, *args, success: str, **kwargs) -> None:
@@ -142,3 +147,4 @@ with manage:
 
 admin_panels.sign_in_locks(ctx, run)
 admin_panels.failed_sign_ins(ctx)
+admin_panels.registers(ctx)

@@ -14,7 +14,7 @@ LIMIT = 500  # rows shown per list; the download holds every row
 ctx = shell.context()
 options = load_filter_options(ctx.database_url, ctx.data_version)
 filters, as_of = filtering.filter_bar(
-    "followup", options, ctx.today, fields=("loc", "clause", "doc", "agency", "coop")
+    "followup", options, ctx.today, fields=("loc", "clause", "doc", "assigning", "agency", "coop")
 )
 with st.sidebar:
     due_days = widgets.days_input(

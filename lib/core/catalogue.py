@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any, Literal
 
 from lib.core import rules
-from lib.core.roles import ADMIN, EDITORS, VAN_PHONG
+from lib.core.roles import ADMIN, EDITORS, OFFICE, VAN_PHONG
 from lib.core.validation import Choice, Day, Integer, Invalid, Money, Parser, Text
 
 # kinds: text, int, money, pct (a share 0–100, drawn as a bar), score (0..high, drawn as a bar),
@@ -298,6 +298,107 @@ YEARLY_REPORT = Entity(
 )
 
 
+# --- documents (/van-ban) ----------------------------------------------------------------------------
+
+FIRST_DOCUMENT_DAY = date(2020, 1, 1)  # no document of the programme is older
+DOCUMENT_KIND_LABELS = {
+    "de_an": "Đề án",
+    "ke_hoach": "Kế hoạch",
+    "cong_van": "Công văn",
+    "quyet_dinh": "Quyết định",
+    "chi_thi": "Chỉ thị",
+    "ket_luan": "Kết luận",
+    "thong_bao": "Thông báo",
+    "bao_cao": "Báo cáo",
+    "khac": "Khác",
+}
+
+
+def _office(name: str, label: str, parser: Parser, **more: Any) -> Field:
+    return Field(name, label, parser=parser, roles=OFFICE, **more)
+
+
+DOCUMENT = Entity(
+    "document",
+    "văn bản",
+    (
+        ID,
+        _office("number", "Số, ký hiệu", Text(50), width="small", xlsx_width=18),
+        Field(
+            "issued_on",
+            "Ngày ban hành",
+            "date",
+            Day(FIRST_DOCUMENT_DAY, LATEST),
+            OFFICE,
+            help="Không trước 01/01/2020, không sau hôm nay.",
+            xlsx_width=12,
+        ),
+        _office("issuer", "Cơ quan ban hành", Text(100), xlsx_width=24),
+        Field(
+            "kind",
+            "Loại văn bản",
+            "choice",
+            Choice(tuple(DOCUMENT_KIND_LABELS), dict(DOCUMENT_KIND_LABELS)),
+            OFFICE,
+            choices=DOCUMENT_KIND_LABELS,
+            xlsx_width=12,
+        ),
+        _office("title", "Trích yếu", Text(1000, multiline=True), width="large", xlsx_width=60),
+        Field("tasks", "Nhiệm vụ giao", "int", xlsx_width=10),
+        VERSION,
+        UPDATED_BY,
+        UPDATED_AT,
+    ),
+)
+
+# How often a duty given by a document comes back (lib/data/models.RECURRENCES).
+RECURRENCE_LABELS = {
+    "mot_lan": "Một lần (theo hạn)",
+    "hang_nam": "Hằng năm (trước 15/12)",
+    "sau_thang": "6 tháng một lần",
+    "hang_quy": "Hằng quý",
+    "thuong_xuyen": "Thường xuyên",
+}
+RECURRENCE = Field("recurrence", "Lặp lại", "choice", choices=RECURRENCE_LABELS)
+
+# --- agencies and units (/quan-tri): reference data kept by the office ---------------------------------
+
+AGENCY_KIND_LABELS = {
+    "cong_an": "Công an",
+    "so_nganh": "Sở, ngành",
+    "ubnd": "UBND cấp huyện",
+    "bao_chi": "Báo chí, truyền thông",
+}
+UNIT_KIND_LABELS = {"phuong": "Phường", "xa": "Xã", "thi_tran": "Thị trấn"}
+RETIRED_ON = Field("retired_on", "Thôi sử dụng từ", "date", xlsx_width=12)
+
+AGENCY = Entity(
+    "agency",
+    "cơ quan",
+    (
+        ID,
+        _office("name", "Tên cơ quan", Text(150), width="large", xlsx_width=36),
+        Field("kind", "Loại cơ quan", "choice", choices=AGENCY_KIND_LABELS, xlsx_width=16),
+        LOCALITY,
+        Field("tasks", "Nhiệm vụ chủ trì", "int", xlsx_width=10),
+        RETIRED_ON,
+    ),
+)
+
+UNIT = Entity(
+    "unit",
+    "phường, xã",
+    (
+        ID,
+        _office("name", "Tên phường, xã", Text(100), width="medium", xlsx_width=24),
+        Field("kind", "Loại", "choice", choices=UNIT_KIND_LABELS, xlsx_width=10),
+        LOCALITY,
+        RETIRED_ON,
+    ),
+)
+# Why a row is retired: a short note kept in the audit trail.
+RETIRE_REASON = Field("reason", "Lý do thôi sử dụng", parser=Text(500), roles=OFFICE)
+
 # --- people and sign-in (/quan-tri) -------------------------------------------------------------------
 
 USER = Entity(
@@ -341,11 +442,6 @@ LOGIN_ATTEMPT = Entity(
     ),
 )
 
-ENTITIES = {
-    e.name: e for e in (TASK, HQ_PROJECT, MODEL_WARD, YEARLY_REPORT, USER, SIGN_IN_LOCK, LOGIN_ATTEMPT)
-}
-
-
 # --- the audit trail (/lich-su) ---------------------------------------------------------------------
 
 # What each kind of row is called in the trail, and what each action is called.
@@ -353,6 +449,10 @@ ENTITY_LABELS = {
     "task": "Nhiệm vụ",
     "hq_project": "Trụ sở",
     "model_ward": "Phường kiểu mẫu",
+    "document": "Văn bản",
+    "duty": "Nhiệm vụ định kỳ",
+    "agency": "Cơ quan",
+    "unit": "Phường, xã",
     "user": "Người dùng",
     "login_lock": "Khóa đăng nhập",
     "database": "Cơ sở dữ liệu",
@@ -364,6 +464,8 @@ ACTION_LABELS = {
     "refused_import": "Bị từ chối (tệp nhập)",
     "touch": "Lưu (không đổi)",
     "create": "Tạo",
+    "rename": "Đổi tên",
+    "retire": "Thôi sử dụng",
     "enable": "Kích hoạt",
     "disable": "Vô hiệu hóa",
     "reset_password": "Đặt lại mật khẩu",
@@ -375,6 +477,7 @@ ACTION_LABELS = {
     "refused": "Bị từ chối",
     "refused_invalid": "Bị từ chối (dữ liệu sai)",
     "refused_conflict": "Bị từ chối (xung đột)",
+    "refused_duplicate": "Bị từ chối (trông như đã có)",
 }
 
 AUDIT_EVENT = Entity(
@@ -396,5 +499,17 @@ AUDIT_EVENT = Entity(
 
 ENTITIES = {
     e.name: e
-    for e in (TASK, HQ_PROJECT, MODEL_WARD, YEARLY_REPORT, USER, SIGN_IN_LOCK, LOGIN_ATTEMPT, AUDIT_EVENT)
+    for e in (
+        TASK,
+        HQ_PROJECT,
+        MODEL_WARD,
+        YEARLY_REPORT,
+        DOCUMENT,
+        AGENCY,
+        UNIT,
+        USER,
+        SIGN_IN_LOCK,
+        LOGIN_ATTEMPT,
+        AUDIT_EVENT,
+    )
 }

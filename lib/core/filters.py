@@ -30,7 +30,8 @@ SLUG_BUCKETS = {slug: code for code, slug in BUCKET_SLUGS.items()}
 
 PARAM_LOCALITY = "dia_ban"
 PARAM_CLAUSE = "muc"
-PARAM_DOCUMENT = "van_ban"
+PARAM_DOCUMENT = "van_ban"  # a document the tasks rest on (căn cứ)
+PARAM_ASSIGNING = "van_ban_giao"  # the document that assigned the tasks (giao)
 PARAM_AGENCY = "chu_tri"
 PARAM_COOPERATOR = "phoi_hop"
 PARAM_BUCKET = "tinh_trang"
@@ -46,10 +47,11 @@ class Filters:
 
     localities: tuple[str, ...] = ()
     clauses: tuple[str, ...] = ()
-    documents: tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()  # documents the tasks rest on (căn cứ)
     agencies: tuple[str, ...] = ()  # lead agencies (chủ trì)
     buckets: tuple[str, ...] = ()  # bucket codes, plus DUE_SOON
     cooperators: tuple[str, ...] = ()  # cooperating agencies (phối hợp): tasks with any of them
+    assigning: tuple[str, ...] = ()  # documents that assigned the tasks (giao)
 
     @property
     def is_empty(self) -> bool:
@@ -60,6 +62,7 @@ class Filters:
             or self.agencies
             or self.buckets
             or self.cooperators
+            or self.assigning
         )
 
 
@@ -115,6 +118,7 @@ def parse_filters(
         agencies=_pick(params.get(PARAM_AGENCY), options.agencies, "cơ quan chủ trì", warnings),
         buckets=_pick(bucket_values, options.buckets, "tình trạng", warnings),
         cooperators=_pick(params.get(PARAM_COOPERATOR), options.cooperators, "cơ quan phối hợp", warnings),
+        assigning=_pick(params.get(PARAM_ASSIGNING), options.documents, "văn bản giao", warnings),
     )
     return filters, warnings
 
@@ -128,6 +132,7 @@ def filters_to_params(filters: Filters) -> dict[str, str]:
         PARAM_AGENCY: ",".join(filters.agencies),
         PARAM_BUCKET: ",".join(BUCKET_SLUGS.get(b, b) for b in filters.buckets),
         PARAM_COOPERATOR: ",".join(filters.cooperators),
+        PARAM_ASSIGNING: ",".join(filters.assigning),
     }
     return {key: value for key, value in params.items() if value}
 
@@ -224,6 +229,7 @@ def describe_filters(filters: Filters, options: FilterOptions) -> str:
         (filters.agencies, options.agencies),
         (filters.buckets, options.buckets),
         (filters.cooperators, options.cooperators),
+        (filters.assigning, options.documents),
     ):
         if values:
             parts.append(", ".join(labels.get(v, v) for v in values))

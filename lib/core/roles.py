@@ -13,6 +13,7 @@ ROLE_LABELS = {
     XEM: "Chỉ xem",
 }
 EDITORS = (ADMIN, VAN_PHONG, DIEU_PHOI)
+OFFICE = (ADMIN, VAN_PHONG)  # who keeps the registers: documents, agencies, units; who assigns tasks
 
 
 class Refused(Exception):
@@ -83,6 +84,12 @@ def require_admin(actor: Actor, what: str) -> None:
     """Refuse unless the actor is an administrator."""
     if not actor.is_admin:
         raise PermissionDenied(f"Chỉ quản trị hệ thống mới được {what}.", entity="user")
+
+
+def require_office(actor: Actor, what: str, entity: str) -> None:
+    """Refuse unless the actor is the provincial office or an administrator."""
+    if actor.role not in OFFICE:
+        raise PermissionDenied(f"Chỉ văn phòng và quản trị hệ thống mới được {what}.", entity=entity)
 
 
 def require_writer(actor: Actor, entity: str) -> None:

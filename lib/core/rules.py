@@ -272,6 +272,16 @@ PILOT_YEAR = 2024
 PILOT_LOCALITIES = ("viet-yen", "bac-giang")  # clause 4 of the letter
 
 
+# --- the yearly report --------------------------------------------------------------------------------
+
+REPORT_DAY = (12, 15)  # every addressee reports its year's results before 15 December
+
+# When a recurring duty falls due, as (month, day) in its first period of a year: a yearly duty (the
+# report) before 15/12; an ongoing one is reviewed at the year's end; a six-monthly one on 15/6 (and
+# 15/12); a quarterly one on the 15th of each quarter's last month (15/3, 15/6, 15/9, 15/12).
+RECURRENCE_DUE = {"hang_nam": REPORT_DAY, "thuong_xuyen": (12, 31), "sau_thang": (6, 15), "hang_quy": (3, 15)}
+
+
 def roadmap_year(as_of: date) -> int:
     """The roadmap year a date is read against: its own year, within the roadmap's first and target years."""
     return min(max(as_of.year, ROADMAP_FIRST_YEAR), WARD_TARGET_YEAR)

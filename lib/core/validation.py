@@ -58,9 +58,26 @@ def xml_safe(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 
 
-def _missing(raw: Any) -> bool:
+def slug(text: str, max_length: int = 30) -> str:
+    """Plain lower-case ASCII words joined by hyphens, for codes in URLs: “15/KH-CAT” → “15-kh-cat”."""
+    plain = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
+    plain = "".join(c for c in plain if not unicodedata.combining(c)).lower()
+    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:max_length].strip("-")
+
+
+def same_name(a: str, b: str) -> bool:
+    """Tell whether two names are the same but for case, spacing and Unicode form."""
+    return " ".join(unicodedata.normalize("NFC", a).split()).casefold() == (
+        " ".join(unicodedata.normalize("NFC", b).split()).casefold()
+    )
+
+
+def missing(raw: Any) -> bool:
+    """Tell whether a cell holds nothing: None, blank text, NaN, NaT, an empty list."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return True
+    if not isinstance(raw, str) and hasattr(raw, "__len__"):  # a list of choices (an array too)
+        return len(raw) == 0
     try:
         return bool(raw != raw)  # NaN and NaT are not equal to themselves
     except (TypeError, ValueError):
@@ -104,7 +121,7 @@ class Integer:
     required: bool = True  # False: an empty cell stores None
 
     def parse(self, raw: Any) -> int | None:
-        if not self.required and _missing(raw):
+        if not self.required and missing(raw):
             return None
         return self.parse_int(raw)
 
@@ -141,7 +158,7 @@ class Day:
     required: bool = False
 
     def parse(self, raw: Any) -> date | None:
-        if _missing(raw):
+        if missing(raw):
             if self.required:
                 raise Invalid("không được để trống.")
             return None
@@ -204,7 +221,7 @@ class Money:
     ceiling: int
 
     def parse(self, raw: Any) -> int:
-        if isinstance(raw, bool) or _missing(raw):
+        if isinstance(raw, bool) or missing(raw):
             raise Invalid("phải nhập số tiền (đồng); chưa có thì nhập 0.")
         if isinstance(raw, float):
             if math.isinf(raw):

@@ -98,12 +98,12 @@ def filter_tasks(stmt: SelectT, filters: Filters, as_of: date, due_soon_days: in
         stmt = stmt.where(_locality_condition(Task.locality_id, filters.localities))
     if filters.clauses:
         stmt = stmt.where(Task.clause_id.in_(select(Clause.id).where(Clause.code.in_(filters.clauses))))
-    if filters.documents:  # the tasks a document assigned, and those resting on it
-        chosen = select(Document.id).where(Document.code.in_(filters.documents))
+    if filters.documents:  # the documents the tasks rest on (căn cứ)
         stmt = stmt.where(
-            or_(
-                Task.document_id.in_(chosen),
-                exists().where(task_basis.c.task_id == Task.id).where(task_basis.c.document_id.in_(chosen)),
+            exists()
+            .where(task_basis.c.task_id == Task.id)
+            .where(
+                task_basis.c.document_id.in_(select(Document.id).where(Document.code.in_(filters.documents)))
             )
         )
     if filters.agencies:
@@ -115,6 +115,10 @@ def filter_tasks(stmt: SelectT, filters: Filters, as_of: date, due_soon_days: in
             .where(
                 task_cooperator.c.agency_id.in_(select(Agency.id).where(Agency.code.in_(filters.cooperators)))
             )
+        )
+    if filters.assigning:
+        stmt = stmt.where(
+            Task.document_id.in_(select(Document.id).where(Document.code.in_(filters.assigning)))
         )
     if filters.buckets:
         wanted = [b for b in filters.buckets if b != DUE_SOON]

@@ -170,18 +170,7 @@ def create_rows(
         done = s.scalars(select(model.id).where(model.creation_key.in_(keys)).order_by(model.id)).all()
         if done:  # this submission was already saved (a double click, a resubmitted form)
             return SaveResult(tuple(done), 0, {})
-    typed, errors = _parse(s, spec, rows, today)
-    if errors:
-        raise ValidationFailed(errors, spec.entity)
-    localities = [spec.locality(s, values) for values in typed]
-    for row, loc in zip(rows, localities, strict=True):
-        if not actor.may_edit_locality(loc):
-            where = f"Dòng {row.position}: " if row.position is not None else ""
-            raise PermissionDenied(
-                f"{where}bạn chỉ được thêm {spec.table.label} của địa bàn mình.",
-                entity=spec.entity,
-                locality_id=loc,
-            )
+    typed, localities = _checked(s, actor, spec, rows, today)
     if not confirm_similar:
         pairs = [
             (row.position, existing)
@@ -229,6 +218,36 @@ def create_rows(
             )
     audit.record_many(s, events)
     return SaveResult(tuple(ids), len(events), dict.fromkeys(ids, 1))
+
+
+def check_new_rows(
+    s: Session, actor: Actor, spec: CreateSpec, rows: Sequence[NewRow], *, today: date
+) -> list[dict[str, Any]]:
+    """Type and check rows exactly as create_rows does (scope included) without writing them;
+    raise Refused on any problem. For rows stored elsewhere, such as a recurring duty."""
+    require_writer(actor, spec.entity)
+    if actor.role not in spec.roles:
+        raise PermissionDenied(f"Vai trò của bạn không được thêm {spec.table.label}.", entity=spec.entity)
+    return _checked(s, actor, spec, rows, today)[0]
+
+
+def _checked(
+    s: Session, actor: Actor, spec: CreateSpec, rows: Sequence[NewRow], today: date
+) -> tuple[list[dict[str, Any]], list[int | None]]:
+    """Typed values and locality of each row, or Refused: invalid values, or a locality out of scope."""
+    typed, errors = _parse(s, spec, rows, today)
+    if errors:
+        raise ValidationFailed(errors, spec.entity)
+    localities = [spec.locality(s, values) for values in typed]
+    for row, loc in zip(rows, localities, strict=True):
+        if not actor.may_edit_locality(loc):
+            where = f"Dòng {row.position}: " if row.position is not None else ""
+            raise PermissionDenied(
+                f"{where}bạn chỉ được thêm {spec.table.label} của địa bàn mình.",
+                entity=spec.entity,
+                locality_id=loc,
+            )
+    return typed, localities
 
 
 def _parse(

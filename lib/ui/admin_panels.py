@@ -1,19 +1,40 @@
-"""/quan-tri's watch on sign-in: the locks in force (with a way to lift one) and recent failed attempts."""
+"""/quan-tri's panels: the sign-in locks in force (with a way to lift one), recent failed attempts, and the
+registers of agencies and units the office keeps."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from lib.core import config
-from lib.core.catalogue import LOCK_LABELS, LOGIN_ATTEMPT, SIGN_IN_LOCK
-from lib.core.formatting import fmt_datetime
+from lib.core.catalogue import (
+    AGENCY,
+    AGENCY_KIND_LABELS,
+    LOCALITY,
+    LOCK_LABELS,
+    LOGIN_ATTEMPT,
+    RETIRE_REASON,
+    SIGN_IN_LOCK,
+    UNIT,
+    UNIT_KIND_LABELS,
+    Entity,
+)
+from lib.core.formatting import fmt_date, fmt_datetime
 from lib.editing import user_admin
-from lib.ui import columns
-from lib.ui.loaders import load_locks, load_login_attempts
+from lib.editing.registers import (
+    add_agency,
+    add_unit,
+    rename_agency,
+    rename_unit,
+    retire_agency,
+    retire_unit,
+)
+from lib.ui import columns, widgets
+from lib.ui.loaders import load_agencies, load_directory, load_locks, load_login_attempts, load_units
 from lib.ui.shell import RunContext
 
 
@@ -79,3 +100,136 @@ def failed_sign_ins(ctx: RunContext) -> None:
         )
     else:
         st.caption("Không có.")
+
+
+@dataclass(frozen=True)
+class _RegisterPanel:
+    """How /quan-tri keeps one register of names: its catalogue, its rows, its three writes."""
+
+    entity: Entity
+    prefix: str  # widget keys
+    table_key: str
+    load: Callable[[str, int], list[dict[str, Any]]]
+    add: Callable[..., int]
+    rename: Callable[..., None]
+    retire: Callable[..., None]
+    kinds: Mapping[str, str]
+
+
+_AGENCIES = _RegisterPanel(
+    AGENCY,
+    "admin_agency",
+    "admin_agencies",
+    load_agencies,
+    add_agency,
+    rename_agency,
+    retire_agency,
+    AGENCY_KIND_LABELS,
+)
+_UNITS = _RegisterPanel(
+    UNIT, "admin_unit", "admin_units", load_units, add_unit, rename_unit, retire_unit, UNIT_KIND_LABELS
+)
+
+
+def registers(ctx: RunContext) -> None:
+    """The agencies and units the dashboard names: list, add, rename, retire (office, administrator)."""
+    st.subheader("Cơ quan, phường, xã")
+    st.caption(
+        "Mọi tên cơ quan, phường, xã trên bảng điều khiển lấy từ danh mục này. Cơ quan, đơn vị thôi sử "
+        "dụng (sáp nhập, giải thể, đổi mô hình) vẫn ở trên các nhiệm vụ cũ nhưng không còn được chọn cho "
+        "nhiệm vụ mới."
+    )
+    agencies, units = st.tabs(["Cơ quan", "Phường, xã, thị trấn"])
+    with agencies:
+        _register(ctx, _AGENCIES)
+    with units:
+        _register(ctx, _UNITS)
+
+
+def _register(ctx: RunContext, panel: _RegisterPanel) -> None:
+    state, entity, p = st.session_state, panel.entity, panel.prefix
+    rows = panel.load(ctx.database_url, ctx.data_version)
+    names = [f.name for f in entity.fields]
+    st.dataframe(
+        pd.DataFrame([{**r, "kind": entity.shown("kind", r["kind"])} for r in rows], columns=names),
+        hide_index=True,
+        column_order=names,
+        column_config=columns.column_config(entity, names),
+        key=panel.table_key,
+    )
+
+    def write(fn: Callable[..., Any], *args: Any, done: str, clear: tuple[str, ...], **kwargs: Any) -> None:
+        if widgets.run_action(ctx, fn, *args, now=config.now(), **kwargs):
+            for key in clear:
+                state.pop(key, None)
+            st.toast(done, icon="✅")
+            st.rerun()
+
+    localities = load_directory(ctx.database_url, ctx.data_version).localities
+    left, right = st.columns(2)
+    with left, st.form(f"{p}_new"):
+        st.markdown(f"**Thêm {entity.noun}**")
+        name = st.text_input(entity["name"].label, key=f"{p}_new_name")
+        kind = st.selectbox(
+            entity["kind"].label, list(panel.kinds), format_func=panel.kinds.__getitem__, key=f"{p}_new_kind"
+        )
+        locality = st.selectbox(
+            LOCALITY.label,
+            [None, *localities],
+            format_func=lambda i: "— (cấp tỉnh)" if i is None else localities[i],
+            key=f"{p}_new_locality",
+        )
+        if st.form_submit_button(f"Thêm {entity.noun}"):
+            write(
+                panel.add,
+                name=name,
+                kind=kind,
+                locality_id=locality,
+                done=f"Đã thêm {name.strip()}.",
+                clear=(f"{p}_new_name",),
+            )
+    by_id = {r["id"]: r for r in rows}
+    if not by_id:
+        return
+    with right:
+        rename_key = f"{p}_rename"
+        picked = st.selectbox(
+            f"Chọn {entity.noun}",
+            list(by_id),
+            format_func=lambda i: _row_label(by_id[i]),
+            key=f"{p}_pick",
+            on_change=lambda: state.pop(rename_key, None),  # the box shows the newly chosen name
+        )
+        row = by_id[picked]
+        with st.form(f"{p}_edit"):
+            new_name = st.text_input("Tên mới", value=row["name"], key=rename_key)
+            if st.form_submit_button("Đổi tên"):
+                write(
+                    panel.rename,
+                    row["id"],
+                    new_name,
+                    done=f"Đã đổi tên thành {new_name.strip()}.",
+                    clear=(rename_key,),
+                )
+        if row["retired_on"] is not None:
+            st.caption(f"Đã thôi sử dụng từ {fmt_date(row['retired_on'])}.")
+            return
+        with st.form(f"{p}_retire_form"):
+            reason = st.text_input(
+                RETIRE_REASON.label, key=f"{p}_reason", placeholder="Ví dụ: sáp nhập vào …"
+            )
+            if st.form_submit_button("Thôi sử dụng"):
+                write(
+                    panel.retire,
+                    row["id"],
+                    reason,
+                    today=ctx.today,
+                    done=f"{row['name']} thôi sử dụng từ hôm nay.",
+                    clear=(f"{p}_reason",),
+                )
+
+
+def _row_label(row: Mapping[str, Any]) -> str:
+    where = f" ({row['locality']})" if row.get("locality") else ""
+    retired = f" — đã thôi từ {fmt_date(row['retired_on'])}" if row.get("retired_on") else ""
+    return f"{row['name']}{where}{retired}"

@@ -12,6 +12,7 @@ import streamlit as st
 from lib.core.filters import (
     PARAM_AGENCY,
     PARAM_AS_OF,
+    PARAM_ASSIGNING,
     PARAM_BUCKET,
     PARAM_CLAUSE,
     PARAM_COOPERATOR,
@@ -39,6 +40,7 @@ _FILTER_FIELDS = {
     "loc": ("localities", PARAM_LOCALITY, "Địa bàn"),
     "clause": ("clauses", PARAM_CLAUSE, "Mục của công văn"),
     "doc": ("documents", PARAM_DOCUMENT, "Văn bản căn cứ"),
+    "assigning": ("assigning", PARAM_ASSIGNING, "Văn bản giao"),
     "agency": ("agencies", PARAM_AGENCY, "Cơ quan chủ trì"),
     "coop": ("cooperators", PARAM_COOPERATOR, "Cơ quan phối hợp"),
     "bucket": ("buckets", PARAM_BUCKET, "Tình trạng"),
@@ -76,6 +78,7 @@ def filter_bar(
             "loc": options.localities,
             "clause": options.clauses,
             "doc": options.documents,
+            "assigning": options.documents,
             "agency": options.agencies,
             "coop": options.cooperators,
             "bucket": options.buckets,
@@ -167,6 +170,7 @@ def _remember(bar: _Bar, remembered: Filters, chosen: Mapping[str, tuple[str, ..
         agencies=chosen["agency"],
         buckets=chosen["bucket"],
         cooperators=chosen["coop"],
+        assigning=chosen["assigning"],
     )
     filters = Filters(
         **{attr: chosen[name] if name in bar.fields else () for name, (attr, _, _) in _FILTER_FIELDS.items()}

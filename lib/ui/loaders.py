@@ -14,7 +14,7 @@ from lib.core.catalogue import AUDIT_EVENT, HQ_PROJECT
 from lib.core.figures import RoadmapPoint
 from lib.core.filters import FilterOptions, Filters, HqFilters
 from lib.core.roles import Actor
-from lib.data import accounts, followup, projects, queries
+from lib.data import accounts, followup, projects, queries, registers
 from lib.data.db import make_engine, transaction
 from lib.data.models import AuditEvent, LoginAttempt
 from lib.editing import history
@@ -65,6 +65,34 @@ def load_task_page(
         return queries.list_tasks(
             s, filters, as_of, due_soon_days, offset=(page - 1) * page_size, limit=page_size
         )
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_documents(url: str, data_version: int) -> list[dict[str, Any]]:
+    """Load every document with the number of tasks it assigned."""
+    with transaction(get_engine(url)) as s:
+        return registers.list_documents(s)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_directory(url: str, data_version: int) -> registers.Directory:
+    """Load the agencies, localities and units a new row may name (retired ones left out)."""
+    with transaction(get_engine(url)) as s:
+        return registers.get_directory(s)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_agencies(url: str, data_version: int) -> list[dict[str, Any]]:
+    """Load every agency, retired ones included."""
+    with transaction(get_engine(url)) as s:
+        return registers.list_agencies(s)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_units(url: str, data_version: int) -> list[dict[str, Any]]:
+    """Load every xã, phường and thị trấn, retired ones included."""
+    with transaction(get_engine(url)) as s:
+        return registers.list_units(s)
 
 
 def load_users(url: str, data_version: int, actor: Actor) -> list[accounts.UserRow]:

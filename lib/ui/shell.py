@@ -9,7 +9,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from lib.core import config
-from lib.core.roles import ADMIN, ROLE_LABELS, Actor
+from lib.core.roles import OFFICE, ROLE_LABELS, Actor
 from lib.data.db import DatabaseError, SchemaMissing, check_database
 from lib.ui import auth
 from lib.ui.loaders import get_engine
@@ -147,12 +147,13 @@ _PAGES = (
     # file, title, icon, url path, roles (None: every role)
     ("pages/overview.py", "Tổng quan", ":material/dashboard:", "", None),
     ("pages/tasks.py", "Nhiệm vụ", ":material/checklist:", "nhiem-vu", None),
+    ("pages/documents.py", "Văn bản", ":material/description:", "van-ban", None),
     ("pages/hq.py", "Trụ sở, kinh phí", ":material/domain:", "tru-so", None),
     ("pages/wards.py", "Phường kiểu mẫu", ":material/verified:", "phuong-kieu-mau", None),
     ("pages/followup.py", "Quá hạn, đôn đốc", ":material/alarm:", "qua-han", None),
     ("pages/report.py", "Báo cáo năm", ":material/summarize:", "bao-cao", None),
     ("pages/history.py", "Lịch sử", ":material/history:", "lich-su", None),
-    ("pages/admin.py", "Quản trị", ":material/manage_accounts:", "quan-tri", (ADMIN,)),
+    ("pages/admin.py", "Quản trị", ":material/manage_accounts:", "quan-tri", OFFICE),
     ("pages/account.py", "Tài khoản", ":material/person:", "tai-khoan", None),
 )
 

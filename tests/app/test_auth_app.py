@@ -94,10 +94,10 @@ def test_wrong_password_then_lockout_message(app):
 @pytest.mark.parametrize(
     ("user", "allowed", "refused"),
     [
-        ("admin", ["pages/admin.py", "pages/tasks.py", "pages/account.py"], []),
-        ("vanphong", ["pages/tasks.py", "pages/account.py"], ["pages/admin.py"]),
-        ("lanhdao", ["pages/tasks.py"], ["pages/admin.py"]),
-        ("dp.lucngan", ["pages/tasks.py", "pages/account.py"], ["pages/admin.py"]),
+        ("admin", ["pages/admin.py", "pages/tasks.py", "pages/documents.py", "pages/account.py"], []),
+        ("vanphong", ["pages/tasks.py", "pages/documents.py", "pages/admin.py", "pages/account.py"], []),
+        ("lanhdao", ["pages/tasks.py", "pages/documents.py"], ["pages/admin.py"]),
+        ("dp.lucngan", ["pages/tasks.py", "pages/documents.py", "pages/account.py"], ["pages/admin.py"]),
     ],
 )
 def test_navigation_lists_only_the_pages_of_the_role(app, user, allowed, refused):

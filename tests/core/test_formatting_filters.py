@@ -80,3 +80,23 @@ def test_page_number_is_clamped():
     assert parse_page("0", 5) == 1
     assert parse_page("abc", 5) == 1
     assert parse_page(None, 0) == 1
+
+
+def test_the_assigning_document_has_its_own_parameter_next_to_the_basis():
+    filters = Filters(documents=("30-da-bca",), assigning=("215-kh-cat-2026",))
+    options = FilterOptions(documents={"30-da-bca": "30/ĐA-BCA", "215-kh-cat-2026": "215/KH-CAT"})
+    params = filters_to_params(filters)
+    assert params == {"van_ban": "30-da-bca", "van_ban_giao": "215-kh-cat-2026"}
+    assert parse_filters(params, options) == (filters, [])
+    assert not filters.is_empty and Filters().is_empty
+    parsed, warnings = parse_filters({"van_ban_giao": "99-kh"}, options)
+    assert parsed.assigning == () and warnings == ["Không có văn bản giao “99-kh” — đã bỏ qua bộ lọc này."]
+
+
+def test_codes_for_urls_are_plain_ascii():
+    from lib.core.validation import same_name, slug
+
+    assert slug("215/KH-CAT 2026") == "215-kh-cat-2026"
+    assert slug("Đài Phát thanh và Truyền hình tỉnh") == "dai-phat-thanh-va-truyen-hinh"  # 30 at most
+    assert slug("Sở Tài nguyên và Môi trường") == "so-tai-nguyen-va-moi-truong"
+    assert same_name("Sở  Tài chính ", "sở tài chính") and not same_name("Sở Tài chính", "Sở Xây dựng")
