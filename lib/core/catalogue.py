@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from lib.core import rules
+from lib.core import recurrence, rules
 from lib.core.roles import ADMIN, EDITORS, OFFICE, VAN_PHONG
 from lib.core.validation import Choice, Day, Integer, Invalid, Money, Parser, Text
 
@@ -352,13 +352,7 @@ DOCUMENT = Entity(
 )
 
 # How often a duty given by a document comes back (lib/data/models.RECURRENCES).
-RECURRENCE_LABELS = {
-    "mot_lan": "Một lần (theo hạn)",
-    "hang_nam": "Hằng năm (trước 15/12)",
-    "sau_thang": "6 tháng một lần",
-    "hang_quy": "Hằng quý",
-    "thuong_xuyen": "Thường xuyên",
-}
+RECURRENCE_LABELS = recurrence.RECURRENCE_LABELS
 RECURRENCE = Field("recurrence", "Lặp lại", "choice", choices=RECURRENCE_LABELS)
 
 # --- agencies and units (/quan-tri): reference data kept by the office ---------------------------------

@@ -25,8 +25,8 @@ QUARTERLY = "hang_quy"
 ONGOING = "thuong_xuyen"
 RECURRENCES = (ONCE, YEARLY, HALF_YEARLY, QUARTERLY, ONGOING)  # as lib/data/models.RECURRENCES
 RECURRENCE_LABELS = {
-    ONCE: "Một lần",
-    YEARLY: "Hằng năm",
+    ONCE: "Một lần (theo hạn)",
+    YEARLY: "Hằng năm (trước 15/12)",
     HALF_YEARLY: "6 tháng một lần",
     QUARTERLY: "Hằng quý",
     ONGOING: "Thường xuyên",

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from lib.core import rules
+from lib.core import recurrence, rules
 from lib.core.catalogue import RECURRENCE, RECURRENCE_LABELS
 from lib.core.formatting import fmt_date
 from lib.core.roles import Actor, Refused, require_office
@@ -39,7 +39,10 @@ from lib.editing.creation import (
 )
 
 MAX_ADDRESSEES = 200
-ONCE = "mot_lan"  # a task with its own deadline; every other recurrence is a duty
+ONCE = recurrence.ONCE  # a task with its own deadline
+# An ongoing duty is followed as one ordinary task with no deadline of its own; every other
+# recurrence is stored as a duty, whose periods' tasks the generator creates (lib/ops/duties.py).
+AS_TASK = (ONCE, recurrence.ONGOING)
 RECURRENCE_CODES = {label: code for code, label in RECURRENCE_LABELS.items()}
 
 
@@ -106,8 +109,9 @@ PeriodTasks = Callable[[Session, Actor, Sequence[int], date, datetime], Sequence
 def period_tasks(
     s: Session, actor: Actor, duty_ids: Sequence[int], today: date, now: datetime
 ) -> Sequence[int]:
-    """Create the current period's task of each new duty — a hook: until the duty generator is plugged in
-    here, the duties are stored and their tasks come from the generator's own run."""
+    """Create the current period's task of each new duty: nothing here (the editing layer cannot call
+    the generator, which lives above it); /van-ban passes lib/ops/duties.generate_for, and the daily
+    `generate-duties` run creates the tasks otherwise."""
     return ()
 
 
@@ -162,7 +166,7 @@ def assign(
     if not confirm_similar:
         _refuse_look_alikes(s, rows, typed, addressees)
     reason = f"Giao theo văn bản {document.number}"
-    once = [row for row, a in zip(rows, addressees, strict=True) if a.recurrence == ONCE]
+    once = [row for row, a in zip(rows, addressees, strict=True) if a.recurrence in AS_TASK]
     tasks = (
         create_rows(
             s,
@@ -181,7 +185,7 @@ def assign(
     duties = [
         _store_duty(s, actor, values, a, _duty_key(creation_key, i), now, today, reason)
         for i, (values, a) in enumerate(
-            (v, a) for v, a in zip(typed, addressees, strict=True) if a.recurrence != ONCE
+            (v, a) for v, a in zip(typed, addressees, strict=True) if a.recurrence not in AS_TASK
         )
     ]
     made = tuple(generate(s, actor, duties, today, now)) if duties else ()
@@ -217,7 +221,8 @@ def _row(s: Session, document_id: int, content: str, a: Addressee, position: int
             "locality_id": locality,
             "unit_id": a.unit_id,
             "expected_product": a.expected_product,
-            "original_deadline": a.deadline if a.recurrence == ONCE else None,
+            "original_deadline": a.deadline if a.recurrence in AS_TASK else None,
+            **({"recurrence": a.recurrence} if a.recurrence == recurrence.ONGOING else {}),
         },
         position=position,
     )
@@ -235,13 +240,13 @@ def _checked(
             errors.append(
                 CellError(row.position, 0, "recurrence", RECURRENCE.label, f"chỉ nhận một trong: {shown}.")
             )
-        elif a.recurrence == ONCE and missing(a.deadline):
+        elif a.recurrence == ONCE and missing(a.deadline):  # an ongoing task may have none
             errors.append(
                 CellError(
                     row.position, 0, "original_deadline", deadline, "không được để trống (hoặc chọn lặp lại)."
                 )
             )
-        elif a.recurrence != ONCE and not missing(a.deadline):
+        elif a.recurrence not in AS_TASK and not missing(a.deadline):
             errors.append(
                 CellError(
                     row.position,
@@ -274,7 +279,7 @@ def _refuse_look_alikes(
             pairs.append((row.position, 0))
             continue
         seen[place] = row.position
-        if a.recurrence == ONCE:
+        if a.recurrence in AS_TASK:
             task_id = NEW_TASK.similar(s, values)
             if task_id is not None:
                 pairs.append((row.position, task_id))
@@ -327,11 +332,19 @@ def _similar_duty(s: Session, values: dict[str, Any]) -> int | None:
             else Duty.locality_id == values["locality_id"],
         )
     )
-    return next((id_ for id_, title in candidates if same_name(title, values["title"])), None)
+    wanted = _with_period(values["title"])
+    return next((id_ for id_, title in candidates if same_name(title, wanted)), None)
 
 
 def _duty_key(creation_key: str | None, index: int) -> str | None:
     return f"{creation_key}:d{index}" if creation_key else None  # apart from the tasks' row keys
+
+
+def _with_period(title: str) -> str:
+    """A duty's title names each period's task: "… (năm 2027)", unless it already places the period."""
+    if recurrence.PERIOD_PLACEHOLDER in title:
+        return title
+    return f"{title} ({recurrence.PERIOD_PLACEHOLDER})"
 
 
 def _store_duty(
@@ -350,7 +363,7 @@ def _store_duty(
     stored = {
         "document_id": values["document_id"],
         "clause_id": values.get("clause_id"),
-        "title": values["title"],
+        "title": _with_period(values["title"]),
         "lead_agency_id": values["lead_agency_id"],
         "locality_id": values.get("locality_id"),
         "unit_id": values.get("unit_id"),

@@ -26,9 +26,9 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from lib.core import rules
-from lib.core.catalogue import EARLIEST, HQ_PROJECT, LATEST, MODEL_WARD, TASK
+from lib.core.catalogue import EARLIEST, HQ_PROJECT, LATEST, MODEL_WARD, RECURRENCE, RECURRENCE_LABELS, TASK
 from lib.core.roles import ADMIN, EDITORS, VAN_PHONG, Actor, PermissionDenied, Refused, require_writer
-from lib.core.validation import Day, Integer, Invalid, Parser, Text
+from lib.core.validation import Choice, Day, Integer, Invalid, Parser, Text
 from lib.data import audit
 from lib.data.db import bump_data_version
 from lib.data.models import (
@@ -406,6 +406,7 @@ NEW_TASK = CreateSpec(
         "title": ("Nội dung nhiệm vụ", Text(MAX_TITLE, multiline=True)),
         "original_deadline": ("Hạn ban đầu", Day(EARLIEST, LATEST)),
         "expected_product": ("Sản phẩm dự kiến", Text(1000, multiline=True)),
+        "recurrence": (RECURRENCE.label, Choice(tuple(RECURRENCE_LABELS), dict(RECURRENCE_LABELS))),
         **_editable_values(TASK),
     },
     required=("title",),

@@ -13,6 +13,7 @@ instead of being generated again, so a database seeded by an earlier version kee
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 from lib.core import recurrence
 from lib.core.config import now as local_now
 from lib.core.formatting import fmt_date
+from lib.core.roles import Actor
 from lib.data import audit
 from lib.data.models import Agency, Document, Duty, Task
 
@@ -35,6 +37,7 @@ class Generated:
     as_of: date
     created: int = 0
     linked: int = 0
+    task_ids: tuple[int, ...] = ()  # the tasks created
 
     @property
     def changed(self) -> bool:
@@ -57,19 +60,26 @@ def _valid_until(duty: Duty, agency: Agency) -> date | None:
 
 
 def pending_periods(
-    s: Session, as_of: date, lead_days: int = recurrence.LEAD_DAYS
+    s: Session, as_of: date, lead_days: int = recurrence.LEAD_DAYS, only: Collection[int] | None = None
 ) -> list[tuple[Duty, recurrence.Period]]:
-    """The (duty, period) pairs due as of a date that have no task yet, earliest deadline first."""
+    """The (duty, period) pairs due as of a date that have no task yet, earliest deadline first.
+    A period whose deadline is before the date of the duty's document is not owed (a quarterly duty
+    given on 25/11 starts with the fourth quarter)."""
     agencies = {a.id: a for a in s.scalars(select(Agency))}
+    issued: dict[int, date | None] = {id_: on for id_, on in s.execute(select(Document.id, Document.issued_on))}
     have = set(s.execute(select(Task.duty_id, Task.period).where(Task.duty_id.is_not(None))))
     pending: list[tuple[Duty, recurrence.Period]] = []
-    for duty in s.scalars(select(Duty).options(selectinload(Duty.cooperators)).order_by(Duty.id)):
+    duties = select(Duty).options(selectinload(Duty.cooperators)).order_by(Duty.id)
+    if only is not None:
+        duties = duties.where(Duty.id.in_(list(only)))
+    for duty in s.scalars(duties):
         every = recurrence.periods(
             duty.recurrence, duty.due_month, duty.due_day, duty.first_year, duty.last_year
         )
         valid_until = _valid_until(duty, agencies[duty.lead_agency_id])
         for period in recurrence.due_periods(every, as_of, lead_days=lead_days, valid_until=valid_until):
-            if (duty.id, period.key) not in have:
+            given = issued.get(duty.document_id)
+            if (duty.id, period.key) not in have and (given is None or period.deadline >= given):
                 pending.append((duty, period))
     pending.sort(key=lambda pair: (pair[1].deadline, pair[0].id))
     return pending
@@ -99,6 +109,8 @@ def generate_duties(
     lead_days: int = recurrence.LEAD_DAYS,
     now: datetime | None = None,
     backdate: date | None = None,
+    only: Collection[int] | None = None,
+    actor: str = ACTOR,
 ) -> Generated:
     """Create the task of every period due as of `as_of` that has none, inside the caller's write
     transaction (which should have bumped the data version first: that also queues two runs).
@@ -111,7 +123,8 @@ def generate_duties(
     documents = {d.id: d for d in s.scalars(select(Document))}
     entries: list[audit.Entry] = []
     created = linked = 0
-    for duty, period in pending_periods(s, as_of, lead_days):
+    made: list[int] = []
+    for duty, period in pending_periods(s, as_of, lead_days, only):
         stamp = datetime.combine(max(period.opens_on(lead_days), backdate), time(6)) if backdate else moment
         legacy = _legacy_report(s, duty, period)
         if legacy is not None:
@@ -120,7 +133,7 @@ def generate_duties(
             s.flush()
             entries.append(
                 audit.Entry(
-                    ACTOR,
+                    actor,
                     "update",
                     "task",
                     legacy.id,
@@ -151,16 +164,17 @@ def generate_duties(
             state="chua_trien_khai",
             progress_pct=0,
             version=1,
-            updated_by=ACTOR,
+            updated_by=actor,
             updated_at=stamp,
         )
         task.cooperators = list(duty.cooperators)
         task.basis = [documents[duty.document_id]]
         s.add(task)
         s.flush()
+        made.append(task.id)
         entries.append(
             audit.Entry(
-                ACTOR,
+                actor,
                 "create",
                 "task",
                 task.id,
@@ -173,4 +187,10 @@ def generate_duties(
         )
         created += 1
     audit.record_many(s, entries)
-    return Generated(as_of, created, linked)
+    return Generated(as_of, created, linked, tuple(made))
+
+
+def generate_for(s: Session, actor: Actor, duty_ids: Sequence[int], today: date, now: datetime) -> list[int]:
+    """Create the tasks due now of duties just assigned on /van-ban, in the same transaction, as the
+    user who assigned them; later periods come from the daily run."""
+    return list(generate_duties(s, today, now=now, only=duty_ids, actor=actor.username).task_ids)

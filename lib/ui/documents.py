@@ -31,6 +31,7 @@ from lib.editing.actions import perform
 from lib.editing.assignment import MAX_ADDRESSEES, ONCE, Assigned, addressee_from_labels, assign
 from lib.editing.creation import NEW_TASK, LooksLikeExisting
 from lib.editing.registers import create_document, update_document
+from lib.ops import duties
 from lib.ui import widgets
 from lib.ui.filtering import sync_query_params
 from lib.ui.loaders import load_directory
@@ -272,6 +273,7 @@ def _assign(ctx: RunContext, doc: Mapping[str, Any], *, confirm: bool) -> None:
             today=ctx.today,
             creation_key=pending["token"],
             confirm_similar=confirm,
+            generate=duties.generate_for,  # a recurring duty's task of the current period, at once
         )
     except LooksLikeExisting as exc:
         pending["similar"] = exc.message

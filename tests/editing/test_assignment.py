@@ -18,6 +18,7 @@ from lib.editing.assignment import MAX_ADDRESSEES, Addressee, LooksAssigned, ass
 from lib.editing.changeset import ValidationFailed
 from lib.editing.creation import LooksLikeExisting
 from lib.editing.registers import create_document, retire_agency
+from lib.ops import duties
 from lib.ops.seed import seed_demo
 
 NOW = datetime(2026, 12, 2, 10, 0)
@@ -97,7 +98,11 @@ def test_one_content_reaches_the_four_localities_once_however_often_it_is_sent(d
         assert [a.code for a in made[0].cooperators] == ["stnmt"]
         reasons = set(
             s.scalars(
-                select(AuditEvent.reason).where(AuditEvent.action == "create", AuditEvent.entity == "task")
+                select(AuditEvent.reason).where(
+                    AuditEvent.action == "create",
+                    AuditEvent.entity == "task",
+                    AuditEvent.row_id.in_(first.tasks),
+                )
             )
         )
     assert sorted(t["id"] for t in tasks) == sorted(first.tasks)
@@ -148,7 +153,9 @@ def test_a_recurring_duty_is_stored_per_addressee_for_the_generator(demo, plan):
         assert [(d.first_year, d.last_year) for d in duties] == [(2026, 2030)] * 2
         assert duties[0].locality_id is None and duties[1].locality_id == locality["viet-yen"]
         assert [a.code for a in duties[1].cooperators] == ["cat"]
-        assert {d.title for d in duties} == {CONTENT} and duties[0].expected_product == "Báo cáo năm"
+        assert {d.title for d in duties} == {f"{CONTENT} ({{period}})"} and duties[
+            0
+        ].expected_product == "Báo cáo năm"
         fields = set(
             s.scalars(
                 select(AuditEvent.field).where(AuditEvent.entity == "duty", AuditEvent.row_id == duties[0].id)
@@ -162,7 +169,7 @@ def test_a_recurring_duty_is_stored_per_addressee_for_the_generator(demo, plan):
     with transaction(demo, write=True) as s:  # the demo can still be reset, duties and all
         seed_demo(s)
     with transaction(demo) as s:
-        assert s.scalar(select(func.count()).select_from(Duty)) == 0
+        assert not s.scalars(select(Duty.id).where(Duty.id.in_(made.duties))).all()
 
 
 def test_every_bad_row_is_named_by_row_and_field_and_nothing_is_written(demo, plan):
@@ -184,6 +191,8 @@ def test_every_bad_row_is_named_by_row_and_field_and_nothing_is_written(demo, pl
         Addressee(agency["stc"], cooperators=[agency["stc"]], deadline="31/13/2027"),
     ]
     before = task_count(demo)
+    with transaction(demo) as s:
+        duties_before = s.scalar(select(func.count()).select_from(Duty))
     with pytest.raises(ValidationFailed) as caught:
         give(demo, plan, rows)
     message = caught.value.message
@@ -200,7 +209,7 @@ def test_every_bad_row_is_named_by_row_and_field_and_nothing_is_written(demo, pl
     assert "Dòng 1" not in message
     assert task_count(demo) == before
     with transaction(demo) as s:
-        assert s.scalar(select(func.count()).select_from(Duty)) == 0
+        assert s.scalar(select(func.count()).select_from(Duty)) == duties_before
         refusal = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
         assert (refusal.action, refusal.entity) == ("refused_invalid", "task")
 
@@ -250,3 +259,28 @@ def test_only_the_office_assigns(demo, plan, who):
     agency, _ = ids(demo)
     with pytest.raises(PermissionDenied, match="Chỉ văn phòng và quản trị hệ thống mới được giao nhiệm vụ"):
         give(demo, plan, [Addressee(agency["ubnd-luc-ngan"], deadline="30/06/2027")], who=who)
+
+
+def test_a_recurring_assignment_creates_the_tasks_of_the_periods_from_its_document_on(demo, plan):
+    """Given on 25/11/2026, a quarterly duty owes the fourth quarter of 2026 first (not the three
+    before its document), a yearly one the 2026 report; on 2/12/2026 the periods of 2027 that open
+    within a month are there too. An ongoing duty is one task with no deadline."""
+    agency, _ = ids(demo)
+    rows = [
+        Addressee(agency["ubnd-viet-yen"], recurrence="hang_quy"),
+        Addressee(agency["cat"], recurrence="hang_nam"),
+        Addressee(agency["ubnd-luc-ngan"], recurrence="thuong_xuyen"),
+    ]
+    made = give(demo, plan, rows, generate=duties.generate_for)
+    with transaction(demo) as s:
+        tasks = s.scalars(
+            select(Task).where(Task.id.in_(made.tasks + made.period_tasks)).order_by(Task.id)
+        ).all()
+        shown = sorted((t.title, t.current_deadline, t.recurrence, t.period) for t in tasks)
+    assert shown == [
+        (CONTENT, None, "thuong_xuyen", None),
+        (f"{CONTENT} (năm 2026)", date(2026, 12, 15), "hang_nam", "2026"),
+        (f"{CONTENT} (năm 2027)", date(2027, 12, 15), "hang_nam", "2027"),
+        (f"{CONTENT} (quý I/2027)", date(2027, 3, 15), "hang_quy", "2027-Q1"),
+        (f"{CONTENT} (quý IV/2026)", date(2026, 12, 15), "hang_quy", "2026-Q4"),
+    ]
