@@ -66,7 +66,9 @@ def pending_periods(
     A period whose deadline is before the date of the duty's document is not owed (a quarterly duty
     given on 25/11 starts with the fourth quarter)."""
     agencies = {a.id: a for a in s.scalars(select(Agency))}
-    issued: dict[int, date | None] = {id_: on for id_, on in s.execute(select(Document.id, Document.issued_on))}
+    issued: dict[int, date | None] = {
+        id_: on for id_, on in s.execute(select(Document.id, Document.issued_on))
+    }
     have = set(s.execute(select(Task.duty_id, Task.period).where(Task.duty_id.is_not(None))))
     pending: list[tuple[Duty, recurrence.Period]] = []
     duties = select(Duty).options(selectinload(Duty.cooperators)).order_by(Duty.id)

@@ -294,10 +294,15 @@ def _assign(ctx: RunContext, doc: Mapping[str, Any], *, confirm: bool) -> None:
 def assigned_message(made: Assigned, number: str) -> str:
     """Say what an assignment wrote."""
     parts = []
-    if made.tasks or made.period_tasks:
-        parts.append(f"{fmt_int(len(made.tasks) + len(made.period_tasks))} nhiệm vụ")
+    if made.tasks:
+        parts.append(f"{fmt_int(len(made.tasks))} nhiệm vụ")
     if made.duties:
-        parts.append(f"{fmt_int(len(made.duties))} nhiệm vụ định kỳ")
+        periods = (
+            f" (đã tạo {fmt_int(len(made.period_tasks))} nhiệm vụ của các kỳ đến hạn)"
+            if made.period_tasks
+            else ""
+        )
+        parts.append(f"{fmt_int(len(made.duties))} nhiệm vụ định kỳ{periods}")
     what = " và ".join(parts)
     if made.repeated:
         return f"Lần giao này đã được lưu trước đó ({what} theo văn bản {number}); không thêm gì nữa."

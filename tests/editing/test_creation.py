@@ -69,7 +69,9 @@ def test_the_office_assigns_one_content_to_two_addressees_once_however_often_it_
         assert [t.current_deadline for t in made] == [date(2027, 6, 30)] * 2
         assert [t.state for t in made] == ["chua_trien_khai"] * 2
         assert sorted(a.code for a in made[0].cooperators) == ["stnmt", "sxd"]
-        events = s.scalars(select(AuditEvent).where(AuditEvent.action == "create")).all()
+        events = s.scalars(
+            select(AuditEvent).where(AuditEvent.action == "create", AuditEvent.row_id.in_(first.rows))
+        ).all()
         assert {e.row_id for e in events} == set(first.rows)
         assert {e.field for e in events} >= {"title", "document_id", "lead_agency_id", "cooperators"}
     with pytest.raises(LooksLikeExisting) as caught:  # the same content again, under a new key
