@@ -9,7 +9,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from lib.core import config
-from lib.core.roles import ADMIN, ROLE_LABELS, Actor
+from lib.core.roles import ADMIN, ROLE_LABELS, VAN_PHONG, Actor
 from lib.data.db import DatabaseError, SchemaMissing, check_database
 from lib.ui import auth
 from lib.ui.loaders import get_engine
@@ -152,6 +152,13 @@ _PAGES = (
     ("pages/followup.py", "Quá hạn, đôn đốc", ":material/alarm:", "qua-han", None),
     ("pages/report.py", "Báo cáo năm", ":material/summarize:", "bao-cao", None),
     ("pages/history.py", "Lịch sử", ":material/history:", "lich-su", None),
+    (
+        "pages/register.py",
+        "Nhập sổ theo dõi",
+        ":material/upload_file:",
+        "nhap-so-theo-doi",
+        (ADMIN, VAN_PHONG),
+    ),
     ("pages/admin.py", "Quản trị", ":material/manage_accounts:", "quan-tri", (ADMIN,)),
     ("pages/account.py", "Tài khoản", ":material/person:", "tai-khoan", None),
 )
