@@ -64,7 +64,11 @@ def closest(typed: str, names: list[str], limit: int = SUGGESTIONS) -> list[str]
     if not names or not typed.strip():
         return []
     found = process.extract(
-        plain(typed), [plain(n) for n in names], scorer=fuzz.WRatio, limit=limit, score_cutoff=MIN_SCORE
+        plain(typed),
+        [plain(n) for n in names],
+        scorer=fuzz.token_set_ratio,
+        limit=limit,
+        score_cutoff=MIN_SCORE,
     )
     best = max((score for _choice, score, _index in found), default=0.0)
     return [names[index] for _choice, score, index in found if score >= best - MARGIN]
