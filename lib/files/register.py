@@ -17,8 +17,9 @@ all in the caller's one transaction. The preview is that very run rolled back, s
 what the import would do: new, updated and unchanged rows, the documents it adds, and every refused
 cell by its address ("Nhiệm vụ!E7: …"). One refused cell and the import writes nothing.
 
-A new row's creation key is the file's hash and the row's place in it, so importing the same file
-again adds nothing.
+A new row's creation key is a hash of its content and its place in the workbook (sheet, row), so
+importing the same file again — or a copy saved again, or the file with rows added at its end — adds
+nothing for the rows already imported.
 """
 
 from __future__ import annotations
@@ -214,7 +215,10 @@ class Outcome:
         total = self.total
         out.append(f"Tổng: {total}.")
         if total.already:
-            out.append(f"{fmt_int(total.already)} dòng mới đã được nhập từ chính tệp này trước đây.")
+            out.append(
+                f"{fmt_int(total.already)} dòng đã được nhập từ tệp này (cùng dòng, cùng nội dung) "
+                "trước đây: không tạo lại."
+            )
         return out + self.notes
 
     @property
@@ -488,8 +492,10 @@ class _Run:
     def refuse(self, where: str, message: str) -> None:
         self.outcome.refuse(where, message)
 
-    def creation_key(self, plan: _Plan, line: int) -> str:
-        return f"so:{self.upload.digest[:40]}:{plan.code}:{line}"
+    def creation_key(self, plan: _Plan, row: _Row) -> str:
+        """The row's content and place: the same row of the same workbook always has the same key."""
+        content = repr((plan.sheet.title, row.line, sorted((k, _plain(v)) for k, v in row.values.items())))
+        return f"so:{plan.code}:{row.line}:{hashlib.blake2b(content.encode(), digest_size=16).hexdigest()}"
 
     def counts(self, plan: _Plan) -> Counts:
         return self.outcome.counts.setdefault(plan.sheet.title, Counts())
@@ -718,6 +724,15 @@ def _row(
     return row
 
 
+def _plain(value: Any) -> str:
+    """A cell's value as text that does not depend on how the file was saved."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return " ".join(str(value).split())
+
+
 def _cell_value(plan: _Plan, column: SheetColumn, cell: Any, value: Any) -> Any:
     """A cell as the parsers take it: dates as dates, a percentage cell as its percent, a label in any
     case as the catalogue writes it."""
@@ -790,7 +805,7 @@ def _create(ctx: _Run, plan: _Plan, rows: list[_Row]) -> None:
         return
     s, actor, counts = ctx.s, ctx.actor, ctx.counts(plan)
     model: Any = plan.create.table.model
-    keys = {r.line: ctx.creation_key(plan, r.line) for r in rows}
+    keys = {r.line: ctx.creation_key(plan, r) for r in rows}
     done = set(s.scalars(select(model.creation_key).where(model.creation_key.in_(list(keys.values())))))
     fresh = [r for r in rows if keys[r.line] not in done]
     counts.unchanged += len(rows) - len(fresh)

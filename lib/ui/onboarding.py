@@ -183,7 +183,8 @@ def _show(outcome: register.Outcome, *, imported: bool) -> None:
     )
     if total.already:
         st.caption(
-            f"{fmt_int(total.already)} dòng mới đã được nhập từ chính tệp này trước đây: không tạo lại."
+            f"{fmt_int(total.already)} dòng đã được nhập từ tệp này (cùng dòng, cùng nội dung) trước đây: "
+            "không tạo lại."
         )
     if outcome.document_count:
         numbers = ", ".join(outcome.documents[:30]) + (" …" if outcome.document_count > 30 else "")

@@ -133,6 +133,11 @@ def as_row(t: Task) -> dict:
     }
 
 
+def as_row_now(engine, task_id):
+    with transaction(engine) as s:
+        return as_row(s.get(Task, task_id))
+
+
 NEW_PLAN = {
     "Văn bản giao": "12/KH-CAT",  # not registered yet: the import adds it
     "Nội dung nhiệm vụ": "Rà soát quỹ đất xây trụ sở Công an phường năm 2027",
@@ -213,6 +218,13 @@ def test_preview_then_import_then_the_same_file_again(demo):
     again = import_(demo, data)  # the same file: nothing new, nothing changed
     assert (again.total.new, again.total.updated, again.total.unchanged, again.total.already) == (0, 0, 4, 2)
     assert counts(demo) == after
+    # a copy saved again (other bytes, same cells), with a row added at its end: only that row is new
+    added = NEW_TRAINING | {"Nội dung nhiệm vụ": "Tổng kết mô hình điểm"}
+    grown = workbook([*rows[:1], as_row_now(demo, changed_id), *rows[2:], added])
+    assert grown != data
+    last = import_(demo, grown)
+    assert (last.total.new, last.total.updated, last.total.already) == (1, 0, 2)
+    assert counts(demo)["Task"] == after["Task"] + 1
 
 
 def test_names_are_matched_whatever_their_case_spacing_and_unicode_form(demo):
