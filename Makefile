@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 PYTEST_ARGS ?=
 
-.PHONY: install run init-db seed-demo test test-fast lint format bench load audit proxy clean
+.PHONY: install run init-db seed-demo test test-fast lint format bench bench-import load audit proxy clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ lint: install
 # table and writes bench-results.json. BENCH_ARGS="--sizes 1000,10000 --runs 3" to shorten.
 bench: install
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+# The onboarding import of 5,000 and 20,000 task rows (preview, import, again; time and peak memory) on
+# SQLite and PostgreSQL; prints a table and writes bench-results-import.json. BENCH_ARGS="--sizes 2000".
+bench-import: install
+	$(PY) -m bench.register $(BENCH_ARGS)
 
 # Ten real Chromium sessions against one server (see bench/load/); LOAD_ARGS to change.
 load: install

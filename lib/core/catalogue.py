@@ -280,6 +280,15 @@ MODEL_WARD = Entity(
     title="unit",
 )
 
+# --- what a new task is given that is not edited afterwards (a form, the onboarding import) ----------
+
+ASSIGNING_DOCUMENT = Field("document_id", "Văn bản giao", xlsx_width=16)
+TASK_CONTENT = Field("title", "Nội dung nhiệm vụ", width="large", xlsx_width=60)
+LEAD_AGENCY = Field("lead_agency_id", "Cơ quan chủ trì", xlsx_width=28)
+COOPERATORS = Field("cooperators", "Cơ quan phối hợp", xlsx_width=28)
+EXPECTED_PRODUCT = Field("expected_product", "Sản phẩm dự kiến", xlsx_width=30)
+PROVINCE_LEVEL_LABEL = "Cấp tỉnh"  # the "locality" of a province-level task
+
 # --- yearly reports (one per addressee and year, due before 15/12; derived from their tasks) ------------
 
 YEARLY_REPORT = Entity(
@@ -301,17 +310,8 @@ YEARLY_REPORT = Entity(
 # --- documents (/van-ban) ----------------------------------------------------------------------------
 
 FIRST_DOCUMENT_DAY = date(2020, 1, 1)  # no document of the programme is older
-DOCUMENT_KIND_LABELS = {
-    "de_an": "Đề án",
-    "ke_hoach": "Kế hoạch",
-    "cong_van": "Công văn",
-    "quyet_dinh": "Quyết định",
-    "chi_thi": "Chỉ thị",
-    "ket_luan": "Kết luận",
-    "thong_bao": "Thông báo",
-    "bao_cao": "Báo cáo",
-    "khac": "Khác",
-}
+DOCUMENT_KIND_LABELS = rules.DOCUMENT_KIND_LABELS
+DOCUMENT_ROLES = OFFICE  # the office registers documents
 
 
 def _office(name: str, label: str, parser: Parser, **more: Any) -> Field:
@@ -507,3 +507,135 @@ ENTITIES = {
         AUDIT_EVENT,
     )
 }
+
+
+# --- the onboarding import (/nhap-so-theo-doi, `lib.manage import-register`): the template ---------
+
+
+@dataclass(frozen=True)
+class SheetColumn:
+    """A column of the register template: what it gives and its header (a catalogue label)."""
+
+    name: str  # a field ("state"), a reference by name ("lead_agency_id", "cooperators"), or "id"
+    label: str  # the header
+    kind: str = "text"
+    help: str = ""  # the line of the template's guide
+    xlsx_width: int = 16
+    required: bool = False  # a sheet without this column is refused
+
+
+@dataclass(frozen=True)
+class RegisterSheet:
+    """A sheet of the register template: its name, the entity its rows become, its columns."""
+
+    title: str
+    entity: str
+    columns: tuple[SheetColumn, ...]
+    help: str = ""
+
+    def __getitem__(self, name: str) -> SheetColumn:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def required(self) -> tuple[SheetColumn, ...]:
+        return tuple(c for c in self.columns if c.required)
+
+
+def _column(f: Field, name: str = "", help: str = "", required: bool = False) -> SheetColumn:
+    return SheetColumn(name or f.name, f.label, f.kind, help or f.help, f.xlsx_width, required)
+
+
+def _choices_help(f: Field) -> str:
+    return "Một trong: " + ", ".join(f.choices.values() if f.choices else ()) + "."
+
+
+DATE_HELP = "Ngày dạng dd/mm/yyyy, hoặc ô ngày của Excel."
+ROW_ID_HELP = "Để trống: dòng mới. Ghi mã (số) của dòng đã có trong hệ thống: cập nhật dòng đó."
+LIST_SEPARATOR = ";"  # between the names of several agencies in one cell
+
+
+def _help(f: Field) -> str:
+    if f.kind == "date":
+        return DATE_HELP
+    if f.kind == "choice":
+        return _choices_help(f)
+    return f.help
+
+
+REGISTER_DOCUMENTS = RegisterSheet(
+    "Văn bản",
+    "document",
+    tuple(
+        _column(f, help=_help(f), required=f.name == "number")
+        for f in DOCUMENT.fields
+        if f.parser is not None
+    ),
+    "Không bắt buộc: các văn bản giao nhiệm vụ chưa có trong hệ thống (văn bản đã có thì bỏ qua).",
+)
+REGISTER_TASKS = RegisterSheet(
+    "Nhiệm vụ",
+    "task",
+    (
+        _column(ID, help=ROW_ID_HELP, required=True),
+        _column(
+            ASSIGNING_DOCUMENT,
+            help="Số, ký hiệu của văn bản giao, ví dụ 30/ĐA-BCA. Văn bản chưa có được tạo mới "
+            "(loại, ngày, cơ quan ban hành lấy từ trang “Văn bản” nếu có).",
+            required=True,
+        ),
+        _column(TASK_CONTENT, help="Bắt buộc với dòng mới.", required=True),
+        _column(LEAD_AGENCY, help="Tên cơ quan như trong trang “Danh mục”.", required=True),
+        _column(COOPERATORS, help=f"Nhiều cơ quan cách nhau bởi dấu {LIST_SEPARATOR}"),
+        _column(
+            LOCALITY,
+            "locality_id",
+            help=f"Huyện, thị xã, thành phố (ví dụ Huyện Lục Ngạn). Để trống hoặc “{PROVINCE_LEVEL_LABEL}”: "
+            "nhiệm vụ cấp tỉnh, hoặc địa bàn của cơ quan chủ trì nếu đó là UBND cấp huyện.",
+        ),
+        *(
+            _column(TASK[n], help=_help(TASK[n]))
+            for n in (
+                "original_deadline",
+                "current_deadline",
+                "extension_doc",
+                "state",
+                "progress_pct",
+                "completed_on",
+                "result",
+                "result_doc",
+                "obstacles",
+                "notes",
+            )
+        ),
+    ),
+    "Bắt buộc: mỗi dòng một nhiệm vụ của một cơ quan chủ trì.",
+)
+_UNIT_HELP = "Tên phường, xã, thị trấn (có thể kèm “Phường”, “Xã”), cùng cột Địa bàn."
+REGISTER_HQ = RegisterSheet(
+    "Dự án trụ sở",
+    "hq_project",
+    (
+        _column(ID, help=ROW_ID_HELP, required=True),
+        _column(HQ_PROJECT["unit"], "unit_id", _UNIT_HELP, required=True),
+        _column(LOCALITY, "locality_id", "Huyện, thị xã, thành phố của phường, xã."),
+        *(_column(f, help=_help(f)) for f in HQ_PROJECT.editable.values()),
+    ),
+    "Không bắt buộc: dự án trụ sở Công an phường, xã.",
+)
+REGISTER_WARDS = RegisterSheet(
+    "Phường kiểu mẫu",
+    "model_ward",
+    (
+        _column(ID, help=ROW_ID_HELP, required=True),
+        _column(MODEL_WARD["unit"], "unit_id", _UNIT_HELP, required=True),
+        _column(LOCALITY, "locality_id", "Huyện, thị xã, thành phố của phường."),
+        _column(MODEL_WARD["year_registered"], required=True),
+        *(_column(f, help=_help(f)) for f in MODEL_WARD.editable.values()),
+    ),
+    "Không bắt buộc: phường đăng ký xây dựng Công an phường điển hình, kiểu mẫu.",
+)
+# In the order they are read: documents first, so the tasks find the documents the file adds.
+REGISTER_SHEETS = (REGISTER_DOCUMENTS, REGISTER_TASKS, REGISTER_HQ, REGISTER_WARDS)
+REGISTER_REQUIRED_SHEET = REGISTER_TASKS
+# Sheets of the template that are read past: the guide and the lists of names.
+REGISTER_GUIDE, REGISTER_LISTS = "Hướng dẫn", "Danh mục"

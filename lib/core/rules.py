@@ -52,6 +52,23 @@ STATE_LABELS = {
 }
 EXCLUDED_STATES = ("tam_dung", "huy")
 
+# Kinds of locality and of unit (lib/data/models.py), as their names begin: "Huyện Lục Ngạn", "Xã Tân Sơn".
+LOCALITY_KIND_LABELS = {"huyen": "Huyện", "thi_xa": "Thị xã", "thanh_pho": "Thành phố"}
+UNIT_KIND_LABELS = {"phuong": "Phường", "xa": "Xã", "thi_tran": "Thị trấn"}
+
+# The kinds of document that assign tasks (lib/data/models.py DOCUMENT_KINDS), as people name them.
+DOCUMENT_KIND_LABELS = {
+    "de_an": "Đề án",
+    "ke_hoach": "Kế hoạch",
+    "cong_van": "Công văn",
+    "quyet_dinh": "Quyết định",
+    "chi_thi": "Chỉ thị",
+    "ket_luan": "Kết luận",
+    "thong_bao": "Thông báo",
+    "bao_cao": "Báo cáo",
+    "khac": "Khác",
+}
+
 MIN_LAND_AREA_M2 = 500
 
 

@@ -38,13 +38,13 @@ class Invalid(ValueError):
     """A value that cannot be stored; the message is Vietnamese."""
 
 
-def quote(raw: Any) -> str:
-    """Return a short excerpt of an input that is safe to show and to store."""
+def quote(raw: Any, limit: int = _MAX_NUMBER_TEXT) -> str:
+    """Return a short excerpt (at most `limit` characters) of an input that is safe to show and to store."""
     try:
         text = raw if isinstance(raw, str) else str(raw)
     except ValueError:  # e.g. an integer too long to print
         return "(giá trị quá dài)"
-    text = text[:_MAX_NUMBER_TEXT].encode("utf-8", "replace").decode("utf-8")
+    text = text[:limit].encode("utf-8", "replace").decode("utf-8")
     return (
         _NONCHARACTER.sub("�", _CONTROL.sub("�", text))
         .replace("\n", " ")

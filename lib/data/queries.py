@@ -143,7 +143,8 @@ def get_filter_options(s: Session) -> FilterOptions:
         for code, title in s.execute(select(Clause.code, Clause.title).order_by(Clause.sort_order))
     }
     documents = {
-        code: f"{fmt_document_number(number)} ({issuer}, {label})"
+        code: fmt_document_number(number)
+        + (f" ({', '.join(p for p in (issuer, label) if p)})" if issuer or label else "")
         for code, number, issuer, label in s.execute(
             select(Document.code, Document.number, Document.issuer, Document.issued_label).order_by(
                 Document.sort_order

@@ -16,17 +16,36 @@ Any problem raises Refused, so the caller's transaction rolls back and nothing i
 
 from __future__ import annotations
 
+import hashlib
+import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, insert, null, select
 from sqlalchemy.orm import Session
 
 from lib.core import rules
-from lib.core.catalogue import EARLIEST, HQ_PROJECT, LATEST, MODEL_WARD, RECURRENCE, RECURRENCE_LABELS, TASK
+from lib.core.catalogue import (
+    ASSIGNING_DOCUMENT,
+    COOPERATORS,
+    DOCUMENT,
+    DOCUMENT_ROLES,
+    EARLIEST,
+    EXPECTED_PRODUCT,
+    HQ_PROJECT,
+    LATEST,
+    LEAD_AGENCY,
+    LOCALITY,
+    MODEL_WARD,
+    RECURRENCE,
+    RECURRENCE_LABELS,
+    TASK,
+    TASK_CONTENT,
+)
 from lib.core.roles import ADMIN, EDITORS, VAN_PHONG, Actor, PermissionDenied, Refused, require_writer
 from lib.core.validation import Choice, Day, Integer, Invalid, Parser, Text
 from lib.data import audit
@@ -95,6 +114,14 @@ class CreateSpec:
     check: Callable[[Session, Mapping[str, Any], date], list[tuple[str, str]]] = lambda _s, _v, _d: []
     # An existing row this one looks like (same document, addressee and content), or None.
     similar: Callable[[Session, Mapping[str, Any]], int | None] = lambda _s, _v: None
+    # The same for many rows in a few queries (an import); by default `similar` row by row.
+    similar_many: Callable[[Session, Sequence[Mapping[str, Any]]], list[int | None]] | None = None
+
+    def look_alikes(self, s: Session, rows: Sequence[Mapping[str, Any]]) -> list[int | None]:
+        """For each row, an existing row it looks like, or None."""
+        if self.similar_many is not None:
+            return self.similar_many(s, rows)
+        return [self.similar(s, values) for values in rows]
 
     @property
     def entity(self) -> str:
@@ -119,6 +146,7 @@ class NewRow:
     values: Mapping[str, Any]
     position: int | None = None  # 1-based row of the form or the sheet, for messages
     cell: Mapping[str, str] = field(default_factory=dict)  # field → where the user typed it ("C7")
+    key: str | None = None  # this row's own creation key (a row of an imported file), else the submission's
 
 
 class LooksLikeExisting(Refused):
@@ -165,38 +193,39 @@ def create_rows(
             f"Một lần thêm tối đa {MAX_ROWS_PER_SAVE} dòng (đang có {len(rows)}).", entity=spec.entity
         )
     model: Any = spec.table.model
-    keys = [row_key(creation_key, i) for i in range(len(rows))] if creation_key else []
-    if keys:
-        done = s.scalars(select(model.id).where(model.creation_key.in_(keys)).order_by(model.id)).all()
+    keys = [row.key or (row_key(creation_key, i) if creation_key else None) for i, row in enumerate(rows)]
+    given = [k for k in keys if k]
+    if given:
+        done = s.scalars(select(model.id).where(model.creation_key.in_(given)).order_by(model.id)).all()
         if done:  # this submission was already saved (a double click, a resubmitted form)
             return SaveResult(tuple(done), 0, {})
     typed, localities = _checked(s, actor, spec, rows, today)
     if not confirm_similar:
         pairs = [
             (row.position, existing)
-            for row, values in zip(rows, typed, strict=True)
-            if (existing := spec.similar(s, values)) is not None
+            for row, existing in zip(rows, spec.look_alikes(s, typed), strict=True)
+            if existing is not None
         ]
         if pairs:
             raise LooksLikeExisting(spec.entity, spec.table.label, pairs)
-    ids: list[int] = []
+    link_names = {link.name for link in spec.links}
+    stored = [
+        {k: v for k, v in values.items() if k not in link_names}
+        | ({"creation_key": key} if key else {})
+        | {"version": 1, "updated_by": actor.username, "updated_at": now}
+        for values, key in zip(typed, keys, strict=True)
+    ]
+    ids = _insert(s, model, stored)
+    for link in spec.links:
+        pairs_of = [
+            {link.own_column: new_id, link.other_column: other}
+            for new_id, values in zip(ids, typed, strict=True)
+            for other in values.get(link.name) or ()
+        ]
+        if pairs_of:
+            s.execute(insert(link.table), pairs_of)
     events: list[audit.Entry] = []
-    for i, (values, loc) in enumerate(zip(typed, localities, strict=True)):
-        stored = {k: v for k, v in values.items() if k not in {link.name for link in spec.links}}
-        if keys:
-            stored["creation_key"] = keys[i]
-        new_id = s.execute(
-            insert(model)
-            .values(**stored, version=1, updated_by=actor.username, updated_at=now)
-            .returning(model.id)
-        ).scalar_one()
-        ids.append(new_id)
-        for link in spec.links:
-            others = values.get(link.name) or ()
-            if others:
-                s.execute(
-                    insert(link.table), [{link.own_column: new_id, link.other_column: o} for o in others]
-                )
+    for new_id, values, loc in zip(ids, typed, localities, strict=True):
         for name, value in values.items():
             if value in (None, "", ()) and name not in spec.required:
                 continue
@@ -235,19 +264,49 @@ def _checked(
     s: Session, actor: Actor, spec: CreateSpec, rows: Sequence[NewRow], today: date
 ) -> tuple[list[dict[str, Any]], list[int | None]]:
     """Typed values and locality of each row, or Refused: invalid values, or a locality out of scope."""
-    typed, errors = _parse(s, spec, rows, today)
-    if errors:
-        raise ValidationFailed(errors, spec.entity)
-    localities = [spec.locality(s, values) for values in typed]
-    for row, loc in zip(rows, localities, strict=True):
-        if not actor.may_edit_locality(loc):
-            where = f"Dòng {row.position}: " if row.position is not None else ""
-            raise PermissionDenied(
-                f"{where}bạn chỉ được thêm {spec.table.label} của địa bàn mình.",
-                entity=spec.entity,
-                locality_id=loc,
-            )
+    try:
+        typed, errors = _parse(s, spec, rows, today)
+        if errors:
+            raise ValidationFailed(errors, spec.entity)
+        localities = [spec.locality(s, values) for values in typed]
+        for row, loc in zip(rows, localities, strict=True):
+            if not actor.may_edit_locality(loc):
+                where = f"Dòng {row.position}: " if row.position is not None else ""
+                raise PermissionDenied(
+                    f"{where}bạn chỉ được thêm {spec.table.label} của địa bàn mình.",
+                    entity=spec.entity,
+                    locality_id=loc,
+                )
+    finally:
+        s.info.pop(_REFERENCED, None)  # what _parse loaded serves this call only
     return typed, localities
+
+
+def _insert(s: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """INSERT the rows in as few statements as their shapes allow; return their ids in their order."""
+    ids: list[int | None] = [None] * len(rows)
+    shapes: dict[tuple[str, ...], list[int]] = {}
+    for i, row in enumerate(rows):
+        shapes.setdefault(tuple(sorted(row)), []).append(i)
+    table = model.__table__  # Core, not the ORM's bulk path: the ids come back in the rows' order
+    for positions in shapes.values():
+        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        made = s.execute(stmt, [rows[i] for i in positions]).scalars().all()
+        for i, new_id in zip(positions, made, strict=True):
+            ids[i] = new_id
+    return [i for i in ids if i is not None]
+
+
+_REFERENCED = "creation.referenced"  # Session.info key: the rows a call of create_rows refers to
+
+
+def referenced(s: Session, model: type[Any], row_id: Any) -> Any:
+    """A row a new row refers to (its document, its unit): from what `create_rows` loaded for the
+    rows it checks (one query per table), else read from the database."""
+    if row_id is None:
+        return None
+    loaded = s.info.get(_REFERENCED, {}).get(model, {})
+    return loaded[row_id] if row_id in loaded else s.get(model, row_id)
 
 
 def _parse(
@@ -276,7 +335,9 @@ def _parse(
             wanted.setdefault(link.model, set()).update(
                 v for v in row.values.get(link.name) or () if isinstance(v, int)
             )
-    usable = {model: _usable_ids(s, model, ids) for model, ids in wanted.items()}
+    loaded = {model: _load(s, model, ids) for model, ids in wanted.items()}
+    s.info[_REFERENCED] = loaded  # for the row checks below (and the localities after them)
+    usable = {model: {i for i, row in rows_of.items() if _in_use(row)} for model, rows_of in loaded.items()}
 
     for row in rows:
         before = len(errors)
@@ -323,14 +384,14 @@ def _parse(
     return typed, errors
 
 
-def _usable_ids(s: Session, model: Any, ids: set[int]) -> set[int]:
-    """The ids among these that exist and, where the table can retire rows, are not retired."""
-    stmt = select(model.id).where(model.id.in_(ids))
-    if hasattr(model, "retired_on"):
-        stmt = stmt.where(model.retired_on.is_(None))
-    if hasattr(model, "lifecycle"):
-        stmt = stmt.where(model.lifecycle == "active")
-    return set(s.scalars(stmt))
+def _load(s: Session, model: Any, ids: set[int]) -> dict[int, Any]:
+    """The rows of these ids that exist, by id."""
+    return {row.id: row for row in s.scalars(select(model).where(model.id.in_(ids)))}
+
+
+def _in_use(row: Any) -> bool:
+    """Whether a row may be referred to: not retired, where its table can retire rows."""
+    return getattr(row, "retired_on", None) is None and getattr(row, "lifecycle", "active") == "active"
 
 
 # --- the tables that take new rows ----------------------------------------------------------------
@@ -358,14 +419,14 @@ def _task_complete(values: Mapping[str, Any]) -> dict[str, Any]:
 def _task_locality(s: Session, values: Mapping[str, Any]) -> int | None:
     if values.get("locality_id") is not None:
         return int(values["locality_id"])
-    if values.get("unit_id") is not None:
-        return s.scalar(select(Unit.locality_id).where(Unit.id == values["unit_id"]))
-    return None
+    unit = referenced(s, Unit, values.get("unit_id"))
+    return unit.locality_id if unit is not None else None
 
 
 def _task_check(s: Session, values: Mapping[str, Any], today: date) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
-    issued = s.scalar(select(Document.issued_on).where(Document.id == values["document_id"]))
+    document = referenced(s, Document, values["document_id"])
+    issued = document.issued_on if document is not None else None
     for name in ("original_deadline", "current_deadline"):
         deadline = values.get(name)
         if issued is not None and deadline is not None and deadline < issued:
@@ -373,60 +434,77 @@ def _task_check(s: Session, values: Mapping[str, Any], today: date) -> list[tupl
                 (name, f"hạn {deadline:%d/%m/%Y} trước ngày của văn bản giao ({issued:%d/%m/%Y}).")
             )
             break
-    unit, loc = values.get("unit_id"), values.get("locality_id")
-    if (
-        unit is not None
-        and loc is not None
-        and s.scalar(select(Unit.locality_id).where(Unit.id == unit)) != loc
-    ):
+    unit, loc = referenced(s, Unit, values.get("unit_id")), values.get("locality_id")
+    if unit is not None and loc is not None and unit.locality_id != loc:
         problems.append(("unit_id", "phường, xã không thuộc địa bàn đã chọn."))
     if values.get("lead_agency_id") in (values.get("cooperators") or ()):
         problems.append(("cooperators", "cơ quan chủ trì không đồng thời là cơ quan phối hợp."))
     return problems
 
 
+def task_likeness(document_id: Any, lead_agency_id: Any, locality_id: Any, title: Any) -> tuple[Any, ...]:
+    """What makes two tasks look like the same one: document, addressee and content (case and spacing
+    aside)."""
+    return (document_id, lead_agency_id, locality_id, " ".join(str(title or "").split()).casefold())
+
+
 def _task_similar(s: Session, values: Mapping[str, Any]) -> int | None:
-    title = " ".join(str(values.get("title", "")).split()).casefold()
-    candidates = s.execute(
-        select(Task.id, Task.title).where(
-            Task.document_id == values["document_id"],
-            Task.lead_agency_id == values["lead_agency_id"],
-            Task.locality_id.is_(None)
-            if values.get("locality_id") is None
-            else Task.locality_id == values["locality_id"],
+    return _tasks_similar(s, [values])[0]
+
+
+def _tasks_similar(s: Session, rows: Sequence[Mapping[str, Any]]) -> list[int | None]:
+    """For each new task, an existing one with the same document, addressee and content."""
+    wanted = {(v.get("document_id"), v.get("lead_agency_id")) for v in rows}
+    found: dict[tuple[Any, ...], int] = {}
+    for documents in _chunks(sorted({d for d, _ in wanted if d is not None})):
+        leads = sorted({lead for d, lead in wanted if d in documents and lead is not None})
+        stmt = select(Task.id, Task.document_id, Task.lead_agency_id, Task.locality_id, Task.title).where(
+            Task.document_id.in_(documents), Task.lead_agency_id.in_(leads)
         )
-    )
-    return next((id_ for id_, t in candidates if " ".join(t.split()).casefold() == title), None)
+        for task_id, *key in s.execute(stmt.order_by(Task.id)):
+            found.setdefault(task_likeness(*key), task_id)
+    return [
+        found.get(
+            task_likeness(v.get("document_id"), v.get("lead_agency_id"), v.get("locality_id"), v.get("title"))
+        )
+        for v in rows
+    ]
+
+
+def _chunks(values: Sequence[Any], size: int = 500) -> list[Sequence[Any]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
 
 
 NEW_TASK = CreateSpec(
     table=TASKS,
     roles=(ADMIN, VAN_PHONG),
     values={
-        "title": ("Nội dung nhiệm vụ", Text(MAX_TITLE, multiline=True)),
-        "original_deadline": ("Hạn ban đầu", Day(EARLIEST, LATEST)),
-        "expected_product": ("Sản phẩm dự kiến", Text(1000, multiline=True)),
+        "title": (TASK_CONTENT.label, Text(MAX_TITLE, multiline=True)),
+        "original_deadline": (TASK["original_deadline"].label, Day(EARLIEST, LATEST)),
+        "expected_product": (EXPECTED_PRODUCT.label, Text(1000, multiline=True)),
         "recurrence": (RECURRENCE.label, Choice(tuple(RECURRENCE_LABELS), dict(RECURRENCE_LABELS))),
         **_editable_values(TASK),
     },
     required=("title",),
     refs=(
-        Ref("document_id", "Văn bản giao", Document),
-        Ref("lead_agency_id", "Cơ quan chủ trì", Agency),
-        Ref("clause_id", "Mục", Clause, required=False),
-        Ref("locality_id", "Địa bàn", Locality, required=False),
-        Ref("unit_id", "Phường, xã", Unit, required=False),
+        Ref("document_id", ASSIGNING_DOCUMENT.label, Document),
+        Ref("lead_agency_id", LEAD_AGENCY.label, Agency),
+        Ref("clause_id", TASK["clause"].label, Clause, required=False),
+        Ref("locality_id", LOCALITY.label, Locality, required=False),
+        Ref("unit_id", HQ_PROJECT["unit"].label, Unit, required=False),
     ),
-    links=(Link("cooperators", "Cơ quan phối hợp", task_cooperator, "task_id", "agency_id", Agency),),
+    links=(Link("cooperators", COOPERATORS.label, task_cooperator, "task_id", "agency_id", Agency),),
     locality=_task_locality,
     complete=_task_complete,
     check=_task_check,
     similar=_task_similar,
+    similar_many=_tasks_similar,
 )
 
 
 def _unit_locality(s: Session, values: Mapping[str, Any]) -> int | None:
-    return s.scalar(select(Unit.locality_id).where(Unit.id == values["unit_id"]))
+    unit = referenced(s, Unit, values["unit_id"])
+    return unit.locality_id if unit is not None else None
 
 
 def _hq_complete(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -448,21 +526,30 @@ def _hq_complete(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _hq_similar(s: Session, values: Mapping[str, Any]) -> int | None:
-    return s.scalar(
-        select(HqProject.id)
-        .where(HqProject.unit_id == values["unit_id"], HqProject.lifecycle == "active")
-        .limit(1)
-    )
+    return _hqs_similar(s, [values])[0]
+
+
+def _hqs_similar(s: Session, rows: Sequence[Mapping[str, Any]]) -> list[int | None]:
+    """For each new project, an active project of the same unit."""
+    found: dict[int, int] = {}
+    for units in _chunks(sorted({v["unit_id"] for v in rows if v.get("unit_id") is not None})):
+        stmt = select(HqProject.unit_id, HqProject.id).where(
+            HqProject.unit_id.in_(units), HqProject.lifecycle == "active"
+        )
+        for unit_id, project_id in s.execute(stmt.order_by(HqProject.id)):
+            found.setdefault(unit_id, project_id)
+    return [found.get(v["unit_id"]) if v.get("unit_id") is not None else None for v in rows]
 
 
 NEW_HQ = CreateSpec(
     table=HQ,
     roles=EDITORS,
     values=_editable_values(HQ_PROJECT),
-    refs=(Ref("unit_id", "Phường, xã", Unit),),
+    refs=(Ref("unit_id", HQ_PROJECT["unit"].label, Unit),),
     locality=_unit_locality,
     complete=_hq_complete,
     similar=_hq_similar,
+    similar_many=_hqs_similar,
 )
 
 
@@ -484,15 +571,59 @@ NEW_WARD = CreateSpec(
     table=WARDS,
     roles=EDITORS,
     values={
-        "year_registered": ("Năm đăng ký", Integer(rules.PILOT_YEAR, rules.WARD_TARGET_YEAR, "")),
+        "year_registered": (
+            MODEL_WARD["year_registered"].label,
+            Integer(rules.PILOT_YEAR, rules.WARD_TARGET_YEAR, ""),
+        ),
         **_editable_values(MODEL_WARD),
     },
     required=("year_registered",),
-    refs=(Ref("unit_id", "Phường", Unit),),
+    refs=(Ref("unit_id", MODEL_WARD["unit"].label, Unit),),
     locality=_unit_locality,
     complete=_ward_complete,
     check=_ward_check,
 )
 
+
+# --- documents: the office registers a document that assigns tasks ---------------------------------
+
+DOCUMENTS = TableSpec(
+    catalogue=DOCUMENT,
+    model=Document,
+    locality_of=null,  # a document belongs to no locality
+    check_row=lambda _row, _today: [],
+)
+DOCUMENT_ORDER = 1000  # after the programme's own documents in every list
+
+
+def document_code(number: str) -> str:
+    """A document's code (its key in URLs) made from its number: "12/KH-CAT" → "12-kh-cat-<hash>"."""
+    plain = unicodedata.normalize("NFD", number.casefold().replace("đ", "d"))
+    words = re.sub(r"[^a-z0-9]+", "-", "".join(c for c in plain if not unicodedata.combining(c)))
+    digest = hashlib.sha256(number.encode("utf-8")).hexdigest()[:8]
+    return f"{words.strip('-')[:20]}-{digest}".lstrip("-")
+
+
+def _document_complete(values: Mapping[str, Any]) -> dict[str, Any]:
+    done = {"issued_on": None, "issuer": "", "kind": "cong_van", "title": ""} | dict(values)
+    done["issued_label"] = f"{done['issued_on']:%d/%m/%Y}" if done["issued_on"] else ""
+    done["code"] = document_code(done["number"])
+    done["sort_order"] = DOCUMENT_ORDER
+    return done
+
+
+def _document_similar(s: Session, values: Mapping[str, Any]) -> int | None:
+    return s.scalar(select(Document.id).where(Document.number == values["number"]).limit(1))
+
+
+NEW_DOCUMENT = CreateSpec(
+    table=DOCUMENTS,
+    roles=DOCUMENT_ROLES,
+    values=_editable_values(DOCUMENT),
+    required=("number",),
+    complete=_document_complete,
+    similar=_document_similar,
+)
+
 # Every table that takes new rows, by entity name.
-CREATABLE: dict[str, CreateSpec] = {spec.entity: spec for spec in (NEW_TASK, NEW_HQ, NEW_WARD)}
+CREATABLE: dict[str, CreateSpec] = {spec.entity: spec for spec in (NEW_TASK, NEW_HQ, NEW_WARD, NEW_DOCUMENT)}

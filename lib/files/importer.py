@@ -93,7 +93,7 @@ def _text_of(value: Any) -> str:
 MAX_ID = 2**31 - 1  # what the id and version columns hold
 
 
-def _whole_number(value: Any) -> int | None:
+def whole_number(value: Any) -> int | None:
     """A positive id or version, or None for anything else (text, fractions, huge numbers)."""
     number: int | None = None
     if isinstance(value, bool):
@@ -204,8 +204,8 @@ def _read_sheet(
         if len(parsed) >= MAX_ROWS:
             raise refuse(f"Tệp có hơn {fmt_int(MAX_ROWS)} dòng dữ liệu; hãy chia nhỏ tệp.")
         values += [None] * (len(keys) - len(values))
-        row_id = _whole_number(values[id_at])
-        version = _whole_number(values[version_at])
+        row_id = whole_number(values[id_at])
+        version = whole_number(values[version_at])
         if row_id is None:
             where = f"{get_column_letter(id_at + 1)}{line}"
             raise refuse(f"Ô {where} (cột “{ID_HEADER}”): “{quote(values[id_at])}” không phải mã dòng.")
@@ -363,48 +363,67 @@ def _not_the_row(spec: TableSpec, file_row: FileRow) -> CellProblem:
     )
 
 
+@dataclass
+class Comparison:
+    """A row's cells typed and compared with the stored row."""
+
+    typed: dict[str, Any] = field(default_factory=dict)  # what changes, typed
+    raw: dict[str, Any] = field(default_factory=dict)  # what changes, as read from the file
+    problems: list[tuple[str, str]] = field(default_factory=list)  # field, message
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.raw)
+
+
+ROLE_MAY_NOT_EDIT = "vai trò của bạn không được sửa cột này."
+
+
+def compare(spec: TableSpec, role: str, raw: Mapping[str, Any], stored: Mapping[str, Any]) -> Comparison:
+    """Type each editable cell and compare it with the stored value: what changes, and the cells that
+    cannot be taken (invalid, or different where the role may not edit)."""
+    out = Comparison()
+    for name, value in raw.items():
+        fs = spec.fields[name]
+        try:
+            typed = fs.parse(value)
+        except Invalid as exc:
+            out.problems.append((name, str(exc)))
+            continue
+        if typed != stored[name]:
+            if role not in fs.roles:
+                out.problems.append((name, ROLE_MAY_NOT_EDIT))
+                continue
+            out.typed[name] = typed
+            out.raw[name] = value
+    return out
+
+
 def _compare_cells(
     preview: Preview, spec: TableSpec, actor: Actor, file_row: FileRow, stored: Current
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Type each editable cell and compare it with the stored value, adding changes and problems to
     the preview; return the changed cells typed and as read from the file."""
-    typed: dict[str, Any] = {}
-    raw_changed: dict[str, Any] = {}
-    for name, raw in file_row.values.items():
-        fs = spec.fields[name]
-        try:
-            value = fs.parse(raw)
-        except Invalid as exc:
-            preview.problems.append(
-                CellProblem(file_row.line, file_row.cells[name], file_row.row_id, fs.label, str(exc))
+    found = compare(spec, actor.role, file_row.values, stored.values)
+    for name, message in found.problems:
+        preview.problems.append(
+            CellProblem(
+                file_row.line, file_row.cells[name], file_row.row_id, spec.fields[name].label, message
             )
-            continue
-        if value != stored.values[name]:
-            if actor.role not in fs.roles:
-                preview.problems.append(
-                    CellProblem(
-                        file_row.line,
-                        file_row.cells[name],
-                        file_row.row_id,
-                        fs.label,
-                        "vai trò của bạn không được sửa cột này.",
-                    )
-                )
-                continue
-            typed[name] = value
-            raw_changed[name] = raw
-            preview.changes.append(
-                CellChange(
-                    file_row.line,
-                    file_row.cells[name],
-                    file_row.row_id,
-                    name,
-                    fs.label,
-                    stored.values[name],
-                    value,
-                )
+        )
+    for name, value in found.typed.items():
+        preview.changes.append(
+            CellChange(
+                file_row.line,
+                file_row.cells[name],
+                file_row.row_id,
+                name,
+                spec.fields[name].label,
+                stored.values[name],
+                value,
             )
-    return typed, raw_changed
+        )
+    return found.typed, found.raw
 
 
 def _add_row_change(

@@ -19,24 +19,14 @@ import xml.parsers.expat
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lib.core.formatting import fmt_int
 
 KIB, MIB = 1024, 1024 * 1024
 MAX_PARTS = 64
-MAX_UNPACKED_BYTES = 60 * MIB
 MAX_DEPTH = 40
-# A sheet of the task export holds at most 5,000 data rows of 21 columns under a few lines of
-# heading; these bound what any sheet may hold or make a reader produce.
-MAX_DATA_ROWS = 5_000
-MAX_SHEET_ROWS = MAX_DATA_ROWS + 200  # the heading, notes and blank lines around the data
-MAX_COLUMNS = 40
-MAX_CELLS = 150_000
-MAX_ROW_ELEMENTS = 20 * MAX_COLUMNS  # a row's cells and what is inside them (values, rich text runs)
-MAX_SHEET_EXTRAS = 5_000  # a sheet's elements around its data (columns, merged cells, formats, views)
-SECONDS = 20.0  # an import that has not finished reading by then is refused
 _CHUNK = 64 * KIB
 
 
@@ -44,15 +34,49 @@ class UnsafeWorkbook(ValueError):
     """The file is refused before (or while) it is read; the message is Vietnamese."""
 
 
-TOO_MANY_ROWS = (
-    f"Trang tính có quá nhiều dòng (tối đa {fmt_int(MAX_DATA_ROWS)} dòng dữ liệu); hãy chia nhỏ tệp. "
-    "Không nhập."
-)
-TOO_MANY_CELLS = f"Trang tính có quá nhiều ô (tối đa {MAX_COLUMNS} cột, {fmt_int(MAX_CELLS)} ô). Không nhập."
-TOO_SLOW = (
-    f"Tệp cần hơn {int(SECONDS)} giây để đọc, quá lâu với một bảng cập nhật nhiệm vụ; "
-    "hãy dùng tệp xuất từ trang này. Không nhập."
-)
+@dataclass(frozen=True)
+class Limits:
+    """What one kind of upload may hold and make a reader produce; `what` names it in messages."""
+
+    what: str  # "một bảng cập nhật nhiệm vụ"
+    source: str  # where a good file comes from: "tệp xuất từ trang này"
+    data_rows: int  # data rows of one sheet
+    columns: int
+    cells: int  # cells of one sheet
+    seconds: float  # a read that has not finished by then is refused
+    unpacked_bytes: int
+    sheet_bytes: int
+    shared_strings_bytes: int
+    rules: tuple[PartRule, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rules", _part_rules(self))
+
+    @property
+    def sheet_rows(self) -> int:
+        return self.data_rows + 200  # the heading, notes and blank lines around the data
+
+    @property
+    def row_elements(self) -> int:
+        return 20 * self.columns  # a row's cells and what is inside them (values, rich text runs)
+
+    def too_many_rows(self) -> str:
+        return (
+            f"Trang tính có quá nhiều dòng (tối đa {fmt_int(self.data_rows)} dòng dữ liệu); hãy chia nhỏ "
+            "tệp. Không nhập."
+        )
+
+    def too_many_cells(self) -> str:
+        return f"Trang tính có quá nhiều ô (tối đa {self.columns} cột, {fmt_int(self.cells)} ô). Không nhập."
+
+    def too_slow(self) -> str:
+        return (
+            f"Tệp cần hơn {int(self.seconds)} giây để đọc, quá lâu với {self.what}; "
+            f"hãy dùng {self.source}. Không nhập."
+        )
+
+
+MAX_SHEET_EXTRAS = 5_000  # a sheet's elements around its data (columns, merged cells, formats, views)
 
 
 @dataclass(frozen=True)
@@ -67,29 +91,56 @@ def _rule(pattern: str, max_bytes: int, max_elements: int | None, sheet: bool = 
     return PartRule(re.compile(pattern), max_bytes, max_elements, sheet)
 
 
-# Every part an export of this app has, and what spreadsheet programs (Excel, LibreOffice, WPS)
-# add when the file is opened, edited and saved; anything else is refused by name.
-PART_RULES = (
-    _rule(r"\[Content_Types\]\.xml", 64 * KIB, 2_000),
-    _rule(r"_rels/\.rels", 16 * KIB, 200),
-    _rule(r"docProps/(core|app|custom)\.xml", 64 * KIB, 2_000),
-    _rule(r"xl/workbook\.xml", 256 * KIB, 5_000),
-    _rule(r"xl/_rels/workbook\.xml\.rels", 64 * KIB, 1_000),
-    _rule(r"xl/styles\.xml", 1 * MIB, 20_000),  # built whole in memory by the reader
-    _rule(r"xl/theme/theme\d{1,2}\.xml", 1 * MIB, 20_000),
-    _rule(r"xl/sharedStrings\.xml", 16 * MIB, 4 * MAX_CELLS),  # at most one string a cell
-    _rule(r"xl/worksheets/sheet\d{1,2}\.xml", 32 * MIB, None, sheet=True),
-    _rule(r"xl/worksheets/_rels/sheet\d{1,2}\.xml\.rels", 16 * KIB, 200),
-    _rule(r"xl/calcChain\.xml", 1 * MIB, 50_000),
-    _rule(r"xl/printerSettings/printerSettings\d{1,2}\.bin", 64 * KIB, None),
-    _rule(
-        r"customXml/(item\d{1,2}|itemProps\d{1,2})\.xml|customXml/_rels/item\d{1,2}\.xml\.rels",
-        64 * KIB,
-        1_000,
-    ),
-    _rule(r"xl/(comments\d{1,2}\.xml|drawings/vmlDrawing\d{1,2}\.vml)", 1 * MIB, 20_000),
-    _rule(r"xl/(threadedComments/threadedComment\d{1,2}|persons/person)\.xml", 1 * MIB, 20_000),
+def _part_rules(limits: Limits) -> tuple[PartRule, ...]:
+    """Every part an export of this app has, and what spreadsheet programs (Excel, LibreOffice, WPS)
+    add when the file is opened, edited and saved; anything else is refused by name."""
+    return (
+        _rule(r"\[Content_Types\]\.xml", 64 * KIB, 2_000),
+        _rule(r"_rels/\.rels", 16 * KIB, 200),
+        _rule(r"docProps/(core|app|custom)\.xml", 64 * KIB, 2_000),
+        _rule(r"xl/workbook\.xml", 256 * KIB, 5_000),
+        _rule(r"xl/_rels/workbook\.xml\.rels", 64 * KIB, 1_000),
+        _rule(r"xl/styles\.xml", 1 * MIB, 20_000),  # built whole in memory by the reader
+        _rule(r"xl/theme/theme\d{1,2}\.xml", 1 * MIB, 20_000),
+        # at most one string a cell
+        _rule(r"xl/sharedStrings\.xml", limits.shared_strings_bytes, 4 * limits.cells),
+        _rule(r"xl/worksheets/sheet\d{1,2}\.xml", limits.sheet_bytes, None, sheet=True),
+        _rule(r"xl/worksheets/_rels/sheet\d{1,2}\.xml\.rels", 16 * KIB, 200),
+        _rule(r"xl/calcChain\.xml", 1 * MIB, 50_000),
+        _rule(r"xl/printerSettings/printerSettings\d{1,2}\.bin", 64 * KIB, None),
+        _rule(
+            r"customXml/(item\d{1,2}|itemProps\d{1,2})\.xml|customXml/_rels/item\d{1,2}\.xml\.rels",
+            64 * KIB,
+            1_000,
+        ),
+        _rule(r"xl/(comments\d{1,2}\.xml|drawings/vmlDrawing\d{1,2}\.vml)", 1 * MIB, 20_000),
+        _rule(r"xl/(threadedComments/threadedComment\d{1,2}|persons/person)\.xml", 1 * MIB, 20_000),
+    )
+
+
+# A sheet of the task export holds at most 5,000 data rows of 21 columns under a few lines of
+# heading; these bound what such a sheet may hold or make a reader produce.
+UPDATES = Limits(
+    what="một bảng cập nhật nhiệm vụ",
+    source="tệp xuất từ trang này",
+    data_rows=5_000,
+    columns=40,
+    cells=150_000,
+    seconds=20.0,
+    unpacked_bytes=60 * MIB,
+    sheet_bytes=32 * MIB,
+    shared_strings_bytes=16 * MIB,
 )
+MAX_DATA_ROWS = UPDATES.data_rows
+MAX_SHEET_ROWS = UPDATES.sheet_rows
+MAX_COLUMNS = UPDATES.columns
+MAX_CELLS = UPDATES.cells
+MAX_UNPACKED_BYTES = UPDATES.unpacked_bytes
+SECONDS = UPDATES.seconds  # the update import reads it at each call (tests shorten it)
+PART_RULES = UPDATES.rules
+TOO_MANY_ROWS = UPDATES.too_many_rows()
+TOO_MANY_CELLS = UPDATES.too_many_cells()
+TOO_SLOW = UPDATES.too_slow()
 
 _CELL_REF = re.compile(r"([A-Z]{1,3})(\d{1,7})")
 
@@ -108,8 +159,8 @@ def _size(n: int) -> str:
 class _Scan:
     """Stream one XML part through expat, counting elements and refusing what a part may not hold."""
 
-    def __init__(self, name: str, rule: PartRule) -> None:
-        self.name, self.rule = name, rule
+    def __init__(self, name: str, rule: PartRule, limits: Limits) -> None:
+        self.name, self.rule, self.limits = name, rule, limits
         self.elements = self.depth = self.rows = self.cells = self.row_cells = 0
         self.row_elements = self.extras = 0
         self.in_data = False
@@ -134,7 +185,7 @@ class _Scan:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise self._refuse(f"lồng nhau quá {MAX_DEPTH} cấp")
-        rule = self.rule
+        rule, limits = self.rule, self.limits
         if rule.max_elements is not None and self.elements > rule.max_elements:
             raise self._refuse(f"có hơn {fmt_int(rule.max_elements)} phần tử, quá nhiều với loại phần này")
         if not rule.sheet:
@@ -149,35 +200,35 @@ class _Scan:
             if self.extras > MAX_SHEET_EXTRAS:
                 raise UnsafeWorkbook(
                     f"Trang tính có hơn {fmt_int(MAX_SHEET_EXTRAS)} phần tử ngoài các ô (ô gộp, định dạng có "
-                    "điều kiện, kiểm tra dữ liệu…), quá nhiều với một bảng cập nhật nhiệm vụ. Không nhập."
+                    f"điều kiện, kiểm tra dữ liệu…), quá nhiều với {limits.what}. Không nhập."
                 )
             return
         elif local != "row":
             self.row_elements += 1
-            if self.row_elements > MAX_ROW_ELEMENTS:
-                raise UnsafeWorkbook(TOO_MANY_CELLS)
+            if self.row_elements > limits.row_elements:
+                raise UnsafeWorkbook(limits.too_many_cells())
         if local == "row":
             self.row_elements = 0
             self.rows += 1
             self.row_cells = 0
-            if self.rows > MAX_SHEET_ROWS:
-                raise UnsafeWorkbook(TOO_MANY_ROWS)
+            if self.rows > limits.sheet_rows:
+                raise UnsafeWorkbook(limits.too_many_rows())
             number = attrs.get("r", "")
-            if number and (not number.isdigit() or int(number) > MAX_SHEET_ROWS):
+            if number and (not number.isdigit() or int(number) > limits.sheet_rows):
                 raise UnsafeWorkbook(
-                    f"Trang tính có dòng số {number[:12]}, quá xa so với một bảng cập nhật nhiệm vụ "
-                    f"(tối đa {fmt_int(MAX_SHEET_ROWS)} dòng). Không nhập."
+                    f"Trang tính có dòng số {number[:12]}, quá xa so với {limits.what} "
+                    f"(tối đa {fmt_int(limits.sheet_rows)} dòng). Không nhập."
                 )
         elif local == "c":
             self.cells += 1
             self.row_cells += 1
-            if self.cells > MAX_CELLS or self.row_cells > MAX_COLUMNS:
-                raise UnsafeWorkbook(TOO_MANY_CELLS)
+            if self.cells > limits.cells or self.row_cells > limits.columns:
+                raise UnsafeWorkbook(limits.too_many_cells())
             ref = _CELL_REF.fullmatch(attrs.get("r", "A1"))
-            if ref is None or _column_number(ref[1]) > MAX_COLUMNS or int(ref[2]) > MAX_SHEET_ROWS:
+            if ref is None or _column_number(ref[1]) > limits.columns or int(ref[2]) > limits.sheet_rows:
                 raise UnsafeWorkbook(
-                    f"Trang tính có ô “{attrs.get('r', '')[:12]}” nằm ngoài vùng của một bảng cập nhật "
-                    f"nhiệm vụ (tối đa {MAX_COLUMNS} cột, {fmt_int(MAX_SHEET_ROWS)} dòng). Không nhập."
+                    f"Trang tính có ô “{attrs.get('r', '')[:12]}” nằm ngoài vùng của {limits.what} "
+                    f"(tối đa {limits.columns} cột, {fmt_int(limits.sheet_rows)} dòng). Không nhập."
                 )
 
     def _end(self, tag: str) -> None:
@@ -186,8 +237,11 @@ class _Scan:
             self.in_data = False
 
 
-def inspect(data: bytes, deadline: float, tick: Callable[[], None] = lambda: None) -> None:
-    """Refuse a workbook whose parts are unknown, too large or too many, or not plain bounded XML.
+def inspect(
+    data: bytes, deadline: float, tick: Callable[[], None] = lambda: None, limits: Limits = UPDATES
+) -> int:
+    """Refuse a workbook whose parts are unknown, too large or too many, or not plain bounded XML;
+    return the number of rows its sheets hold (for a progress bar).
 
     `tick` is called between chunks, so the caller can stop a read whose browser went away.
     """
@@ -204,12 +258,12 @@ def inspect(data: bytes, deadline: float, tick: Callable[[], None] = lambda: Non
         names = [info.filename for info in infos]
         if len(set(names)) != len(names):
             raise UnsafeWorkbook("Tệp .xlsx có hai phần trùng tên: tệp hỏng hoặc bị làm giả. Không nhập.")
-        if sum(info.file_size for info in infos) > MAX_UNPACKED_BYTES:
-            raise UnsafeWorkbook("Tệp giải nén quá lớn so với một bảng cập nhật nhiệm vụ; không nhập.")
+        if sum(info.file_size for info in infos) > limits.unpacked_bytes:
+            raise UnsafeWorkbook(f"Tệp giải nén quá lớn so với {limits.what}; không nhập.")
         rules: list[tuple[zipfile.ZipInfo, PartRule]] = []
         unknown = []
         for info in infos:
-            rule = next((r for r in PART_RULES if r.pattern.fullmatch(info.filename)), None)
+            rule = next((r for r in limits.rules if r.pattern.fullmatch(info.filename)), None)
             if rule is None:
                 unknown.append(info.filename)
                 continue
@@ -226,14 +280,16 @@ def inspect(data: bytes, deadline: float, tick: Callable[[], None] = lambda: Non
         if unknown:
             shown = ", ".join(f"“{n[:60]}”" for n in unknown[:5])
             raise UnsafeWorkbook(
-                f"Tệp có thành phần không thuộc một bảng cập nhật nhiệm vụ: {shown}. Hãy dùng tệp xuất từ "
-                "trang này, chỉ sửa giá trị các ô (không chèn hình, biểu đồ, macro, liên kết). Không nhập."
+                f"Tệp có thành phần không thuộc {limits.what}: {shown}. Hãy dùng {limits.source}, "
+                "chỉ sửa giá trị các ô (không chèn hình, biểu đồ, macro, liên kết). Không nhập."
             )
+        rows = 0
         for info, rule in rules:
             if rule.max_elements is None and not rule.sheet:
                 continue  # never read by anything
-            _scan_part(archive, info, rule, deadline, tick)
+            rows += _scan_part(archive, info, rule, deadline, tick, limits)
         _check_links(archive, {info.filename: rule for info, rule in rules})
+    return rows
 
 
 _LINK_OF = re.compile(rb'(?:PartName|Target)="([^"]+)"')
@@ -259,15 +315,20 @@ def _check_links(archive: zipfile.ZipFile, rules: dict[str, PartRule]) -> None:
 
 
 def _scan_part(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, rule: PartRule, deadline: float, tick: Callable[[], None]
-) -> None:
-    scan = _Scan(info.filename, rule)
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    rule: PartRule,
+    deadline: float,
+    tick: Callable[[], None],
+    limits: Limits,
+) -> int:
+    scan = _Scan(info.filename, rule, limits)
     try:
         with archive.open(info) as part:
             while chunk := part.read(_CHUNK):
                 scan.parser.Parse(chunk, False)
                 if time.monotonic() > deadline:
-                    raise UnsafeWorkbook(TOO_SLOW)
+                    raise UnsafeWorkbook(limits.too_slow())
                 tick()
             scan.parser.Parse(b"", True)
     except xml.parsers.expat.ExpatError:
@@ -276,19 +337,22 @@ def _scan_part(
         if isinstance(exc, UnsafeWorkbook):
             raise
         raise UnsafeWorkbook("Tệp .xlsx bị hỏng: không giải nén được.") from None
+    return scan.rows
 
 
-def bounded_rows(rows: Iterator[Any], deadline: float, tick: Callable[[int], None]) -> Iterator[Any]:
+def bounded_rows(
+    rows: Iterator[Any], deadline: float, tick: Callable[[int], None], limits: Limits = UPDATES
+) -> Iterator[Any]:
     """Yield a reader's rows while counting everything it produces (padding included) against the limits."""
     cells = 0
     for produced, row in enumerate(rows, start=1):
         cells += len(row)
-        if produced > MAX_SHEET_ROWS:
-            raise UnsafeWorkbook(TOO_MANY_ROWS)
-        if len(row) > MAX_COLUMNS or cells > MAX_CELLS:
-            raise UnsafeWorkbook(TOO_MANY_CELLS)
+        if produced > limits.sheet_rows:
+            raise UnsafeWorkbook(limits.too_many_rows())
+        if len(row) > limits.columns or cells > limits.cells:
+            raise UnsafeWorkbook(limits.too_many_cells())
         if produced % 100 == 0:
             if time.monotonic() > deadline:
-                raise UnsafeWorkbook(TOO_SLOW)
+                raise UnsafeWorkbook(limits.too_slow())
             tick(produced)
         yield row

@@ -12,14 +12,16 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
-from lib.core.config import PROJECT_ROOT, ConfigError, Settings, load_settings, now
+from lib.core.config import PROJECT_ROOT, ConfigError, Settings, load_settings, now, today
 from lib.core.filters import parse_as_of
 from lib.core.roles import ROLE_LABELS, Refused, system_actor
-from lib.data import audit
+from lib.data import accounts, audit
 from lib.data.db import DatabaseError, bump_data_version, check_database, make_engine, ping, transaction
+from lib.data.models import User
 from lib.editing import actions, user_admin
+from lib.files import register
 from lib.ops import backup
 from lib.ops.duties import generate_duties
 from lib.ops.programme import load_programme
@@ -161,6 +163,37 @@ def _verify_audit(engine: Engine, _settings: Settings, _args: argparse.Namespace
     return report.message
 
 
+def _import_register(engine: Engine, _settings: Settings, args: argparse.Namespace) -> str:
+    check_database(engine)
+    path = Path(args.file)
+    try:
+        size = path.stat().st_size
+        if size > register.MAX_FILE_BYTES:
+            raise CommandError(
+                f"Tệp {path} lớn {size / 1024 / 1024:.1f} MB, tối đa "
+                f"{register.MAX_FILE_BYTES // 1024 // 1024} MB; hãy chia thành nhiều tệp."
+            )
+        upload = register.Upload(path.name, path.read_bytes())
+    except OSError as exc:
+        raise CommandError(f"Không đọc được tệp {path}: {exc.strerror or exc}.") from None
+    with transaction(engine) as s:
+        user = s.scalar(select(User).where(User.username == args.user.strip().lower()))
+        if user is None or not user.active:
+            raise CommandError(f"Không có người dùng “{args.user}” đang hoạt động.")
+        actor = accounts.actor_for(user)
+    if args.dry_run:
+        outcome = register.preview(engine, actor, upload, now=now(), today=today())
+        if not outcome.ok:
+            raise CommandError("\n".join([outcome.refusal(), "Xem trước:", *outcome.lines()]))
+        return "\n".join(["Chạy thử (--dry-run): không ghi gì.", *outcome.lines()])
+    try:
+        outcome = register.import_register(engine, actor, upload, now=now(), today=today())
+    except register.RegisterRefused as exc:
+        lines = exc.outcome.lines() if exc.outcome is not None else []
+        raise CommandError("\n".join([exc.message, *lines])) from None
+    return "\n".join([f"Đã nhập {upload.name} (trong {outcome.seconds:.1f} giây).", *outcome.lines()])
+
+
 COMMANDS: dict[str, Callable[[Engine, Settings, argparse.Namespace], str]] = {
     "init-db": _init_db,
     "load-programme": _load_programme,
@@ -171,6 +204,7 @@ COMMANDS: dict[str, Callable[[Engine, Settings, argparse.Namespace], str]] = {
     "restore": _restore,
     "create-user": _create_user,
     "verify-audit": _verify_audit,
+    "import-register": _import_register,
 }
 
 
@@ -203,6 +237,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     user.add_argument("--locality", help="mã địa phương, bắt buộc với dieu_phoi (vd. luc-ngan)")
     user.add_argument("--name", help="họ tên hiển thị")
     sub.add_parser("verify-audit", help="kiểm tra chuỗi băm của nhật ký thay đổi")
+    onboard = sub.add_parser(
+        "import-register",
+        help="nhập sổ theo dõi (.xlsx theo mẫu của trang Nhập sổ theo dõi): dòng mới và cập nhật, "
+        "tất cả hoặc không gì",
+    )
+    onboard.add_argument("file", help="tệp .xlsx theo mẫu sổ theo dõi")
+    onboard.add_argument("--user", required=True, help="người dùng nhập (tên đăng nhập), ghi vào nhật ký")
+    onboard.add_argument("--dry-run", action="store_true", help="chỉ xem trước: in số dòng và ô bị từ chối")
     dump = sub.add_parser(
         "backup",
         help="sao lưu nhất quán trong khi ứng dụng vẫn chạy (SQLite: online backup; PostgreSQL: pg_dump)",

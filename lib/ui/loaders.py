@@ -18,7 +18,7 @@ from lib.data import accounts, followup, projects, queries, registers
 from lib.data.db import make_engine, transaction
 from lib.data.models import AuditEvent, LoginAttempt
 from lib.editing import history
-from lib.files import export, report
+from lib.files import export, register, report
 
 
 @st.cache_resource(show_spinner=False)
@@ -254,6 +254,13 @@ def export_tasks(url: str, filters: Filters, as_of: date, due_days: int, heading
     rows = export.task_rows(rows, config.load_settings().cookie_key)
     sheet = export.Sheet("Nhiệm vụ", heading, as_of, export.TASK_LAYOUT, rows)
     return export.workbook_bytes([sheet])
+
+
+def export_register_template(url: str) -> bytes:
+    """The register template with the catalogue's names to copy from (built when it is clicked)."""
+    with transaction(get_engine(url)) as s:
+        lists = register.template_lists(s)
+    return register.template_bytes(lists)
 
 
 FOLLOWUP_HEADINGS = {

@@ -153,6 +153,13 @@ _PAGES = (
     ("pages/followup.py", "Quá hạn, đôn đốc", ":material/alarm:", "qua-han", None),
     ("pages/report.py", "Báo cáo năm", ":material/summarize:", "bao-cao", None),
     ("pages/history.py", "Lịch sử", ":material/history:", "lich-su", None),
+    (
+        "pages/register.py",
+        "Nhập sổ theo dõi",
+        ":material/upload_file:",
+        "nhap-so-theo-doi",
+        OFFICE,
+    ),
     ("pages/admin.py", "Quản trị", ":material/manage_accounts:", "quan-tri", OFFICE),
     ("pages/account.py", "Tài khoản", ":material/person:", "tai-khoan", None),
 )

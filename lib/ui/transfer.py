@@ -145,7 +145,8 @@ def _download_button(
         st.error(f"Không tạo được tệp “{file_name}”: {error}", icon="⚠️")
 
 
-def _shown(value: object) -> str:
+def shown(value: object) -> str:
+    """A cell's value as the preview tables show it (dates dd/mm/yyyy)."""
     if value is None:
         return ""
     if hasattr(value, "strftime"):
@@ -277,8 +278,8 @@ def _show_changes(prefix: str, preview: importer.Preview) -> None:
                     "cell": c.cell,
                     "row_id": c.row_id,
                     "label": c.label,
-                    "old": _shown(c.old),
-                    "new": _shown(c.new),
+                    "old": shown(c.old),
+                    "new": shown(c.new),
                 }
                 for c in preview.changes
             ]

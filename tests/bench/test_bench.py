@@ -9,6 +9,7 @@ import streamlit as st
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from bench import register as register_bench
 from bench import run as bench
 from bench.naive import naive_overview
 from lib.core.filters import DUE_SOON, PROVINCE_LEVEL, Filters
@@ -118,3 +119,17 @@ def test_a_small_benchmark_run_measures_pages_floor_naive_and_saves(tmp_path, ba
     assert 0 < result["pages"]["tasks"]["table_rows_sent"] <= 50 + 10  # one page, plus small tables
     assert result["save"]["rows"] == 100
     assert set(report["summary"][backend]) >= {"overview_cold_over_floor", "save_over_floor"}
+
+
+def test_a_small_import_benchmark_run_previews_imports_and_adds_nothing_the_second_time(
+    tmp_path, backend, monkeypatch
+):
+    if backend == "postgresql":
+        monkeypatch.setattr(
+            bench, "PG_URL", make_url(PG_URL).set(database="postgres").render_as_string(False)
+        )
+    result = register_bench.measure(backend, 120, tmp_path)
+    assert result["counts"] == {"new": 120, "updated": register_bench.UPDATES, "unchanged": 0}
+    assert result["documents"] == 200 and result["again_new"] == 0
+    assert result["preview_matches_import"]
+    assert result["preview_s"] > 0 and result["import_s"] > 0 and result["traced_peak_mb"] > 0

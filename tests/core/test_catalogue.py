@@ -132,3 +132,54 @@ def test_a_coordinators_task_grid_starts_with_what_they_edit():
     # The rest keeps the on-screen order of the read-only grid.
     rest = [n for n in TASK.grid_columns if n not in TASK.grid_for(DIEU_PHOI)[:9]]
     assert list(TASK.grid_for(DIEU_PHOI)[9:]) == rest
+
+
+def test_the_register_template_has_the_issues_task_headers_and_catalogue_labels():
+    assert [c.label for c in catalogue.REGISTER_TASKS.columns] == [
+        "Mã",
+        "Văn bản giao",
+        "Nội dung nhiệm vụ",
+        "Cơ quan chủ trì",
+        "Cơ quan phối hợp",
+        "Địa bàn",
+        "Hạn ban đầu",
+        "Hạn hiện tại",
+        "Văn bản gia hạn",
+        "Trạng thái",
+        "Tiến độ (%)",
+        "Ngày hoàn thành",
+        "Kết quả",
+        "Văn bản kết quả",
+        "Khó khăn, vướng mắc",
+        "Ghi chú",
+    ]
+    assert [c.label for c in catalogue.REGISTER_DOCUMENTS.columns] == [
+        "Số, ký hiệu",
+        "Ngày ban hành",
+        "Cơ quan ban hành",
+        "Loại văn bản",
+        "Trích yếu",
+    ]
+    entities = {
+        "task": TASK,
+        "hq_project": HQ_PROJECT,
+        "model_ward": MODEL_WARD,
+        "document": catalogue.DOCUMENT,
+    }
+    for sheet in catalogue.REGISTER_SHEETS:
+        labels = [c.label for c in sheet.columns]
+        assert len(set(labels)) == len(labels), sheet.title
+        for column in sheet.columns:  # a field's header is its label, typed once
+            f = entities[sheet.entity].get(column.name)
+            if f is not None and column.name != "title":
+                assert column.label == f.label, (sheet.title, column.name)
+
+
+def test_the_creation_engine_names_its_fields_by_the_catalogue_labels():
+    from lib.editing.creation import NEW_HQ, NEW_TASK, NEW_WARD
+
+    assert NEW_TASK.label_of("title") == catalogue.TASK_CONTENT.label == "Nội dung nhiệm vụ"
+    assert NEW_TASK.label_of("document_id") == catalogue.ASSIGNING_DOCUMENT.label
+    assert NEW_TASK.label_of("cooperators") == catalogue.COOPERATORS.label
+    assert NEW_HQ.label_of("unit_id") == HQ_PROJECT["unit"].label
+    assert NEW_WARD.label_of("unit_id") == MODEL_WARD["unit"].label

@@ -177,3 +177,84 @@ def test_load_programme_is_a_real_start_in_production(backend, make_database):
     assert bad.returncode == 2 and "không phải ngày hợp lệ" in bad.stderr and "Traceback" not in bad.stderr
     checked = _manage_input("verify-audit", url=url, stdin="", env=PRODUCTION)
     assert checked.returncode == 0 and "toàn vẹn" in checked.stdout
+
+
+def _register(path: Path, *rows: dict) -> Path:
+    """A small register workbook: the task sheet with the template's headers and these rows."""
+    from openpyxl import Workbook
+
+    from lib.core.catalogue import REGISTER_TASKS
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = REGISTER_TASKS.title
+    labels = [c.label for c in REGISTER_TASKS.columns]
+    sheet.append(labels)
+    for row in rows:
+        sheet.append([row.get(label) for label in labels])
+    book.save(path)
+    return path
+
+
+NEW_TASK = {
+    "Văn bản giao": "21/KH-CAT",
+    "Nội dung nhiệm vụ": "Kiểm tra trụ sở Công an phường sau sáp nhập",
+    "Cơ quan chủ trì": "Công an tỉnh",
+    "Cơ quan phối hợp": "Sở Xây dựng; Sở Nội vụ",
+    "Hạn ban đầu": "31/03/2027",
+}
+
+
+def test_import_register_previews_with_dry_run_then_imports_once(tmp_path):
+    url = f"sqlite:///{tmp_path / 'register.db'}"
+    assert _manage("init-db", url=url).returncode == 0
+    assert _manage("seed-demo", url=url).returncode == 0
+    good = _register(tmp_path / "so-theo-doi.xlsx", NEW_TASK)
+    with transaction(make_engine(url)) as s:
+        before = s.scalar(select(func.count()).select_from(Task))
+
+    dry = _manage("import-register", str(good), "--user", "vanphong", "--dry-run", url=url)
+    assert dry.returncode == 0, dry.stderr
+    assert "Chạy thử (--dry-run): không ghi gì." in dry.stdout
+    assert "Nhiệm vụ: 1 mới, 0 cập nhật, 0 không đổi" in dry.stdout
+    assert "Văn bản mới: 1 (21/KH-CAT)" in dry.stdout
+    with transaction(make_engine(url)) as s:
+        assert s.scalar(select(func.count()).select_from(Task)) == before
+
+    done = _manage("import-register", str(good), "--user", "vanphong", url=url)
+    assert done.returncode == 0, done.stderr
+    assert (
+        "Đã nhập so-theo-doi.xlsx" in done.stdout and "Tổng: 1 mới, 0 cập nhật, 0 không đổi." in done.stdout
+    )
+    again = _manage("import-register", str(good), "--user", "vanphong", url=url)
+    assert again.returncode == 0 and "Tổng: 0 mới, 0 cập nhật, 1 không đổi." in again.stdout
+    with transaction(make_engine(url)) as s:
+        assert s.scalar(select(func.count()).select_from(Task)) == before + 1
+        made = s.scalar(select(Task).where(Task.title == NEW_TASK["Nội dung nhiệm vụ"]))
+        assert sorted(a.code for a in made.cooperators) == ["snv", "sxd"]
+        assert made.updated_by == "vanphong"
+
+
+def test_import_register_refuses_with_the_cells_and_exit_code_2(tmp_path):
+    url = f"sqlite:///{tmp_path / 'register.db'}"
+    assert _manage("init-db", url=url).returncode == 0
+    assert _manage("seed-demo", url=url).returncode == 0
+    bad = _register(tmp_path / "sai.xlsx", NEW_TASK, NEW_TASK | {"Cơ quan chủ trì": "Sở Tai chinh"})
+    with transaction(make_engine(url)) as s:
+        before = s.scalar(select(func.count()).select_from(Task))
+    for extra in ((), ("--dry-run",)):
+        result = _manage("import-register", str(bad), "--user", "vanphong", *extra, url=url)
+        assert result.returncode == 2
+        assert (
+            "Nhiệm vụ!D3: Cơ quan chủ trì “Sở Tai chinh” không có trong danh mục; gần nhất: Sở Tài chính"
+            in result.stderr
+        )
+        assert "Traceback" not in result.stderr
+    with transaction(make_engine(url)) as s:
+        assert s.scalar(select(func.count()).select_from(Task)) == before
+    missing = _manage("import-register", str(tmp_path / "khong-co.xlsx"), "--user", "vanphong", url=url)
+    assert missing.returncode == 2 and "Không đọc được tệp" in missing.stderr
+    nobody = _manage("import-register", str(bad), "--user", "ai-do", url=url)
+    assert nobody.returncode == 2 and "Không có người dùng “ai-do”" in nobody.stderr
+    reader = _manage("import-register", str(bad), "--user", "lanhdao", url=url)
+    assert reader.returncode == 2 and "chỉ được xem" in reader.stderr
