@@ -95,6 +95,8 @@ class CreateSpec:
     check: Callable[[Session, Mapping[str, Any], date], list[tuple[str, str]]] = lambda _s, _v, _d: []
     # An existing row this one looks like (same document, addressee and content), or None.
     similar: Callable[[Session, Mapping[str, Any]], int | None] = lambda _s, _v: None
+    # That row in a few words, for the warning ("mã 12: Trần Phú, Thành phố Bắc Giang …").
+    describe: Callable[[Session, int], str] = lambda _s, row_id: f"mã {row_id}"
 
     @property
     def entity(self) -> str:
@@ -124,9 +126,16 @@ class NewRow:
 class LooksLikeExisting(Refused):
     """A new row that looks like one already there; the user may confirm and add it anyway."""
 
-    def __init__(self, entity: str, noun: str, pairs: Sequence[tuple[int | None, int]]) -> None:
+    def __init__(
+        self,
+        entity: str,
+        noun: str,
+        pairs: Sequence[tuple[int | None, int]],
+        described: Mapping[int, str] | None = None,
+    ) -> None:
+        named = described or {}
         where = "; ".join(
-            (f"dòng {pos}: giống mã {existing}" if pos is not None else f"giống mã {existing}")
+            (f"dòng {pos}: " if pos is not None else "") + f"giống {named.get(existing, f'mã {existing}')}"
             for pos, existing in pairs
         )
         super().__init__(
@@ -189,7 +198,8 @@ def create_rows(
             if (existing := spec.similar(s, values)) is not None
         ]
         if pairs:
-            raise LooksLikeExisting(spec.entity, spec.table.label, pairs)
+            described = {existing: spec.describe(s, existing) for _pos, existing in pairs}
+            raise LooksLikeExisting(spec.entity, spec.table.label, pairs, described)
     ids: list[int] = []
     events: list[audit.Entry] = []
     for i, (values, loc) in enumerate(zip(typed, localities, strict=True)):
@@ -320,7 +330,19 @@ MAX_TITLE = 2000
 
 
 def _editable_values(entity: Any) -> dict[str, tuple[str, Parser]]:
-    return {name: (f.label, f.parser) for name, f in entity.editable.items() if f.parser is not None}
+    """The typed fields a new row may set (never the lifecycle: a new row is followed)."""
+    return {name: (f.label, f.parser) for name, f in entity.typed.items() if f.parser is not None}
+
+
+def _unit_name(s: Session, unit_id: int) -> str:
+    """A ward or commune as people name it: "Phường Trần Phú, Thành phố Bắc Giang"."""
+    found = s.execute(
+        select(Unit.kind, Unit.name, Locality.name).join(Locality).where(Unit.id == unit_id)
+    ).first()
+    if found is None:
+        return f"đơn vị mã {unit_id}"
+    kind, name, place = found
+    return f"{rules.UNIT_KIND_LABELS.get(kind, '')} {name}, {place}".strip()
 
 
 def _task_complete(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -380,6 +402,19 @@ def _task_similar(s: Session, values: Mapping[str, Any]) -> int | None:
     return next((id_ for id_, t in candidates if " ".join(t.split()).casefold() == title), None)
 
 
+def _task_describe(s: Session, row_id: int) -> str:
+    found = s.execute(
+        select(Task.title, Agency.name)
+        .join(Agency, Agency.id == Task.lead_agency_id)
+        .where(Task.id == row_id)
+    ).first()
+    if found is None:
+        return f"mã {row_id}"
+    title, lead = found
+    short = title if len(title) <= 80 else title[:79] + "…"
+    return f"mã {row_id}: “{short}”, chủ trì {lead}"
+
+
 NEW_TASK = CreateSpec(
     table=TASKS,
     roles=(ADMIN, VAN_PHONG),
@@ -402,6 +437,7 @@ NEW_TASK = CreateSpec(
     complete=_task_complete,
     check=_task_check,
     similar=_task_similar,
+    describe=_task_describe,
 )
 
 
@@ -435,6 +471,14 @@ def _hq_similar(s: Session, values: Mapping[str, Any]) -> int | None:
     )
 
 
+def _hq_describe(s: Session, row_id: int) -> str:
+    found = s.execute(select(HqProject.unit_id, HqProject.stage).where(HqProject.id == row_id)).first()
+    if found is None:
+        return f"mã {row_id}"
+    unit_id, stage = found
+    return f"mã {row_id}: dự án trụ sở {_unit_name(s, unit_id)}, {rules.STAGE_LABELS.get(stage, stage)}"
+
+
 NEW_HQ = CreateSpec(
     table=HQ,
     roles=EDITORS,
@@ -443,6 +487,7 @@ NEW_HQ = CreateSpec(
     locality=_unit_locality,
     complete=_hq_complete,
     similar=_hq_similar,
+    describe=_hq_describe,
 )
 
 
@@ -451,13 +496,51 @@ def _ward_complete(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _ward_check(s: Session, values: Mapping[str, Any], today: date) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    kind = s.execute(select(Unit.kind, Unit.becomes_phuong_2025).where(Unit.id == values["unit_id"])).first()
+    if kind is not None and kind[0] != "phuong" and not kind[1]:
+        problems.append(
+            ("unit_id", "chỉ phường (kể cả xã, thị trấn lên phường từ 01/01/2025) mới đăng ký kiểu mẫu.")
+        )
     year = values.get("year_registered")
-    taken = s.scalar(
-        select(ModelWard.id).where(ModelWard.unit_id == values["unit_id"], ModelWard.year_registered == year)
-    )
+    taken = s.execute(
+        select(ModelWard.id, ModelWard.lifecycle).where(
+            ModelWard.unit_id == values["unit_id"], ModelWard.year_registered == year
+        )
+    ).first()
     if taken is not None:
-        return [("year_registered", f"phường này đã đăng ký năm {year} (mã {taken}).")]
-    return []
+        row_id, lifecycle = taken
+        if lifecycle == rules.LIFECYCLE_ACTIVE:
+            problems.append(("year_registered", f"phường này đã đăng ký năm {year} (mã {row_id})."))
+        else:
+            shown = rules.LIFECYCLE_LABELS.get(lifecycle, lifecycle)
+            problems.append(
+                (
+                    "year_registered",
+                    f"phường này đã đăng ký năm {year} (mã {row_id}, {shown.lower()}): khôi phục đăng ký đó "
+                    "ở trang Lịch sử thay vì thêm mới.",
+                )
+            )
+    return problems
+
+
+def _ward_similar(s: Session, values: Mapping[str, Any]) -> int | None:
+    """A registration of the same ward, still followed, in another year."""
+    return s.scalar(
+        select(ModelWard.id)
+        .where(ModelWard.unit_id == values["unit_id"], ModelWard.lifecycle == rules.LIFECYCLE_ACTIVE)
+        .order_by(ModelWard.year_registered)
+        .limit(1)
+    )
+
+
+def _ward_describe(s: Session, row_id: int) -> str:
+    found = s.execute(
+        select(ModelWard.unit_id, ModelWard.year_registered).where(ModelWard.id == row_id)
+    ).first()
+    if found is None:
+        return f"mã {row_id}"
+    return f"mã {row_id}: {_unit_name(s, found[0])}, đăng ký năm {found[1]}"
 
 
 NEW_WARD = CreateSpec(
@@ -472,6 +555,8 @@ NEW_WARD = CreateSpec(
     locality=_unit_locality,
     complete=_ward_complete,
     check=_ward_check,
+    similar=_ward_similar,
+    describe=_ward_describe,
 )
 
 # Every table that takes new rows, by entity name.
