@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+from lib.core.catalogue import HQ_PROJECT
 from lib.core.formatting import fmt_billion, fmt_int, fmt_vnd
 from lib.data.db import make_engine, transaction
 from lib.data.models import HqProject, Locality, Unit
@@ -33,7 +34,7 @@ COLUMNS = (  # pages/hq.py: the editor's column order
     "allocated_vnd",
     "disbursed_vnd",
 )
-COLUMNS_SHOWN = 20  # the editor's columns in all (pages/hq.py LABELS)
+COLUMNS_SHOWN = len(HQ_PROJECT.grid_columns)  # the editor's columns in all (the catalogue's grid)
 LOCALITY, DISBURSED = COLUMNS.index("locality"), COLUMNS.index("disbursed_vnd")
 FUNDING_DISBURSED = 4  # the per-locality funding table: locality, projects, planned, allocated, disbursed
 
