@@ -63,6 +63,19 @@ def flag_exprs(as_of: date, stale_days: int) -> dict[str, ColumnElement[bool]]:
     }
 
 
+def lifecycle_of(model: Any) -> ColumnElement[str]:
+    """A row's lifecycle, for conditions over many rows. Read through coalesce() on purpose: on a
+    plain comparison SQLite looks up nearly every row through the lifecycle index (almost every row
+    is followed) instead of scanning the table or a narrow index; measured on 50,000 projects, the
+    money sums took 54 ms that way against 37 ms scanning (33 ms before lifecycles existed)."""
+    return func.coalesce(model.lifecycle, "")
+
+
+def followed(model: Any) -> ColumnElement[bool]:
+    """The rows still followed (not stopped, cancelled or merged)."""
+    return lifecycle_of(model) == rules.LIFECYCLE_ACTIVE
+
+
 def _named(localities: Sequence[str]) -> list[str]:
     return [c for c in localities if c != PROVINCE_LEVEL]
 
@@ -70,7 +83,7 @@ def _named(localities: Sequence[str]) -> list[str]:
 def filter_hq(stmt: SelectT, hf: HqFilters, as_of: date, stale_days: int) -> SelectT:
     """Apply the headquarters filters to a statement that joins HqProject, Unit and Locality."""
     if not hf.with_retired:
-        stmt = stmt.where(HqProject.lifecycle == rules.LIFECYCLE_ACTIVE)
+        stmt = stmt.where(followed(HqProject))
     if hf.localities:
         stmt = stmt.where(Locality.code.in_(_named(hf.localities)))
     if hf.stages:
@@ -106,7 +119,7 @@ def funding_by_locality(
     """
     if hf.flags and as_of is None:
         raise ValueError("filtering by flags needs an as-of date")
-    active = HqProject.lifecycle == rules.LIFECYCLE_ACTIVE
+    active = followed(HqProject)
     stmt = _hq_from(
         select(
             Locality.code,
@@ -118,7 +131,7 @@ def funding_by_locality(
     ).group_by(Locality.code, Locality.sort_order)
     every = replace(hf, with_retired=True)
     stmt = filter_hq(stmt, every, as_of or date.min, stale_days).where(
-        HqProject.lifecycle.in_(rules.MONEY_LIFECYCLES)
+        lifecycle_of(HqProject).in_(rules.MONEY_LIFECYCLES)
     )
     stmt = stmt.order_by(Locality.sort_order)
     return {code: Funding(int(p), int(a), int(d), int(n)) for code, p, a, d, n in s.execute(stmt)}
@@ -328,7 +341,7 @@ def _ward_from(stmt: SelectT, localities: Sequence[str], *, with_retired: bool =
         .join(Locality, Locality.id == Unit.locality_id)
     )
     if not with_retired:
-        stmt = stmt.where(ModelWard.lifecycle == rules.LIFECYCLE_ACTIVE)
+        stmt = stmt.where(followed(ModelWard))
     if localities:
         stmt = stmt.where(Locality.code.in_(_named(localities)))
     return stmt
