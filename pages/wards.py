@@ -11,6 +11,7 @@ from lib.core.figures import as_percent, roadmap_totals
 from lib.core.filters import PROVINCE_LEVEL, edit_scope
 from lib.core.formatting import fmt_int, fmt_pct
 from lib.core.roles import DIEU_PHOI
+from lib.core.rules import LIFECYCLE_ACTIVE as ACTIVE
 from lib.editing.changeset import WARDS
 from lib.editing.creation import NEW_WARD
 from lib.ui import charts, filtering, record_forms, shell, transfer, widgets
@@ -18,7 +19,7 @@ from lib.ui.editor import entity_table
 from lib.ui.loaders import (
     export_wards,
     load_filter_options,
-    load_retire_choices,
+    load_merge_targets,
     load_unit_choices,
     load_ward_roadmap,
     load_wards,
@@ -126,6 +127,14 @@ st.subheader("Danh sách phường đăng ký")
 scope = edit_scope(actor, replace(filters, localities=localities), options, "phường đăng ký")
 if scope.note:
     st.info(scope.note, icon="✏️")
+with_retired = st.toggle("Hiện cả đăng ký đã dừng/hủy/gộp", key="wards_with_retired")
+rows = load_wards(
+    ctx.database_url,
+    ctx.data_version,
+    actor if scope.editable else None,
+    scope.filters.localities,
+    with_retired,
+)
 if scope.editable and ctx.outage is None:
     own = scope.filters.localities if actor.role == DIEU_PHOI else ()
     with st.expander("Thêm phường đăng ký kiểu mẫu", icon=":material/add:", key="wards_add_open"):
@@ -148,19 +157,18 @@ if scope.editable and ctx.outage is None:
             ctx,
             "wards",
             WARDS,
-            load_retire_choices(ctx.database_url, ctx.data_version, actor, WARDS.entity, own),
+            rows,
+            label=lambda r: (
+                f"Mã {r['id']} — {r['unit']}, {r['locality']} — năm {r['year_registered']}"
+                + ("" if r["lifecycle"] == ACTIVE else f" ({MODEL_WARD.shown('lifecycle', r['lifecycle'])})")
+            ),
+            targets=lambda code: load_merge_targets(
+                ctx.database_url, ctx.data_version, actor, WARDS.entity, code
+            ),
             noun="đăng ký",
             hint="Không xóa đăng ký nào: đăng ký dừng, hủy bỏ hoặc gộp vẫn lưu, xem được khi bật “Hiện cả "
             "đăng ký đã dừng/hủy/gộp”, và không còn được tính vào số phường đã đăng ký, được công nhận.",
         )
-with_retired = st.toggle("Hiện cả đăng ký đã dừng/hủy/gộp", key="wards_with_retired")
-rows = load_wards(
-    ctx.database_url,
-    ctx.data_version,
-    actor if scope.editable else None,
-    scope.filters.localities,
-    with_retired,
-)
 for r in rows:
     r["criteria_progress"] = r["criteria_met"]
 

@@ -8,7 +8,6 @@ Every function takes the caller's Session first and never commits or closes it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -73,47 +72,27 @@ def locality_choices(s: Session) -> dict[int, str]:
     return {i: n for i, n in s.execute(select(Locality.id, Locality.name).order_by(Locality.sort_order))}
 
 
-@dataclass(frozen=True)
-class RowChoice:
-    """A project or registration a user may retire, or merge another into."""
-
-    id: int
-    label: str
-    locality_id: int
-    version: int
+MAX_TARGETS = 1000  # merge targets offered in a list; beyond that the form takes a row id
 
 
-def _rows(s: Session, model: Any, columns: Sequence[Any], localities: Sequence[str]) -> list[Any]:
+def merge_targets(
+    s: Session, actor: Actor, entity: str, locality: str, *, limit: int = MAX_TARGETS
+) -> dict[int, str]:
+    """The rows followed in one locality that another row of it may be merged into (a coordinator:
+    their own locality only), by ward or commune; at most `limit` of them."""
+    model: Any = HqProject if entity == "hq_project" else ModelWard
+    place = edit_localities(actor, (locality,), entity, "trụ sở" if model is HqProject else "phường kiểu mẫu")
+    detail = model.stage if model is HqProject else model.year_registered
     stmt = (
-        select(model.id, model.version, Unit.locality_id, Unit.kind, Unit.name, Locality.name, *columns)
+        select(model.id, Unit.kind, Unit.name, detail)
         .join(Unit, Unit.id == model.unit_id)
         .join(Locality, Locality.id == Unit.locality_id)
-        .where(model.lifecycle == rules.LIFECYCLE_ACTIVE)
-        .order_by(Locality.sort_order, Unit.name, model.id)
+        .where(Locality.code.in_(place), model.lifecycle == rules.LIFECYCLE_ACTIVE)
+        .order_by(Unit.name, model.id)
+        .limit(limit)
     )
-    if localities:
-        stmt = stmt.where(Locality.code.in_([c for c in localities if c != PROVINCE_LEVEL]))
-    return list(s.execute(stmt))
-
-
-def hq_choices(s: Session, actor: Actor, localities: tuple[str, ...] = ()) -> list[RowChoice]:
-    """The projects followed that this actor may retire (a coordinator: their own locality)."""
-    places = edit_localities(actor, localities, "hq_project", "trụ sở")
-    return [
-        RowChoice(
-            r[0],
-            f"Mã {r[0]} — {unit_label(r[3], r[4], r[5])} — {rules.STAGE_LABELS.get(r[6], r[6])}",
-            r[2],
-            r[1],
-        )
-        for r in _rows(s, HqProject, (HqProject.stage,), places)
-    ]
-
-
-def ward_choices(s: Session, actor: Actor, localities: tuple[str, ...] = ()) -> list[RowChoice]:
-    """The registrations followed that this actor may retire (a coordinator: their own locality)."""
-    places = edit_localities(actor, localities, "model_ward", "phường kiểu mẫu")
-    return [
-        RowChoice(r[0], f"Mã {r[0]} — {unit_label(r[3], r[4], r[5])} — năm {r[6]}", r[2], r[1])
-        for r in _rows(s, ModelWard, (ModelWard.year_registered,), places)
-    ]
+    return {
+        row_id: f"Mã {row_id} — {unit_label(kind, name)} — "
+        + (rules.STAGE_LABELS.get(d, d) if model is HqProject else f"năm {d}")
+        for row_id, kind, name, d in s.execute(stmt)
+    }

@@ -214,14 +214,13 @@ def load_locality_choices(url: str, data_version: int) -> dict[int, str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def load_retire_choices(
-    url: str, data_version: int, actor: Actor, entity: str, localities: tuple[str, ...]
-) -> list[choices.RowChoice]:
-    """The projects ("hq_project") or registrations ("model_ward") followed that this user may retire."""
+def load_merge_targets(
+    url: str, data_version: int, actor: Actor, entity: str, locality: str
+) -> dict[int, str]:
+    """The projects ("hq_project") or registrations ("model_ward") followed in a locality, that another
+    row of it may be merged into (at most `choices.MAX_TARGETS`)."""
     with transaction(get_engine(url)) as s:
-        if entity == "hq_project":
-            return choices.hq_choices(s, actor, localities)
-        return choices.ward_choices(s, actor, localities)
+        return choices.merge_targets(s, actor, entity, locality)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -8,9 +8,9 @@ the form and its key are renewed after a success. A new row that looks like one 
 named in a warning and added only on "Vẫn thêm". Bad input is named field by field; nothing is
 written.
 
-Retiring: choose a row followed, then stop, cancel or merge it with a document and a reason, through
-the same engine (`lib.editing.changeset.retire_row`: the version seen when the row was chosen,
-the scope, the audit). A revert on /lich-su puts it back.
+Retiring: choose a row of the table on screen, then stop, cancel or merge it with a document and a
+reason, through the same engine (`lib.editing.changeset.retire_row`: the version seen when the row was
+chosen, the scope, the audit). A revert on /lich-su puts it back.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from lib.core.catalogue import EARLIEST, LATEST, MONEY_HELP
 from lib.core.formatting import fmt_datetime
 from lib.core.roles import Refused
 from lib.core.validation import Choice, Day, Integer, Money, Text
-from lib.data.choices import RowChoice
+from lib.data.choices import MAX_TARGETS
 from lib.editing.changeset import REASON, REASON_LABEL, ConflictError, TableSpec, retire_row
 from lib.editing.creation import CreateSpec, LooksLikeExisting, NewRow, create_rows
 from lib.ui import widgets
@@ -174,26 +174,32 @@ def retire_panel(
     ctx: RunContext,
     prefix: str,
     spec: TableSpec,
-    rows: Sequence[RowChoice],
+    rows: Sequence[Mapping[str, Any]],
     *,
+    label: Callable[[Mapping[str, Any]], str],
+    targets: Callable[[str], Mapping[int, str]],
     noun: str,
     hint: str = "",
 ) -> None:
-    """Choose a row followed, then stop, cancel or merge it (a document and a reason are required)."""
+    """Choose one of the rows shown (`rows`, as the table below has them: id, version, locality),
+    then stop, cancel or merge it with a document and a reason; `targets(locality code)` lists the
+    rows it may be merged into (followed, same locality)."""
     state = st.session_state
     gen_key, seen_key, flash_key = (f"{prefix}_retire_{k}" for k in ("gen", "seen", "done"))
     gen = int(state.setdefault(gen_key, 0))
     if flash_key in state:
         st.success(state.pop(flash_key), icon="✅")
+    if hint:
+        st.caption(hint)
     if not rows:
-        st.info(f"Không có {noun} nào đang theo dõi trong phạm vi bạn được sửa.")
+        st.info(f"Không có {noun} nào trong bảng đang xem.")
         return
-    by_id = {r.id: r for r in rows}
+    by_id = {int(r["id"]): r for r in rows}
     chosen = st.selectbox(
-        f"{noun.capitalize()} cần dừng, hủy bỏ hoặc gộp",
+        f"{noun.capitalize()} cần dừng, hủy bỏ hoặc gộp (trong bảng đang xem)",
         list(by_id),
         index=None,
-        format_func=lambda i: by_id[i].label,
+        format_func=lambda i: label(by_id[i]),
         key=f"{prefix}_retire_row_{gen}",
         placeholder="Chọn…",
     )
@@ -202,30 +208,41 @@ def retire_panel(
     row = by_id[chosen]
     seen = state.get(seen_key)
     if not seen or seen[0] != chosen:  # the version the user saw when choosing the row
-        seen = state[seen_key] = (chosen, row.version)
-    targets = {r.id: r.label for r in rows if r.locality_id == row.locality_id and r.id != chosen}
-    labels = spec.fields
-    if hint:
-        st.caption(hint)
+        seen = state[seen_key] = (chosen, int(row["version"]))
+    offered = {i: text for i, text in targets(str(row["locality_code"])).items() if i != chosen}
+    fields = spec.fields
+    merged_label = rules.LIFECYCLE_LABELS[rules.LIFECYCLE_MERGED]
     with st.form(f"{prefix}_retire_form_{gen}"):
         lifecycle = st.radio(
-            labels["lifecycle"].label,
+            fields["lifecycle"].label,
             rules.RETIRED_LIFECYCLES,
             format_func=lambda c: rules.LIFECYCLE_LABELS[c],
             horizontal=True,
             key=f"{prefix}_retire_{gen}_lifecycle",
         )
-        target = st.selectbox(
-            f"{labels['merged_into_id'].label} (khi chọn “{rules.LIFECYCLE_LABELS[rules.LIFECYCLE_MERGED]}”)",
-            [None, *targets],
-            format_func=lambda i: NONE_LABEL if i is None else targets[i],
-            key=f"{prefix}_retire_{gen}_target",
-            help=f"Chỉ {noun} đang theo dõi, cùng địa bàn.",
-        )
+        target_label = f"{fields['merged_into_id'].label} (khi chọn “{merged_label}”)"
+        target_help = f"Chỉ {noun} đang theo dõi, cùng địa bàn."
+        if len(offered) < MAX_TARGETS - 1:
+            target = st.selectbox(
+                target_label,
+                [None, *offered],
+                format_func=lambda i: NONE_LABEL if i is None else offered[i],
+                key=f"{prefix}_retire_{gen}_target",
+                help=target_help,
+            )
+        else:  # too many to list: the row's id (the engine checks it like any choice)
+            target = st.number_input(
+                target_label,
+                min_value=1,
+                value=None,
+                step=1,
+                key=f"{prefix}_retire_{gen}_target",
+                help=target_help,
+            )
         document = st.text_input(
-            f"{labels['lifecycle_doc'].label} *",
+            f"{fields['lifecycle_doc'].label} *",
             max_chars=200,
-            help=labels["lifecycle_doc"].help or None,
+            help=fields["lifecycle_doc"].help or None,
             key=f"{prefix}_retire_{gen}_doc",
         )
         reason = st.text_area(
@@ -249,7 +266,7 @@ def retire_panel(
     )
     if isinstance(outcome, ConflictError):
         c = outcome.conflicts[0]
-        state[seen_key] = (chosen, c.current_version or row.version)
+        state[seen_key] = (chosen, c.current_version or seen[1])
         st.warning(
             f"{noun.capitalize()} mã {chosen} vừa được {c.updated_by or 'người khác'} thay đổi "
             f"({fmt_datetime(c.updated_at)}). Xem lại rồi bấm “Xác nhận” lần nữa.",
