@@ -111,7 +111,7 @@ def test_coordinator_adds_a_project_sees_it_and_retires_it(browser, app_server, 
     assert eventually(lambda: grid_ids(page), before) == before
 
     # Behind the toggle it is there, marked “Dừng”.
-    page.get_by_text("Hiện cả dự án đã dừng/hủy/gộp").click()
+    page.locator(".st-key-hq_with_retired").get_by_text("Hiện cả dự án đã dừng/hủy/gộp").click()
     wait_idle(page)
     assert eventually(lambda: grid_ids(page), sorted([*before, made.id])) == sorted([*before, made.id])
     assert cell_of(page, made.id, HQ_PROJECT.grid_columns.index("lifecycle")) == "Dừng"
