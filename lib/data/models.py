@@ -287,9 +287,8 @@ class HqProject(Base):
         ),
         CheckConstraint("version >= 1", name="version"),
         Index("ix_hq_project_unit_updated", "unit_id", "updated_at"),
-        # Money sums and counts per locality read this narrow index instead of whole rows (migrations
-        # 0004, 0007: the lifecycle says which projects count).
-        Index("ix_hq_project_money", "unit_id", "lifecycle", "planned_vnd", "allocated_vnd", "disbursed_vnd"),
+        # Money sums per locality read this narrow index instead of whole rows (migration 0004).
+        Index("ix_hq_project_money", "unit_id", "planned_vnd", "allocated_vnd", "disbursed_vnd"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
