@@ -11,11 +11,12 @@ from lib.core.catalogue import AUDIT_EVENT, ENTITY_LABELS
 from lib.core.filters import PROVINCE_LEVEL
 from lib.core.formatting import fmt_date, fmt_int
 from lib.editing.changeset import EDITABLE
-from lib.editing.history import EventFilter, revert_row
+from lib.editing.history import BEFORE_CREATION, EventFilter, revert_row
 from lib.ui import columns, shell, widgets
 from lib.ui.loaders import load_actors, load_events, load_filter_options, load_newly_overdue, load_timeline
 
 PAGE_SIZE = 100
+BEFORE_CREATION_LABEL = "Trước khi tạo (hủy dòng, không xóa)"
 ctx = shell.context()
 actor = ctx.actor
 url, version = ctx.database_url, ctx.data_version
@@ -81,8 +82,15 @@ with timeline:
                 column_order=list(EVENT_COLUMNS),
             )
             versions = sorted({e["row_version"] for e in events if e["row_version"]})
+            created = any(e["action_code"] == "create" for e in events)
             if actor.can_write and versions:
-                target = st.selectbox("Khôi phục về phiên bản", [1, *versions[:-1]], key="history_target")
+                # Version 0: before the row was created here (undoing it retires the row: nothing is deleted).
+                target = st.selectbox(
+                    "Khôi phục về phiên bản",
+                    [*([BEFORE_CREATION] if created else []), 1, *versions[:-1]],
+                    key="history_target",
+                    format_func=lambda v: BEFORE_CREATION_LABEL if v == BEFORE_CREATION else str(v),
+                )
                 if st.button("Khôi phục", key="history_revert"):
                     done = widgets.run_action(
                         ctx,
@@ -94,7 +102,12 @@ with timeline:
                         today=config.today(),
                     )
                     if done:
-                        st.toast(f"Đã khôi phục {done.value.cells} ô về phiên bản {target}.", icon="✅")
+                        shown = (
+                            BEFORE_CREATION_LABEL.lower()
+                            if target == BEFORE_CREATION
+                            else f"phiên bản {target}"
+                        )
+                        st.toast(f"Đã khôi phục {done.value.cells} ô về {shown}.", icon="✅")
                         st.rerun()
 
 with since_tab:

@@ -10,10 +10,36 @@ from lib.core.catalogue import HQ_PROJECT, MONEY_HELP
 from lib.core.figures import as_percent
 from lib.core.filters import PARAM_FLAG, PARAM_STAGE, PROVINCE_LEVEL, Filters, HqFilters, edit_scope
 from lib.core.formatting import fmt_date, fmt_int, fmt_pct, fmt_vnd
+from lib.core.roles import DIEU_PHOI
+from lib.core.rules import LIFECYCLE_ACTIVE as ACTIVE
 from lib.editing.changeset import HQ
-from lib.ui import charts, columns, filtering, shell, transfer, widgets
+from lib.editing.creation import NEW_HQ
+from lib.ui import charts, columns, filtering, record_forms, shell, transfer, widgets
 from lib.ui.editor import entity_table
-from lib.ui.loaders import export_hq, load_filter_options, load_hq_count, load_hq_page, load_hq_summary
+from lib.ui.loaders import (
+    export_hq,
+    load_filter_options,
+    load_hq_count,
+    load_hq_page,
+    load_hq_summary,
+    load_merge_targets,
+    load_unit_choices,
+)
+
+ADD_FIELDS = (  # what the "Thêm dự án trụ sở" form asks, in order
+    "unit_id",
+    "kind",
+    "land_status",
+    "land_area_m2",
+    "stage",
+    "funding_source",
+    "planned_vnd",
+    "allocated_vnd",
+    "disbursed_vnd",
+    "start_on",
+    "planned_completion_on",
+    "notes",
+)
 
 ctx = shell.context()
 actor = ctx.actor
@@ -87,7 +113,9 @@ st.dataframe(
 )
 st.caption(
     f"Bình quân toàn tỉnh: {fmt_pct(f.disbursement_rate)} vốn đã bố trí được giải ngân. "
-    "Tổng cộng bằng đúng tổng các dự án đang lưu, tính đến từng đồng."
+    "Tổng cộng bằng đúng tổng các dự án đang lưu, tính đến từng đồng. Số dự án, giai đoạn và cảnh báo "
+    "chỉ tính dự án đang theo dõi; tiền của dự án đã dừng hoặc đã gộp vẫn được tính (đã bố trí, đã chi), "
+    "dự án hủy bỏ thì không."
 )
 
 left, right = st.columns(2)
@@ -119,7 +147,8 @@ if scope.note:
         f"{scope.note} {MONEY_HELP}",
         icon="✏️",
     )
-view = replace(hf, localities=scope.filters.localities)
+with_retired = st.toggle("Hiện cả dự án đã dừng/hủy/gộp", key="hq_with_retired")
+view = replace(hf, localities=scope.filters.localities, with_retired=with_retired)
 total = load_hq_count(ctx.database_url, ctx.data_version, view, as_of, stale_days)
 page = filtering.pager("hq", total, size, (view, as_of), "dự án")
 if not total:
@@ -136,6 +165,36 @@ else:
         page,
         size,
     )
+if scope.editable and ctx.outage is None:
+    own = scope.filters.localities if actor.role == DIEU_PHOI else ()
+    with st.expander("Thêm dự án trụ sở", icon=":material/add:", key="hq_add_open"):
+        record_forms.add_form(
+            ctx,
+            "hq",
+            NEW_HQ,
+            ADD_FIELDS,
+            {"unit_id": load_unit_choices(ctx.database_url, ctx.data_version, own)},
+            submit="Thêm dự án",
+            done=lambda row_id: f"Đã thêm dự án trụ sở mã {row_id}; dự án có trong danh sách bên dưới.",
+        )
+    with st.expander("Dừng, hủy bỏ hoặc gộp dự án", icon=":material/archive:", key="hq_retire_open"):
+        record_forms.retire_panel(
+            ctx,
+            "hq",
+            HQ,
+            rows,
+            label=lambda r: (
+                f"Mã {r['id']} — {r['unit']}, {r['locality']} — {HQ_PROJECT.shown('stage', r['stage'])}"
+                + ("" if r["lifecycle"] == ACTIVE else f" ({HQ_PROJECT.shown('lifecycle', r['lifecycle'])})")
+            ),
+            targets=lambda code: load_merge_targets(
+                ctx.database_url, ctx.data_version, actor, HQ.entity, code
+            ),
+            noun="dự án",
+            hint="Không xóa dự án nào: dự án dừng, hủy bỏ hoặc gộp vẫn lưu, xem được khi bật “Hiện cả dự án "
+            "đã dừng/hủy/gộp”. Dừng, gộp: số tiền vẫn được tính vào tổng kinh phí; hủy bỏ (chỉ khi chưa "
+            "giải ngân): không tính ở đâu.",
+        )
 
 entity_table("hq", HQ, rows, actor=actor, engine=ctx.engine, editable=scope.editable)
 

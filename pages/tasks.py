@@ -5,15 +5,31 @@ import streamlit as st
 from lib.core.filters import edit_scope
 from lib.core.formatting import fmt_int
 from lib.editing.changeset import TASKS
+from lib.editing.creation import NEW_TASK
 from lib.files import export
-from lib.ui import filtering, shell, transfer, widgets
+from lib.ui import filtering, record_forms, shell, transfer, widgets
 from lib.ui.editor import entity_table
 from lib.ui.loaders import (
     export_tasks,
+    load_agency_choices,
+    load_document_choices,
     load_filter_options,
+    load_locality_choices,
     load_task_count,
     load_task_page,
     load_task_page_for_edit,
+    load_unit_choices,
+)
+
+ADD_FIELDS = (  # what the "Giao nhiệm vụ mới" form asks, in order
+    "document_id",
+    "title",
+    "lead_agency_id",
+    "cooperators",
+    "locality_id",
+    "unit_id",
+    "original_deadline",
+    "expected_product",
 )
 
 ctx = shell.context()
@@ -27,6 +43,25 @@ widgets.as_of_caption(as_of)
 scope = edit_scope(actor, filters, options)
 if scope.note:
     st.info(scope.note, icon="✏️")
+if actor.role in NEW_TASK.roles and ctx.outage is None:
+    url, version = ctx.database_url, ctx.data_version
+    with st.expander("Giao nhiệm vụ mới", icon=":material/add_task:", key="tasks_add_open"):
+        agencies = load_agency_choices(url, version)
+        record_forms.add_form(
+            ctx,
+            "tasks",
+            NEW_TASK,
+            ADD_FIELDS,
+            {
+                "document_id": load_document_choices(url, version),
+                "lead_agency_id": agencies,
+                "cooperators": agencies,
+                "locality_id": load_locality_choices(url, version),
+                "unit_id": load_unit_choices(url, version, ()),
+            },
+            submit="Giao nhiệm vụ",
+            done=lambda row_id: f"Đã giao nhiệm vụ mã {row_id}.",
+        )
 view = scope.filters
 
 total = load_task_count(ctx.database_url, ctx.data_version, view, as_of, due_days)

@@ -6,13 +6,26 @@ import pandas as pd
 import streamlit as st
 
 from lib.core import rules
+from lib.core.catalogue import MODEL_WARD
 from lib.core.figures import as_percent, roadmap_totals
 from lib.core.filters import PROVINCE_LEVEL, edit_scope
 from lib.core.formatting import fmt_int, fmt_pct
+from lib.core.roles import DIEU_PHOI
+from lib.core.rules import LIFECYCLE_ACTIVE as ACTIVE
 from lib.editing.changeset import WARDS
-from lib.ui import charts, filtering, shell, transfer, widgets
+from lib.editing.creation import NEW_WARD
+from lib.ui import charts, filtering, record_forms, shell, transfer, widgets
 from lib.ui.editor import entity_table
-from lib.ui.loaders import export_wards, load_filter_options, load_ward_roadmap, load_wards
+from lib.ui.loaders import (
+    export_wards,
+    load_filter_options,
+    load_merge_targets,
+    load_unit_choices,
+    load_ward_roadmap,
+    load_wards,
+)
+
+ADD_FIELDS = ("unit_id", "year_registered", "criteria_met", "recognised_decision", "recognised_on", "notes")
 
 ctx = shell.context()
 actor = ctx.actor
@@ -114,9 +127,48 @@ st.subheader("Danh sách phường đăng ký")
 scope = edit_scope(actor, replace(filters, localities=localities), options, "phường đăng ký")
 if scope.note:
     st.info(scope.note, icon="✏️")
+with_retired = st.toggle("Hiện cả đăng ký đã dừng/hủy/gộp", key="wards_with_retired")
 rows = load_wards(
-    ctx.database_url, ctx.data_version, actor if scope.editable else None, scope.filters.localities
+    ctx.database_url,
+    ctx.data_version,
+    actor if scope.editable else None,
+    scope.filters.localities,
+    with_retired,
 )
+if scope.editable and ctx.outage is None:
+    own = scope.filters.localities if actor.role == DIEU_PHOI else ()
+    with st.expander("Thêm phường đăng ký kiểu mẫu", icon=":material/add:", key="wards_add_open"):
+        years = range(rules.PILOT_YEAR, rules.WARD_TARGET_YEAR + 1)
+        record_forms.add_form(
+            ctx,
+            "wards",
+            NEW_WARD,
+            ADD_FIELDS,
+            {
+                "unit_id": load_unit_choices(ctx.database_url, ctx.data_version, own, wards_only=True),
+                "year_registered": {y: str(y) for y in years},
+            },
+            defaults={"year_registered": min(max(as_of.year, rules.PILOT_YEAR), rules.WARD_TARGET_YEAR)},
+            submit="Thêm đăng ký",
+            done=lambda row_id: f"Đã thêm đăng ký mã {row_id}; đăng ký có trong danh sách bên dưới.",
+        )
+    with st.expander("Dừng, hủy bỏ hoặc gộp đăng ký", icon=":material/archive:", key="wards_retire_open"):
+        record_forms.retire_panel(
+            ctx,
+            "wards",
+            WARDS,
+            rows,
+            label=lambda r: (
+                f"Mã {r['id']} — {r['unit']}, {r['locality']} — năm {r['year_registered']}"
+                + ("" if r["lifecycle"] == ACTIVE else f" ({MODEL_WARD.shown('lifecycle', r['lifecycle'])})")
+            ),
+            targets=lambda code: load_merge_targets(
+                ctx.database_url, ctx.data_version, actor, WARDS.entity, code
+            ),
+            noun="đăng ký",
+            hint="Không xóa đăng ký nào: đăng ký dừng, hủy bỏ hoặc gộp vẫn lưu, xem được khi bật “Hiện cả "
+            "đăng ký đã dừng/hủy/gộp”, và không còn được tính vào số phường đã đăng ký, được công nhận.",
+        )
 for r in rows:
     r["criteria_progress"] = r["criteria_met"]
 
@@ -126,7 +178,7 @@ entity_table("wards", WARDS, rows, actor=actor, engine=ctx.engine, editable=scop
 
 transfer.download(
     f"Tải Excel: {fmt_int(len(rows))} phường đăng ký",
-    lambda: export_wards(ctx.database_url, scope.filters.localities, as_of),
+    lambda: export_wards(ctx.database_url, scope.filters.localities, as_of, with_retired),
     f"phuong-kieu-mau-{as_of:%Y%m%d}.xlsx",
     "wards_xlsx",
 )

@@ -6,7 +6,9 @@ layouts and the import (lib/files/export.py, importer.py), the report. Adding a 
 model, a migration, an entry here, and only the places that are about what the field means.
 
 A field with a `parser` and `roles` is editable by those roles; the parser (lib/core/validation.py)
-holds its limits, which the editor shows and the engine enforces.
+holds its limits, which the editor shows and the engine enforces. A field with an `action` (the
+lifecycle of a project: retired by a document, with a reason) is written only by that action of
+the engine (and by a revert), never typed in a cell or imported.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from lib.core.validation import Choice, Day, Integer, Invalid, Money, Parser, Te
 # kinds: text, int, money, pct (a share 0–100, drawn as a bar), score (0..high, drawn as a bar),
 # date, datetime, bool, choice (a code shown by its label), codes (several codes, shown by their labels)
 EARLIEST, LATEST = date(2023, 1, 1), date(2035, 12, 31)  # the dates a user may type
+RETIRE = "retire"  # the engine's action that stops, cancels or merges a row (never a delete)
 MONEY_HELP = "Nhập số đồng nguyên, không dấu phân cách. Ví dụ: 4500000000 = 4,5 tỷ đồng."
 
 
@@ -40,9 +43,11 @@ class Field:
     width: Literal["small", "medium", "large"] | None = None  # the column's width on screen
     xlsx_width: int = 16  # the column's width in an exported sheet
     in_sheet: bool = True  # False: shown on screen only, not a column of the exported sheet
+    action: str | None = None  # written only by this action of the engine (and reverts), never typed
 
     def editable_by(self, role: str) -> bool:
-        return self.parser is not None and role in self.roles
+        """Whether this role may type the field in a cell (the grid, the import)."""
+        return self.parser is not None and role in self.roles and self.action is None
 
     def parse(self, raw: Any) -> Any:
         """Read a typed value within this field's limits; raise Invalid with the reason."""
@@ -105,11 +110,16 @@ class Entity:
 
     @property
     def editable(self) -> dict[str, Field]:
-        """The fields anyone may edit, by name."""
+        """The fields anyone may write, by name (those with an `action` only through that action)."""
         return {f.name: f for f in self.fields if f.parser is not None and f.roles}
 
+    @property
+    def typed(self) -> dict[str, Field]:
+        """The fields anyone may type in a cell, by name (the editable ones without an `action`)."""
+        return {n: f for n, f in self.editable.items() if f.action is None}
+
     def editable_by(self, role: str) -> list[str]:
-        """The fields this role may edit: the one rule the editor, the engine and the import share."""
+        """The fields this role may type: the one rule the editor, the engine and the import share."""
         return [f.name for f in self.fields if f.editable_by(role)]
 
 
@@ -122,6 +132,39 @@ UPDATED_BY = Field("updated_by", "Người cập nhật", xlsx_width=14)
 UPDATED_AT = Field("updated_at", "Cập nhật lúc", "datetime")
 NOTES = Field("notes", "Ghi chú", parser=Text(2000, multiline=True), roles=EDITORS, xlsx_width=30)
 TRAIL = (NOTES, VERSION, UPDATED_BY, UPDATED_AT)  # every editable sheet ends with these
+# Where a project or a registration stands as a record; written only by "retire" (and reverts).
+LIFECYCLE = (
+    Field(
+        "lifecycle",
+        "Trạng thái theo dõi",
+        "choice",
+        Choice(tuple(rules.LIFECYCLE_LABELS), dict(rules.LIFECYCLE_LABELS)),
+        EDITORS,
+        choices=rules.LIFECYCLE_LABELS,
+        width="medium",
+        xlsx_width=20,
+        action=RETIRE,
+    ),
+    Field(
+        "lifecycle_doc",
+        "Văn bản dừng/hủy/gộp",
+        parser=Text(200),
+        roles=EDITORS,
+        help="Số, ký hiệu văn bản quyết định dừng, hủy bỏ hoặc gộp.",
+        xlsx_width=20,
+        action=RETIRE,
+    ),
+    Field(
+        "merged_into_id",
+        "Gộp vào mã",
+        "int",
+        Integer(1, 2_147_483_647, "", required=False),
+        EDITORS,
+        number_format="%d",
+        xlsx_width=10,
+        action=RETIRE,
+    ),
+)
 
 
 def _day(name: str, label: str, roles: tuple[str, ...] = EDITORS) -> Field:
@@ -248,6 +291,7 @@ HQ_PROJECT = Entity(
         _day("start_on", "Ngày khởi công"),
         _day("planned_completion_on", "Hoàn thành theo kế hoạch"),
         _day("actual_completion_on", "Hoàn thành thực tế"),
+        *LIFECYCLE,
         *TRAIL,
     ),
     title="unit",
@@ -275,6 +319,7 @@ MODEL_WARD = Entity(
         Field("criteria_progress", "Mức đạt", "score", high=rules.WARD_CRITERIA, in_sheet=False),
         Field("recognised_decision", "Quyết định công nhận", parser=Text(100), roles=EDITORS, xlsx_width=18),
         _day("recognised_on", "Ngày công nhận"),
+        *LIFECYCLE,
         *TRAIL,
     ),
     title="unit",
@@ -459,7 +504,7 @@ ACTION_LABELS = {
     "touch": "Lưu (không đổi)",
     "create": "Tạo",
     "rename": "Đổi tên",
-    "retire": "Thôi sử dụng",
+    "retire": "Dừng, hủy bỏ, gộp, thôi sử dụng",
     "enable": "Kích hoạt",
     "disable": "Vô hiệu hóa",
     "reset_password": "Đặt lại mật khẩu",
@@ -471,7 +516,7 @@ ACTION_LABELS = {
     "refused": "Bị từ chối",
     "refused_invalid": "Bị từ chối (dữ liệu sai)",
     "refused_conflict": "Bị từ chối (xung đột)",
-    "refused_duplicate": "Bị từ chối (trông như đã có)",
+    "refused_duplicate": "Bị từ chối (giống dòng đã có)",
 }
 
 AUDIT_EVENT = Entity(

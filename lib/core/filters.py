@@ -139,11 +139,13 @@ def filters_to_params(filters: Filters) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class HqFilters:
-    """What the headquarters page is narrowed to: localities, stages and flags (any of them)."""
+    """What the headquarters page is narrowed to: localities, stages and flags (any of them); the
+    list holds the projects followed, and also the stopped, cancelled and merged ones on request."""
 
     localities: tuple[str, ...] = ()
     stages: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()
+    with_retired: bool = False
 
 
 def parse_choices(

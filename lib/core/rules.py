@@ -271,6 +271,29 @@ def below_average(rates: Mapping[str, float | None], average: float | None) -> s
     return {code for code, rate in rates.items() if rate is not None and rate < average}
 
 
+# --- the record's lifecycle (headquarters projects, model-ward registrations) -------------------
+
+# Nothing is deleted: a row is followed ("active") or retired by a document, with a reason.
+LIFECYCLE_ACTIVE = "active"
+LIFECYCLE_STOPPED = "stopped"
+LIFECYCLE_CANCELLED = "cancelled"
+LIFECYCLE_MERGED = "merged"
+LIFECYCLE_LABELS = {
+    LIFECYCLE_ACTIVE: "Đang theo dõi",
+    LIFECYCLE_STOPPED: "Dừng",
+    LIFECYCLE_CANCELLED: "Hủy bỏ",
+    LIFECYCLE_MERGED: "Gộp vào dự án/đăng ký khác",
+}
+RETIRED_LIFECYCLES = (LIFECYCLE_STOPPED, LIFECYCLE_CANCELLED, LIFECYCLE_MERGED)
+# Whose money the headquarters totals count: every project that was not cancelled. A stopped
+# project's money was committed and partly spent, a merged one's was spent under its own name (the
+# project it joined carries only its own); a cancelled project counts nowhere, and it cannot have
+# money paid out (lib/editing/changeset.py refuses it): disbursed money never leaves the totals.
+MONEY_LIFECYCLES = (LIFECYCLE_ACTIVE, LIFECYCLE_STOPPED, LIFECYCLE_MERGED)
+
+UNIT_KIND_LABELS = {"phuong": "Phường", "xa": "Xã", "thi_tran": "Thị trấn"}
+
+
 # --- model wards -------------------------------------------------------------------------------
 
 WARD_CRITERIA = 22

@@ -3,6 +3,11 @@
 Flags and figures are computed in SQL from the same definitions as `lib.core.rules` (tests hold the
 two to each other), so counts over many rows never load the rows. Every function takes the
 caller's Session first and never commits or closes it.
+
+Nothing is deleted: a project or a registration is followed ("active") or retired (stopped,
+cancelled, merged). Lists, counts, stages, flags, completions and the model-ward figures hold the
+rows followed (lists take the others on request); the money totals follow their own rule (see
+`funding_by_locality`).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Date, Select, and_, case, func, literal, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from lib.core import rules
 from lib.core.figures import Funding, RoadmapPoint, total_funding
@@ -58,12 +63,30 @@ def flag_exprs(as_of: date, stale_days: int) -> dict[str, ColumnElement[bool]]:
     }
 
 
+def ids_in(model: Any, lifecycles: Sequence[str]) -> Select[tuple[int]]:
+    """The ids of the rows in some lifecycles (an alias of the table: never correlated)."""
+    other = aliased(model)
+    return select(other.id).where(other.lifecycle.in_(lifecycles))
+
+
+def followed(model: Any) -> ColumnElement[bool]:
+    """The rows still followed, for conditions over many rows: "not among the retired ones", on
+    purpose. Retired rows are few, found through the lifecycle index; the outer query then reads
+    the narrow indexes it read before lifecycles existed and loads only the rows it shows. A plain
+    `lifecycle = 'active'` made SQLite load every row (or look each up through the lifecycle
+    index): measured on 50,000 projects, one page of the list took 65 ms that way against 9 ms
+    (7 ms without lifecycles), the money sums 54 ms against 30 ms (25 ms)."""
+    return model.id.not_in(ids_in(model, rules.RETIRED_LIFECYCLES))  # type: ignore[no-any-return]
+
+
 def _named(localities: Sequence[str]) -> list[str]:
     return [c for c in localities if c != PROVINCE_LEVEL]
 
 
 def filter_hq(stmt: SelectT, hf: HqFilters, as_of: date, stale_days: int) -> SelectT:
     """Apply the headquarters filters to a statement that joins HqProject, Unit and Locality."""
+    if not hf.with_retired:
+        stmt = stmt.where(followed(HqProject))
     if hf.localities:
         stmt = stmt.where(Locality.code.in_(_named(hf.localities)))
     if hf.stages:
@@ -88,19 +111,33 @@ def _hq_from(stmt: SelectT) -> SelectT:
 def funding_by_locality(
     s: Session, hf: HqFilters, as_of: date | None = None, stale_days: int = 90
 ) -> dict[str, Funding]:
-    """Sum headquarters money (whole đồng) per locality, in SQL (flags need the as-of date)."""
+    """Sum headquarters money (whole đồng) per locality, in SQL (flags need the as-of date).
+
+    Whose money counts (`rules.MONEY_LIFECYCLES`): every project that was not cancelled. A stopped
+    project keeps its planned, allocated and disbursed money in the totals (it was committed and
+    partly spent, and the province still accounts for it), and so does a merged one (spent under its
+    own name; the project it joined carries only its own). A cancelled project counts nowhere, and
+    the engine refuses to cancel a project with money paid out, so disbursed money never leaves the
+    totals. `projects` counts only the projects followed, like every other count of the page.
+    """
     if hf.flags and as_of is None:
         raise ValueError("filtering by flags needs an as-of date")
+    active = followed(HqProject)
     stmt = _hq_from(
         select(
             Locality.code,
             func.coalesce(func.sum(HqProject.planned_vnd), 0),
             func.coalesce(func.sum(HqProject.allocated_vnd), 0),
             func.coalesce(func.sum(HqProject.disbursed_vnd), 0),
-            func.count(HqProject.id),
+            func.coalesce(func.sum(case((active, 1), else_=0)), 0),
         )
     ).group_by(Locality.code, Locality.sort_order)
-    stmt = filter_hq(stmt, hf, as_of or date.min, stale_days).order_by(Locality.sort_order)
+    every = replace(hf, with_retired=True)
+    dropped = set(rules.LIFECYCLE_LABELS) - set(rules.MONEY_LIFECYCLES)  # cancelled
+    stmt = filter_hq(stmt, every, as_of or date.min, stale_days).where(
+        HqProject.id.not_in(ids_in(HqProject, sorted(dropped)))
+    )
+    stmt = stmt.order_by(Locality.sort_order)
     return {code: Funding(int(p), int(a), int(d), int(n)) for code, p, a, d, n in s.execute(stmt)}
 
 
@@ -139,8 +176,10 @@ def _month(column: Any, dialect: str) -> ColumnElement[Any]:
 
 
 def get_hq_summary(s: Session, hf: HqFilters, as_of: date, stale_days: int) -> HqSummary:
-    """Compute the headquarters page's figures for one filter and as-of date, in SQL."""
+    """Compute the headquarters page's figures for one filter and as-of date, in SQL (the projects
+    followed; money as `funding_by_locality` says)."""
     funding = funding_by_locality(s, hf, as_of, stale_days)
+    hf = replace(hf, with_retired=False)
     stmt = filter_hq(
         _hq_from(select(Locality.code, HqProject.stage, func.count())).group_by(
             Locality.code, HqProject.stage
@@ -199,6 +238,9 @@ HQ_COLUMNS = (
     "planned_completion_on",
     "actual_completion_on",
     "notes",
+    "lifecycle",
+    "lifecycle_doc",
+    "merged_into_id",
     "version",
     "updated_by",
     "updated_at",
@@ -232,6 +274,9 @@ def list_hq(
             HqProject.planned_completion_on,
             HqProject.actual_completion_on,
             HqProject.notes,
+            HqProject.lifecycle,
+            HqProject.lifecycle_doc,
+            HqProject.merged_into_id,
             HqProject.version,
             HqProject.updated_by,
             HqProject.updated_at,
@@ -284,25 +329,33 @@ WARD_COLUMNS = (
     "recognised_decision",
     "recognised_on",
     "notes",
+    "lifecycle",
+    "lifecycle_doc",
+    "merged_into_id",
     "version",
     "updated_by",
     "updated_at",
 )
 
 
-def _ward_from(stmt: SelectT, localities: Sequence[str]) -> SelectT:
+def _ward_from(stmt: SelectT, localities: Sequence[str], *, with_retired: bool = False) -> SelectT:
     stmt = (
         stmt.select_from(ModelWard)
         .join(Unit, Unit.id == ModelWard.unit_id)
         .join(Locality, Locality.id == Unit.locality_id)
     )
+    if not with_retired:
+        stmt = stmt.where(followed(ModelWard))
     if localities:
         stmt = stmt.where(Locality.code.in_(_named(localities)))
     return stmt
 
 
-def list_wards(s: Session, localities: Sequence[str] = ()) -> list[dict[str, Any]]:
-    """Return every model-ward registration (a few per ward at most), by year then locality."""
+def list_wards(
+    s: Session, localities: Sequence[str] = (), *, with_retired: bool = False
+) -> list[dict[str, Any]]:
+    """Return the model-ward registrations followed (a few per ward at most; with `with_retired`,
+    the stopped, cancelled and merged ones too), by year then locality."""
     stmt = _ward_from(
         select(
             ModelWard.id,
@@ -314,18 +367,25 @@ def list_wards(s: Session, localities: Sequence[str] = ()) -> list[dict[str, Any
             ModelWard.recognised_decision,
             ModelWard.recognised_on,
             ModelWard.notes,
+            ModelWard.lifecycle,
+            ModelWard.lifecycle_doc,
+            ModelWard.merged_into_id,
             ModelWard.version,
             ModelWard.updated_by,
             ModelWard.updated_at,
         ),
         localities,
+        with_retired=with_retired,
     ).order_by(ModelWard.year_registered, Locality.sort_order, Unit.name, ModelWard.id)
     return [dict(zip(WARD_COLUMNS, r, strict=True)) for r in s.execute(stmt)]
 
 
-def list_wards_for_edit(s: Session, actor: Actor, localities: tuple[str, ...]) -> list[dict[str, Any]]:
+def list_wards_for_edit(
+    s: Session, actor: Actor, localities: tuple[str, ...], *, with_retired: bool = False
+) -> list[dict[str, Any]]:
     """Return the registrations this actor may edit; refuse read-only roles and other localities."""
-    return list_wards(s, edit_localities(actor, localities, "model_ward", "phường kiểu mẫu"))
+    places = edit_localities(actor, localities, "model_ward", "phường kiểu mẫu")
+    return list_wards(s, places, with_retired=with_retired)
 
 
 def ward_roadmap(s: Session, localities: Sequence[str], as_of: date) -> list[RoadmapPoint]:

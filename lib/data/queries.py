@@ -234,7 +234,7 @@ def model_ward_counts(s: Session, localities: Sequence[str], as_of: date) -> War
         .select_from(ModelWard)
         .join(Unit, Unit.id == ModelWard.unit_id)
         .join(Locality, Locality.id == Unit.locality_id)
-        .where(ModelWard.year_registered <= as_of.year)
+        .where(ModelWard.year_registered <= as_of.year, projects.followed(ModelWard))
     )
     stmt = _hq_locality_filter(stmt, localities)
     registered, recognised = s.execute(stmt).one()

@@ -4,6 +4,10 @@ editor state + the frame the user saw → typed change set (row ids and the vers
 validation in Python → role and locality check → one conditional UPDATE per row
 (`WHERE id = :id AND version = :seen AND <scope>`, exactly one row) → audit events → the
 caller commits. Any problem raises, so the caller's transaction rolls back: all or nothing.
+
+Retiring a row (stop, cancel, merge: nothing is ever deleted) is a change set of the same engine
+with the action "retire": the same version check, scope and audit, plus a reason, a document and,
+for a merge, a target that is followed in the same locality (`retire_row`). A revert puts it back.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from lib.core.catalogue import HQ_PROJECT, MODEL_WARD, TASK, Entity, Field
+from lib.core import rules
+from lib.core.catalogue import ACTION_LABELS, HQ_PROJECT, MODEL_WARD, RETIRE, TASK, Entity, Field
 from lib.core.formatting import fmt_int
 from lib.core.roles import (
     DIEU_PHOI,
@@ -25,10 +30,8 @@ from lib.core.roles import (
     Refused,
     require_writer,
 )
-from lib.core.rules import (
-    FINISHED_STAGES,
-)
-from lib.core.validation import Invalid
+from lib.core.rules import FINISHED_STAGES
+from lib.core.validation import Invalid, Text
 from lib.data import audit
 from lib.data.db import bump_data_version
 from lib.data.models import (
@@ -40,6 +43,15 @@ from lib.data.models import (
 )
 
 MAX_ROWS_PER_SAVE = 500
+REASON = Text(1000, multiline=True)  # the reason a user gives for retiring a row
+REASON_LABEL = "Lý do"
+# A check that needs the database, on a row as it would be saved: (session, merged values, stored
+# row, its locality, the action) → (field, message) problems.
+StoredCheck = Callable[[Session, Mapping[str, Any], Any, Any, str], list[tuple[str, str]]]
+
+
+def _no_stored_check(_s: Session, _row: Mapping[str, Any], _stored: Any, _loc: Any, _a: str) -> list[Any]:
+    return []
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,7 @@ class TableSpec:
     model: type[Base]
     locality_of: Callable[[], ColumnElement[Any] | InstrumentedAttribute[Any]]
     check_row: Callable[[Mapping[str, Any], date], list[tuple[str, str]]]
+    check_stored: StoredCheck = _no_stored_check
 
     @property
     def entity(self) -> str:
@@ -61,8 +74,17 @@ class TableSpec:
 
     @property
     def fields(self) -> Mapping[str, Field]:
-        """The fields anyone may edit (the catalogue's parser and roles say how and who)."""
+        """The fields anyone may write (the catalogue's parser, roles and action say how and who)."""
         return self.catalogue.editable
+
+    @property
+    def typed_fields(self) -> Mapping[str, Field]:
+        """The fields typed in a cell (not those only an action such as "retire" writes)."""
+        return self.catalogue.typed
+
+    @property
+    def retirable(self) -> bool:
+        return "lifecycle" in self.fields
 
     def editable_by(self, role: str) -> list[str]:
         return self.catalogue.editable_by(role)
@@ -87,6 +109,8 @@ class CellError:
     message: str
 
     def __str__(self) -> str:
+        if self.position is None and not self.row_id:  # the one new row of a form
+            return f"Cột “{self.label}”: {self.message}"
         where = f"Dòng {self.position}" if self.position is not None else f"Mã {self.row_id}"
         return f"{where}, cột “{self.label}”: {self.message}"
 
@@ -175,9 +199,12 @@ def apply_changes(
         raise Refused(
             f"Một lần lưu tối đa {MAX_ROWS_PER_SAVE} dòng (đang có {len(changes)}).", entity=spec.entity
         )
-    parsed, cell_errors = _parse_and_authorise(actor, spec, changes)
+    parsed, cell_errors = _parse_and_authorise(actor, spec, changes, action)
+    if action == RETIRE:
+        reason, reason_errors = _retire_reason(changes, reason)
+        cell_errors += reason_errors
     current = _read_current(s, spec, parsed)
-    conflicts, row_errors = _conflicts_and_row_errors(actor, spec, changes, parsed, current, today)
+    conflicts, row_errors = _conflicts_and_row_errors(s, actor, spec, changes, parsed, current, today, action)
     errors = cell_errors + row_errors
     if errors:
         raise ValidationFailed(errors, spec.entity)
@@ -194,9 +221,10 @@ def apply_changes(
 
 
 def _parse_and_authorise(
-    actor: Actor, spec: TableSpec, changes: Sequence[RowChange]
+    actor: Actor, spec: TableSpec, changes: Sequence[RowChange], action: str
 ) -> tuple[dict[int, dict[str, Any]], list[CellError]]:
-    """Type every changed cell; refuse repeated rows and cells the actor may not edit."""
+    """Type every changed cell; refuse repeated rows, cells the actor may not edit, and cells this
+    action may not write (the lifecycle only through "retire" or a revert; "retire" nothing else)."""
     errors: list[CellError] = []
     parsed: dict[int, dict[str, Any]] = {}
     seen_ids: set[int] = set()
@@ -218,12 +246,38 @@ def _parse_and_authorise(
                     row_id=change.row_id,
                     field=name,
                 )
+            if fs.action is not None and action not in (fs.action, "revert"):
+                raise PermissionDenied(
+                    f"Cột “{fs.label}” chỉ đổi được bằng thao tác “{ACTION_LABELS[fs.action]}”.",
+                    entity=spec.entity,
+                    row_id=change.row_id,
+                    field=name,
+                )
+            if action == RETIRE and fs.action != RETIRE:
+                raise PermissionDenied(
+                    f"Thao tác “{ACTION_LABELS[RETIRE]}” không sửa cột “{fs.label}”: sửa trong bảng.",
+                    entity=spec.entity,
+                    row_id=change.row_id,
+                    field=name,
+                )
             try:
                 values[name] = fs.parse(raw)
             except Invalid as exc:
                 errors.append(CellError(change.position, change.row_id, name, fs.label, str(exc)))
         parsed[change.row_id] = values
     return parsed, errors
+
+
+def _retire_reason(changes: Sequence[RowChange], reason: str) -> tuple[str, list[CellError]]:
+    """The reason a retirement must give, typed like any text (it goes into the audit trail)."""
+    first = changes[0] if changes else RowChange(0, 0, {})
+    try:
+        typed = REASON.parse(reason)
+    except Invalid as exc:
+        return "", [CellError(first.position, first.row_id, "reason", REASON_LABEL, str(exc))]
+    if not typed:
+        return "", [CellError(first.position, first.row_id, "reason", REASON_LABEL, "không được để trống.")]
+    return typed, []
 
 
 def _read_current(s: Session, spec: TableSpec, parsed: Mapping[int, Any]) -> dict[int, tuple[Any, Any]]:
@@ -237,12 +291,14 @@ def _read_current(s: Session, spec: TableSpec, parsed: Mapping[int, Any]) -> dic
 
 
 def _conflicts_and_row_errors(
+    s: Session,
     actor: Actor,
     spec: TableSpec,
     changes: Sequence[RowChange],
     parsed: Mapping[int, dict[str, Any]],
     current: Mapping[int, tuple[Any, Any]],
     today: date,
+    action: str,
 ) -> tuple[list[Conflict], list[CellError]]:
     """Refuse rows outside the actor's scope; list rows changed or gone since seen, and row-check errors."""
     conflicts: list[Conflict] = []
@@ -273,7 +329,8 @@ def _conflicts_and_row_errors(
             continue
         merged = {c: getattr(row, c) for c in spec.fields} | parsed[change.row_id]
         merged["_original"] = row
-        for name, message in spec.check_row(merged, today):
+        problems = spec.check_row(merged, today) + spec.check_stored(s, merged, row, loc, action)
+        for name, message in problems:
             errors.append(CellError(change.position, change.row_id, name, spec.fields[name].label, message))
     return conflicts, errors
 
@@ -365,6 +422,86 @@ def _reread_conflict(s: Session, spec: TableSpec, change: RowChange, yours: Mapp
     return Conflict(change.row_id, change.position, False, row.version, row.updated_by, row.updated_at, diffs)
 
 
+def retire_row(
+    s: Session,
+    actor: Actor,
+    spec: TableSpec,
+    row_id: int,
+    seen_version: int,
+    *,
+    lifecycle: str,
+    document: str,
+    reason: str,
+    merged_into: int | None = None,
+    now: datetime,
+    today: date,
+) -> SaveResult:
+    """Stop, cancel or merge one row (never delete it) as a change set of the engine: the version
+    the user saw, their scope, a reason and a document; the audit events carry the action "retire"."""
+    if not spec.retirable:
+        raise PermissionDenied(f"Không dừng, hủy bỏ hay gộp được {spec.label}.", entity=spec.entity)
+    values = {"lifecycle": lifecycle, "lifecycle_doc": document, "merged_into_id": merged_into}
+    return apply_changes(
+        s,
+        actor,
+        spec,
+        [RowChange(row_id, seen_version, values)],
+        now=now,
+        today=today,
+        action=RETIRE,
+        reason=reason,
+    )
+
+
+LIFECYCLE_FIELDS = ("lifecycle", "lifecycle_doc", "merged_into_id")
+
+
+def _lifecycle_check(model: Any, locality_of: Callable[[], ColumnElement[Any]], noun: str) -> StoredCheck:
+    """The rules of a row's lifecycle, checked whenever a save changes it (retire or revert):
+    a retirement names its document; a merge names a row of the same locality that is still
+    followed (never the row itself); only a merged row names a target."""
+
+    def check(
+        s: Session, row: Mapping[str, Any], stored: Any, loc: Any, action: str
+    ) -> list[tuple[str, str]]:
+        if all(row[n] == getattr(stored, n) for n in LIFECYCLE_FIELDS):
+            return []
+        problems: list[tuple[str, str]] = []
+        lifecycle, target = row["lifecycle"], row["merged_into_id"]
+        if action == RETIRE:
+            if lifecycle == rules.LIFECYCLE_ACTIVE:
+                problems.append(
+                    (
+                        "lifecycle",
+                        "chọn Dừng, Hủy bỏ hoặc Gộp; muốn theo dõi lại thì khôi phục phiên bản trước "
+                        "ở trang Lịch sử.",
+                    )
+                )
+            if not row["lifecycle_doc"]:
+                problems.append(("lifecycle_doc", "phải ghi số văn bản dừng, hủy bỏ hoặc gộp."))
+        if lifecycle != rules.LIFECYCLE_MERGED:
+            if target is not None:
+                problems.append(("merged_into_id", f"chỉ {noun} gộp vào {noun} khác mới ghi mã gộp vào."))
+            return problems
+        if target is None:
+            return [*problems, ("merged_into_id", f"gộp thì phải chọn {noun} được gộp vào.")]
+        if target == stored.id:
+            return [*problems, ("merged_into_id", f"không gộp một {noun} vào chính nó.")]
+        found = s.execute(select(model.lifecycle, locality_of()).where(model.id == target)).first()
+        if found is None:
+            problems.append(("merged_into_id", f"không có {noun} mã {target}."))
+        elif found[0] != rules.LIFECYCLE_ACTIVE:
+            shown = rules.LIFECYCLE_LABELS.get(found[0], found[0])
+            problems.append(("merged_into_id", f"{noun} mã {target} không còn được theo dõi ({shown})."))
+        elif found[1] != loc:
+            problems.append(
+                ("merged_into_id", f"{noun} mã {target} thuộc địa bàn khác: chỉ gộp trong cùng địa bàn.")
+            )
+        return problems
+
+    return check
+
+
 # --- tasks -------------------------------------------------------------------------------------
 
 
@@ -423,6 +560,17 @@ def _check_hq(row: Mapping[str, Any], today: date) -> list[tuple[str, str]]:
                 f"vốn đã bố trí ({fmt_int(allocated)} đồng).",
             )
         )
+    if row.get("lifecycle") == rules.LIFECYCLE_CANCELLED and disbursed > 0:
+        cancelling = getattr(row["_original"], "lifecycle", None) != rules.LIFECYCLE_CANCELLED
+        problems.append(
+            (
+                "lifecycle" if cancelling else "disbursed_vnd",
+                f"dự án đã giải ngân {fmt_int(disbursed)} đồng không hủy bỏ được: chọn “Dừng” để số tiền "
+                "đã chi vẫn được tính."
+                if cancelling
+                else "dự án đã hủy bỏ không có số đã giải ngân (tiền đã chi thì dự án ở trạng thái “Dừng”).",
+            )
+        )
     stage, land = row["stage"], row["land_status"]
     if stage != "chua_bo_tri_dat" and land != "da_bo_tri":
         problems.append(
@@ -463,6 +611,7 @@ HQ = TableSpec(
     model=HqProject,
     locality_of=_locality_through_unit(HqProject),
     check_row=_check_hq,
+    check_stored=_lifecycle_check(HqProject, _locality_through_unit(HqProject), "dự án"),
 )
 
 
@@ -487,6 +636,7 @@ WARDS = TableSpec(
     model=ModelWard,
     locality_of=_locality_through_unit(ModelWard),
     check_row=_check_ward,
+    check_stored=_lifecycle_check(ModelWard, _locality_through_unit(ModelWard), "đăng ký"),
 )
 
 

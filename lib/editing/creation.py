@@ -123,6 +123,9 @@ class CreateSpec:
             return self.similar_many(s, rows)
         return [self.similar(s, values) for values in rows]
 
+    # That row in a few words, for the warning ("mã 12: Trần Phú, Thành phố Bắc Giang …").
+    describe: Callable[[Session, int], str] = lambda _s, row_id: f"mã {row_id}"
+
     @property
     def entity(self) -> str:
         return self.table.entity
@@ -152,9 +155,16 @@ class NewRow:
 class LooksLikeExisting(Refused):
     """A new row that looks like one already there; the user may confirm and add it anyway."""
 
-    def __init__(self, entity: str, noun: str, pairs: Sequence[tuple[int | None, int]]) -> None:
+    def __init__(
+        self,
+        entity: str,
+        noun: str,
+        pairs: Sequence[tuple[int | None, int]],
+        described: Mapping[int, str] | None = None,
+    ) -> None:
+        named = described or {}
         where = "; ".join(
-            (f"dòng {pos}: giống mã {existing}" if pos is not None else f"giống mã {existing}")
+            (f"dòng {pos}: " if pos is not None else "") + f"giống {named.get(existing, f'mã {existing}')}"
             for pos, existing in pairs
         )
         super().__init__(
@@ -207,7 +217,8 @@ def create_rows(
             if existing is not None
         ]
         if pairs:
-            raise LooksLikeExisting(spec.entity, spec.table.label, pairs)
+            described = {existing: spec.describe(s, existing) for _pos, existing in pairs}
+            raise LooksLikeExisting(spec.entity, spec.table.label, pairs, described)
     link_names = {link.name for link in spec.links}
     stored = [
         {k: v for k, v in values.items() if k not in link_names}
@@ -400,7 +411,19 @@ MAX_TITLE = 2000
 
 
 def _editable_values(entity: Any) -> dict[str, tuple[str, Parser]]:
-    return {name: (f.label, f.parser) for name, f in entity.editable.items() if f.parser is not None}
+    """The typed fields a new row may set (never the lifecycle: a new row is followed)."""
+    return {name: (f.label, f.parser) for name, f in entity.typed.items() if f.parser is not None}
+
+
+def _unit_name(s: Session, unit_id: int) -> str:
+    """A ward or commune as people name it: "Phường Trần Phú, Thành phố Bắc Giang"."""
+    found = s.execute(
+        select(Unit.kind, Unit.name, Locality.name).join(Locality).where(Unit.id == unit_id)
+    ).first()
+    if found is None:
+        return f"đơn vị mã {unit_id}"
+    kind, name, place = found
+    return f"{rules.UNIT_KIND_LABELS.get(kind, '')} {name}, {place}".strip()
 
 
 def _task_complete(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -475,6 +498,19 @@ def _chunks(values: Sequence[Any], size: int = 500) -> list[Sequence[Any]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
 
 
+def _task_describe(s: Session, row_id: int) -> str:
+    found = s.execute(
+        select(Task.title, Agency.name)
+        .join(Agency, Agency.id == Task.lead_agency_id)
+        .where(Task.id == row_id)
+    ).first()
+    if found is None:
+        return f"mã {row_id}"
+    title, lead = found
+    short = title if len(title) <= 80 else title[:79] + "…"
+    return f"mã {row_id}: “{short}”, chủ trì {lead}"
+
+
 NEW_TASK = CreateSpec(
     table=TASKS,
     roles=(ADMIN, VAN_PHONG),
@@ -499,6 +535,7 @@ NEW_TASK = CreateSpec(
     check=_task_check,
     similar=_task_similar,
     similar_many=_tasks_similar,
+    describe=_task_describe,
 )
 
 
@@ -541,6 +578,14 @@ def _hqs_similar(s: Session, rows: Sequence[Mapping[str, Any]]) -> list[int | No
     return [found.get(v["unit_id"]) if v.get("unit_id") is not None else None for v in rows]
 
 
+def _hq_describe(s: Session, row_id: int) -> str:
+    found = s.execute(select(HqProject.unit_id, HqProject.stage).where(HqProject.id == row_id)).first()
+    if found is None:
+        return f"mã {row_id}"
+    unit_id, stage = found
+    return f"mã {row_id}: dự án trụ sở {_unit_name(s, unit_id)}, {rules.STAGE_LABELS.get(stage, stage)}"
+
+
 NEW_HQ = CreateSpec(
     table=HQ,
     roles=EDITORS,
@@ -550,6 +595,7 @@ NEW_HQ = CreateSpec(
     complete=_hq_complete,
     similar=_hq_similar,
     similar_many=_hqs_similar,
+    describe=_hq_describe,
 )
 
 
@@ -558,13 +604,51 @@ def _ward_complete(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _ward_check(s: Session, values: Mapping[str, Any], today: date) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    kind = s.execute(select(Unit.kind, Unit.becomes_phuong_2025).where(Unit.id == values["unit_id"])).first()
+    if kind is not None and kind[0] != "phuong" and not kind[1]:
+        problems.append(
+            ("unit_id", "chỉ phường (kể cả xã, thị trấn lên phường từ 01/01/2025) mới đăng ký kiểu mẫu.")
+        )
     year = values.get("year_registered")
-    taken = s.scalar(
-        select(ModelWard.id).where(ModelWard.unit_id == values["unit_id"], ModelWard.year_registered == year)
-    )
+    taken = s.execute(
+        select(ModelWard.id, ModelWard.lifecycle).where(
+            ModelWard.unit_id == values["unit_id"], ModelWard.year_registered == year
+        )
+    ).first()
     if taken is not None:
-        return [("year_registered", f"phường này đã đăng ký năm {year} (mã {taken}).")]
-    return []
+        row_id, lifecycle = taken
+        if lifecycle == rules.LIFECYCLE_ACTIVE:
+            problems.append(("year_registered", f"phường này đã đăng ký năm {year} (mã {row_id})."))
+        else:
+            shown = rules.LIFECYCLE_LABELS.get(lifecycle, lifecycle)
+            problems.append(
+                (
+                    "year_registered",
+                    f"phường này đã đăng ký năm {year} (mã {row_id}, {shown.lower()}): khôi phục đăng ký đó "
+                    "ở trang Lịch sử thay vì thêm mới.",
+                )
+            )
+    return problems
+
+
+def _ward_similar(s: Session, values: Mapping[str, Any]) -> int | None:
+    """A registration of the same ward, still followed, in another year."""
+    return s.scalar(
+        select(ModelWard.id)
+        .where(ModelWard.unit_id == values["unit_id"], ModelWard.lifecycle == rules.LIFECYCLE_ACTIVE)
+        .order_by(ModelWard.year_registered)
+        .limit(1)
+    )
+
+
+def _ward_describe(s: Session, row_id: int) -> str:
+    found = s.execute(
+        select(ModelWard.unit_id, ModelWard.year_registered).where(ModelWard.id == row_id)
+    ).first()
+    if found is None:
+        return f"mã {row_id}"
+    return f"mã {row_id}: {_unit_name(s, found[0])}, đăng ký năm {found[1]}"
 
 
 NEW_WARD = CreateSpec(
@@ -582,6 +666,8 @@ NEW_WARD = CreateSpec(
     locality=_unit_locality,
     complete=_ward_complete,
     check=_ward_check,
+    similar=_ward_similar,
+    describe=_ward_describe,
 )
 
 

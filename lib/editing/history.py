@@ -10,14 +10,18 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from lib.core import rules
-from lib.core.roles import Actor, Refused, require_writer
+from lib.core.catalogue import RETIRE
+from lib.core.roles import Actor, PermissionDenied, Refused, require_writer
 from lib.core.validation import Invalid
 from lib.data.models import AuditEvent, Locality, Task
 from lib.data.queries import bucket_expr
 from lib.editing.changeset import RowChange, SaveResult, TableSpec, apply_changes
+from lib.editing.creation import CREATABLE
 
 # Actions that write field values (their old values rebuild an earlier version).
-VALUE_ACTIONS = ("update", "revert", "import")
+VALUE_ACTIONS = ("update", "revert", "import", RETIRE)
+# The version "before the row was created": reverting to it retires the row (nothing is deleted).
+BEFORE_CREATION = 0
 
 
 @dataclass(frozen=True)
@@ -128,11 +132,75 @@ def values_at_version(s: Session, spec: TableSpec, row_id: int, version: int) ->
     return row.version, values
 
 
+def was_created_here(s: Session, entity: str, row_id: int) -> bool:
+    """Whether the trail holds the creation of this row (a form, an import): it can be undone."""
+    return (
+        s.scalar(
+            select(AuditEvent.id)
+            .where(AuditEvent.entity == entity, AuditEvent.row_id == row_id, AuditEvent.action == "create")
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def undo_creation(
+    s: Session, actor: Actor, spec: TableSpec, row_id: int, *, now: datetime, today: date
+) -> SaveResult:
+    """Revert a row to before its creation, the nearest thing to "it never existed" that keeps the
+    record: a project or a registration is cancelled ("Hủy bỏ", out of every figure); a task is set
+    to "Hủy" (out of every denominator). A save of the edit engine, audited as a revert."""
+    require_writer(actor, spec.entity)
+    creating = CREATABLE.get(spec.entity)
+    if creating is None or actor.role not in creating.roles:
+        raise PermissionDenied(
+            f"Vai trò của bạn không hoàn tác được việc tạo {spec.label}.", entity=spec.entity
+        )
+    model: Any = spec.model
+    row = s.get(model, row_id)
+    if row is None:
+        raise Refused(f"Không có {spec.label} mã {row_id}.", entity=spec.entity, row_id=row_id)
+    if not was_created_here(s, spec.entity, row_id):
+        raise Refused(
+            f"{spec.label.capitalize()} mã {row_id} không được tạo trong ứng dụng nên không hoàn tác được; "
+            "dùng “Dừng, hủy bỏ, gộp” (có văn bản).",
+            entity=spec.entity,
+            row_id=row_id,
+        )
+    if spec.retirable:
+        values: dict[str, Any] = {
+            "lifecycle": rules.LIFECYCLE_CANCELLED,
+            "lifecycle_doc": "",
+            "merged_into_id": None,
+        }
+        done = row.lifecycle == rules.LIFECYCLE_CANCELLED
+    else:
+        values = {"state": "huy"} | ({"completed_on": None} if row.completed_on is not None else {})
+        done = row.state == "huy"
+    if done:
+        raise Refused(
+            f"{spec.label.capitalize()} mã {row_id} đã được hủy.", entity=spec.entity, row_id=row_id
+        )
+    return apply_changes(
+        s,
+        actor,
+        spec,
+        [RowChange(row_id, row.version, values)],
+        now=now,
+        today=today,
+        action="revert",
+        reason=f"Hoàn tác việc tạo {spec.label} mã {row_id}",
+    )
+
+
 def revert_row(
     s: Session, actor: Actor, spec: TableSpec, row_id: int, version: int, *, now: datetime, today: date
 ) -> SaveResult:
-    """Put a row back to the values of an earlier version, as a new save through the edit engine."""
+    """Put a row back to the values of an earlier version, as a new save through the edit engine;
+    version 0 (BEFORE_CREATION) undoes the row's creation (see `undo_creation`)."""
     require_writer(actor, spec.entity)
+    if version == BEFORE_CREATION:
+        return undo_creation(s, actor, spec, row_id, now=now, today=today)
     current_version, target = values_at_version(s, spec, row_id, version)
     model: Any = spec.model
     row = s.get(model, row_id)

@@ -10,11 +10,11 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from lib.core import config
-from lib.core.catalogue import AUDIT_EVENT, HQ_PROJECT
+from lib.core.catalogue import AUDIT_EVENT, HQ_PROJECT, MODEL_WARD
 from lib.core.figures import RoadmapPoint
 from lib.core.filters import FilterOptions, Filters, HqFilters
 from lib.core.roles import Actor
-from lib.data import accounts, followup, projects, queries, registers
+from lib.data import accounts, choices, followup, projects, queries, registers
 from lib.data.db import make_engine, transaction
 from lib.data.models import AuditEvent, LoginAttempt
 from lib.editing import history
@@ -199,13 +199,56 @@ def load_hq_page(
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def load_wards(
-    url: str, data_version: int, actor: Actor | None, localities: tuple[str, ...]
+    url: str, data_version: int, actor: Actor | None, localities: tuple[str, ...], with_retired: bool = False
 ) -> list[dict[str, Any]]:
     """Load model-ward registrations; with an actor, only rows that user may edit."""
     with transaction(get_engine(url)) as s:
         if actor is None:
-            return projects.list_wards(s, localities)
-        return projects.list_wards_for_edit(s, actor, localities)
+            return projects.list_wards(s, localities, with_retired=with_retired)
+        return projects.list_wards_for_edit(s, actor, localities, with_retired=with_retired)
+
+
+# --- what the forms that add and retire rows offer -------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_unit_choices(
+    url: str, data_version: int, localities: tuple[str, ...], wards_only: bool = False
+) -> dict[int, str]:
+    """Units that can take a new row (not retired), of the given localities (all when empty)."""
+    with transaction(get_engine(url)) as s:
+        return choices.unit_choices(s, localities, wards_only=wards_only)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_agency_choices(url: str, data_version: int) -> dict[int, str]:
+    """Agencies that can lead or join a new task (not retired)."""
+    with transaction(get_engine(url)) as s:
+        return choices.agency_choices(s)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_document_choices(url: str, data_version: int) -> dict[int, str]:
+    """Documents that can assign a task."""
+    with transaction(get_engine(url)) as s:
+        return choices.document_choices(s)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_locality_choices(url: str, data_version: int) -> dict[int, str]:
+    """The localities by id."""
+    with transaction(get_engine(url)) as s:
+        return choices.locality_choices(s)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_merge_targets(
+    url: str, data_version: int, actor: Actor, entity: str, locality: str
+) -> dict[int, str]:
+    """The projects ("hq_project") or registrations ("model_ward") followed in a locality, that another
+    row of it may be merged into (at most `choices.MAX_TARGETS`)."""
+    with transaction(get_engine(url)) as s:
+        return choices.merge_targets(s, actor, entity, locality)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -299,11 +342,17 @@ def export_hq(url: str, hf: HqFilters, as_of: date, stale_days: int) -> bytes:
     return export.workbook_bytes([sheet])
 
 
-def export_wards(url: str, localities: tuple[str, ...], as_of: date) -> bytes:
-    """Every model-ward registration of the chosen localities as .xlsx."""
+def export_wards(url: str, localities: tuple[str, ...], as_of: date, with_retired: bool = False) -> bytes:
+    """Every model-ward registration of the chosen localities as .xlsx (followed; or all)."""
     with transaction(get_engine(url)) as s:
-        rows = projects.list_wards(s, localities)
-    sheet = export.Sheet("Phường kiểu mẫu", "Phường đăng ký kiểu mẫu", as_of, export.WARD_LAYOUT, rows)
+        rows = projects.list_wards(s, localities, with_retired=with_retired)
+    sheet = export.Sheet(
+        "Phường kiểu mẫu",
+        "Phường đăng ký kiểu mẫu",
+        as_of,
+        export.WARD_LAYOUT,
+        [export.readable(r, MODEL_WARD) for r in rows],
+    )
     return export.workbook_bytes([sheet])
 
 
@@ -313,6 +362,7 @@ def _event_dict(e: AuditEvent) -> dict[str, Any]:
         "at": e.at,
         "actor": e.actor,
         "action": AUDIT_EVENT.shown("action", e.action),
+        "action_code": e.action,
         "entity": AUDIT_EVENT.shown("entity", e.entity),
         "row_id": e.row_id,
         "row_version": e.row_version,

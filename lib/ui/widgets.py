@@ -15,14 +15,20 @@ from lib.core.formatting import fmt_billion, fmt_date, fmt_pct, fmt_vnd
 from lib.core.roles import Refused
 from lib.data.db import DatabaseError
 from lib.editing.actions import perform
+from lib.editing.changeset import ValidationFailed
 from lib.ui.shell import RunContext
 
 T = TypeVar("T")
 
 
 def show_refusal(exc: Refused) -> None:
-    """Show why an action was refused."""
-    st.error(exc.message, icon="🚫")
+    """Show why an action was refused (invalid values one per line, each naming its field)."""
+    if isinstance(exc, ValidationFailed) and len(exc.errors) > 1:
+        st.error("Chưa lưu gì vì có ô không hợp lệ:\n\n" + "\n".join(f"- {e}" for e in exc.errors), icon="🚫")
+    elif isinstance(exc, ValidationFailed):
+        st.error(f"Chưa lưu gì: {exc.errors[0]}", icon="🚫")
+    else:
+        st.error(exc.message, icon="🚫")
 
 
 def as_of_caption(as_of: date) -> None:
@@ -37,8 +43,9 @@ class Done(Generic[T]):
     value: T
 
 
-def run_action(ctx: RunContext, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Done[T] | None:
-    """Run one audited action for this user; on a refusal or a database failure, say why and return None.
+def attempt(ctx: RunContext, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Done[T] | Refused | None:
+    """Run one audited action for this user; return what it returned, or the refusal (unshown, for
+    the caller to explain), or None after saying why the database failed.
 
     Nothing is written when it fails (one transaction); a refusal is recorded in the audit trail.
     """
@@ -46,10 +53,22 @@ def run_action(ctx: RunContext, fn: Callable[..., T], *args: Any, **kwargs: Any)
     try:
         return Done(perform(ctx.engine, ctx.actor, fn, *args, **kwargs))
     except Refused as exc:
-        show_refusal(exc)
+        return exc
     except DatabaseError as exc:
         st.error(str(exc), icon="⚠️")
     return None
+
+
+def run_action(ctx: RunContext, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Done[T] | None:
+    """Run one audited action for this user; on a refusal or a database failure, say why and return None.
+
+    Nothing is written when it fails (one transaction); a refusal is recorded in the audit trail.
+    """
+    outcome = attempt(ctx, fn, *args, **kwargs)
+    if isinstance(outcome, Refused):
+        show_refusal(outcome)
+        return None
+    return outcome
 
 
 def funding_metrics(columns: Sequence[Any], f: Funding) -> None:

@@ -3,14 +3,14 @@
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from lib.core.filters import Filters
 from lib.core.roles import PermissionDenied, Refused
 from lib.data import accounts, queries
 from lib.data.db import transaction
-from lib.data.models import AuditEvent, Locality, Task, Unit, User
-from lib.editing import actions, changeset
+from lib.data.models import Agency, AuditEvent, HqProject, Locality, ModelWard, Task, Unit, User
+from lib.editing import actions, changeset, creation
 from lib.ops.seed import seed_demo
 
 NOW = datetime(2026, 11, 29, 10, 0)
@@ -255,3 +255,212 @@ def test_a_coordinator_reads_only_their_own_projects_and_wards_for_editing(demo)
         wards = projects.list_wards_for_edit(s, me, ())
     assert len(hq) == 16 and {r["locality_code"] for r in hq} == {"bac-giang"}
     assert len(wards) == 5 and {r["locality_code"] for r in wards} == {"bac-giang"}
+
+
+# --- adding and retiring rows: the same scope, refused and recorded -----------------------------------
+
+
+def _unit(engine, locality, *, wards_only=False):
+    with transaction(engine) as s:
+        stmt = select(Unit.id).join(Locality).where(Locality.code == locality).order_by(Unit.id)
+        if wards_only:
+            stmt = stmt.where(Unit.kind == "phuong", Unit.id.not_in(select(ModelWard.unit_id)))
+        return s.scalar(stmt.limit(1))
+
+
+def _retire_unit_and_agency(engine):
+    """Retire one unit of Lục Ngạn and one agency (they stay, no longer offered for new rows)."""
+    with transaction(engine, write=True) as s:
+        unit = s.scalar(select(Unit.id).join(Locality).where(Locality.code == "luc-ngan").order_by(Unit.id))
+        s.execute(update(Unit).where(Unit.id == unit).values(retired_on=date(2025, 1, 1)))
+        agency = s.scalar(select(Agency.id).where(Agency.code == "sxd"))
+        s.execute(update(Agency).where(Agency.id == agency).values(retired_on=date(2025, 1, 1)))
+    return unit, agency
+
+
+def _new_task(engine, **values):
+    with transaction(engine) as s:
+        base = {
+            "title": "Nhiệm vụ thử",
+            "document_id": s.scalar(select(Task.document_id).where(Task.document_id.is_not(None)).limit(1)),
+            "lead_agency_id": s.scalar(select(Agency.id).where(Agency.code == "cat")),
+        }
+    return base | values
+
+
+def _add(spec, values):
+    def run(engine, who):
+        return actions.perform(
+            engine, who, creation.create_rows, spec, [creation.NewRow(values(engine))], now=NOW, today=TODAY
+        )
+
+    return run
+
+
+def _retire(spec, locality, **kw):
+    def run(engine, who):
+        row = row_of(engine, spec, locality)
+        merged_into = kw.get("merged_into")
+        if callable(merged_into):
+            merged_into = merged_into(engine)
+        return actions.perform(
+            engine,
+            who,
+            changeset.retire_row,
+            spec,
+            row.id,
+            row.version,
+            lifecycle=kw.get("lifecycle", "stopped"),
+            document=kw.get("document", "1/QĐ-UBND"),
+            reason=kw.get("reason", "Theo văn bản"),
+            merged_into=merged_into,
+            now=NOW,
+            today=TODAY,
+        )
+
+    return run
+
+
+def _update(spec, locality, values):
+    def run(engine, who):
+        row = row_of(engine, spec, locality)
+        return actions.perform(
+            engine,
+            who,
+            changeset.apply_changes,
+            spec,
+            [changeset.RowChange(row.id, row.version, values)],
+            now=NOW,
+            today=TODAY,
+        )
+
+    return run
+
+
+REGISTER_BYPASSES = {
+    "coordinator adds a project in another locality": (
+        "dp.lucngan",
+        _add(creation.NEW_HQ, lambda e: {"unit_id": _unit(e, "viet-yen")}),
+        PermissionDenied,
+        "của địa bàn mình",
+    ),
+    "coordinator registers a ward of another locality": (
+        "dp.vietyen",
+        _add(
+            creation.NEW_WARD,
+            lambda e: {"unit_id": _unit(e, "bac-giang", wards_only=True), "year_registered": 2027},
+        ),
+        PermissionDenied,
+        "của địa bàn mình",
+    ),
+    "read-only role adds a project": (
+        "lanhdao",
+        _add(creation.NEW_HQ, lambda e: {"unit_id": _unit(e, "viet-yen")}),
+        PermissionDenied,
+        "chỉ được xem",
+    ),
+    "coordinator assigns a task": (
+        "dp.lucngan",
+        _add(creation.NEW_TASK, _new_task),
+        PermissionDenied,
+        "không được thêm",
+    ),
+    "a project on a retired unit": (
+        "vanphong",
+        _add(creation.NEW_HQ, lambda e: {"unit_id": _retire_unit_and_agency(e)[0]}),
+        Refused,
+        "đã thôi sử dụng",
+    ),
+    "a task led by a retired agency": (
+        "vanphong",
+        _add(creation.NEW_TASK, lambda e: _new_task(e, lead_agency_id=_retire_unit_and_agency(e)[1])),
+        Refused,
+        "đã thôi sử dụng",
+    ),
+    "a task with a retired cooperating agency": (
+        "vanphong",
+        _add(creation.NEW_TASK, lambda e: _new_task(e, cooperators=[_retire_unit_and_agency(e)[1]])),
+        Refused,
+        "đã thôi sử dụng",
+    ),
+    "coordinator retires another locality's project": (
+        "dp.lucngan",
+        _retire(changeset.HQ, "viet-yen"),
+        PermissionDenied,
+        "thuộc địa bàn khác",
+    ),
+    "coordinator retires another locality's registration": (
+        "dp.vietyen",
+        _retire(changeset.WARDS, "bac-giang"),
+        PermissionDenied,
+        "thuộc địa bàn khác",
+    ),
+    "read-only role retires": (
+        "lanhdao",
+        _retire(changeset.HQ, "bac-giang"),
+        PermissionDenied,
+        "chỉ được xem",
+    ),
+    "retiring without a reason": (
+        "dp.bacgiang",
+        _retire(changeset.HQ, "bac-giang", reason=""),
+        Refused,
+        "Lý do",
+    ),
+    "retiring without a document": (
+        "dp.bacgiang",
+        _retire(changeset.WARDS, "bac-giang", document=" "),
+        Refused,
+        "phải ghi số văn bản",
+    ),
+    "merging into another locality's project": (
+        "vanphong",
+        _retire(
+            changeset.HQ,
+            "bac-giang",
+            lifecycle="merged",
+            merged_into=lambda e: row_of(e, changeset.HQ, "viet-yen").id,
+        ),
+        Refused,
+        "thuộc địa bàn khác",
+    ),
+    "coordinator merges into another locality's registration": (
+        "dp.bacgiang",
+        _retire(
+            changeset.WARDS,
+            "bac-giang",
+            lifecycle="merged",
+            merged_into=lambda e: row_of(e, changeset.WARDS, "viet-yen").id,
+        ),
+        Refused,
+        "thuộc địa bàn khác",
+    ),
+    "the lifecycle in a plain edit": (
+        "dp.bacgiang",
+        _update(changeset.HQ, "bac-giang", {"lifecycle": "cancelled", "lifecycle_doc": "x"}),
+        PermissionDenied,
+        "chỉ đổi được bằng thao tác",
+    ),
+}
+
+
+def register_snapshot(engine):
+    with transaction(engine) as s:
+        return {
+            model.__tablename__: [tuple(r) for r in s.execute(select(model.__table__).order_by(model.id))]
+            for model in (Task, HqProject, ModelWard)
+        }
+
+
+@pytest.mark.parametrize("case", list(REGISTER_BYPASSES), ids=str)
+def test_adding_and_retiring_bypasses_are_refused_recorded_and_write_nothing(demo, case):
+    who, run, expected, message = REGISTER_BYPASSES[case]
+    before = register_snapshot(demo)
+    me = actor(demo, who)
+    with pytest.raises(expected, match=message) as caught:
+        run(demo, me)
+    assert register_snapshot(demo) == before
+    event = last_event(demo)
+    assert (event.actor, event.action) == (who, caught.value.action)
+    assert event.action.startswith("refused")
+    assert message.split("“")[0].strip() in event.reason

@@ -269,7 +269,7 @@ def edit_sets(
     table: Table, row_ids: list[int], backend: str, fields: list[str] | None = None
 ) -> st.SearchStrategy[list[Edit]]:
     mixed = table.mixed(backend)
-    fields = fields or list(table.spec.fields)
+    fields = fields or list(table.spec.typed_fields)  # the lifecycle has its own property (retire)
     bundle = table.bundle if table.bundle is not None and set(table.bundle_fields) <= set(fields) else None
 
     @st.composite
