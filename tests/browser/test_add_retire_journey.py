@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lib.core.catalogue import HQ_PROJECT
+from lib.core.roles import DIEU_PHOI
 from lib.data.db import make_engine, transaction
 from lib.data.models import AuditEvent, HqProject, Locality, Unit
 from tests.support.browser import sign_in, wait_idle
@@ -114,7 +115,7 @@ def test_coordinator_adds_a_project_sees_it_and_retires_it(browser, app_server, 
     page.locator(".st-key-hq_with_retired").get_by_text("Hiện cả dự án đã dừng/hủy/gộp").click()
     wait_idle(page)
     assert eventually(lambda: grid_ids(page), sorted([*before, made.id])) == sorted([*before, made.id])
-    assert cell_of(page, made.id, HQ_PROJECT.grid_columns.index("lifecycle")) == "Dừng"
+    assert cell_of(page, made.id, HQ_PROJECT.grid_for(DIEU_PHOI).index("lifecycle")) == "Dừng"
     page.close()
 
 
