@@ -15,8 +15,10 @@ from tests.support.server import Server, start_server
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per test file: a journey that leaves pages or state behind (a failure before its
+    page.close()) cannot slow or disturb the next file's grid."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail(f"Chromium not found at {CHROMIUM}: .ci/run installs Debian's chromium package")
