@@ -13,20 +13,16 @@ from sqlalchemy import select
 from lib.core import rules
 from lib.core.figures import Funding
 from lib.core.filters import HqFilters
-from lib.data import accounts, projects, queries
+from lib.data import projects, queries
 from lib.data.db import transaction
-from lib.data.models import HqProject, Locality, ModelWard, Unit, User
+from lib.data.models import HqProject, Locality, ModelWard, Unit
 from lib.editing import actions
 from lib.editing.changeset import HQ, WARDS, retire_row
 from lib.ops.seed import DEMO_TODAY, seed_demo
+from tests.support.edit_machinery import actor
 
 NOW = datetime(2026, 11, 29, 10, 0)
 STALE = 90
-
-
-def actor(engine, username):
-    with transaction(engine) as s:
-        return accounts.actor_for(s.scalar(select(User).where(User.username == username)))
 
 
 def rows_of(engine, model, locality):

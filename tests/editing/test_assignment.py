@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from lib.core.filters import Filters
 from lib.core.roles import PermissionDenied, Refused
-from lib.data import accounts, queries
+from lib.data import queries
 from lib.data.db import transaction
-from lib.data.models import Agency, AuditEvent, Document, Duty, Locality, Task, Unit, User
+from lib.data.models import Agency, AuditEvent, Document, Duty, Locality, Task, Unit
 from lib.editing import actions
 from lib.editing.assignment import MAX_ADDRESSEES, Addressee, LooksAssigned, assign
 from lib.editing.changeset import ValidationFailed
@@ -20,6 +20,7 @@ from lib.editing.creation import LooksLikeExisting
 from lib.editing.registers import create_document, retire_agency
 from lib.ops import duties
 from lib.ops.seed import seed_demo
+from tests.support.edit_machinery import actor
 
 NOW = datetime(2026, 12, 2, 10, 0)
 TODAY = date(2026, 12, 2)
@@ -32,11 +33,6 @@ def demo(engine):
     with transaction(engine, write=True) as s:
         seed_demo(s)
     return engine
-
-
-def actor(engine, username):
-    with transaction(engine) as s:
-        return accounts.actor_for(s.scalar(select(User).where(User.username == username)))
 
 
 def ids(engine):

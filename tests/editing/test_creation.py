@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import func, select
 
 from lib.core.roles import PermissionDenied
-from lib.data import accounts
 from lib.data.db import transaction
-from lib.data.models import Agency, AuditEvent, Document, HqProject, Locality, Task, Unit, User
+from lib.data.models import Agency, AuditEvent, Document, HqProject, Locality, Task, Unit
 from lib.editing import actions
 from lib.editing.changeset import ValidationFailed
 from lib.editing.creation import NEW_HQ, NEW_TASK, LooksLikeExisting, NewRow, create_rows
 from lib.ops.seed import seed_demo
+from tests.support.edit_machinery import actor
 
 NOW = datetime(2026, 11, 29, 10, 0)
 TODAY = date(2026, 11, 29)
@@ -25,11 +25,6 @@ def demo(engine):
     with transaction(engine, write=True) as s:
         seed_demo(s)
     return engine
-
-
-def actor(engine, username):
-    with transaction(engine) as s:
-        return accounts.actor_for(s.scalar(select(User).where(User.username == username)))
 
 
 def ids(engine):

@@ -27,13 +27,13 @@ from sqlalchemy import delete, func, select, update
 from lib.core import rules
 from lib.core.roles import PermissionDenied, Refused
 from lib.core.validation import Invalid
-from lib.data import accounts
 from lib.data.db import transaction
-from lib.data.models import AuditEvent, HqProject, Locality, ModelWard, Unit, User
+from lib.data.models import AuditEvent, HqProject, Locality, ModelWard, Unit
 from lib.editing import actions
 from lib.editing.changeset import HQ, WARDS, ConflictError, TableSpec, ValidationFailed, retire_row
 from lib.editing.creation import NEW_HQ, NEW_WARD, CreateSpec, LooksLikeExisting, NewRow, create_rows
 from lib.ops.seed import seed_demo
+from tests.support.edit_machinery import actor
 
 NOW = datetime(2026, 11, 29, 10, 0)
 TODAY = date(2026, 11, 29)
@@ -77,11 +77,6 @@ def demo(engine):
                 update(model).where(model.id == first).values(lifecycle="stopped", lifecycle_doc="01/QĐ")
             )
     return engine
-
-
-def actor(engine, username):
-    with transaction(engine) as s:
-        return accounts.actor_for(s.scalar(select(User).where(User.username == username)))
 
 
 def table_state(engine, model) -> tuple[dict[int, dict[str, Any]], int]:

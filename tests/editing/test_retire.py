@@ -10,13 +10,13 @@ from sqlalchemy import func, select
 
 from lib.core import rules
 from lib.core.roles import PermissionDenied, Refused
-from lib.data import accounts
 from lib.data.db import transaction
-from lib.data.models import AuditEvent, HqProject, Locality, ModelWard, Task, Unit, User
+from lib.data.models import AuditEvent, HqProject, Locality, ModelWard, Task, Unit
 from lib.editing import actions, changeset, history
 from lib.editing.changeset import HQ, TASKS, WARDS, ConflictError, RowChange, ValidationFailed, retire_row
 from lib.editing.creation import NEW_HQ, NEW_TASK, NEW_WARD, NewRow, create_rows
 from lib.ops.seed import seed_demo
+from tests.support.edit_machinery import actor
 
 NOW = datetime(2026, 11, 29, 10, 0)
 TODAY = date(2026, 11, 29)
@@ -27,11 +27,6 @@ def demo(engine):
     with transaction(engine, write=True) as s:
         seed_demo(s)
     return engine
-
-
-def actor(engine, username):
-    with transaction(engine) as s:
-        return accounts.actor_for(s.scalar(select(User).where(User.username == username)))
 
 
 def rows_of(engine, model, locality, **where):

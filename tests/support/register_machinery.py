@@ -32,12 +32,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from lib.core import rules, security
 from lib.core.roles import Actor, Refused
-from lib.data import accounts, audit
+from lib.data import audit
 from lib.data.db import bump_data_version, transaction
 from lib.data.models import AuditEvent, HqProject, Locality, ModelWard, Unit, User
 from lib.editing import actions, changeset, creation
 from lib.editing.changeset import RowChange, TableSpec
 from lib.editing.creation import CreateSpec, NewRow
+from tests.support.edit_machinery import actor
 
 TODAY = date(2026, 11, 29)
 NOW = datetime(2026, 11, 29, 8, 0)
@@ -95,13 +96,6 @@ def seed_tiny(engine: Engine) -> None:
                     )
                 )
                 s.add(ModelWard(unit_id=unit, year_registered=2024, notes="", updated_at=stamp))
-
-
-def actor(engine: Engine, username: str) -> Actor:
-    with transaction(engine) as s:
-        user = s.scalar(select(User).where(User.username == username))
-        assert user is not None
-        return accounts.actor_for(user)
 
 
 # --- the registers ------------------------------------------------------------------------------
