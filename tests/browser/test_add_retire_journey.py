@@ -6,6 +6,7 @@ import re
 import time
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -38,11 +39,19 @@ def free_unit(engine) -> tuple[int, str]:
 
 
 def grid_ids(page) -> list[int]:
-    grid = page.locator(".st-key-hq_editor")
-    grid.scroll_into_view_if_needed()
-    cells = grid.locator("[data-testid^='glide-cell-0-']")
-    expect(cells.first).to_be_attached(timeout=30_000)
-    return sorted(int(c) for c in cells.all_inner_texts())
+    """The ids in the grid; a rerun can replace the grid while it is read, then read it again."""
+    for attempt in range(3):
+        try:
+            grid = page.locator(".st-key-hq_editor")
+            grid.scroll_into_view_if_needed()
+            cells = grid.locator("[data-testid^='glide-cell-0-']")
+            expect(cells.first).to_be_attached(timeout=30_000)
+            return sorted(int(c) for c in cells.all_inner_texts())
+        except PlaywrightError:
+            if attempt == 2:
+                raise
+            wait_idle(page)
+    raise AssertionError("unreachable")
 
 
 def choose(page, key: str, text: str) -> None:
