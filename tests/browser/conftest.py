@@ -31,6 +31,17 @@ def browser():
         instance.close()
 
 
+@pytest.fixture(autouse=True)
+def _close_pages(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Close every page a test opened once it ends, passed or failed. A page left open keeps
+    reconnecting to its stopped server; in CI the next test of the same file then typed into a
+    grid that never took the text (the editing journeys after test_edit_save_reload)."""
+    yield
+    if "browser" in request.fixturenames:
+        for context in list(request.getfixturevalue("browser").contexts):
+            context.close()
+
+
 @pytest.fixture
 def app_server(tmp_path: Path, demo_sqlite_file: Path) -> Iterator[Callable[..., str]]:
     """Start the app (`python -m lib.serve`) on a copy of the demo database; return its base URL.
