@@ -49,7 +49,7 @@ HQ_STAGES = (
     "dua_vao_su_dung",
 )
 FUNDING_SOURCES = ("ngan_sach_tinh", "ngan_sach_huyen", "ngan_sach_xa", "xa_hoi_hoa", "hon_hop")
-ROLES = ("admin", "van_phong", "lanh_dao", "dieu_phoi", "xem")
+ROLES = ("admin", "van_phong", "lanh_dao", "dieu_phoi", "dau_moi", "xem")
 LOGIN_OUTCOMES = ("success", "failure", "refused")
 DOCUMENT_KINDS = (
     "de_an",
@@ -67,6 +67,12 @@ RECURRENCES = ("mot_lan", "hang_nam", "sau_thang", "hang_quy", "thuong_xuyen")
 # Where a headquarters project or a model-ward registration stands as a record: followed, or
 # retired (stopped, cancelled, merged into another row). Nothing is ever deleted.
 LIFECYCLES = ("active", "stopped", "cancelled", "merged")
+# The bodies of the map that change over time, and how one becomes another (a reorganisation).
+BODY_KINDS = ("locality", "unit", "agency")
+CHANGES = ("same", "merged", "split", "renamed", "moved", "upgraded")
+ARRANGEMENT_STATES = ("draft", "applied")
+# What an applied reorganisation passes from an ending body to its successor.
+TRANSFER_ENTITIES = ("task", "hq_project", "model_ward", "duty", "user_scope")
 # What a sign-in lock holds back: a username (from browsers it has not seen), one client (its
 # address), or one known browser (its device cookie).
 LOCK_KINDS = ("account", "client", "device")
@@ -96,14 +102,23 @@ class Locality(Base):
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(20))
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    # The days the body exists, both inclusive (None: since before the programme, or still).
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
 
 
 class Unit(Base):
-    """A xã, phường or thị trấn as it stood in February 2024, with what changed in 2025."""
+    """A xã, phường or thị trấn while it keeps its name, kind and district.
+
+    A reorganisation that renames, upgrades or moves a unit ends this row and starts its successor,
+    so a row's facts hold for its whole validity and a count as of a date reads the rows valid then.
+    After 1/7/2025 there is no district: a new unit's `locality_id` is the former district it is
+    grouped under for continuity (the one that gave it most of its parts).
+    """
 
     __tablename__ = "unit"
     __table_args__ = (
-        UniqueConstraint("locality_id", "name", name="locality_name"),
+        UniqueConstraint("locality_id", "kind", "name", "valid_from", name="locality_kind_name"),
         CheckConstraint(_in("kind", UNIT_KINDS), name="kind"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -113,6 +128,8 @@ class Unit(Base):
     becomes_phuong_2025: Mapped[bool] = mapped_column(Boolean, default=False)
     change_note: Mapped[str] = mapped_column(Text, default="")
     retired_on: Mapped[date | None] = mapped_column(Date)  # no longer offered for new rows
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
     locality: Mapped[Locality] = relationship()
 
 
@@ -124,8 +141,15 @@ class Agency(Base):
     name: Mapped[str] = mapped_column(String(150))
     kind: Mapped[str] = mapped_column(String(20))
     locality_id: Mapped[int | None] = mapped_column(ForeignKey("locality.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))  # UBND / Công an of a xã, phường
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     retired_on: Mapped[date | None] = mapped_column(Date)  # no longer offered for new rows
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    # For a document's header: the body above it ("Bộ Công an" over a provincial police) and the
+    # place its documents are dated from ("Bắc Giang, ngày …").
+    superior: Mapped[str] = mapped_column(String(150), default="")
+    place: Mapped[str] = mapped_column(String(50), default="")
 
 
 class Document(Base):
@@ -345,8 +369,120 @@ class ModelWard(Base):
     unit: Mapped[Unit] = relationship()
 
 
+class Arrangement(Base):
+    """A reorganisation (sắp xếp): the resolution that orders it and the day it takes effect; its
+    lines map old bodies to new ones. Applied once, in one audited transaction."""
+
+    __tablename__ = "arrangement"
+    __table_args__ = (CheckConstraint(_in("state", ARRANGEMENT_STATES), name="state"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    resolution: Mapped[str] = mapped_column(String(100))  # "NQ 1191/NQ-UBTVQH15"
+    resolution_on: Mapped[date | None] = mapped_column(Date)
+    effective_on: Mapped[date] = mapped_column(Date, index=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(10), default="draft")
+    created_by: Mapped[str] = mapped_column(String(50), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    applied_by: Mapped[str] = mapped_column(String(50), default="")
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    lines: Mapped[list[ArrangementLine]] = relationship(
+        back_populates="arrangement", order_by="ArrangementLine.line_no", cascade="all, delete-orphan"
+    )
+
+
+class ArrangementLine(Base):
+    """One old → new line of a reorganisation, as entered (names) and as resolved (ids)."""
+
+    __tablename__ = "arrangement_line"
+    __table_args__ = (
+        UniqueConstraint("arrangement_id", "line_no", name="arrangement_line_no"),
+        CheckConstraint(_in("body_kind", BODY_KINDS), name="body_kind"),
+        CheckConstraint(_in("change", CHANGES), name="change"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    arrangement_id: Mapped[int] = mapped_column(ForeignKey("arrangement.id", ondelete="CASCADE"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)  # the line of the file it came from
+    body_kind: Mapped[str] = mapped_column(String(10))
+    old_name: Mapped[str] = mapped_column(String(150))
+    old_kind: Mapped[str] = mapped_column(String(20), default="")
+    old_locality: Mapped[str] = mapped_column(String(100), default="")
+    new_name: Mapped[str] = mapped_column(String(150))
+    new_kind: Mapped[str] = mapped_column(String(20), default="")
+    new_locality: Mapped[str] = mapped_column(String(100), default="")
+    change: Mapped[str] = mapped_column(String(10))
+    source: Mapped[str] = mapped_column(Text, default="")
+    from_id: Mapped[int | None] = mapped_column(Integer)  # the old body, once resolved
+    to_id: Mapped[int | None] = mapped_column(Integer)  # the new body, once resolved or created
+
+    arrangement: Mapped[Arrangement] = relationship(back_populates="lines")
+
+
+class Succession(Base):
+    """An ending body and one of its successors. A body split in several has one row per part;
+    `main` marks the one that takes what cannot be divided (its history, by default its open rows)."""
+
+    __tablename__ = "succession"
+    __table_args__ = (
+        UniqueConstraint("body_kind", "from_id", "to_id", name="body_from_to"),
+        CheckConstraint(_in("body_kind", BODY_KINDS), name="body_kind"),
+        CheckConstraint(_in("change", CHANGES), name="change"),
+        Index("ix_succession_to", "body_kind", "to_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body_kind: Mapped[str] = mapped_column(String(10))
+    from_id: Mapped[int] = mapped_column(Integer)
+    to_id: Mapped[int] = mapped_column(Integer)
+    change: Mapped[str] = mapped_column(String(10))
+    effective_on: Mapped[date] = mapped_column(Date)
+    main: Mapped[bool] = mapped_column(Boolean, default=True)
+    arrangement_id: Mapped[int | None] = mapped_column(ForeignKey("arrangement.id"), index=True)
+
+
+class Transfer(Base):
+    """One field of one row passed to a successor by an applied reorganisation (effective_on):
+    before that day the row counts with `old_value`, from it with the row's later values."""
+
+    __tablename__ = "transfer"
+    __table_args__ = (
+        CheckConstraint(_in("entity", TRANSFER_ENTITIES), name="entity"),
+        Index("ix_transfer_row", "entity", "row_id", "field", "effective_on"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    arrangement_id: Mapped[int] = mapped_column(ForeignKey("arrangement.id"), index=True)
+    entity: Mapped[str] = mapped_column(String(20))
+    row_id: Mapped[int] = mapped_column(Integer)
+    field: Mapped[str] = mapped_column(String(30))  # locality_id, unit_id, lead_agency_id, agency_id
+    old_value: Mapped[int | None] = mapped_column(Integer)
+    new_value: Mapped[int | None] = mapped_column(Integer)
+    effective_on: Mapped[date] = mapped_column(Date)
+
+
+class UserScope(Base):
+    """One body whose rows a user may edit: a former district (locality), a xã or phường (unit), or an
+    agency (a department, a police unit, a UBND or Công an of a xã or phường)."""
+
+    __tablename__ = "user_scope"
+    __table_args__ = (
+        CheckConstraint(
+            "(CASE WHEN locality_id IS NULL THEN 0 ELSE 1 END) + "
+            "(CASE WHEN unit_id IS NULL THEN 0 ELSE 1 END) + "
+            "(CASE WHEN agency_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="one_body",
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    locality_id: Mapped[int | None] = mapped_column(ForeignKey("locality.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+
+
 class User(Base):
-    """A person who signs in; coordinators (dieu_phoi) belong to one locality."""
+    """A person who signs in; coordinators (dieu_phoi) belong to one locality, focal points (dau_moi)
+    to the bodies of their scope (user_scope)."""
 
     __tablename__ = "app_user"
     __table_args__ = (
