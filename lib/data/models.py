@@ -49,7 +49,7 @@ HQ_STAGES = (
     "dua_vao_su_dung",
 )
 FUNDING_SOURCES = ("ngan_sach_tinh", "ngan_sach_huyen", "ngan_sach_xa", "xa_hoi_hoa", "hon_hop")
-ROLES = ("admin", "van_phong", "lanh_dao", "dieu_phoi", "dau_moi", "xem")
+ROLES = ("admin", "van_phong", "lanh_dao", "dieu_phoi", "xem")
 LOGIN_OUTCOMES = ("success", "failure", "refused")
 DOCUMENT_KINDS = (
     "de_an",
@@ -461,8 +461,8 @@ class Transfer(Base):
 
 
 class UserScope(Base):
-    """One body whose rows a user may edit: a former district (locality), a xã or phường (unit), or an
-    agency (a department, a police unit, a UBND or Công an of a xã or phường)."""
+    """One body whose rows a focal point (dieu_phoi) may edit: a former district (locality), a xã or
+    phường (unit), or an agency (a department, a police unit, a UBND or Công an of a xã or phường)."""
 
     __tablename__ = "user_scope"
     __table_args__ = (
@@ -481,14 +481,11 @@ class UserScope(Base):
 
 
 class User(Base):
-    """A person who signs in; coordinators (dieu_phoi) belong to one locality, focal points (dau_moi)
-    to the bodies of their scope (user_scope)."""
+    """A person who signs in. A focal point (dieu_phoi) edits the rows of the bodies of their scope
+    (user_scope); `locality_id` is their home district, the default of their filters, if any."""
 
     __tablename__ = "app_user"
-    __table_args__ = (
-        CheckConstraint(_in("role", ROLES), name="role"),
-        CheckConstraint("role != 'dieu_phoi' OR locality_id IS NOT NULL", name="coordinator_locality"),
-    )
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(50), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
