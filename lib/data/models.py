@@ -70,6 +70,8 @@ LIFECYCLES = ("active", "stopped", "cancelled", "merged")
 # The bodies of the map that change over time, and how one becomes another (a reorganisation).
 BODY_KINDS = ("locality", "unit", "agency")
 CHANGES = ("same", "merged", "split", "renamed", "moved", "upgraded")
+# An arrangement line may also end a body without successor (the district level, 1/7/2025).
+LINE_CHANGES = (*CHANGES, "ended")
 ARRANGEMENT_STATES = ("draft", "applied")
 # What an applied reorganisation passes from an ending body to its successor.
 TRANSFER_ENTITIES = ("task", "hq_project", "model_ward", "duty", "user_scope")
@@ -400,7 +402,7 @@ class ArrangementLine(Base):
     __table_args__ = (
         UniqueConstraint("arrangement_id", "line_no", name="arrangement_line_no"),
         CheckConstraint(_in("body_kind", BODY_KINDS), name="body_kind"),
-        CheckConstraint(_in("change", CHANGES), name="change"),
+        CheckConstraint(_in("change", LINE_CHANGES), name="change"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     arrangement_id: Mapped[int] = mapped_column(ForeignKey("arrangement.id", ondelete="CASCADE"), index=True)
@@ -414,6 +416,13 @@ class ArrangementLine(Base):
     new_locality: Mapped[str] = mapped_column(String(100), default="")
     change: Mapped[str] = mapped_column(String(10))
     source: Mapped[str] = mapped_column(Text, default="")
+    # An agency's stable code, when the file gives it; a split's seat, when the file marks it; a new
+    # agency's header (the body above it) and place (migration 0008).
+    old_code: Mapped[str] = mapped_column(String(30), default="")
+    new_code: Mapped[str] = mapped_column(String(30), default="")
+    main: Mapped[bool | None] = mapped_column(Boolean)
+    superior: Mapped[str] = mapped_column(String(150), default="")
+    place: Mapped[str] = mapped_column(String(50), default="")
     from_id: Mapped[int | None] = mapped_column(Integer)  # the old body, once resolved
     to_id: Mapped[int | None] = mapped_column(Integer)  # the new body, once resolved or created
 
