@@ -15,7 +15,7 @@ Three layouts, told apart by their header:
 
 Kinds are stored words (phuong, xa, thi_tran; huyen, thi_xa, thanh_pho; cong_an, so_nganh, ubnd,
 bao_chi) or their Vietnamese names. `resolution` is the number with its date in brackets
-(“NQ 1191/NQ-UBTVQH15 (28/9/2024)”); `effective` is YYYY-MM-DD or DD/MM/YYYY. Every line must carry
+(“NQ 1191/NQ-UBTVQH15 (28/9/2024)”), or “none (…)” on a `same` line the resolution leaves alone; `effective` is YYYY-MM-DD or DD/MM/YYYY. Every line must carry
 the same resolution and effective date, unless `only_effective` picks the lines of one day (a file of
 several reorganisations, such as data/agencies-2025.csv; `only_resolution` picks one resolution's).
 Every problem is named with its line.
@@ -138,12 +138,21 @@ def read_arrangement(
             )
         if only_effective is not None and effective != only_effective:
             continue
-        if only_resolution is not None and parse_resolution(row["resolution"])[0] != only_resolution:
+        # A unit the resolution leaves as it was may say so: "none (unit not changed by …)".
+        unchanged = row["resolution"].lower().startswith("none") and norm(row.get("change", "")) == SAME
+        if (
+            only_resolution is not None
+            and not unchanged
+            and parse_resolution(row["resolution"])[0] != only_resolution
+        ):
             continue
         line = _line(layout, number, row, problems)
         if not row["resolution"]:
             problems.append(Problem(number, "thiếu giá trị ở cột “resolution” (nghị quyết)."))
         if line is None or effective is None or not row["resolution"]:
+            continue
+        if unchanged:
+            lines.append(line)
             continue
         number_text, issued = parse_resolution(row["resolution"])
         resolutions.setdefault(number_text, (number_text, issued))
@@ -159,8 +168,8 @@ def read_arrangement(
                     f"(“{first_res}”, {first_day:%d/%m/%Y}); mỗi tệp chỉ một lần sắp xếp.",
                 )
             )
-    if not lines and not problems:
-        problems.append(Problem(0, f"{name}: không có dòng ánh xạ nào."))
+    if not dates and not problems:
+        problems.append(Problem(0, f"{name}: không có dòng ánh xạ nào có nghị quyết."))
     if problems:
         raise ArrangementInvalid(sorted(problems, key=lambda p: p.line_no))
     (resolution, effective_on) = next(iter(dates))

@@ -123,3 +123,35 @@ def load_arrangements(s: Session, as_of: date, actor: Actor, *, now: datetime | 
         )
         out.append(Loaded(ref.code, apply_arrangement(s, actor, arrangement_id, stamp)))
     return out
+
+
+def import_arrangement(
+    s: Session,
+    actor: Actor,
+    parsed: Parsed,
+    now: datetime,
+    *,
+    code: str | None = None,
+    title: str = "",
+    apply: bool = False,
+) -> tuple[int, Applied | None]:
+    """Record a reorganisation read from files and, if asked, apply it with the default successor
+    for every open row of a split body — all in the caller's one transaction."""
+    arrangement_id = record_arrangement(s, actor, parsed, now, code=code, title=title)
+    return arrangement_id, (apply_arrangement(s, actor, arrangement_id, now) if apply else None)
+
+
+def describe_parsed(parsed: Parsed) -> list[str]:
+    """A short account of what a file holds, for a dry run."""
+    from collections import Counter
+
+    from lib.core.arrangement import BODY_LABELS
+    from lib.core.formatting import fmt_date
+
+    counts = Counter((line.body_kind, line.change) for line in parsed.lines)
+    return [
+        f"{parsed.resolution}"
+        + (f" ngày {fmt_date(parsed.resolution_on)}" if parsed.resolution_on else "")
+        + f", hiệu lực {fmt_date(parsed.effective_on)}: {len(parsed.lines)} dòng.",
+        *(f"  {BODY_LABELS[kind]} – {change}: {n}" for (kind, change), n in sorted(counts.items())),
+    ]

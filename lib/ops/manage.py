@@ -14,6 +14,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, select
 
+from lib.core.arrangement import ArrangementInvalid, combine
 from lib.core.config import PROJECT_ROOT, ConfigError, Settings, load_settings, now, today
 from lib.core.filters import parse_as_of
 from lib.core.roles import ROLE_LABELS, Refused, system_actor
@@ -21,8 +22,10 @@ from lib.data import accounts, audit
 from lib.data.db import DatabaseError, bump_data_version, check_database, make_engine, ping, transaction
 from lib.data.models import User
 from lib.editing import actions, user_admin
+from lib.editing.arrangements import check as check_arrangement
 from lib.files import register
-from lib.ops import backup
+from lib.files.arrangement import parse_day, read_arrangement
+from lib.ops import arrangements, backup
 from lib.ops.duties import generate_duties
 from lib.ops.programme import load_programme
 from lib.ops.seed import ensure_demo_accounts, has_content, seed_demo
@@ -194,6 +197,53 @@ def _import_register(engine: Engine, _settings: Settings, args: argparse.Namespa
     return "\n".join([f"Đã nhập {upload.name} (trong {outcome.seconds:.1f} giây).", *outcome.lines()])
 
 
+def _import_arrangement(engine: Engine, _settings: Settings, args: argparse.Namespace) -> str:
+    check_database(engine)
+    effective = None
+    if args.effective:
+        effective = parse_day(args.effective)
+        if effective is None:
+            raise CommandError(f"--effective “{args.effective[:40]}” không phải ngày hợp lệ (DD/MM/YYYY).")
+    parts = []
+    try:
+        for name in args.files:
+            path = Path(name)
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise CommandError(f"Không đọc được tệp {path}: {exc.strerror or exc}.") from None
+            parts.append(
+                read_arrangement(data, path.name, only_effective=effective, only_resolution=args.resolution)
+            )
+        parsed = combine(parts)
+    except ArrangementInvalid as exc:
+        raise CommandError(f"Tệp không hợp lệ, không ghi gì:\n{exc.message}") from None
+    with transaction(engine) as s:
+        user = s.scalar(select(User).where(User.username == args.user.strip().lower()))
+        if user is None or not user.active:
+            raise CommandError(f"Không có người dùng “{args.user}” đang hoạt động.")
+        actor = accounts.actor_for(user)
+        if args.dry_run:
+            problems = check_arrangement(s, parsed)
+    summary = arrangements.describe_parsed(parsed)
+    if args.dry_run:
+        if problems:
+            raise CommandError("\n".join(["Không thể áp dụng, không ghi gì:", *map(str, problems)]))
+        return "\n".join(["Chạy thử (--dry-run): không ghi gì.", *summary])
+    arrangement_id, applied = actions.perform(
+        engine,
+        actor,
+        arrangements.import_arrangement,
+        parsed,
+        now(),
+        code=args.code,
+        title=args.title or "",
+        apply=args.apply,
+    )
+    head = f"Đã ghi nhận sắp xếp (mã {arrangement_id})" + (" và áp dụng." if applied else ", chưa áp dụng.")
+    return "\n".join([head, *summary, *(applied.lines() if applied else [])])
+
+
 COMMANDS: dict[str, Callable[[Engine, Settings, argparse.Namespace], str]] = {
     "init-db": _init_db,
     "load-programme": _load_programme,
@@ -205,6 +255,7 @@ COMMANDS: dict[str, Callable[[Engine, Settings, argparse.Namespace], str]] = {
     "create-user": _create_user,
     "verify-audit": _verify_audit,
     "import-register": _import_register,
+    "import-arrangement": _import_arrangement,
 }
 
 
@@ -245,6 +296,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     onboard.add_argument("file", help="tệp .xlsx theo mẫu sổ theo dõi")
     onboard.add_argument("--user", required=True, help="người dùng nhập (tên đăng nhập), ghi vào nhật ký")
     onboard.add_argument("--dry-run", action="store_true", help="chỉ xem trước: in số dòng và ô bị từ chối")
+    arrange = sub.add_parser(
+        "import-arrangement",
+        help="ghi nhận một lần sắp xếp đơn vị hành chính, cơ quan từ tệp CSV (mẫu data/units-2025-*.csv, "
+        "data/agencies-2025.csv); với --apply thì áp dụng luôn, trong cùng một giao dịch",
+    )
+    arrange.add_argument(
+        "files", nargs="+", metavar="FILE.csv", help="một hoặc nhiều tệp của cùng nghị quyết"
+    )
+    arrange.add_argument(
+        "--user", required=True, help="người ghi nhận (văn phòng hoặc quản trị), ghi vào nhật ký"
+    )
+    arrange.add_argument("--code", help="mã của lần sắp xếp (mặc định: từ số nghị quyết và ngày hiệu lực)")
+    arrange.add_argument("--title", help="tên lần sắp xếp")
+    arrange.add_argument("--effective", help="chỉ đọc các dòng có ngày hiệu lực này (tệp nhiều lần sắp xếp)")
+    arrange.add_argument("--resolution", help="chỉ đọc các dòng của nghị quyết này (số, không kèm ngày)")
+    arrange.add_argument(
+        "--dry-run", action="store_true", help="chỉ kiểm tra với dữ liệu hiện có, không ghi gì"
+    )
+    arrange.add_argument(
+        "--apply",
+        action="store_true",
+        help="áp dụng ngay (đơn vị chia tách: dòng mở sang đơn vị kế tục mặc định)",
+    )
     dump = sub.add_parser(
         "backup",
         help="sao lưu nhất quán trong khi ứng dụng vẫn chạy (SQLite: online backup; PostgreSQL: pg_dump)",
