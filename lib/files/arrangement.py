@@ -16,9 +16,9 @@ Three layouts, told apart by their header:
 Kinds are stored words (phuong, xa, thi_tran; huyen, thi_xa, thanh_pho; cong_an, so_nganh, ubnd,
 bao_chi) or their Vietnamese names. `resolution` is the number with its date in brackets
 (“NQ 1191/NQ-UBTVQH15 (28/9/2024)”), or “none (…)” on a `same` line the resolution leaves alone;
-`effective` is YYYY-MM-DD or DD/MM/YYYY. Every line must carry the same resolution and effective date, unless `only_effective` picks the lines of one day (a file of
-several reorganisations, such as data/agencies-2025.csv; `only_resolution` picks one resolution's).
-Every problem is named with its line.
+`effective` is YYYY-MM-DD or DD/MM/YYYY. Every line must carry the same resolution and effective
+date, unless `only_effective` picks the lines of one day (a file of several reorganisations, such as
+data/agencies-2025.csv; `only_resolution` picks one resolution's). Every problem names its line.
 """
 
 from __future__ import annotations
