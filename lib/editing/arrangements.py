@@ -247,6 +247,15 @@ def _plan(s: Session, parsed: Parsed, bodies: _Map, arrangement_id: int | None) 
                     )
                 )
             continue
+        if valid[0].valid_to == before:
+            problems.append(
+                Problem(
+                    line.line_no,
+                    f"{line.describe_old()} đã kết thúc ngày {fmt_date(before)} theo một sắp xếp khác; "
+                    "một đơn vị chỉ được ánh xạ một lần.",
+                )
+            )
+            continue
         plan.old[line.line_no] = valid[0].id
         by_old[line.old_key()].append(line)
     # Which bodies end: every old body of a line that changes it, but a split whose part keeps it.
