@@ -723,7 +723,13 @@ class _Writer:
         locality = values.get("locality_id")
         if entity != "user_scope":
             if new.get("unit_id") is not None and new.get("unit_id") != unit and "locality_id" in values:
-                new["locality_id"] = self.row(UNIT, new["unit_id"]).locality_id  # type: ignore[arg-type]
+                home = self.row(UNIT, new["unit_id"]).locality_id  # type: ignore[arg-type]
+                # A unit kept in a district that ends here (merged into another): that district's successor.
+                new["locality_id"] = (
+                    self.successor_of(LOCALITY, home, None, None)
+                    if home in self.plan.ending[LOCALITY]
+                    else home
+                )
             elif locality is not None and locality in self.plan.ending[LOCALITY]:
                 picked = choice if split and split[1] == LOCALITY else None
                 new["locality_id"] = self.successor_of(LOCALITY, locality, picked, new.get("unit_id"))
