@@ -159,7 +159,7 @@ class _Map:
         return out
 
     def locality_named(self, name: str, *days: date) -> Locality | None:
-        found = [loc for loc in self.rows[LOCALITY] if norm(loc.name) == norm(name)]
+        found: list[Locality] = [loc for loc in self.rows[LOCALITY] if norm(loc.name) == norm(name)]
         for day in days:
             for loc in found:
                 if _valid(loc, day):
@@ -740,7 +740,7 @@ class _Writer:
                 and unit is None
                 and new.get(agency_field) != agency
                 and locality in self.plan.ending[LOCALITY]
-                and not self.succ.get((LOCALITY, locality))  # type: ignore[arg-type]
+                and not self.succ.get((LOCALITY, locality))
             ):
                 new["unit_id"] = self.row(AGENCY, new[agency_field]).unit_id  # type: ignore[arg-type]
         elif locality is not None and locality in self.plan.ending[LOCALITY]:
@@ -962,7 +962,7 @@ def split_rows(s: Session, arrangement_id: int) -> list[SplitRow]:
                         str(getattr(row, "title", "") or f"{entity} {row.id}"),
                         kind,
                         body_id,
-                        describe(kind, body.name, getattr(body, "kind", "")),
+                        describe(kind, body.name if body else "?", getattr(body, "kind", "")),
                         opts,
                         default,
                     )

@@ -185,6 +185,8 @@ def read_arrangement(
 
 
 def _layout(header: list[str]) -> tuple[str, list[Problem]]:
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
     if "body" in header:
         layout, required, optional = "bodies", BODIES, BODIES_OPTIONAL
     elif "old_locality_2025" in header:
