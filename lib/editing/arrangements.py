@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from lib.core import rules
@@ -759,8 +759,6 @@ class _Writer:
             ]
             if not touches:
                 continue
-            from sqlalchemy import or_
-
             rows = list(self.s.scalars(select(model).where(or_(*touches), *_open(entity)).order_by(model.id)))
             for row in rows:
                 values = {name: getattr(row, name) for name in fields}
@@ -936,8 +934,8 @@ def split_rows(s: Session, arrangement_id: int) -> list[SplitRow]:
     for entity, (model, fields, _agency) in ROW_FIELDS.items():
         for (kind, body_id), opts in options.items():
             names = [n for n in fields if FIELD_KIND[n] == kind]
-            from sqlalchemy import or_
-
+            if not names:
+                continue
             rows = s.scalars(
                 select(model)
                 .where(or_(*(getattr(model, n) == body_id for n in names)), *_open(entity))

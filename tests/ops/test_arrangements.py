@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from lib.core.organisation import AGENCY, LOCALITY, UNIT, Body, Link, OrgMap
 from lib.data.db import make_engine, transaction
 from lib.data.models import Agency, Arrangement, Duty, Locality, Succession, Unit
+from lib.editing.arrangements import record_arrangement, split_rows
 from lib.ops.arrangements import REFERENCE_ARRANGEMENTS, load_arrangements
 from lib.ops.manage import main
 from lib.ops.programme import load_reference
@@ -169,3 +171,24 @@ def test_import_arrangement_from_the_command_line(tmp_path, manage):
     with transaction(engine) as s:
         assert s.scalar(select(func.count()).select_from(Arrangement)) == 1
     engine.dispose()
+
+
+def test_the_july_2025_split_asks_about_each_open_row_of_a_district_ubnd(engine):
+    with transaction(engine, write=True) as s:
+        load_reference(s, now=NOW)
+        load_arrangements(s, date(2025, 6, 30), OFFICE, now=NOW)
+        july = next(r for r in REFERENCE_ARRANGEMENTS if r.code == "nq-1658-2025-07-01")
+        draft = record_arrangement(s, OFFICE, july.parsed(), NOW, code=july.code)
+    with transaction(engine) as s:
+        asked = split_rows(s, draft)
+    by_body = Counter(row.body_name for row in asked)
+    assert by_body == {
+        "cơ quan “UBND thành phố Bắc Giang”": 6,  # its own three duties and Yên Dũng's
+        "cơ quan “UBND thị xã Việt Yên”": 3,
+        "cơ quan “UBND huyện Lục Ngạn”": 3,
+    }
+    city = next(row for row in asked if row.body_name == "cơ quan “UBND thành phố Bắc Giang”")
+    assert len(city.options) == 8 and city.options[0].label == "cơ quan “UBND phường Bắc Giang”"
+    assert city.default == city.options[0].value and city.options[0].main
+    # The seat is created by the arrangement: its value is minus its line (second file: from 1000).
+    assert city.default < -1000
