@@ -259,15 +259,19 @@ FONT = "Times New Roman"
 class Heading:
     """Who issues the report and to whom, as its header, signature and recipients say it.
 
-    The header follows Nghị định 30/2020/NĐ-CP (Phụ lục I, "Tên cơ quan, tổ chức ban hành văn bản"),
-    as Thông tư 01/2011/TT-BNV put it before it (checked in its text as published on chinhphu.vn and
-    quoted on 123docz.net, searched 2/12/2026): the name of the body directly above the issuer
-    (cơ quan chủ quản) in capitals, upright; below it the issuer's own name in capitals, upright and
-    bold, with a short solid line under it (1/3 to 1/2 of the name's length). A provincial police is
-    a unit of Bộ Công an, so its documents carry "BỘ CÔNG AN" above "CÔNG AN TỈNH BẮC NINH" (as Bộ
-    Công an's own circulars show "BỘ CÔNG AN" alone); a People's Committee has no chủ quản line, its
-    name split over two lines: "ỦY BAN NHÂN DÂN" / "TỈNH BẮC NINH". The place before "ngày … tháng …"
-    is the name of the province (district) where the issuer sits, not a fixed string.
+    The header convention (thể thức), as found with the search tool on 2/12/2026: Thông tư
+    01/2011/TT-BNV (https://chinhphu.vn/default.aspx?docid=99777&pageid=27160; its rule quoted at
+    https://123docz.net/trich-doan/1874648-cuc-van-thu-va-luu-tru-nha-nuoc.htm) writes the name of the
+    body directly above the issuer (tên cơ quan, tổ chức chủ quản trực tiếp) in capitals, upright,
+    and below it the issuer's own name in capitals, upright and bold, with a solid line under it of
+    1/3 to 1/2 of its length; Nghị định 30/2020/NĐ-CP (Phụ lục I), which replaced it, keeps that rule
+    (its text was not in the search corpus: from our reading of it). Công an tỉnh is a unit of Bộ Công
+    an (Bộ Công an's own circulars are headed "BỘ CÔNG AN", e.g. Thông tư 30/2017/TT-BCA), so the
+    province's report is headed "BỘ CÔNG AN" / "CÔNG AN TỈNH BẮC NINH"; a People's Committee has no
+    chủ quản line, its own name split over two lines: "ỦY BAN NHÂN DÂN" / "HUYỆN LỤC NGẠN". The place
+    before "ngày … tháng …" is where the issuer sits: the province, or a district for its committee.
+    The Ministry's own rules on văn thư in Công an nhân dân were not found; this follows the general
+    decree.
     """
 
     superior: tuple[str, ...]  # upright, not bold; () when there is no body above on a header
@@ -284,7 +288,7 @@ _LOCALITY_PREFIXES = ("Thành phố ", "Thị xã ", "Huyện ", "Quận ", "Th�
 
 
 def _place_of(locality_name: str) -> str:
-    """ "Lục Ngạn" of "Huyện Lục Ngạn": a district's documents are dated from the district."""
+    """The place a district's documents are dated from: Lục Ngạn for Huyện Lục Ngạn."""
     for prefix in _LOCALITY_PREFIXES:
         if locality_name.casefold().startswith(prefix.casefold()):
             return locality_name[len(prefix) :]
@@ -292,7 +296,7 @@ def _place_of(locality_name: str) -> str:
 
 
 def _ubnd_lines(name: str) -> tuple[str, ...]:
-    """ "UBND tỉnh Bắc Ninh" as its header writes it: "ỦY BAN NHÂN DÂN" / "TỈNH BẮC NINH"."""
+    """A People's Committee as its header writes it: UBND tỉnh Bắc Ninh → ỦY BAN NHÂN DÂN / TỈNH BẮC NINH."""
     rest = name.removeprefix("UBND ").removeprefix("Ủy ban nhân dân ").removeprefix("ỦY BAN NHÂN DÂN ")
     return ("ỦY BAN NHÂN DÂN", rest.upper())
 
