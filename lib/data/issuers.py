@@ -5,13 +5,14 @@ The rule, kept here and nowhere else: an agency of kind `ubnd` with neither a lo
 provincial People's Committee (UBND tỉnh); one of kind `cong_an` with neither is a provincial police
 (Công an tỉnh). Which of them is meant on a day follows their validity (valid_from/valid_to,
 inclusive, None open): until 30/6/2025 those of tỉnh Bắc Giang, from 1/7/2025 those of tỉnh Bắc Ninh
-(lib/ops/directive.AGENCY_STANDING). Names, superior and place come from the rows, never from code.
+(lib/ops/directive.AGENCY_STANDING). A body the office retired (retired_on) ends the day before.
+Names, superior and place come from the rows, never from code.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
@@ -100,6 +101,12 @@ def _pick(bodies: list[Issuer], day: date) -> Issuer | None:
     return min(bodies, key=lambda b: b.distance(day))  # stable: sort order, then id, breaks ties
 
 
+def _end(valid_to: date | None, retired_on: date | None) -> date | None:
+    """The last day a body is valid: its valid_to, or the day before it was retired if earlier."""
+    ends = [d for d in (valid_to, retired_on - timedelta(days=1) if retired_on else None) if d]
+    return min(ends) if ends else None
+
+
 def issuers_on(s: Session, day: date) -> Issuers:
     """The provincial UBND and police valid on `day`, from the agency table."""
     rows = s.execute(
@@ -111,13 +118,14 @@ def issuers_on(s: Session, day: date) -> Issuers:
             Agency.place,
             Agency.valid_from,
             Agency.valid_to,
+            Agency.retired_on,
         )
         .where(provincial())
         .order_by(Agency.sort_order, Agency.id)
     ).all()
     bodies = [
-        Issuer(str(code), str(name), str(kind), superior or "", place or "", start, end)
-        for code, name, kind, superior, place, start, end in rows
+        Issuer(str(code), str(name), str(kind), superior or "", place or "", start, _end(end, retired))
+        for code, name, kind, superior, place, start, end, retired in rows
     ]
     return Issuers(
         day,

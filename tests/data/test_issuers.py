@@ -59,3 +59,25 @@ def test_an_empty_table_falls_back_and_a_day_outside_every_validity_takes_the_ne
     with transaction(engine) as s:
         assert issuers_on(s, date(2024, 12, 1)).police.name == "Công an tỉnh Bắc Ninh"
         assert issuers_on(s, date(2024, 12, 1)).province_title == "Tỉnh Bắc Ninh"
+
+
+def test_a_body_the_office_retired_is_not_the_issuer_after_it(engine):
+    with transaction(engine, write=True) as s:
+        load_reference(s)
+        # Two police of one province for a while: the older one retired by the office on 1/1/2026.
+        s.add(
+            Agency(
+                code="ca-moi",
+                name="Công an tỉnh Bắc Ninh (mới)",
+                kind="cong_an",
+                valid_from=date(2026, 1, 1),
+                superior="Bộ Công an",
+                place="Bắc Ninh",
+                sort_order=99,
+            )
+        )
+        old = s.scalar(select(Agency).where(Agency.code == "cat-bn"))
+        old.retired_on = date(2026, 1, 1)
+    with transaction(engine) as s:
+        assert issuers_on(s, date(2025, 12, 31)).police.name == "Công an tỉnh Bắc Ninh"
+        assert issuers_on(s, date(2026, 1, 1)).police.name == "Công an tỉnh Bắc Ninh (mới)"
