@@ -5,7 +5,7 @@ import streamlit as st
 from lib.ui import shell
 
 st.set_page_config(
-    page_title="Theo dõi Đề án 30/ĐA-BCA – Bắc Giang",
+    page_title="Theo dõi Đề án 30/ĐA-BCA",  # the province is named from data (lib/ui/shell.app_title)
     page_icon="🚓",  # an emoji: drawn by the browser, no icon fetched from the internet
     layout="wide",
 )

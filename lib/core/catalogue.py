@@ -405,7 +405,7 @@ RECURRENCE = Field("recurrence", "Lặp lại", "choice", choices=RECURRENCE_LAB
 AGENCY_KIND_LABELS = {
     "cong_an": "Công an",
     "so_nganh": "Sở, ngành",
-    "ubnd": "UBND cấp huyện",
+    "ubnd": "Ủy ban nhân dân",  # of a district, commune, or (with no locality) the province
     "bao_chi": "Báo chí, truyền thông",
 }
 UNIT_KIND_LABELS = {"phuong": "Phường", "xa": "Xã", "thi_tran": "Thị trấn"}

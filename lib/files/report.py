@@ -18,6 +18,7 @@ from typing import Any
 from docx import Document as new_document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from docx.table import Table
@@ -31,6 +32,7 @@ from lib.core.filters import PROVINCE_LEVEL, Filters, HqFilters
 from lib.core.formatting import fmt_date, fmt_int, fmt_pct, fmt_vnd
 from lib.core.validation import xml_safe
 from lib.data import followup, projects, queries
+from lib.data.issuers import Issuers, issuers_on
 from lib.data.models import Locality
 from lib.files import export
 
@@ -85,6 +87,8 @@ class YearEndReport:
     overdue_total: int
     yearly_reports: list[followup.YearlyReport]
     report_deadline: date | None  # of the as-of year's yearly report, from its duties' tasks
+    # The provincial UBND and police valid on the as-of date: who issues and receives the report.
+    issuers: Issuers | None = None
 
     @property
     def lines(self) -> list[Line]:
@@ -117,9 +121,10 @@ def build_report(s: Session, scope: str | None, as_of: date, stale_days: int) ->
         pilots = {c: v for c, v in pilots.items() if c == scope}
     overdue = followup.overdue_tasks(s, filters, as_of, limit=OVERDUE_LIMIT)
     overdue_total = buckets.count(rules.OVERDUE)
+    issuers = issuers_on(s, as_of)
     return YearEndReport(
         scope=scope,
-        scope_name=names[scope] if scope else "Tỉnh Bắc Giang",
+        scope_name=names[scope] if scope else issuers.province_title,
         as_of=as_of,
         buckets=buckets,
         funding=summary.funding,
@@ -133,6 +138,7 @@ def build_report(s: Session, scope: str | None, as_of: date, stale_days: int) ->
         overdue_total=overdue_total,
         yearly_reports=[r for r in followup.yearly_reports(s, filters, as_of) if r.year == as_of.year],
         report_deadline=followup.yearly_report_deadline(s, as_of.year),
+        issuers=issuers,
     )
 
 
@@ -158,10 +164,11 @@ OVERDUE_COLUMNS = export.columns(
 
 def report_sheets(r: YearEndReport) -> list[export.Sheet]:
     """The report as spreadsheet tabs: tasks, headquarters, model wards, overdue tasks."""
-    heading = f"Báo cáo kết quả thực hiện Đề án 30/ĐA-BCA và Đề án 885 năm {r.year} — {r.scope_name}"
+    title = f"Báo cáo kết quả thực hiện Đề án 30/ĐA-BCA và Đề án 885 năm {r.year} — {r.scope_name}"
+    h = heading(r)
     tasks = export.Sheet(
         "Nhiệm vụ",
-        heading,
+        title,
         r.as_of,
         (
             export.Column("label", "Chỉ tiêu", "text", 48),
@@ -179,6 +186,7 @@ def report_sheets(r: YearEndReport) -> list[export.Sheet]:
         notes=(
             f"Tạm dừng hoặc hủy (không tính vào tổng): {r.buckets.count(rules.EXCLUDED)} nhiệm vụ.",
             "Tỷ lệ tính trên tổng số nhiệm vụ (không kể nhiệm vụ tạm dừng, hủy).",
+            f"Cơ quan báo cáo: {h.issuer}. Nơi nhận: {h.addressee}.",
         ),
     )
     money = export.Sheet(
@@ -247,16 +255,81 @@ def report_xlsx(r: YearEndReport) -> bytes:
 FONT = "Times New Roman"
 
 
-def _issuer(r: YearEndReport) -> tuple[list[str], str, str, str]:
-    """Issuing body lines, document symbol, signing title, recipients."""
+@dataclass(frozen=True)
+class Heading:
+    """Who issues the report and to whom, as its header, signature and recipients say it.
+
+    The header convention (thể thức), as found with the search tool on 2/12/2026: Thông tư
+    01/2011/TT-BNV (https://chinhphu.vn/default.aspx?docid=99777&pageid=27160; its rule quoted at
+    https://123docz.net/trich-doan/1874648-cuc-van-thu-va-luu-tru-nha-nuoc.htm) writes the name of the
+    body directly above the issuer (tên cơ quan, tổ chức chủ quản trực tiếp) in capitals, upright,
+    and below it the issuer's own name in capitals, upright and bold, with a solid line under it of
+    1/3 to 1/2 of its length; Nghị định 30/2020/NĐ-CP (Phụ lục I), which replaced it, keeps that rule
+    (its text was not in the search corpus: from our reading of it). Công an tỉnh is a unit of Bộ Công
+    an (Bộ Công an's own circulars are headed "BỘ CÔNG AN", e.g. Thông tư 30/2017/TT-BCA), so the
+    province's report is headed "BỘ CÔNG AN" / "CÔNG AN TỈNH BẮC NINH"; a People's Committee has no
+    chủ quản line, its own name split over two lines: "ỦY BAN NHÂN DÂN" / "HUYỆN LỤC NGẠN". The place
+    before "ngày … tháng …" is where the issuer sits: the province, or a district for its committee.
+    The Ministry's own rules on văn thư in Công an nhân dân were not found; this follows the general
+    decree.
+    """
+
+    superior: tuple[str, ...]  # upright, not bold; () when there is no body above on a header
+    body: tuple[str, ...]  # bold, with the short line under it
+    symbol: str  # after "Số: …/"
+    place: str  # before ", ngày … tháng … năm …"
+    signer: tuple[str, ...]
+    recipients: tuple[str, ...]  # above "- Lưu: VT."
+    issuer: str  # the issuing body's name in a sentence: "Công an tỉnh Bắc Ninh"
+    addressee: str  # whom the report goes to: "UBND tỉnh Bắc Ninh"
+
+
+_LOCALITY_PREFIXES = ("Thành phố ", "Thị xã ", "Huyện ", "Quận ", "Thị trấn ")
+
+
+def _place_of(locality_name: str) -> str:
+    """The place a district's documents are dated from: Lục Ngạn for Huyện Lục Ngạn."""
+    for prefix in _LOCALITY_PREFIXES:
+        if locality_name.casefold().startswith(prefix.casefold()):
+            return locality_name[len(prefix) :]
+    return locality_name
+
+
+def _ubnd_lines(name: str) -> tuple[str, ...]:
+    """A People's Committee as its header writes it: UBND tỉnh Bắc Ninh → ỦY BAN NHÂN DÂN / TỈNH BẮC NINH."""
+    rest = name.removeprefix("UBND ").removeprefix("Ủy ban nhân dân ").removeprefix("ỦY BAN NHÂN DÂN ")
+    return ("ỦY BAN NHÂN DÂN", rest.upper())
+
+
+def heading(r: YearEndReport) -> Heading:
+    """The header, signature and recipients of the report, from the bodies valid on its as-of date:
+    the province's report is issued by its police to its People's Committee; a locality's by the
+    locality's People's Committee, to the province's through its police."""
+    issuers = r.issuers or Issuers(r.as_of, None, None)
+    province = issuers.province
+    police = issuers.police.name if issuers.police else f"Công an tỉnh {province}"
+    ubnd = issuers.ubnd.name if issuers.ubnd else f"UBND tỉnh {province}"
     if r.scope is None:
-        return ["UBND TỈNH BẮC GIANG", "CÔNG AN TỈNH"], "BC-CAT", "GIÁM ĐỐC", "- UBND tỉnh (để báo cáo);"
-    name = r.scope_name.upper()
-    return (
-        ["ỦY BAN NHÂN DÂN", name],
-        "BC-UBND",
-        "TM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH",
-        "- UBND tỉnh (qua Công an tỉnh);",
+        superior = issuers.police.superior if issuers.police else "Bộ Công an"
+        return Heading(
+            superior=(superior.upper(),) if superior else (),
+            body=(police.upper(),),
+            symbol="BC-CAT",
+            place=issuers.police.place if issuers.police and issuers.police.place else province,
+            signer=("GIÁM ĐỐC",),
+            recipients=(f"- {ubnd} (để báo cáo);",),
+            issuer=police,
+            addressee=ubnd,
+        )
+    return Heading(
+        superior=(),
+        body=_ubnd_lines(f"UBND {r.scope_name}"),
+        symbol="BC-UBND",
+        place=_place_of(r.scope_name),
+        signer=("TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"),
+        recipients=(f"- {ubnd} (qua {police});",),
+        issuer=f"UBND {r.scope_name[:1].lower()}{r.scope_name[1:]}",
+        addressee=ubnd,
     )
 
 
@@ -326,21 +399,40 @@ def _new_a4_document() -> Any:
     return doc
 
 
-def _letterhead(doc: Any, issuer: Sequence[str], symbol: str, issued_on: date) -> None:
+def _rule(cell: Any, length: float, cell_width: float) -> None:
+    """A short solid line centred in a cell: an empty paragraph with a bottom border, indented."""
+    p = cell.add_paragraph()
+    side = Cm(max(cell_width - length, 0) / 2)
+    p.paragraph_format.left_indent = p.paragraph_format.right_indent = side
+    p.paragraph_format.space_after = Pt(6)
+    border = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    for key, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"), ("w:color", "auto")):
+        bottom.set(qn(key), value)
+    border.append(bottom)
+    p._p.get_or_add_pPr().append(border)
+
+
+HEAD_LEFT, HEAD_RIGHT = 6.5, 9.5  # cm: the issuer's column and the motto's
+
+
+def _letterhead(doc: Any, h: Heading, issued_on: date) -> None:
     """Issuing body and number on the left, national motto and place-date on the right."""
     head = doc.add_table(rows=1, cols=2)
     left, right = head.rows[0].cells
-    left.width, right.width = Cm(6.5), Cm(9.5)
-    _cell_lines(left, [(line, i == len(issuer) - 1) for i, line in enumerate(issuer)])
-    _paragraph(left, f"Số:        /{symbol}", size=13, align=WD_ALIGN_PARAGRAPH.CENTER)
+    left.width, right.width = Cm(HEAD_LEFT), Cm(HEAD_RIGHT)
+    _cell_lines(left, [(line, False) for line in h.superior] + [(line, True) for line in h.body])
+    _rule(left, 2.5, HEAD_LEFT)
+    _paragraph(left, f"Số:        /{h.symbol}", size=13, align=WD_ALIGN_PARAGRAPH.CENTER)
     right.paragraphs[0].text = ""
     run = right.paragraphs[0].add_run("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
     run.bold, run.font.size = True, Pt(12)
     right.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
     _paragraph(right, "Độc lập - Tự do - Hạnh phúc", bold=True, size=13, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _rule(right, 5.5, HEAD_RIGHT)
     _paragraph(
         right,
-        f"Bắc Giang, ngày {issued_on.day:02d} tháng {issued_on.month:02d} năm {issued_on.year}",
+        f"{h.place}, ngày {issued_on.day:02d} tháng {issued_on.month:02d} năm {issued_on.year}",
         italic=True,
         size=13,
         align=WD_ALIGN_PARAGRAPH.CENTER,
@@ -484,7 +576,7 @@ def _overdue_tasks(doc: Any, r: YearEndReport) -> None:
         _paragraph(doc, f"(Liệt kê {len(r.overdue)} trên {r.overdue_total} nhiệm vụ quá hạn.)", italic=True)
 
 
-def _closing(doc: Any, signer: str, recipient: str) -> None:
+def _closing(doc: Any, h: Heading) -> None:
     """Section V, then the recipients on the left and the signature block on the right."""
     _paragraph(doc, "V. KIẾN NGHỊ, ĐỀ XUẤT", bold=True, space_after=6)
     _paragraph(doc, "……………………………………………………………………", space_after=12)
@@ -493,9 +585,9 @@ def _closing(doc: Any, signer: str, recipient: str) -> None:
     left.paragraphs[0].text = ""
     run = left.paragraphs[0].add_run("Nơi nhận:")
     run.bold, run.italic, run.font.size = True, True, Pt(12)
-    for line in (recipient, "- Lưu: VT."):
+    for line in (*h.recipients, "- Lưu: VT."):
         _paragraph(left, line, size=11)
-    _cell_lines(right, [(line, True) for line in signer.split("\n")])
+    _cell_lines(right, [(line, True) for line in h.signer])
     _paragraph(right, "(Ký, ghi rõ họ tên, đóng dấu)", italic=True, size=12, align=WD_ALIGN_PARAGRAPH.CENTER)
 
 
@@ -503,14 +595,14 @@ def report_docx(r: YearEndReport, issued_on: date | None = None) -> bytes:
     """Write the report as a Word document in the administrative layout."""
     issued_on = issued_on or r.as_of
     doc = _new_a4_document()
-    issuer, symbol, signer, recipient = _issuer(r)
-    _letterhead(doc, issuer, symbol, issued_on)
+    h = heading(r)
+    _letterhead(doc, h, issued_on)
     _title(doc, r)
     _task_figures(doc, r)
     _headquarters(doc, r)
     _model_wards(doc, r)
     _overdue_tasks(doc, r)
-    _closing(doc, signer, recipient)
+    _closing(doc, h)
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()

@@ -106,9 +106,11 @@ LOCALITIES = (
 )
 LOCALITY_BY_CSV_NAME = {name: code for code, name, _ in LOCALITIES}
 
-# code, name, kind, locality code
+# code, name, kind, locality code. A `ubnd` or `cong_an` agency with no locality (and no unit) is the
+# province's own People's Committee or police: the bodies a report is issued by and sent to
+# (lib/data/issuers.py); which one is meant on a day follows their validity (AGENCY_STANDING).
 AGENCIES = (
-    ("cat", "Công an tỉnh", "cong_an", None),
+    ("cat", "Công an tỉnh Bắc Giang", "cong_an", None),
     ("stc", "Sở Tài chính", "so_nganh", None),
     ("skhdt", "Sở Kế hoạch và Đầu tư", "so_nganh", None),
     ("stnmt", "Sở Tài nguyên và Môi trường", "so_nganh", None),
@@ -121,7 +123,33 @@ AGENCIES = (
     ("ubnd-yen-dung", "UBND huyện Yên Dũng", "ubnd", "yen-dung"),
     ("ubnd-viet-yen", "UBND thị xã Việt Yên", "ubnd", "viet-yen"),
     ("ubnd-bac-giang", "UBND thành phố Bắc Giang", "ubnd", "bac-giang"),
+    ("ubnd-tinh-bg", "UBND tỉnh Bắc Giang", "ubnd", None),
+    ("ubnd-tinh-bn", "UBND tỉnh Bắc Ninh", "ubnd", None),
+    ("cat-bn", "Công an tỉnh Bắc Ninh", "cong_an", None),
 )
+
+
+@dataclass(frozen=True)
+class Standing:
+    """When an agency is valid (inclusive; None: open), the body above it and the place its documents
+    are dated from — what a document's header needs (Nghị định 30/2020/NĐ-CP, Phụ lục I)."""
+
+    valid_from: date | None = None
+    valid_to: date | None = None
+    superior: str = ""
+    place: str = ""
+
+
+# On 1/7/2025 tỉnh Bắc Giang merged into the new tỉnh Bắc Ninh (reference/reorganisation.md): the
+# provincial People's Committee and police of Bắc Giang end on 30/6/2025, those of Bắc Ninh begin.
+# `cat` stays the 2024–2025 police (the letter's addressee, the lead of its duties).
+PROVINCE_MERGED_ON = date(2025, 7, 1)
+AGENCY_STANDING = {
+    "cat": Standing(None, date(2025, 6, 30), "Bộ Công an", "Bắc Giang"),
+    "ubnd-tinh-bg": Standing(None, date(2025, 6, 30), "", "Bắc Giang"),
+    "ubnd-tinh-bn": Standing(PROVINCE_MERGED_ON, None, "", "Bắc Ninh"),
+    "cat-bn": Standing(PROVINCE_MERGED_ON, None, "Bộ Công an", "Bắc Ninh"),
+}
 DEPARTMENTS = ("stc", "skhdt", "stnmt", "sxd", "snv", "stttt")
 
 

@@ -6,8 +6,10 @@ with no demo values: no progress, no headquarters projects, no model wards, no u
 production. Rows are matched by stable codes: documents by code, clauses by (document, code),
 localities by code, units by (locality, name), agencies by code, duties by (document, addressee,
 title). What is missing is added; what exists is never changed or deleted (a document number the
-office filled in stays, rows users added stay), so running it again changes nothing. The demo
-(lib/ops/seed.py) loads the same reference through `load_reference`.
+office filled in stays, rows users added stay), so running it again changes nothing. One exception:
+an agency of lib/ops/directive.AGENCY_STANDING whose validity, superior or place is still empty
+(a database loaded before they were data) gets them filled in — never overwritten, never renamed.
+The demo (lib/ops/seed.py) loads the same reference through `load_reference`.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class Added:
     units: int = 0
     agencies: int = 0
     duties: int = 0
+    completed: int = 0  # agencies that existed and got their validity, superior or place filled in
 
     @property
     def total(self) -> int:
@@ -84,7 +87,13 @@ class Added:
             "agencies": "cơ quan",
             "duties": "nhiệm vụ định kỳ",
         }
-        return ", ".join(f"{getattr(self, k)} {v}" for k, v in names.items() if getattr(self, k))
+        added = ", ".join(f"{getattr(self, k)} {v}" for k, v in names.items() if getattr(self, k))
+        parts = [f"Đã thêm {added}."] if added else []
+        if self.completed:
+            parts.append(
+                f"Đã bổ sung thời hạn hiệu lực, cơ quan cấp trên, địa danh cho {self.completed} cơ quan."
+            )
+        return " ".join(parts)
 
 
 def _stamp(now: datetime | None) -> datetime:
@@ -145,9 +154,11 @@ def load_reference(s: Session, *, now: datetime | None = None) -> Added:
             units.add((locality_id, row.name))
             added_units += 1
     agencies = {a.code: a for a in s.scalars(select(Agency))}
-    added_agencies = 0
+    added_agencies = completed = 0
     for order, (code, name, kind, locality) in enumerate(d.AGENCIES):
-        if code not in agencies:
+        if code in agencies:
+            completed += _fill_standing(agencies[code], d.AGENCY_STANDING.get(code))
+        else:
             agencies[code] = Agency(
                 code=code,
                 name=name,
@@ -155,11 +166,31 @@ def load_reference(s: Session, *, now: datetime | None = None) -> Added:
                 sort_order=order,
                 locality_id=localities[locality].id if locality else None,
             )
+            _fill_standing(agencies[code], d.AGENCY_STANDING.get(code))
             s.add(agencies[code])
             added_agencies += 1
     s.flush()
     added_duties = _load_duties(s, documents, clauses, agencies, _stamp(now))
-    return Added(added_docs, added_clauses, added_localities, added_units, added_agencies, added_duties)
+    return Added(
+        added_docs, added_clauses, added_localities, added_units, added_agencies, added_duties, completed
+    )
+
+
+def _fill_standing(agency: Agency, standing: d.Standing | None) -> bool:
+    """Give an agency its validity, superior and place where they are still empty: the one change a
+    load makes to a row that exists (a database loaded before these were data); what the office set
+    stays. An agency's name is never changed here (migration 0007 renamed `cat`)."""
+    if standing is None:
+        return False
+    changed = False
+    if agency.valid_from is None and agency.valid_to is None and (standing.valid_from or standing.valid_to):
+        agency.valid_from, agency.valid_to = standing.valid_from, standing.valid_to
+        changed = True
+    if not agency.superior and standing.superior:
+        agency.superior, changed = standing.superior, True
+    if not agency.place and standing.place:
+        agency.place, changed = standing.place, True
+    return changed
 
 
 def _load_duties(
@@ -222,7 +253,7 @@ class Loaded:
             )
         parts = []
         if self.added.total:
-            parts.append(f"Đã thêm {self.added.describe()}.")
+            parts.append(self.added.describe())
         else:
             parts.append("Dữ liệu tham chiếu đã đủ, không thêm gì.")
         parts.append(self.generated.message())

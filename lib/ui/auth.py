@@ -176,7 +176,13 @@ def _forget(authenticator: stauth.Authenticate, message: str) -> None:
         authenticator.logout(location="unrendered")
 
 
-def sign_in(engine: Engine, settings: config.Settings, navigation: Callable[[], object]) -> Actor:
+def sign_in(
+    engine: Engine,
+    settings: config.Settings,
+    navigation: Callable[[], object],
+    *,
+    title: str = "Theo dõi thực hiện Đề án 30/ĐA-BCA",
+) -> Actor:
     """Return the signed-in user, or draw the sign-in form and stop the run.
 
     The server-side session, whose key this browser session holds, is the truth about who is signed
@@ -214,16 +220,16 @@ def sign_in(engine: Engine, settings: config.Settings, navigation: Callable[[], 
         _forget(authenticator, "Phiên đăng nhập không hợp lệ. Vui lòng đăng nhập lại.")
     uploads.GATE.revoke(_browser_session_id())
     navigation()
-    _login_form(authenticator, settings)
+    _login_form(authenticator, settings, title)
     if state.get(_SESSION) is not None or state.get("authentication_status"):
         st.rerun()  # signed in just now, by password or by cookie
     st.stop()
     raise AssertionError("unreachable")  # st.stop() raises
 
 
-def _login_form(authenticator: stauth.Authenticate, settings: config.Settings) -> None:
+def _login_form(authenticator: stauth.Authenticate, settings: config.Settings, title: str) -> None:
     state = st.session_state
-    st.title("Theo dõi thực hiện Đề án 30/ĐA-BCA – Bắc Giang")
+    st.title(title)
     if state.get(_FLASH):
         st.warning(state.pop(_FLASH), icon="🔒")
     left, _ = st.columns([2, 3])

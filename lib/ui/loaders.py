@@ -14,7 +14,7 @@ from lib.core.catalogue import AUDIT_EVENT, HQ_PROJECT, MODEL_WARD
 from lib.core.figures import RoadmapPoint
 from lib.core.filters import FilterOptions, Filters, HqFilters
 from lib.core.roles import Actor
-from lib.data import accounts, choices, followup, projects, queries, registers
+from lib.data import accounts, choices, followup, issuers, projects, queries, registers
 from lib.data.db import make_engine, transaction
 from lib.data.models import AuditEvent, LoginAttempt
 from lib.editing import history
@@ -25,6 +25,13 @@ from lib.files import export, register, report
 def get_engine(url: str) -> Engine:
     """Return the process-wide engine for a database URL."""
     return make_engine(url)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_issuers(url: str, data_version: int, day: date) -> issuers.Issuers:
+    """The province's People's Committee and police valid on a day (the app's title names it)."""
+    with transaction(get_engine(url)) as s:
+        return issuers.issuers_on(s, day)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -11,7 +11,8 @@ from sqlalchemy import Engine
 from lib.core import config
 from lib.core.roles import OFFICE, ROLE_LABELS, Actor
 from lib.data.db import DatabaseError, SchemaMissing, check_database
-from lib.ui import auth
+from lib.data.issuers import FALLBACK_PROVINCE
+from lib.ui import auth, loaders
 from lib.ui.loaders import get_engine
 
 _CONTEXT_KEY = "_run_context"
@@ -64,7 +65,23 @@ def start() -> RunContext:
         )
         return RunContext(settings, url, version, config.today(), outage=outage)
     _LAST_SEEN[url] = (data_version, config.now())
-    return RunContext(settings, url, data_version, config.today())
+    ctx = RunContext(settings, url, data_version, config.today())
+    st.set_page_config(page_title=app_title(ctx, short=True))  # app.py's title named today's province
+    return ctx
+
+
+APP_TITLE = "Theo dõi thực hiện Đề án 30/ĐA-BCA"
+SHORT_TITLE = "Theo dõi Đề án 30/ĐA-BCA"
+
+
+def app_title(ctx: RunContext, *, short: bool = False) -> str:
+    """The app's title with the province of today's issuers ("… – Bắc Ninh" from 1/7/2025), read from
+    the agency table; the programme's first province while the table holds none or is unreachable."""
+    province = FALLBACK_PROVINCE
+    if ctx.outage is None:
+        # Through the module, so a harness that swaps the loaders (bench/run.py) swaps this one too.
+        province = loaders.load_issuers(ctx.database_url, ctx.data_version, ctx.today).province
+    return f"{SHORT_TITLE if short else APP_TITLE} – {province}"
 
 
 # The data version each database last answered with in this process, and when. Never a source of
@@ -117,7 +134,12 @@ def sign_in(ctx: RunContext) -> RunContext:
         return ctx
     st.session_state.pop(_CONTEXT_KEY, None)  # until this run confirms who is signed in
     try:
-        actor = auth.sign_in(ctx.engine, ctx.settings, lambda: st.navigation(all_pages(), position="hidden"))
+        actor = auth.sign_in(
+            ctx.engine,
+            ctx.settings,
+            lambda: st.navigation(all_pages(), position="hidden"),
+            title=app_title(ctx),
+        )
     except DatabaseError as exc:  # the database failed during the sign-in itself: say so, keep nothing
         st.error(str(exc), icon="⚠️")
         st.stop()

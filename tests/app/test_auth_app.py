@@ -1,5 +1,7 @@
 """Sign-in, roles and user management through the pages (AppTest)."""
 
+from datetime import date
+
 import pytest
 from sqlalchemy import delete, select
 from streamlit.testing.v1 import AppTest
@@ -49,6 +51,16 @@ def test_demo_sign_in_lists_the_demo_accounts(app):
     ]
     assert any("bacgiang2024" in t for t in _texts(at))
     assert not at.metric  # no data before signing in
+
+
+@pytest.mark.parametrize(
+    ("today", "province"), [(date(2025, 6, 30), "Bắc Giang"), (date(2025, 7, 1), "Bắc Ninh")]
+)
+def test_the_title_names_the_province_of_the_day(app, monkeypatch, today, province):
+    monkeypatch.setattr(config, "today", lambda: today)
+    at = app().run()
+    assert not at.exception
+    assert [t.value for t in at.title] == [f"Theo dõi thực hiện Đề án 30/ĐA-BCA – {province}"]
 
 
 def test_production_shows_no_demo_accounts(app, monkeypatch):

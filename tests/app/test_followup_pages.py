@@ -83,7 +83,8 @@ def test_the_report_page_shows_the_official_table_for_a_locality(db):
     assert {b.proto.label for b in at.download_button} == {"Tải báo cáo (.docx)", "Tải số liệu (.xlsx)"}
     at.selectbox[0].set_value("toan-tinh").run()
     assert "dia_ban" not in at.query_params
-    assert any("Tỉnh Bắc Giang" in h.value for h in at.subheader)
+    # As of the demo's date the province is the new tỉnh Bắc Ninh (from 1/7/2025).
+    assert any("Tỉnh Bắc Ninh" in h.value for h in at.subheader)
 
 
 def test_a_bad_locality_in_the_report_url_falls_back_to_the_province_with_a_warning(db):

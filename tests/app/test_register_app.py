@@ -27,7 +27,7 @@ def db(monkeypatch, demo_copy):
 NEW = {
     "Văn bản giao": "7/KH-CAT",
     "Nội dung nhiệm vụ": "Khảo sát nhu cầu trang thiết bị của Công an phường",
-    "Cơ quan chủ trì": "Công an tỉnh",
+    "Cơ quan chủ trì": "Công an tỉnh Bắc Giang",
     "Cơ quan phối hợp": "Sở Tài chính; Sở Kế hoạch và Đầu tư",
     "Hạn ban đầu": "30/04/2027",
 }

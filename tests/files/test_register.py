@@ -151,7 +151,7 @@ NEW_PLAN = {
 NEW_TRAINING = {
     "Văn bản giao": "30/ĐA-BCA",
     "Nội dung nhiệm vụ": "Tập huấn nghiệp vụ cho Công an phường mới thành lập",
-    "Cơ quan chủ trì": "Công an tỉnh",
+    "Cơ quan chủ trì": "Công an tỉnh Bắc Giang",
     "Hạn ban đầu": datetime(2027, 3, 31),
 }
 
@@ -491,7 +491,7 @@ def test_the_import_is_all_or_nothing_across_batches(demo):
     assert problems == [
         f"Nhiệm vụ!D{len(rows) + 1}: Cơ quan chủ trì “Cơ quan không có” không có trong danh mục."
     ]
-    rows[-1] = rows[-1] | {"Cơ quan chủ trì": "Công an tỉnh"}
+    rows[-1] = rows[-1] | {"Cơ quan chủ trì": "Công an tỉnh Bắc Giang"}
     before = counts(demo)
     done = import_(demo, workbook(rows))
     assert done.total.new == len(rows) == counts(demo)["Task"] - before["Task"]

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 from docx import Document
+from docx.oxml.ns import qn
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -110,7 +111,9 @@ def test_the_report_files_carry_the_same_figures(demo_engine):
     header = doc.tables[0]
     assert "ỦY BAN NHÂN DÂN" in header.cell(0, 0).text and "THỊ XÃ VIỆT YÊN" in header.cell(0, 0).text
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in header.cell(0, 1).text
-    assert "Bắc Giang, ngày 10 tháng 12 năm 2026" in header.cell(0, 1).text
+    # A district's report is dated from the district; in 2026 it goes to the province of Bắc Ninh.
+    assert "Việt Yên, ngày 10 tháng 12 năm 2026" in header.cell(0, 1).text
+    assert "- UBND tỉnh Bắc Ninh (qua Công an tỉnh Bắc Ninh);" in doc.tables[-1].cell(0, 0).text
     figures = doc.tables[1]
     assert [[c.text.strip() for c in row.cells] for row in figures.rows[1:]] == [
         [line.label, fmt_int(line.count), fmt_pct(line.share)] for line in r.lines
@@ -179,3 +182,41 @@ def test_the_overdue_tasks_name_their_cooperating_agencies_and_documents(demo_en
     row = {h: sheet.cell(line, n).value for n, h in enumerate(headers, start=1)}
     assert row["Cơ quan phối hợp"] == "Sở Tài chính; Sở Kế hoạch và Đầu tư"
     assert (row["Văn bản giao"], row["Căn cứ"]) == ("Công văn /UBND-NC", "30/ĐA-BCA; 885/QĐ-UBND")
+
+
+def _lines(cell):
+    """A header cell's non-empty paragraphs as (text, bold)."""
+    return [(p.text, any(run.bold for run in p.runs)) for p in cell.paragraphs if p.text]
+
+
+@pytest.mark.parametrize(
+    ("as_of", "province", "place"),
+    [(date(2024, 12, 1), "BẮC GIANG", "Bắc Giang"), (date(2026, 12, 1), "BẮC NINH", "Bắc Ninh")],
+)
+def test_the_province_report_is_issued_by_the_bodies_valid_on_its_date(demo_engine, as_of, province, place):
+    with transaction(demo_engine) as s:
+        r = report.build_report(s, None, as_of, STALE)
+    assert r.scope_name == f"Tỉnh {place}"
+    doc = Document(io.BytesIO(report.report_docx(r, issued_on=date(as_of.year, 12, 10))))
+    left, right = doc.tables[0].rows[0].cells
+    # The police's superior upright, its own name bold with a short line under it, then the number.
+    assert _lines(left) == [
+        ("BỘ CÔNG AN", False),
+        (f"CÔNG AN TỈNH {province}", True),
+        ("Số:        /BC-CAT", False),
+    ]
+    rule = left.paragraphs[2]
+    assert rule.text == "" and rule._p.pPr.find(qn("w:pBdr")) is not None
+    assert f"{place}, ngày 10 tháng 12 năm {as_of.year}" in right.text
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert f"Đề án 885 năm {as_of.year} — Tỉnh {place}" in text
+    recipients = [p.text for p in doc.tables[-1].cell(0, 0).paragraphs]
+    assert recipients == ["Nơi nhận:", f"- UBND tỉnh {place} (để báo cáo);", "- Lưu: VT."]
+    other = "Bắc Ninh" if place == "Bắc Giang" else "Bắc Giang"
+    head_and_foot = [c.text for t in (doc.tables[0], doc.tables[-1]) for c in t.rows[0].cells]
+    assert not any(other.casefold() in part.casefold() for part in head_and_foot)
+    book = load_workbook(io.BytesIO(report.report_xlsx(r)))
+    sheet = book["Nhiệm vụ"]
+    assert sheet.cell(1, 1).value.endswith(f"— Tỉnh {place}")
+    notes = [sheet.cell(i, 1).value for i in range(export.FIRST_DATA_ROW + 8, sheet.max_row + 1)]
+    assert f"Cơ quan báo cáo: Công an tỉnh {place}. Nơi nhận: UBND tỉnh {place}." in notes

@@ -147,10 +147,10 @@ def test_load_programme_is_a_real_start_in_production(backend, make_database):
     assert refused.returncode == 2  # no localities yet: the reason this command exists
     first = _manage_input("load-programme", "--as-of", "29/11/2026", url=url, stdin="", env=PRODUCTION)
     assert first.returncode == 0, first.stderr
-    assert "Đã thêm 4 văn bản, 5 mục, 4 địa phương, 80 đơn vị hành chính, 13 cơ quan" in first.stdout
+    assert "Đã thêm 4 văn bản, 5 mục, 4 địa phương, 80 đơn vị hành chính, 16 cơ quan" in first.stdout
     assert "21 nhiệm vụ định kỳ" in first.stdout and "tạo 38 nhiệm vụ" in first.stdout
     counts = _row_counts(url)
-    assert (counts["unit"], counts["agency"], counts["locality"], counts["duty"]) == (80, 13, 4, 21)
+    assert (counts["unit"], counts["agency"], counts["locality"], counts["duty"]) == (80, 16, 4, 21)
     assert (counts["app_user"], counts["hq_project"], counts["model_ward"]) == (0, 0, 0)
     assert counts["task"] == 33 + 5  # the yearly reports of 2024–2026 and the 2025 reviews, nothing else
     engine = make_engine(url)
@@ -199,7 +199,7 @@ def _register(path: Path, *rows: dict) -> Path:
 NEW_TASK = {
     "Văn bản giao": "21/KH-CAT",
     "Nội dung nhiệm vụ": "Kiểm tra trụ sở Công an phường sau sáp nhập",
-    "Cơ quan chủ trì": "Công an tỉnh",
+    "Cơ quan chủ trì": "Công an tỉnh Bắc Giang",
     "Cơ quan phối hợp": "Sở Xây dựng; Sở Nội vụ",
     "Hạn ban đầu": "31/03/2027",
 }
