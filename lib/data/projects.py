@@ -25,6 +25,7 @@ from lib.core.figures import Funding, RoadmapPoint, total_funding
 from lib.core.filters import PROVINCE_LEVEL, HqFilters
 from lib.core.roles import DIEU_PHOI, Actor, PermissionDenied, require_writer
 from lib.data.models import HqProject, Locality, ModelWard, Unit
+from lib.data.organisation import owner_at, transferred_after
 
 SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
 
@@ -139,6 +140,28 @@ def funding_by_locality(
     )
     stmt = stmt.order_by(Locality.sort_order)
     return {code: Funding(int(p), int(a), int(d), int(n)) for code, p, a, d, n in s.execute(stmt)}
+
+
+def funding_by_owner_unit(s: Session, hf: HqFilters, as_of: date) -> dict[int, Funding]:
+    """Headquarters money by the unit that owned each project on the as-of date (its unit before
+    any later transfer to a successor, `lib.data.organisation.owner_at`), under the same rule of
+    whose money counts as `funding_by_locality`; filtered by locality (the project's unit today)."""
+    moved = transferred_after(s, (HqProject,), as_of)
+    owner = owner_at(HqProject, "unit_id", as_of, transferred=moved).label("owner_unit")
+    active = followed(HqProject)
+    stmt = _hq_from(
+        select(
+            owner,
+            func.coalesce(func.sum(HqProject.planned_vnd), 0),
+            func.coalesce(func.sum(HqProject.allocated_vnd), 0),
+            func.coalesce(func.sum(HqProject.disbursed_vnd), 0),
+            func.coalesce(func.sum(case((active, 1), else_=0)), 0),
+        )
+    ).group_by(owner)
+    every = replace(hf, with_retired=True, stages=(), flags=())
+    dropped = set(rules.LIFECYCLE_LABELS) - set(rules.MONEY_LIFECYCLES)  # cancelled
+    stmt = filter_hq(stmt, every, as_of, 90).where(HqProject.id.not_in(ids_in(HqProject, sorted(dropped))))
+    return {int(u): Funding(int(p), int(a), int(d), int(n)) for u, p, a, d, n in s.execute(stmt)}
 
 
 # --- the page's figures ----------------------------------------------------------------------------

@@ -25,10 +25,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from lib.core import rules
+from lib.core import config, rules
 from lib.core.figures import Funding, total_funding
 from lib.core.filters import DUE_SOON, PROVINCE_LEVEL, FilterOptions, Filters, HqFilters
 from lib.core.formatting import fmt_document_number
+from lib.core.organisation import LOCALITY, PROVINCE_KEY, OrgMap, Place
 from lib.core.roles import Actor
 from lib.data import projects
 from lib.data.models import (
@@ -42,6 +43,14 @@ from lib.data.models import (
     Unit,
     task_basis,
     task_cooperator,
+)
+from lib.data.organisation import (
+    load_map,
+    locality_codes,
+    needs_units,
+    owner_at,
+    placing_day,
+    transferred_after,
 )
 from lib.data.projects import edit_localities, sql_date
 
@@ -267,7 +276,7 @@ def last_update_by_locality(s: Session) -> dict[str, datetime]:
 
 @dataclass(frozen=True)
 class LeagueRow:
-    code: str
+    code: str  # a locality's code; "u<id>" for a unit on its own, "l<id>-rest" for an ended district
     name: str
     tasks: int
     on_time: int
@@ -276,31 +285,197 @@ class LeagueRow:
     due_soon: int
     funding: Funding
     last_update: datetime | None
+    group: str = ""  # the former district a unit or an ended district's rest is shown under
 
 
-def league_table(s: Session, filters: Filters, as_of: date, due_soon_days: int) -> list[LeagueRow]:
-    """Rank the four localities: on-time completion, overdue, disbursement, last update."""
-    return _league_rows(
-        s,
-        filters,
-        count_buckets_by_locality(s, filters, as_of, due_soon_days),
-        funding_by_locality(s, filters.localities),
+@dataclass(frozen=True)
+class PlaceFigures:
+    """Task buckets, money and last updates by place (`lib.core.organisation.Place`): the rows of a
+    table on the structure of `day`, in display order (the province level last, if it has tasks)."""
+
+    day: date
+    places: tuple[Place, ...]
+    buckets: dict[str, rules.BucketSummary]  # by place key
+    funding: dict[str, Funding]  # by place key
+    updates: dict[str, datetime]  # by place key
+    codes: dict[str, str]  # place key → league code (a locality's own code)
+    buckets_by_locality: dict[str | None, rules.BucketSummary]  # by the tasks' locality code today
+
+
+def _task_owner_groups(
+    s: Session, org: OrgMap, filters: Filters, as_of: date, due_soon_days: int, by_unit: bool
+) -> list[tuple[str | None, int | None, int | None, str, int, int]]:
+    """(locality code, owner locality at the as-of date, owner unit then, bucket, tasks, due soon),
+    grouped in SQL: a few hundred groups, never the rows."""
+    moved = transferred_after(s, (Task,), as_of)
+    locality = owner_at(Task, "locality_id", as_of, transferred=moved).label("owner_locality")
+    unit = (owner_at(Task, "unit_id", as_of, transferred=moved) if by_unit else literal(None)).label(
+        "owner_unit"
+    )
+    bucket = bucket_expr(as_of).label("bucket")
+    soon = func.sum(case((due_soon_expr(as_of, due_soon_days), 1), else_=0))
+    columns: list[Any] = [Task.locality_id, bucket, func.count(), soon]
+    groups: list[Any] = [Task.locality_id, bucket]
+    if moved:
+        columns.append(locality)
+        groups.append(locality)
+    if by_unit:
+        columns.append(unit)
+        groups.append(unit)
+    stmt = filter_tasks(select(*columns).select_from(Task).group_by(*groups), filters, as_of, due_soon_days)
+    codes = locality_codes(s)
+    found = []
+    for row in s.execute(stmt):
+        current, bucket_code, n, n_soon = row[0], row[1], row[2], row[3]
+        rest = list(row[4:])
+        owner_locality = rest.pop(0) if moved else current
+        owner_unit = rest.pop(0) if by_unit else None
+        found.append(
+            (
+                codes.get(current) if current is not None else None,
+                owner_locality,
+                owner_unit,
+                str(bucket_code),
+                int(n),
+                int(n_soon or 0),
+            )
+        )
+    return found
+
+
+def figures_by_place(
+    s: Session,
+    filters: Filters,
+    as_of: date,
+    due_soon_days: int,
+    *,
+    regroup: bool = False,
+    today: date | None = None,
+    org: OrgMap | None = None,
+) -> PlaceFigures:
+    """Task buckets (filtered), headquarters money and last updates by place, as of a date.
+
+    Each piece of work counts with its owner at the as-of date (`lib.data.organisation.owner_at`),
+    placed on the structure valid then — or, `regroup`, on today's structure (`placing_day`), so
+    the whole history stands under today's units. SQL groups by (owner locality, owner unit,
+    bucket); Python maps each group to its place. The rows: every place of that day in the
+    filtered districts (`dia_ban` keeps meaning the tasks' district, `task.locality_id`), even
+    with nothing to count, and any other place that has counts."""
+    org = org or load_map(s)
+    day = placing_day(as_of, regroup, today or config.today())
+    by_unit = needs_units(org, day)
+    codes = locality_codes(s)
+    places: dict[str, Place] = {}
+    placed: dict[tuple[int | None, int | None], Place] = {}
+
+    def place_of(locality_id: int | None, unit_id: int | None) -> Place:
+        key = (locality_id, unit_id)
+        if key not in placed:
+            placed[key] = org.place(locality_id, unit_id, day)
+            places.setdefault(placed[key].key, placed[key])
+        return placed[key]
+
+    counts: dict[str, dict[str, int]] = {}
+    due: dict[str, int] = {}
+    by_code: dict[str | None, dict[str, int]] = {}
+    due_by_code: dict[str | None, int] = {}
+    for code, loc, unit, bucket_code, n, n_soon in _task_owner_groups(
+        s, org, filters, as_of, due_soon_days, by_unit
+    ):
+        key = place_of(loc, unit).key
+        counts.setdefault(key, {})
+        counts[key][bucket_code] = counts[key].get(bucket_code, 0) + n
+        due[key] = due.get(key, 0) + n_soon
+        by_code.setdefault(code, {})
+        by_code[code][bucket_code] = by_code[code].get(bucket_code, 0) + n
+        due_by_code[code] = due_by_code.get(code, 0) + n_soon
+
+    funding: dict[str, Funding] = {}
+    for unit_id, f in projects.funding_by_owner_unit(
+        s, HqFilters(localities=filters.localities), as_of
+    ).items():
+        key = place_of(None, unit_id).key
+        funding[key] = total_funding({"a": funding[key], "b": f}) if key in funding else f
+
+    updates: dict[str, datetime] = {}
+    for loc, unit, when in _last_updates(s, as_of, by_unit):
+        key = place_of(loc, unit).key
+        if when is not None and (key not in updates or when > updates[key]):
+            updates[key] = when
+
+    wanted = {codes_id for codes_id, code in codes.items() if code in filters.localities}
+    groups = {org.place(i, None, day).group_key for i in wanted}
+    rows = {p.key: p for p in org.places(day) if not filters.localities or p.group_key in groups}
+    rows.update({k: places[k] for k in counts if k in places})
+    ordered = tuple(sorted(rows.values(), key=lambda p: p.order))
+    return PlaceFigures(
+        day=day,
+        places=ordered,
+        buckets={k: rules.BucketSummary(counts=c, due_soon=due[k]) for k, c in counts.items()},
+        funding={k: funding[k] for k in funding if k in rows},
+        updates={k: updates[k] for k in updates if k in rows},
+        codes={p.key: (codes[int(p.key[1:])] if p.kind == LOCALITY else p.key) for p in ordered},
+        buckets_by_locality={
+            code: rules.BucketSummary(counts=c, due_soon=due_by_code[code]) for code, c in by_code.items()
+        },
     )
 
 
-def _league_rows(
+def _last_updates(s: Session, as_of: date, by_unit: bool) -> list[tuple[int | None, int | None, datetime]]:
+    """The latest update of any task, project or ward registration by owner (locality, unit) at the
+    as-of date (tasks by district only when units cannot change where they count)."""
+    found: list[tuple[int | None, int | None, datetime]] = []
+    moved = transferred_after(s, (Task, HqProject, ModelWard), as_of)
+    locality = owner_at(Task, "locality_id", as_of, transferred=moved).label("owner_locality")
+    unit = owner_at(Task, "unit_id", as_of, transferred=moved).label("owner_unit")
+    if by_unit:
+        task_stmt = select(locality, unit, func.max(Task.updated_at)).group_by(locality, unit)
+    else:
+        task_stmt = select(locality, literal(None), func.max(Task.updated_at)).group_by(locality)
+    found.extend((loc, u, when) for loc, u, when in s.execute(task_stmt))
+    for model in (HqProject, ModelWard):
+        owner = owner_at(model, "unit_id", as_of, transferred=moved).label("owner_unit")
+        stmt = select(owner, func.max(model.updated_at)).group_by(owner)
+        found.extend((None, u, when) for u, when in s.execute(stmt))
+    return found
+
+
+def league_table(
     s: Session,
     filters: Filters,
-    buckets: dict[str | None, rules.BucketSummary],
-    funding: dict[str, Funding],
+    as_of: date,
+    due_soon_days: int,
+    *,
+    regroup: bool = False,
+    today: date | None = None,
 ) -> list[LeagueRow]:
-    localities = [
-        (code, name)
-        for code, name in s.execute(select(Locality.code, Locality.name).order_by(Locality.sort_order))
-    ]
-    if filters.localities:
-        localities = [(c, n) for c, n in localities if c in filters.localities]
-    return league_rows(localities, buckets, funding, last_update_by_locality(s))
+    """Rank the places of the as-of date (or today's, `regroup`): on-time completion, overdue,
+    disbursement, last update. The province level is not ranked against the localities."""
+    return place_league(figures_by_place(s, filters, as_of, due_soon_days, regroup=regroup, today=today))
+
+
+def place_league(figures: PlaceFigures) -> list[LeagueRow]:
+    """One league row per place but the province level, in display order."""
+    rows = []
+    for place in figures.places:
+        if place.key == PROVINCE_KEY:
+            continue
+        summary = figures.buckets.get(place.key, rules.BucketSummary(counts={}))
+        rows.append(
+            LeagueRow(
+                code=figures.codes[place.key],
+                name=place.name,
+                tasks=summary.total,
+                on_time=summary.count(rules.ON_TIME),
+                on_time_rate=summary.on_time_rate,
+                overdue=summary.count(rules.OVERDUE),
+                due_soon=summary.due_soon,
+                funding=figures.funding.get(place.key, Funding()),
+                last_update=figures.updates.get(place.key),
+                group="" if place.kind == LOCALITY else place.group_name,
+            )
+        )
+    return rows
 
 
 def league_rows(
@@ -508,11 +683,22 @@ class Overview:
     wards: WardCounts
     league: list[LeagueRow]
     deadlines: list[tuple[int, int, str, int]]
+    places: PlaceFigures | None = None  # the league's figures by place (province level included)
 
 
-def get_overview(s: Session, filters: Filters, as_of: date, due_soon_days: int) -> Overview:
-    """Compute the overview's KPIs, league table and chart data for one filter and date."""
-    by_locality = count_buckets_by_locality(s, filters, as_of, due_soon_days)
+def get_overview(
+    s: Session,
+    filters: Filters,
+    as_of: date,
+    due_soon_days: int,
+    *,
+    regroup: bool = False,
+    today: date | None = None,
+) -> Overview:
+    """Compute the overview's KPIs, league table and chart data for one filter and date; the
+    league on the structure of the as-of date, or of today (`regroup`, see `figures_by_place`)."""
+    by_place = figures_by_place(s, filters, as_of, due_soon_days, regroup=regroup, today=today)
+    by_locality = by_place.buckets_by_locality
     funding = funding_by_locality(s, filters.localities)
     return Overview(
         as_of=as_of,
@@ -521,8 +707,9 @@ def get_overview(s: Session, filters: Filters, as_of: date, due_soon_days: int) 
         funding_by_locality=funding,
         funding=total_funding(funding),
         wards=model_ward_counts(s, filters.localities, as_of),
-        league=_league_rows(s, filters, by_locality, funding),
+        league=place_league(by_place),
         deadlines=deadlines_by_month(s, filters, as_of, due_soon_days),
+        places=by_place,
     )
 
 
