@@ -234,11 +234,13 @@ class WardCounts:
 
 
 def model_ward_counts(s: Session, localities: Sequence[str], as_of: date) -> WardCounts:
-    """Count wards registered for the model-ward pilot by the as-of year, and those recognised."""
+    """Count wards registered for the model-ward pilot by the as-of year, and those recognised
+    (each registration under the unit that owned it on the as-of date)."""
+    owner = owner_at(ModelWard, "unit_id", as_of, transferred=transferred_after(s, (ModelWard,), as_of))
     stmt = (
         select(
-            func.count(func.distinct(ModelWard.unit_id)),
-            func.count(func.distinct(case((ModelWard.recognised_on <= sql_date(as_of), ModelWard.unit_id)))),
+            func.count(func.distinct(owner)),
+            func.count(func.distinct(case((ModelWard.recognised_on <= sql_date(as_of), owner)))),
         )
         .select_from(ModelWard)
         .join(Unit, Unit.id == ModelWard.unit_id)
