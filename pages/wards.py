@@ -60,7 +60,10 @@ totals = roadmap_totals(roadmap, year)
 wards_total, registered, recognised = totals.wards, totals.registered or 0, totals.recognised or 0
 row = st.columns(4)
 row[0].metric(
-    "Số phường", fmt_int(wards_total), border=True, help="Phường có hiệu lực tại ngày tính số liệu, theo các lần sắp xếp đơn vị hành chính."
+    "Số phường",
+    fmt_int(wards_total),
+    border=True,
+    help="Phường có hiệu lực tại ngày tính số liệu (theo các lần sắp xếp đơn vị hành chính).",
 )
 row[1].metric(
     "Đã đăng ký kiểu mẫu",
