@@ -36,11 +36,18 @@ def load_filter_options(url: str, data_version: int) -> FilterOptions:
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def load_overview(
-    url: str, data_version: int, filters: Filters, as_of: date, due_soon_days: int
+    url: str,
+    data_version: int,
+    filters: Filters,
+    as_of: date,
+    due_soon_days: int,
+    regroup: bool = False,
+    today: date | None = None,
 ) -> queries.Overview:
-    """Load the overview's figures for one filter and as-of date."""
+    """Load the overview's figures for one filter and as-of date (the league on the structure of
+    that date, or regrouped under today's units)."""
     with transaction(get_engine(url)) as s:
-        return queries.get_overview(s, filters, as_of, due_soon_days)
+        return queries.get_overview(s, filters, as_of, due_soon_days, regroup=regroup, today=today)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
