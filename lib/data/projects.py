@@ -142,26 +142,31 @@ def funding_by_locality(
     return {code: Funding(int(p), int(a), int(d), int(n)) for code, p, a, d, n in s.execute(stmt)}
 
 
-def funding_by_owner_unit(s: Session, hf: HqFilters, as_of: date) -> dict[int, Funding]:
-    """Headquarters money by the unit that owned each project on the as-of date (its unit before
-    any later transfer to a successor, `lib.data.organisation.owner_at`), under the same rule of
-    whose money counts as `funding_by_locality`; filtered by locality (the project's unit today)."""
+def funding_by_owner_unit(s: Session, hf: HqFilters, as_of: date) -> dict[tuple[str, int], Funding]:
+    """Headquarters money by (the project's locality code today, the unit that owned it on the
+    as-of date: its unit before any later transfer to a successor, `lib.data.organisation.owner_at`),
+    under the same rule of whose money counts as `funding_by_locality`, filtered by locality like
+    it. Summed by locality code it equals `funding_by_locality`; by owner it is the money by place."""
     moved = transferred_after(s, (HqProject,), as_of)
     owner = owner_at(HqProject, "unit_id", as_of, transferred=moved).label("owner_unit")
     active = followed(HqProject)
     stmt = _hq_from(
         select(
+            Locality.code,
             owner,
             func.coalesce(func.sum(HqProject.planned_vnd), 0),
             func.coalesce(func.sum(HqProject.allocated_vnd), 0),
             func.coalesce(func.sum(HqProject.disbursed_vnd), 0),
             func.coalesce(func.sum(case((active, 1), else_=0)), 0),
         )
-    ).group_by(owner)
+    ).group_by(Locality.code, owner)
     every = replace(hf, with_retired=True, stages=(), flags=())
     dropped = set(rules.LIFECYCLE_LABELS) - set(rules.MONEY_LIFECYCLES)  # cancelled
     stmt = filter_hq(stmt, every, as_of, 90).where(HqProject.id.not_in(ids_in(HqProject, sorted(dropped))))
-    return {int(u): Funding(int(p), int(a), int(d), int(n)) for u, p, a, d, n in s.execute(stmt)}
+    return {
+        (str(code), int(u)): Funding(int(p), int(a), int(d), int(n))
+        for code, u, p, a, d, n in s.execute(stmt)
+    }
 
 
 # --- the page's figures ----------------------------------------------------------------------------

@@ -302,6 +302,7 @@ class PlaceFigures:
     updates: dict[str, datetime]  # by place key
     codes: dict[str, str]  # place key → league code (a locality's own code)
     buckets_by_locality: dict[str | None, rules.BucketSummary]  # by the tasks' locality code today
+    funding_by_locality: dict[str, Funding]  # by the projects' locality code today (`funding_by_locality`)
 
 
 def _task_owner_groups(
@@ -367,6 +368,7 @@ def figures_by_place(
     day = placing_day(as_of, regroup, today or config.today())
     by_unit = needs_units(org, day)
     codes = locality_codes(s)
+    order = {codes[b.id]: (b.sort_order, b.id) for b in org.bodies if b.kind == LOCALITY and b.id in codes}
     places: dict[str, Place] = {}
     placed: dict[tuple[int | None, int | None], Place] = {}
 
@@ -393,11 +395,12 @@ def figures_by_place(
         due_by_code[code] = due_by_code.get(code, 0) + n_soon
 
     funding: dict[str, Funding] = {}
-    for unit_id, f in projects.funding_by_owner_unit(
-        s, HqFilters(localities=filters.localities), as_of
-    ).items():
+    funding_by_code: dict[str, Funding] = {}
+    money = projects.funding_by_owner_unit(s, HqFilters(localities=filters.localities), as_of)
+    for (code, unit_id), f in money.items():
         key = place_of(None, unit_id).key
-        funding[key] = total_funding({"a": funding[key], "b": f}) if key in funding else f
+        funding[key] = _add(funding.get(key), f)
+        funding_by_code[code] = _add(funding_by_code.get(code), f)
 
     updates: dict[str, datetime] = {}
     for loc, unit, when in _last_updates(s, as_of, by_unit):
@@ -420,7 +423,12 @@ def figures_by_place(
         buckets_by_locality={
             code: rules.BucketSummary(counts=c, due_soon=due_by_code[code]) for code, c in by_code.items()
         },
+        funding_by_locality={c: funding_by_code[c] for c in sorted(funding_by_code, key=lambda c: order[c])},
     )
+
+
+def _add(total: Funding | None, more: Funding) -> Funding:
+    return more if total is None else total_funding({"total": total, "more": more})
 
 
 def _last_updates(s: Session, as_of: date, by_unit: bool) -> list[tuple[int | None, int | None, datetime]]:
@@ -701,7 +709,7 @@ def get_overview(
     league on the structure of the as-of date, or of today (`regroup`, see `figures_by_place`)."""
     by_place = figures_by_place(s, filters, as_of, due_soon_days, regroup=regroup, today=today)
     by_locality = by_place.buckets_by_locality
-    funding = funding_by_locality(s, filters.localities)
+    funding = by_place.funding_by_locality
     return Overview(
         as_of=as_of,
         buckets_by_locality=by_locality,
