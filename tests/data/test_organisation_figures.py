@@ -26,6 +26,7 @@ from lib.data.models import (
     Unit,
 )
 from lib.data.organisation import load_map
+from lib.files.report import build_report
 
 BEFORE, EFFECTIVE, AFTER = date(2024, 6, 30), date(2025, 7, 1), date(2026, 12, 2)
 END = date(2025, 6, 30)
@@ -244,3 +245,17 @@ def test_ward_counts_subtract_a_merger(tiny):
     assert by_year[date(2025, 6, 30)] == {"an": 2, "binh": 1}
     assert by_year[AFTER] == {"an": 1, "binh": 1}
     assert early.registered == late.registered == 1
+
+
+def test_the_report_money_table_follows_the_places_of_the_as_of_date(tiny):
+    engine, _ids = tiny
+    with transaction(engine) as s:
+        before = build_report(s, None, BEFORE, 90)
+        after = build_report(s, None, AFTER, 90)
+    assert [(before.locality_names[k], f.planned) for k, f in before.funding_by_locality.items()] == [
+        ("Thị xã Bình", 9_000_000_000)
+    ]
+    assert [(after.locality_names[k], f.planned) for k, f in after.funding_by_locality.items()] == [
+        ("Phường Bình Mới", 9_000_000_000)
+    ]
+    assert before.funding == after.funding
