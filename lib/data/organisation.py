@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, and_, case, exists, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Date, Select, and_, case, exists, literal, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from lib.core.organisation import AGENCY, LOCALITY, UNIT, Body, Link, OrgMap
 from lib.data.models import Agency, HqProject, Locality, ModelWard, Succession, Task, Transfer, Unit
@@ -139,6 +139,37 @@ def owner_at(model: Any, field: str, day: date, *, transferred: bool = True) -> 
         .scalar_subquery()
     )
     return case((exists().where(later).correlate(model), first_old), else_=column)
+
+
+def with_owner(
+    stmt: Select[Any], model: Any, field: str, day: date, *, transferred: bool = True
+) -> tuple[Select[Any], ColumnElement[Any]]:
+    """The same value as `owner_at`, for statements over many rows: the statement outer-joined
+    to each row's earliest transfer of the field after the day (transfers are few: one pass over
+    them, not one lookup per row), and the owner expression (CASE on the joined transfer, as its
+    `old_value` may be NULL). Without transfers after the day: the statement and the column."""
+    column = getattr(model, field)
+    if not transferred:
+        return stmt, column
+    entity, after = ENTITIES[model], sql_date(day)
+    first, other = aliased(Transfer), aliased(Transfer)
+    earlier = exists().where(
+        other.entity == entity,
+        other.field == field,
+        other.row_id == first.row_id,
+        other.effective_on > after,
+        or_(
+            other.effective_on < first.effective_on,
+            and_(other.effective_on == first.effective_on, other.id < first.id),
+        ),
+    )
+    firsts = (
+        select(first.row_id.label("row_id"), first.old_value.label("old_value"))
+        .where(first.entity == entity, first.field == field, first.effective_on > after, ~earlier)
+        .subquery(f"first_{field}")
+    )
+    joined = stmt.outerjoin(firsts, firsts.c.row_id == model.id)
+    return joined, case((firsts.c.row_id.is_not(None), firsts.c.old_value), else_=column)
 
 
 def placing_day(as_of: date, regroup: bool, today: date) -> date:

@@ -25,7 +25,7 @@ from lib.core.figures import Funding, RoadmapPoint, total_funding
 from lib.core.filters import PROVINCE_LEVEL, HqFilters
 from lib.core.roles import DIEU_PHOI, Actor, PermissionDenied, require_writer
 from lib.data.models import HqProject, Locality, ModelWard, Unit
-from lib.data.organisation import owner_at, transferred_after
+from lib.data.organisation import owner_at, transferred_after, with_owner
 
 SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
 
@@ -148,17 +148,16 @@ def funding_by_owner_unit(s: Session, hf: HqFilters, as_of: date) -> dict[tuple[
     under the same rule of whose money counts as `funding_by_locality`, filtered by locality like
     it. Summed by locality code it equals `funding_by_locality`; by owner it is the money by place."""
     moved = transferred_after(s, (HqProject,), as_of)
-    owner = owner_at(HqProject, "unit_id", as_of, transferred=moved).label("owner_unit")
+    stmt, owned = with_owner(_hq_from(select(HqProject.id)), HqProject, "unit_id", as_of, transferred=moved)
+    owner = owned.label("owner_unit")
     active = followed(HqProject)
-    stmt = _hq_from(
-        select(
-            Locality.code,
-            owner,
-            func.coalesce(func.sum(HqProject.planned_vnd), 0),
-            func.coalesce(func.sum(HqProject.allocated_vnd), 0),
-            func.coalesce(func.sum(HqProject.disbursed_vnd), 0),
-            func.coalesce(func.sum(case((active, 1), else_=0)), 0),
-        )
+    stmt = stmt.with_only_columns(
+        Locality.code,
+        owner,
+        func.coalesce(func.sum(HqProject.planned_vnd), 0),
+        func.coalesce(func.sum(HqProject.allocated_vnd), 0),
+        func.coalesce(func.sum(HqProject.disbursed_vnd), 0),
+        func.coalesce(func.sum(case((active, 1), else_=0)), 0),
     ).group_by(Locality.code, owner)
     every = replace(hf, with_retired=True, stages=(), flags=())
     dropped = set(rules.LIFECYCLE_LABELS) - set(rules.MONEY_LIFECYCLES)  # cancelled

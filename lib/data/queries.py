@@ -51,6 +51,7 @@ from lib.data.organisation import (
     owner_at,
     placing_day,
     transferred_after,
+    with_owner,
 )
 from lib.data.projects import edit_localities, sql_date
 
@@ -306,31 +307,33 @@ class PlaceFigures:
 
 
 def _task_owner_groups(
-    s: Session, org: OrgMap, filters: Filters, as_of: date, due_soon_days: int, by_unit: bool
-) -> list[tuple[str | None, int | None, int | None, str, int, int]]:
-    """(locality code, owner locality at the as-of date, owner unit then, bucket, tasks, due soon),
-    grouped in SQL: a few hundred groups, never the rows."""
+    s: Session, filters: Filters, as_of: date, due_soon_days: int, by_unit: bool, with_updates: bool
+) -> list[tuple[str | None, int | None, int | None, str, int, int, datetime | None]]:
+    """(locality code, owner locality at the as-of date, owner unit then, bucket, tasks, due soon,
+    latest update if `with_updates`), grouped in SQL: a few hundred groups, never the rows."""
     moved = transferred_after(s, (Task,), as_of)
-    locality = owner_at(Task, "locality_id", as_of, transferred=moved).label("owner_locality")
-    unit = (owner_at(Task, "unit_id", as_of, transferred=moved) if by_unit else literal(None)).label(
-        "owner_unit"
-    )
+    stmt = select(Task.locality_id).select_from(Task)
+    stmt, locality = with_owner(stmt, Task, "locality_id", as_of, transferred=moved)
+    unit: Any = literal(None)
+    if by_unit:
+        stmt, unit = with_owner(stmt, Task, "unit_id", as_of, transferred=moved)
     bucket = bucket_expr(as_of).label("bucket")
     soon = func.sum(case((due_soon_expr(as_of, due_soon_days), 1), else_=0))
-    columns: list[Any] = [Task.locality_id, bucket, func.count(), soon]
+    latest = func.max(Task.updated_at) if with_updates else literal(None)
+    columns: list[Any] = [Task.locality_id, bucket, func.count(), soon, latest]
     groups: list[Any] = [Task.locality_id, bucket]
     if moved:
-        columns.append(locality)
-        groups.append(locality)
+        columns.append(locality.label("owner_locality"))
+        groups.append(columns[-1])
     if by_unit:
-        columns.append(unit)
-        groups.append(unit)
-    stmt = filter_tasks(select(*columns).select_from(Task).group_by(*groups), filters, as_of, due_soon_days)
+        columns.append(unit.label("owner_unit"))
+        groups.append(columns[-1])
+    stmt = filter_tasks(stmt.with_only_columns(*columns).group_by(*groups), filters, as_of, due_soon_days)
     codes = locality_codes(s)
     found = []
     for row in s.execute(stmt):
-        current, bucket_code, n, n_soon = row[0], row[1], row[2], row[3]
-        rest = list(row[4:])
+        current, bucket_code, n, n_soon, when = row[0], row[1], row[2], row[3], row[4]
+        rest = list(row[5:])
         owner_locality = rest.pop(0) if moved else current
         owner_unit = rest.pop(0) if by_unit else None
         found.append(
@@ -341,6 +344,7 @@ def _task_owner_groups(
                 str(bucket_code),
                 int(n),
                 int(n_soon or 0),
+                when,
             )
         )
     return found
@@ -383,10 +387,16 @@ def figures_by_place(
     due: dict[str, int] = {}
     by_code: dict[str | None, dict[str, int]] = {}
     due_by_code: dict[str | None, int] = {}
-    for code, loc, unit, bucket_code, n, n_soon in _task_owner_groups(
-        s, org, filters, as_of, due_soon_days, by_unit
+    # Reading units means reading the task rows (the narrow bucket index holds no unit): then the
+    # same pass also gives the last updates, when no filter narrows the tasks.
+    merged = by_unit and filters.is_empty
+    updates: dict[str, datetime] = {}
+    for code, loc, unit, bucket_code, n, n_soon, when in _task_owner_groups(
+        s, filters, as_of, due_soon_days, by_unit, merged
     ):
         key = place_of(loc, unit).key
+        if when is not None and (key not in updates or when > updates[key]):
+            updates[key] = when
         counts.setdefault(key, {})
         counts[key][bucket_code] = counts[key].get(bucket_code, 0) + n
         due[key] = due.get(key, 0) + n_soon
@@ -402,8 +412,7 @@ def figures_by_place(
         funding[key] = _add(funding.get(key), f)
         funding_by_code[code] = _add(funding_by_code.get(code), f)
 
-    updates: dict[str, datetime] = {}
-    for loc, unit, when in _last_updates(s, as_of, by_unit):
+    for loc, unit, when in _last_updates(s, as_of, by_unit, tasks=not merged):
         key = place_of(loc, unit).key
         if when is not None and (key not in updates or when > updates[key]):
             updates[key] = when
@@ -431,22 +440,36 @@ def _add(total: Funding | None, more: Funding) -> Funding:
     return more if total is None else total_funding({"total": total, "more": more})
 
 
-def _last_updates(s: Session, as_of: date, by_unit: bool) -> list[tuple[int | None, int | None, datetime]]:
-    """The latest update of any task, project or ward registration by owner (locality, unit) at the
-    as-of date (tasks by district only when units cannot change where they count)."""
+def _last_updates(
+    s: Session, as_of: date, by_unit: bool, *, tasks: bool = True
+) -> list[tuple[int | None, int | None, datetime]]:
+    """The latest update of any task (unless `tasks` is off), project or ward registration by owner
+    (locality, unit) at the as-of date (tasks by district only when units cannot change where
+    they count: the district's update index answers)."""
     found: list[tuple[int | None, int | None, datetime]] = []
     moved = transferred_after(s, (Task, HqProject, ModelWard), as_of)
-    locality = owner_at(Task, "locality_id", as_of, transferred=moved).label("owner_locality")
-    unit = owner_at(Task, "unit_id", as_of, transferred=moved).label("owner_unit")
-    if by_unit:
-        task_stmt = select(locality, unit, func.max(Task.updated_at)).group_by(locality, unit)
-    else:
-        task_stmt = select(locality, literal(None), func.max(Task.updated_at)).group_by(locality)
-    found.extend((loc, u, when) for loc, u, when in s.execute(task_stmt))
+    if tasks:
+        stmt = select(Task.locality_id).select_from(Task)
+        stmt, locality = with_owner(stmt, Task, "locality_id", as_of, transferred=moved)
+        unit: Any = literal(None)
+        if by_unit:
+            stmt, unit = with_owner(stmt, Task, "unit_id", as_of, transferred=moved)
+        columns = [locality.label("owner_locality"), unit.label("owner_unit")]
+        task_stmt = stmt.with_only_columns(*columns, func.max(Task.updated_at)).group_by(
+            *(columns if by_unit else columns[:1])
+        )
+        found.extend((loc, u, when) for loc, u, when in s.execute(task_stmt))
     for model in (HqProject, ModelWard):
-        owner = owner_at(model, "unit_id", as_of, transferred=moved).label("owner_unit")
-        stmt = select(owner, func.max(model.updated_at)).group_by(owner)
-        found.extend((None, u, when) for u, when in s.execute(stmt))
+        stmt, owner = with_owner(
+            select(model.id).select_from(model), model, "unit_id", as_of, transferred=moved
+        )
+        labelled = owner.label("owner_unit")
+        found.extend(
+            (None, u, when)
+            for u, when in s.execute(
+                stmt.with_only_columns(labelled, func.max(model.updated_at)).group_by(labelled)
+            )
+        )
     return found
 
 

@@ -180,6 +180,9 @@ def test_after_the_mergers_the_league_lists_the_new_wards_by_former_district(tin
     ]
     finished = rows[0]
     assert finished.on_time == 1 and finished.on_time_rate == 1.0
+    assert [r.last_update for r in rows] == [NOW, NOW, NOW]
+    filtered = _league(engine, AFTER, filters=Filters(buckets=("dung_han",)))  # the other pass
+    assert [(r.tasks, r.last_update) for r in filtered] == [(1, NOW), (0, NOW), (0, NOW)]
 
 
 def test_regrouped_history_stands_under_todays_units(tiny):
