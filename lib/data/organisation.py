@@ -107,12 +107,14 @@ def needs_units(org: OrgMap, day: date) -> bool:
     return any(not b.valid_on(day) for b in org.bodies if b.kind == LOCALITY)
 
 
-def transferred_after(s: Session, models: Iterable[Any], day: date) -> bool:
-    """Whether any row of these models was passed to a successor after a day (one indexed read):
-    if not, every row's owner on that day is its current value."""
+def transferred_after(s: Session, models: Iterable[Any], day: date, field: str | None = None) -> bool:
+    """Whether any row of these models (any field, or this one) was passed to a successor after a
+    day (one read): if not, every row's owner on that day is its current value."""
     entities = [ENTITIES[m] for m in models]
-    stmt = select(exists().where(Transfer.entity.in_(entities), Transfer.effective_on > sql_date(day)))
-    return bool(s.scalar(stmt))
+    later = [Transfer.entity.in_(entities), Transfer.effective_on > sql_date(day)]
+    if field is not None:
+        later.append(Transfer.field == field)
+    return bool(s.scalar(select(exists().where(*later))))
 
 
 def owner_at(model: Any, field: str, day: date, *, transferred: bool = True) -> ColumnElement[Any]:

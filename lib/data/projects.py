@@ -147,7 +147,7 @@ def funding_by_owner_unit(s: Session, hf: HqFilters, as_of: date) -> dict[tuple[
     as-of date: its unit before any later transfer to a successor, `lib.data.organisation.owner_at`),
     under the same rule of whose money counts as `funding_by_locality`, filtered by locality like
     it. Summed by locality code it equals `funding_by_locality`; by owner it is the money by place."""
-    moved = transferred_after(s, (HqProject,), as_of)
+    moved = transferred_after(s, (HqProject,), as_of, "unit_id")
     stmt, owned = with_owner(_hq_from(select(HqProject.id)), HqProject, "unit_id", as_of, transferred=moved)
     owner = owned.label("owner_unit")
     active = followed(HqProject)

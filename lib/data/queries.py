@@ -311,12 +311,13 @@ def _task_owner_groups(
 ) -> list[tuple[str | None, int | None, int | None, str, int, int, datetime | None]]:
     """(locality code, owner locality at the as-of date, owner unit then, bucket, tasks, due soon,
     latest update if `with_updates`), grouped in SQL: a few hundred groups, never the rows."""
-    moved = transferred_after(s, (Task,), as_of)
+    moved = transferred_after(s, (Task,), as_of, "locality_id")
+    moved_unit = transferred_after(s, (Task,), as_of, "unit_id")
     stmt = select(Task.locality_id).select_from(Task)
     stmt, locality = with_owner(stmt, Task, "locality_id", as_of, transferred=moved)
     unit: Any = literal(None)
     if by_unit:
-        stmt, unit = with_owner(stmt, Task, "unit_id", as_of, transferred=moved)
+        stmt, unit = with_owner(stmt, Task, "unit_id", as_of, transferred=moved_unit)
     bucket = bucket_expr(as_of).label("bucket")
     soon = func.sum(case((due_soon_expr(as_of, due_soon_days), 1), else_=0))
     latest = func.max(Task.updated_at) if with_updates else literal(None)
@@ -447,13 +448,14 @@ def _last_updates(
     (locality, unit) at the as-of date (tasks by district only when units cannot change where
     they count: the district's update index answers)."""
     found: list[tuple[int | None, int | None, datetime]] = []
-    moved = transferred_after(s, (Task, HqProject, ModelWard), as_of)
     if tasks:
+        moved_unit = transferred_after(s, (Task,), as_of, "unit_id")
+        moved_locality = transferred_after(s, (Task,), as_of, "locality_id")
         stmt = select(Task.locality_id).select_from(Task)
-        stmt, locality = with_owner(stmt, Task, "locality_id", as_of, transferred=moved)
+        stmt, locality = with_owner(stmt, Task, "locality_id", as_of, transferred=moved_locality)
         unit: Any = literal(None)
         if by_unit:
-            stmt, unit = with_owner(stmt, Task, "unit_id", as_of, transferred=moved)
+            stmt, unit = with_owner(stmt, Task, "unit_id", as_of, transferred=moved_unit)
         columns = [locality.label("owner_locality"), unit.label("owner_unit")]
         task_stmt = stmt.with_only_columns(*columns, func.max(Task.updated_at)).group_by(
             *(columns if by_unit else columns[:1])
@@ -461,7 +463,11 @@ def _last_updates(
         found.extend((loc, u, when) for loc, u, when in s.execute(task_stmt))
     for model in (HqProject, ModelWard):
         stmt, owner = with_owner(
-            select(model.id).select_from(model), model, "unit_id", as_of, transferred=moved
+            select(model.id).select_from(model),
+            model,
+            "unit_id",
+            as_of,
+            transferred=transferred_after(s, (model,), as_of, "unit_id"),
         )
         labelled = owner.label("owner_unit")
         found.extend(
