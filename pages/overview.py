@@ -5,7 +5,7 @@ import streamlit as st
 
 from lib.core import rules
 from lib.core.figures import as_percent, ranked
-from lib.core.filters import place_and_filter_params, place_params
+from lib.core.filters import PARAM_REGROUP, place_and_filter_params, place_params
 from lib.core.formatting import fmt_datetime, fmt_int, fmt_pct
 from lib.ui import charts, filtering, meeting, shell, widgets
 from lib.ui.loaders import load_filter_options, load_overview
@@ -33,7 +33,11 @@ st.page_link(
     "pages/overview.py",
     label="Chế độ trình chiếu (cho cuộc họp)",
     icon=":material/slideshow:",
-    query_params={**place_and_filter_params(filters, as_of, ctx.today), shell.PARAM_MEETING: "1"},
+    query_params={
+        **place_and_filter_params(filters, as_of, ctx.today),
+        **({PARAM_REGROUP: "1"} if regroup else {}),
+        shell.PARAM_MEETING: "1",
+    },
 )
 
 b = data.buckets
