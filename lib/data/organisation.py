@@ -50,32 +50,20 @@ def load_map(s: Session) -> OrgMap:
     units = s.execute(
         select(Unit.id, Unit.name, Unit.kind, Unit.locality_id, Unit.valid_from, Unit.valid_to)
     ).all()
-    for rank, row in enumerate(sorted(units, key=lambda u: (u.name, u.id))):
+    for rank, u in enumerate(sorted(units, key=lambda u: (u.name, u.id))):
+        bodies.append(Body(UNIT, u.id, u.name, u.kind, u.locality_id, u.valid_from, u.valid_to, rank))
+    agencies = select(
+        Agency.id,
+        Agency.name,
+        Agency.kind,
+        Agency.locality_id,
+        Agency.valid_from,
+        Agency.valid_to,
+        Agency.sort_order,
+    )
+    for a in s.execute(agencies):
         bodies.append(
-            Body(UNIT, row.id, row.name, row.kind, row.locality_id, row.valid_from, row.valid_to, rank)
-        )
-    for row in s.execute(
-        select(
-            Agency.id,
-            Agency.name,
-            Agency.kind,
-            Agency.locality_id,
-            Agency.valid_from,
-            Agency.valid_to,
-            Agency.sort_order,
-        )
-    ):
-        bodies.append(
-            Body(
-                AGENCY,
-                row.id,
-                row.name,
-                row.kind,
-                row.locality_id,
-                row.valid_from,
-                row.valid_to,
-                row.sort_order,
-            )
+            Body(AGENCY, a.id, a.name, a.kind, a.locality_id, a.valid_from, a.valid_to, a.sort_order)
         )
     links = [
         Link(r.body_kind, r.from_id, r.to_id, r.change, r.effective_on, bool(r.main))

@@ -333,8 +333,9 @@ def _task_owner_groups(
     codes = locality_codes(s)
     found = []
     for row in s.execute(stmt):
-        current, bucket_code, n, n_soon, when = row[0], row[1], row[2], row[3], row[4]
-        rest = list(row[5:])
+        values: list[Any] = list(row)
+        current, bucket_code, n, n_soon, when = values[:5]
+        rest = values[5:]
         owner_locality = rest.pop(0) if moved else current
         owner_unit = rest.pop(0) if by_unit else None
         found.append(
@@ -460,7 +461,7 @@ def _last_updates(
         task_stmt = stmt.with_only_columns(*columns, func.max(Task.updated_at)).group_by(
             *(columns if by_unit else columns[:1])
         )
-        found.extend((loc, u, when) for loc, u, when in s.execute(task_stmt))
+        found.extend((r[0], r[1], r[2]) for r in s.execute(task_stmt))
     for model in (HqProject, ModelWard):
         stmt, owner = with_owner(
             select(model.id).select_from(model),
