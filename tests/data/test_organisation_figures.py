@@ -262,3 +262,15 @@ def test_the_report_money_table_follows_the_places_of_the_as_of_date(tiny):
         ("Phường Bình Mới", 9_000_000_000)
     ]
     assert before.funding == after.funding
+
+
+def test_the_map_reads_validity_and_succession(tiny):
+    engine, ids = tiny
+    with transaction(engine) as s:
+        org = load_map(s)
+    assert [u.name for u in org.valid("unit", BEFORE)] == ["A1", "A2", "B1"]
+    assert [u.name for u in org.valid("unit", AFTER)] == ["An Mới", "Bình Mới"]
+    assert [b.name for b in org.valid("locality", AFTER)] == []
+    assert org.current("unit", ids.a2, BEFORE) == ids.a2
+    assert org.current("unit", ids.a2, AFTER) == ids.new_a
+    assert org.current("unit", ids.b1, AFTER) == ids.new_b
