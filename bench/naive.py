@@ -65,9 +65,17 @@ def buckets(tasks: pd.DataFrame, as_of: date) -> pd.Series:
 
 
 def naive_overview(
-    url: str, data_version: int, filters: Filters, as_of: date, due_soon_days: int
+    url: str,
+    data_version: int,
+    filters: Filters,
+    as_of: date,
+    due_soon_days: int,
+    regroup: bool = False,
+    today: date | None = None,
 ) -> Overview:
-    """Compute the overview in pandas from whole tables (no cache, on every rerun)."""
+    """Compute the overview in pandas from whole tables (no cache, on every rerun). The league is
+    by locality, as it was before validity and succession: the baseline the benchmark compares
+    with (the same rows while no reorganisation is recorded; `regroup` and `today` are ignored)."""
     engine = get_engine(url)
     tasks = pd.read_sql(TASKS_SQL, engine)
     basis = pd.read_sql(BASIS_SQL, engine)

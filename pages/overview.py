@@ -5,7 +5,7 @@ import streamlit as st
 
 from lib.core import rules
 from lib.core.figures import as_percent, ranked
-from lib.core.filters import place_and_filter_params, place_params
+from lib.core.filters import PARAM_REGROUP, place_and_filter_params, place_params
 from lib.core.formatting import fmt_datetime, fmt_int, fmt_pct
 from lib.ui import charts, filtering, meeting, shell, widgets
 from lib.ui.loaders import load_filter_options, load_overview
@@ -18,7 +18,10 @@ if shell.meeting_mode():
     st.stop()
 
 filters, as_of = filtering.filter_bar("overview", options, ctx.today)
-data = load_overview(ctx.database_url, ctx.data_version, filters, as_of, ctx.settings.due_soon_days)
+regroup = filtering.regroup_switch("overview")
+data = load_overview(
+    ctx.database_url, ctx.data_version, filters, as_of, ctx.settings.due_soon_days, regroup, ctx.today
+)
 
 st.title("Tiến độ thực hiện Đề án 30/ĐA-BCA và Đề án 885")
 st.caption(
@@ -30,7 +33,11 @@ st.page_link(
     "pages/overview.py",
     label="Chế độ trình chiếu (cho cuộc họp)",
     icon=":material/slideshow:",
-    query_params={**place_and_filter_params(filters, as_of, ctx.today), shell.PARAM_MEETING: "1"},
+    query_params={
+        **place_and_filter_params(filters, as_of, ctx.today),
+        **({PARAM_REGROUP: "1"} if regroup else {}),
+        shell.PARAM_MEETING: "1",
+    },
 )
 
 b = data.buckets
@@ -78,10 +85,12 @@ row[3].page_link(
 )
 st.caption("Kinh phí và phường kiểu mẫu chỉ lọc theo địa bàn.")
 
-st.subheader("Xếp hạng bốn địa phương")
+grouped = any(r.group for r in data.league)
+st.subheader("Xếp hạng theo địa bàn" + (" (gộp theo đơn vị hiện nay)" if regroup else ""))
 league = pd.DataFrame(
     [
         {
+            "group": r.group,
             "locality": r.name,
             "tasks": r.tasks,
             "on_time_pct": as_percent(r.on_time_rate),
@@ -94,10 +103,11 @@ league = pd.DataFrame(
     ]
 )
 st.dataframe(
-    league,
+    league if grouped else league.drop(columns="group", errors="ignore"),
     hide_index=True,
     key="overview_league",
     column_config={
+        "group": st.column_config.TextColumn("Địa bàn cũ"),
         "locality": st.column_config.TextColumn("Địa phương"),
         "tasks": st.column_config.NumberColumn("Nhiệm vụ"),
         "on_time_pct": st.column_config.ProgressColumn(
@@ -111,7 +121,14 @@ st.dataframe(
         "last_update": st.column_config.TextColumn("Cập nhật gần nhất"),
     },
 )
-st.caption("Bấm vào tiêu đề cột để sắp xếp.")
+st.caption(
+    "Bấm vào tiêu đề cột để sắp xếp. "
+    + (
+        "Các địa bàn theo đơn vị hiện nay; số liệu cũ được chuyển theo đơn vị kế thừa."
+        if regroup
+        else "Các địa bàn có hiệu lực tại ngày tính số liệu; từ 01/7/2025 là các xã, phường, theo địa bàn cũ."
+    )
+)
 
 names = dict(options.localities)
 left, right = st.columns(2)

@@ -60,7 +60,10 @@ totals = roadmap_totals(roadmap, year)
 wards_total, registered, recognised = totals.wards, totals.registered or 0, totals.recognised or 0
 row = st.columns(4)
 row[0].metric(
-    "Số phường", fmt_int(wards_total), border=True, help="Phường năm 2024 và xã, thị trấn lên phường từ 2025."
+    "Số phường",
+    fmt_int(wards_total),
+    border=True,
+    help="Phường có hiệu lực tại ngày tính số liệu (theo các lần sắp xếp đơn vị hành chính).",
 )
 row[1].metric(
     "Đã đăng ký kiểu mẫu",
@@ -119,8 +122,8 @@ st.dataframe(
     },
 )
 st.caption(
-    "Số phường theo danh sách đơn vị hành chính năm 2024, cộng các xã, thị trấn lên phường từ 01/01/2025; "
-    "chưa trừ các phường sáp nhập."
+    "Số phường theo cơ cấu đơn vị hành chính có hiệu lực tại ngày tính số liệu (các năm trước: ngày 31/12): "
+    "phường sáp nhập chỉ tính phường mới, xã, thị trấn lên phường tính từ ngày lên phường."
 )
 
 st.subheader("Danh sách phường đăng ký")

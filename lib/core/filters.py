@@ -39,6 +39,13 @@ PARAM_AS_OF = "ngay"
 PARAM_PAGE = "trang"
 PARAM_STAGE = "giai_doan"
 PARAM_FLAG = "canh_bao"
+PARAM_REGROUP = "gop"  # "1": figures by place regrouped under today's units (lib.data.organisation)
+
+REGROUP_LABEL = "Gộp theo đơn vị hiện nay"
+REGROUP_HELP = (
+    "Tắt: số liệu theo các địa bàn có hiệu lực tại ngày tính số liệu. "
+    "Bật: toàn bộ số liệu, kể cả các năm trước, gộp theo các xã, phường hiện nay (theo địa bàn cũ)."
+)
 
 
 @dataclass(frozen=True)
@@ -171,6 +178,12 @@ def parse_as_of(raw: str | Sequence[str] | None, default: date) -> tuple[date, s
             return parsed, None
     shown = default.strftime("%d/%m/%Y")
     return default, f"Ngày “{text[:40]}” không hợp lệ — đang dùng ngày {shown}."
+
+
+def parse_flag(raw: str | Sequence[str] | None) -> bool:
+    """Read an on/off URL parameter: "1" (or "true", "co") is on, anything else off."""
+    values = _split(raw)
+    return bool(values) and values[0].lower() in ("1", "true", "co")
 
 
 def parse_page(raw: str | Sequence[str] | None, page_count: int) -> int:

@@ -25,6 +25,7 @@ from lib.core.figures import Funding, RoadmapPoint, total_funding
 from lib.core.filters import PROVINCE_LEVEL, HqFilters
 from lib.core.roles import DIEU_PHOI, Actor, PermissionDenied, require_writer
 from lib.data.models import HqProject, Locality, ModelWard, Unit
+from lib.data.organisation import owner_at, transferred_after, with_owner
 
 SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
 
@@ -139,6 +140,32 @@ def funding_by_locality(
     )
     stmt = stmt.order_by(Locality.sort_order)
     return {code: Funding(int(p), int(a), int(d), int(n)) for code, p, a, d, n in s.execute(stmt)}
+
+
+def funding_by_owner_unit(s: Session, hf: HqFilters, as_of: date) -> dict[tuple[str, int], Funding]:
+    """Headquarters money by (the project's locality code today, the unit that owned it on the
+    as-of date: its unit before any later transfer to a successor, `lib.data.organisation.owner_at`),
+    under the same rule of whose money counts as `funding_by_locality`, filtered by locality like
+    it. Summed by locality code it equals `funding_by_locality`; by owner it is the money by place."""
+    moved = transferred_after(s, (HqProject,), as_of, "unit_id")
+    stmt, owned = with_owner(_hq_from(select(HqProject.id)), HqProject, "unit_id", as_of, transferred=moved)
+    owner = owned.label("owner_unit")
+    active = followed(HqProject)
+    stmt = stmt.with_only_columns(
+        Locality.code,
+        owner,
+        func.coalesce(func.sum(HqProject.planned_vnd), 0),
+        func.coalesce(func.sum(HqProject.allocated_vnd), 0),
+        func.coalesce(func.sum(HqProject.disbursed_vnd), 0),
+        func.coalesce(func.sum(case((active, 1), else_=0)), 0),
+    ).group_by(Locality.code, owner)
+    every = replace(hf, with_retired=True, stages=(), flags=())
+    dropped = set(rules.LIFECYCLE_LABELS) - set(rules.MONEY_LIFECYCLES)  # cancelled
+    stmt = filter_hq(stmt, every, as_of, 90).where(HqProject.id.not_in(ids_in(HqProject, sorted(dropped))))
+    return {
+        (str(code), int(u)): Funding(int(p), int(a), int(d), int(n))
+        for code, u, p, a, d, n in s.execute(stmt)
+    }
 
 
 # --- the page's figures ----------------------------------------------------------------------------
@@ -388,42 +415,69 @@ def list_wards_for_edit(
     return list_wards(s, places, with_retired=with_retired)
 
 
+def wards_on(units: Sequence[Any], day: date) -> int:
+    """The wards (phường) among these unit rows on a day: the rows valid then of kind phường, and,
+    from 2025, the xã and thị trấn marked to become phường in 2025 whose upgrade is not yet recorded
+    as a successor row (so an upgrade counts once, and a merger counts its successor only)."""
+    return sum(
+        1
+        for u in units
+        if (u.valid_from is None or u.valid_from <= day)
+        and (u.valid_to is None or day <= u.valid_to)
+        and (u.kind == "phuong" or (u.becomes_phuong_2025 and day.year >= 2025))
+    )
+
+
+def roadmap_day(year: int, as_of: date) -> date:
+    """The day whose structure a roadmap year counts: the as-of date in its own year, else 31/12."""
+    return as_of if year == as_of.year else date(year, 12, 31)
+
+
 def ward_roadmap(s: Session, localities: Sequence[str], as_of: date) -> list[RoadmapPoint]:
-    """Per locality and year up to 2030: wards, and how many were registered and recognised by then."""
+    """Per locality (a unit's district, or former district) and year up to 2030: the wards on the
+    structure of that year (`wards_on`, `roadmap_day`: mergers subtract), and how many were
+    registered and recognised by then, each registration under the unit that owned it on the
+    as-of date."""
     unit_stmt = (
         select(
+            Unit.id,
             Locality.code,
-            func.sum(case((Unit.kind == "phuong", 1), else_=0)),
-            func.sum(case((Unit.becomes_phuong_2025, 1), else_=0)),
+            Unit.kind,
+            Unit.becomes_phuong_2025,
+            Unit.valid_from,
+            Unit.valid_to,
         )
         .select_from(Unit)
         .join(Locality, Locality.id == Unit.locality_id)
-        .group_by(Locality.code, Locality.sort_order)
-        .order_by(Locality.sort_order)
+        .order_by(Locality.sort_order, Unit.id)
     )
     if localities:
         unit_stmt = unit_stmt.where(Locality.code.in_(_named(localities)))
-    wards = {code: (int(p or 0), int(u or 0)) for code, p, u in s.execute(unit_stmt)}
+    units = s.execute(unit_stmt).all()
+    by_code: dict[str, list[Any]] = {}
+    for u in units:
+        by_code.setdefault(u.code, []).append(u)
+    code_of = {u.id: u.code for u in units}
 
-    first_year = func.min(ModelWard.year_registered).label("first")
-    first_recognised = func.min(ModelWard.recognised_on).label("recognised")
-    per_unit = _ward_from(
-        select(Locality.code, ModelWard.unit_id, first_year, first_recognised), localities
-    ).group_by(Locality.code, ModelWard.unit_id)
-    units = [(code, int(year), on) for code, _unit, year, on in s.execute(per_unit)]
+    moved = transferred_after(s, (ModelWard,), as_of)
+    owner = owner_at(ModelWard, "unit_id", as_of, transferred=moved).label("owner_unit")
+    per_unit = (
+        select(owner, func.min(ModelWard.year_registered), func.min(ModelWard.recognised_on))
+        .where(followed(ModelWard))
+        .group_by(owner)
+    )
+    regs = [(code_of[u], int(year), on) for u, year, on in s.execute(per_unit) if u in code_of]
 
     points = []
-    for code, (phuong, upgraded) in wards.items():
+    for code, mine in by_code.items():
         for year in range(rules.ROADMAP_FIRST_YEAR, rules.WARD_TARGET_YEAR + 1):
-            total = phuong + (upgraded if year >= 2025 else 0)
+            total = wards_on(mine, roadmap_day(year, as_of))
             if year > as_of.year:
                 points.append(RoadmapPoint(code, year, total, None, None))
                 continue
             until = min(date(year, 12, 31), as_of)
-            registered = sum(1 for c, y, _ in units if c == code and y <= year)
-            recognised = sum(
-                1 for c, _, on in units if c == code and on is not None and _as_date(on) <= until
-            )
+            registered = sum(1 for c, y, _ in regs if c == code and y <= year)
+            recognised = sum(1 for c, _, on in regs if c == code and on is not None and _as_date(on) <= until)
             points.append(RoadmapPoint(code, year, total, registered, recognised))
     return points
 

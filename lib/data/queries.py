@@ -25,10 +25,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from lib.core import rules
+from lib.core import config, rules
 from lib.core.figures import Funding, total_funding
 from lib.core.filters import DUE_SOON, PROVINCE_LEVEL, FilterOptions, Filters, HqFilters
 from lib.core.formatting import fmt_document_number
+from lib.core.organisation import LOCALITY, PROVINCE_KEY, OrgMap, Place
 from lib.core.roles import Actor
 from lib.data import projects
 from lib.data.models import (
@@ -42,6 +43,15 @@ from lib.data.models import (
     Unit,
     task_basis,
     task_cooperator,
+)
+from lib.data.organisation import (
+    load_map,
+    locality_codes,
+    needs_units,
+    owner_at,
+    placing_day,
+    transferred_after,
+    with_owner,
 )
 from lib.data.projects import edit_localities, sql_date
 
@@ -225,11 +235,13 @@ class WardCounts:
 
 
 def model_ward_counts(s: Session, localities: Sequence[str], as_of: date) -> WardCounts:
-    """Count wards registered for the model-ward pilot by the as-of year, and those recognised."""
+    """Count wards registered for the model-ward pilot by the as-of year, and those recognised
+    (each registration under the unit that owned it on the as-of date)."""
+    owner = owner_at(ModelWard, "unit_id", as_of, transferred=transferred_after(s, (ModelWard,), as_of))
     stmt = (
         select(
-            func.count(func.distinct(ModelWard.unit_id)),
-            func.count(func.distinct(case((ModelWard.recognised_on <= sql_date(as_of), ModelWard.unit_id)))),
+            func.count(func.distinct(owner)),
+            func.count(func.distinct(case((ModelWard.recognised_on <= sql_date(as_of), owner)))),
         )
         .select_from(ModelWard)
         .join(Unit, Unit.id == ModelWard.unit_id)
@@ -267,7 +279,7 @@ def last_update_by_locality(s: Session) -> dict[str, datetime]:
 
 @dataclass(frozen=True)
 class LeagueRow:
-    code: str
+    code: str  # a locality's code; "u<id>" for a unit on its own, "l<id>-rest" for an ended district
     name: str
     tasks: int
     on_time: int
@@ -276,31 +288,234 @@ class LeagueRow:
     due_soon: int
     funding: Funding
     last_update: datetime | None
+    group: str = ""  # the former district a unit or an ended district's rest is shown under
 
 
-def league_table(s: Session, filters: Filters, as_of: date, due_soon_days: int) -> list[LeagueRow]:
-    """Rank the four localities: on-time completion, overdue, disbursement, last update."""
-    return _league_rows(
-        s,
-        filters,
-        count_buckets_by_locality(s, filters, as_of, due_soon_days),
-        funding_by_locality(s, filters.localities),
+@dataclass(frozen=True)
+class PlaceFigures:
+    """Task buckets, money and last updates by place (`lib.core.organisation.Place`): the rows of a
+    table on the structure of `day`, in display order (the province level last, if it has tasks)."""
+
+    day: date
+    places: tuple[Place, ...]
+    buckets: dict[str, rules.BucketSummary]  # by place key
+    funding: dict[str, Funding]  # by place key
+    updates: dict[str, datetime]  # by place key
+    codes: dict[str, str]  # place key → league code (a locality's own code)
+    buckets_by_locality: dict[str | None, rules.BucketSummary]  # by the tasks' locality code today
+    funding_by_locality: dict[str, Funding]  # by the projects' locality code today (`funding_by_locality`)
+
+
+def _task_owner_groups(
+    s: Session, filters: Filters, as_of: date, due_soon_days: int, by_unit: bool, with_updates: bool
+) -> list[tuple[str | None, int | None, int | None, str, int, int, datetime | None]]:
+    """(locality code, owner locality at the as-of date, owner unit then, bucket, tasks, due soon,
+    latest update if `with_updates`), grouped in SQL: a few hundred groups, never the rows."""
+    moved = transferred_after(s, (Task,), as_of, "locality_id")
+    moved_unit = transferred_after(s, (Task,), as_of, "unit_id")
+    stmt = select(Task.locality_id).select_from(Task)
+    stmt, locality = with_owner(stmt, Task, "locality_id", as_of, transferred=moved)
+    unit: Any = literal(None)
+    if by_unit:
+        stmt, unit = with_owner(stmt, Task, "unit_id", as_of, transferred=moved_unit)
+    bucket = bucket_expr(as_of).label("bucket")
+    soon = func.sum(case((due_soon_expr(as_of, due_soon_days), 1), else_=0))
+    latest = func.max(Task.updated_at) if with_updates else literal(None)
+    columns: list[Any] = [Task.locality_id, bucket, func.count(), soon, latest]
+    groups: list[Any] = [Task.locality_id, bucket]
+    if moved:
+        columns.append(locality.label("owner_locality"))
+        groups.append(columns[-1])
+    if by_unit:
+        columns.append(unit.label("owner_unit"))
+        groups.append(columns[-1])
+    stmt = filter_tasks(stmt.with_only_columns(*columns).group_by(*groups), filters, as_of, due_soon_days)
+    codes = locality_codes(s)
+    found = []
+    for row in s.execute(stmt):
+        values: list[Any] = list(row)
+        current, bucket_code, n, n_soon, when = values[:5]
+        rest = values[5:]
+        owner_locality = rest.pop(0) if moved else current
+        owner_unit = rest.pop(0) if by_unit else None
+        found.append(
+            (
+                codes.get(current) if current is not None else None,
+                owner_locality,
+                owner_unit,
+                str(bucket_code),
+                int(n),
+                int(n_soon or 0),
+                when,
+            )
+        )
+    return found
+
+
+def figures_by_place(
+    s: Session,
+    filters: Filters,
+    as_of: date,
+    due_soon_days: int,
+    *,
+    regroup: bool = False,
+    today: date | None = None,
+    org: OrgMap | None = None,
+) -> PlaceFigures:
+    """Task buckets (filtered), headquarters money and last updates by place, as of a date.
+
+    Each piece of work counts with its owner at the as-of date (`lib.data.organisation.owner_at`),
+    placed on the structure valid then — or, `regroup`, on today's structure (`placing_day`), so
+    the whole history stands under today's units. SQL groups by (owner locality, owner unit,
+    bucket); Python maps each group to its place. The rows: every place of that day in the
+    filtered districts (`dia_ban` keeps meaning the tasks' district, `task.locality_id`), even
+    with nothing to count, and any other place that has counts."""
+    org = org or load_map(s)
+    day = placing_day(as_of, regroup, today or config.today())
+    by_unit = needs_units(org, day)
+    codes = locality_codes(s)
+    order = {codes[b.id]: (b.sort_order, b.id) for b in org.bodies if b.kind == LOCALITY and b.id in codes}
+    places: dict[str, Place] = {}
+    placed: dict[tuple[int | None, int | None], Place] = {}
+
+    def place_of(locality_id: int | None, unit_id: int | None) -> Place:
+        key = (locality_id, unit_id)
+        if key not in placed:
+            placed[key] = org.place(locality_id, unit_id, day)
+            places.setdefault(placed[key].key, placed[key])
+        return placed[key]
+
+    counts: dict[str, dict[str, int]] = {}
+    due: dict[str, int] = {}
+    by_code: dict[str | None, dict[str, int]] = {}
+    due_by_code: dict[str | None, int] = {}
+    # Reading units means reading the task rows (the narrow bucket index holds no unit): then the
+    # same pass also gives the last updates, when no filter narrows the tasks.
+    merged = by_unit and filters.is_empty
+    updates: dict[str, datetime] = {}
+    for code, loc, unit, bucket_code, n, n_soon, when in _task_owner_groups(
+        s, filters, as_of, due_soon_days, by_unit, merged
+    ):
+        key = place_of(loc, unit).key
+        if when is not None and (key not in updates or when > updates[key]):
+            updates[key] = when
+        counts.setdefault(key, {})
+        counts[key][bucket_code] = counts[key].get(bucket_code, 0) + n
+        due[key] = due.get(key, 0) + n_soon
+        by_code.setdefault(code, {})
+        by_code[code][bucket_code] = by_code[code].get(bucket_code, 0) + n
+        due_by_code[code] = due_by_code.get(code, 0) + n_soon
+
+    funding: dict[str, Funding] = {}
+    funding_by_code: dict[str, Funding] = {}
+    money = projects.funding_by_owner_unit(s, HqFilters(localities=filters.localities), as_of)
+    for (code, unit_id), f in money.items():
+        key = place_of(None, unit_id).key
+        funding[key] = _add(funding.get(key), f)
+        funding_by_code[code] = _add(funding_by_code.get(code), f)
+
+    for loc, unit, when in _last_updates(s, as_of, by_unit, tasks=not merged):
+        key = place_of(loc, unit).key
+        if when is not None and (key not in updates or when > updates[key]):
+            updates[key] = when
+
+    wanted = {codes_id for codes_id, code in codes.items() if code in filters.localities}
+    groups = {org.place(i, None, day).group_key for i in wanted}
+    rows = {p.key: p for p in org.places(day) if not filters.localities or p.group_key in groups}
+    rows.update({k: places[k] for k in counts if k in places})
+    ordered = tuple(sorted(rows.values(), key=lambda p: p.order))
+    return PlaceFigures(
+        day=day,
+        places=ordered,
+        buckets={k: rules.BucketSummary(counts=c, due_soon=due[k]) for k, c in counts.items()},
+        funding={k: funding[k] for k in funding if k in rows},
+        updates={k: updates[k] for k in updates if k in rows},
+        codes={p.key: (codes[int(p.key[1:])] if p.kind == LOCALITY else p.key) for p in ordered},
+        buckets_by_locality={
+            code: rules.BucketSummary(counts=c, due_soon=due_by_code[code]) for code, c in by_code.items()
+        },
+        funding_by_locality={c: funding_by_code[c] for c in sorted(funding_by_code, key=lambda c: order[c])},
     )
 
 
-def _league_rows(
+def _add(total: Funding | None, more: Funding) -> Funding:
+    return more if total is None else total_funding({"total": total, "more": more})
+
+
+def _last_updates(
+    s: Session, as_of: date, by_unit: bool, *, tasks: bool = True
+) -> list[tuple[int | None, int | None, datetime]]:
+    """The latest update of any task (unless `tasks` is off), project or ward registration by owner
+    (locality, unit) at the as-of date (tasks by district only when units cannot change where
+    they count: the district's update index answers)."""
+    found: list[tuple[int | None, int | None, datetime]] = []
+    if tasks:
+        moved_unit = transferred_after(s, (Task,), as_of, "unit_id")
+        moved_locality = transferred_after(s, (Task,), as_of, "locality_id")
+        stmt = select(Task.locality_id).select_from(Task)
+        stmt, locality = with_owner(stmt, Task, "locality_id", as_of, transferred=moved_locality)
+        unit: Any = literal(None)
+        if by_unit:
+            stmt, unit = with_owner(stmt, Task, "unit_id", as_of, transferred=moved_unit)
+        columns = [locality.label("owner_locality"), unit.label("owner_unit")]
+        task_stmt = stmt.with_only_columns(*columns, func.max(Task.updated_at)).group_by(
+            *(columns if by_unit else columns[:1])
+        )
+        found.extend((r[0], r[1], r[2]) for r in s.execute(task_stmt))
+    for model in (HqProject, ModelWard):
+        stmt, owner = with_owner(
+            select(model.id).select_from(model),
+            model,
+            "unit_id",
+            as_of,
+            transferred=transferred_after(s, (model,), as_of, "unit_id"),
+        )
+        labelled = owner.label("owner_unit")
+        found.extend(
+            (None, u, when)
+            for u, when in s.execute(
+                stmt.with_only_columns(labelled, func.max(model.updated_at)).group_by(labelled)
+            )
+        )
+    return found
+
+
+def league_table(
     s: Session,
     filters: Filters,
-    buckets: dict[str | None, rules.BucketSummary],
-    funding: dict[str, Funding],
+    as_of: date,
+    due_soon_days: int,
+    *,
+    regroup: bool = False,
+    today: date | None = None,
 ) -> list[LeagueRow]:
-    localities = [
-        (code, name)
-        for code, name in s.execute(select(Locality.code, Locality.name).order_by(Locality.sort_order))
-    ]
-    if filters.localities:
-        localities = [(c, n) for c, n in localities if c in filters.localities]
-    return league_rows(localities, buckets, funding, last_update_by_locality(s))
+    """Rank the places of the as-of date (or today's, `regroup`): on-time completion, overdue,
+    disbursement, last update. The province level is not ranked against the localities."""
+    return place_league(figures_by_place(s, filters, as_of, due_soon_days, regroup=regroup, today=today))
+
+
+def place_league(figures: PlaceFigures) -> list[LeagueRow]:
+    """One league row per place but the province level, in display order."""
+    rows = []
+    for place in figures.places:
+        if place.key == PROVINCE_KEY:
+            continue
+        summary = figures.buckets.get(place.key, rules.BucketSummary(counts={}))
+        rows.append(
+            LeagueRow(
+                code=figures.codes[place.key],
+                name=place.name,
+                tasks=summary.total,
+                on_time=summary.count(rules.ON_TIME),
+                on_time_rate=summary.on_time_rate,
+                overdue=summary.count(rules.OVERDUE),
+                due_soon=summary.due_soon,
+                funding=figures.funding.get(place.key, Funding()),
+                last_update=figures.updates.get(place.key),
+                group="" if place.kind == LOCALITY else place.group_name,
+            )
+        )
+    return rows
 
 
 def league_rows(
@@ -508,12 +723,23 @@ class Overview:
     wards: WardCounts
     league: list[LeagueRow]
     deadlines: list[tuple[int, int, str, int]]
+    places: PlaceFigures | None = None  # the league's figures by place (province level included)
 
 
-def get_overview(s: Session, filters: Filters, as_of: date, due_soon_days: int) -> Overview:
-    """Compute the overview's KPIs, league table and chart data for one filter and date."""
-    by_locality = count_buckets_by_locality(s, filters, as_of, due_soon_days)
-    funding = funding_by_locality(s, filters.localities)
+def get_overview(
+    s: Session,
+    filters: Filters,
+    as_of: date,
+    due_soon_days: int,
+    *,
+    regroup: bool = False,
+    today: date | None = None,
+) -> Overview:
+    """Compute the overview's KPIs, league table and chart data for one filter and date; the
+    league on the structure of the as-of date, or of today (`regroup`, see `figures_by_place`)."""
+    by_place = figures_by_place(s, filters, as_of, due_soon_days, regroup=regroup, today=today)
+    by_locality = by_place.buckets_by_locality
+    funding = by_place.funding_by_locality
     return Overview(
         as_of=as_of,
         buckets_by_locality=by_locality,
@@ -521,8 +747,9 @@ def get_overview(s: Session, filters: Filters, as_of: date, due_soon_days: int) 
         funding_by_locality=funding,
         funding=total_funding(funding),
         wards=model_ward_counts(s, filters.localities, as_of),
-        league=_league_rows(s, filters, by_locality, funding),
+        league=place_league(by_place),
         deadlines=deadlines_by_month(s, filters, as_of, due_soon_days),
+        places=by_place,
     )
 
 

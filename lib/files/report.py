@@ -77,7 +77,7 @@ class YearEndReport:
     as_of: date
     buckets: rules.BucketSummary
     funding: Funding
-    funding_by_locality: dict[str, Funding]
+    funding_by_locality: dict[str, Funding]  # by place of the as-of date (`queries.figures_by_place`)
     locality_names: dict[str, str]
     hq_flags: dict[str, int]
     stages: dict[str, int]
@@ -114,6 +114,12 @@ def build_report(s: Session, scope: str | None, as_of: date, stale_days: int) ->
     stages: dict[str, int] = {}
     for (_code, stage), n in summary.stages.items():
         stages[stage] = stages.get(stage, 0) + n
+    # Money by the places of the as-of date (the four localities before 1/7/2025; the xã and
+    # phường, by former district, after), as on the overview's league.
+    by_place = queries.figures_by_place(s, filters, as_of, 0)
+    shown = [p for p in by_place.places if p.key in by_place.funding]
+    place_money = {p.key: by_place.funding[p.key] for p in shown}
+    names = {**names, **{p.key: p.name for p in shown}}
     year = rules.roadmap_year(as_of)
     wards = [p for p in projects.ward_roadmap(s, places, as_of) if p.year == year]
     pilots = projects.pilots_2024(s)
@@ -128,7 +134,7 @@ def build_report(s: Session, scope: str | None, as_of: date, stale_days: int) ->
         as_of=as_of,
         buckets=buckets,
         funding=summary.funding,
-        funding_by_locality=summary.funding_by_locality,
+        funding_by_locality=place_money,
         locality_names=names,
         hq_flags=summary.flag_totals,
         stages=stages,

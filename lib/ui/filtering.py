@@ -19,12 +19,16 @@ from lib.core.filters import (
     PARAM_DOCUMENT,
     PARAM_LOCALITY,
     PARAM_PAGE,
+    PARAM_REGROUP,
+    REGROUP_HELP,
+    REGROUP_LABEL,
     FilterOptions,
     Filters,
     filters_to_params,
     parse_as_of,
     parse_choices,
     parse_filters,
+    parse_flag,
     parse_page,
 )
 from lib.core.formatting import fmt_int
@@ -212,6 +216,19 @@ def choice_filter(
         )
     sync_query_params({param: ",".join(values)} if values else {}, owned=(param,))
     return tuple(values)
+
+
+def regroup_switch(prefix: str) -> bool:
+    """Draw the switch that regroups figures under today's units, kept in step with the URL
+    parameter `gop` ("1" when on, absent when off)."""
+    state = st.session_state
+    key = f"{prefix}_regroup"
+    if key not in state:
+        state[key] = parse_flag(st.query_params.get_all(PARAM_REGROUP))
+    with st.sidebar:
+        on = st.toggle(REGROUP_LABEL, key=key, help=REGROUP_HELP)
+    sync_query_params({PARAM_REGROUP: "1"} if on else {}, owned=(PARAM_REGROUP,))
+    return bool(on)
 
 
 def sync_query_params(wanted: dict[str, str], owned: tuple[str, ...]) -> None:

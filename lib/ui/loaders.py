@@ -13,8 +13,9 @@ from lib.core import config
 from lib.core.catalogue import AUDIT_EVENT, HQ_PROJECT, MODEL_WARD
 from lib.core.figures import RoadmapPoint
 from lib.core.filters import FilterOptions, Filters, HqFilters
+from lib.core.organisation import OrgMap
 from lib.core.roles import Actor
-from lib.data import accounts, choices, followup, issuers, projects, queries, registers
+from lib.data import accounts, choices, followup, issuers, organisation, projects, queries, registers
 from lib.data.db import make_engine, transaction
 from lib.data.models import AuditEvent, LoginAttempt
 from lib.editing import history
@@ -43,11 +44,26 @@ def load_filter_options(url: str, data_version: int) -> FilterOptions:
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def load_overview(
-    url: str, data_version: int, filters: Filters, as_of: date, due_soon_days: int
+    url: str,
+    data_version: int,
+    filters: Filters,
+    as_of: date,
+    due_soon_days: int,
+    regroup: bool = False,
+    today: date | None = None,
 ) -> queries.Overview:
-    """Load the overview's figures for one filter and as-of date."""
+    """Load the overview's figures for one filter and as-of date (the league on the structure of
+    that date, or regrouped under today's units)."""
     with transaction(get_engine(url)) as s:
-        return queries.get_overview(s, filters, as_of, due_soon_days)
+        return queries.get_overview(s, filters, as_of, due_soon_days, regroup=regroup, today=today)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_org_map(url: str, data_version: int) -> OrgMap:
+    """Load the map over time: every locality, unit and agency with its validity, and every
+    succession link (a few hundred rows)."""
+    with transaction(get_engine(url)) as s:
+        return organisation.load_map(s)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
