@@ -191,6 +191,17 @@ def check(s: Session, parsed: Parsed, *, arrangement_id: int | None = None) -> l
     return _plan(s, parsed, _Map(s), arrangement_id)[1]
 
 
+def _has_successor(s: Session, kind: str, body_id: int) -> bool:
+    """Tell whether another arrangement already ended this body into a successor (a body whose end
+    date was only known, as reference data, may still be mapped once)."""
+    return (
+        s.scalar(
+            select(Succession.id).where(Succession.body_kind == kind, Succession.from_id == body_id).limit(1)
+        )
+        is not None
+    )
+
+
 def _plan(s: Session, parsed: Parsed, bodies: _Map, arrangement_id: int | None) -> tuple[Plan, list[Problem]]:
     problems = list(parsed.problems())
     plan = Plan(parsed)
@@ -247,7 +258,7 @@ def _plan(s: Session, parsed: Parsed, bodies: _Map, arrangement_id: int | None) 
                     )
                 )
             continue
-        if valid[0].valid_to == before:
+        if valid[0].valid_to == before and _has_successor(s, kind, valid[0].id):
             problems.append(
                 Problem(
                     line.line_no,

@@ -26,9 +26,11 @@ from sqlalchemy.orm import Session
 from lib.core.config import PROJECT_ROOT
 from lib.core.config import now as local_now
 from lib.core.formatting import fmt_date
+from lib.core.roles import system_actor
 from lib.data import audit
-from lib.data.models import Agency, Clause, Document, Duty, Locality, Unit
+from lib.data.models import Agency, Clause, Document, Duty, Locality, Transfer, Unit
 from lib.ops import directive as d
+from lib.ops.arrangements import load_arrangements
 from lib.ops.duties import Generated, generate_duties
 
 UNITS_CSV = PROJECT_ROOT / "data" / "units-2024.csv"
@@ -204,6 +206,15 @@ def _load_duties(
         (doc, agency, title)
         for doc, agency, title in s.execute(select(Duty.document_id, Duty.lead_agency_id, Duty.title))
     }
+    # A duty that a reorganisation passed to a successor is still the letter's duty of its first body.
+    have |= {
+        (doc, int(agency), title)
+        for doc, agency, title in s.execute(
+            select(Duty.document_id, Transfer.old_value, Duty.title)
+            .join(Transfer, (Transfer.entity == "duty") & (Transfer.row_id == Duty.id))
+            .where(Transfer.field == "lead_agency_id", Transfer.old_value.is_not(None))
+        )
+    }
     added = 0
     for agency_code, t in d.DUTIES:
         agency, document = agencies[agency_code], documents[t.document]
@@ -239,10 +250,11 @@ class Loaded:
 
     added: Added
     generated: Generated
+    applied: tuple[str, ...] = ()  # the reference reorganisations applied by this run, by code
 
     @property
     def changed(self) -> bool:
-        return bool(self.added.total) or self.generated.changed
+        return bool(self.added.total) or self.generated.changed or bool(self.applied)
 
     def message(self) -> str:
         if not self.changed:
@@ -257,6 +269,8 @@ class Loaded:
         else:
             parts.append("Dữ liệu tham chiếu đã đủ, không thêm gì.")
         parts.append(self.generated.message())
+        if self.applied:
+            parts.append(f"Đã áp dụng {len(self.applied)} đợt sắp xếp tổ chức: {', '.join(self.applied)}.")
         return " ".join(parts)
 
 
@@ -266,9 +280,21 @@ def load_programme(s: Session, as_of: date, *, actor: str = ACTOR, now: datetime
     may roll back, which also undoes its data-version bump)."""
     stamp = _stamp(now)
     added = load_reference(s, now=stamp)
-    loaded = Loaded(added, generate_duties(s, as_of, now=stamp))
+    generated = generate_duties(s, as_of, now=stamp)
+    loaded = Loaded(added, generated, apply_reference_arrangements(s, as_of, actor=actor, now=stamp))
     record_load(s, loaded, actor=actor, now=stamp)
     return loaded
+
+
+def apply_reference_arrangements(
+    s: Session, as_of: date, *, actor: str = ACTOR, now: datetime | None = None
+) -> tuple[str, ...]:
+    """Record and apply the 2025 reorganisations taking effect by `as_of` (lib/ops/arrangements.py),
+    after the tasks of the periods due were generated on the bodies of their time: a period's task
+    of a body that ended passes to its successor only if it is still open. Return the codes applied."""
+    name = actor.removeprefix("cli:")
+    loaded = load_arrangements(s, as_of, system_actor(name), now=_stamp(now))
+    return tuple(item.code for item in loaded if item.applied is not None)
 
 
 def record_load(s: Session, loaded: Loaded, *, actor: str = ACTOR, now: datetime | None = None) -> None:

@@ -22,6 +22,8 @@ from lib.data.models import (
     HQ_STAGES,
     Agency,
     AppMeta,
+    Arrangement,
+    ArrangementLine,
     AuditEvent,
     Clause,
     Document,
@@ -29,9 +31,12 @@ from lib.data.models import (
     HqProject,
     Locality,
     ModelWard,
+    Succession,
     Task,
+    Transfer,
     Unit,
     User,
+    UserScope,
     duty_cooperator,
     task_basis,
     task_cooperator,
@@ -80,8 +85,23 @@ def clear_content(session: Session) -> None:
     """Delete the programme's and the demo's rows, children first; localities stay (users point at them)."""
     for table in (task_cooperator, task_basis, duty_cooperator):
         session.execute(delete(table))
-    for model in (Task, Duty, HqProject, ModelWard, Unit, Clause, Agency, Document):
+    # The reorganisations applied to the map, and scopes pointing at bodies about to go.
+    for model in (Transfer, Succession, ArrangementLine, Arrangement):
         session.execute(delete(model))
+    session.execute(delete(UserScope).where(UserScope.locality_id.is_(None)))
+    for model in (Task, Duty, HqProject, ModelWard, Agency, Unit, Clause, Document):
+        session.execute(delete(model))
+    # Localities stay, back to the letter's map: those a reorganisation created go unless a user
+    # points at them, and the four get their validity again from the reorganisations.
+    letter = [code for code, _, _ in d.LOCALITIES]
+    used = select(User.locality_id).where(User.locality_id.is_not(None))
+    scoped = select(UserScope.locality_id).where(UserScope.locality_id.is_not(None))
+    session.execute(
+        delete(Locality).where(
+            Locality.code.not_in(letter), Locality.id.not_in(used), Locality.id.not_in(scoped)
+        )
+    )
+    session.execute(update(Locality).values(valid_from=None, valid_to=None))
 
 
 def seed_demo(session: Session, *, seed: int = DEMO_SEED, today: date = DEMO_TODAY) -> None:
@@ -96,8 +116,10 @@ def seed_demo(session: Session, *, seed: int = DEMO_SEED, today: date = DEMO_TOD
     builder.letter_tasks()
     # The yearly reports and the reviews come from the duties, by the generator production runs.
     generated = generate_duties(session, today, backdate=LETTER_DATE)
-    programme.record_load(session, programme.Loaded(added, generated))
     builder.after_generation()
+    # The map of 2025: the open rows of the bodies that ended pass to their successors.
+    applied = programme.apply_reference_arrangements(session, today, actor="cli:seed-demo")
+    programme.record_load(session, programme.Loaded(added, generated, applied))
     ensure_demo_accounts(session)
     audit.record(
         session, actor="cli:seed-demo", action="seed_demo", entity="database", reason="Nạp lại dữ liệu mẫu"

@@ -78,7 +78,7 @@ def test_the_2025_arrangements_on_the_reference_data(engine):
         agencies = list(s.scalars(select(Agency).where(Agency.unit_id.is_not(None))))
         assert len(agencies) == 46
         assert {a.superior for a in agencies if a.kind == "cong_an"} == {"Công an tỉnh Bắc Ninh"}
-        police = s.scalar(select(Agency).where(Agency.code == "cat-bac-ninh"))
+        police = s.scalar(select(Agency).where(Agency.code == "cat-bn"))
         assert (police.superior, police.place, police.valid_from) == (
             "Bộ Công an",
             "Bắc Ninh",
