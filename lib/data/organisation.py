@@ -13,14 +13,26 @@ Every function takes the caller's Session first and never commits or closes it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Select, and_, case, exists, literal, or_, select
+from sqlalchemy import ColumnElement, Date, Select, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from lib.core.organisation import AGENCY, LOCALITY, UNIT, Body, Link, OrgMap
-from lib.data.models import Agency, HqProject, Locality, ModelWard, Succession, Task, Transfer, Unit
+from lib.data.models import (
+    Agency,
+    Arrangement,
+    ArrangementLine,
+    HqProject,
+    Locality,
+    ModelWard,
+    Succession,
+    Task,
+    Transfer,
+    Unit,
+)
 
 # The transfer entity of each model whose owner fields a reorganisation passes on.
 ENTITIES: dict[Any, str] = {Task: "task", HqProject: "hq_project", ModelWard: "model_ward"}
@@ -167,3 +179,40 @@ def placing_day(as_of: date, regroup: bool, today: date) -> date:
     today's units, the real current date (`lib.core.config.today()`), or the as-of date if later
     (the structure known furthest ahead)."""
     return max(as_of, today) if regroup else as_of
+
+
+@dataclass(frozen=True)
+class ArrangementRow:
+    """A reorganisation as the office's list shows it."""
+
+    id: int
+    code: str
+    resolution: str
+    resolution_on: date | None
+    effective_on: date
+    title: str
+    state: str
+    lines: int
+    applied_by: str
+    applied_at: datetime | None
+
+
+def list_arrangements(s: Session) -> list[ArrangementRow]:
+    """Every recorded reorganisation, latest effective date first, with its number of lines."""
+    lines = (
+        select(ArrangementLine.arrangement_id, func.count().label("n"))
+        .group_by(ArrangementLine.arrangement_id)
+        .subquery()
+    )
+    stmt = (
+        select(Arrangement, func.coalesce(lines.c.n, 0))
+        .outerjoin(lines, lines.c.arrangement_id == Arrangement.id)
+        .order_by(Arrangement.effective_on.desc(), Arrangement.id.desc())
+    )
+    return [
+        ArrangementRow(
+            a.id, a.code, a.resolution, a.resolution_on, a.effective_on, a.title, a.state, int(n),
+            a.applied_by, a.applied_at,
+        )
+        for a, n in s.execute(stmt)
+    ]  # fmt: skip

@@ -182,6 +182,7 @@ _PAGES = (
         "nhap-so-theo-doi",
         OFFICE,
     ),
+    ("pages/organisation.py", "Sắp xếp tổ chức", ":material/account_tree:", "to-chuc", OFFICE),
     ("pages/admin.py", "Quản trị", ":material/manage_accounts:", "quan-tri", OFFICE),
     ("pages/account.py", "Tài khoản", ":material/person:", "tai-khoan", None),
 )
