@@ -32,10 +32,12 @@ from lib.data.models import (
     Task,
     Unit,
     User,
+    UserScope,
     duty_cooperator,
     task_basis,
     task_cooperator,
 )
+from lib.data.scopes import find_body
 from lib.ops import directive as d
 from lib.ops import programme
 from lib.ops.duties import generate_duties
@@ -50,7 +52,18 @@ DEMO_ACCOUNTS = (
     ("dp.yendung", "Điều phối Yên Dũng", "dieu_phoi", "yen-dung"),
     ("dp.vietyen", "Điều phối Việt Yên", "dieu_phoi", "viet-yen"),
     ("dp.bacgiang", "Điều phối TP Bắc Giang", "dieu_phoi", "bac-giang"),
+    ("dm.sotaichinh", "Đầu mối Sở Tài chính", "dieu_phoi", None),
+    ("dm.nenh", "Đầu mối phường Nếnh, Bích Động", "dieu_phoi", "viet-yen"),
 )
+# What each demo focal point edits (user_scope): (kind, code or unit name) as `create-user --scope`.
+DEMO_SCOPES: dict[str, tuple[tuple[str, str], ...]] = {
+    "dp.lucngan": (("locality", "luc-ngan"),),
+    "dp.yendung": (("locality", "yen-dung"),),
+    "dp.vietyen": (("locality", "viet-yen"),),
+    "dp.bacgiang": (("locality", "bac-giang"),),
+    "dm.sotaichinh": (("agency", "stc"),),  # a department: the tasks it leads
+    "dm.nenh": (("unit", "Nếnh"), ("unit", "Bích Động")),  # two wards: their tasks, projects, wards
+}
 DEMO_SEED = 2024
 DEMO_TODAY = date(2026, 11, 29)
 LETTER_DATE = date(2024, 2, 20)
@@ -80,6 +93,8 @@ def clear_content(session: Session) -> None:
     """Delete the programme's and the demo's rows, children first; localities stay (users point at them)."""
     for table in (task_cooperator, task_basis, duty_cooperator):
         session.execute(delete(table))
+    # Scopes naming a unit or an agency go with them (the demo accounts get theirs back).
+    session.execute(delete(UserScope).where(UserScope.locality_id.is_(None)))
     for model in (Task, Duty, HqProject, ModelWard, Unit, Clause, Agency, Document):
         session.execute(delete(model))
 
@@ -117,6 +132,14 @@ def ensure_demo_accounts(session: Session) -> None:
         user.display_name, user.role, user.active = name, role, True
         user.locality_id = localities[locality] if locality else None
         user.password_hash, user.password_changed_at, user.updated_at = password_hash, stamp, stamp
+    session.flush()
+    named = select(User.username, User.id).where(User.username.in_(list(DEMO_SCOPES)))
+    users = {name: user_id for name, user_id in session.execute(named)}
+    session.execute(delete(UserScope).where(UserScope.user_id.in_(list(users.values()))))
+    for username, bodies in DEMO_SCOPES.items():
+        for kind, ref in bodies:
+            body_id = find_body(session, kind, ref, DEMO_TODAY)
+            session.add(UserScope(user_id=users[username], **{f"{kind}_id": body_id}))
     session.flush()
 
 

@@ -14,6 +14,7 @@ from lib.core.catalogue import AUDIT_EVENT, HQ_PROJECT, MODEL_WARD
 from lib.core.figures import RoadmapPoint
 from lib.core.filters import FilterOptions, Filters, HqFilters
 from lib.core.roles import Actor
+from lib.core.scopes import Scope
 from lib.data import accounts, choices, followup, projects, queries, registers
 from lib.data.db import make_engine, transaction
 from lib.data.models import AuditEvent, LoginAttempt
@@ -213,11 +214,16 @@ def load_wards(
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def load_unit_choices(
-    url: str, data_version: int, localities: tuple[str, ...], wards_only: bool = False
+    url: str,
+    data_version: int,
+    localities: tuple[str, ...],
+    wards_only: bool = False,
+    scope: Scope | None = None,
 ) -> dict[int, str]:
-    """Units that can take a new row (not retired), of the given localities (all when empty)."""
+    """Units that can take a new row (not retired), of the given localities (all when empty); with a
+    focal point's scope, those of their scope only."""
     with transaction(get_engine(url)) as s:
-        return choices.unit_choices(s, localities, wards_only=wards_only)
+        return choices.unit_choices(s, localities, wards_only=wards_only, scope=scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

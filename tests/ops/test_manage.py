@@ -92,7 +92,7 @@ def test_create_user_prompts_for_the_password_and_records_the_action(tmp_path):
     no_locality = _manage_input(
         "create-user", "dp.khac", "--role", "dieu_phoi", url=url, stdin="mat-khau-rat-dai\nmat-khau-rat-dai\n"
     )
-    assert no_locality.returncode == 2 and "phải thuộc một địa phương" in no_locality.stderr
+    assert no_locality.returncode == 2 and "phải được giao ít nhất một" in no_locality.stderr
     audit_ok = _manage("verify-audit", url=url)
     assert audit_ok.returncode == 0 and "toàn vẹn" in audit_ok.stdout
     from lib.data.models import User
