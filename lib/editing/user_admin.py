@@ -20,7 +20,7 @@ from lib.data import audit
 from lib.data.accounts import USERNAME_RE, normalise_username, revoke_devices, revoke_user_sessions
 from lib.data.db import bump_data_version
 from lib.data.models import Agency, Locality, LoginLock, Unit, User, UserScope
-from lib.data.scopes import body_names, user_bodies
+from lib.data.scopes import body_names, find_body, user_bodies
 
 Body = tuple[str, int]  # ("locality" | "unit" | "agency", id): one body of a focal point's scope
 NO_SCOPE_MESSAGE = "Cán bộ đầu mối phải được giao ít nhất một địa phương, đơn vị hoặc cơ quan."
@@ -128,9 +128,11 @@ def create_user(
     password: str,
     now: datetime,
     scope: Sequence[Body] = (),
+    scope_refs: Sequence[tuple[str, str]] = (),
 ) -> User:
     """Create a user (administrators only). A focal point (dieu_phoi) gets a scope: the bodies
-    given, and their home district (`locality_code`) first if given, as before scopes existed."""
+    given, and their home district (`locality_code`) first if given, as before scopes existed.
+    `scope_refs`: bodies as the command line names them, ("agency", "stc"), ("unit", "Nếnh")."""
     require_admin(actor, "tạo người dùng")
     bump_data_version(s)  # first: the write lock (see lib.data.db)
     name = normalise_username(username)
@@ -148,6 +150,7 @@ def create_user(
         raise Refused(f"Tên đăng nhập “{quote(name)}” đã tồn tại.", entity="user", field="username")
     _check_password(password, name)
     home = _locality_id(s, role, locality_code)
+    scope = [*scope, *((kind, find_body(s, kind, ref, now.date())) for kind, ref in scope_refs)]
     if role != DIEU_PHOI and scope:
         raise Refused("Chỉ cán bộ đầu mối mới có phạm vi địa phương, đơn vị, cơ quan.", entity="user")
     bodies = _checked_bodies(s, [*((("locality", home),) if home else ()), *scope], (), now.date())
