@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from lib.core import rules
-from lib.core.roles import Refused
+from lib.core.roles import Actor, Refused, require_admin
 from lib.core.scopes import BODY_KINDS, KIND_LABELS, Scope
 from lib.data.models import Agency, Locality, Succession, Task, Unit, User, UserScope
 
@@ -249,3 +249,32 @@ def ended_scopes(s: Session, today: date) -> list[EndedBody]:
                     )
                 )
     return sorted(out, key=lambda e: (e.username, e.kind, e.name))
+
+
+@dataclass(frozen=True)
+class ScopeAdmin:
+    """What the administrator's scope panel shows: the bodies that may be given (valid today, plus
+    those still held although ended), each focal point's bodies, and the scopes pointing at ended ones."""
+
+    options: dict[str, dict[int, str]]
+    bodies: dict[str, list[tuple[str, int]]]  # username → (kind, id), in order
+    ended: list[EndedBody]
+
+
+def scope_admin(s: Session, actor: Actor, today: date) -> ScopeAdmin:
+    """Read the scope panel's data (administrators only)."""
+    require_admin(actor, "xem phạm vi của cán bộ đầu mối")
+    options = scope_options(s, today)
+    bodies: dict[str, list[tuple[str, int]]] = {}
+    rows = s.execute(
+        select(User.username, UserScope.locality_id, UserScope.unit_id, UserScope.agency_id)
+        .join(User, User.id == UserScope.user_id)
+        .order_by(User.username, UserScope.id)
+    )
+    for username, loc, unit, agency in rows:
+        bodies.setdefault(username, []).append(_body_of(loc, unit, agency))
+    for kind in BODY_KINDS:  # a body still held after it ended stays selectable (and shown as ended)
+        held = {i for held in bodies.values() for k, i in held if k == kind and i not in options[kind]}
+        names = body_names(s, kind, held)
+        options[kind] |= {i: f"{names.get(i, f'mã {i}')} (đã kết thúc)" for i in sorted(held)}
+    return ScopeAdmin(options, bodies, ended_scopes(s, today))

@@ -15,7 +15,7 @@ from lib.core.figures import RoadmapPoint
 from lib.core.filters import FilterOptions, Filters, HqFilters
 from lib.core.roles import Actor
 from lib.core.scopes import Scope
-from lib.data import accounts, choices, followup, projects, queries, registers
+from lib.data import accounts, choices, followup, projects, queries, registers, scopes
 from lib.data.db import make_engine, transaction
 from lib.data.models import AuditEvent, LoginAttempt
 from lib.editing import history
@@ -377,3 +377,9 @@ def _event_dict(e: AuditEvent) -> dict[str, Any]:
         "new_value": e.new_value,
         "reason": e.reason,
     }
+
+
+def load_scope_admin(url: str, data_version: int, actor: Actor, today: date) -> scopes.ScopeAdmin:
+    """Load the administrator's scope panel (not cached: a few hundred rows, admin only)."""
+    with transaction(get_engine(url)) as s:
+        return scopes.scope_admin(s, actor, today)
