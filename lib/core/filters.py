@@ -212,7 +212,7 @@ def edit_scope(actor: Actor, filters: Filters, options: FilterOptions, noun: str
             "để sửa; đề nghị quản trị hệ thống giao phạm vi.",
         )
     note = (
-        f"Bảng chỉ gồm {noun} thuộc phạm vi bạn phụ trách ({actor.scope.describe()}). "
+        f"Bảng chỉ gồm {noun} của {actor.scope.describe()}, phạm vi bạn phụ trách. "
         "Sửa trực tiếp trong bảng, rồi bấm Lưu."
     )
     return EditScope(narrowed, True, note)

@@ -52,11 +52,9 @@ def unit_choices(
         stmt = stmt.where(Locality.code.in_(named))
     if wards_only:
         stmt = stmt.where((Unit.kind == "phuong") | Unit.becomes_phuong_2025)
-    one_place = len(named) == 1
-    return {
-        unit_id: unit_label(kind, name, None if one_place else place)
-        for unit_id, kind, name, place in s.execute(stmt)
-    }
+    found = s.execute(stmt).all()
+    one_place = len(named) == 1 or len({place for *_, place in found}) == 1
+    return {i: unit_label(kind, name, None if one_place else place) for i, kind, name, place in found}
 
 
 def agency_choices(s: Session) -> dict[int, str]:

@@ -56,6 +56,8 @@ def row_form(
     fields: Sequence[str] = TASK_FIELDS,
 ) -> None:
     """Pick one of `rows` (the rows this user may edit, as loaded) and update it in a short form."""
+    if ctx.actor is None:  # the shell signs in before any page runs
+        return
     keys = _keys(prefix)
     state = st.session_state
     if not rows:
@@ -109,9 +111,10 @@ def _input(spec: TableSpec, name: str, value: Any, key: str) -> Any:
     """One field as a phone-sized widget, labelled and limited by the catalogue."""
     f = spec.catalogue[name]
     if f.kind == "choice" and f.choices:
-        options = list(f.choices)
+        labels: Mapping[str, str] = f.choices
+        options: list[str] = list(labels)
         index = options.index(value) if value in options else 0
-        return st.selectbox(f.label, options, index=index, format_func=f.choices.get, key=key)
+        return st.selectbox(f.label, options, index=index, format_func=lambda c: labels.get(c, c), key=key)
     if f.kind == "int":
         low, high = getattr(f.parser, "minimum", 0), getattr(f.parser, "maximum", 100)
         return st.number_input(f.label, min_value=low, max_value=high, value=int(value or 0), step=5, key=key)
@@ -144,6 +147,7 @@ def _save(
     keys = _keys(prefix)
     state = st.session_state
     try:
+        assert ctx.actor is not None
         result = perform(
             ctx.engine, ctx.actor, apply_changes, spec, [change], now=config.now(), today=config.today()
         )
@@ -171,6 +175,7 @@ def _reload(ctx: RunContext, prefix: str, spec: TableSpec, row_id: int, *, keep_
     """Open the row again at its current version (keeping the user's values on top, if asked)."""
     keys = _keys(prefix)
     state = st.session_state
+    assert ctx.actor is not None
     with transaction(ctx.engine) as s:
         shown = get_shown_rows(s, ctx.actor, spec, [row_id]).get(row_id)
     if shown is None:
