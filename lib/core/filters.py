@@ -203,7 +203,8 @@ def edit_scope(actor: Actor, filters: Filters, options: FilterOptions, noun: str
         return EditScope(filters, False)
     if not actor.is_focal_point:
         return EditScope(filters, True, "Bạn có thể sửa trực tiếp trong bảng, rồi bấm Lưu.")
-    narrowed = replace(filters, scope=actor.scope)
+    # Exactly their rows: the scope in place of the locality filter (other filters still apply).
+    narrowed = replace(filters, localities=(), scope=actor.scope)
     if actor.scope.is_empty:
         return EditScope(
             narrowed,
@@ -215,6 +216,8 @@ def edit_scope(actor: Actor, filters: Filters, options: FilterOptions, noun: str
         f"Bảng chỉ gồm {noun} của {actor.scope.describe()}, phạm vi bạn phụ trách. "
         "Sửa trực tiếp trong bảng, rồi bấm Lưu."
     )
+    if filters.localities:
+        note += " Bộ lọc địa bàn khác được bỏ qua ở đây; xem các địa bàn khác ở trang Tổng quan."
     return EditScope(narrowed, True, note)
 
 
