@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 
 from lib.core.filters import Filters, HqFilters
-from lib.core.roles import PermissionDenied
+from lib.core.roles import PermissionDenied, Refused
 from lib.core.scopes import Scope
 from lib.data import accounts, projects, queries
 from lib.data.db import transaction
@@ -309,3 +309,62 @@ def test_a_ward_focal_point_adds_a_project_for_their_own_ward(demo):
     )
     assert len(result.rows) == 1
     assert ids(demo, select(func.count()).select_from(HqProject)) == [before[0] + 1]
+
+
+# --- the administrator's writes on scopes ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "username", "bodies", "message"),
+    [
+        ("admin", "dm.nenh", [], "phải được giao ít nhất một"),
+        ("admin", "vanphong", [("agency", "stc")], "Chỉ cán bộ đầu mối mới có phạm vi"),
+        ("admin", "dm.nenh", [("unit", "ended")], "không còn hiệu lực"),
+        ("admin", "dm.nenh", [("agency", 999_999)], "Không có cơ quan, đơn vị mã 999999"),
+        ("vanphong", "dm.nenh", [("agency", "stc")], "Chỉ quản trị hệ thống"),
+    ],
+)
+def test_a_scope_that_cannot_be_given_is_refused_and_changes_nothing(demo, who, username, bodies, message):
+    from lib.editing import user_admin
+
+    with transaction(demo, write=True) as s:
+        ended = s.scalar(select(Unit).where(Unit.name == "Hồng Thái"))
+        ended.valid_to = date(2025, 6, 30)
+        stc = s.scalar(select(Agency.id).where(Agency.code == "stc"))
+        resolved = {"stc": stc, "ended": ended.id}
+    given = [(kind, resolved.get(ref, ref)) for kind, ref in bodies]
+
+    def held():
+        with transaction(demo) as s:
+            return [tuple(r) for r in s.execute(select(UserScope.__table__).order_by(UserScope.id))]
+
+    before = held()
+    with pytest.raises(PermissionDenied if who != "admin" else Refused, match=message):
+        actions.perform(demo, actor(demo, who), user_admin.set_scope, username, given, NOW)
+    assert held() == before
+    event = last_event(demo)
+    assert (event.actor, event.action) == (who, "refused")
+
+
+def test_a_new_scope_counts_from_the_next_run(demo):
+    """Scopes are read at every run: once the admin gives Sở Xây dựng, the same user edits its tasks."""
+    from lib.editing import user_admin
+
+    sxd = agency_id(demo, "sxd")
+    task = ids(demo, select(Task.id).where(Task.lead_agency_id == sxd, Task.state != "hoan_thanh"))[0]
+    with pytest.raises(PermissionDenied, match=OUT):
+        save(demo, actor(demo, "dm.sotaichinh"), changeset.TASKS, task, {"notes": "chưa được giao"})
+    stc = agency_id(demo, "stc")
+    actions.perform(
+        demo,
+        actor(demo, "admin"),
+        user_admin.set_scope,
+        "dm.sotaichinh",
+        [("agency", stc), ("agency", sxd)],
+        NOW,
+    )
+    save(
+        demo, actor(demo, "dm.sotaichinh"), changeset.TASKS, task, {"notes": "đã được giao thêm Sở Xây dựng"}
+    )
+    with transaction(demo) as s:
+        assert s.get(Task, task).notes == "đã được giao thêm Sở Xây dựng"
