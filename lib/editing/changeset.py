@@ -331,6 +331,7 @@ def _conflicts_and_row_errors(
         row, loc = found
         if not spec.may_edit(actor, row, loc):
             raise spec.out_of_scope(change.row_id, loc)
+        _check_target_in_scope(s, actor, spec, parsed[change.row_id].get("merged_into_id"), loc)
         if not _version_matches(row.version, change.seen_version):
             diffs = tuple(
                 FieldDiff(n, spec.fields[n].label, v, getattr(row, n))
@@ -348,6 +349,26 @@ def _conflicts_and_row_errors(
         for name, message in problems:
             errors.append(CellError(change.position, change.row_id, name, spec.fields[name].label, message))
     return conflicts, errors
+
+
+def _check_target_in_scope(s: Session, actor: Actor, spec: TableSpec, target: Any, loc: Any) -> None:
+    """A focal point merges a row only into a row of their own scope (the office: into any row). A
+    target in another locality is the lifecycle check's (a cell error); this one refuses a row of the
+    same locality outside the scope (a ward's focal point and the next ward's project)."""
+    if target is None or not actor.is_focal_point:
+        return
+    model: Any = spec.model
+    found = s.execute(
+        select(model, spec.locality_of().label("locality_id")).where(model.id == target)
+    ).first()
+    if found is not None and found[1] == loc and not spec.may_edit(actor, found[0], found[1]):
+        raise PermissionDenied(
+            f"{spec.label.capitalize()} mã {target} {OUT_OF_SCOPE}: chỉ gộp vào {spec.label} "
+            "trong phạm vi của bạn.",
+            entity=spec.entity,
+            row_id=target,
+            locality_id=found[1],
+        )
 
 
 @dataclass(frozen=True)

@@ -368,3 +368,40 @@ def test_a_new_scope_counts_from_the_next_run(demo):
     )
     with transaction(demo) as s:
         assert s.get(Task, task).notes == "đã được giao thêm Sở Xây dựng"
+
+
+def test_a_focal_point_merges_only_into_a_row_of_their_scope(demo):
+    """The neighbour's project is in the same district (the merge rule of the office), but not theirs."""
+    me = actor(demo, "dm.nenh")
+    mine = ids(demo, select(HqProject.id).where(HqProject.unit_id == unit_id(demo, "Nếnh")))[0]
+    own_other = ids(demo, select(HqProject.id).where(HqProject.unit_id == unit_id(demo, "Bích Động")))[0]
+    neighbour = ids(demo, select(HqProject.id).where(HqProject.unit_id == unit_id(demo, "Hồng Thái")))[0]
+
+    def merge(target):
+        with transaction(demo) as s:
+            version = s.get(HqProject, mine).version
+        return actions.perform(
+            demo,
+            me,
+            changeset.retire_row,
+            changeset.HQ,
+            mine,
+            version,
+            lifecycle="merged",
+            document="12/QĐ-UBND",
+            reason="Gộp hai dự án",
+            merged_into=target,
+            now=NOW,
+            today=TODAY,
+        )
+
+    before = snapshot(demo)
+    with pytest.raises(PermissionDenied, match=f"Dự án trụ sở mã {neighbour} {OUT}"):
+        merge(neighbour)
+    assert snapshot(demo) == before
+    merge(own_other)
+    with transaction(demo) as s:
+        assert (s.get(HqProject, mine).lifecycle, s.get(HqProject, mine).merged_into_id) == (
+            "merged",
+            own_other,
+        )
