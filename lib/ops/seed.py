@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from lib.core import recurrence, security
 from lib.core.formatting import fmt_date
+from lib.core.roles import Refused
 from lib.data import audit
 from lib.data.db import bump_data_version
 from lib.data.models import (
@@ -138,7 +139,10 @@ def ensure_demo_accounts(session: Session) -> None:
     session.execute(delete(UserScope).where(UserScope.user_id.in_(list(users.values()))))
     for username, bodies in DEMO_SCOPES.items():
         for kind, ref in bodies:
-            body_id = find_body(session, kind, ref, DEMO_TODAY)
+            try:
+                body_id = find_body(session, kind, ref, DEMO_TODAY)
+            except Refused:  # a body the demo's reorganisations ended: the admin page flags it
+                body_id = find_body(session, kind, ref, LETTER_DATE)
             session.add(UserScope(user_id=users[username], **{f"{kind}_id": body_id}))
     session.flush()
 
