@@ -15,6 +15,8 @@ st.markdown(
     f"**{actor.display_name}** · tên đăng nhập `{actor.username}` · {ROLE_LABELS[actor.role]}"
     + (f" · địa bàn {actor.locality_code}" if actor.locality_code else "")
 )
+if actor.is_focal_point:
+    st.markdown(f"Phạm vi được cập nhật: {actor.scope.describe(limit=20)}.")
 
 with st.form("account_password", clear_on_submit=True):
     st.subheader("Đổi mật khẩu")

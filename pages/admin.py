@@ -11,7 +11,7 @@ from lib.core.formatting import fmt_datetime
 from lib.core.roles import DIEU_PHOI, OFFICE, ROLE_LABELS
 from lib.editing import user_admin
 from lib.ui import admin_panels, columns, shell, widgets
-from lib.ui.loaders import load_filter_options, load_users
+from lib.ui.loaders import load_filter_options, load_scope_admin, load_users
 
 ctx = shell.context(*OFFICE)
 actor = ctx.actor
@@ -34,6 +34,8 @@ def run(fn, *args, success: str, **kwargs) -> None:
 
 
 users = load_users(ctx.database_url, ctx.data_version, actor)
+scope_data = load_scope_admin(ctx.database_url, ctx.data_version, actor, ctx.today)
+admin_panels.ended_scopes(ctx, run, scope_data)
 st.dataframe(
     pd.DataFrame(
         [
@@ -42,6 +44,10 @@ st.dataframe(
                 "display_name": u.display_name,
                 "role": ROLE_LABELS[u.role],
                 "locality": localities.get(u.locality_code or "", ""),
+                "scope": "; ".join(
+                    scope_data.options[kind].get(i, f"mã {i}")
+                    for kind, i in scope_data.bodies.get(u.username, [])
+                ),
                 "active": u.active,
                 "password_changed_at": fmt_datetime(u.password_changed_at),
                 "last_login": fmt_datetime(u.last_login),
@@ -61,7 +67,7 @@ with create, st.form("admin_create", clear_on_submit=False):
     display_name = st.text_input(USER["display_name"].label, key="admin_new_name")
     role = st.selectbox(USER["role"].label, role_options, format_func=ROLE_LABELS.get, key="admin_new_role")
     locality = st.selectbox(
-        "Địa bàn (chỉ với điều phối viên)",
+        "Địa bàn (cán bộ đầu mối của một huyện cũ; giao thêm phạm vi ở “Sửa người dùng”)",
         [None, *localities],
         format_func=lambda c: "—" if c is None else localities[c],
         key="admin_new_locality",
@@ -98,7 +104,7 @@ with manage:
             )
             codes = [None, *localities]
             new_locality = st.selectbox(
-                "Địa bàn (chỉ với điều phối viên)",
+                "Địa bàn (chỉ với cán bộ đầu mối)",
                 codes,
                 index=codes.index(user.locality_code),
                 format_func=lambda c: "—" if c is None else localities[c],
@@ -144,6 +150,8 @@ with manage:
                 config.now(),
                 success=f"Đã kích hoạt lại {user.username}.",
             )
+        if user.role == DIEU_PHOI:
+            admin_panels.scope_form(run, user.username, scope_data)
 
 admin_panels.sign_in_locks(ctx, run)
 admin_panels.failed_sign_ins(ctx)

@@ -10,7 +10,6 @@ from lib.core.catalogue import HQ_PROJECT, MONEY_HELP
 from lib.core.figures import as_percent
 from lib.core.filters import PARAM_FLAG, PARAM_STAGE, PROVINCE_LEVEL, Filters, HqFilters, edit_scope
 from lib.core.formatting import fmt_date, fmt_int, fmt_pct, fmt_vnd
-from lib.core.roles import DIEU_PHOI
 from lib.core.rules import LIFECYCLE_ACTIVE as ACTIVE
 from lib.editing.changeset import HQ
 from lib.editing.creation import NEW_HQ
@@ -148,7 +147,7 @@ if scope.note:
         icon="✏️",
     )
 with_retired = st.toggle("Hiện cả dự án đã dừng/hủy/gộp", key="hq_with_retired")
-view = replace(hf, localities=scope.filters.localities, with_retired=with_retired)
+view = replace(hf, localities=scope.filters.localities, with_retired=with_retired, scope=scope.filters.scope)
 total = load_hq_count(ctx.database_url, ctx.data_version, view, as_of, stale_days)
 page = filtering.pager("hq", total, size, (view, as_of), "dự án")
 if not total:
@@ -166,14 +165,14 @@ else:
         size,
     )
 if scope.editable and ctx.outage is None:
-    own = scope.filters.localities if actor.role == DIEU_PHOI else ()
+    own = scope.filters.scope  # a focal point: the units of their scope only
     with st.expander("Thêm dự án trụ sở", icon=":material/add:", key="hq_add_open"):
         record_forms.add_form(
             ctx,
             "hq",
             NEW_HQ,
             ADD_FIELDS,
-            {"unit_id": load_unit_choices(ctx.database_url, ctx.data_version, own)},
+            {"unit_id": load_unit_choices(ctx.database_url, ctx.data_version, (), scope=own)},
             submit="Thêm dự án",
             done=lambda row_id: f"Đã thêm dự án trụ sở mã {row_id}; dự án có trong danh sách bên dưới.",
         )

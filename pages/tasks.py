@@ -7,7 +7,7 @@ from lib.core.formatting import fmt_int
 from lib.editing.changeset import TASKS
 from lib.editing.creation import NEW_TASK
 from lib.files import export
-from lib.ui import filtering, record_forms, shell, transfer, widgets
+from lib.ui import filtering, record_forms, row_form, shell, transfer, widgets
 from lib.ui.editor import entity_table
 from lib.ui.loaders import (
     export_tasks,
@@ -76,7 +76,12 @@ elif scope.editable:
 else:
     rows = load_task_page(ctx.database_url, ctx.data_version, *args)
 
-entity_table("tasks", TASKS, rows, actor=actor, engine=ctx.engine, editable=scope.editable)
+# On a phone: one row at a time in a short form, through the same engine as the grid.
+by_row = scope.editable and ctx.outage is None and st.toggle(row_form.TOGGLE_LABEL, key="tasks_by_row")
+if by_row:
+    row_form.row_form(ctx, "tasks", TASKS, rows)
+else:
+    entity_table("tasks", TASKS, rows, actor=actor, engine=ctx.engine, editable=scope.editable)
 
 left, right = st.columns(2)
 with left:

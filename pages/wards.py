@@ -10,7 +10,6 @@ from lib.core.catalogue import MODEL_WARD
 from lib.core.figures import as_percent, roadmap_totals
 from lib.core.filters import PROVINCE_LEVEL, edit_scope
 from lib.core.formatting import fmt_int, fmt_pct
-from lib.core.roles import DIEU_PHOI
 from lib.core.rules import LIFECYCLE_ACTIVE as ACTIVE
 from lib.editing.changeset import WARDS
 from lib.editing.creation import NEW_WARD
@@ -139,7 +138,7 @@ rows = load_wards(
     with_retired,
 )
 if scope.editable and ctx.outage is None:
-    own = scope.filters.localities if actor.role == DIEU_PHOI else ()
+    own = scope.filters.scope  # a focal point: the units of their scope only
     with st.expander("Thêm phường đăng ký kiểu mẫu", icon=":material/add:", key="wards_add_open"):
         years = range(rules.PILOT_YEAR, rules.WARD_TARGET_YEAR + 1)
         record_forms.add_form(
@@ -148,7 +147,9 @@ if scope.editable and ctx.outage is None:
             NEW_WARD,
             ADD_FIELDS,
             {
-                "unit_id": load_unit_choices(ctx.database_url, ctx.data_version, own, wards_only=True),
+                "unit_id": load_unit_choices(
+                    ctx.database_url, ctx.data_version, (), wards_only=True, scope=own
+                ),
                 "year_registered": {y: str(y) for y in years},
             },
             defaults={"year_registered": min(max(as_of.year, rules.PILOT_YEAR), rules.WARD_TARGET_YEAR)},

@@ -448,6 +448,7 @@ USER = Entity(
         Field("display_name", "Họ tên"),
         Field("role", "Vai trò"),
         Field("locality", "Địa bàn"),
+        Field("scope", "Phạm vi (cán bộ đầu mối)", width="large"),
         Field("active", "Đang hoạt động", "bool"),
         Field("password_changed_at", "Đổi mật khẩu lúc"),
         Field("last_login", "Đăng nhập gần nhất"),

@@ -10,8 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from lib.core.roles import DIEU_PHOI, Actor
+from lib.core.roles import Actor
 from lib.core.rules import BUCKET_LABELS, BUCKETS
+from lib.core.scopes import Scope
 
 PROVINCE_LEVEL = "cap-tinh"  # tasks of Công an tỉnh and the departments: no locality
 DUE_SOON = "sap-den-han"
@@ -59,6 +60,8 @@ class Filters:
     buckets: tuple[str, ...] = ()  # bucket codes, plus DUE_SOON
     cooperators: tuple[str, ...] = ()  # cooperating agencies (phối hợp): tasks with any of them
     assigning: tuple[str, ...] = ()  # documents that assigned the tasks (giao)
+    # A focal point's editor: only the rows of this scope (never in the URL; set by `edit_scope`).
+    scope: Scope | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -153,6 +156,7 @@ class HqFilters:
     stages: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()
     with_retired: bool = False
+    scope: Scope | None = None  # a focal point's editor: only the projects of this scope
 
 
 def parse_choices(
@@ -206,16 +210,26 @@ class EditScope:
 
 
 def edit_scope(actor: Actor, filters: Filters, options: FilterOptions, noun: str = "nhiệm vụ") -> EditScope:
-    """Narrow a coordinator's view to their own locality; read-only roles see everything read-only."""
+    """Narrow a focal point's view to the rows of their scope (in SQL, lib/data/scopes.py), with the
+    other filters kept; read-only roles see everything read-only."""
     if not actor.can_write:
         return EditScope(filters, False)
-    if actor.role != DIEU_PHOI:
+    if not actor.is_focal_point:
         return EditScope(filters, True, "Bạn có thể sửa trực tiếp trong bảng, rồi bấm Lưu.")
-    own = actor.locality_code or ""
-    name = options.localities.get(own, own)
-    narrowed = replace(filters, localities=(own,))
-    note = f"Bảng chỉ gồm {noun} của {name}, địa bàn bạn được sửa. Sửa trực tiếp trong bảng, rồi bấm Lưu."
-    if filters.localities and filters.localities != (own,):
+    # Exactly their rows: the scope in place of the locality filter (other filters still apply).
+    narrowed = replace(filters, localities=(), scope=actor.scope)
+    if actor.scope.is_empty:
+        return EditScope(
+            narrowed,
+            True,
+            "Tài khoản của bạn chưa được giao địa phương, đơn vị hay cơ quan nào nên bảng không có dòng nào "
+            "để sửa; đề nghị quản trị hệ thống giao phạm vi.",
+        )
+    note = (
+        f"Bảng chỉ gồm {noun} của {actor.scope.describe()}, phạm vi bạn phụ trách. "
+        "Sửa trực tiếp trong bảng, rồi bấm Lưu."
+    )
+    if filters.localities:
         note += " Bộ lọc địa bàn khác được bỏ qua ở đây; xem các địa bàn khác ở trang Tổng quan."
     return EditScope(narrowed, True, note)
 

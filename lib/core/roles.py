@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from lib.core.scopes import NO_SCOPE, Scope
 
 ADMIN, VAN_PHONG, LANH_DAO, DIEU_PHOI, XEM = "admin", "van_phong", "lanh_dao", "dieu_phoi", "xem"
 ROLE_LABELS = {
     ADMIN: "Quản trị hệ thống",
-    VAN_PHONG: "Văn phòng (Công an tỉnh)",
+    VAN_PHONG: "Văn phòng Công an tỉnh (cơ quan thường trực)",
     LANH_DAO: "Lãnh đạo",
-    DIEU_PHOI: "Điều phối viên địa phương",
+    DIEU_PHOI: "Cán bộ đầu mối (địa phương, đơn vị, cơ quan)",
     XEM: "Chỉ xem",
 }
 EDITORS = (ADMIN, VAN_PHONG, DIEU_PHOI)
@@ -42,12 +45,18 @@ class Refused(Exception):
 
 
 class PermissionDenied(Refused):
-    """The actor's role or locality does not allow the action."""
+    """The actor's role or scope does not allow the action."""
+
+
+OUT_OF_SCOPE = "không thuộc phạm vi bạn phụ trách"  # the words of every refusal for a row out of scope
 
 
 @dataclass(frozen=True)
 class Actor:
-    """The signed-in user, as the data layer sees them on every call."""
+    """The signed-in user, as the data layer sees them on every call.
+
+    `locality_id`/`locality_code`: a home district (the default of filters), if any; what a focal
+    point may edit is their `scope` (lib/core/scopes.py), read from `user_scope` at every run."""
 
     user_id: int | None
     username: str
@@ -55,6 +64,7 @@ class Actor:
     role: str
     locality_id: int | None = None
     locality_code: str | None = None
+    scope: Scope = NO_SCOPE
 
     @property
     def can_write(self) -> bool:
@@ -68,11 +78,19 @@ class Actor:
     def may_manage_deadlines(self) -> bool:
         return self.role in (ADMIN, VAN_PHONG)
 
-    def may_edit_locality(self, locality_id: int | None) -> bool:
-        """Tell whether this actor may change a row of a locality (None: province level)."""
-        if self.role in (ADMIN, VAN_PHONG):
+    @property
+    def is_focal_point(self) -> bool:
+        """A focal point edits the rows of their scope only (every other editor edits everything)."""
+        return self.role == DIEU_PHOI
+
+    def may_edit(
+        self, locality_id: int | None, unit_id: int | None = None, agency_ids: Iterable[int | None] = ()
+    ) -> bool:
+        """Tell whether this actor may change a row of this locality (None: province level), unit
+        and lead agencies: the office and administrators any, a focal point those of their scope."""
+        if self.role in OFFICE:
             return True
-        return self.role == DIEU_PHOI and locality_id is not None and locality_id == self.locality_id
+        return self.role == DIEU_PHOI and self.scope.covers(locality_id, unit_id, agency_ids)
 
 
 def system_actor(name: str = "he-thong") -> Actor:

@@ -15,11 +15,13 @@ from typing import Any
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from lib.core import config, security
-from lib.core.roles import Actor, require_admin
+from lib.core.roles import DIEU_PHOI, Actor, require_admin
+from lib.core.scopes import NO_SCOPE
 from lib.data.models import AuthSession, Locality, LoginAttempt, LoginLock, TrustedDevice, User
+from lib.data.scopes import read_scope
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,49}$")
 
@@ -37,7 +39,10 @@ def normalise_username(username: str) -> str:
 
 
 def actor_for(user: User) -> Actor:
-    """Build the acting user from a user row."""
+    """Build the acting user from a user row (read in a session): a focal point with the scope of
+    their `user_scope` rows as they are now, so a change of scope counts from the next run."""
+    s = object_session(user)
+    scope = read_scope(s, user.id) if s is not None and user.role == DIEU_PHOI else NO_SCOPE
     return Actor(
         user_id=user.id,
         username=user.username,
@@ -45,6 +50,7 @@ def actor_for(user: User) -> Actor:
         role=user.role,
         locality_id=user.locality_id,
         locality_code=user.locality.code if user.locality else None,
+        scope=scope,
     )
 
 

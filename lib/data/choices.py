@@ -10,14 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import false, or_, select, true
 from sqlalchemy.orm import Session
 
 from lib.core import rules
 from lib.core.filters import PROVINCE_LEVEL
 from lib.core.roles import Actor
+from lib.core.scopes import Scope
 from lib.data.models import Agency, Document, HqProject, Locality, ModelWard, Unit
 from lib.data.projects import edit_localities
+from lib.data.scopes import unit_row_in_scope
 
 
 def unit_label(kind: str, name: str, place: str | None = None) -> str:
@@ -26,25 +28,33 @@ def unit_label(kind: str, name: str, place: str | None = None) -> str:
     return f"{label}, {place}" if place else label
 
 
-def unit_choices(s: Session, localities: Sequence[str] = (), *, wards_only: bool = False) -> dict[int, str]:
+def unit_choices(
+    s: Session, localities: Sequence[str] = (), *, wards_only: bool = False, scope: Scope | None = None
+) -> dict[int, str]:
     """Units that can take a new row, by locality then name: not retired, of the given localities
-    (all when empty); with `wards_only`, the phường and the communes that became phường in 2025."""
+    (all when empty); with `wards_only`, the phường and the communes that became phường in 2025;
+    with a focal point's `scope`, only the units whose rows they may add."""
     stmt = (
         select(Unit.id, Unit.kind, Unit.name, Locality.name)
         .join(Locality, Locality.id == Unit.locality_id)
         .where(Unit.retired_on.is_(None))
         .order_by(Locality.sort_order, Unit.name, Unit.id)
     )
+    if scope is not None:
+        stmt = stmt.where(
+            or_(
+                Unit.id.in_(sorted(scope.unit_rows)) if scope.unit_rows else false(),
+                Unit.locality_id.in_(sorted(scope.localities)) if scope.localities else false(),
+            )
+        )
     named = [c for c in localities if c != PROVINCE_LEVEL]
     if localities:
         stmt = stmt.where(Locality.code.in_(named))
     if wards_only:
         stmt = stmt.where((Unit.kind == "phuong") | Unit.becomes_phuong_2025)
-    one_place = len(named) == 1
-    return {
-        unit_id: unit_label(kind, name, None if one_place else place)
-        for unit_id, kind, name, place in s.execute(stmt)
-    }
+    found = s.execute(stmt).all()
+    one_place = len(named) == 1 or len({place for *_, place in found}) == 1
+    return {i: unit_label(kind, name, None if one_place else place) for i, kind, name, place in found}
 
 
 def agency_choices(s: Session) -> dict[int, str]:
@@ -88,6 +98,7 @@ def merge_targets(
         .join(Unit, Unit.id == model.unit_id)
         .join(Locality, Locality.id == Unit.locality_id)
         .where(Locality.code.in_(place), model.lifecycle == rules.LIFECYCLE_ACTIVE)
+        .where(unit_row_in_scope(model, actor.scope) if actor.is_focal_point else true())
         .order_by(Unit.name, model.id)
         .limit(limit)
     )

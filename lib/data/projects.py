@@ -23,9 +23,11 @@ from sqlalchemy.orm import Session, aliased
 from lib.core import rules
 from lib.core.figures import Funding, RoadmapPoint, total_funding
 from lib.core.filters import PROVINCE_LEVEL, HqFilters
-from lib.core.roles import DIEU_PHOI, Actor, PermissionDenied, require_writer
+from lib.core.roles import Actor, require_writer
+from lib.core.scopes import Scope
 from lib.data.models import HqProject, Locality, ModelWard, Unit
 from lib.data.organisation import owner_at, transferred_after, with_owner
+from lib.data.scopes import unit_row_in_scope
 
 SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
 
@@ -95,6 +97,8 @@ def filter_hq(stmt: SelectT, hf: HqFilters, as_of: date, stale_days: int) -> Sel
     if hf.flags:
         exprs = flag_exprs(as_of, stale_days)
         stmt = stmt.where(or_(*(exprs[f] for f in hf.flags)))
+    if hf.scope is not None:  # a focal point's editor: the projects of their scope only
+        stmt = stmt.where(unit_row_in_scope(HqProject, hf.scope))
     return stmt
 
 
@@ -322,18 +326,10 @@ def list_hq(
 
 
 def edit_localities(actor: Actor, localities: tuple[str, ...], entity: str, what: str) -> tuple[str, ...]:
-    """The localities an editor may open for editing: a coordinator only their own (refused otherwise)."""
+    """The localities an editor may open for editing (refused to read-only roles). A focal point's
+    rows are narrowed by their scope in SQL besides (`list_*_for_edit`), whatever the localities."""
     require_writer(actor, entity)
-    if actor.role != DIEU_PHOI:
-        return localities
-    own = actor.locality_code or ""
-    if any(c != own for c in localities):
-        raise PermissionDenied(
-            f"Điều phối viên chỉ được mở để sửa {what} của địa bàn mình.",
-            entity=entity,
-            locality_id=actor.locality_id,
-        )
-    return (own,)
+    return localities
 
 
 def list_hq_for_edit(
@@ -341,6 +337,8 @@ def list_hq_for_edit(
 ) -> list[dict[str, Any]]:
     """Return one page of the projects this actor may edit; refuse read-only roles and other localities."""
     hf = replace(hf, localities=edit_localities(actor, hf.localities, "hq_project", "trụ sở"))
+    if actor.is_focal_point:
+        hf = replace(hf, scope=actor.scope)
     return list_hq(s, hf, as_of, stale_days, offset=offset, limit=limit)
 
 
@@ -365,7 +363,9 @@ WARD_COLUMNS = (
 )
 
 
-def _ward_from(stmt: SelectT, localities: Sequence[str], *, with_retired: bool = False) -> SelectT:
+def _ward_from(
+    stmt: SelectT, localities: Sequence[str], *, with_retired: bool = False, scope: Scope | None = None
+) -> SelectT:
     stmt = (
         stmt.select_from(ModelWard)
         .join(Unit, Unit.id == ModelWard.unit_id)
@@ -373,13 +373,15 @@ def _ward_from(stmt: SelectT, localities: Sequence[str], *, with_retired: bool =
     )
     if not with_retired:
         stmt = stmt.where(followed(ModelWard))
+    if scope is not None:  # a focal point's editor: the registrations of their scope only
+        stmt = stmt.where(unit_row_in_scope(ModelWard, scope))
     if localities:
         stmt = stmt.where(Locality.code.in_(_named(localities)))
     return stmt
 
 
 def list_wards(
-    s: Session, localities: Sequence[str] = (), *, with_retired: bool = False
+    s: Session, localities: Sequence[str] = (), *, with_retired: bool = False, scope: Scope | None = None
 ) -> list[dict[str, Any]]:
     """Return the model-ward registrations followed (a few per ward at most; with `with_retired`,
     the stopped, cancelled and merged ones too), by year then locality."""
@@ -403,6 +405,7 @@ def list_wards(
         ),
         localities,
         with_retired=with_retired,
+        scope=scope,
     ).order_by(ModelWard.year_registered, Locality.sort_order, Unit.name, ModelWard.id)
     return [dict(zip(WARD_COLUMNS, r, strict=True)) for r in s.execute(stmt)]
 
@@ -412,7 +415,8 @@ def list_wards_for_edit(
 ) -> list[dict[str, Any]]:
     """Return the registrations this actor may edit; refuse read-only roles and other localities."""
     places = edit_localities(actor, localities, "model_ward", "phường kiểu mẫu")
-    return list_wards(s, places, with_retired=with_retired)
+    scope = actor.scope if actor.is_focal_point else None
+    return list_wards(s, places, with_retired=with_retired, scope=scope)
 
 
 def wards_on(units: Sequence[Any], day: date) -> int:

@@ -54,6 +54,7 @@ from lib.data.organisation import (
     with_owner,
 )
 from lib.data.projects import edit_localities, sql_date
+from lib.data.scopes import task_in_scope
 
 SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
 
@@ -138,6 +139,8 @@ def filter_tasks(stmt: SelectT, filters: Filters, as_of: date, due_soon_days: in
         if DUE_SOON in filters.buckets:
             parts.append(due_soon_expr(as_of, due_soon_days))
         stmt = stmt.where(or_(*parts))
+    if filters.scope is not None:  # a focal point's editor: the rows of their scope only
+        stmt = stmt.where(task_in_scope(filters.scope))
     return stmt
 
 
@@ -758,4 +761,6 @@ def list_tasks_for_edit(
 ) -> list[dict[str, Any]]:
     """Return one page of the tasks this actor may edit; refuse read-only roles and other localities."""
     filters = replace(filters, localities=edit_localities(actor, filters.localities, "task", "nhiệm vụ"))
+    if actor.is_focal_point:
+        filters = replace(filters, scope=actor.scope)
     return list_tasks(s, filters, as_of, due_soon_days, offset=offset, limit=limit)

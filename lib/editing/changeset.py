@@ -24,13 +24,14 @@ from lib.core import rules
 from lib.core.catalogue import ACTION_LABELS, HQ_PROJECT, MODEL_WARD, RETIRE, TASK, Entity, Field
 from lib.core.formatting import fmt_int
 from lib.core.roles import (
-    DIEU_PHOI,
+    OUT_OF_SCOPE,
     Actor,
     PermissionDenied,
     Refused,
     require_writer,
 )
 from lib.core.rules import FINISHED_STAGES
+from lib.core.scopes import Scope
 from lib.core.validation import Invalid, Text
 from lib.data import audit
 from lib.data.db import bump_data_version
@@ -41,6 +42,7 @@ from lib.data.models import (
     Task,
     Unit,
 )
+from lib.data.scopes import task_in_scope, unit_row_in_scope
 
 MAX_ROWS_PER_SAVE = 500
 REASON = Text(1000, multiline=True)  # the reason a user gives for retiring a row
@@ -62,7 +64,10 @@ class TableSpec:
     model: type[Base]
     locality_of: Callable[[], ColumnElement[Any] | InstrumentedAttribute[Any]]
     check_row: Callable[[Mapping[str, Any], date], list[tuple[str, str]]]
+    # The focal points' rule (lib/core/scopes.py) in SQL, correlated on the model's row.
+    in_scope: Callable[[Scope], ColumnElement[bool]]
     check_stored: StoredCheck = _no_stored_check
+    agency_field: str | None = None  # the column of the agency that leads the row (a task's)
 
     @property
     def entity(self) -> str:
@@ -88,6 +93,21 @@ class TableSpec:
 
     def editable_by(self, role: str) -> list[str]:
         return self.catalogue.editable_by(role)
+
+    def may_edit(self, actor: Actor, row: Any, locality_id: int | None) -> bool:
+        """Tell whether the actor may change this stored row (with its locality, as read)."""
+        agencies = (getattr(row, self.agency_field),) if self.agency_field else ()
+        return actor.may_edit(locality_id, getattr(row, "unit_id", None), agencies)
+
+    def out_of_scope(self, row_id: int, locality_id: int | None, what: str = "sửa") -> PermissionDenied:
+        """The refusal of a row the actor may not change."""
+        return PermissionDenied(
+            f"Dòng mã {row_id} {OUT_OF_SCOPE}: bạn chỉ được {what} dữ liệu của địa phương, đơn vị, cơ quan "
+            "mình phụ trách.",
+            entity=self.entity,
+            row_id=row_id,
+            locality_id=locality_id,
+        )
 
 
 @dataclass(frozen=True)
@@ -309,13 +329,9 @@ def _conflicts_and_row_errors(
             conflicts.append(Conflict(change.row_id, change.position, deleted=True))
             continue
         row, loc = found
-        if not actor.may_edit_locality(loc):
-            raise PermissionDenied(
-                f"Dòng mã {change.row_id} thuộc địa bàn khác: bạn chỉ được sửa dữ liệu của địa bàn mình.",
-                entity=spec.entity,
-                row_id=change.row_id,
-                locality_id=loc,
-            )
+        if not spec.may_edit(actor, row, loc):
+            raise spec.out_of_scope(change.row_id, loc)
+        _check_target_in_scope(s, actor, spec, parsed[change.row_id].get("merged_into_id"), loc)
         if not _version_matches(row.version, change.seen_version):
             diffs = tuple(
                 FieldDiff(n, spec.fields[n].label, v, getattr(row, n))
@@ -333,6 +349,26 @@ def _conflicts_and_row_errors(
         for name, message in problems:
             errors.append(CellError(change.position, change.row_id, name, spec.fields[name].label, message))
     return conflicts, errors
+
+
+def _check_target_in_scope(s: Session, actor: Actor, spec: TableSpec, target: Any, loc: Any) -> None:
+    """A focal point merges a row only into a row of their own scope (the office: into any row). A
+    target in another locality is the lifecycle check's (a cell error); this one refuses a row of the
+    same locality outside the scope (a ward's focal point and the next ward's project)."""
+    if target is None or not actor.is_focal_point:
+        return
+    model: Any = spec.model
+    found = s.execute(
+        select(model, spec.locality_of().label("locality_id")).where(model.id == target)
+    ).first()
+    if found is not None and found[1] == loc and not spec.may_edit(actor, found[0], found[1]):
+        raise PermissionDenied(
+            f"{spec.label.capitalize()} mã {target} {OUT_OF_SCOPE}: chỉ gộp vào {spec.label} "
+            "trong phạm vi của bạn.",
+            entity=spec.entity,
+            row_id=target,
+            locality_id=found[1],
+        )
 
 
 @dataclass(frozen=True)
@@ -366,8 +402,8 @@ def _write_row(
         .values(**new_values, version=model.version + 1, updated_by=actor.username, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if actor.role == DIEU_PHOI:
-        stmt = stmt.where(spec.locality_of() == actor.locality_id)
+    if actor.is_focal_point:  # the scope again, in the same statement as the version check
+        stmt = stmt.where(spec.in_scope(actor.scope))
     if s.execute(stmt).rowcount != 1:  # type: ignore[attr-defined]
         # Someone saved between our read and our write: report it like any conflict.
         raise ConflictError([_reread_conflict(s, spec, change, values)], spec.entity)
@@ -536,6 +572,8 @@ TASKS = TableSpec(
     model=Task,
     locality_of=lambda: Task.locality_id,
     check_row=_check_task,
+    in_scope=task_in_scope,
+    agency_field="lead_agency_id",
 )
 
 
@@ -611,6 +649,7 @@ HQ = TableSpec(
     model=HqProject,
     locality_of=_locality_through_unit(HqProject),
     check_row=_check_hq,
+    in_scope=lambda scope: unit_row_in_scope(HqProject, scope),
     check_stored=_lifecycle_check(HqProject, _locality_through_unit(HqProject), "dự án"),
 )
 
@@ -636,6 +675,7 @@ WARDS = TableSpec(
     model=ModelWard,
     locality_of=_locality_through_unit(ModelWard),
     check_row=_check_ward,
+    in_scope=lambda scope: unit_row_in_scope(ModelWard, scope),
     check_stored=_lifecycle_check(ModelWard, _locality_through_unit(ModelWard), "đăng ký"),
 )
 

@@ -7,7 +7,7 @@ rows get the same Vietnamese messages, the same scope rule and the same audit tr
     creation spec + raw values per row (+ the submission's creation key)
     → the key already used? return the rows it created, write nothing (a double click, a resubmit)
     → parse each value with its field's parser; check that every reference exists and is not retired
-    → role and locality scope (a coordinator adds rows of their own locality only)
+    → role and scope (a focal point adds rows of their own bodies only, lib/core/scopes.py)
     → the table's row check, and "looks like row N" unless the user confirmed it
     → INSERT, links (cooperating agencies), one audit event per value (action "create", version 1).
 
@@ -25,7 +25,7 @@ from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Table, insert, null, select
+from sqlalchemy import Table, false, insert, null, select
 from sqlalchemy.orm import Session
 
 from lib.core import rules
@@ -46,7 +46,16 @@ from lib.core.catalogue import (
     TASK,
     TASK_CONTENT,
 )
-from lib.core.roles import ADMIN, EDITORS, VAN_PHONG, Actor, PermissionDenied, Refused, require_writer
+from lib.core.roles import (
+    ADMIN,
+    EDITORS,
+    OUT_OF_SCOPE,
+    VAN_PHONG,
+    Actor,
+    PermissionDenied,
+    Refused,
+    require_writer,
+)
 from lib.core.validation import Choice, Day, Integer, Invalid, Parser, Text
 from lib.data import audit
 from lib.data.db import bump_data_version
@@ -280,11 +289,12 @@ def _checked(
         if errors:
             raise ValidationFailed(errors, spec.entity)
         localities = [spec.locality(s, values) for values in typed]
-        for row, loc in zip(rows, localities, strict=True):
-            if not actor.may_edit_locality(loc):
+        for row, values, loc in zip(rows, typed, localities, strict=True):
+            if not actor.may_edit(loc, values.get("unit_id"), (values.get("lead_agency_id"),)):
                 where = f"Dòng {row.position}: " if row.position is not None else ""
                 raise PermissionDenied(
-                    f"{where}bạn chỉ được thêm {spec.table.label} của địa bàn mình.",
+                    f"{where}{spec.table.label} này {OUT_OF_SCOPE}: bạn chỉ được thêm {spec.table.label} "
+                    "của địa phương, đơn vị, cơ quan mình phụ trách.",
                     entity=spec.entity,
                     locality_id=loc,
                 )
@@ -678,6 +688,7 @@ DOCUMENTS = TableSpec(
     model=Document,
     locality_of=null,  # a document belongs to no locality
     check_row=lambda _row, _today: [],
+    in_scope=lambda _scope: false(),  # only the office writes documents
 )
 DOCUMENT_ORDER = 1000  # after the programme's own documents in every list
 

@@ -195,6 +195,6 @@ def get_shown_rows(s: Session, actor: Actor, spec: TableSpec, row_ids: Sequence[
     locality = spec.locality_of().label("locality_id")
     found: dict[int, ShownRow] = {}
     for row, loc in s.execute(select(model, locality).where(model.id.in_(list(row_ids)))):
-        if actor.may_edit_locality(loc):
+        if spec.may_edit(actor, row, loc):
             found[row.id] = ShownRow(row.id, row.version, {n: getattr(row, n) for n in spec.fields})
     return found

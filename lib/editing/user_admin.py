@@ -5,32 +5,80 @@ the caller's transaction; sign-in state itself (sessions, attempts, locks) lives
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from lib.core import security
 from lib.core.roles import DIEU_PHOI, ROLE_LABELS, Actor, Refused, require_admin
+from lib.core.scopes import BODY_KINDS, KIND_LABELS
 from lib.core.validation import quote
 from lib.data import audit
 from lib.data.accounts import USERNAME_RE, normalise_username, revoke_devices, revoke_user_sessions
 from lib.data.db import bump_data_version
-from lib.data.models import Locality, LoginLock, User
+from lib.data.models import Agency, Locality, LoginLock, Unit, User, UserScope
+from lib.data.scopes import body_names, find_body, user_bodies
+
+Body = tuple[str, int]  # ("locality" | "unit" | "agency", id): one body of a focal point's scope
+NO_SCOPE_MESSAGE = "Cán bộ đầu mối phải được giao ít nhất một địa phương, đơn vị hoặc cơ quan."
 
 
 def _locality_id(s: Session, role: str, locality_code: str | None) -> int | None:
-    if role == DIEU_PHOI:
-        if not locality_code:
-            raise Refused("Điều phối viên phải thuộc một địa phương.", entity="user")
-        locality_id = s.scalar(select(Locality.id).where(Locality.code == locality_code))
-        if locality_id is None:
-            raise Refused(f"Không có địa phương “{quote(locality_code)}”.", entity="user")
-        return locality_id
-    if locality_code:
-        raise Refused("Chỉ điều phối viên mới gắn với một địa phương.", entity="user")
-    return None
+    """A focal point's home district (optional: their scope says what they edit)."""
+    if locality_code and role != DIEU_PHOI:
+        raise Refused("Chỉ cán bộ đầu mối mới gắn với một địa phương.", entity="user")
+    if not locality_code:
+        return None
+    locality_id = s.scalar(select(Locality.id).where(Locality.code == locality_code))
+    if locality_id is None:
+        raise Refused(f"Không có địa phương “{quote(locality_code)}”.", entity="user")
+    return int(locality_id)
+
+
+_MODELS: dict[str, Any] = {"locality": Locality, "unit": Unit, "agency": Agency}
+
+
+def _checked_bodies(s: Session, bodies: Sequence[Body], keep: Sequence[Body], today: date) -> list[Body]:
+    """The bodies in the order given, once each; each must exist and, unless already held (`keep`),
+    be valid today (a body that has ended is not given to anyone any more)."""
+    out: list[Body] = []
+    for kind, body_id in bodies:
+        if kind not in BODY_KINDS:
+            raise Refused(f"Loại “{quote(str(kind))}” không hợp lệ.", entity="user", field="scope")
+        row = s.get(_MODELS[kind], int(body_id))
+        if row is None:
+            raise Refused(f"Không có {KIND_LABELS[kind].lower()} mã {body_id}.", entity="user", field="scope")
+        ended = row.valid_to is not None and row.valid_to < today
+        if (kind, int(body_id)) not in keep and (
+            ended or (row.valid_from is not None and row.valid_from > today)
+        ):
+            raise Refused(
+                f"“{row.name}” không còn hiệu lực ngày {today:%d/%m/%Y}: chọn đơn vị kế thừa.",
+                entity="user",
+                field="scope",
+            )
+        if (kind, int(body_id)) not in out:
+            out.append((kind, int(body_id)))
+    return out
+
+
+def _scope_text(s: Session, bodies: Sequence[Body]) -> str:
+    """A scope in words, for the audit trail: "Huyện Lục Ngạn; Sở Tài chính"."""
+    names: dict[Body, str] = {}
+    for kind in BODY_KINDS:
+        found = body_names(s, kind, [i for k, i in bodies if k == kind])
+        names |= {(kind, i): n for i, n in found.items()}
+    return "; ".join(names.get(b, f"{b[0]} {b[1]}") for b in bodies)
+
+
+def _write_scope(s: Session, user: User, bodies: Sequence[Body]) -> None:
+    s.execute(delete(UserScope).where(UserScope.user_id == user.id))
+    for kind, body_id in bodies:
+        s.add(UserScope(user_id=user.id, **{f"{kind}_id": body_id}))
+    s.flush()
 
 
 def _user(s: Session, username: str) -> User:
@@ -79,8 +127,12 @@ def create_user(
     locality_code: str | None,
     password: str,
     now: datetime,
+    scope: Sequence[Body] = (),
+    scope_refs: Sequence[tuple[str, str]] = (),
 ) -> User:
-    """Create a user (administrators only)."""
+    """Create a user (administrators only). A focal point (dieu_phoi) gets a scope: the bodies
+    given, and their home district (`locality_code`) first if given, as before scopes existed.
+    `scope_refs`: bodies as the command line names them, ("agency", "stc"), ("unit", "Nếnh")."""
     require_admin(actor, "tạo người dùng")
     bump_data_version(s)  # first: the write lock (see lib.data.db)
     name = normalise_username(username)
@@ -97,11 +149,18 @@ def create_user(
     if s.scalar(select(User.id).where(User.username == name)) is not None:
         raise Refused(f"Tên đăng nhập “{quote(name)}” đã tồn tại.", entity="user", field="username")
     _check_password(password, name)
+    home = _locality_id(s, role, locality_code)
+    scope = [*scope, *((kind, find_body(s, kind, ref, now.date())) for kind, ref in scope_refs)]
+    if role != DIEU_PHOI and scope:
+        raise Refused("Chỉ cán bộ đầu mối mới có phạm vi địa phương, đơn vị, cơ quan.", entity="user")
+    bodies = _checked_bodies(s, [*((("locality", home),) if home else ()), *scope], (), now.date())
+    if role == DIEU_PHOI and not bodies:
+        raise Refused(NO_SCOPE_MESSAGE, entity="user", field="scope")
     user = User(
         username=name,
         display_name=display_name.strip(),
         role=role,
-        locality_id=_locality_id(s, role, locality_code),
+        locality_id=home,
         password_hash=security.hash_password(password),
         active=True,
         password_changed_at=now,
@@ -111,6 +170,9 @@ def create_user(
     s.add(user)
     s.flush()
     _changed(s, actor, "create", user, "role", None, f"{role}/{locality_code or ''}", now)
+    if bodies:
+        _write_scope(s, user, bodies)
+        _changed(s, actor, "set_scope", user, "scope", None, _scope_text(s, bodies), now)
     return user
 
 
@@ -161,9 +223,74 @@ def change_role(
     if user.id == actor.user_id and role != actor.role:
         raise Refused("Không thể tự đổi vai trò của chính mình.", entity="user", row_id=user.id)
     old = f"{user.role}/{user.locality.code if user.locality else ''}"
-    user.locality_id = _locality_id(s, role, locality_code)
+    home = _locality_id(s, role, locality_code)
+    held = user_bodies(s, user.id)
+    if role == DIEU_PHOI and not held and home is None:
+        raise Refused(NO_SCOPE_MESSAGE, entity="user", field="scope")
+    user.locality_id = home
     user.role, user.updated_at = role, now
     _changed(s, actor, "change_role", user, "role", old, f"{role}/{locality_code or ''}", now)
+    if role == DIEU_PHOI and not held and home is not None:  # a new focal point: their district
+        _write_scope(s, user, [("locality", home)])
+        _changed(s, actor, "set_scope", user, "scope", None, _scope_text(s, [("locality", home)]), now)
+    elif role != DIEU_PHOI and held:  # no longer a focal point: no scope
+        _write_scope(s, user, [])
+        _changed(s, actor, "set_scope", user, "scope", _scope_text(s, held), None, now)
+
+
+def set_scope(
+    s: Session, actor: Actor, username: str, bodies: Sequence[Body], now: datetime, *, reason: str = ""
+) -> list[Body]:
+    """Give a focal point exactly these bodies (administrators only; audited, old and new in words).
+    A body newly given must be valid today; one already held may stay although it has ended."""
+    require_admin(actor, "giao phạm vi cho cán bộ đầu mối")
+    bump_data_version(s)  # first: the write lock (see lib.data.db)
+    user = _user(s, username)
+    if user.role != DIEU_PHOI:
+        raise Refused(
+            f"Chỉ cán bộ đầu mối mới có phạm vi; “{user.username}” là "
+            f"“{ROLE_LABELS.get(user.role, user.role)}”.",
+            entity="user",
+            row_id=user.id,
+        )
+    held = user_bodies(s, user.id)
+    new = _checked_bodies(s, bodies, held, now.date())
+    if not new:
+        raise Refused(NO_SCOPE_MESSAGE, entity="user", row_id=user.id, field="scope")
+    if new == held:
+        return held
+    old_text = _scope_text(s, held)
+    _write_scope(s, user, new)
+    user.updated_at = now
+    audit.record(
+        s,
+        actor=actor.username,
+        action="set_scope",
+        entity="user",
+        row_id=user.id,
+        field="scope",
+        old=old_text or None,
+        new=_scope_text(s, new),
+        reason=reason,
+        at=now,
+    )
+    return new
+
+
+def replace_ended(
+    s: Session, actor: Actor, username: str, ended: Body, successors: Sequence[Body], now: datetime
+) -> list[Body]:
+    """Put the successors of an ended body in its place in a focal point's scope (one click on the
+    admin page; audited like any change of scope)."""
+    require_admin(actor, "giao phạm vi cho cán bộ đầu mối")
+    held = user_bodies(s, _user(s, username).id)
+    if ended not in held:
+        raise Refused("Phạm vi của người dùng đã thay đổi; tải lại trang.", entity="user", field="scope")
+    at = held.index(ended)
+    bodies = [*held[:at], *successors, *held[at + 1 :]]
+    return set_scope(
+        s, actor, username, bodies, now, reason=f"Thay đơn vị đã kết thúc “{_scope_text(s, [ended])}”"
+    )
 
 
 def change_own_password(s: Session, actor: Actor, current: str, new_password: str, now: datetime) -> None:

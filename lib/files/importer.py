@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from lib.core import catalogue
 from lib.core.formatting import fmt_int
-from lib.core.roles import Actor, PermissionDenied, Refused, require_writer
+from lib.core.roles import OUT_OF_SCOPE, Actor, PermissionDenied, Refused, require_writer
 from lib.core.validation import Invalid, quote
 from lib.editing.changeset import MAX_ROWS_PER_SAVE, RowChange, TableSpec
 from lib.files import export, xlsx_guard
@@ -297,10 +297,10 @@ def load_current(s: Session, actor: Actor, spec: TableSpec, parsed: ParsedFile) 
             found[row.id] = Current(row.version, loc, {n: getattr(row, n) for n in spec.fields}, row)
     lines = {r.row_id: r.line for r in parsed.rows}
     for row_id, current in found.items():
-        if not actor.may_edit_locality(current.locality_id):
+        if not spec.may_edit(actor, current.row, current.locality_id):
             raise PermissionDenied(
-                f"Dòng {lines[row_id]} (mã {row_id}) thuộc địa bàn khác: bạn chỉ được nhập dữ liệu của "
-                "địa bàn mình. Không nhập gì.",
+                f"Dòng {lines[row_id]} (mã {row_id}) {OUT_OF_SCOPE}: bạn chỉ được nhập dữ liệu của "
+                "địa phương, đơn vị, cơ quan mình phụ trách. Không nhập gì.",
                 entity=spec.entity,
                 row_id=row_id,
                 locality_id=current.locality_id,

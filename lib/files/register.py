@@ -55,7 +55,7 @@ from lib.core.catalogue import (
 )
 from lib.core.formatting import fmt_int
 from lib.core.names import Names, name_key
-from lib.core.roles import ROLE_LABELS, Actor, Refused, require_writer
+from lib.core.roles import OUT_OF_SCOPE, ROLE_LABELS, Actor, Refused, require_writer
 from lib.core.validation import Integer, Invalid, quote
 from lib.data.db import transaction
 from lib.data.models import Agency, Document, Locality, Unit, task_cooperator
@@ -829,10 +829,11 @@ def _create(ctx: _Run, plan: _Plan, rows: list[_Row]) -> None:
         if values is None:
             continue
         loc = plan.locality(ctx, values)
-        if not actor.may_edit_locality(loc):
+        if not actor.may_edit(loc, values.get("unit_id"), (values.get("lead_agency_id"),)):
             ctx.refuse(
                 r.at("locality_id") if "locality_id" in r.values else r.at("unit_id"),
-                f"bạn chỉ được thêm {plan.noun} của địa bàn mình.",
+                f"{plan.noun} này {OUT_OF_SCOPE}: bạn chỉ được thêm {plan.noun} của địa phương, đơn vị, "
+                "cơ quan mình phụ trách.",
             )
             continue
         if not _repeated(ctx, plan, r, values):
@@ -951,10 +952,11 @@ def _update(ctx: _Run, plan: _Plan, rows: list[_Row]) -> None:
             ctx.refuse(r.at("id"), f"không có {plan.noun} mã {r.row_id}.")
             continue
         row, loc = found
-        if not actor.may_edit_locality(loc):
+        if not table.may_edit(actor, row, loc):
             ctx.refuse(
                 r.at("id"),
-                f"{plan.noun} mã {r.row_id} thuộc địa bàn khác; bạn chỉ được nhập dữ liệu của địa bàn mình.",
+                f"{plan.noun} mã {r.row_id} {OUT_OF_SCOPE}; bạn chỉ được nhập dữ liệu của địa phương, "
+                "đơn vị, cơ quan mình phụ trách.",
             )
             continue
         before = ctx.outcome.problem_count

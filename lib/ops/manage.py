@@ -18,6 +18,7 @@ from lib.core.arrangement import ArrangementInvalid, combine
 from lib.core.config import PROJECT_ROOT, ConfigError, Settings, load_settings, now, today
 from lib.core.filters import parse_as_of
 from lib.core.roles import ROLE_LABELS, Refused, system_actor
+from lib.core.scopes import BODY_KINDS
 from lib.data import accounts, audit
 from lib.data.db import DatabaseError, bump_data_version, check_database, make_engine, ping, transaction
 from lib.data.models import User
@@ -137,6 +138,17 @@ def _read_password(prompt: str) -> str:
     return line.rstrip("\n")
 
 
+def _scope_ref(text: str) -> tuple[str, str]:
+    """`agency:stc`, `locality:luc-ngan`, `unit:18` or `unit:Nếnh` → (kind, reference)."""
+    kind, sep, ref = text.partition(":")
+    if not sep or kind not in BODY_KINDS or not ref.strip():
+        raise CommandError(
+            f"--scope “{text}” không hợp lệ: ghi LOẠI:MÃ với LOẠI là locality, unit hoặc agency "
+            "(vd. agency:stc, unit:Nếnh, locality:luc-ngan)."
+        )
+    return kind, ref.strip()
+
+
 def _create_user(engine: Engine, _settings: Settings, args: argparse.Namespace) -> str:
     check_database(engine)
     password = _read_password("Mật khẩu: ")
@@ -153,6 +165,7 @@ def _create_user(engine: Engine, _settings: Settings, args: argparse.Namespace) 
         locality_code=args.locality,
         password=password,
         now=now(),
+        scope_refs=[_scope_ref(ref) for ref in args.scope or ()],
     )
     return f"Đã tạo người dùng “{args.username}” ({ROLE_LABELS[args.role]})."
 
@@ -285,7 +298,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     user = sub.add_parser("create-user", help="tạo người dùng; mật khẩu được hỏi, không nhận qua tham số")
     user.add_argument("username")
     user.add_argument("--role", required=True, choices=sorted(ROLE_LABELS))
-    user.add_argument("--locality", help="mã địa phương, bắt buộc với dieu_phoi (vd. luc-ngan)")
+    user.add_argument(
+        "--locality", help="mã địa phương (huyện cũ) của cán bộ đầu mối, cũng là phạm vi (vd. luc-ngan)"
+    )
+    user.add_argument(
+        "--scope",
+        action="append",
+        metavar="LOẠI:MÃ",
+        help="thêm một cơ quan, đơn vị vào phạm vi của cán bộ đầu mối (dieu_phoi); lặp lại được: "
+        "agency:stc, unit:Nếnh hoặc unit:<mã số>, locality:luc-ngan",
+    )
     user.add_argument("--name", help="họ tên hiển thị")
     sub.add_parser("verify-audit", help="kiểm tra chuỗi băm của nhật ký thay đổi")
     onboard = sub.add_parser(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from lib.core import recurrence, security
 from lib.core.formatting import fmt_date
+from lib.core.roles import Refused
 from lib.data import audit
 from lib.data.db import bump_data_version
 from lib.data.models import (
@@ -41,6 +42,7 @@ from lib.data.models import (
     task_basis,
     task_cooperator,
 )
+from lib.data.scopes import find_body
 from lib.ops import directive as d
 from lib.ops import programme
 from lib.ops.duties import generate_duties
@@ -55,7 +57,18 @@ DEMO_ACCOUNTS = (
     ("dp.yendung", "Điều phối Yên Dũng", "dieu_phoi", "yen-dung"),
     ("dp.vietyen", "Điều phối Việt Yên", "dieu_phoi", "viet-yen"),
     ("dp.bacgiang", "Điều phối TP Bắc Giang", "dieu_phoi", "bac-giang"),
+    ("dm.sotaichinh", "Đầu mối Sở Tài chính", "dieu_phoi", None),
+    ("dm.nenh", "Đầu mối phường Nếnh, Bích Động", "dieu_phoi", "viet-yen"),
 )
+# What each demo focal point edits (user_scope): (kind, code or unit name) as `create-user --scope`.
+DEMO_SCOPES: dict[str, tuple[tuple[str, str], ...]] = {
+    "dp.lucngan": (("locality", "luc-ngan"),),
+    "dp.yendung": (("locality", "yen-dung"),),
+    "dp.vietyen": (("locality", "viet-yen"),),
+    "dp.bacgiang": (("locality", "bac-giang"),),
+    "dm.sotaichinh": (("agency", "stc"),),  # a department: the tasks it leads
+    "dm.nenh": (("unit", "Nếnh"), ("unit", "Bích Động")),  # two wards: their tasks, projects, wards
+}
 DEMO_SEED = 2024
 DEMO_TODAY = date(2026, 11, 29)
 LETTER_DATE = date(2024, 2, 20)
@@ -139,6 +152,17 @@ def ensure_demo_accounts(session: Session) -> None:
         user.display_name, user.role, user.active = name, role, True
         user.locality_id = localities[locality] if locality else None
         user.password_hash, user.password_changed_at, user.updated_at = password_hash, stamp, stamp
+    session.flush()
+    named = select(User.username, User.id).where(User.username.in_(list(DEMO_SCOPES)))
+    users = {name: user_id for name, user_id in session.execute(named)}
+    session.execute(delete(UserScope).where(UserScope.user_id.in_(list(users.values()))))
+    for username, bodies in DEMO_SCOPES.items():
+        for kind, ref in bodies:
+            try:
+                body_id = find_body(session, kind, ref, DEMO_TODAY)
+            except Refused:  # a body the demo's reorganisations ended: the admin page flags it
+                body_id = find_body(session, kind, ref, LETTER_DATE)
+            session.add(UserScope(user_id=users[username], **{f"{kind}_id": body_id}))
     session.flush()
 
 

@@ -1,5 +1,6 @@
-"""/quan-tri's panels: the sign-in locks in force (with a way to lift one), recent failed attempts, and the
-registers of agencies and units the office keeps."""
+"""/quan-tri's panels: the sign-in locks in force (with a way to lift one), recent failed attempts, the
+focal points' scopes (and those pointing at ended bodies), and the registers of agencies and units the
+office keeps."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from lib.core.catalogue import (
     Entity,
 )
 from lib.core.formatting import fmt_date, fmt_datetime
+from lib.data.scopes import ScopeAdmin
 from lib.editing import user_admin
 from lib.editing.registers import (
     add_agency,
@@ -233,3 +235,67 @@ def _row_label(row: Mapping[str, Any]) -> str:
     where = f" ({row['locality']})" if row.get("locality") else ""
     retired = f" — đã thôi từ {fmt_date(row['retired_on'])}" if row.get("retired_on") else ""
     return f"{row['name']}{where}{retired}"
+
+
+# --- focal points' scopes ------------------------------------------------------------------------------
+
+SCOPE_LABELS = {
+    "locality": "Địa phương (huyện cũ)",
+    "unit": "Xã, phường",
+    "agency": "Cơ quan, đơn vị (sở, ngành, Công an, UBND)",
+}
+
+
+def ended_scopes(ctx: RunContext, run: Callable[..., Any], data: ScopeAdmin) -> None:
+    """Flag the users whose scope points at a body that has ended, with its successors one click away."""
+    if not data.ended:
+        return
+    names = ", ".join(sorted({f"{e.name} (đến {fmt_date(e.valid_to)})" for e in data.ended}))
+    st.warning(f"Phạm vi trỏ tới đơn vị đã kết thúc: {names}.", icon="⚠️")
+    for i, e in enumerate(data.ended):
+        left, right = st.columns([3, 2], vertical_alignment="center")
+        left.markdown(
+            f"**{e.display_name}** ({e.username}): {e.name}, kết thúc {fmt_date(e.valid_to)}"
+            + ("" if e.successors else " — không có đơn vị kế thừa; chọn lại phạm vi ở “Sửa người dùng”.")
+        )
+        if not e.successors:
+            continue
+        to = ", ".join(name for _id, name in e.successors)
+        if right.button(f"Thay bằng {to}", key=f"admin_scope_replace_{i}", width="stretch"):
+            run(
+                user_admin.replace_ended,
+                e.username,
+                (e.kind, e.body_id),
+                [(e.kind, body_id) for body_id, _name in e.successors],
+                config.now(),
+                success=f"Đã thay {e.name} bằng {to} trong phạm vi của {e.username}.",
+            )
+
+
+def scope_form(run: Callable[..., Any], username: str, data: ScopeAdmin) -> None:
+    """Choose the bodies of one focal point: three searchable lists, saved together (audited)."""
+    held = data.bodies.get(username, [])
+    with st.form("admin_scope"):
+        st.markdown(
+            f"**Phạm vi của {username}**: các địa phương, đơn vị, cơ quan mà cán bộ đầu mối được sửa dữ liệu."
+        )
+        picked: list[tuple[str, int]] = []
+        for kind, label in SCOPE_LABELS.items():
+            options = data.options[kind]
+            chosen = st.multiselect(
+                label,
+                list(options),
+                default=[i for k, i in held if k == kind and i in options],
+                format_func=lambda i, o=options: o.get(i, f"mã {i}"),  # type: ignore[misc]
+                placeholder="Gõ để tìm…",
+                key=f"admin_scope_{kind}",
+            )
+            picked += [(kind, i) for i in chosen]
+        if st.form_submit_button("Lưu phạm vi"):
+            run(
+                user_admin.set_scope,
+                username,
+                picked,
+                config.now(),
+                success=f"Đã lưu phạm vi của {username}.",
+            )

@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import streamlit as st
 
@@ -176,9 +177,10 @@ def _remember(bar: _Bar, remembered: Filters, chosen: Mapping[str, tuple[str, ..
         cooperators=chosen["coop"],
         assigning=chosen["assigning"],
     )
-    filters = Filters(
-        **{attr: chosen[name] if name in bar.fields else () for name, (attr, _, _) in _FILTER_FIELDS.items()}
-    )
+    named: dict[str, Any] = {
+        attr: chosen[name] if name in bar.fields else () for name, (attr, _, _) in _FILTER_FIELDS.items()
+    }
+    filters = Filters(**named)
     state["_as_of"] = as_of
     return filters
 

@@ -15,7 +15,8 @@ from lib.core.figures import RoadmapPoint
 from lib.core.filters import FilterOptions, Filters, HqFilters
 from lib.core.organisation import OrgMap
 from lib.core.roles import Actor
-from lib.data import accounts, choices, followup, issuers, organisation, projects, queries, registers
+from lib.core.scopes import Scope
+from lib.data import accounts, choices, followup, issuers, organisation, projects, queries, registers, scopes
 from lib.data.db import make_engine, transaction
 from lib.data.models import AuditEvent, LoginAttempt
 from lib.editing import history
@@ -236,11 +237,16 @@ def load_wards(
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def load_unit_choices(
-    url: str, data_version: int, localities: tuple[str, ...], wards_only: bool = False
+    url: str,
+    data_version: int,
+    localities: tuple[str, ...],
+    wards_only: bool = False,
+    scope: Scope | None = None,
 ) -> dict[int, str]:
-    """Units that can take a new row (not retired), of the given localities (all when empty)."""
+    """Units that can take a new row (not retired), of the given localities (all when empty); with a
+    focal point's scope, those of their scope only."""
     with transaction(get_engine(url)) as s:
-        return choices.unit_choices(s, localities, wards_only=wards_only)
+        return choices.unit_choices(s, localities, wards_only=wards_only, scope=scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -394,3 +400,9 @@ def _event_dict(e: AuditEvent) -> dict[str, Any]:
         "new_value": e.new_value,
         "reason": e.reason,
     }
+
+
+def load_scope_admin(url: str, data_version: int, actor: Actor, today: date) -> scopes.ScopeAdmin:
+    """Load the administrator's scope panel (not cached: a few hundred rows, admin only)."""
+    with transaction(get_engine(url)) as s:
+        return scopes.scope_admin(s, actor, today)

@@ -48,6 +48,8 @@ def test_demo_sign_in_lists_the_demo_accounts(app):
         "dp.yendung",
         "dp.vietyen",
         "dp.bacgiang",
+        "dm.sotaichinh",
+        "dm.nenh",
     ]
     assert any("bacgiang2024" in t for t in _texts(at))
     assert not at.metric  # no data before signing in

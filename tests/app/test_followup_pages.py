@@ -167,7 +167,7 @@ def test_an_edited_file_is_previewed_then_applied_and_audited(db):
 def test_a_file_with_another_localitys_rows_is_refused_in_the_page(db):
     at = open_page("dp.vietyen", "pages/tasks.py")
     upload(at, "bac-giang.xlsx", exported(db, "bac-giang"))
-    assert any("thuộc địa bàn khác" in e.value for e in at.error)
+    assert any("không thuộc phạm vi bạn phụ trách" in e.value for e in at.error)
     assert not [b for b in at.button if b.key == "tasks_import_apply"]
 
 
@@ -178,7 +178,7 @@ def test_a_refused_file_is_recorded_once_however_often_the_page_reruns(db):
     upload(at, "bac-giang.xlsx", exported(db, "bac-giang"))
     at.run()
     at.run()
-    assert any("thuộc địa bàn khác" in e.value for e in at.error)
+    assert any("không thuộc phạm vi bạn phụ trách" in e.value for e in at.error)
     with transaction(db) as s:
         after = s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "refused"))
     assert after == before + 1

@@ -261,6 +261,7 @@ def test_every_user_action_is_audited_and_the_chain_holds(users):
     assert trail == [
         ("quantri", "create", "role", "xem/"),
         ("quantri", "change_role", "role", "dieu_phoi/viet-yen"),
+        ("quantri", "set_scope", "scope", "Thị xã Việt Yên"),
         ("quantri", "reset_password", "password", "(đã đặt lại)"),
         ("quantri", "disable", "active", "False"),
         ("quantri", "enable", "active", "True"),
@@ -271,9 +272,9 @@ def test_every_user_action_is_audited_and_the_chain_holds(users):
     ("args", "message"),
     [
         (dict(username="Có Dấu", role="xem", locality_code=None), "Tên đăng nhập gồm"),
-        (dict(username="dp.moi", role="dieu_phoi", locality_code=None), "phải thuộc một địa phương"),
+        (dict(username="dp.moi", role="dieu_phoi", locality_code=None), "phải được giao ít nhất một"),
         (dict(username="dp.moi", role="dieu_phoi", locality_code="ha-noi"), "Không có địa phương"),
-        (dict(username="vp.moi", role="van_phong", locality_code="luc-ngan"), "Chỉ điều phối viên"),
+        (dict(username="vp.moi", role="van_phong", locality_code="luc-ngan"), "Chỉ cán bộ đầu mối"),
         (dict(username="lanhdao", role="xem", locality_code=None), "đã tồn tại"),
         (dict(username="sieu.nguoi", role="superuser", locality_code=None), "Vai trò"),
     ],

@@ -126,7 +126,7 @@ def test_a_coordinator_adds_a_project_for_their_own_units_only(demo):
             "chua_bo_tri_dat",
             "active",
         )
-    with pytest.raises(PermissionDenied, match="của địa bàn mình"):
+    with pytest.raises(PermissionDenied, match="mình phụ trách"):
         add(demo, "dp.lucngan", NEW_HQ, [NewRow({"unit_id": units["Trần Phú"]})])
     with pytest.raises(PermissionDenied, match="không được thêm nhiệm vụ"):
         add(demo, "dp.lucngan", NEW_TASK, [NewRow({"title": "x"})])

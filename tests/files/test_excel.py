@@ -377,7 +377,7 @@ def test_a_row_of_another_locality_refuses_a_coordinators_file(demo):
     out = io.BytesIO()
     book.save(out)
     before = tasks(demo)
-    with pytest.raises(PermissionDenied, match="thuộc địa bàn khác"):
+    with pytest.raises(PermissionDenied, match="không thuộc phạm vi bạn phụ trách"):
         preview_of(demo, actor(demo, "dp.vietyen"), out.getvalue())
     assert tasks(demo) == before
 

@@ -413,10 +413,11 @@ def test_a_coordinator_is_refused_another_localitys_rows(demo):
     hq = [{"Phường, xã": other_unit, "Địa bàn": "Thị xã Việt Yên"}]
     problems = refused(demo, workbook(rows, hq=hq), who="dp.lucngan")
     assert problems == [
-        f"Nhiệm vụ!A2: nhiệm vụ mã {theirs.id} thuộc địa bàn khác; "
-        "bạn chỉ được nhập dữ liệu của địa bàn mình.",
+        f"Nhiệm vụ!A2: nhiệm vụ mã {theirs.id} không thuộc phạm vi bạn phụ trách; "
+        "bạn chỉ được nhập dữ liệu của địa phương, đơn vị, cơ quan mình phụ trách.",
         "Nhiệm vụ!A4: không có nhiệm vụ mã 999999.",
-        "Dự án trụ sở!C2: bạn chỉ được thêm dự án trụ sở của địa bàn mình.",
+        "Dự án trụ sở!C2: dự án trụ sở này không thuộc phạm vi bạn phụ trách: bạn chỉ được thêm dự án trụ sở "
+        "của địa phương, đơn vị, cơ quan mình phụ trách.",
     ]
 
 
@@ -437,7 +438,7 @@ def test_columns_no_import_changes_and_columns_the_role_may_not_edit_are_refused
 def test_a_coordinator_may_not_add_tasks(demo):
     problems = refused(demo, workbook([NEW_PLAN]), who="dp.lucngan")
     assert problems == [
-        "Nhiệm vụ!A2: vai trò “Điều phối viên địa phương” không được thêm nhiệm vụ "
+        "Nhiệm vụ!A2: vai trò “Cán bộ đầu mối (địa phương, đơn vị, cơ quan)” không được thêm nhiệm vụ "
         "(dòng có cột “Mã” để trống là dòng mới)."
     ]
 

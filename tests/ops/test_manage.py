@@ -92,7 +92,7 @@ def test_create_user_prompts_for_the_password_and_records_the_action(tmp_path):
     no_locality = _manage_input(
         "create-user", "dp.khac", "--role", "dieu_phoi", url=url, stdin="mat-khau-rat-dai\nmat-khau-rat-dai\n"
     )
-    assert no_locality.returncode == 2 and "phải thuộc một địa phương" in no_locality.stderr
+    assert no_locality.returncode == 2 and "phải được giao ít nhất một" in no_locality.stderr
     audit_ok = _manage("verify-audit", url=url)
     assert audit_ok.returncode == 0 and "toàn vẹn" in audit_ok.stdout
     from lib.data.models import User
@@ -258,3 +258,49 @@ def test_import_register_refuses_with_the_cells_and_exit_code_2(tmp_path):
     assert nobody.returncode == 2 and "Không có người dùng “ai-do”" in nobody.stderr
     reader = _manage("import-register", str(bad), "--user", "lanhdao", url=url)
     assert reader.returncode == 2 and "chỉ được xem" in reader.stderr
+
+
+def test_create_user_gives_a_focal_point_the_bodies_named_by_scope(tmp_path):
+    from lib.data.models import Agency, Unit, User, UserScope
+
+    url = f"sqlite:///{tmp_path / 'scopes.db'}"
+    assert _manage("init-db", url=url).returncode == 0
+    assert _manage("seed-demo", url=url).returncode == 0
+    password = "mat-khau-rat-dai\nmat-khau-rat-dai\n"
+    ok = _manage_input(
+        "create-user",
+        "dm.hai",
+        "--role",
+        "dieu_phoi",
+        "--scope",
+        "agency:stc",
+        "--scope",
+        "unit:Phường Nếnh",
+        url=url,
+        stdin=password,
+    )
+    assert ok.returncode == 0, ok.stderr
+    unknown = _manage_input(
+        "create-user", "dm.ba", "--role", "dieu_phoi", "--scope", "agency:khong-co", url=url, stdin=password
+    )
+    assert unknown.returncode == 2 and "Không có cơ quan, đơn vị mã “khong-co”" in unknown.stderr
+    malformed = _manage_input(
+        "create-user", "dm.bon", "--role", "dieu_phoi", "--scope", "stc", url=url, stdin=password
+    )
+    assert malformed.returncode == 2 and "LOẠI:MÃ" in malformed.stderr
+    with transaction(make_engine(url)) as s:
+        user = s.scalar(select(User).where(User.username == "dm.hai"))
+        held = s.execute(
+            select(UserScope.unit_id, UserScope.agency_id)
+            .where(UserScope.user_id == user.id)
+            .order_by(UserScope.id)
+        ).all()
+        stc = s.scalar(select(Agency.id).where(Agency.code == "stc"))
+        nenh = s.scalar(select(Unit.id).where(Unit.name == "Nếnh"))
+        assert [tuple(r) for r in held] == [(None, stc), (nenh, None)]
+        assert (
+            s.scalar(select(func.count()).select_from(User).where(User.username.in_(["dm.ba", "dm.bon"])))
+            == 0
+        )
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "set_scope")).one()
+        assert event.new_value == "Sở Tài chính; Phường Nếnh (Thị xã Việt Yên)"

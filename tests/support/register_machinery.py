@@ -34,7 +34,7 @@ from lib.core import rules, security
 from lib.core.roles import Actor, Refused
 from lib.data import audit
 from lib.data.db import bump_data_version, transaction
-from lib.data.models import AuditEvent, HqProject, Locality, ModelWard, Unit, User
+from lib.data.models import AuditEvent, HqProject, Locality, ModelWard, Unit, User, UserScope
 from lib.editing import actions, changeset, creation
 from lib.editing.changeset import RowChange, TableSpec
 from lib.editing.creation import CreateSpec, NewRow
@@ -80,6 +80,8 @@ def seed_tiny(engine: Engine) -> None:
                 )
             )
         s.flush()
+        coordinator = s.scalar(select(User.id).where(User.username == COORDINATOR))
+        s.add(UserScope(user_id=coordinator, locality_id=places[OWN]))  # their scope: the first locality
         for code in (OWN, OTHER):
             units = list(s.scalars(select(Unit.id).where(Unit.locality_id == places[code]).order_by(Unit.id)))
             for unit in units[:2]:
