@@ -67,7 +67,8 @@ DEMO_SCOPES: dict[str, tuple[tuple[str, str], ...]] = {
     "dp.vietyen": (("locality", "viet-yen"),),
     "dp.bacgiang": (("locality", "bac-giang"),),
     "dm.sotaichinh": (("agency", "stc"),),  # a department: the tasks it leads
-    "dm.nenh": (("unit", "Nếnh"), ("unit", "Bích Động")),  # two wards: their tasks, projects, wards
+    # A ward of today (phường Nếnh, formed on 1/7/2025) and its police: their tasks, projects, wards.
+    "dm.nenh": (("unit", "Nếnh"), ("agency", "ca-p-nenh")),
 }
 DEMO_SEED = 2024
 DEMO_TODAY = date(2026, 11, 29)
@@ -160,8 +161,11 @@ def ensure_demo_accounts(session: Session) -> None:
         for kind, ref in bodies:
             try:
                 body_id = find_body(session, kind, ref, DEMO_TODAY)
-            except Refused:  # a body the demo's reorganisations ended: the admin page flags it
-                body_id = find_body(session, kind, ref, LETTER_DATE)
+            except Refused:  # not on today's map (a database without the 2025 reorganisations)
+                try:
+                    body_id = find_body(session, kind, ref, LETTER_DATE)
+                except Refused:
+                    continue
             session.add(UserScope(user_id=users[username], **{f"{kind}_id": body_id}))
     session.flush()
 
