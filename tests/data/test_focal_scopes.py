@@ -46,7 +46,11 @@ def ids(engine, stmt):
 
 
 def unit_id(engine, name):
-    return ids(engine, select(Unit.id).where(Unit.name == name))[0]
+    """The unit of that name valid today, else (a unit the 2025 reorganisations ended) its last row."""
+    with transaction(engine) as s:
+        rows = s.execute(select(Unit.id, Unit.valid_to).where(Unit.name == name).order_by(Unit.id)).all()
+    today = [i for i, valid_to in rows if valid_to is None or valid_to >= TODAY]
+    return (today or [rows[-1][0]])[0]
 
 
 def agency_id(engine, code):
@@ -130,14 +134,13 @@ def test_a_department_focal_point_edits_the_tasks_it_leads_and_nothing_else(demo
 
 def test_a_ward_focal_point_edits_that_wards_tasks_projects_and_registrations(demo):
     me = actor(demo, "dm.nenh")
-    nenh, bich_dong = unit_id(demo, "Nếnh"), unit_id(demo, "Bích Động")
+    nenh = unit_id(demo, "Nếnh")  # today's phường Nếnh (from 1/7/2025), with what passed to it
     task = ids(demo, select(Task.id).where(Task.locality_id.is_not(None)))[-1]
     with transaction(demo, write=True) as s:  # the office gives Nếnh a task of its own
         s.execute(update(Task).where(Task.id == task).values(unit_id=nenh))
-    mine = [nenh, bich_dong]
-    hq = ids(demo, select(HqProject.id).where(HqProject.unit_id.in_(mine)))
-    wards = ids(demo, select(ModelWard.id).where(ModelWard.unit_id.in_(mine)))
-    assert (len(hq), len(wards)) == (2, 2)
+    hq = ids(demo, select(HqProject.id).where(HqProject.unit_id == nenh))
+    wards = ids(demo, select(ModelWard.id).where(ModelWard.unit_id == nenh))
+    assert (len(hq), len(wards)) == (2, 1)
     assert editable(demo, me) == ([task], hq, wards)
     save(demo, me, changeset.TASKS, task, {"state": "dang_thuc_hien", "progress_pct": 30})
     save(demo, me, changeset.HQ, hq[0], {"notes": "Đã có mặt bằng"})
@@ -146,7 +149,7 @@ def test_a_ward_focal_point_edits_that_wards_tasks_projects_and_registrations(de
         demo,
         select(HqProject.id)
         .join(Unit, Unit.id == HqProject.unit_id)
-        .where(Unit.name == "Hồng Thái"),  # same district, not theirs
+        .where(Unit.name == "Việt Yên", Unit.valid_to.is_(None)),  # same former district, not theirs
     )[0]
     before = snapshot(demo)
     with pytest.raises(PermissionDenied, match=OUT):
@@ -157,12 +160,17 @@ def test_a_ward_focal_point_edits_that_wards_tasks_projects_and_registrations(de
 def test_the_police_of_a_ward_stands_for_the_ward_and_the_ward_for_its_police(demo):
     nenh = unit_id(demo, "Nếnh")
     with transaction(demo, write=True) as s:
-        police = Agency(code="ca-nenh", name="Công an phường Nếnh", kind="cong_an", unit_id=nenh)
-        s.add(police)
-        s.flush()
+        police = s.scalar(select(Agency).where(Agency.code == "ca-p-nenh"))
+        assert (police.name, police.unit_id) == ("Công an phường Nếnh", nenh)
         user = s.scalar(select(User).where(User.username == "dp.yendung"))
         s.execute(UserScope.__table__.delete().where(UserScope.user_id == user.id))
         s.add(UserScope(user_id=user.id, agency_id=police.id))
+        ward_user = s.scalar(select(User).where(User.username == "dm.nenh"))
+        s.execute(  # the ward's focal point holds the ward alone: its police comes through it
+            UserScope.__table__.delete().where(
+                UserScope.user_id == ward_user.id, UserScope.agency_id == police.id
+            )
+        )
         task = s.scalar(select(Task).where(Task.locality_id.is_not(None)).order_by(Task.id))
         task.lead_agency_id = police.id  # a task the ward's police leads
         task_id, police_id = task.id, police.id
@@ -176,17 +184,13 @@ def test_the_police_of_a_ward_stands_for_the_ward_and_the_ward_for_its_police(de
 
 
 def test_a_former_district_focal_point_edits_their_group_after_the_district_level_ended(demo):
-    with transaction(demo, write=True) as s:
+    new = unit_id(demo, "Việt Yên")  # the phường formed on 1/7/2025
+    with transaction(demo) as s:
         viet_yen = s.scalar(select(Locality).where(Locality.code == "viet-yen"))
-        viet_yen.valid_to = date(2025, 6, 30)
-        new = Unit(locality_id=viet_yen.id, name="Việt Yên", kind="phuong", valid_from=date(2025, 7, 1))
-        s.add(new)
-        s.flush()
-        row = s.scalar(
-            select(HqProject).join(Unit).where(Unit.locality_id == viet_yen.id).order_by(HqProject.id)
-        )
-        row.unit_id = new.id  # passed to the new phường grouped under the former district
-        row_id = row.id
+        assert viet_yen.valid_to == date(2025, 6, 30)
+        assert (s.get(Unit, new).locality_id, s.get(Unit, new).valid_from) == (viet_yen.id, date(2025, 7, 1))
+        # a project passed to the new phường grouped under the former district
+        row_id = s.scalar(select(HqProject.id).where(HqProject.unit_id == new).order_by(HqProject.id))
     me = actor(demo, "dp.vietyen")
     assert row_id in editable(demo, me)[1]
     save(demo, me, changeset.HQ, row_id, {"notes": "Phường Việt Yên (mới) cập nhật"})
@@ -263,9 +267,9 @@ def test_an_import_file_naming_a_row_outside_the_scope_is_refused_whole(demo):
 @pytest.mark.parametrize(
     ("who", "spec", "unit"),
     [
-        ("dm.nenh", creation.NEW_HQ, "Hồng Thái"),  # another ward of the same district
+        ("dm.nenh", creation.NEW_HQ, "Việt Yên"),  # another phường of the same former district
         ("dm.sotaichinh", creation.NEW_HQ, "Nếnh"),  # a department adds no ward's project
-        ("dm.nenh", creation.NEW_WARD, "Quang Châu"),
+        ("dm.nenh", creation.NEW_WARD, "Tự Lạn"),
     ],
 )
 def test_a_new_row_naming_a_body_outside_the_scope_is_refused(demo, who, spec, unit):
@@ -290,11 +294,9 @@ def test_a_new_row_naming_a_body_outside_the_scope_is_refused(demo, who, spec, u
 
 def test_a_ward_focal_point_adds_a_project_for_their_own_ward(demo):
     me = actor(demo, "dm.nenh")
-    with transaction(demo, write=True) as s:  # Bích Động's project is cancelled: a new one may follow
+    with transaction(demo, write=True) as s:  # Nếnh's projects are cancelled: a new one may follow
         s.execute(
-            update(HqProject)
-            .where(HqProject.unit_id == unit_id(demo, "Bích Động"))
-            .values(lifecycle="cancelled")
+            update(HqProject).where(HqProject.unit_id == unit_id(demo, "Nếnh")).values(lifecycle="cancelled")
         )
     before = ids(demo, select(func.count()).select_from(HqProject))
     result = actions.perform(
@@ -302,7 +304,7 @@ def test_a_ward_focal_point_adds_a_project_for_their_own_ward(demo):
         me,
         creation.create_rows,
         creation.NEW_HQ,
-        [creation.NewRow({"unit_id": unit_id(demo, "Bích Động")})],
+        [creation.NewRow({"unit_id": unit_id(demo, "Nếnh")})],
         now=NOW,
         today=TODAY,
         confirm_similar=True,
@@ -373,9 +375,8 @@ def test_a_new_scope_counts_from_the_next_run(demo):
 def test_a_focal_point_merges_only_into_a_row_of_their_scope(demo):
     """The neighbour's project is in the same district (the merge rule of the office), but not theirs."""
     me = actor(demo, "dm.nenh")
-    mine = ids(demo, select(HqProject.id).where(HqProject.unit_id == unit_id(demo, "Nếnh")))[0]
-    own_other = ids(demo, select(HqProject.id).where(HqProject.unit_id == unit_id(demo, "Bích Động")))[0]
-    neighbour = ids(demo, select(HqProject.id).where(HqProject.unit_id == unit_id(demo, "Hồng Thái")))[0]
+    mine, own_other = ids(demo, select(HqProject.id).where(HqProject.unit_id == unit_id(demo, "Nếnh")))
+    neighbour = ids(demo, select(HqProject.id).where(HqProject.unit_id == unit_id(demo, "Việt Yên")))[0]
 
     def merge(target):
         with transaction(demo) as s:
