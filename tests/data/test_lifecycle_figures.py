@@ -78,9 +78,7 @@ def retired(engine):
     retire(engine, HQ, paid[0], "stopped")
     retire(engine, HQ, paid[1], "merged", into=paid[2].id)
     # Since 1/1/2025 most of Lục Ngạn's projects count under thị xã Chũ, formed from its towns.
-    unpaid = next(
-        r for r in rows_of(engine, HqProject, "chu") if r.disbursed_vnd == 0 and r.planned_vnd > 0
-    )
+    unpaid = next(r for r in rows_of(engine, HqProject, "chu") if r.disbursed_vnd == 0 and r.planned_vnd > 0)
     retire(engine, HQ, unpaid, "cancelled")
     vy = rows_of(engine, ModelWard, "viet-yen")
     retire(engine, WARDS, vy[0], "stopped")
