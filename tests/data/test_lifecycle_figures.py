@@ -15,7 +15,7 @@ from lib.core.figures import Funding
 from lib.core.filters import HqFilters
 from lib.data import projects, queries
 from lib.data.db import transaction
-from lib.data.models import HqProject, Locality, ModelWard, Unit
+from lib.data.models import HqProject, Locality, ModelWard, Transfer, Unit
 from lib.editing import actions
 from lib.editing.changeset import HQ, WARDS, retire_row
 from lib.ops.seed import DEMO_TODAY, seed_demo
@@ -162,8 +162,19 @@ def test_the_model_ward_figures_hold_the_registrations_followed(retired):
                 }
             )
     assert counts.registered == len({r["unit_id"] for r in active if r["year_registered"] <= DEMO_TODAY.year})
-    pilot_units = {r["unit_id"] for r in active if r["year_registered"] == rules.PILOT_YEAR}
+    pilot_rows = {r["id"]: r["unit_id"] for r in active if r["year_registered"] == rules.PILOT_YEAR}
     with transaction(engine) as s:
+        # A pilot is named by the unit that held it at the end of 2024, before any later transfer.
+        for row_id, old in s.execute(
+            select(Transfer.row_id, Transfer.old_value).where(
+                Transfer.entity == "model_ward",
+                Transfer.field == "unit_id",
+                Transfer.row_id.in_(pilot_rows),
+                Transfer.effective_on > date(rules.PILOT_YEAR, 12, 31),
+            )
+        ):
+            pilot_rows[row_id] = int(old)
+        pilot_units = set(pilot_rows.values())
         names = {u.id: u.name for u in s.scalars(select(Unit).where(Unit.id.in_(pilot_units)))}
     assert sorted(n for ns in pilots.values() for n in ns) == sorted(names.values())
     assert sorted(r["id"] for r in listed) == sorted(r["id"] for r in active)

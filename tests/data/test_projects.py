@@ -225,6 +225,8 @@ def test_the_ward_roadmap_equals_an_independent_computation(demo_engine, as_of):
 
 def test_the_2024_pilots_of_clause_4(demo_engine):
     with transaction(demo_engine) as s:
+        # Named as in 2024, though Bích Động and Hoàng Văn Thụ's registrations passed on 1/7/2025 to
+        # phường Việt Yên and phường Bắc Giang.
         assert projects.pilots_2024(s) == {
             "viet-yen": ["Bích Động"],
             "bac-giang": ["Hoàng Văn Thụ", "Trần Phú"],
