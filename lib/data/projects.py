@@ -491,11 +491,21 @@ def _as_date(value: Any) -> date:
 
 
 def pilots_2024(s: Session) -> dict[str, list[str]]:
-    """The wards Việt Yên and Bắc Giang registered for the 2024 pilot (clause 4), by locality code."""
+    """The wards Việt Yên and Bắc Giang registered for the 2024 pilot (clause 4), by locality code,
+    named as they were at the end of that year (before any later transfer to a successor unit)."""
     found: dict[str, list[str]] = {code: [] for code in rules.PILOT_LOCALITIES}
+    day = date(rules.PILOT_YEAR, 12, 31)
+    owner = owner_at(ModelWard, "unit_id", day, transferred=transferred_after(s, (ModelWard,), day))
+    units = {
+        int(u)
+        for u in s.scalars(
+            select(owner).where(ModelWard.year_registered == rules.PILOT_YEAR, followed(ModelWard))
+        )
+    }
     stmt = (
-        _ward_from(select(Locality.code, Unit.name), rules.PILOT_LOCALITIES)
-        .where(ModelWard.year_registered == rules.PILOT_YEAR)
+        select(Locality.code, Unit.name)
+        .join(Locality, Locality.id == Unit.locality_id)
+        .where(Unit.id.in_(units), Locality.code.in_(_named(rules.PILOT_LOCALITIES)))
         .order_by(Unit.name)
     )
     for code, name in s.execute(stmt):

@@ -272,8 +272,10 @@ def test_a_coordinator_reads_only_their_own_projects_and_wards_for_editing(demo)
     with transaction(demo) as s:
         hq = projects.list_hq_for_edit(s, me, HqFilters(), TODAY, 90, offset=0, limit=500)
         wards = projects.list_wards_for_edit(s, me, ())
-    assert len(hq) == 16 and {r["locality_code"] for r in hq} == {"bac-giang"}
-    assert len(wards) == 5 and {r["locality_code"] for r in wards} == {"bac-giang"}
+    # 16 projects of the city's own wards, and since 1/1/2025 the 7 open ones of huyện Yên Dũng.
+    assert len(hq) == 23 and {r["locality_code"] for r in hq} == {"bac-giang"}
+    # Five registrations in the city; two of 2025 joined phường Bắc Giang's own on 1/7/2025 (merged).
+    assert len(wards) == 3 and {r["locality_code"] for r in wards} == {"bac-giang"}
 
 
 # --- adding and retiring rows: the same scope, refused and recorded -----------------------------------
