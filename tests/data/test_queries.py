@@ -8,9 +8,10 @@ from sqlalchemy import event, select
 
 from lib.core import rules
 from lib.core.filters import DUE_SOON, Filters
-from lib.data import queries
+from lib.core.organisation import PROVINCE_NAME
+from lib.data import organisation, queries
 from lib.data.db import transaction
-from lib.data.models import Agency, Clause, Document, HqProject, Locality, ModelWard, Task, Unit
+from lib.data.models import Agency, Clause, Document, HqProject, Locality, ModelWard, Task, Transfer, Unit
 from lib.ops.programme import load_reference
 from tests.support.demo import AS_OF, AS_OF_DATES
 
@@ -27,6 +28,9 @@ FILTERS = [
     Filters(cooperators=("stc",)),
     Filters(localities=("viet-yen",), cooperators=("sxd", "snv")),
 ]
+
+
+LOCALITY_NAMES = ("Huyện Lục Ngạn", "Huyện Yên Dũng", "Thị xã Việt Yên", "Thành phố Bắc Giang")
 
 
 def _rows(s):
@@ -142,35 +146,48 @@ def test_funding_totals_equal_the_stored_rows_to_the_dong(demo_engine):
 
 @pytest.mark.parametrize("as_of", AS_OF_DATES)
 def test_league_table_equals_an_independent_computation(demo_engine, as_of):
+    """Each task counts where it stood on the date: its values before any later transfer, placed on the
+    map of that date (the pure rule, lib/core/organisation.py) — computed here from plain rows."""
     with transaction(demo_engine) as s:
         league = queries.league_table(s, Filters(), as_of, DUE_DAYS)
-        rows = _selected(_rows(s), Filters(), as_of)
-        funding = queries.funding_by_locality(s)
-        stamps = defaultdict(list)
-        for code, when in s.execute(
-            select(Locality.code, Task.updated_at).join(Task, Task.locality_id == Locality.id)
+        org = organisation.load_map(s)
+        before: dict[tuple[int, str], int | None] = {}  # the value before the first transfer after the day
+        for row_id, field, old in s.execute(
+            select(Transfer.row_id, Transfer.field, Transfer.old_value)
+            .where(Transfer.entity == "task", Transfer.effective_on > as_of)
+            .order_by(Transfer.effective_on.desc())
         ):
-            stamps[code].append(when)
-        for model in (HqProject, ModelWard):
-            for code, when in s.execute(
-                select(Locality.code, model.updated_at)
-                .join(Unit, Unit.locality_id == Locality.id)
-                .join(model, model.unit_id == Unit.id)
-            ):
-                stamps[code].append(when)
-    assert [r.code for r in league] == ["luc-ngan", "yen-dung", "viet-yen", "bac-giang"]
+            before[(row_id, field)] = old
+        tasks = s.execute(
+            select(
+                Task.id, Task.locality_id, Task.unit_id, Task.state, Task.current_deadline, Task.completed_on
+            )
+        ).all()
+    by_place: dict[str, list[tuple[str, bool]]] = defaultdict(list)
+    for t in tasks:
+        locality = before.get((t.id, "locality_id"), t.locality_id)
+        unit = before.get((t.id, "unit_id"), t.unit_id)
+        bucket = rules.task_bucket(t.state, t.current_deadline, t.completed_on, as_of)
+        soon = rules.is_due_soon(bucket, t.current_deadline, as_of, DUE_DAYS)
+        by_place[org.place(locality, unit, as_of).name].append((bucket, soon))
+    if as_of < date(2025, 1, 1):
+        assert [r.name for r in league] == list(LOCALITY_NAMES)
+    elif as_of >= date(2025, 7, 1):
+        assert not {r.name for r in league} & set(LOCALITY_NAMES)  # no district stands on its own
+    listed = {p.name for p in org.places(as_of) if p.kind != "province"}
+    assert {r.name for r in league} == listed | {n for n in by_place if n != PROVINCE_NAME}
+    assert sum(r.tasks for r in league) + sum(b != rules.EXCLUDED for b, _ in by_place[PROVINCE_NAME]) == sum(
+        b != rules.EXCLUDED for rows in by_place.values() for b, _ in rows
+    )
     for row in league:
-        mine = [r for r in rows if r["locality"] == row.code]
-        counted = [r for r in mine if r["bucket"] != rules.EXCLUDED]
-        on_time = sum(r["bucket"] == rules.ON_TIME for r in mine)
-        decided = sum(r["bucket"] in (rules.ON_TIME, rules.LATE, rules.OVERDUE) for r in mine)
-        assert row.tasks == len(counted)
+        mine = by_place.get(row.name, [])
+        on_time = sum(b == rules.ON_TIME for b, _ in mine)
+        decided = sum(b in (rules.ON_TIME, rules.LATE, rules.OVERDUE) for b, _ in mine)
+        assert row.tasks == sum(b != rules.EXCLUDED for b, _ in mine), row.name
         assert row.on_time == on_time
         assert row.on_time_rate == (on_time / decided if decided else None)
-        assert row.overdue == sum(r["bucket"] == rules.OVERDUE for r in mine)
-        assert row.due_soon == sum(r["soon"] for r in mine)
-        assert row.funding == funding[row.code]
-        assert row.last_update == max(stamps[row.code])
+        assert row.overdue == sum(b == rules.OVERDUE for b, _ in mine)
+        assert row.due_soon == sum(soon for _, soon in mine)
 
 
 def test_overview_kpis_match_parts(demo_engine):
