@@ -802,8 +802,9 @@ class _Writer:
                     continue
                 version = getattr(row, "version", None)
                 if version is not None:
+                    # A new version (an editor holding the old one is told), but not an update of its
+                    # owner: "last updated" and the stale-row flags keep the owner's last report.
                     row.version = version + 1
-                    row.updated_by, row.updated_at = self.actor.username, self.now
                 for name, (old, value) in changed.items():
                     setattr(row, name, value)
                     transfers.append(

@@ -132,7 +132,9 @@ def seed_demo(session: Session, *, seed: int = DEMO_SEED, today: date = DEMO_TOD
     generated = generate_duties(session, today, backdate=LETTER_DATE)
     builder.after_generation()
     # The map of 2025: the open rows of the bodies that ended pass to their successors.
-    applied = programme.apply_reference_arrangements(session, today, actor="cli:seed-demo")
+    applied = programme.apply_reference_arrangements(
+        session, today, actor="cli:seed-demo", now=datetime.combine(today, time(6))
+    )
     programme.record_load(session, programme.Loaded(added, generated, applied))
     ensure_demo_accounts(session)
     audit.record(
