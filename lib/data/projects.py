@@ -491,11 +491,21 @@ def _as_date(value: Any) -> date:
 
 
 def pilots_2024(s: Session) -> dict[str, list[str]]:
-    """The wards Việt Yên and Bắc Giang registered for the 2024 pilot (clause 4), by locality code."""
+    """The wards Việt Yên and Bắc Giang registered for the 2024 pilot (clause 4), by locality code,
+    named as they were in 2024: a registration passed to a successor ward in 2025 keeps its 2024 name."""
     found: dict[str, list[str]] = {code: [] for code in rules.PILOT_LOCALITIES}
+    end = date(rules.PILOT_YEAR, 12, 31)
+    owner = owner_at(ModelWard, "unit_id", end, transferred=transferred_after(s, (ModelWard,), end, "unit_id"))
     stmt = (
-        _ward_from(select(Locality.code, Unit.name), rules.PILOT_LOCALITIES)
-        .where(ModelWard.year_registered == rules.PILOT_YEAR)
+        select(Locality.code, Unit.name)
+        .select_from(ModelWard)
+        .join(Unit, Unit.id == owner)
+        .join(Locality, Locality.id == Unit.locality_id)
+        .where(
+            followed(ModelWard),
+            Locality.code.in_(rules.PILOT_LOCALITIES),
+            ModelWard.year_registered == rules.PILOT_YEAR,
+        )
         .order_by(Unit.name)
     )
     for code, name in s.execute(stmt):
