@@ -495,7 +495,8 @@ def pilots_2024(s: Session) -> dict[str, list[str]]:
     named as they were in 2024: a registration passed to a successor ward in 2025 keeps its 2024 name."""
     found: dict[str, list[str]] = {code: [] for code in rules.PILOT_LOCALITIES}
     end = date(rules.PILOT_YEAR, 12, 31)
-    owner = owner_at(ModelWard, "unit_id", end, transferred=transferred_after(s, (ModelWard,), end, "unit_id"))
+    moved = transferred_after(s, (ModelWard,), end, "unit_id")
+    owner = owner_at(ModelWard, "unit_id", end, transferred=moved)
     stmt = (
         select(Locality.code, Unit.name)
         .select_from(ModelWard)
