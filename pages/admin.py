@@ -72,6 +72,19 @@ with create, st.form("admin_create", clear_on_submit=False):
         format_func=lambda c: "—" if c is None else localities[c],
         key="admin_new_locality",
     )
+    new_scope: list[tuple[str, int]] = []
+    for kind, label in admin_panels.SCOPE_LABELS.items():  # bodies valid today (a focal point's scope)
+        today_options = {i: n for i, n in scope_data.options[kind].items() if not n.endswith("(đã kết thúc)")}
+        new_scope += [
+            (kind, i)
+            for i in st.multiselect(
+                f"Phạm vi — {label.lower()} (chỉ với cán bộ đầu mối)",
+                list(today_options),
+                format_func=lambda i, o=today_options: o.get(i, f"mã {i}"),
+                placeholder="Gõ để tìm…",
+                key=f"admin_new_scope_{kind}",
+            )
+        ]
     password = st.text_input("Mật khẩu ban đầu", type="password", key="admin_new_password")
     repeat = st.text_input("Nhập lại mật khẩu", type="password", key="admin_new_repeat")
     if st.form_submit_button("Tạo người dùng"):
@@ -86,6 +99,7 @@ with create, st.form("admin_create", clear_on_submit=False):
                 locality_code=locality if role == DIEU_PHOI else None,
                 password=password,
                 now=config.now(),
+                scope=new_scope,
                 success=f"Đã tạo người dùng {username}.",
             )
 

@@ -172,7 +172,7 @@ if scope.editable and ctx.outage is None:
             "hq",
             NEW_HQ,
             ADD_FIELDS,
-            {"unit_id": load_unit_choices(ctx.database_url, ctx.data_version, (), scope=own)},
+            {"unit_id": load_unit_choices(ctx.database_url, ctx.data_version, (), scope=own, day=ctx.today)},
             submit="Thêm dự án",
             done=lambda row_id: f"Đã thêm dự án trụ sở mã {row_id}; dự án có trong danh sách bên dưới.",
         )

@@ -57,7 +57,7 @@ if actor.role in NEW_TASK.roles and ctx.outage is None:
                 "lead_agency_id": agencies,
                 "cooperators": agencies,
                 "locality_id": load_locality_choices(url, version),
-                "unit_id": load_unit_choices(url, version, ()),
+                "unit_id": load_unit_choices(url, version, (), day=ctx.today),
             },
             submit="Giao nhiệm vụ",
             done=lambda row_id: f"Đã giao nhiệm vụ mã {row_id}.",

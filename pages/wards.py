@@ -148,7 +148,7 @@ if scope.editable and ctx.outage is None:
             ADD_FIELDS,
             {
                 "unit_id": load_unit_choices(
-                    ctx.database_url, ctx.data_version, (), wards_only=True, scope=own
+                    ctx.database_url, ctx.data_version, (), wards_only=True, scope=own, day=ctx.today
                 ),
                 "year_registered": {y: str(y) for y in years},
             },

@@ -8,6 +8,7 @@ Every function takes the caller's Session first and never commits or closes it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import false, or_, select, true
@@ -29,17 +30,28 @@ def unit_label(kind: str, name: str, place: str | None = None) -> str:
 
 
 def unit_choices(
-    s: Session, localities: Sequence[str] = (), *, wards_only: bool = False, scope: Scope | None = None
+    s: Session,
+    localities: Sequence[str] = (),
+    *,
+    wards_only: bool = False,
+    scope: Scope | None = None,
+    day: date | None = None,
 ) -> dict[int, str]:
-    """Units that can take a new row, by locality then name: not retired, of the given localities
-    (all when empty); with `wards_only`, the phường and the communes that became phường in 2025;
-    with a focal point's `scope`, only the units whose rows they may add."""
+    """Units that can take a new row, by locality then name: not retired, valid on `day` if given
+    (a xã merged in 2025 takes no new row in 2026), of the given localities (all when empty); with
+    `wards_only`, the phường and the communes that became phường in 2025; with a focal point's
+    `scope`, only the units whose rows they may add."""
     stmt = (
         select(Unit.id, Unit.kind, Unit.name, Locality.name)
         .join(Locality, Locality.id == Unit.locality_id)
         .where(Unit.retired_on.is_(None))
         .order_by(Locality.sort_order, Unit.name, Unit.id)
     )
+    if day is not None:
+        stmt = stmt.where(
+            or_(Unit.valid_from.is_(None), Unit.valid_from <= day),
+            or_(Unit.valid_to.is_(None), Unit.valid_to >= day),
+        )
     if scope is not None:
         stmt = stmt.where(
             or_(

@@ -41,6 +41,10 @@ def _locality_id(s: Session, role: str, locality_code: str | None) -> int | None
 _MODELS: dict[str, Any] = {"locality": Locality, "unit": Unit, "agency": Agency}
 
 
+def _valid_on(row: Any, day: date) -> bool:
+    return (row.valid_from is None or row.valid_from <= day) and (row.valid_to is None or row.valid_to >= day)
+
+
 def _checked_bodies(s: Session, bodies: Sequence[Body], keep: Sequence[Body], today: date) -> list[Body]:
     """The bodies in the order given, once each; each must exist and, unless already held (`keep`),
     be valid today (a body that has ended is not given to anyone any more)."""
@@ -153,7 +157,10 @@ def create_user(
     scope = [*scope, *((kind, find_body(s, kind, ref, now.date())) for kind, ref in scope_refs)]
     if role != DIEU_PHOI and scope:
         raise Refused("Chỉ cán bộ đầu mối mới có phạm vi địa phương, đơn vị, cơ quan.", entity="user")
-    bodies = _checked_bodies(s, [*((("locality", home),) if home else ()), *scope], (), now.date())
+    # the home district is a scope too while it lasts; after it ended (30/06/2025) only the default
+    # of the filters, the scope naming today's bodies
+    home_scope = home is not None and _valid_on(s.get(Locality, home), now.date())
+    bodies = _checked_bodies(s, [*((("locality", home),) if home_scope else ()), *scope], (), now.date())
     if role == DIEU_PHOI and not bodies:
         raise Refused(NO_SCOPE_MESSAGE, entity="user", field="scope")
     user = User(

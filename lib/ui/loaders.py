@@ -242,11 +242,12 @@ def load_unit_choices(
     localities: tuple[str, ...],
     wards_only: bool = False,
     scope: Scope | None = None,
+    day: date | None = None,
 ) -> dict[int, str]:
-    """Units that can take a new row (not retired), of the given localities (all when empty); with a
-    focal point's scope, those of their scope only."""
+    """Units that can take a new row (not retired, valid on `day` if given), of the given localities
+    (all when empty); with a focal point's scope, those of their scope only."""
     with transaction(get_engine(url)) as s:
-        return choices.unit_choices(s, localities, wards_only=wards_only, scope=scope)
+        return choices.unit_choices(s, localities, wards_only=wards_only, scope=scope, day=day)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

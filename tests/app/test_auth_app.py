@@ -11,7 +11,7 @@ from lib.core.roles import system_actor
 from lib.core.security import generate_cookie_key
 from lib.data import accounts
 from lib.data.db import make_engine, transaction
-from lib.data.models import User
+from lib.data.models import Unit, User, UserScope
 from lib.editing import actions, user_admin
 from lib.ui import uploads
 from tests.support.apptest import sign_in
@@ -190,7 +190,10 @@ def test_an_admin_creates_a_coordinator_from_the_page(app, demo_copy):
     at.text_input(key="admin_new_username").input("dp.moi")
     at.text_input(key="admin_new_name").input("Nguyễn Thị Mới")
     at.selectbox(key="admin_new_role").set_value("dieu_phoi")
-    at.selectbox(key="admin_new_locality").set_value("yen-dung")
+    at.selectbox(key="admin_new_locality").set_value("yen-dung")  # home district, ended 31/12/2024
+    with transaction(_engine(demo_copy)) as s:  # what they edit: today's phường Yên Dũng
+        ward = s.scalar(select(Unit.id).where(Unit.name == "Yên Dũng", Unit.valid_to.is_(None)))
+    at.multiselect(key="admin_new_scope_unit").set_value([ward])
     at.text_input(key="admin_new_password").input("ngan")
     at.text_input(key="admin_new_repeat").input("ngan")
     at.button(key="FormSubmitter:admin_create-Tạo người dùng").click().run()
@@ -207,6 +210,10 @@ def test_an_admin_creates_a_coordinator_from_the_page(app, demo_copy):
             "Nguyễn Thị Mới",
             "yen-dung",
         )
+        scope = s.execute(
+            select(UserScope.locality_id, UserScope.unit_id).where(UserScope.user_id == user.id)
+        )
+        assert scope.all() == [(None, ward)]
 
 
 def test_the_admin_sees_a_lock_on_the_page_and_lifts_it(app, demo_copy):

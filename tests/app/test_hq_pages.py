@@ -79,13 +79,17 @@ def test_the_headquarters_page_shows_figures_equal_to_the_stored_rows(db):
     assert shown["Đất dưới 500 m²"] == "4"  # the demo has four small plots
     # the per-locality table gives the đồng exactly, and marks those below the provincial average
     table = at.dataframe[0].value
+    # by the district of each project's ward: Chũ (1/1/2025) groups the new units around it; Yên Dũng
+    # and Lục Ngạn keep the projects their former wards finished before 1/7/2025
     assert list(table["locality"]) == [
+        "Thị xã Chũ",
         "Huyện Lục Ngạn",
         "Huyện Yên Dũng",
         "Thị xã Việt Yên",
         "Thành phố Bắc Giang",
     ]
-    for code, (_, r) in zip(("luc-ngan", "yen-dung", "viet-yen", "bac-giang"), table.iterrows(), strict=True):
+    codes = ("chu", "luc-ngan", "yen-dung", "viet-yen", "bac-giang")
+    for code, (_, r) in zip(codes, table.iterrows(), strict=True):
         p, a, d, n = stored_funding(db, code)
         assert (r["planned"], r["allocated"], r["disbursed"], r["projects"]) == (
             fmt_vnd(p),
@@ -201,10 +205,12 @@ def test_the_wards_page_shows_the_2024_pilots_and_the_roadmap(db):
     assert any("Thị xã Việt Yên" in s and "Bích Động" in s for s in successes), successes
     assert any("Thành phố Bắc Giang" in s and "Hoàng Văn Thụ, Trần Phú" in s for s in successes), successes
     with transaction(db) as s:
-        registered = s.scalar(select(func.count(func.distinct(ModelWard.unit_id))))
-        recognised = s.scalar(select(func.count()).where(ModelWard.recognised_on.is_not(None)))
+        # the registrations still followed: those of wards merged in 2025 went to the new ward
+        followed = ModelWard.lifecycle.not_in(rules.RETIRED_LIFECYCLES)
+        registered = s.scalar(select(func.count(func.distinct(ModelWard.unit_id))).where(followed))
+        recognised = s.scalar(select(func.count()).where(followed, ModelWard.recognised_on.is_not(None)))
     shown = metrics(at)
-    assert shown["Đã đăng ký kiểu mẫu"] == fmt_int(registered) == "8"
+    assert shown["Đã đăng ký kiểu mẫu"] == fmt_int(registered) == "4"
     assert shown["Được công nhận"] == fmt_int(recognised)
     assert "wards_editor" not in at.session_state
 
@@ -277,7 +283,8 @@ def test_the_filtered_projects_and_wards_download_as_xlsx_with_money_as_numbers(
     from lib.ui.loaders import export_hq, export_wards
 
     at = open_page("lanhdao", "pages/hq.py", dia_ban="bac-giang")
-    assert any(b.proto.label.startswith("Tải Excel: 16 dự án") for b in at.download_button)
+    # Yên Dũng's wards joined thành phố Bắc Giang on 1/1/2025, with their projects
+    assert any(b.proto.label.startswith("Tải Excel: 23 dự án") for b in at.download_button)
     ws = load_workbook(
         io.BytesIO(export_hq(str(db.url), HqFilters(("bac-giang",)), DEMO_TODAY, 90))
     ).worksheets[0]
@@ -287,8 +294,10 @@ def test_the_filtered_projects_and_wards_download_as_xlsx_with_money_as_numbers(
     ]
     assert sum(c.value for c in planned) == stored_funding(db, "bac-giang")[0]
     assert all(c.data_type == "n" and c.number_format == "#,##0" for c in planned)
-    assert len(planned) == 16 and {
+    assert len(planned) == 23 and {
         ws.cell(r, 3).value for r in range(export.FIRST_DATA_ROW, ws.max_row + 1)
     } == {"Thành phố Bắc Giang"}
     wards = load_workbook(io.BytesIO(export_wards(str(db.url), (), DEMO_TODAY))).worksheets[0]
-    assert wards.max_row - export.HEADER_ROW == 8
+    with transaction(db) as s:  # not the three registrations merged into a new ward's on 1/7/2025
+        followed = s.scalar(select(func.count()).where(ModelWard.lifecycle.not_in(rules.RETIRED_LIFECYCLES)))
+    assert wards.max_row - export.HEADER_ROW == followed == 5

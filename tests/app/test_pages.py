@@ -5,13 +5,14 @@ import re
 from collections import Counter
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from streamlit.testing.v1 import AppTest
 
 from lib.core import rules
 from lib.core.formatting import fmt_billion, fmt_int, fmt_pct
+from lib.data.choices import unit_label
 from lib.data.db import make_engine, transaction
-from lib.data.models import HqProject, Locality, Task
+from lib.data.models import HqProject, Locality, Task, Unit
 from tests.support.apptest import open_page
 from tests.support.demo import AS_OF
 from tests.support.paths import APP
@@ -39,6 +40,19 @@ def _expected(db_file, locality=None):
         return rules.summarize(rules.task_bucket(*row, AS_OF) for row in s.execute(stmt))
 
 
+def _units_today(db_file, locality=None) -> list[str]:
+    """ "Xã Lục Ngạn", …: the xã/phường valid on the as-of date (grouped under a former district)."""
+    with transaction(make_engine(f"sqlite:///{db_file}")) as s:
+        stmt = (
+            select(Unit.kind, Unit.name)
+            .join(Locality, Locality.id == Unit.locality_id)
+            .where(Unit.valid_from <= AS_OF, or_(Unit.valid_to.is_(None), Unit.valid_to >= AS_OF))
+        )
+        if locality:
+            stmt = stmt.where(Locality.code == locality)
+        return [unit_label(kind, name) for kind, name in s.execute(stmt)]
+
+
 def _metrics(at):
     return {m.label: m.value for m in at.metric}
 
@@ -57,9 +71,16 @@ def test_overview_shows_the_as_of_date_and_figures_computed_from_the_rows(demo_a
     assert metrics["Dự toán (tỷ đồng)"] == fmt_billion(planned)
     assert re.fullmatch(r"\d+,\d\d", metrics["Dự toán (tỷ đồng)"])
     league = at.dataframe[0].value
+    ended = " (cấp huyện, đến 30/06/2025)"  # district-level history; Yên Dũng's went to Bắc Giang on 1/1/2025
     assert sorted(league["locality"]) == sorted(
-        ["Huyện Lục Ngạn", "Huyện Yên Dũng", "Thị xã Việt Yên", "Thành phố Bắc Giang"]
+        [
+            f"Huyện Lục Ngạn{ended}",
+            f"Thị xã Việt Yên{ended}",
+            f"Thành phố Bắc Giang{ended}",
+            *_units_today(demo_sqlite_file),
+        ]
     )
+    assert len(league) == 3 + 23
     charts = at.get("vega_lite_chart")
     assert len(charts) == 3
     titles = [json.loads(c.proto.spec)["title"] for c in charts]
@@ -72,7 +93,10 @@ def test_a_locality_in_the_url_filters_every_figure(demo_app, demo_sqlite_file):
     at = demo_app(dia_ban="luc-ngan")
     expected = _expected(demo_sqlite_file, "luc-ngan")
     assert _metrics(at)["Tổng số nhiệm vụ"] == fmt_int(expected.total)
-    assert list(at.dataframe[0].value["locality"]) == ["Huyện Lục Ngạn"]
+    league = list(at.dataframe[0].value["locality"])
+    assert league[0] == "Huyện Lục Ngạn (cấp huyện, đến 30/06/2025)"
+    assert sorted(league[1:]) == sorted(_units_today(demo_sqlite_file, "luc-ngan"))
+    assert "Phường Việt Yên" not in league
     assert at.sidebar.multiselect[0].value == ["luc-ngan"]
     assert at.query_params["dia_ban"] == ["luc-ngan"] or at.query_params["dia_ban"] == "luc-ngan"
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from streamlit.testing.v1 import AppTest
 
+from lib.core import config
 from lib.data.db import make_engine, transaction
 from lib.data.models import AuditEvent, HqProject, Locality, ModelWard, Task, Unit
 from tests.support.apptest import open_page
@@ -41,12 +42,15 @@ def grid(at: AppTest, prefix: str):
 
 
 def units_of(db, locality: str) -> dict[int, tuple[str, bool]]:
+    """The xã/phường of a (former) district valid today, and whether each has a project."""
+    today = config.today()
     with transaction(db) as s:
         rows = s.execute(
             select(Unit.id, Unit.name, HqProject.id.is_not(None))
             .join(Locality)
             .outerjoin(HqProject, (HqProject.unit_id == Unit.id) & (HqProject.lifecycle == "active"))
-            .where(Locality.code == locality)
+            .where(Locality.code == locality, Unit.valid_from <= today)
+            .where(or_(Unit.valid_to.is_(None), Unit.valid_to >= today))
         ).all()
     return {i: (n, has) for i, n, has in rows}
 
@@ -67,7 +71,7 @@ def test_a_coordinator_adds_a_project_once_for_a_unit_of_their_own(db):
     at = open_page("dp.lucngan", "pages/hq.py")
     choice = at.selectbox(key="hq_add_0_unit_id")
     # Their own locality's units only, none retired, each named with its kind ("Xã Biên Sơn").
-    shown = {option.removeprefix("Thị trấn ").removeprefix("Xã ") for option in choice.options}
+    shown = {option.removeprefix("Phường ").removeprefix("Xã ") for option in choice.options}
     assert len(choice.options) == len(shown) == len(units) - 1
     assert shown == {name for i, (name, _) in units.items() if i != retired_unit}
     before = count(db, HqProject)
@@ -100,22 +104,23 @@ def test_a_coordinator_adds_a_project_once_for_a_unit_of_their_own(db):
 
 
 def test_a_look_alike_project_is_named_and_added_only_on_confirmation(db):
-    busy = next(i for i, (_, has) in sorted(units_of(db, "luc-ngan").items()) if has)
+    # a ward of today with a project (today's Lục Ngạn units have none)
+    busy = next(i for i, (_, has) in sorted(units_of(db, "bac-giang").items()) if has)
     with transaction(db) as s:
         existing = s.scalar(select(HqProject.id).where(HqProject.unit_id == busy))
-    at = open_page("dp.lucngan", "pages/hq.py")
+    at = open_page("dp.bacgiang", "pages/hq.py")
     before = count(db, HqProject)
     at.selectbox(key="hq_add_0_unit_id").set_value(busy)
     submit(at, "hq_add_form_0")
     warning = next(w.value for w in at.warning if "trông như đã có" in w.value)
-    assert f"giống mã {existing}: dự án trụ sở" in warning and "Huyện Lục Ngạn" in warning
+    assert f"giống mã {existing}: dự án trụ sở" in warning and "Thành phố Bắc Giang" in warning
     assert count(db, HqProject) == before
     ok(at.button(key="hq_add_confirm").click().run())
     assert count(db, HqProject) == before + 1
     assert not any("trông như đã có" in w.value for w in at.warning)
     with transaction(db) as s:
         refused = s.scalar(select(AuditEvent).where(AuditEvent.action == "refused_duplicate"))
-        assert refused.actor == "dp.lucngan" and str(existing) in refused.reason
+        assert refused.actor == "dp.bacgiang" and str(existing) in refused.reason
 
 
 def test_bad_input_names_the_field_and_writes_nothing(db):
@@ -178,6 +183,8 @@ def test_a_coordinator_registers_a_ward_of_their_own_and_merges_one(db):
                 select(Unit.id, Unit.name)
                 .join(Locality)
                 .where(Locality.code == "bac-giang", (Unit.kind == "phuong") | Unit.becomes_phuong_2025)
+                .where(Unit.valid_from <= config.today())  # today's phường, not those merged in 2025
+                .where(or_(Unit.valid_to.is_(None), Unit.valid_to >= config.today()))
             ).all()
         )
         registered = set(s.scalars(select(ModelWard.unit_id)))
