@@ -221,8 +221,9 @@ def test_load_programme_on_demo_content_from_before_the_duties(engine):
     """A database seeded by the previous version: its yearly reports carry `report_year` and no
     duty, and there were no duties, no reviews. Loading the programme adds the duties, links the
     old reports to them instead of writing them again, and changes nothing users wrote."""
+    # The previous version knew no reorganisation: its content is of the 2024 map, seeded in 2024.
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, today=date(2024, 12, 31))
         reviews = select(Task.id).join(Duty).where(Duty.recurrence == "mot_lan")
         for table in (task_cooperator, task_basis):
             s.execute(delete(table).where(table.c.task_id.in_(reviews)))
@@ -244,16 +245,17 @@ def test_load_programme_on_demo_content_from_before_the_duties(engine):
         s.execute(update(Task).values(notes="ghi chú của người dùng"))
     with transaction(engine) as s:
         tasks_before = s.scalar(select(func.count()).select_from(Task))
-        assert tasks_before == 72
+        assert tasks_before == 39 + 22  # the letter's tasks, the yearly reports of 2024 and 2025
     with transaction(engine, write=True) as s:
         loaded = load_programme(s, DEMO_TODAY)
     assert loaded.added.duties == len(d.DUTIES) == 21 and loaded.added.documents == 0
-    assert (loaded.generated.linked, loaded.generated.created) == (33, 5)
+    # Linked: the 22 reports of 2024 and 2025; created: the 11 of 2026 and the 5 reviews.
+    assert (loaded.generated.linked, loaded.generated.created) == (22, 11 + 5)
     with transaction(engine) as s:
-        assert s.scalar(select(func.count()).select_from(Task)) == tasks_before + 5
+        assert s.scalar(select(func.count()).select_from(Task)) == tasks_before + 16
         assert s.scalar(select(Document.number).where(Document.code == "kh-2025")) == "88/KH-CAT"
         assert set(s.scalars(select(Task.notes).where(Task.duty_id.is_(None)))) == {"ghi chú của người dùng"}
-        assert s.scalar(select(func.count()).select_from(Task).where(Task.notes == "")) == 5  # the reviews
+        assert s.scalar(select(func.count()).select_from(Task).where(Task.notes == "")) == 16  # the new ones
         assert {n for _, n in _tasks_per_period(s)} == {1}
         assert audit.verify_chain(s).ok
 
