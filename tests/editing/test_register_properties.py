@@ -267,7 +267,11 @@ def expected_creation(world, spec: CreateSpec, who, unit: Any, raw: dict[str, An
     model = spec.table.model
     with transaction(engine) as s:
         followed = s.scalar(
-            select(model.id).where(model.unit_id == unit, model.lifecycle == "active").limit(1)
+            # the earliest, as the form names it: since 2025 a unit may hold several (passed on by mergers)
+            select(model.id)
+            .where(model.unit_id == unit, model.lifecycle == "active")
+            .order_by(model.id)
+            .limit(1)
         )
     if followed is not None and not confirm:
         return LooksLikeExisting, {followed}
