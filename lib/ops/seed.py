@@ -45,6 +45,7 @@ from lib.data.models import (
 from lib.data.scopes import find_body
 from lib.ops import directive as d
 from lib.ops import programme
+from lib.ops.arrangements import REFERENCE_ARRANGEMENTS
 from lib.ops.duties import generate_duties
 
 DEMO_PASSWORD = "bacgiang2024"
@@ -132,9 +133,14 @@ def seed_demo(session: Session, *, seed: int = DEMO_SEED, today: date = DEMO_TOD
     generated = generate_duties(session, today, backdate=LETTER_DATE)
     builder.after_generation()
     # The map of 2025: the open rows of the bodies that ended pass to their successors.
-    applied = programme.apply_reference_arrangements(
-        session, today, actor="cli:seed-demo", now=datetime.combine(today, time(6))
-    )
+    # Each stamped on the morning it took effect, so the trail reads in the demo's time (not the clock's).
+    applied: tuple[str, ...] = ()
+    for effective_on in sorted(
+        {ref.effective_on for ref in REFERENCE_ARRANGEMENTS if ref.effective_on <= today}
+    ):
+        applied += programme.apply_reference_arrangements(
+            session, effective_on, actor="cli:seed-demo", now=datetime.combine(effective_on, time(7))
+        )
     programme.record_load(session, programme.Loaded(added, generated, applied))
     ensure_demo_accounts(session)
     audit.record(

@@ -27,12 +27,14 @@ def _db(tmp_path):
 
 
 def free_unit(engine) -> tuple[int, str]:
-    """A commune of the coordinator's locality without a project (so no look-alike warning)."""
+    """A commune of today grouped under the coordinator's locality, without a project (so no look-alike
+    warning); the forms offer only the units valid today."""
     with transaction(engine) as s:
         return s.execute(
             select(Unit.id, Unit.name)
             .join(Locality)
             .where(Locality.code == OWN, Unit.id.not_in(select(HqProject.unit_id)), Unit.retired_on.is_(None))
+            .where(Unit.valid_to.is_(None))
             .order_by(Unit.name)
             .limit(1)
         ).one()

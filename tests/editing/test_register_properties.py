@@ -61,7 +61,11 @@ def demo(engine):
         unit = s.scalar(
             select(Unit.id)
             .join(Locality)
-            .where(Locality.code == "bac-giang", Unit.id.not_in(select(ModelWard.unit_id)))
+            .where(
+                Locality.code == "bac-giang",
+                Unit.valid_to.is_(None),
+                Unit.id.not_in(select(ModelWard.unit_id)),
+            )
             .order_by(Unit.id)
         )
         s.execute(update(Unit).where(Unit.id == unit).values(retired_on=date(2025, 1, 1)))
@@ -108,9 +112,9 @@ def world(demo):
     """Who is where: units by locality and state, and the rows there are."""
     with transaction(demo) as s:
         units = s.execute(
-            select(Unit.id, Locality.code, Unit.kind, Unit.becomes_phuong_2025, Unit.retired_on).join(
-                Locality
-            )
+            select(
+                Unit.id, Locality.code, Unit.kind, Unit.becomes_phuong_2025, Unit.retired_on, Unit.valid_to
+            ).join(Locality)
         ).all()
         places = {code: i for i, code in s.execute(select(Locality.id, Locality.code))}
     return {
@@ -118,8 +122,11 @@ def world(demo):
         "units": {u.id: u for u in units},
         "places": places,
         "pools": {
-            "own": [u.id for u in units if u.code == "bac-giang" and u.retired_on is None],
-            "other": [u.id for u in units if u.code == "viet-yen"],
+            # The units a user picks today: those of the 1/7/2025 map (the earlier ones ended).
+            "own": [
+                u.id for u in units if u.code == "bac-giang" and u.retired_on is None and u.valid_to is None
+            ],
+            "other": [u.id for u in units if u.code == "viet-yen" and u.valid_to is None],
             "retired": [u.id for u in units if u.retired_on is not None],
         },
     }
@@ -260,7 +267,11 @@ def expected_creation(world, spec: CreateSpec, who, unit: Any, raw: dict[str, An
     model = spec.table.model
     with transaction(engine) as s:
         followed = s.scalar(
-            select(model.id).where(model.unit_id == unit, model.lifecycle == "active").limit(1)
+            # the earliest, as the form names it: since 2025 a unit may hold several (passed on by mergers)
+            select(model.id)
+            .where(model.unit_id == unit, model.lifecycle == "active")
+            .order_by(model.id)
+            .limit(1)
         )
     if followed is not None and not confirm:
         return LooksLikeExisting, {followed}

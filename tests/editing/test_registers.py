@@ -179,9 +179,11 @@ def test_agencies_are_added_renamed_and_retired_with_their_reasons_in_the_trail(
     new_id = act(demo, "vanphong", add_agency, name="  Sở Y tế ", kind="so_nganh", locality_id=None, now=NOW)
     act(demo, "vanphong", rename_agency, new_id, "Sở Y tế tỉnh Bắc Giang", now=NOW)
     with transaction(demo) as s:
-        kh = s.scalar(select(Agency).where(Agency.code == "skhdt"))
+        # A department still valid today (skhdt already ended by the 1/3/2025 arrangement).
+        kh = s.scalar(select(Agency).where(Agency.code == "sxd"))
         led = s.scalar(select(func.count()).select_from(Task).where(Task.lead_agency_id == kh.id))
-    reason = "Hợp nhất vào Sở Tài chính từ 01/3/2025 (NQ 176/2025/QH15)"
+    assert led > 0
+    reason = "Hợp nhất vào Sở Nội vụ (thử)"
     act(demo, "admin", retire_agency, kh.id, reason, today=TODAY, now=NOW)
     with transaction(demo) as s:
         agency = s.get(Agency, new_id)
@@ -254,7 +256,13 @@ def test_the_same_name_may_stand_once_per_locality_and_kind(demo):
 def test_units_are_added_renamed_and_retired_within_their_locality(demo):
     with transaction(demo) as s:
         viet_yen = s.scalar(select(Locality.id).where(Locality.code == "viet-yen"))
-        other = s.scalar(select(Unit).where(Unit.locality_id == viet_yen).order_by(Unit.id).limit(1))
+        # A unit valid today: the 2024 units of Việt Yên ended on 30/6/2025.
+        other = s.scalar(
+            select(Unit)
+            .where(Unit.locality_id == viet_yen, Unit.valid_to.is_(None))
+            .order_by(Unit.id)
+            .limit(1)
+        )
     new_id = act(demo, "vanphong", add_unit, name="Vân Hà Đông", kind="phuong", locality_id=viet_yen, now=NOW)
     with pytest.raises(FormInvalid, match=f"đã có “{other.name}”"):
         act(demo, "vanphong", rename_unit, new_id, other.name.upper(), now=NOW)
@@ -272,6 +280,14 @@ def test_units_are_added_renamed_and_retired_within_their_locality(demo):
         assert other.id not in directory.units
     assert events(demo, "unit", new_id)[0] == ("create", "name", None, "Vân Hà Đông", "")
     assert events(demo, "unit", other.id) == [  # the refusal is in the trail too
+        # the unit began with the 1/7/2025 arrangement
+        (
+            "reorganise",
+            "valid_from",
+            None,
+            "2025-07-01",
+            "NQ 1658/NQ-UBTVQH15, hiệu lực 01/07/2025 (sắp xếp nq-1658-2025-07-01)",
+        ),
         ("refused", "", None, None, "“Lý do thôi sử dụng”: không được để trống."),
         ("retire", "retired_on", None, "2026-12-02", "Sáp nhập từ 01/7/2025"),
     ]

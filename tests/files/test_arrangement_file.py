@@ -83,13 +83,12 @@ def test_the_bodies_layout_picks_one_day_and_resolution_of_a_file_of_several():
         ("sxd", "sxd", SAME),
     }
     police = read_arrangement(data, only_effective=date(2025, 7, 1), only_resolution="NQ 202/2025/QH15")
-    [line] = police.lines
-    assert (line.old_code, line.new_name, line.superior, line.place) == (
-        "cat",
-        "Công an tỉnh Bắc Ninh",
-        "Bộ Công an",
-        "Bắc Ninh",
-    )
+    got = [(line.old_code, line.new_code, line.new_name, line.superior, line.place) for line in police.lines]
+    assert got == [
+        ("cat", "cat-bn", "Công an tỉnh Bắc Ninh", "Bộ Công an", "Bắc Ninh"),
+        ("ubnd-tinh-bg", "ubnd-tinh-bn", "UBND tỉnh Bắc Ninh", "", "Bắc Ninh"),
+    ]
+    assert {line.change for line in police.lines} == {MERGED}
     with pytest.raises(ArrangementInvalid, match="mỗi tệp chỉ một lần sắp xếp"):
         read_arrangement(data)
 

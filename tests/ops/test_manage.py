@@ -150,7 +150,8 @@ def test_load_programme_is_a_real_start_in_production(backend, make_database):
     assert "Đã thêm 4 văn bản, 5 mục, 4 địa phương, 80 đơn vị hành chính, 16 cơ quan" in first.stdout
     assert "21 nhiệm vụ định kỳ" in first.stdout and "tạo 38 nhiệm vụ" in first.stdout
     counts = _row_counts(url)
-    assert (counts["unit"], counts["agency"], counts["locality"], counts["duty"]) == (80, 16, 4, 21)
+    # 80 units of 2024, then 35 and 23 formed by the 2025 reorganisations; thị xã Chũ the fifth locality.
+    assert (counts["unit"], counts["agency"], counts["locality"], counts["duty"]) == (138, 65, 5, 21)
     assert (counts["app_user"], counts["hq_project"], counts["model_ward"]) == (0, 0, 0)
     assert counts["task"] == 33 + 5  # the yearly reports of 2024–2026 and the 2025 reviews, nothing else
     engine = make_engine(url)
@@ -164,7 +165,11 @@ def test_load_programme_is_a_real_start_in_production(backend, make_database):
     again = _manage_input("load-programme", "--as-of", "29/11/2026", url=url, stdin="", env=PRODUCTION)
     assert again.returncode == 0 and "không có gì thay đổi" in again.stdout
     assert _row_counts(url) == counts  # not even the data version moved
-    created = _manage_input(*coordinator, url=url, stdin="mat-khau-rat-dai\n" * 2, env=PRODUCTION)
+    # The districts ended on 30/6/2025: a focal point now holds a xã of today's map.
+    ended = _manage_input(*coordinator, url=url, stdin="mat-khau-rat-dai\n" * 2, env=PRODUCTION)
+    assert ended.returncode == 2 and "“Huyện Lục Ngạn” không còn hiệu lực" in ended.stderr
+    today_coordinator = (*coordinator[:4], "--scope", "unit:Xã Lục Ngạn")
+    created = _manage_input(*today_coordinator, url=url, stdin="mat-khau-rat-dai\n" * 2, env=PRODUCTION)
     assert created.returncode == 0, created.stderr
     assert "Đã tạo người dùng “nguyen.van.a”" in created.stdout
     # A year on, the daily run adds the next periods; run twice, it adds them once.
@@ -296,7 +301,8 @@ def test_create_user_gives_a_focal_point_the_bodies_named_by_scope(tmp_path):
             .order_by(UserScope.id)
         ).all()
         stc = s.scalar(select(Agency.id).where(Agency.code == "stc"))
-        nenh = s.scalar(select(Unit.id).where(Unit.name == "Nếnh"))
+        # "Phường Nếnh" is today's phường (from 1/7/2025), not the one of thị xã Việt Yên it replaced.
+        nenh = s.scalar(select(Unit.id).where(Unit.name == "Nếnh", Unit.valid_to.is_(None)))
         assert [tuple(r) for r in held] == [(None, stc), (nenh, None)]
         assert (
             s.scalar(select(func.count()).select_from(User).where(User.username.in_(["dm.ba", "dm.bon"])))
