@@ -21,9 +21,17 @@ pytestmark = pytest.mark.browser
 FILE = os.urandom(int(4.9 * 1024 * 1024))  # just under the 5 MB an upload may hold
 
 
+COMPONENT = "/component/extra_streamlit_components.CookieManager.cookie_manager/index.html"
+
+
 async def _visit(base: str) -> None:
+    """Open a session and wait (15 s at most) until its first run has declared the sign-in form's
+    component; a loaded machine may take longer than a second to get there."""
     async with session(base):
-        await asyncio.sleep(1)
+        for _ in range(30):
+            await asyncio.sleep(0.5)
+            if (await asyncio.to_thread(_get, base + COMPONENT)).status == 200:
+                return
 
 
 def _get(url: str, **headers: str) -> Answer:
@@ -44,7 +52,7 @@ def test_every_answer_carries_the_security_headers_and_only_components_may_be_fr
     assert "script-src 'self' 'sha256-" in page["Content-Security-Policy"]  # no inline script but known ones
     assert "Strict-Transport-Security" not in page  # plain HTTP here; the proxy adds TLS
     run(_visit(base))  # the first run of the app declares the sign-in form's component
-    component = _get(base + "/component/extra_streamlit_components.CookieManager.cookie_manager/index.html")
+    component = _get(base + COMPONENT)
     assert component.status == 200 and component.headers["X-Frame-Options"] == "SAMEORIGIN"
     assert "frame-ancestors 'self'" in component.headers["Content-Security-Policy"]
     behind_tls = _get(base + "/_stcore/health", **{"X-Forwarded-Proto": "https"}).headers

@@ -1,5 +1,5 @@
-"""The office enters a new plan on /van-ban, assigns it to the four localities' UBND, and finds the four
-tasks on /nhiem-vu filtered by that plan."""
+"""The office enters a new plan on /van-ban, assigns it to four UBND of today's phường and xã, and finds
+the four tasks on /nhiem-vu filtered by that plan."""
 
 import re
 
@@ -27,11 +27,19 @@ def type_date(page, box, digits: str) -> None:
     wait_idle(page)
 
 
-def test_the_office_enters_a_plan_and_assigns_it_to_four_localities(browser, app_server, tmp_path):
+def test_the_office_enters_a_plan_and_assigns_it_to_four_ward_committees(browser, app_server, tmp_path):
     base = app_server()
     engine = make_engine(f"sqlite:///{next(tmp_path.glob('app*.db'))}")
     with transaction(engine) as s:
-        ubnd = list(s.scalars(select(Agency.name).where(Agency.kind == "ubnd").order_by(Agency.sort_order)))
+        # Since 1/7/2025 the addressees are the UBND of the new phường and xã: four of today's.
+        ubnd = list(
+            s.scalars(
+                select(Agency.name)
+                .where(Agency.kind == "ubnd", Agency.unit_id.is_not(None), Agency.valid_to.is_(None))
+                .order_by(Agency.sort_order, Agency.id)
+                .limit(4)
+            )
+        )
     assert len(ubnd) == 4
     page = browser.new_page(viewport={"width": 1600, "height": 1200})
     sign_in(page, base, "vanphong", path="/van-ban")
@@ -40,7 +48,7 @@ def test_the_office_enters_a_plan_and_assigns_it_to_four_localities(browser, app
     page.get_by_role("tab", name="Thêm văn bản").click()
     widget(page, "docs_new_", "_number").locator("input").fill("215/KH-CAT")
     type_date(page, widget(page, "docs_new_", "_issued_on"), "25112026")
-    widget(page, "docs_new_", "_issuer").locator("input").fill("Công an tỉnh Bắc Giang")
+    widget(page, "docs_new_", "_issuer").locator("input").fill("Công an tỉnh Bắc Ninh")
     plan = "Kế hoạch rà soát quỹ đất trụ sở Công an phường"
     widget(page, "docs_new_", "_title").locator("textarea").fill(plan)
     page.get_by_role("button", name="Thêm văn bản").click()

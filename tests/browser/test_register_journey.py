@@ -23,7 +23,7 @@ NEW_ROW = {
     "Văn bản giao": "18/KH-CAT",  # not registered: the import adds it
     "Nội dung nhiệm vụ": TITLE,
     "Cơ quan chủ trì": "Sở Nội vụ",  # leads no task of Lục Ngạn in the demo: the filter finds this one alone
-    "Cơ quan phối hợp": "Công an tỉnh; Sở Tài chính",
+    "Cơ quan phối hợp": "Công an tỉnh Bắc Ninh; Sở Tài chính",
     "Địa bàn": "Huyện Lục Ngạn",
     "Hạn ban đầu": "30/06/2027",
     "Trạng thái": "Đang thực hiện",
@@ -85,7 +85,7 @@ def test_the_office_brings_its_tracker_in(browser, app_server, tmp_path):
         with transaction(make_engine(f"sqlite:///{next(tmp_path.glob('app*.db'))}")) as s:
             made = s.scalar(select(Task).where(Task.title == TITLE))
             assert made is not None and made.updated_by == "vanphong"
-            assert sorted(a.code for a in made.cooperators) == ["cat", "stc"]
+            assert sorted(a.code for a in made.cooperators) == ["cat-bn", "stc"]
 
         page.goto(f"{base}/nhiem-vu?ngay=2026-11-29&dia_ban=luc-ngan&chu_tri=snv")
         wait_idle(page)
