@@ -162,6 +162,14 @@ def create_user(
     home_scope = home is not None and _valid_on(s.get(Locality, home), now.date())
     bodies = _checked_bodies(s, [*((("locality", home),) if home_scope else ()), *scope], (), now.date())
     if role == DIEU_PHOI and not bodies:
+        district = s.get(Locality, home) if home is not None else None
+        if district is not None and not home_scope:  # say why the district given is not enough
+            raise Refused(
+                f"“{district.name}” không còn hiệu lực ngày {now.date():%d/%m/%Y}: "
+                f"{NO_SCOPE_MESSAGE[0].lower()}{NO_SCOPE_MESSAGE[1:]}",
+                entity="user",
+                field="scope",
+            )
         raise Refused(NO_SCOPE_MESSAGE, entity="user", field="scope")
     user = User(
         username=name,
