@@ -208,7 +208,7 @@ def _load_duties(
     }
     # A duty that a reorganisation passed to a successor is still the letter's duty of its first body.
     have |= {
-        (doc, int(agency), title)
+        (doc, int(agency or 0), title)
         for doc, agency, title in s.execute(
             select(Duty.document_id, Transfer.old_value, Duty.title)
             .join(Transfer, (Transfer.entity == "duty") & (Transfer.row_id == Duty.id))

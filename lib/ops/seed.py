@@ -101,8 +101,8 @@ def clear_content(session: Session) -> None:
     for table in (task_cooperator, task_basis, duty_cooperator):
         session.execute(delete(table))
     # The reorganisations applied to the map, and scopes pointing at bodies about to go.
-    for model in (Transfer, Succession, ArrangementLine, Arrangement):
-        session.execute(delete(model))
+    for record in (Transfer, Succession, ArrangementLine, Arrangement):
+        session.execute(delete(record))
     session.execute(delete(UserScope).where(UserScope.locality_id.is_(None)))
     for model in (Task, Duty, HqProject, ModelWard, Agency, Unit, Clause, Document):
         session.execute(delete(model))

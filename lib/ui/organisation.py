@@ -161,15 +161,16 @@ def _draft(ctx: RunContext, row: ArrangementRow) -> None:
                 "dòng (mặc định: đơn vị kế tục chứa xã, phường của dòng, nếu không thì trụ sở chính)."
             )
             for split in splits:
-                values = [o.value for o in split.options]
+                values: list[int] = [o.value for o in split.options]
                 labels = {o.value: o.label + (" (chính)" if o.main else "") for o in split.options}
-                choices[(split.entity, split.row_id)] = st.selectbox(
+                chosen = st.selectbox(
                     f"{split.label} — của {split.body_name}",
                     values,
                     index=values.index(split.default) if split.default in values else 0,
-                    format_func=lambda v, labels=labels: labels[v],
+                    format_func=labels.__getitem__,
                     key=f"arrangement_{row.id}_{split.entity}_{split.row_id}",
                 )
+                choices[(split.entity, split.row_id)] = int(chosen if chosen is not None else split.default)
         else:
             st.caption("Không có dòng nào cần chọn đơn vị kế tục.")
         sure = st.checkbox(
