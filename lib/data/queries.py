@@ -309,18 +309,25 @@ class PlaceFigures:
     funding_by_locality: dict[str, Funding]  # by the projects' locality code today (`funding_by_locality`)
 
 
+def _task_owners(s: Session, as_of: date, by_unit: bool) -> tuple[Any, Any, Any, bool]:
+    """A select from Task with the owner district (and owner unit, if `by_unit`; else NULL) at the
+    as-of date joined in, and whether any task's district was passed on after that date."""
+    moved = transferred_after(s, (Task,), as_of, "locality_id")
+    stmt: Any = select(Task.locality_id).select_from(Task)
+    stmt, locality = with_owner(stmt, Task, "locality_id", as_of, transferred=moved)
+    unit: Any = literal(None)
+    if by_unit:
+        moved_unit = transferred_after(s, (Task,), as_of, "unit_id")
+        stmt, unit = with_owner(stmt, Task, "unit_id", as_of, transferred=moved_unit)
+    return stmt, locality, unit, bool(moved)
+
+
 def _task_owner_groups(
     s: Session, filters: Filters, as_of: date, due_soon_days: int, by_unit: bool, with_updates: bool
 ) -> list[tuple[str | None, int | None, int | None, str, int, int, datetime | None]]:
     """(locality code, owner locality at the as-of date, owner unit then, bucket, tasks, due soon,
     latest update if `with_updates`), grouped in SQL: a few hundred groups, never the rows."""
-    moved = transferred_after(s, (Task,), as_of, "locality_id")
-    moved_unit = transferred_after(s, (Task,), as_of, "unit_id")
-    stmt = select(Task.locality_id).select_from(Task)
-    stmt, locality = with_owner(stmt, Task, "locality_id", as_of, transferred=moved)
-    unit: Any = literal(None)
-    if by_unit:
-        stmt, unit = with_owner(stmt, Task, "unit_id", as_of, transferred=moved_unit)
+    stmt, locality, unit, moved = _task_owners(s, as_of, by_unit)
     bucket = bucket_expr(as_of).label("bucket")
     soon = func.sum(case((due_soon_expr(as_of, due_soon_days), 1), else_=0))
     latest = func.max(Task.updated_at) if with_updates else literal(None)
@@ -453,13 +460,7 @@ def _last_updates(
     they count: the district's update index answers)."""
     found: list[tuple[int | None, int | None, datetime]] = []
     if tasks:
-        moved_unit = transferred_after(s, (Task,), as_of, "unit_id")
-        moved_locality = transferred_after(s, (Task,), as_of, "locality_id")
-        stmt = select(Task.locality_id).select_from(Task)
-        stmt, locality = with_owner(stmt, Task, "locality_id", as_of, transferred=moved_locality)
-        unit: Any = literal(None)
-        if by_unit:
-            stmt, unit = with_owner(stmt, Task, "unit_id", as_of, transferred=moved_unit)
+        stmt, locality, unit, _moved = _task_owners(s, as_of, by_unit)
         columns = [locality.label("owner_locality"), unit.label("owner_unit")]
         task_stmt = stmt.with_only_columns(*columns, func.max(Task.updated_at)).group_by(
             *(columns if by_unit else columns[:1])

@@ -13,11 +13,12 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from lib.core.arrangement import ArrangementInvalid, combine
 from lib.core.config import PROJECT_ROOT, ConfigError, Settings, load_settings, now, today
 from lib.core.filters import parse_as_of
-from lib.core.roles import ROLE_LABELS, Refused, system_actor
+from lib.core.roles import ROLE_LABELS, Actor, Refused, system_actor
 from lib.core.scopes import BODY_KINDS
 from lib.data import accounts, audit
 from lib.data.db import DatabaseError, bump_data_version, check_database, make_engine, ping, transaction
@@ -179,6 +180,14 @@ def _verify_audit(engine: Engine, _settings: Settings, _args: argparse.Namespace
     return report.message
 
 
+def _active_actor(s: Session, username: str) -> Actor:
+    """The active user a command acts as (the audit trail records them), or a refusal."""
+    user = s.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None or not user.active:
+        raise CommandError(f"Không có người dùng “{username}” đang hoạt động.")
+    return accounts.actor_for(user)
+
+
 def _import_register(engine: Engine, _settings: Settings, args: argparse.Namespace) -> str:
     check_database(engine)
     path = Path(args.file)
@@ -193,10 +202,7 @@ def _import_register(engine: Engine, _settings: Settings, args: argparse.Namespa
     except OSError as exc:
         raise CommandError(f"Không đọc được tệp {path}: {exc.strerror or exc}.") from None
     with transaction(engine) as s:
-        user = s.scalar(select(User).where(User.username == args.user.strip().lower()))
-        if user is None or not user.active:
-            raise CommandError(f"Không có người dùng “{args.user}” đang hoạt động.")
-        actor = accounts.actor_for(user)
+        actor = _active_actor(s, args.user)
     if args.dry_run:
         outcome = register.preview(engine, actor, upload, now=now(), today=today())
         if not outcome.ok:
@@ -232,10 +238,7 @@ def _import_arrangement(engine: Engine, _settings: Settings, args: argparse.Name
     except ArrangementInvalid as exc:
         raise CommandError(f"Tệp không hợp lệ, không ghi gì:\n{exc.message}") from None
     with transaction(engine) as s:
-        user = s.scalar(select(User).where(User.username == args.user.strip().lower()))
-        if user is None or not user.active:
-            raise CommandError(f"Không có người dùng “{args.user}” đang hoạt động.")
-        actor = accounts.actor_for(user)
+        actor = _active_actor(s, args.user)
         if args.dry_run:
             problems = check_arrangement(s, parsed)
     summary = arrangements.describe_parsed(parsed)
