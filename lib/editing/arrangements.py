@@ -44,6 +44,7 @@ from lib.core.roles import Actor, Refused, require_office
 from lib.core.validation import slug
 from lib.data import audit
 from lib.data.db import bump_data_version
+from lib.data.issuers import is_provincial
 from lib.data.models import (
     Agency,
     Arrangement,
@@ -619,11 +620,7 @@ class _Writer:
                 place=line.place or old.place,
                 valid_from=self.effective,
             )
-        self.s.add(body)
-        self.s.flush()
-        self.bodies.add(kind, body)
-        self.applied.created[kind] += 1
-        self.event(kind, body.id, "valid_from", None, self.effective)
+        self._created(kind, body)
         return body
 
     def unit_agencies(self, unit: Unit) -> None:
@@ -632,10 +629,7 @@ class _Writer:
         if district is not None and _valid(district, self.effective):
             return
         word = UNIT_WORD[unit.kind]
-        province = [
-            a for a in self.bodies.rows[AGENCY]
-            if a.unit_id is None and a.locality_id is None and _valid(a, self.effective)
-        ]  # fmt: skip
+        province = [a for a in self.bodies.rows[AGENCY] if is_provincial(a) and _valid(a, self.effective)]
         for kind, prefix, code in (("ubnd", "UBND", "ubnd"), ("cong_an", "Công an", "ca")):
             name = f"{prefix} {word} {unit.name}"
             existing = [
@@ -661,11 +655,15 @@ class _Writer:
                 place=unit.name,
                 valid_from=self.effective,
             )
-            self.s.add(agency)
-            self.s.flush()
-            self.bodies.add(AGENCY, agency)
-            self.applied.created[AGENCY] += 1
-            self.event(AGENCY, agency.id, "valid_from", None, self.effective)
+            self._created(AGENCY, agency)
+
+    def _created(self, kind: str, body: Any) -> None:
+        """Add a body the arrangement starts: written, known to the map, counted, audited."""
+        self.s.add(body)
+        self.s.flush()
+        self.bodies.add(kind, body)
+        self.applied.created[kind] += 1
+        self.event(kind, body.id, "valid_from", None, self.effective)
 
     # open rows
 
