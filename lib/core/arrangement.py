@@ -59,6 +59,17 @@ BODY_WORDS = {
     "cơ quan": AGENCY,
 }
 BODY_LABELS = {LOCALITY: "địa phương", UNIT: "đơn vị hành chính", AGENCY: "cơ quan"}
+# How a line's change and an arrangement's state read on the page.
+CHANGE_LABELS = {
+    SAME: "giữ nguyên",
+    MERGED: "nhập vào",
+    SPLIT: "chia tách",
+    RENAMED: "đổi tên",
+    MOVED: "chuyển địa bàn",
+    UPGRADED: "nâng cấp",
+    ENDED: "kết thúc",
+}
+STATE_LABELS = {"draft": "Chưa áp dụng", "applied": "Đã áp dụng"}
 # Kinds, as stored (lib/data/models.py) or as people write them.
 KIND_WORDS = {
     UNIT: {"phuong": "phuong", "phường": "phuong", "xa": "xa", "xã": "xa", "thi_tran": "thi_tran",

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.core import config
-from lib.core.arrangement import ArrangementInvalid, Parsed
+from lib.core.arrangement import CHANGE_LABELS, STATE_LABELS, ArrangementInvalid, Parsed
 from lib.core.formatting import fmt_date
 from lib.data.db import transaction
 from lib.data.organisation import ArrangementRow, list_arrangements
@@ -24,16 +24,6 @@ from lib.ui.shell import RunContext
 from lib.ui.widgets import run_action
 
 MB = 1024 * 1024
-STATE_LABELS = {"draft": "Chưa áp dụng", "applied": "Đã áp dụng"}
-CHANGE_LABELS = {
-    "same": "giữ nguyên",
-    "merged": "nhập vào",
-    "split": "chia tách",
-    "renamed": "đổi tên",
-    "moved": "chuyển địa bàn",
-    "upgraded": "nâng cấp",
-    "ended": "kết thúc",
-}
 INTRO = (
     "Mỗi lần sắp xếp đơn vị hành chính hoặc cơ quan là một bản ghi: nghị quyết (số, ngày), ngày có hiệu "
     "lực và các dòng **cũ → mới**. Tải lên tệp CSV theo bố cục của các tệp tham chiếu (ví dụ "
