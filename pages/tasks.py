@@ -46,7 +46,7 @@ if scope.note:
 if actor.role in NEW_TASK.roles and ctx.outage is None:
     url, version = ctx.database_url, ctx.data_version
     with st.expander("Giao nhiệm vụ mới", icon=":material/add_task:", key="tasks_add_open"):
-        agencies = load_agency_choices(url, version)
+        agencies = load_agency_choices(url, version, ctx.today)
         record_forms.add_form(
             ctx,
             "tasks",

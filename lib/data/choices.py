@@ -19,6 +19,7 @@ from lib.core.filters import PROVINCE_LEVEL
 from lib.core.roles import Actor
 from lib.core.scopes import Scope
 from lib.data.models import Agency, Document, HqProject, Locality, ModelWard, Unit
+from lib.data.organisation import valid_on
 from lib.data.projects import edit_localities
 from lib.data.scopes import unit_row_in_scope
 
@@ -47,11 +48,7 @@ def unit_choices(
         .where(Unit.retired_on.is_(None))
         .order_by(Locality.sort_order, Unit.name, Unit.id)
     )
-    if day is not None:
-        stmt = stmt.where(
-            or_(Unit.valid_from.is_(None), Unit.valid_from <= day),
-            or_(Unit.valid_to.is_(None), Unit.valid_to >= day),
-        )
+    stmt = stmt.where(*valid_on(Unit, day))
     if scope is not None:
         stmt = stmt.where(
             or_(
@@ -69,11 +66,11 @@ def unit_choices(
     return {i: unit_label(kind, name, None if one_place else place) for i, kind, name, place in found}
 
 
-def agency_choices(s: Session) -> dict[int, str]:
-    """Agencies that can lead or join a new task (not retired), in the usual order."""
+def agency_choices(s: Session, day: date | None = None) -> dict[int, str]:
+    """Agencies that can lead or join a new task (not retired; valid on `day` if given), in order."""
     stmt = (
         select(Agency.id, Agency.name)
-        .where(Agency.retired_on.is_(None))
+        .where(Agency.retired_on.is_(None), *valid_on(Agency, day))
         .order_by(Agency.sort_order, Agency.id)
     )
     return {agency_id: name for agency_id, name in s.execute(stmt)}

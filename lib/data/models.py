@@ -247,15 +247,18 @@ class Task(Base):
         CheckConstraint("progress_pct BETWEEN 0 AND 100", name="progress_pct"),
         CheckConstraint("version >= 1", name="version"),
         Index("ix_task_locality_deadline", "locality_id", "current_deadline"),
-        # What the bucket counts read: a narrow covering index instead of whole rows (migration 0004).
+        # What the bucket counts read: a narrow covering index instead of whole rows (migrations 0004,
+        # 0009: the unit places a task of a district that ended; the last update dates each place).
         Index(
             "ix_task_buckets",
             "locality_id",
+            "unit_id",
             "state",
             "current_deadline",
             "completed_on",
             "clause_id",
             "lead_agency_id",
+            "updated_at",
         ),
         Index("ix_task_locality_updated", "locality_id", "updated_at"),
         UniqueConstraint("duty_id", "period", name="duty_period"),

@@ -42,6 +42,16 @@ def sql_date(value: date) -> ColumnElement[Any]:
     return literal(value, Date)
 
 
+def valid_on(model: Any, day: date | None) -> list[ColumnElement[bool]]:
+    """The conditions of a locality, unit or agency valid on a day (none when the day is None)."""
+    if day is None:
+        return []
+    return [
+        or_(model.valid_from.is_(None), model.valid_from <= day),
+        or_(model.valid_to.is_(None), model.valid_to >= day),
+    ]
+
+
 def load_map(s: Session) -> OrgMap:
     """Every locality, unit and agency with its validity and display order, and every succession
     link. Units have no stored order: they are ordered by name within their district."""

@@ -7,6 +7,7 @@ agency or unit stays on the rows that already name it, and is no longer offered 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from lib.core.catalogue import UNIT_KIND_LABELS
 from lib.data.models import Agency, Document, Locality, Task, Unit
+from lib.data.organisation import valid_on
 
 DOCUMENT_COLUMNS = (
     "id",
@@ -90,12 +92,13 @@ class Directory:
     unit_locality: dict[int, int] = field(default_factory=dict)
 
 
-def get_directory(s: Session) -> Directory:
-    """Read the agencies, localities and units a new row may name (retired ones left out)."""
+def get_directory(s: Session, day: date | None = None) -> Directory:
+    """Read the agencies, localities and units a new row may name: retired ones left out, and with
+    `day` those not valid on it (a district UBND that ended in 2025 takes no task in 2026)."""
     d = Directory()
     for id_, name, locality_id in s.execute(
         select(Agency.id, Agency.name, Agency.locality_id)
-        .where(Agency.retired_on.is_(None))
+        .where(Agency.retired_on.is_(None), *valid_on(Agency, day))
         .order_by(Agency.sort_order, Agency.id)
     ):
         d.agencies[id_] = name
@@ -105,7 +108,7 @@ def get_directory(s: Session) -> Directory:
     for id_, name, kind, locality_id in s.execute(
         select(Unit.id, Unit.name, Unit.kind, Unit.locality_id)
         .join(Locality, Locality.id == Unit.locality_id)
-        .where(Unit.retired_on.is_(None))
+        .where(Unit.retired_on.is_(None), *valid_on(Unit, day))
         .order_by(Locality.sort_order, Unit.name)
     ):
         d.units[id_] = unit_label(name, kind, d.localities[locality_id])

@@ -15,6 +15,7 @@ from lib.core import rules
 from lib.core.roles import Actor, Refused, require_admin
 from lib.core.scopes import BODY_KINDS, KIND_LABELS, Scope
 from lib.data.models import Agency, Locality, Succession, Task, Unit, User, UserScope
+from lib.data.organisation import load_map
 
 
 def read_scope(s: Session, user_id: int | None) -> Scope:
@@ -208,8 +209,11 @@ class EndedBody:
 
 def ended_scopes(s: Session, today: date) -> list[EndedBody]:
     """The scopes of active users that point at a body ended before today, with its successors
-    (table `succession`), by user then body."""
+    (table `succession`) as they stand today: a successor that ended in its turn is replaced by the
+    body standing for it today (a xã that joined the city on 1/1/2025, then a new phường on 1/7/2025);
+    by user then body."""
     out: list[EndedBody] = []
+    org = None
     rows = s.execute(
         select(
             User.username, User.display_name, UserScope.locality_id, UserScope.unit_id, UserScope.agency_id
@@ -233,10 +237,13 @@ def ended_scopes(s: Session, today: date) -> list[EndedBody]:
             .where(Succession.body_kind == kind, Succession.from_id.in_(sorted(ended)))
             .order_by(Succession.from_id, Succession.main.desc(), Succession.to_id)
         ).all()
+        org = org or load_map(s)
+        links = [(f, org.current(kind, t, today)) for f, t in links]
         names = body_names(s, kind, [*ended, *(t for _f, t in links)])
         for username, display, k, body_id in bodies:
             if k == kind and body_id in ended:
-                successors = tuple((t, names.get(t, f"mã {t}")) for f, t in links if f == body_id)
+                today_ids = dict.fromkeys(t for f, t in links if f == body_id)  # in order, once
+                successors = tuple((t, names.get(t, f"mã {t}")) for t in today_ids)
                 out.append(
                     EndedBody(
                         username,

@@ -5,9 +5,10 @@ the effective date; new bodies start on it; `succession` rows and the lines' `fr
 written; a new unit standing on its own (its district no longer valid) gets its UBND and Công an;
 and the open rows of every ending body pass to a successor, one `transfer` row and one audit event
 (action "reorganise") per changed field, each row's version raised. Finished history stays where it
-was: completed, suspended and cancelled tasks (rules.EXCLUDED_STATES and hoàn thành), headquarters
-projects no longer active or finished (lib.core.rules.FINISHED_STAGES), model-ward registrations no
-longer active or recognised, retired duties.
+was: tasks completed before the effective date, suspended and cancelled tasks (rules.EXCLUDED_STATES),
+headquarters projects no longer active or finished before it (lib.core.rules.FINISHED_STAGES),
+model-ward registrations no longer active or recognised before it, duties retired by then. A row
+finished on or after the effective date passes: the successor finished it.
 
 Which successor takes an open row of a split body: `choices[(entity, row_id)]` if given (see
 `split_rows`), else the successor containing the row's unit (a row whose unit passes to unit U
@@ -58,11 +59,14 @@ from lib.data.models import (
     Transfer,
     Unit,
     UserScope,
+    duty_cooperator,
+    task_cooperator,
 )
 
 ENTITY = "arrangement"
 MODELS: dict[str, Any] = {LOCALITY: Locality, UNIT: Unit, AGENCY: Agency}
 ORDER = (LOCALITY, UNIT, AGENCY)  # bodies are resolved and created in this order
+COOPERATOR = "cooperator"  # the transfer field of a cooperating agency passed to its successor
 FINISHED_TASK_STATES = ("hoan_thanh", *rules.EXCLUDED_STATES)
 UNIT_WORD = {"phuong": "phường", "xa": "xã", "thi_tran": "thị trấn"}
 UNIT_CODE = {"phuong": "p", "xa": "x", "thi_tran": "tt"}
@@ -401,16 +405,27 @@ ROW_FIELDS: dict[str, tuple[Any, tuple[str, ...], str | None]] = {
 FIELD_KIND = {"locality_id": LOCALITY, "unit_id": UNIT, "lead_agency_id": AGENCY, "agency_id": AGENCY}
 
 
-def _open(entity: str) -> list[Any]:
-    """The conditions that make a row of an entity open (still followed)."""
+def _open(entity: str, effective: date) -> list[Any]:
+    """The conditions that make a row of an entity open on the effective date (still followed).
+    A row finished on or after that date passes too: the body it names no longer existed when it was
+    finished, so its successor finished it (an arrangement is often entered after it took effect)."""
     if entity == "task":
-        return [Task.state.not_in(FINISHED_TASK_STATES)]
+        return [or_(Task.state.not_in(FINISHED_TASK_STATES), Task.completed_on >= effective)]
     if entity == "duty":
-        return [Duty.retired_on.is_(None)]
+        return [or_(Duty.retired_on.is_(None), Duty.retired_on > effective)]
     if entity == "hq_project":
-        return [HqProject.lifecycle == "active", HqProject.stage.not_in(rules.FINISHED_STAGES)]
+        return [
+            HqProject.lifecycle == "active",
+            or_(
+                HqProject.stage.not_in(rules.FINISHED_STAGES),
+                HqProject.actual_completion_on >= effective,
+            ),
+        ]
     if entity == "model_ward":
-        return [ModelWard.lifecycle == "active", ModelWard.recognised_on.is_(None)]
+        return [
+            ModelWard.lifecycle == "active",
+            or_(ModelWard.recognised_on.is_(None), ModelWard.recognised_on >= effective),
+        ]
     return []
 
 
@@ -458,6 +473,8 @@ class Applied:
             "duty": "nhiệm vụ định kỳ",
             "hq_project": "dự án trụ sở",
             "model_ward": "đăng ký phường kiểu mẫu",
+            "task_cooperator": "lượt phối hợp nhiệm vụ",
+            "duty_cooperator": "lượt phối hợp nhiệm vụ định kỳ",
             "user_scope": "phạm vi đầu mối",
         }
         out = [
@@ -768,7 +785,8 @@ class _Writer:
             ]
             if not touches:
                 continue
-            rows = list(self.s.scalars(select(model).where(or_(*touches), *_open(entity)).order_by(model.id)))
+            concerned = select(model).where(or_(*touches), *_open(entity, self.effective))
+            rows = list(self.s.scalars(concerned.order_by(model.id)))
             for row in rows:
                 values = {name: getattr(row, name) for name in fields}
                 new = self.route(entity, row.id, values, choices.get((entity, row.id)))
@@ -835,6 +853,58 @@ class _Writer:
                     label = describe(FIELD_KIND[key_field], body.name, getattr(body, "kind", ""))
                     self.applied.passed[(entity, label)] += 1
         self.s.add_all(transfers)
+        self.s.flush()
+        self.pass_cooperators(bumped={(t.entity, t.row_id) for t in transfers})
+
+    def pass_cooperators(self, bumped: set[tuple[str, int]]) -> None:
+        """An ending agency that cooperates on an open task or duty: its successor cooperates instead
+        (the one of the row's unit where the agency splits, else the seat), once; a `transfer` row with
+        field "cooperator" and one audit event per change. A row gets one new version per arrangement."""
+        ending = sorted(self.plan.ending[AGENCY])
+        if not ending:
+            return
+        links = (("task", Task, task_cooperator, "task_id"), ("duty", Duty, duty_cooperator, "duty_id"))
+        for entity, model, table, own in links:
+            pairs = self.s.execute(
+                select(model, table.c.agency_id)
+                .join(table, getattr(table.c, own) == model.id)
+                .where(table.c.agency_id.in_(ending), *_open(entity, self.effective))
+                .order_by(model.id, table.c.agency_id)
+            ).all()
+            for row, agency_id in pairs:
+                successor = self.successor_of(AGENCY, agency_id, None, row.unit_id)
+                if successor == agency_id:
+                    continue  # ended without successor: it stays named
+                kept = [a for a in row.cooperators if a.id != agency_id]
+                if successor != row.lead_agency_id and all(a.id != successor for a in kept):
+                    kept.append(self.row(AGENCY, successor))
+                row.cooperators = kept
+                version = getattr(row, "version", None)
+                if version is not None and (entity, row.id) not in bumped:
+                    row.version = version + 1
+                    bumped.add((entity, row.id))
+                self.s.add(
+                    Transfer(
+                        arrangement_id=self.arrangement.id,
+                        entity=entity,
+                        row_id=row.id,
+                        field=COOPERATOR,
+                        old_value=agency_id,
+                        new_value=successor,
+                        effective_on=self.effective,
+                    )
+                )
+                self.event(
+                    entity,
+                    row.id,
+                    "cooperators",
+                    self.row(AGENCY, agency_id).name,
+                    self.row(AGENCY, successor).name,
+                    row_version=getattr(row, "version", None),
+                    locality_id=row.locality_id,
+                )
+                self.applied.transfers += 1
+                self.applied.passed[(f"{entity}_cooperator", self.row(AGENCY, successor).name)] += 1
         self.s.flush()
 
 
@@ -948,7 +1018,7 @@ def split_rows(s: Session, arrangement_id: int) -> list[SplitRow]:
                 continue
             rows = s.scalars(
                 select(model)
-                .where(or_(*(getattr(model, n) == body_id for n in names)), *_open(entity))
+                .where(or_(*(getattr(model, n) == body_id for n in names)), *_open(entity, effective))
                 .order_by(model.id)
             )
             body = s.get(MODELS[kind], body_id)

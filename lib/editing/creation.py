@@ -21,7 +21,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -46,6 +46,7 @@ from lib.core.catalogue import (
     TASK,
     TASK_CONTENT,
 )
+from lib.core.formatting import fmt_date
 from lib.core.roles import (
     ADMIN,
     EDITORS,
@@ -121,6 +122,9 @@ class CreateSpec:
     complete: Callable[[Mapping[str, Any]], dict[str, Any]] = dict
     # Problems that need the database: (field, message); e.g. a deadline before the document's date.
     check: Callable[[Session, Mapping[str, Any], date], list[tuple[str, str]]] = lambda _s, _v, _d: []
+    # The day its bodies must be valid on: today, or the day a finished row was finished (a task
+    # completed in 2024 by a district that ended in 2025 may still be entered as history).
+    day: Callable[[Mapping[str, Any], date], date] = lambda _v, today: today
     # An existing row this one looks like (same document, addressee and content), or None.
     similar: Callable[[Session, Mapping[str, Any]], int | None] = lambda _s, _v: None
     # The same for many rows in a few queries (an import); by default `similar` row by row.
@@ -386,12 +390,20 @@ def _parse(
                 values[ref.column] = None
             elif not isinstance(value, int) or value not in usable.get(ref.model, set()):
                 fail(row, ref.column, "không có trong danh mục, hoặc đã thôi sử dụng.")
+            elif (why := _not_valid(loaded[ref.model][value], spec.day(values, today))) is not None:
+                fail(row, ref.column, why)
             else:
                 values[ref.column] = value
         for link in spec.links:
             others = tuple(dict.fromkeys(row.values.get(link.name) or ()))
             if any(not isinstance(o, int) or o not in usable.get(link.model, set()) for o in others):
                 fail(row, link.name, "có tên không có trong danh mục, hoặc đã thôi sử dụng.")
+            elif whys := [
+                why
+                for o in others
+                if (why := _not_valid(loaded[link.model][o], spec.day(values, today))) is not None
+            ]:
+                fail(row, link.name, whys[0])
             values[link.name] = others
         values = spec.complete(values)
         if len(errors) == before:  # the row's own values are sound: now the rules across them
@@ -408,6 +420,22 @@ def _parse(
 def _load(s: Session, model: Any, ids: set[int]) -> dict[int, Any]:
     """The rows of these ids that exist, by id."""
     return {row.id: row for row in s.scalars(select(model).where(model.id.in_(ids)))}
+
+
+def _not_valid(row: Any, day: date) -> str | None:
+    """Why a body cannot be named for a row of that day (it started later or had ended), or None."""
+    if not isinstance(row, (Agency, Unit)):
+        return None  # a locality that ended stays the group of its former territory's rows
+    start, end = row.valid_from, row.valid_to
+    name = row.name
+    if end is not None and day > end:
+        return (
+            f"“{name}” đã kết thúc hoạt động từ {fmt_date(end + timedelta(days=1))} (sắp xếp tổ chức); "
+            "chọn cơ quan, đơn vị kế tục."
+        )
+    if start is not None and day < start:
+        return f"“{name}” bắt đầu hoạt động từ {fmt_date(start)}, sau ngày {fmt_date(day)} của dòng này."
+    return None
 
 
 def _in_use(row: Any) -> bool:
@@ -434,6 +462,16 @@ def _unit_name(s: Session, unit_id: int) -> str:
         return f"đơn vị mã {unit_id}"
     kind, name, place = found
     return f"{rules.UNIT_KIND_LABELS.get(kind, '')} {name}, {place}".strip()
+
+
+def _finished_day(field_name: str) -> Callable[[Mapping[str, Any], date], date]:
+    """The day a row's bodies must be valid on: the day it was finished (history entered late), else today."""
+
+    def day(values: Mapping[str, Any], today: date) -> date:
+        finished = values.get(field_name)
+        return finished if isinstance(finished, date) and finished <= today else today
+
+    return day
 
 
 def _task_complete(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -542,6 +580,7 @@ NEW_TASK = CreateSpec(
     links=(Link("cooperators", COOPERATORS.label, task_cooperator, "task_id", "agency_id", Agency),),
     locality=_task_locality,
     complete=_task_complete,
+    day=_finished_day("completed_on"),
     check=_task_check,
     similar=_task_similar,
     similar_many=_tasks_similar,
@@ -603,6 +642,7 @@ NEW_HQ = CreateSpec(
     refs=(Ref("unit_id", HQ_PROJECT["unit"].label, Unit),),
     locality=_unit_locality,
     complete=_hq_complete,
+    day=_finished_day("actual_completion_on"),
     similar=_hq_similar,
     similar_many=_hqs_similar,
     describe=_hq_describe,
@@ -675,6 +715,7 @@ NEW_WARD = CreateSpec(
     refs=(Ref("unit_id", MODEL_WARD["unit"].label, Unit),),
     locality=_unit_locality,
     complete=_ward_complete,
+    day=_finished_day("recognised_on"),
     check=_ward_check,
     similar=_ward_similar,
     describe=_ward_describe,

@@ -89,6 +89,9 @@ class YearEndReport:
     report_deadline: date | None  # of the as-of year's yearly report, from its duties' tasks
     # The provincial UBND and police valid on the as-of date: who issues and receives the report.
     issuers: Issuers | None = None
+    # The locality of `scope` had ended by the as-of date (the district level, 1/7/2025): its report
+    # covers its former territory and is issued by the province's police, not by a committee gone.
+    scope_ended: bool = False
 
     @property
     def lines(self) -> list[Line]:
@@ -101,12 +104,19 @@ class YearEndReport:
 
 def build_report(s: Session, scope: str | None, as_of: date, stale_days: int) -> YearEndReport:
     """Gather the report's figures for the province (scope None) or one locality, as of a date."""
-    names = {
-        str(code): str(name)
-        for code, name in s.execute(select(Locality.code, Locality.name).order_by(Locality.sort_order))
-    }
+    names: dict[str, str] = {}
+    ended: set[str] = set()
+    for code, name, valid_to in s.execute(
+        select(Locality.code, Locality.name, Locality.valid_to).order_by(Locality.sort_order)
+    ):
+        names[str(code)] = str(name)
+        if valid_to is not None and valid_to < as_of:
+            ended.add(str(code))
     if scope is not None and scope not in names:
         raise ValueError(f"unknown locality {scope!r}")
+    scope_name = names[scope] if scope else ""
+    if scope in ended:
+        scope_name = f"Địa bàn {scope_name[:1].lower()}{scope_name[1:]} (cũ)"
     filters = Filters(localities=(scope,)) if scope else Filters()
     places = (scope,) if scope else ()
     buckets = queries.total_buckets(queries.count_buckets_by_locality(s, filters, as_of, 0))
@@ -130,7 +140,7 @@ def build_report(s: Session, scope: str | None, as_of: date, stale_days: int) ->
     issuers = issuers_on(s, as_of)
     return YearEndReport(
         scope=scope,
-        scope_name=names[scope] if scope else issuers.province_title,
+        scope_name=scope_name or issuers.province_title,
         as_of=as_of,
         buckets=buckets,
         funding=summary.funding,
@@ -145,6 +155,7 @@ def build_report(s: Session, scope: str | None, as_of: date, stale_days: int) ->
         yearly_reports=[r for r in followup.yearly_reports(s, filters, as_of) if r.year == as_of.year],
         report_deadline=followup.yearly_report_deadline(s, as_of.year),
         issuers=issuers,
+        scope_ended=scope in ended,
     )
 
 
@@ -310,12 +321,13 @@ def _ubnd_lines(name: str) -> tuple[str, ...]:
 def heading(r: YearEndReport) -> Heading:
     """The header, signature and recipients of the report, from the bodies valid on its as-of date:
     the province's report is issued by its police to its People's Committee; a locality's by the
-    locality's People's Committee, to the province's through its police."""
+    locality's People's Committee, to the province's through its police; the report of a district
+    that had ended (its former territory) by the province's police, as the province's is."""
     issuers = r.issuers or Issuers(r.as_of, None, None)
     province = issuers.province
     police = issuers.police.name if issuers.police else f"Công an tỉnh {province}"
     ubnd = issuers.ubnd.name if issuers.ubnd else f"UBND tỉnh {province}"
-    if r.scope is None:
+    if r.scope is None or r.scope_ended:
         superior = issuers.police.superior if issuers.police else "Bộ Công an"
         return Heading(
             superior=(superior.upper(),) if superior else (),

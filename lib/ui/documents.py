@@ -139,7 +139,7 @@ def _by_label(names: Mapping[int, str]) -> dict[str, int]:
 def assign_panel(ctx: RunContext, doc: Mapping[str, Any]) -> None:
     """Draw “Giao nhiệm vụ”: the addressees and their deadlines or recurrences, then the content."""
     state = st.session_state
-    directory = load_directory(ctx.database_url, ctx.data_version)
+    directory = load_directory(ctx.database_url, ctx.data_version, ctx.today)
     agencies = _by_label(directory.agencies)
     localities = _by_label(directory.localities)
     units = _by_label(directory.units)

@@ -99,10 +99,11 @@ def load_documents(url: str, data_version: int) -> list[dict[str, Any]]:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def load_directory(url: str, data_version: int) -> registers.Directory:
-    """Load the agencies, localities and units a new row may name (retired ones left out)."""
+def load_directory(url: str, data_version: int, day: date | None = None) -> registers.Directory:
+    """Load the agencies, localities and units a new row may name (retired ones left out, and
+    those not valid on `day` if given)."""
     with transaction(get_engine(url)) as s:
-        return registers.get_directory(s)
+        return registers.get_directory(s, day)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -251,10 +252,10 @@ def load_unit_choices(
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def load_agency_choices(url: str, data_version: int) -> dict[int, str]:
-    """Agencies that can lead or join a new task (not retired)."""
+def load_agency_choices(url: str, data_version: int, day: date | None = None) -> dict[int, str]:
+    """Agencies that can lead or join a new task (not retired; valid on `day` if given)."""
     with transaction(get_engine(url)) as s:
-        return choices.agency_choices(s)
+        return choices.agency_choices(s, day)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

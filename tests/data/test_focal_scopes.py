@@ -114,7 +114,8 @@ def test_a_department_focal_point_edits_the_tasks_it_leads_and_nothing_else(demo
     me = actor(demo, "dm.sotaichinh")
     stc = agency_id(demo, "stc")
     led = ids(demo, select(Task.id).where(Task.lead_agency_id == stc))
-    assert len(led) == 4
+    # its own tasks, and those of Sở Kế hoạch và Đầu tư not finished before it merged in (1/3/2025)
+    assert len(led) == 6
     assert editable(demo, me) == (led, [], [])
     open_one = ids(demo, select(Task.id).where(Task.lead_agency_id == stc, Task.state != "hoan_thanh"))[0]
     save(demo, me, changeset.TASKS, open_one, {"progress_pct": 60, "notes": "Sở đã trình phương án"})
@@ -406,3 +407,24 @@ def test_a_focal_point_merges_only_into_a_row_of_their_scope(demo):
             "merged",
             own_other,
         )
+
+
+def test_an_ended_scope_is_offered_the_bodies_that_stand_for_it_today(demo):
+    """A scope left on a Yên Dũng xã of 2024: its successor of 1/1/2025 (the same xã in the city) ended
+    in turn on 1/7/2025, so the admin is offered the phường or xã of today, never a body gone."""
+    from lib.data.scopes import ended_scopes
+
+    with transaction(demo, write=True) as s:
+        old = s.scalar(
+            select(Unit.id)
+            .join(Locality, Locality.id == Unit.locality_id)
+            .where(Locality.code == "yen-dung", Unit.valid_to == date(2024, 12, 31))
+            .order_by(Unit.id)
+            .limit(1)
+        )
+        user = s.scalar(select(User).where(User.username == "dm.nenh"))
+        s.add(UserScope(user_id=user.id, unit_id=old))
+    with transaction(demo) as s:
+        [flag] = [e for e in ended_scopes(s, TODAY) if e.body_id == old]
+        offered = [s.get(Unit, i) for i, _name in flag.successors]
+    assert offered and all(u.valid_to is None and u.valid_from == date(2025, 7, 1) for u in offered)

@@ -39,6 +39,8 @@ from tests.conftest import wipe
 from tests.support.org_machinery import AN, BINH, NOW, OFFICE, Parsed
 
 EFFECTIVE = date(2025, 1, 1)
+BEFORE, AFTER = date(2024, 11, 30), date(2025, 2, 1)  # a row finished before, or after, the change
+FINISHED_STAGES = ("hoan_thanh", "dua_vao_su_dung")
 DISTRICTS = (AN, BINH)
 AGENCIES = ("ubnd-an", "ubnd-binh", "so1", "so2", "cat")
 EXAMPLES = {"sqlite": 25, "postgresql": 10}
@@ -66,12 +68,16 @@ def maps(draw: Any) -> dict[str, Any]:
                     st.integers(-1, n - 1),
                     st.integers(0, 2),
                     st.sampled_from(AGENCIES),
+                    st.booleans(),  # a completed task: finished before the effective date, or after
                 ),
                 max_size=8,
             )
         ),
         "hq_project": draw(
-            st.lists(st.tuples(st.integers(0, n - 1), st.sampled_from(HQ_STAGES), st.booleans()), max_size=4)
+            st.lists(
+                st.tuples(st.integers(0, n - 1), st.sampled_from(HQ_STAGES), st.booleans(), st.booleans()),
+                max_size=4,
+            )
         ),
         "model_ward": draw(
             st.lists(
@@ -123,7 +129,7 @@ def build(s: Any, m: dict[str, Any]) -> dict[str, int]:
         s.flush()
         ids[code] = agency.id
     names = [u[0] for u in m["units"]]
-    for state, unit, which, lead in m["rows"]["task"]:
+    for state, unit, which, lead, early in m["rows"]["task"]:
         unit_name = names[unit] if unit >= 0 else None
         locality = ids[m["units"][unit][2]] if unit_name else [None, ids[AN], ids[BINH]][which]
         s.add(
@@ -133,11 +139,12 @@ def build(s: Any, m: dict[str, Any]) -> dict[str, int]:
                 locality_id=locality,
                 unit_id=ids[unit_name] if unit_name else None,
                 state=state,
+                completed_on=(BEFORE if early else AFTER) if state == "hoan_thanh" else None,
                 updated_at=NOW,
                 version=1,
             )
         )
-    for unit, stage, active in m["rows"]["hq_project"]:
+    for unit, stage, active, early in m["rows"]["hq_project"]:
         s.add(
             HqProject(
                 unit_id=ids[names[unit]],
@@ -146,6 +153,7 @@ def build(s: Any, m: dict[str, Any]) -> dict[str, int]:
                 stage=stage,
                 funding_source="ngan_sach_tinh",
                 lifecycle="active" if active else "stopped",
+                actual_completion_on=(BEFORE if early else AFTER) if stage in FINISHED_STAGES else None,
                 updated_at=NOW,
                 version=1,
             )
@@ -269,12 +277,20 @@ def counts(
 
 
 def finished(entity: str, row: dict[str, Any]) -> bool:
+    """Finished before the effective date: such history stays where it was. A row finished on or
+    after it was finished by the successor, and passes like an open one."""
     if entity == "task":
-        return row["state"] in ("hoan_thanh", "tam_dung", "huy")
+        return row["state"] in ("tam_dung", "huy") or (
+            row["state"] == "hoan_thanh" and row["completed_on"] < EFFECTIVE
+        )
     if entity == "hq_project":
-        return row["lifecycle"] != "active" or row["stage"] in ("hoan_thanh", "dua_vao_su_dung")
+        return row["lifecycle"] != "active" or (
+            row["stage"] in FINISHED_STAGES and row["actual_completion_on"] < EFFECTIVE
+        )
     if entity == "model_ward":
-        return row["lifecycle"] != "active" or row["recognised_on"] is not None
+        return row["lifecycle"] != "active" or (
+            row["recognised_on"] is not None and row["recognised_on"] < EFFECTIVE
+        )
     return False
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from lib.core.arrangement import ENDED, MERGED, RENAMED, SAME, SPLIT, Line
 from lib.core.roles import PermissionDenied
@@ -22,6 +22,7 @@ from lib.data.models import (
     Transfer,
     Unit,
     UserScope,
+    task_cooperator,
 )
 from lib.editing.arrangements import ArrangementRefused, apply_arrangement, record_arrangement, split_rows
 from tests.support.org_machinery import (
@@ -54,6 +55,9 @@ def test_a_merge_passes_open_rows_to_the_successor_and_leaves_finished_history(e
     with transaction(engine, write=True) as s:
         open_task = task(s, m["ubnd-an"], m["an"], m["Một"])
         done = task(s, m["ubnd-an"], m["an"], m["Một"], "hoan_thanh")
+        # Finished after the effective date (the resolution was entered late): its successor finished it.
+        done_later = task(s, m["ubnd-an"], m["an"], m["Một"], "hoan_thanh")
+        s.get(Task, done_later).completed_on = date(2025, 2, 3)
         cancelled = task(s, m["ubnd-an"], m["an"], m["Một"], "huy")
         building = project(s, m["Một"])
         in_use = project(s, m["Một"], "dua_vao_su_dung")
@@ -83,8 +87,10 @@ def test_a_merge_passes_open_rows_to_the_successor_and_leaves_finished_history(e
             (t.entity, t.row_id, t.field, t.old_value, t.new_value, t.effective_on)
             for t in s.scalars(select(Transfer))
         }
+        assert s.get(Task, done_later).unit_id == m["Hai"]
         passed = [
             ("task", open_task),
+            ("task", done_later),
             ("hq_project", building),
             ("model_ward", registered),
             ("user_scope", scoped),
@@ -107,11 +113,11 @@ def test_a_merge_passes_open_rows_to_the_successor_and_leaves_finished_history(e
         actions = dict(s.execute(select(AuditEvent.action, func.count()).group_by(AuditEvent.action)).all())
         assert actions["apply_arrangement"] == 1 and actions["record_arrangement"] == 1
         # one event per passed field, and the end of Một
-        assert actions["reorganise"] == 4 + 1
+        assert actions["reorganise"] == 5 + 1
         reasons = set(s.scalars(select(AuditEvent.reason).where(AuditEvent.action == "reorganise")))
         assert reasons == {"NQ 9/NQ-UBTVQH15, hiệu lực 01/01/2025 (sắp xếp nq-9-nq-ubtvqh15-20250101)"}
         assert get_data_version(s) == version_before + 2
-    assert applied.transfers == 4 and applied.passed[("task", "xã Hai")] == 1
+    assert applied.transfers == 5 and applied.passed[("task", "xã Hai")] == 2
 
 
 def test_a_renamed_upgraded_or_moved_unit_ends_and_a_successor_row_starts(engine):
@@ -181,6 +187,11 @@ def test_a_district_ending_hands_its_agency_rows_to_the_new_units_and_their_own_
         of_district = task(s, m["ubnd-an"], m["an"], None)
         of_unit = task(s, m["ubnd-an"], m["an"], m["Ba"])
         s.get(Agency, m["cat"]).name = "Công an tỉnh Bắc Giang"
+        # The district UBND also cooperates on a task Công an tỉnh leads for xã Ba, and on a finished one.
+        helped = task(s, m["cat"], m["an"], m["Ba"])
+        helped_before = task(s, m["cat"], m["an"], m["Ba"], "hoan_thanh")
+        for row_id in (helped, helped_before):
+            s.execute(insert(task_cooperator).values(task_id=row_id, agency_id=m["ubnd-an"]))
     parsed = arrangement(
         unit_line(2, "Một", "Mới", MERGED, new_kind="phuong"),
         unit_line(3, "Hai", "Mới", MERGED, new_kind="phuong"),
@@ -214,6 +225,23 @@ def test_a_district_ending_hands_its_agency_rows_to_the_new_units_and_their_own_
             new_ba.id,
             m["an"],
         )
+
+        # The cooperating district UBND is replaced by the UBND of the task's new unit, with a transfer;
+        # on the task finished before 1/7/2025 it stays.
+        def cooperators(task_id):
+            return set(
+                s.scalars(select(task_cooperator.c.agency_id).where(task_cooperator.c.task_id == task_id))
+            )
+
+        assert cooperators(helped) == {created["UBND xã Ba"].id}
+        assert cooperators(helped_before) == {m["ubnd-an"]}
+        assert s.get(Task, helped).version == 2 and s.get(Task, helped_before).version == 1
+        coop = s.execute(
+            select(Transfer.row_id, Transfer.old_value, Transfer.new_value).where(
+                Transfer.field == "cooperator"
+            )
+        ).all()
+        assert coop == [(helped, m["ubnd-an"], created["UBND xã Ba"].id)]
 
 
 def test_a_registration_joining_one_of_the_same_year_is_marked_merged_not_duplicated(engine):

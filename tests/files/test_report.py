@@ -220,3 +220,38 @@ def test_the_province_report_is_issued_by_the_bodies_valid_on_its_date(demo_engi
     assert sheet.cell(1, 1).value.endswith(f"— Tỉnh {place}")
     notes = [sheet.cell(i, 1).value for i in range(export.FIRST_DATA_ROW + 8, sheet.max_row + 1)]
     assert f"Cơ quan báo cáo: Công an tỉnh {place}. Nơi nhận: UBND tỉnh {place}." in notes
+
+
+@pytest.mark.parametrize(
+    ("as_of", "title", "header", "place", "recipient"),
+    [
+        # Before 1/7/2025 the district's committee issues its report to the province's, via its police.
+        (
+            date(2024, 12, 1),
+            "Huyện Lục Ngạn",
+            ["ỦY BAN NHÂN DÂN", "HUYỆN LỤC NGẠN", "Số:        /BC-UBND"],
+            "Lục Ngạn",
+            "- UBND tỉnh Bắc Giang (qua Công an tỉnh Bắc Giang);",
+        ),
+        # After it the district is gone: the report of its former territory comes from the police.
+        (
+            date(2026, 12, 1),
+            "Địa bàn huyện Lục Ngạn (cũ)",
+            ["BỘ CÔNG AN", "CÔNG AN TỈNH BẮC NINH", "Số:        /BC-CAT"],
+            "Bắc Ninh",
+            "- UBND tỉnh Bắc Ninh (để báo cáo);",
+        ),
+    ],
+)
+def test_a_district_report_is_issued_by_a_body_that_exists_on_its_date(
+    demo_engine, as_of, title, header, place, recipient
+):
+    with transaction(demo_engine) as s:
+        r = report.build_report(s, "luc-ngan", as_of, STALE)
+    assert r.scope_name == title
+    doc = Document(io.BytesIO(report.report_docx(r, issued_on=date(as_of.year, 12, 10))))
+    left, right = doc.tables[0].rows[0].cells
+    assert [text for text, _bold in _lines(left)] == header
+    assert f"{place}, ngày 10 tháng 12 năm {as_of.year}" in right.text
+    assert f"Đề án 885 năm {as_of.year} — {title}" in "\n".join(p.text for p in doc.paragraphs)
+    assert recipient in [p.text for p in doc.tables[-1].cell(0, 0).paragraphs]
