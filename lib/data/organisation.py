@@ -34,6 +34,9 @@ from lib.data.models import (
     Unit,
 )
 
+# The transfer field of a model-ward registration that joined the successor's registration of the same
+# year (its lifecycle became "merged"): before the effective date it still counts where it was.
+JOINED = "merged_into_id"
 # The transfer entity of each model whose owner fields a reorganisation passes on.
 ENTITIES: dict[Any, str] = {Task: "task", HqProject: "hq_project", ModelWard: "model_ward"}
 

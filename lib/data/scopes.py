@@ -232,13 +232,15 @@ def ended_scopes(s: Session, today: date) -> list[EndedBody]:
         ended = {body_id: valid_to for body_id, valid_to in s.execute(stmt)}
         if not ended:
             continue
-        links = s.execute(
-            select(Succession.from_id, Succession.to_id)
-            .where(Succession.body_kind == kind, Succession.from_id.in_(sorted(ended)))
-            .order_by(Succession.from_id, Succession.main.desc(), Succession.to_id)
-        ).all()
         org = org or load_map(s)
-        links = [(f, org.current(kind, t, today)) for f, t in links]
+        links = [
+            (f, org.current(kind, t, today))
+            for f, t in s.execute(
+                select(Succession.from_id, Succession.to_id)
+                .where(Succession.body_kind == kind, Succession.from_id.in_(sorted(ended)))
+                .order_by(Succession.from_id, Succession.main.desc(), Succession.to_id)
+            )
+        ]
         names = body_names(s, kind, [*ended, *(t for _f, t in links)])
         for username, display, k, body_id in bodies:
             if k == kind and body_id in ended:

@@ -62,6 +62,7 @@ from lib.data.models import (
     duty_cooperator,
     task_cooperator,
 )
+from lib.data.organisation import JOINED
 
 ENTITY = "arrangement"
 MODELS: dict[str, Any] = {LOCALITY: Locality, UNIT: Unit, AGENCY: Agency}
@@ -812,6 +813,18 @@ class _Writer:
                         )
                         row.version += 1
                         row.updated_by, row.updated_at = self.actor.username, self.now
+                        # Dated, so figures before the effective date still count it where it was.
+                        transfers.append(
+                            Transfer(
+                                arrangement_id=self.arrangement.id,
+                                entity=entity,
+                                row_id=row.id,
+                                field=JOINED,
+                                old_value=None,
+                                new_value=other,
+                                effective_on=self.effective,
+                            )
+                        )
                         continue
                     ward_slots[slot] = row.id  # type: ignore[index]
                 if not changed:

@@ -390,23 +390,25 @@ def _parse(
                 values[ref.column] = None
             elif not isinstance(value, int) or value not in usable.get(ref.model, set()):
                 fail(row, ref.column, "không có trong danh mục, hoặc đã thôi sử dụng.")
-            elif (why := _not_valid(loaded[ref.model][value], spec.day(values, today))) is not None:
-                fail(row, ref.column, why)
             else:
                 values[ref.column] = value
         for link in spec.links:
             others = tuple(dict.fromkeys(row.values.get(link.name) or ()))
             if any(not isinstance(o, int) or o not in usable.get(link.model, set()) for o in others):
                 fail(row, link.name, "có tên không có trong danh mục, hoặc đã thôi sử dụng.")
-            elif whys := [
-                why
-                for o in others
-                if (why := _not_valid(loaded[link.model][o], spec.day(values, today))) is not None
-            ]:
-                fail(row, link.name, whys[0])
             values[link.name] = others
         values = spec.complete(values)
         if len(errors) == before:  # the row's own values are sound: now the rules across them
+            # The bodies it names must be valid on its day (lib/core/organisation: validity).
+            day = spec.day(values, today)
+            for ref in spec.refs:
+                named = values.get(ref.column)
+                if named is not None and (why := _not_valid(loaded[ref.model][named], day)):
+                    fail(row, ref.column, why)
+            for link in spec.links:
+                whys = [w for o in values[link.name] if (w := _not_valid(loaded[link.model][o], day))]
+                if whys:
+                    fail(row, link.name, whys[0])
             for name, message in spec.check(s, values, today):
                 fail(row, name, message)
             merged = dict(values)

@@ -206,11 +206,29 @@ def test_the_ward_roadmap_equals_an_independent_computation(demo_engine, as_of):
                 Locality.code, Unit.id, Unit.kind, Unit.becomes_phuong_2025, Unit.valid_from, Unit.valid_to
             ).join(Locality)
         ).all()
-        wards = s.execute(
-            select(ModelWard.id, ModelWard.unit_id, ModelWard.year_registered, ModelWard.recognised_on).where(
-                ModelWard.lifecycle == "active"
+        # Followed on the as-of date: active, or joined to a successor's registration after it.
+        joined_later = set(
+            s.scalars(
+                select(Transfer.row_id).where(
+                    Transfer.entity == "model_ward",
+                    Transfer.field == "merged_into_id",
+                    Transfer.effective_on > as_of,
+                )
             )
-        ).all()
+        )
+        wards = [
+            (i, u, y, on)
+            for i, u, y, on, lifecycle in s.execute(
+                select(
+                    ModelWard.id,
+                    ModelWard.unit_id,
+                    ModelWard.year_registered,
+                    ModelWard.recognised_on,
+                    ModelWard.lifecycle,
+                )
+            )
+            if lifecycle == "active" or i in joined_later
+        ]
         later = {}  # a registration passed to a successor after the as-of date counts with its old unit
         for row_id, old in s.execute(
             select(Transfer.row_id, Transfer.old_value)

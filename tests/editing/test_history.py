@@ -92,12 +92,16 @@ def test_a_rows_timeline_is_in_order_with_versions(edited):
     engine, row = edited
     with transaction(engine) as s:
         timeline = history.row_timeline(s, "task", row.id)
-    # The demo's 1/7/2025 reorganisation passed the task to a new unit and agency (v2) before the saves.
-    assert [e.row_version for e in timeline] == [row.version] * 2 + [row.version + 1] * 2 + [
-        row.version + 2
-    ] * 3
-    assert [e.actor for e in timeline] == ["cli:seed-demo"] * 2 + ["dp.lucngan"] * 2 + ["vanphong"] * 3
-    assert [e.field for e in timeline[:2]] == ["unit_id", "lead_agency_id"]
+    # The demo's 2025 reorganisations came first: a merged department replaced among its cooperators
+    # (1/3/2025), then a new unit and agency (1/7/2025), each a version; then the two saves.
+    reorganised = [e for e in timeline if e.actor == "cli:seed-demo"]
+    assert {e.action for e in reorganised} == {"reorganise"} and len(reorganised) >= 2
+    versions = [e.row_version for e in timeline]
+    assert versions == sorted(versions) and reorganised[-1].row_version == row.version
+    assert {"unit_id", "lead_agency_id"} <= {e.field for e in reorganised}
+    saves = timeline[len(reorganised) :]
+    assert [e.row_version for e in saves] == [row.version + 1] * 2 + [row.version + 2] * 3
+    assert [e.actor for e in saves] == ["dp.lucngan"] * 2 + ["vanphong"] * 3
 
 
 def test_values_at_an_earlier_version_and_revert(edited):

@@ -113,7 +113,13 @@ def world(demo):
     with transaction(demo) as s:
         units = s.execute(
             select(
-                Unit.id, Locality.code, Unit.kind, Unit.becomes_phuong_2025, Unit.retired_on, Unit.valid_to
+                Unit.id,
+                Locality.code,
+                Unit.kind,
+                Unit.becomes_phuong_2025,
+                Unit.retired_on,
+                Unit.valid_to,
+                Unit.valid_from,
             ).join(Locality)
         ).all()
         places = {code: i for i, code in s.execute(select(Locality.id, Locality.code))}
@@ -247,6 +253,13 @@ def expected_creation(world, spec: CreateSpec, who, unit: Any, raw: dict[str, An
         bad.add("unit_id")
     if not bad:
         row = spec.complete(typed | {"unit_id": unit})
+        # The unit must be valid on the row's day: today, or the day it was finished if not later.
+        finished = row.get("actual_completion_on" if spec is NEW_HQ else "recognised_on")
+        day = finished if isinstance(finished, date) and finished <= TODAY else TODAY
+        if (known.valid_from is not None and day < known.valid_from) or (
+            known.valid_to is not None and day > known.valid_to
+        ):
+            bad.add("unit_id")
         if spec is NEW_HQ:
             bad |= hq_problems(row)
         else:

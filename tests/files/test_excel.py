@@ -153,7 +153,16 @@ def test_the_task_sheet_names_the_cooperating_agencies_and_the_documents(demo):
         for r in range(export.FIRST_DATA_ROW, ws.max_row + 1)
         if ws.cell(r, at["Nhiệm vụ"]).value == FUNDING_TASK
     )
-    assert ws.cell(line, at["Cơ quan phối hợp"]).value == "Sở Tài chính; Sở Kế hoạch và Đầu tư"
+    # Sở Kế hoạch và Đầu tư, its second cooperator, merged into Sở Tài chính on 1/3/2025 while it was open.
+    assert ws.cell(line, at["Cơ quan phối hợp"]).value == "Sở Tài chính"
+    # Two cooperators, in the letter's order; Công an tỉnh Bắc Giang's part passed to Công an tỉnh Bắc Ninh
+    # with the task, finished after 1/7/2025.
+    speed_up = next(
+        r
+        for r in range(export.FIRST_DATA_ROW, ws.max_row + 1)
+        if str(ws.cell(r, at["Nhiệm vụ"]).value).startswith("Đẩy nhanh tiến độ xây dựng trụ sở")
+    )
+    assert ws.cell(speed_up, at["Cơ quan phối hợp"]).value == "Sở Xây dựng; Công an tỉnh Bắc Ninh"
     assert ws.cell(line, at["Văn bản giao"]).value == "Công văn /UBND-NC"
     assert ws.cell(line, at["Căn cứ"]).value == "30/ĐA-BCA; 885/QĐ-UBND"
 

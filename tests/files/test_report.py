@@ -109,11 +109,13 @@ def test_the_report_files_carry_the_same_figures(demo_engine):
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "BÁO CÁO" in text and "Số liệu tính đến ngày 29/11/2026" in text
     header = doc.tables[0]
-    assert "ỦY BAN NHÂN DÂN" in header.cell(0, 0).text and "THỊ XÃ VIỆT YÊN" in header.cell(0, 0).text
+    # Thị xã Việt Yên ended on 30/06/2025: the report of its former territory comes from the police of
+    # tỉnh Bắc Ninh, dated from there (test_a_district_report_is_issued_by_a_body_that_exists_on_its_date).
+    assert "CÔNG AN TỈNH BẮC NINH" in header.cell(0, 0).text
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in header.cell(0, 1).text
-    # A district's report is dated from the district; in 2026 it goes to the province of Bắc Ninh.
-    assert "Việt Yên, ngày 10 tháng 12 năm 2026" in header.cell(0, 1).text
-    assert "- UBND tỉnh Bắc Ninh (qua Công an tỉnh Bắc Ninh);" in doc.tables[-1].cell(0, 0).text
+    assert "Bắc Ninh, ngày 10 tháng 12 năm 2026" in header.cell(0, 1).text
+    assert "Địa bàn thị xã Việt Yên (cũ)" in text
+    assert "- UBND tỉnh Bắc Ninh (để báo cáo);" in doc.tables[-1].cell(0, 0).text
     figures = doc.tables[1]
     assert [[c.text.strip() for c in row.cells] for row in figures.rows[1:]] == [
         [line.label, fmt_int(line.count), fmt_pct(line.share)] for line in r.lines
@@ -171,7 +173,7 @@ def test_the_overdue_tasks_name_their_cooperating_agencies_and_documents(demo_en
     cell = next(row.cells[1] for row in overdue.rows[1:] if row.cells[1].paragraphs[0].text == title)
     assert [p.text for p in cell.paragraphs] == [
         title,
-        "Cơ quan phối hợp: Sở Tài chính; Sở Kế hoạch và Đầu tư",
+        "Cơ quan phối hợp: Sở Tài chính",  # with Sở Kế hoạch và Đầu tư, merged into it on 1/3/2025
         "Văn bản giao: Công văn /UBND-NC",
         "Căn cứ: 30/ĐA-BCA; 885/QĐ-UBND",
     ]
@@ -180,7 +182,7 @@ def test_the_overdue_tasks_name_their_cooperating_agencies_and_documents(demo_en
     headers = [c.value for c in sheet[export.HEADER_ROW]]
     line = next(i for i in range(export.FIRST_DATA_ROW, sheet.max_row + 1) if sheet.cell(i, 2).value == title)
     row = {h: sheet.cell(line, n).value for n, h in enumerate(headers, start=1)}
-    assert row["Cơ quan phối hợp"] == "Sở Tài chính; Sở Kế hoạch và Đầu tư"
+    assert row["Cơ quan phối hợp"] == "Sở Tài chính"
     assert (row["Văn bản giao"], row["Căn cứ"]) == ("Công văn /UBND-NC", "30/ĐA-BCA; 885/QĐ-UBND")
 
 
