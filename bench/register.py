@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -104,7 +104,9 @@ def build_workbook(url: str, tasks: int, seed: int = 2026) -> bytes:
     """A register of `tasks` new task rows (and UPDATES updates of demo tasks) in the template's layout."""
     engine = make_engine(url)
     with transaction(engine) as s:
-        agencies = list(s.scalars(select(Agency.name).order_by(Agency.id)))
+        agencies = s.execute(
+            select(Agency.name, Agency.valid_from, Agency.valid_to).order_by(Agency.id)
+        ).all()
         localities = {loc.id: loc.name for loc in s.scalars(select(Locality))}
         stored = list(s.scalars(select(Task).order_by(Task.id).limit(UPDATES)))
         updates = [
@@ -126,10 +128,12 @@ def build_workbook(url: str, tasks: int, seed: int = 2026) -> bytes:
         sheet.append([update.get(c.name) for c in REGISTER_TASKS.columns])
     numbers = [f"{n}/KH-CAT" for n in range(1, 201)]
     for i in range(tasks):
-        lead, *others = rng.sample(agencies, 3)
         start = date(2024, 3, 1) + timedelta(days=rng.randrange(700))
         state = rng.choice(("chua_trien_khai", "dang_thuc_hien", "dang_thuc_hien", "hoan_thanh"))
         done = state == "hoan_thanh"
+        completed_on = start - timedelta(days=rng.randrange(30)) if done else None
+        # A new row names only bodies in office on its day: the day it was finished, else today.
+        lead, *others = rng.sample(_in_office(agencies, completed_on or DEMO_TODAY), 3)
         row = {
             "document_id": rng.choice(numbers),
             "title": f"{rng.choice(WORDS)} {rng.choice(OBJECTS)} (nội dung {i + 1})",
@@ -139,7 +143,7 @@ def build_workbook(url: str, tasks: int, seed: int = 2026) -> bytes:
             "original_deadline": start,
             "state": rules.STATE_LABELS[state],
             "progress_pct": 100 if done else (0 if state == "chua_trien_khai" else rng.randrange(5, 95)),
-            "completed_on": start - timedelta(days=rng.randrange(30)) if done else None,
+            "completed_on": completed_on,
             "result": "Đã hoàn thành, có báo cáo" if done else "",
             "result_doc": f"{rng.randrange(1, 999)}/BC-CAT" if done else "",
             "obstacles": "Chưa bố trí được kinh phí" if rng.random() < 0.2 else "",
@@ -152,6 +156,15 @@ def build_workbook(url: str, tasks: int, seed: int = 2026) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _in_office(agencies: Sequence[Any], day: date) -> list[str]:
+    """The names of the agencies valid on that day (the 2025 reorganisations ended some, started others)."""
+    return [
+        name
+        for name, start, end in agencies
+        if (start is None or start <= day) and (end is None or day <= end)
+    ]
 
 
 @contextmanager

@@ -28,6 +28,7 @@ import hashlib
 import io
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -367,6 +368,10 @@ class _Catalogue:
     units_anywhere: dict[str, list[int]]  # name key → units of that name in any locality
     unit_locality: dict[int, int]
     unit_names: dict[int, str]
+    # The units of one name in one locality (a ward that ended and one formed under its name), by id,
+    # each with its period, so that a name resolves to the unit of the row's day.
+    namesakes: dict[int, list[int]]
+    unit_periods: dict[int, tuple[date | None, date | None]]
     documents: Names[int]
     document_numbers: dict[int, str]
     agency_names: dict[int, str]
@@ -394,14 +399,22 @@ class _Catalogue:
         anywhere: dict[str, list[int]] = {}
         unit_locality: dict[int, int] = {}
         unit_names: dict[int, str] = {}
-        for u in s.execute(select(Unit).order_by(Unit.locality_id, Unit.name)).scalars():
+        namesakes: dict[int, list[int]] = {}
+        by_name: dict[tuple[int, str], list[int]] = {}
+        unit_periods: dict[int, tuple[date | None, date | None]] = {}
+        for u in s.execute(select(Unit).order_by(Unit.locality_id, Unit.name, Unit.id)).scalars():
             names = units.setdefault(u.locality_id, Names())
             kind = rules.UNIT_KIND_LABELS.get(u.kind, "")
             names.add(u.name, u.id, alias=u.retired_on is not None)
             for alias in (f"{kind} {u.name}", *(f"{k} {u.name}" for k in rules.UNIT_KIND_LABELS.values())):
                 names.add(alias, u.id, alias=True)
-            anywhere.setdefault(name_key(u.name), []).append(u.id)
+            same = by_name.setdefault((u.locality_id, name_key(u.name)), [])
+            if not same:  # one entry per locality: its namesakes follow it
+                anywhere.setdefault(name_key(u.name), []).append(u.id)
+            same.append(u.id)
+            namesakes[u.id] = same
             unit_locality[u.id], unit_names[u.id] = u.locality_id, u.name
+            unit_periods[u.id] = (u.valid_from, u.valid_to)
         documents: Names[int] = Names()
         numbers: dict[int, str] = {}
         for doc_id, number in s.execute(select(Document.id, Document.number).order_by(Document.sort_order)):
@@ -416,6 +429,8 @@ class _Catalogue:
             anywhere,
             unit_locality,
             unit_names,
+            namesakes,
+            unit_periods,
             documents,
             numbers,
             agency_names,
@@ -1011,8 +1026,22 @@ def _locality(ctx: _Run, row: _Row) -> tuple[bool, int | None]:
     return True, None if found == _PROVINCE else found
 
 
-def _unit(ctx: _Run, row: _Row, label: str) -> int | None:
-    """The unit the row names (with its Địa bàn, or alone if its name is unique), or None (refused)."""
+def _unit(ctx: _Run, row: _Row, label: str, day: date) -> int | None:
+    """The unit the row names (with its Địa bàn, or alone if its name is unique), or None (refused).
+
+    Of the units of that name in that locality, the one valid on the row's day (else the latest)."""
+    found = _named_unit(ctx, row, label)
+    if found is None:
+        return None
+    same = ctx.names.namesakes.get(found, [found])
+    for unit in same:
+        start, end = ctx.names.unit_periods[unit]
+        if (start is None or start <= day) and (end is None or day <= end):
+            return unit
+    return max(same, key=lambda u: ctx.names.unit_periods[u][0] or date.min)
+
+
+def _named_unit(ctx: _Run, row: _Row, label: str) -> int | None:
     typed = row.text("unit_id")
     if not typed:
         ctx.refuse(row.at("unit_id"), f"{label}: không được để trống.")
@@ -1192,7 +1221,12 @@ def _unit_values(sheet: RegisterSheet, spec: CreateSpec) -> Callable[[_Run, _Row
     names = tuple(c.name for c in sheet.columns if c.name in spec.values)
 
     def values(ctx: _Run, row: _Row) -> dict[str, Any] | None:
-        unit = _unit(ctx, row, sheet["unit_id"].label)
+        typed: dict[str, Any] = {}
+        for name in names:  # the day of the row (e.g. the day it was finished) picks among namesakes
+            if row.given(name) is not None:
+                with suppress(Invalid):
+                    typed[name] = spec.values[name][1].parse(row.values[name])
+        unit = _unit(ctx, row, sheet["unit_id"].label, spec.day(typed, ctx.today))
         if unit is None:
             return None
         return {**{n: row.values[n] for n in names if row.given(n) is not None}, "unit_id": unit}
@@ -1203,8 +1237,8 @@ def _unit_values(sheet: RegisterSheet, spec: CreateSpec) -> Callable[[_Run, _Row
 def _unit_identity(sheet: RegisterSheet) -> Callable[[_Run, _Row, Any, Mapping[int, Any]], None]:
     def identity(ctx: _Run, row: _Row, stored: Any, _extra: Mapping[int, Any]) -> None:
         if row.text("unit_id"):
-            unit = _unit(ctx, row, sheet["unit_id"].label)
-            if unit is not None and unit != stored.unit_id:
+            unit = _unit(ctx, row, sheet["unit_id"].label, ctx.today)
+            if unit is not None and stored.unit_id not in ctx.names.namesakes.get(unit, [unit]):
                 ctx.refuse(
                     row.at("unit_id"),
                     f"{sheet['unit_id'].label}: khác với dữ liệu hiện có "

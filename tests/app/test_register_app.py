@@ -27,8 +27,8 @@ def db(monkeypatch, demo_copy):
 NEW = {
     "Văn bản giao": "7/KH-CAT",
     "Nội dung nhiệm vụ": "Khảo sát nhu cầu trang thiết bị của Công an phường",
-    "Cơ quan chủ trì": "Công an tỉnh Bắc Giang",
-    "Cơ quan phối hợp": "Sở Tài chính; Sở Kế hoạch và Đầu tư",
+    "Cơ quan chủ trì": "Công an tỉnh Bắc Ninh",
+    "Cơ quan phối hợp": "Sở Tài chính; Sở Nông nghiệp và Môi trường",
     "Hạn ban đầu": "30/04/2027",
 }
 
@@ -76,7 +76,8 @@ def test_the_office_previews_then_imports_and_the_same_file_adds_nothing(db):
     assert not [b for b in at.button if b.key == "register_apply"]
     with transaction(db) as s:
         made = s.scalar(select(Task).where(Task.title == NEW["Nội dung nhiệm vụ"]))
-        assert sorted(a.code for a in made.cooperators) == ["skhdt", "stc"]
+        assert made.lead_agency.code == "cat-bn"
+        assert sorted(a.code for a in made.cooperators) == ["snnmt", "stc"]
         actions = set(s.scalars(select(AuditEvent.action).where(AuditEvent.row_id == made.id)))
     assert "create" in actions
 

@@ -141,8 +141,8 @@ def as_row_now(engine, task_id):
 NEW_PLAN = {
     "Văn bản giao": "12/KH-CAT",  # not registered yet: the import adds it
     "Nội dung nhiệm vụ": "Rà soát quỹ đất xây trụ sở Công an phường năm 2027",
-    "Cơ quan chủ trì": "UBND huyện Lục Ngạn",
-    "Cơ quan phối hợp": "Sở Tài nguyên và Môi trường; Sở Xây dựng",
+    "Cơ quan chủ trì": "UBND xã Lục Ngạn",  # the district UBND ended on 1/7/2025; the district stays a group
+    "Cơ quan phối hợp": "Sở Nông nghiệp và Môi trường; Sở Xây dựng",
     "Địa bàn": "Huyện Lục Ngạn",
     "Hạn ban đầu": "30/06/2027",
     "Trạng thái": "Đang thực hiện",
@@ -151,7 +151,7 @@ NEW_PLAN = {
 NEW_TRAINING = {
     "Văn bản giao": "30/ĐA-BCA",
     "Nội dung nhiệm vụ": "Tập huấn nghiệp vụ cho Công an phường mới thành lập",
-    "Cơ quan chủ trì": "Công an tỉnh Bắc Giang",
+    "Cơ quan chủ trì": "Công an tỉnh Bắc Ninh",
     "Hạn ban đầu": datetime(2027, 3, 31),
 }
 
@@ -191,12 +191,13 @@ def test_preview_then_import_then_the_same_file_again(demo):
     with transaction(demo) as s:
         plan = s.scalar(select(Task).where(Task.title == NEW_PLAN["Nội dung nhiệm vụ"]))
         assert plan.document.number == "12/KH-CAT" and plan.document.kind == "cong_van"
-        assert plan.locality.code == "luc-ngan" and plan.lead_agency.code == "ubnd-luc-ngan"
-        assert sorted(a.code for a in plan.cooperators) == ["stnmt", "sxd"]
+        assert plan.locality.code == "luc-ngan" and plan.lead_agency.code == "ubnd-x-luc-ngan"
+        assert sorted(a.code for a in plan.cooperators) == ["snnmt", "sxd"]
         assert (plan.original_deadline, plan.current_deadline) == (date(2027, 6, 30), date(2027, 6, 30))
         assert (plan.state, plan.progress_pct, plan.version) == ("dang_thuc_hien", 10, 1)
         training = s.scalar(select(Task).where(Task.title == NEW_TRAINING["Nội dung nhiệm vụ"]))
         assert training.locality_id is None and training.original_deadline == date(2027, 3, 31)
+        assert training.lead_agency.code == "cat-bn"
         changed = s.get(Task, changed_id)
         assert (changed.notes, changed.progress_pct, changed.version) == (
             "Đã có quyết định giao vốn đợt 1",
@@ -236,7 +237,7 @@ def test_names_are_matched_whatever_their_case_spacing_and_unicode_form(demo):
     row = {
         "Văn bản giao": " 30/đa-bca ",
         "Nội dung nhiệm vụ": "Rà soát định mức kinh phí",
-        "Cơ quan chủ trì": "ubnd  HUYỆN lục ngạn",
+        "Cơ quan chủ trì": "ubnd  XÃ lục ngạn",
         "Cơ quan phối hợp": f"{nfd} ;Sở  Xây dựng;",
         "Địa bàn": "Lục Ngạn",
         "Hạn ban đầu": "15/12/2027",
@@ -248,7 +249,7 @@ def test_names_are_matched_whatever_their_case_spacing_and_unicode_form(demo):
     with transaction(demo) as s:
         task = s.scalar(select(Task).where(Task.title == "Rà soát định mức kinh phí"))
         assert (task.lead_agency.code, task.locality.code, task.document.number) == (
-            "ubnd-luc-ngan",
+            "ubnd-x-luc-ngan",
             "luc-ngan",
             "30/ĐA-BCA",
         )
@@ -261,7 +262,7 @@ def test_the_documents_sheet_gives_a_new_document_its_date_issuer_and_kind(demo)
         {
             "Số, ký hiệu": "15/KH-UBND",
             "Ngày ban hành": datetime(2026, 3, 2),
-            "Cơ quan ban hành": "UBND tỉnh Bắc Giang",
+            "Cơ quan ban hành": "UBND tỉnh Bắc Ninh",
             "Loại văn bản": "kế hoạch",
             "Trích yếu": "Kế hoạch thực hiện năm 2026",
         },
@@ -278,7 +279,7 @@ def test_the_documents_sheet_gives_a_new_document_its_date_issuer_and_kind(demo)
         assert (doc.issued_on, doc.issued_label, doc.issuer, doc.kind) == (
             date(2026, 3, 2),
             "02/03/2026",
-            "UBND tỉnh Bắc Giang",
+            "UBND tỉnh Bắc Ninh",
             "ke_hoach",
         )
         fields = set(
@@ -290,17 +291,27 @@ def test_the_documents_sheet_gives_a_new_document_its_date_issuer_and_kind(demo)
 
 
 def test_headquarters_and_model_wards_come_in_from_their_sheets(demo):
+    today = Unit.valid_to.is_(None) | (Unit.valid_to >= TODAY)
     with transaction(demo) as s:
         free = s.execute(
-            select(Unit.name, Locality.name)
+            select(Unit.name, Locality.name, Unit.id)
             .join(Locality)
-            .where(Locality.code == "luc-ngan", Unit.id.not_in(select(HqProject.unit_id)))
+            .where(Locality.code == "luc-ngan", today, Unit.id.not_in(select(HqProject.unit_id)))
             .order_by(Unit.name)
         ).first()
+        # the commune of that name until 30/06/2025 (the new one took its name on 1/7/2025)
+        former = s.scalar(
+            select(Unit.id).where(
+                Unit.locality_id == s.get(Unit, free[2]).locality_id,
+                Unit.name == free[0],
+                Unit.valid_to == date(2025, 6, 30),
+            )
+        )
+        assert former is not None and former != free[2]
         ward = s.execute(
-            select(Unit.name, Locality.name)
+            select(Unit.name, Locality.name, Unit.id)
             .join(Locality)
-            .where(Unit.kind == "phuong", Unit.id.not_in(select(ModelWard.unit_id)))
+            .where(Unit.kind == "phuong", today, Unit.id.not_in(select(ModelWard.unit_id)))
             .order_by(Unit.name)
         ).first()
         project = s.scalars(select(HqProject).order_by(HqProject.id)).first()
@@ -308,18 +319,28 @@ def test_headquarters_and_model_wards_come_in_from_their_sheets(demo):
     hq = [
         {"Phường, xã": f"  {free[0].upper()} ", "Địa bàn": free[1], "Dự toán (đồng)": "4.500.000.000"},
         {"Mã": project.id, "Phường, xã": project_unit, "Địa bàn": project_place, "Ghi chú": "Đã rà soát"},
+        {  # history entered late: the same name, finished in 2024, is the commune of that time
+            "Phường, xã": free[0],
+            "Địa bàn": free[1],
+            "Tình trạng đất": "Đã bố trí",
+            "Diện tích đất (m²)": 1200,
+            "Giai đoạn": "Đưa vào sử dụng",
+            "Hoàn thành thực tế": "15/12/2024",
+        },
     ]
     wards = [
         {"Phường": f"Phường {ward[0]}", "Địa bàn": ward[1], "Năm đăng ký": 2026, "Tiêu chí đạt (/22)": 5}
     ]
     done = import_(demo, workbook([], hq=hq, wards=wards))
-    assert (done.counts["Dự án trụ sở"].new, done.counts["Dự án trụ sở"].updated) == (1, 1)
+    assert (done.counts["Dự án trụ sở"].new, done.counts["Dự án trụ sở"].updated) == (2, 1)
     assert done.counts["Phường kiểu mẫu"].new == 1
     with transaction(demo) as s:
-        made = s.scalar(select(HqProject).join(Unit).where(Unit.name == free[0]))
+        made = s.scalar(select(HqProject).where(HqProject.unit_id == free[2]))
         assert (made.planned_vnd, made.stage) == (4_500_000_000, "chua_bo_tri_dat")
+        finished = s.scalar(select(HqProject).where(HqProject.unit_id == former))
+        assert (finished.stage, finished.actual_completion_on) == ("dua_vao_su_dung", date(2024, 12, 15))
         assert s.get(HqProject, project.id).notes == "Đã rà soát"
-        registered = s.scalar(select(ModelWard).join(Unit).where(Unit.name == ward[0]))
+        registered = s.scalar(select(ModelWard).where(ModelWard.unit_id == ward[2]))
         assert (registered.year_registered, registered.criteria_met) == (2026, 5)
 
 
@@ -361,6 +382,21 @@ def test_an_unknown_cooperating_agency_locality_or_unit_is_refused_by_its_cell(d
         "Dự án trụ sở!B2: Phường, xã thuộc Thành phố Bắc Giang “Trần Phú Mới” không có trong danh mục; "
         "gần nhất: Trần Phú"
     )
+
+
+def test_a_body_that_ended_before_the_rows_day_is_refused_by_its_cell(demo):
+    """An open task is today's work: its lead and cooperating agencies must still be in office today."""
+    ended = NEW_PLAN | {"Cơ quan chủ trì": "UBND huyện Lục Ngạn"}  # a document not registered yet, too
+    merged = NEW_TRAINING | {"Cơ quan phối hợp": "Sở Xây dựng; Sở Tài nguyên và Môi trường"}
+    problems = refused(demo, workbook([ended, merged]))
+    assert problems == [
+        "Nhiệm vụ!D2: Cơ quan chủ trì: “UBND huyện Lục Ngạn” đã kết thúc hoạt động từ 01/07/2025 "
+        "(sắp xếp tổ chức); chọn cơ quan, đơn vị kế tục.",
+        "Nhiệm vụ!E3: Cơ quan phối hợp: “Sở Tài nguyên và Môi trường” đã kết thúc hoạt động từ 01/03/2025 "
+        "(sắp xếp tổ chức); chọn cơ quan, đơn vị kế tục.",
+    ]
+    with transaction(demo) as s:
+        assert s.scalar(select(Document).where(Document.number == NEW_PLAN["Văn bản giao"])) is None
 
 
 def test_a_deadline_before_its_document_is_refused(demo):
@@ -496,7 +532,7 @@ def test_the_import_is_all_or_nothing_across_batches(demo):
     assert problems == [
         f"Nhiệm vụ!D{len(rows) + 1}: Cơ quan chủ trì “Cơ quan không có” không có trong danh mục."
     ]
-    rows[-1] = rows[-1] | {"Cơ quan chủ trì": "Công an tỉnh Bắc Giang"}
+    rows[-1] = rows[-1] | {"Cơ quan chủ trì": "Công an tỉnh Bắc Ninh"}
     before = counts(demo)
     done = import_(demo, workbook(rows))
     assert done.total.new == len(rows) == counts(demo)["Task"] - before["Task"]
