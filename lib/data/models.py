@@ -18,11 +18,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -75,6 +77,14 @@ LINE_CHANGES = (*CHANGES, "ended")
 ARRANGEMENT_STATES = ("draft", "applied")
 # What an applied reorganisation passes from an ending body to its successor.
 TRANSFER_ENTITIES = ("task", "hq_project", "model_ward", "duty", "user_scope")
+# The chase loop (migration 0010). What a focal point asks the office to confirm on a task, and
+# where such a request stands; nothing changes the task until the office confirms it.
+REQUEST_KINDS = ("hoan_thanh", "tam_dung", "huy", "gia_han")
+REQUEST_STATES = ("pending", "confirmed", "returned", "withdrawn")
+# The rows evidence files, comments and directions attach to.
+ATTACHABLE = ("task", "hq_project", "model_ward", "document", "task_request")
+COMMENTABLE = ("task", "hq_project", "model_ward")
+COMMENT_KINDS = ("comment", "direction")  # a remark, or a leader's direction (ý kiến chỉ đạo)
 # What a sign-in lock holds back: a username (from browsers it has not seen), one client (its
 # address), or one known browser (its device cookie).
 LOCK_KINDS = ("account", "client", "device")
@@ -152,6 +162,8 @@ class Agency(Base):
     # place its documents are dated from ("Bắc Giang, ngày …").
     superior: Mapped[str] = mapped_column(String(150), default="")
     place: Mapped[str] = mapped_column(String(50), default="")
+    # Where reminder letters are emailed (SMTP_URL); "" when the office has none (migration 0010).
+    email: Mapped[str] = mapped_column(String(200), default="")
 
 
 class Document(Base):
@@ -589,3 +601,129 @@ class AuditEvent(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class TaskRequest(Base):
+    """A focal point's request on a task (complete, suspend, cancel, a new deadline), with its reason
+    and supporting document; the office confirms it (only then does the task change) or returns it
+    with a note. At most one request per task is pending."""
+
+    __tablename__ = "task_request"
+    __table_args__ = (
+        CheckConstraint(_in("kind", REQUEST_KINDS), name="kind"),
+        CheckConstraint(_in("state", REQUEST_STATES), name="state"),
+        CheckConstraint("version >= 1", name="version"),
+        Index("ix_task_request_task_state", "task_id", "state"),
+        Index(
+            "uq_task_request_pending",
+            "task_id",
+            unique=True,
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    # What the task would become: the day it was completed and its result, or the new deadline.
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    result: Mapped[str] = mapped_column(Text, default="")
+    new_deadline: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    document: Mapped[str] = mapped_column(String(200), default="")  # số/ký hiệu of the supporting document
+    task_version: Mapped[int] = mapped_column(Integer)  # the task's version the request was made on
+    requested_by: Mapped[str] = mapped_column(String(50))
+    requested_at: Mapped[datetime] = mapped_column(DateTime)
+    decided_by: Mapped[str] = mapped_column(String(50), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Reminder(Base):
+    """A reminder letter (công văn đôn đốc) issued to one addressee, naming its late and due-soon tasks."""
+
+    __tablename__ = "reminder"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)  # the addressee
+    number: Mapped[str] = mapped_column(String(60))  # số và ký hiệu: "125/CAT-PV01"
+    issued_on: Mapped[date] = mapped_column(Date)
+    signer: Mapped[str] = mapped_column(String(150))
+    issuer: Mapped[str] = mapped_column(String(150))  # the issuing body on that day
+    reply_by: Mapped[date | None] = mapped_column(Date)  # what to send, by when
+    emailed_to: Mapped[str] = mapped_column(String(200), default="")
+    email_status: Mapped[str] = mapped_column(String(200), default="")  # "", "sent", or why it failed
+    created_by: Mapped[str] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ReminderTask(Base):
+    """A task a reminder names, as the letter showed it (deadline and days late or left)."""
+
+    __tablename__ = "reminder_task"
+    reminder_id: Mapped[int] = mapped_column(ForeignKey("reminder.id", ondelete="CASCADE"), primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), primary_key=True, index=True)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    days: Mapped[int] = mapped_column(Integer)  # days overdue (> 0) or left (<= 0) on the letter's date
+
+
+class Attachment(Base):
+    """An evidence file of a row: its checked type, size and hash; the bytes are in
+    `attachment_content`, so listing files never reads them. Removing one keeps the record."""
+
+    __tablename__ = "attachment"
+    __table_args__ = (
+        CheckConstraint(_in("entity", ATTACHABLE), name="entity"),
+        Index("ix_attachment_entity_row", "entity", "row_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity: Mapped[str] = mapped_column(String(20))
+    row_id: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(200))  # made safe on upload
+    kind: Mapped[str] = mapped_column(String(10))  # pdf, jpg, png, docx, xlsx: judged from the content
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    uploaded_by: Mapped[str] = mapped_column(String(50))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime)
+    removed_by: Mapped[str] = mapped_column(String(50), default="")
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AttachmentContent(Base):
+    """The bytes of one evidence file, in the shared database (every replica and backup has them)."""
+
+    __tablename__ = "attachment_content"
+    attachment_id: Mapped[int] = mapped_column(
+        ForeignKey("attachment.id", ondelete="CASCADE"), primary_key=True
+    )
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Comment(Base):
+    """A remark on a row, or a leader's direction (ý kiến chỉ đạo), with its author and time."""
+
+    __tablename__ = "comment"
+    __table_args__ = (
+        CheckConstraint(_in("entity", COMMENTABLE), name="entity"),
+        CheckConstraint(_in("kind", COMMENT_KINDS), name="kind"),
+        Index("ix_comment_entity_row", "entity", "row_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity: Mapped[str] = mapped_column(String(20))
+    row_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20), default="comment")
+    body: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Mention(Base):
+    """A user named in a comment ("@dp.lucngan"): it waits in their list until they have seen it."""
+
+    __tablename__ = "mention"
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), primary_key=True, index=True)
+    seen_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -25,15 +25,22 @@ from lib.data.models import (
     AppMeta,
     Arrangement,
     ArrangementLine,
+    Attachment,
+    AttachmentContent,
     AuditEvent,
     Clause,
+    Comment,
     Document,
     Duty,
     HqProject,
     Locality,
+    Mention,
     ModelWard,
+    Reminder,
+    ReminderTask,
     Succession,
     Task,
+    TaskRequest,
     Transfer,
     Unit,
     User,
@@ -98,6 +105,18 @@ def report_result(label: str) -> str:
 
 def clear_content(session: Session) -> None:
     """Delete the programme's and the demo's rows, children first; localities stay (users point at them)."""
+    # The chase loop's rows name tasks and other rows: they go first.
+    chase: tuple[type[Any], ...] = (
+        Mention,
+        Comment,
+        AttachmentContent,
+        Attachment,
+        ReminderTask,
+        Reminder,
+        TaskRequest,
+    )
+    for model in chase:
+        session.execute(delete(model))
     for table in (task_cooperator, task_basis, duty_cooperator):
         session.execute(delete(table))
     # The reorganisations applied to the map, and scopes pointing at bodies about to go.
