@@ -7,7 +7,7 @@ from lib.core.formatting import fmt_int
 from lib.editing.changeset import TASKS
 from lib.editing.creation import NEW_TASK
 from lib.files import export
-from lib.ui import filtering, record_forms, row_form, shell, transfer, widgets
+from lib.ui import filtering, record_forms, row_detail, row_form, shell, transfer, widgets
 from lib.ui.editor import entity_table
 from lib.ui.loaders import (
     export_tasks,
@@ -82,6 +82,7 @@ if by_row:
     row_form.row_form(ctx, "tasks", TASKS, rows)
 else:
     entity_table("tasks", TASKS, rows, actor=actor, engine=ctx.engine, editable=scope.editable)
+row_detail.task_detail(ctx, rows)
 
 left, right = st.columns(2)
 with left:

@@ -1,0 +1,9 @@
+"""Placeholder of the discussion panel of a row (issue 17); filled by its owner."""
+
+from __future__ import annotations
+
+from lib.ui.shell import RunContext
+
+
+def panel(ctx: RunContext, entity: str, row_id: int) -> None:
+    """Draw the discussion of one row (nothing yet)."""

@@ -1,0 +1,48 @@
+"""One task in full on /nhiem-vu ("Chi tiết nhiệm vụ"): its requests, reminders, evidence files and
+discussion, each drawn by the panel module that owns it. The row is picked from the rows shown (key
+`tasks_detail_pick`) or named in the link (`?ma=<id>`, so a mention or a reminder can point at it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import streamlit as st
+
+from lib.ui import attachments, discussion, reminders, requests
+from lib.ui.shell import RunContext
+
+PICK_KEY = "tasks_detail_pick"
+PARAM = "ma"
+
+
+def _label(row: Mapping[str, Any]) -> str:
+    title = str(row.get("title") or "")
+    return f"{row['id']} — {title if len(title) <= 80 else title[:79] + '…'}"
+
+
+def task_detail(ctx: RunContext, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Pick a task among `rows` (or the one of `?ma=`) and draw its panels."""
+    if ctx.actor is None or not rows:
+        return
+    by_id = {int(r["id"]): r for r in rows}
+    wanted = st.query_params.get(PARAM)
+    if wanted is not None and wanted.isdigit() and int(wanted) in by_id and PICK_KEY not in st.session_state:
+        st.session_state[PICK_KEY] = int(wanted)
+    with st.expander("Chi tiết nhiệm vụ: đề nghị, đôn đốc, tệp minh chứng, trao đổi", icon=":material/info:"):
+        picked = st.selectbox(
+            "Nhiệm vụ",
+            list(by_id),
+            format_func=lambda i: _label(by_id[i]),
+            index=None,
+            key=PICK_KEY,
+            placeholder="Chọn một nhiệm vụ trong danh sách",
+        )
+        if picked is None:
+            return
+        row = by_id[int(picked)]
+        requests.panel(ctx, row)
+        reminders.panel(ctx, row)
+        attachments.panel(ctx, "task", int(row["id"]))
+        discussion.panel(ctx, "task", int(row["id"]))
