@@ -174,7 +174,7 @@ def test_bad_assignments_name_the_field_and_the_row_and_write_nothing(db):
     at = open_page("vanphong", DOCS)
     before = count(db, Task)
     with transaction(db) as s:
-        cat = s.scalar(select(Agency.name).where(Agency.code == "cat"))
+        cat = s.scalar(select(Agency.name).where(Agency.code == "cat-bn"))  # Công an tỉnh Bắc Ninh
     key = assign_key(at)
     at.text_area(key=f"{key}_title").input("Nội dung")
     at.button(key=f"FormSubmitter:{key}_form-Giao nhiệm vụ").click().run()

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib.core import config
 from lib.data.db import make_engine, transaction
-from lib.data.models import AuditEvent, HqProject, Locality, ModelWard, Task, Unit
+from lib.data.models import Agency, AuditEvent, HqProject, Locality, ModelWard, Task, Unit
 from tests.support.apptest import open_page
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
@@ -224,7 +224,11 @@ def test_the_office_assigns_a_task_and_coordinators_cannot(db):
     at = open_page("vanphong", "pages/tasks.py")
     with transaction(db) as s:
         doc = s.scalar(select(Task.document_id).where(Task.document_id.is_not(None)).limit(1))
-        lead, coop = s.scalars(select(Task.lead_agency_id).distinct().limit(2)).all()
+        # Bodies of today: Công an tỉnh Bắc Ninh leads, Sở Nông nghiệp và Môi trường cooperates.
+        agency = dict(
+            s.execute(select(Agency.code, Agency.id).where(Agency.code.in_(("cat-bn", "snnmt")))).all()
+        )
+        lead, coop = agency["cat-bn"], agency["snnmt"]
         loc = s.scalar(select(Locality.id).where(Locality.code == "yen-dung"))
     before = count(db, Task)
     at.selectbox(key="tasks_add_0_document_id").set_value(doc)

@@ -141,7 +141,9 @@ def test_a_ward_focal_point_edits_that_wards_tasks_projects_and_registrations(de
         s.execute(update(Task).where(Task.id == task).values(unit_id=nenh))
     hq = ids(demo, select(HqProject.id).where(HqProject.unit_id == nenh))
     wards = ids(demo, select(ModelWard.id).where(ModelWard.unit_id == nenh))
-    assert (len(hq), len(wards)) == (2, 1)
+    # On 1/7/2025 it took the projects of the old Nếnh, Tăng Tiến, Vân Trung and Quang Châu: two open,
+    # two finished in 2026 (a row finished on or after that day passes too); and one registration.
+    assert (len(hq), len(wards)) == (4, 1)
     assert editable(demo, me) == ([task], hq, wards)
     save(demo, me, changeset.TASKS, task, {"state": "dang_thuc_hien", "progress_pct": 30})
     save(demo, me, changeset.HQ, hq[0], {"notes": "Đã có mặt bằng"})
@@ -376,7 +378,12 @@ def test_a_new_scope_counts_from_the_next_run(demo):
 def test_a_focal_point_merges_only_into_a_row_of_their_scope(demo):
     """The neighbour's project is in the same district (the merge rule of the office), but not theirs."""
     me = actor(demo, "dm.nenh")
-    mine, own_other = ids(demo, select(HqProject.id).where(HqProject.unit_id == unit_id(demo, "Nếnh")))
+    nenh = unit_id(demo, "Nếnh")
+    # Its two open projects (the other two it holds were finished in 2026).
+    mine, own_other = ids(
+        demo,
+        select(HqProject.id).where(HqProject.unit_id == nenh, HqProject.actual_completion_on.is_(None)),
+    )
     neighbour = ids(demo, select(HqProject.id).where(HqProject.unit_id == unit_id(demo, "Việt Yên")))[0]
 
     def merge(target):

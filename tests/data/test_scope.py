@@ -197,7 +197,7 @@ def table_snapshot(engine, spec):
     ("spec", "who", "target", "values", "message"),
     [
         (changeset.HQ, "dp.lucngan", "viet-yen", {"disbursed_vnd": 0}, "không thuộc phạm vi bạn phụ trách"),
-        (changeset.HQ, "dp.bacgiang", "yen-dung", {"notes": "x"}, "không thuộc phạm vi bạn phụ trách"),
+        (changeset.HQ, "dp.bacgiang", "chu", {"notes": "x"}, "không thuộc phạm vi bạn phụ trách"),
         (changeset.HQ, "dp.bacgiang", "bac-giang", {"unit_id": 1}, "Cột “unit_id” không được sửa"),
         (changeset.HQ, "dp.bacgiang", "bac-giang", {"version": 99}, "không được sửa"),
         (changeset.HQ, "dp.bacgiang", "bac-giang", {"updated_by": "admin"}, "không được sửa"),
@@ -272,10 +272,17 @@ def test_a_coordinator_reads_only_their_own_projects_and_wards_for_editing(demo)
     with transaction(demo) as s:
         hq = projects.list_hq_for_edit(s, me, HqFilters(), TODAY, 90, offset=0, limit=500)
         wards = projects.list_wards_for_edit(s, me, ())
-    # 16 projects of the city's own wards, and since 1/1/2025 the 7 open ones of huyện Yên Dũng.
-    assert len(hq) == 23 and {r["locality_code"] for r in hq} == {"bac-giang"}
-    # Five registrations in the city; two of 2025 joined phường Bắc Giang's own on 1/7/2025 (merged).
-    assert len(wards) == 3 and {r["locality_code"] for r in wards} == {"bac-giang"}
+    # 16 projects of the city's own wards, and since 1/1/2025 the 8 of huyện Yên Dũng: 7 open and one
+    # finished on 29/05/2026, after the merger (a row finished on or after that day passes too).
+    assert len(hq) == 24 and {r["locality_code"] for r in hq} == {"bac-giang"}
+    # Five registrations in the city, all passed to phường Bắc Giang on 1/7/2025, one a year kept: the
+    # 2024 one recognised on 14/11/2025 (after that day, so it passed too) took in the other of 2024,
+    # the 2025 one the other two of 2025 (merged).
+    assert sorted((r["unit"], r["year_registered"]) for r in wards) == [
+        ("Bắc Giang", 2024),
+        ("Bắc Giang", 2025),
+    ]
+    assert {r["locality_code"] for r in wards} == {"bac-giang"}
 
 
 # --- adding and retiring rows: the same scope, refused and recorded -----------------------------------
@@ -283,7 +290,12 @@ def test_a_coordinator_reads_only_their_own_projects_and_wards_for_editing(demo)
 
 def _unit(engine, locality, *, wards_only=False):
     with transaction(engine) as s:
-        stmt = select(Unit.id).join(Locality).where(Locality.code == locality).order_by(Unit.id)
+        stmt = (
+            select(Unit.id)
+            .join(Locality)
+            .where(Locality.code == locality, Unit.valid_to.is_(None))  # a phường, xã of today
+            .order_by(Unit.id)
+        )
         if wards_only:
             stmt = stmt.where(Unit.kind == "phuong", Unit.id.not_in(select(ModelWard.unit_id)))
         return s.scalar(stmt.limit(1))
@@ -292,11 +304,21 @@ def _unit(engine, locality, *, wards_only=False):
 def _retire_unit_and_agency(engine):
     """Retire one unit of Lục Ngạn and one agency (they stay, no longer offered for new rows)."""
     with transaction(engine, write=True) as s:
-        unit = s.scalar(select(Unit.id).join(Locality).where(Locality.code == "luc-ngan").order_by(Unit.id))
+        unit = s.scalar(
+            select(Unit.id)
+            .join(Locality)
+            .where(Locality.code == "luc-ngan", Unit.valid_to.is_(None))  # a xã of today
+            .order_by(Unit.id)
+        )
         s.execute(update(Unit).where(Unit.id == unit).values(retired_on=date(2025, 1, 1)))
         agency = s.scalar(select(Agency.id).where(Agency.code == "sxd"))
         s.execute(update(Agency).where(Agency.id == agency).values(retired_on=date(2025, 1, 1)))
     return unit, agency
+
+
+def _ended_unit(engine, name):
+    with transaction(engine) as s:
+        return s.scalar(select(Unit.id).where(Unit.name == name, Unit.valid_to.is_not(None)))
 
 
 def _new_task(engine, **values):
@@ -304,7 +326,7 @@ def _new_task(engine, **values):
         base = {
             "title": "Nhiệm vụ thử",
             "document_id": s.scalar(select(Task.document_id).where(Task.document_id.is_not(None)).limit(1)),
-            "lead_agency_id": s.scalar(select(Agency.id).where(Agency.code == "cat")),
+            "lead_agency_id": s.scalar(select(Agency.id).where(Agency.code == "cat-bn")),
         }
     return base | values
 
@@ -397,6 +419,12 @@ REGISTER_BYPASSES = {
         _add(creation.NEW_TASK, lambda e: _new_task(e, lead_agency_id=_retire_unit_and_agency(e)[1])),
         Refused,
         "đã thôi sử dụng",
+    ),
+    "a project on a phường that ended in 2025": (
+        "vanphong",
+        _add(creation.NEW_HQ, lambda e: {"unit_id": _ended_unit(e, "Trần Phú")}),
+        Refused,
+        "Cột “Phường, xã”: “Trần Phú” đã kết thúc hoạt động từ 01/07/2025",
     ),
     "a task with a retired cooperating agency": (
         "vanphong",

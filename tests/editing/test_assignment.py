@@ -24,7 +24,14 @@ from tests.support.edit_machinery import actor
 
 NOW = datetime(2026, 12, 2, 10, 0)
 TODAY = date(2026, 12, 2)
-PLACES = ("luc-ngan", "yen-dung", "viet-yen", "bac-giang")
+# One UBND of today (a xã or phường formed on 1/7/2025) in each locality; Yên Dũng joined Bắc Giang.
+UBNDS = {
+    "luc-ngan": "ubnd-x-luc-ngan",
+    "chu": "ubnd-p-chu",
+    "viet-yen": "ubnd-p-viet-yen",
+    "bac-giang": "ubnd-p-bac-giang",
+}
+PLACES = tuple(UBNDS)
 CONTENT = "Rà soát quỹ đất xây dựng trụ sở Công an phường giai đoạn 2027–2030"
 
 
@@ -48,7 +55,7 @@ def plan(demo):
     values = {
         "number": "215/KH-CAT",
         "issued_on": date(2026, 11, 25),
-        "issuer": "Công an tỉnh Bắc Giang",
+        "issuer": "Công an tỉnh Bắc Ninh",
         "kind": "ke_hoach",
         "title": "Kế hoạch rà soát quỹ đất trụ sở Công an phường",
     }
@@ -66,7 +73,7 @@ def give(engine, document_id, addressees, who="vanphong", title=CONTENT, **kwarg
 
 def four_ubnd(engine, **more):
     agency, _ = ids(engine)
-    return [Addressee(agency[f"ubnd-{p}"], cooperators=[agency["stnmt"]], **more) for p in PLACES]
+    return [Addressee(agency[UBNDS[p]], cooperators=[agency["snnmt"]], **more) for p in PLACES]
 
 
 def task_count(engine):
@@ -91,7 +98,7 @@ def test_one_content_reaches_the_four_localities_once_however_often_it_is_sent(d
         assert (
             {t.original_deadline for t in made} == {t.current_deadline for t in made} == {date(2027, 6, 30)}
         )
-        assert [a.code for a in made[0].cooperators] == ["stnmt"]
+        assert [a.code for a in made[0].cooperators] == ["snnmt"]
         reasons = set(
             s.scalars(
                 select(AuditEvent.reason).where(
@@ -104,7 +111,7 @@ def test_one_content_reaches_the_four_localities_once_however_often_it_is_sent(d
     assert sorted(t["id"] for t in tasks) == sorted(first.tasks)
     assert {t["locality"] for t in tasks} == {
         "Huyện Lục Ngạn",
-        "Huyện Yên Dũng",
+        "Thị xã Chũ",
         "Thị xã Việt Yên",
         "Thành phố Bắc Giang",
     }
@@ -113,8 +120,7 @@ def test_one_content_reaches_the_four_localities_once_however_often_it_is_sent(d
     with pytest.raises(LooksLikeExisting) as caught:
         give(demo, plan, rows[:1], creation_key="form-2")
     assert (
-        f"dòng 1: giống nhiệm vụ mã {first.tasks[0]} “{CONTENT}” của UBND huyện Lục Ngạn"
-        in caught.value.message
+        f"dòng 1: giống nhiệm vụ mã {first.tasks[0]} “{CONTENT}” của UBND xã Lục Ngạn" in caught.value.message
     )
     assert "hạn 30/06/2027" in caught.value.message
     before = task_count(demo)
@@ -131,9 +137,9 @@ def test_a_recurring_duty_is_stored_per_addressee_for_the_generator(demo, plan):
 
     agency, locality = ids(demo)
     rows = [
-        Addressee(agency["cat"], recurrence="hang_nam", expected_product="Báo cáo năm"),
-        Addressee(agency["ubnd-viet-yen"], recurrence="hang_quy", cooperators=[agency["cat"]]),
-        Addressee(agency["ubnd-bac-giang"], deadline=date(2027, 3, 31)),
+        Addressee(agency["cat-bn"], recurrence="hang_nam", expected_product="Báo cáo năm"),
+        Addressee(agency["ubnd-p-viet-yen"], recurrence="hang_quy", cooperators=[agency["cat-bn"]]),
+        Addressee(agency["ubnd-p-bac-giang"], deadline=date(2027, 3, 31)),
     ]
     before = task_count(demo)
     made = give(demo, plan, rows, generate=generator)
@@ -148,7 +154,7 @@ def test_a_recurring_duty_is_stored_per_addressee_for_the_generator(demo, plan):
         ]
         assert [(d.first_year, d.last_year) for d in duties] == [(2026, 2030)] * 2
         assert duties[0].locality_id is None and duties[1].locality_id == locality["viet-yen"]
-        assert [a.code for a in duties[1].cooperators] == ["cat"]
+        assert [a.code for a in duties[1].cooperators] == ["cat-bn"]
         assert {d.title for d in duties} == {f"{CONTENT} ({{period}})"} and duties[
             0
         ].expected_product == "Báo cáo năm"
@@ -172,19 +178,26 @@ def test_every_bad_row_is_named_by_row_and_field_and_nothing_is_written(demo, pl
     agency, locality = ids(demo)
     with transaction(demo) as s:
         bac_giang_unit = s.scalar(
-            select(Unit.id).join(Locality).where(Locality.code == "bac-giang").order_by(Unit.id).limit(1)
+            select(Unit.id)
+            .join(Locality)
+            .where(Locality.code == "bac-giang", Unit.valid_to.is_(None))  # a phường, xã of today
+            .order_by(Unit.id)
+            .limit(1)
         )
     rows = [
-        Addressee(agency["ubnd-luc-ngan"], deadline="30/06/2027"),  # fine
+        Addressee(agency["ubnd-x-luc-ngan"], deadline="30/06/2027"),  # fine
         Addressee(987654, deadline="30/06/2027"),  # unknown agency
-        Addressee(agency["ubnd-yen-dung"], deadline="01/11/2026"),  # before the plan's date
-        Addressee(agency["ubnd-viet-yen"]),  # neither a deadline nor a recurrence
+        Addressee(agency["ubnd-p-yen-dung"], deadline="01/11/2026"),  # before the plan's date
+        Addressee(agency["ubnd-p-viet-yen"]),  # neither a deadline nor a recurrence
         Addressee(
             agency["sxd"], locality_id=locality["luc-ngan"], unit_id=bac_giang_unit, deadline="30/06/2027"
         ),
-        Addressee(agency["cat"], recurrence="hang_tuan"),
+        Addressee(agency["cat-bn"], recurrence="hang_tuan"),
         Addressee(agency["snv"], recurrence="hang_nam", deadline="15/12/2027"),
         Addressee(agency["stc"], cooperators=[agency["stc"]], deadline="31/13/2027"),
+        # Bodies that ended in the 2025 reorganisations: their successors take new tasks.
+        Addressee(agency["ubnd-luc-ngan"], deadline="30/06/2027"),
+        Addressee(agency["sxd"], cooperators=[agency["stnmt"]], deadline="30/06/2027"),
     ]
     before = task_count(demo)
     with transaction(demo) as s:
@@ -200,9 +213,13 @@ def test_every_bad_row_is_named_by_row_and_field_and_nothing_is_written(demo, pl
         "Dòng 6, cột “Lặp lại”: chỉ nhận một trong: Một lần (theo hạn)",
         "Dòng 7, cột “Hạn ban đầu”: nhiệm vụ lặp lại không có hạn riêng",
         "Dòng 8, cột “Hạn ban đầu”: “31/13/2027” không phải ngày hợp lệ",
+        "Dòng 9, cột “Cơ quan chủ trì”: “UBND huyện Lục Ngạn” đã kết thúc hoạt động từ 01/07/2025 "
+        "(sắp xếp tổ chức); chọn cơ quan, đơn vị kế tục.",
+        "Dòng 10, cột “Cơ quan phối hợp”: “Sở Tài nguyên và Môi trường” đã kết thúc hoạt động từ "
+        "01/03/2025 (sắp xếp tổ chức); chọn cơ quan, đơn vị kế tục.",
     ):
         assert expected in message, message
-    assert "Dòng 1" not in message
+    assert not re.search(r"Dòng 1\b", message)  # row 1 is fine (rows 10 and up are not row 1)
     assert task_count(demo) == before
     with transaction(demo) as s:
         assert s.scalar(select(func.count()).select_from(Duty)) == duties_before
@@ -244,7 +261,10 @@ def test_a_retired_agency_is_not_offered_and_not_accepted(demo, plan):
 
 def test_two_rows_for_the_same_addressee_in_one_form_warn(demo, plan):
     agency, _ = ids(demo)
-    rows = [Addressee(agency["cat"], deadline="30/06/2027"), Addressee(agency["cat"], deadline="31/12/2027")]
+    rows = [
+        Addressee(agency["cat-bn"], deadline="30/06/2027"),
+        Addressee(agency["cat-bn"], deadline="31/12/2027"),
+    ]
     with pytest.raises(LooksAssigned, match="dòng 2: cùng cơ quan chủ trì và địa bàn với dòng 1"):
         give(demo, plan, rows)
     assert len(give(demo, plan, rows, confirm_similar=True).tasks) == 2
@@ -254,7 +274,7 @@ def test_two_rows_for_the_same_addressee_in_one_form_warn(demo, plan):
 def test_only_the_office_assigns(demo, plan, who):
     agency, _ = ids(demo)
     with pytest.raises(PermissionDenied, match="Chỉ văn phòng và quản trị hệ thống mới được giao nhiệm vụ"):
-        give(demo, plan, [Addressee(agency["ubnd-luc-ngan"], deadline="30/06/2027")], who=who)
+        give(demo, plan, [Addressee(agency["ubnd-x-luc-ngan"], deadline="30/06/2027")], who=who)
 
 
 def test_a_recurring_assignment_creates_the_tasks_of_the_periods_from_its_document_on(demo, plan):
@@ -263,9 +283,9 @@ def test_a_recurring_assignment_creates_the_tasks_of_the_periods_from_its_docume
     within a month are there too. An ongoing duty is one task with no deadline."""
     agency, _ = ids(demo)
     rows = [
-        Addressee(agency["ubnd-viet-yen"], recurrence="hang_quy"),
-        Addressee(agency["cat"], recurrence="hang_nam"),
-        Addressee(agency["ubnd-luc-ngan"], recurrence="thuong_xuyen"),
+        Addressee(agency["ubnd-p-viet-yen"], recurrence="hang_quy"),
+        Addressee(agency["cat-bn"], recurrence="hang_nam"),
+        Addressee(agency["ubnd-x-luc-ngan"], recurrence="thuong_xuyen"),
     ]
     made = give(demo, plan, rows, generate=duties.generate_for)
     with transaction(demo) as s:

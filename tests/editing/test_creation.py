@@ -47,14 +47,15 @@ def test_the_office_assigns_one_content_to_two_addressees_once_however_often_it_
             {
                 "title": "Rà soát quỹ đất trụ sở Công an phường năm 2027",
                 "document_id": document["cv-ubnd-2024"],
-                "lead_agency_id": agency[f"ubnd-{loc}"],
+                "lead_agency_id": agency[lead],
                 "locality_id": locality[loc],
                 "original_deadline": "30/06/2027",
-                "cooperators": [agency["stnmt"], agency["sxd"]],
+                "cooperators": [agency["snnmt"], agency["sxd"]],
             },
             position=i + 1,
         )
-        for i, loc in enumerate(("luc-ngan", "viet-yen"))
+        # The UBNDs of a xã and a phường of today (the district level ended on 1/7/2025).
+        for i, (lead, loc) in enumerate((("ubnd-x-luc-ngan", "luc-ngan"), ("ubnd-p-viet-yen", "viet-yen")))
     ]
     first = add(demo, "vanphong", NEW_TASK, rows, creation_key="form-1")
     again = add(demo, "vanphong", NEW_TASK, rows, creation_key="form-1")
@@ -63,7 +64,7 @@ def test_the_office_assigns_one_content_to_two_addressees_once_however_often_it_
         made = s.scalars(select(Task).where(Task.id.in_(first.rows)).order_by(Task.id)).all()
         assert [t.current_deadline for t in made] == [date(2027, 6, 30)] * 2
         assert [t.state for t in made] == ["chua_trien_khai"] * 2
-        assert sorted(a.code for a in made[0].cooperators) == ["stnmt", "sxd"]
+        assert sorted(a.code for a in made[0].cooperators) == ["snnmt", "sxd"]
         events = s.scalars(
             select(AuditEvent).where(AuditEvent.action == "create", AuditEvent.row_id.in_(first.rows))
         ).all()
@@ -99,7 +100,7 @@ def test_a_bad_new_task_names_each_field_and_writes_nothing(demo):
         {
             "title": "Việc mới",
             "document_id": document["30-da-bca"],
-            "lead_agency_id": agency["cat"],
+            "lead_agency_id": agency["cat-bn"],
             "original_deadline": "01/01/2023",
         }
     )
@@ -113,7 +114,12 @@ def test_a_coordinator_adds_a_project_for_their_own_units_only(demo):
         free = s.scalar(
             select(Unit.id)
             .join(Locality)
-            .where(Locality.code == "luc-ngan", Unit.id.not_in(select(HqProject.unit_id)))
+            .where(
+                Locality.code == "luc-ngan",
+                Unit.valid_to.is_(None),  # a xã of today: those of the old map ended in 2025
+                Unit.id.not_in(select(HqProject.unit_id)),
+            )
+            .order_by(Unit.id)
             .limit(1)
         )
     made = add(
@@ -127,6 +133,42 @@ def test_a_coordinator_adds_a_project_for_their_own_units_only(demo):
             "active",
         )
     with pytest.raises(PermissionDenied, match="mình phụ trách"):
-        add(demo, "dp.lucngan", NEW_HQ, [NewRow({"unit_id": units["Trần Phú"]})])
+        add(demo, "dp.lucngan", NEW_HQ, [NewRow({"unit_id": units["Yên Dũng"]})])  # phường, Bắc Giang
     with pytest.raises(PermissionDenied, match="không được thêm nhiệm vụ"):
         add(demo, "dp.lucngan", NEW_TASK, [NewRow({"title": "x"})])
+
+
+def test_a_new_task_led_by_a_body_that_ended_is_refused_unless_it_was_finished_before_the_end(demo):
+    agency, locality, document, _ = ids(demo)
+    task = {
+        "title": "Rà soát quỹ đất trụ sở Công an xã, thị trấn",
+        "document_id": document["cv-ubnd-2024"],
+        "lead_agency_id": agency["ubnd-luc-ngan"],  # UBND huyện Lục Ngạn, ended on 30/06/2025
+        "locality_id": locality["luc-ngan"],
+        "original_deadline": "31/12/2024",
+    }
+    with transaction(demo) as s:
+        before = s.scalar(select(func.count()).select_from(Task))
+        trail = s.scalar(select(func.max(AuditEvent.id)))
+    with pytest.raises(ValidationFailed) as caught:
+        add(demo, "vanphong", NEW_TASK, [NewRow(task)])
+    assert caught.value.message == (
+        "Không lưu vì có ô không hợp lệ: Cột “Cơ quan chủ trì”: “UBND huyện Lục Ngạn” đã kết thúc "
+        "hoạt động từ 01/07/2025 (sắp xếp tổ chức); chọn cơ quan, đơn vị kế tục."
+    )
+    with transaction(demo) as s:
+        assert s.scalar(select(func.count()).select_from(Task)) == before
+        # The trail holds the refusal only: no "create" event.
+        since = s.execute(select(AuditEvent.action, AuditEvent.reason).where(AuditEvent.id > trail)).all()
+        assert [tuple(e) for e in since] == [("refused_invalid", caught.value.message)]
+    # The same task finished on 10/12/2024, while the district still stood: history entered late.
+    done = task | {"state": "hoan_thanh", "completed_on": "10/12/2024", "result_doc": "215/BC-UBND"}
+    made = add(demo, "vanphong", NEW_TASK, [NewRow(done)])
+    with transaction(demo) as s:
+        row = s.get(Task, made.rows[0])
+        assert (row.lead_agency_id, row.state, row.completed_on) == (
+            agency["ubnd-luc-ngan"],
+            "hoan_thanh",
+            date(2024, 12, 10),
+        )
+        assert s.scalar(select(func.count()).select_from(Task)) == before + 1

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from lib.core import rules
 from lib.core.roles import PermissionDenied, Refused
 from lib.data.db import transaction
-from lib.data.models import AuditEvent, HqProject, Locality, ModelWard, Task, Unit
+from lib.data.models import Agency, AuditEvent, HqProject, Locality, ModelWard, Task, Unit
 from lib.editing import actions, changeset, history
 from lib.editing.changeset import HQ, TASKS, WARDS, ConflictError, RowChange, ValidationFailed, retire_row
 from lib.editing.creation import NEW_HQ, NEW_TASK, NEW_WARD, NewRow, create_rows
@@ -299,7 +299,11 @@ def free_unit(engine, locality, wards_only=False):
         stmt = (
             select(Unit.id)
             .join(Locality)
-            .where(Locality.code == locality, Unit.id.not_in(select(ModelWard.unit_id)))
+            .where(
+                Locality.code == locality,
+                Unit.valid_to.is_(None),  # a phường, xã of today: those of the old map ended in 2025
+                Unit.id.not_in(select(ModelWard.unit_id)),
+            )
             .order_by(Unit.id)
         )
         if wards_only:
@@ -318,7 +322,8 @@ def test_undoing_a_creation_retires_the_new_row(demo):
         {"unit_id": free_unit(demo, "bac-giang", True), "year_registered": 2027},
     )
     with transaction(demo) as s:
-        cat, doc = s.scalar(select(Task.lead_agency_id).limit(1)), s.scalar(select(Task.document_id).limit(1))
+        cat = s.scalar(select(Agency.id).where(Agency.code == "cat-bn"))  # Công an tỉnh Bắc Ninh
+        doc = s.scalar(select(Task.document_id).limit(1))
     task = create(
         demo, "vanphong", NEW_TASK, {"title": "Việc mới", "document_id": doc, "lead_agency_id": cat}
     )
