@@ -163,7 +163,24 @@ def test_the_model_ward_figures_hold_the_registrations_followed(retired):
                 }
             )
     assert counts.registered == len({r["unit_id"] for r in active if r["year_registered"] <= DEMO_TODAY.year})
-    pilot_rows = {r["id"]: r["unit_id"] for r in active if r["year_registered"] == rules.PILOT_YEAR}
+    with transaction(engine) as s:
+        # A 2024 pilot that a 2025 reorganisation joined to its successor's registration was still
+        # followed at the end of 2024.
+        joined_later = set(
+            s.scalars(
+                select(Transfer.row_id).where(
+                    Transfer.entity == "model_ward",
+                    Transfer.field == "merged_into_id",
+                    Transfer.effective_on > date(rules.PILOT_YEAR, 12, 31),
+                )
+            )
+        )
+    pilot_rows = {
+        r["id"]: r["unit_id"]
+        for r in rows
+        if r["year_registered"] == rules.PILOT_YEAR
+        and (r["lifecycle"] == "active" or r["id"] in joined_later)
+    }
     with transaction(engine) as s:
         # A pilot is named by the unit that held it at the end of 2024, before any later transfer.
         for row_id, old in s.execute(

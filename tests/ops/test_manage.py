@@ -204,7 +204,7 @@ def _register(path: Path, *rows: dict) -> Path:
 NEW_TASK = {
     "Văn bản giao": "21/KH-CAT",
     "Nội dung nhiệm vụ": "Kiểm tra trụ sở Công an phường sau sáp nhập",
-    "Cơ quan chủ trì": "Công an tỉnh Bắc Giang",
+    "Cơ quan chủ trì": "Công an tỉnh Bắc Ninh",
     "Cơ quan phối hợp": "Sở Xây dựng; Sở Nội vụ",
     "Hạn ban đầu": "31/03/2027",
 }
