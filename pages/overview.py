@@ -64,6 +64,11 @@ for col, bucket in zip(row, rules.BUCKETS, strict=False):
     col.metric(rules.BUCKET_LABELS[bucket], fmt_int(b.count(bucket)))
 if b.count(rules.EXCLUDED):
     st.caption(f"Tạm dừng hoặc hủy (không tính vào tổng): {fmt_int(b.count(rules.EXCLUDED))} nhiệm vụ.")
+if b.pending:
+    st.caption(
+        f"Chờ Văn phòng xác nhận: {fmt_int(b.pending)} nhiệm vụ có đề nghị (hoàn thành, tạm dừng, hủy, "
+        "gia hạn) chưa được xác nhận; các số trên tính theo tình trạng đã xác nhận."
+    )
 
 st.subheader("Trụ sở Công an phường và phường kiểu mẫu")
 f = data.funding
@@ -96,6 +101,7 @@ league = pd.DataFrame(
             "on_time_pct": as_percent(r.on_time_rate),
             "overdue": r.overdue,
             "due_soon": r.due_soon,
+            "pending": r.pending,
             "disbursed_pct": as_percent(r.funding.disbursement_rate),
             "last_update": fmt_datetime(r.last_update),
         }
@@ -115,6 +121,9 @@ st.dataframe(
         ),
         "overdue": st.column_config.NumberColumn("Quá hạn"),
         "due_soon": st.column_config.NumberColumn("Sắp đến hạn"),
+        "pending": st.column_config.NumberColumn(
+            "Chờ xác nhận", help="Nhiệm vụ có đề nghị chưa được Văn phòng xác nhận (tính theo tình trạng cũ)."
+        ),
         "disbursed_pct": st.column_config.ProgressColumn(
             "Giải ngân (%)", min_value=0, max_value=100, format="%.0f%%"
         ),

@@ -4,6 +4,7 @@ import streamlit as st
 
 from lib.core.filters import edit_scope
 from lib.core.formatting import fmt_int
+from lib.core.requests import DECIDERS
 from lib.editing.changeset import TASKS
 from lib.editing.creation import NEW_TASK
 from lib.files import export
@@ -79,7 +80,9 @@ else:
 # On a phone: one row at a time in a short form, through the same engine as the grid.
 by_row = scope.editable and ctx.outage is None and st.toggle(row_form.TOGGLE_LABEL, key="tasks_by_row")
 if by_row:
-    row_form.row_form(ctx, "tasks", TASKS, rows)
+    # A completion date comes with the office's confirmation of a request (lib/core/requests.py).
+    own = [f for f in row_form.TASK_FIELDS if actor.role in DECIDERS or f != "completed_on"]
+    row_form.row_form(ctx, "tasks", TASKS, rows, own)
 else:
     entity_table("tasks", TASKS, rows, actor=actor, engine=ctx.engine, editable=scope.editable)
 row_detail.task_detail(ctx, rows)

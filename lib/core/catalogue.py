@@ -210,6 +210,8 @@ TASK = Entity(
         Field("bucket", "Tình trạng", "choice", choices=rules.BUCKET_LABELS, width="medium", xlsx_width=24),
         Field("days_overdue", "Số ngày quá hạn", "int", xlsx_width=10),
         Field("days_left", "Còn (ngày)", "int", in_sheet=False),
+        # A request waiting for the office ("Chờ xác nhận: hoàn thành ngày 12/11/2026"), lib/core/requests.py.
+        Field("request", "Đề nghị", width="medium", in_sheet=False),
         _choice("state", "Trạng thái", rules.STATE_LABELS),
         Field(
             "progress_pct",
@@ -242,6 +244,7 @@ TASK = Entity(
         "cooperators",
         "current_deadline",
         "days_overdue",
+        "request",
         "state",
         "progress_pct",
         "completed_on",
@@ -496,6 +499,7 @@ ENTITY_LABELS = {
     "user": "Người dùng",
     "login_lock": "Khóa đăng nhập",
     "database": "Cơ sở dữ liệu",
+    "task_request": "Đề nghị",
 }
 ACTION_LABELS = {
     "update": "Sửa",
@@ -518,6 +522,11 @@ ACTION_LABELS = {
     "refused_invalid": "Bị từ chối (dữ liệu sai)",
     "refused_conflict": "Bị từ chối (xung đột)",
     "refused_duplicate": "Bị từ chối (giống dòng đã có)",
+    "request": "Gửi đề nghị",
+    "confirm": "Xác nhận đề nghị",
+    "confirmed_request": "Xác nhận đề nghị",
+    "returned_request": "Trả lại đề nghị",
+    "withdrawn_request": "Rút đề nghị",
 }
 
 AUDIT_EVENT = Entity(

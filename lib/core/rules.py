@@ -108,6 +108,9 @@ class BucketSummary:
 
     counts: Mapping[str, int]
     due_soon: int = 0
+    # Tasks with a request waiting for the office on that date (lib/core/requests.py): shown apart,
+    # counted where the task stands until the office confirms.
+    pending: int = 0
 
     def count(self, bucket: str) -> int:
         return int(self.counts.get(bucket, 0))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -31,7 +31,7 @@ from lib.core.filters import DUE_SOON, PROVINCE_LEVEL, FilterOptions, Filters, H
 from lib.core.formatting import fmt_document_number
 from lib.core.organisation import LOCALITY, PROVINCE_KEY, OrgMap, Place
 from lib.core.roles import Actor
-from lib.data import projects
+from lib.data import projects, requests
 from lib.data.models import (
     Agency,
     Clause,
@@ -40,6 +40,7 @@ from lib.data.models import (
     Locality,
     ModelWard,
     Task,
+    TaskRequest,
     Unit,
     task_basis,
     task_cooperator,
@@ -81,6 +82,17 @@ def bucket_expr(as_of: date) -> ColumnElement[str]:
         (Task.state == "chua_trien_khai", rules.NOT_DUE),
         else_=rules.IN_PROGRESS,
     )
+
+
+def pending_expr(as_of: date) -> ColumnElement[bool]:
+    """SQL: the task had a request waiting for the office at the end of the as-of date (made by
+    then, not decided by then)."""
+    end = datetime.combine(as_of + timedelta(days=1), time(0))
+    waiting = select(TaskRequest.task_id).where(
+        TaskRequest.requested_at < end,
+        or_(TaskRequest.decided_at.is_(None), TaskRequest.decided_at >= end),
+    )
+    return Task.id.in_(waiting)
 
 
 def due_soon_expr(as_of: date, within_days: int) -> ColumnElement[bool]:
@@ -195,8 +207,9 @@ def count_buckets_by_locality(
     """Count tasks per official bucket for each locality (None: province level)."""
     bucket = bucket_expr(as_of).label("bucket")
     soon = func.sum(case((due_soon_expr(as_of, due_soon_days), 1), else_=0))
+    waiting = func.sum(case((pending_expr(as_of), 1), else_=0))
     stmt = (
-        select(Locality.code, bucket, func.count(), soon)
+        select(Locality.code, bucket, func.count(), soon, waiting)
         .select_from(Task)
         .outerjoin(Locality, Locality.id == Task.locality_id)
         .group_by(Locality.code, bucket)
@@ -204,10 +217,15 @@ def count_buckets_by_locality(
     stmt = filter_tasks(stmt, filters, as_of, due_soon_days)
     counts: dict[str | None, dict[str, int]] = {}
     due: dict[str | None, int] = {}
-    for code, bucket_code, n, n_soon in s.execute(stmt):
+    pending: dict[str | None, int] = {}
+    for code, bucket_code, n, n_soon, n_waiting in s.execute(stmt):
         counts.setdefault(code, {})[bucket_code] = int(n)
         due[code] = due.get(code, 0) + int(n_soon or 0)
-    return {code: rules.BucketSummary(counts=c, due_soon=due[code]) for code, c in counts.items()}
+        pending[code] = pending.get(code, 0) + int(n_waiting or 0)
+    return {
+        code: rules.BucketSummary(counts=c, due_soon=due[code], pending=pending[code])
+        for code, c in counts.items()
+    }
 
 
 def total_buckets(by_locality: dict[str | None, rules.BucketSummary]) -> rules.BucketSummary:
@@ -216,7 +234,11 @@ def total_buckets(by_locality: dict[str | None, rules.BucketSummary]) -> rules.B
     for summary in by_locality.values():
         for code, n in summary.counts.items():
             counts[code] = counts.get(code, 0) + n
-    return rules.BucketSummary(counts=counts, due_soon=sum(x.due_soon for x in by_locality.values()))
+    return rules.BucketSummary(
+        counts=counts,
+        due_soon=sum(x.due_soon for x in by_locality.values()),
+        pending=sum(x.pending for x in by_locality.values()),
+    )
 
 
 def _hq_locality_filter(stmt: SelectT, localities: Sequence[str]) -> SelectT:
@@ -292,6 +314,7 @@ class LeagueRow:
     funding: Funding
     last_update: datetime | None
     group: str = ""  # the former district a unit or an ended district's rest is shown under
+    pending: int = 0  # tasks with a request waiting for the office (counted where they stand)
 
 
 @dataclass(frozen=True)
@@ -324,14 +347,16 @@ def _task_owners(s: Session, as_of: date, by_unit: bool) -> tuple[Any, Any, Any,
 
 def _task_owner_groups(
     s: Session, filters: Filters, as_of: date, due_soon_days: int, by_unit: bool, with_updates: bool
-) -> list[tuple[str | None, int | None, int | None, str, int, int, datetime | None]]:
+) -> list[tuple[str | None, int | None, int | None, str, int, int, int, datetime | None]]:
     """(locality code, owner locality at the as-of date, owner unit then, bucket, tasks, due soon,
-    latest update if `with_updates`), grouped in SQL: a few hundred groups, never the rows."""
+    waiting for the office, latest update if `with_updates`), grouped in SQL: a few hundred groups,
+    never the rows."""
     stmt, locality, unit, moved = _task_owners(s, as_of, by_unit)
     bucket = bucket_expr(as_of).label("bucket")
     soon = func.sum(case((due_soon_expr(as_of, due_soon_days), 1), else_=0))
+    waiting = func.sum(case((pending_expr(as_of), 1), else_=0))
     latest = func.max(Task.updated_at) if with_updates else literal(None)
-    columns: list[Any] = [Task.locality_id, bucket, func.count(), soon, latest]
+    columns: list[Any] = [Task.locality_id, bucket, func.count(), soon, latest, waiting]
     groups: list[Any] = [Task.locality_id, bucket]
     if moved:
         columns.append(locality.label("owner_locality"))
@@ -344,8 +369,8 @@ def _task_owner_groups(
     found = []
     for row in s.execute(stmt):
         values: list[Any] = list(row)
-        current, bucket_code, n, n_soon, when = values[:5]
-        rest = values[5:]
+        current, bucket_code, n, n_soon, when, n_waiting = values[:6]
+        rest = values[6:]
         owner_locality = rest.pop(0) if moved else current
         owner_unit = rest.pop(0) if by_unit else None
         found.append(
@@ -356,6 +381,7 @@ def _task_owner_groups(
                 str(bucket_code),
                 int(n),
                 int(n_soon or 0),
+                int(n_waiting or 0),
                 when,
             )
         )
@@ -397,13 +423,15 @@ def figures_by_place(
 
     counts: dict[str, dict[str, int]] = {}
     due: dict[str, int] = {}
+    waiting: dict[str, int] = {}
     by_code: dict[str | None, dict[str, int]] = {}
     due_by_code: dict[str | None, int] = {}
+    waiting_by_code: dict[str | None, int] = {}
     # Reading units means reading the task rows (the narrow bucket index holds no unit): then the
     # same pass also gives the last updates, when no filter narrows the tasks.
     merged = by_unit and filters.is_empty
     updates: dict[str, datetime] = {}
-    for code, loc, unit, bucket_code, n, n_soon, when in _task_owner_groups(
+    for code, loc, unit, bucket_code, n, n_soon, n_waiting, when in _task_owner_groups(
         s, filters, as_of, due_soon_days, by_unit, merged
     ):
         key = place_of(loc, unit).key
@@ -412,9 +440,11 @@ def figures_by_place(
         counts.setdefault(key, {})
         counts[key][bucket_code] = counts[key].get(bucket_code, 0) + n
         due[key] = due.get(key, 0) + n_soon
+        waiting[key] = waiting.get(key, 0) + n_waiting
         by_code.setdefault(code, {})
         by_code[code][bucket_code] = by_code[code].get(bucket_code, 0) + n
         due_by_code[code] = due_by_code.get(code, 0) + n_soon
+        waiting_by_code[code] = waiting_by_code.get(code, 0) + n_waiting
 
     funding: dict[str, Funding] = {}
     funding_by_code: dict[str, Funding] = {}
@@ -437,12 +467,15 @@ def figures_by_place(
     return PlaceFigures(
         day=day,
         places=ordered,
-        buckets={k: rules.BucketSummary(counts=c, due_soon=due[k]) for k, c in counts.items()},
+        buckets={
+            k: rules.BucketSummary(counts=c, due_soon=due[k], pending=waiting[k]) for k, c in counts.items()
+        },
         funding={k: funding[k] for k in funding if k in rows},
         updates={k: updates[k] for k in updates if k in rows},
         codes={p.key: (codes[int(p.key[1:])] if p.kind == LOCALITY else p.key) for p in ordered},
         buckets_by_locality={
-            code: rules.BucketSummary(counts=c, due_soon=due_by_code[code]) for code, c in by_code.items()
+            code: rules.BucketSummary(counts=c, due_soon=due_by_code[code], pending=waiting_by_code[code])
+            for code, c in by_code.items()
         },
         funding_by_locality={c: funding_by_code[c] for c in sorted(funding_by_code, key=lambda c: order[c])},
     )
@@ -517,6 +550,7 @@ def place_league(figures: PlaceFigures) -> list[LeagueRow]:
                 funding=figures.funding.get(place.key, Funding()),
                 last_update=figures.updates.get(place.key),
                 group="" if place.kind == LOCALITY else place.group_name,
+                pending=summary.pending,
             )
         )
     return rows
@@ -592,6 +626,7 @@ TASK_COLUMNS = (
     "notes",
     "bucket",
     "days_overdue",
+    "request",
     "version",
     "updated_by",
     "updated_at",
@@ -699,9 +734,10 @@ def list_tasks(
         .limit(limit)
     )
     stmt = filter_tasks(stmt, filters, as_of, due_soon_days)
-    selected = [c for c in TASK_COLUMNS if c not in ("cooperators", "basis", "days_overdue")]
+    selected = [c for c in TASK_COLUMNS if c not in ("cooperators", "basis", "days_overdue", "request")]
     found = [dict(zip(selected, r, strict=True)) for r in s.execute(stmt)]
     cooperators, basis = task_links(s, [row["id"] for row in found])
+    waiting = requests.waiting_labels(s, [row["id"] for row in found])
     rows = []
     for row in found:
         row["locality"] = row["locality"] or "Cấp tỉnh"
@@ -711,6 +747,7 @@ def list_tasks(
         )
         row["cooperators"] = cooperators.get(row["id"])
         row["basis"] = basis.get(row["id"])
+        row["request"] = waiting.get(row["id"])
         rows.append({key: row[key] for key in TASK_COLUMNS})
     return rows
 

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from lib.core import rules
+from lib.core import requests, rules
 from lib.core.catalogue import ACTION_LABELS, HQ_PROJECT, MODEL_WARD, RETIRE, TASK, Entity, Field
 from lib.core.formatting import fmt_int
 from lib.core.roles import (
@@ -68,6 +68,9 @@ class TableSpec:
     in_scope: Callable[[Scope], ColumnElement[bool]]
     check_stored: StoredCheck = _no_stored_check
     agency_field: str | None = None  # the column of the agency that leads the row (a task's)
+    # Cells this actor may not save although the role edits the column: (role, the values that
+    # differ from the stored row, the stored row) → (field, message). A task's decided states.
+    check_change: Callable[[str, Mapping[str, Any], Any], list[tuple[str, str]]] = lambda _r, _c, _row: []
 
     @property
     def entity(self) -> str:
@@ -345,7 +348,12 @@ def _conflicts_and_row_errors(
             continue
         merged = {c: getattr(row, c) for c in spec.fields} | parsed[change.row_id]
         merged["_original"] = row
-        problems = spec.check_row(merged, today) + spec.check_stored(s, merged, row, loc, action)
+        differs = {n: v for n, v in parsed[change.row_id].items() if getattr(row, n) != v}
+        problems = (
+            spec.check_change(actor.role, differs, row)
+            + spec.check_row(merged, today)
+            + spec.check_stored(s, merged, row, loc, action)
+        )
         for name, message in problems:
             errors.append(CellError(change.position, change.row_id, name, spec.fields[name].label, message))
     return conflicts, errors
@@ -574,6 +582,8 @@ TASKS = TableSpec(
     check_row=_check_task,
     in_scope=task_in_scope,
     agency_field="lead_agency_id",
+    # Completed, suspended, cancelled and the completion date: the office's, on a request.
+    check_change=lambda role, changed, row: requests.grid_problems(role, changed, row.state),
 )
 
 

@@ -19,7 +19,7 @@ from lib.editing.changeset import RowChange, SaveResult, TableSpec, apply_change
 from lib.editing.creation import CREATABLE
 
 # Actions that write field values (their old values rebuild an earlier version).
-VALUE_ACTIONS = ("update", "revert", "import", RETIRE)
+VALUE_ACTIONS = ("update", "revert", "import", RETIRE, "confirm")  # "confirm": a request the office confirmed
 # The version "before the row was created": reverting to it retires the row (nothing is deleted).
 BEFORE_CREATION = 0
 

@@ -50,6 +50,16 @@ class Line:
     level: int = 0  # 0: a total, 1: a part of the line above
 
 
+def pending_sentence(b: rules.BucketSummary) -> str:
+    """The tasks whose request waits for the office, told apart (" Chờ xác nhận: …"), or ""."""
+    if not b.pending:
+        return ""
+    return (
+        f" Chờ Văn phòng xác nhận: {fmt_int(b.pending)} nhiệm vụ có đề nghị (hoàn thành, tạm dừng, hủy, "
+        "gia hạn), tính theo tình trạng đã xác nhận."
+    )
+
+
 def task_lines(b: rules.BucketSummary) -> list[Line]:
     """The official task table, from bucket counts."""
     total = b.total
@@ -204,6 +214,7 @@ def report_sheets(r: YearEndReport) -> list[export.Sheet]:
             f"Tạm dừng hoặc hủy (không tính vào tổng): {r.buckets.count(rules.EXCLUDED)} nhiệm vụ.",
             "Tỷ lệ tính trên tổng số nhiệm vụ (không kể nhiệm vụ tạm dừng, hủy).",
             f"Cơ quan báo cáo: {h.issuer}. Nơi nhận: {h.addressee}.",
+            *([pending_sentence(r.buckets).strip()] if r.buckets.pending else []),
         ),
     )
     money = export.Sheet(
@@ -496,7 +507,7 @@ def _task_figures(doc: Any, r: YearEndReport) -> None:
         doc,
         f"Tạm dừng hoặc hủy (không tính vào tổng): {fmt_int(r.buckets.count(rules.EXCLUDED))} nhiệm vụ. "
         f"Tỷ lệ hoàn thành đúng hạn: {fmt_pct(r.buckets.on_time_rate)} "
-        "(hoàn thành đúng hạn trên số đã hoàn thành cộng quá hạn).",
+        "(hoàn thành đúng hạn trên số đã hoàn thành cộng quá hạn)." + pending_sentence(r.buckets),
         space_after=6,
     )
     if r.yearly_reports:

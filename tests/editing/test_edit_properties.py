@@ -399,6 +399,19 @@ def task_rule_problems(row: dict[str, Any], original: dict[str, Any]) -> set[str
     return problems
 
 
+def decided_by_the_office(typed: dict[str, Any], stored: dict[str, Any]) -> set[str]:
+    """What only the office sets (a focal point proposes it): a completed, suspended or cancelled
+    state, leaving one, and the completion date — restated from lib/core/requests.py."""
+    decided = ("hoan_thanh", "tam_dung", "huy")
+    problems: set[str] = set()
+    moved = "state" in typed and typed["state"] != stored["state"]
+    if moved and (typed["state"] in decided or stored["state"] in decided):
+        problems.add("state")
+    if "completed_on" in typed and typed["completed_on"] != stored["completed_on"]:
+        problems.add("completed_on")
+    return problems
+
+
 TASK_TABLE = Table(
     spec=TASKS,
     mixed=value_strategies,
@@ -429,6 +442,8 @@ def expected_outcome(table, who, my_locality, before, places, edits) -> tuple[ty
         if e.version_offset == 0:
             merged = {**before[e.row_id], **typed}
             bad |= {(e.row_id, name) for name in table.rule_problems(merged, before[e.row_id])}
+            if table.spec is TASKS and who.role not in ("admin", "van_phong"):
+                bad |= {(e.row_id, name) for name in decided_by_the_office(typed, before[e.row_id])}
     if bad:
         return ValidationFailed, bad
     stale = {e.row_id for e in edits if e.version_offset}
@@ -564,7 +579,8 @@ def test_a_coordinators_saves_land_exactly_or_change_nothing(demo, backend):
         locality_of(demo, "luc-ngan"),
         backend,
         ["ValidationFailed", "PermissionDenied"],
-        ["ConflictError", "landed completed_on", "landed state"],
+        # A completion date never lands from a focal point: it comes with the office's confirmation.
+        ["ConflictError", "landed state"],
     )
 
 
