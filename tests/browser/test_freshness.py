@@ -1,6 +1,7 @@
 """Freshness across processes: two app servers share one PostgreSQL database.
 
-A coordinator marks a task completed (with a note) through the data editor on server A. Server B,
+The office marks a Lục Ngạn task completed (with a note) through the data editor on server A (a focal
+point only proposes it: lib/core/requests.py). Server B,
 whose caches were warmed with the old values just before, shows the new note and one more
 "Đã hoàn thành" on its next rerun (a page load, as a user would do it), with no cache clearing and
 no time-to-live wait: its loaders have no TTL, so only the cache key (`data_version`, bumped by the
@@ -33,14 +34,14 @@ VIEWPORT = {"width": 3000, "height": 1000}  # every edited column visible: the g
 LUC_NGAN_TASKS = f"{TASKS}&dia_ban=luc-ngan"
 OVERVIEW = f"/?ngay={AS_OF.isoformat()}"
 NOTE = "Đã xong, lưu qua máy chủ A"
-COORDINATOR = "dp.lucngan"
-STATE = column_index(COORDINATOR, "state")
-COMPLETION = {  # column of the coordinator's editor → what is typed (or picked) to mark a task completed
+OFFICE = "vanphong"
+STATE = column_index(OFFICE, "state")
+COMPLETION = {  # column of the office's editor → what is typed (or picked) to mark a task completed
     STATE: "Hoàn thành",
-    column_index(COORDINATOR, "progress_pct"): "100",
-    column_index(COORDINATOR, "completed_on"): "2026-11-20",
-    column_index(COORDINATOR, "result_doc"): "999/BC-UBND",
-    column_index(COORDINATOR, "notes"): NOTE,
+    column_index(OFFICE, "progress_pct"): "100",
+    column_index(OFFICE, "completed_on"): "2026-11-20",
+    column_index(OFFICE, "result_doc"): "999/BC-UBND",
+    column_index(OFFICE, "notes"): NOTE,
 }
 READ = ("bucket", "state", "notes")  # what the leader's read-only table is read for
 
@@ -103,11 +104,11 @@ def completed_count(page) -> int:
 def test_a_save_on_one_server_shows_on_the_other_at_its_next_rerun(browser, app_server, shared_database):
     server_a = app_server(DATABASE_URL=shared_database)
     server_b = app_server(DATABASE_URL=shared_database)
-    coordinator, leader = (browser.new_context(viewport=VIEWPORT) for _ in range(2))
-    a, b = coordinator.new_page(), leader.new_page()
+    office, leader = (browser.new_context(viewport=VIEWPORT) for _ in range(2))
+    a, b = office.new_page(), leader.new_page()
 
     # B first: warm its caches with the old values of the task list and the overview.
-    sign_in(a, server_a, COORDINATOR, path=TASKS)  # a coordinator's table holds only Lục Ngạn
+    sign_in(a, server_a, OFFICE, path=LUC_NGAN_TASKS)  # the office's table filtered to Lục Ngạn
     row_id = first_row_id(a)
     sign_in(b, server_b, "lanhdao", path=LUC_NGAN_TASKS)
     before = task_row(b, row_id)
@@ -134,5 +135,5 @@ def test_a_save_on_one_server_shows_on_the_other_at_its_next_rerun(browser, app_
         assert s.scalar(select(func.count()).select_from(Task).where(Task.notes == NOTE)) == 1
         assert s.scalar(select(Task.state).where(Task.id == row_id)) == "hoan_thanh"
     engine.dispose()
-    coordinator.close()
+    office.close()
     leader.close()
