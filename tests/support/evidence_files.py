@@ -4,6 +4,7 @@ Excel files by python-docx and openpyxl) and the bad ones the checks must refuse
 from __future__ import annotations
 
 import io
+import random
 import zipfile
 
 import docx
@@ -62,6 +63,26 @@ def xlsx_file() -> bytes:
     book.active["A1"] = "Kinh phí"
     out = io.BytesIO()
     book.save(out)
+    return out.getvalue()
+
+
+def noise_png(width: int = 1860, height: int = 1860) -> bytes:
+    """A PNG of random pixels (it does not compress): 1860 × 1860 is about 9.9 MB."""
+    pixels = random.Random(17).randbytes(width * height * 3)
+    out = io.BytesIO()
+    Image.frombytes("RGB", (width, height), pixels).save(out, "PNG", compress_level=1)
+    return out.getvalue()
+
+
+def docx_with_photo(megabytes: float = 9.5) -> bytes:
+    """A real .docx carrying a photo-like member of random bytes (as a scanned page is)."""
+    source = zipfile.ZipFile(io.BytesIO(docx_file()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as document:
+        for info in source.infolist():
+            document.writestr(info, source.read(info))
+        photo = random.Random(23).randbytes(int(megabytes * 1024 * 1024))
+        document.writestr("word/media/image1.jpeg", photo, compress_type=zipfile.ZIP_STORED)
     return out.getvalue()
 
 
