@@ -496,6 +496,8 @@ ENTITY_LABELS = {
     "user": "Người dùng",
     "login_lock": "Khóa đăng nhập",
     "database": "Cơ sở dữ liệu",
+    "task_request": "Đề nghị",
+    "attachment": "Tệp minh chứng",
 }
 ACTION_LABELS = {
     "update": "Sửa",
@@ -518,6 +520,10 @@ ACTION_LABELS = {
     "refused_invalid": "Bị từ chối (dữ liệu sai)",
     "refused_conflict": "Bị từ chối (xung đột)",
     "refused_duplicate": "Bị từ chối (giống dòng đã có)",
+    # evidence files (lib/editing/attachments.py)
+    "attach": "Đính kèm tệp",
+    "detach": "Gỡ tệp đính kèm",
+    "refused_file": "Bị từ chối (tệp đính kèm)",
 }
 
 AUDIT_EVENT = Entity(

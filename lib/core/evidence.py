@@ -77,7 +77,10 @@ STORED = "Không lưu tệp."
 
 # The main part of an Office document, by kind: its name and the content type its manifest declares.
 _MAIN_PART = {
-    "docx": ("word/document.xml", "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"),
+    "docx": (
+        "word/document.xml",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+    ),
     "xlsx": ("xl/workbook.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"),
 }
 _MACRO_TYPES = (b"macroEnabled", b"vbaProject", b"application/vnd.ms-office.activeX")
@@ -128,11 +131,17 @@ def check_name(name: str) -> tuple[str, str]:
         raise BadFile("Tên tệp chứa đường dẫn (“/”, “\\” hoặc “..”); chỉ chấp nhận tên tệp đơn thuần.")
     reserved = sorted({c for c in name if c in _RESERVED_CHARS})
     if reserved:
-        raise BadFile(f"Tên tệp có ký tự không dùng được trong tên tệp: {' '.join(reserved)}; hãy đổi tên tệp.")
+        raise BadFile(
+            f"Tên tệp có ký tự không dùng được trong tên tệp: {' '.join(reserved)}; hãy đổi tên tệp."
+        )
     if name != name.strip() or name.startswith(".") or name.endswith("."):
-        raise BadFile("Tên tệp không được bắt đầu bằng dấu chấm hay khoảng trắng, hay kết thúc bằng dấu chấm.")
+        raise BadFile(
+            "Tên tệp không được bắt đầu bằng dấu chấm hay khoảng trắng, hay kết thúc bằng dấu chấm."
+        )
     if len(name) > MAX_NAME_CHARS:
-        raise BadFile(f"Tên tệp dài {fmt_int(len(name))} ký tự, quá {MAX_NAME_CHARS} ký tự; hãy đặt tên ngắn hơn.")
+        raise BadFile(
+            f"Tên tệp dài {fmt_int(len(name))} ký tự, quá {MAX_NAME_CHARS} ký tự; hãy đặt tên ngắn hơn."
+        )
     stem, dot, extension = name.rpartition(".")
     extension = extension.lower()
     if not dot or not stem.strip() or extension not in EXTENSIONS:
@@ -189,7 +198,13 @@ def _kind_of(data: bytes) -> str:
     raise BadFile(f"Không nhận ra loại tệp từ nội dung; chỉ nhận {KINDS_TEXT}.")
 
 
-_MACHO = {b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe"}
+_MACHO = {
+    b"\xfe\xed\xfa\xce",
+    b"\xfe\xed\xfa\xcf",
+    b"\xce\xfa\xed\xfe",
+    b"\xcf\xfa\xed\xfe",
+    b"\xca\xfe\xba\xbe",
+}
 _MARKUP = re.compile(rb"<(?:!doctype|html|svg|\?xml|head|body|script|!--|iframe|object|meta)", re.IGNORECASE)
 
 
@@ -274,7 +289,9 @@ def _check_office(data: bytes) -> str:
         raise BadFile("Tệp nén (.docx/.xlsx) bị hỏng, không đọc được.") from None
     with archive:
         if len(infos) > MAX_MEMBERS:
-            raise BadFile(f"Tệp gồm {fmt_int(len(infos))} phần, quá {fmt_int(MAX_MEMBERS)} phần của một tài liệu.")
+            raise BadFile(
+                f"Tệp gồm {fmt_int(len(infos))} phần, quá {fmt_int(MAX_MEMBERS)} phần của một tài liệu."
+            )
         names = [i.filename for i in infos]
         if len(set(names)) != len(names):
             raise BadFile("Tệp có hai phần trùng tên: tệp hỏng hoặc bị làm giả.")

@@ -63,7 +63,9 @@ def _parent(s: Session, actor: Actor, entity: str, row_id: int, what: str) -> in
             raise Refused(f"Không tìm thấy văn bản mã {row_id}.", entity=entity, row_id=row_id)
         if actor.role not in OFFICE:
             raise PermissionDenied(
-                f"Chỉ văn phòng và quản trị hệ thống mới được {what} tệp của văn bản.", entity=entity, row_id=row_id
+                f"Chỉ văn phòng và quản trị hệ thống mới được {what} tệp của văn bản.",
+                entity=entity,
+                row_id=row_id,
             )
         return None
     spec, key = (TASKS, None) if entity == "task_request" else (EDITABLE[entity], row_id)
@@ -89,6 +91,18 @@ def _parent(s: Session, actor: Actor, entity: str, row_id: int, what: str) -> in
     return int(loc) if loc is not None else None
 
 
+def may_attach(s: Session, actor: Actor, entity: str, row_id: int) -> bool:
+    """Tell whether the actor may attach files to (and remove files from) this row: what the page
+    offers; `store` and `remove` check again inside their write transaction."""
+    if not actor.can_write:
+        return False
+    try:
+        _parent(s, actor, entity, row_id, "đính kèm")
+    except Refused:
+        return False
+    return True
+
+
 def _check_note(note: str) -> str:
     note = note.strip()
     if len(note) > MAX_NOTE_CHARS:
@@ -108,7 +122,9 @@ def add(
         try:
             checked = judge(data, name)
         except BadFile as bad:
-            raise Refused(bad.message, entity=entity, row_id=row_id, field=FIELD, action=REFUSED_FILE) from None
+            raise Refused(
+                bad.message, entity=entity, row_id=row_id, field=FIELD, action=REFUSED_FILE
+            ) from None
     except Refused as exc:
         exc.entity, exc.row_id = exc.entity or entity, exc.row_id if exc.row_id is not None else row_id
         record_refusal(engine, actor, exc)

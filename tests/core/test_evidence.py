@@ -1,4 +1,4 @@
-"""Evidence files are judged from their bytes: what is accepted, and each bad input refused with its reason."""
+"""Evidence files are judged from their bytes: what is accepted, and each bad input refused with why."""
 
 import io
 import tracemalloc
@@ -142,7 +142,13 @@ def test_a_docx_with_a_corrupted_member_is_refused():
 
 @pytest.mark.parametrize(
     ("case", "outcome"),
-    [("11mb", "refused"), ("10mb-pdf", "accepted"), ("10mb-png", "accepted"), ("10mb-docx", "accepted"), ("bomb", "refused")],
+    [
+        ("11mb", "refused"),
+        ("10mb-pdf", "accepted"),
+        ("10mb-png", "accepted"),
+        ("10mb-docx", "accepted"),
+        ("bomb", "refused"),
+    ],
 )
 def test_peak_memory_of_the_checks_stays_small(case, outcome):
     """The allocations made while judging a file already in memory (as an upload is) peak under
