@@ -20,7 +20,7 @@ from lib.data.attachments import FileRow
 from lib.data.db import DatabaseError
 from lib.editing import attachments as attaching
 from lib.ui import transfer, widgets
-from lib.ui.loaders import load_attachments, load_may_attach, read_attachment
+from lib.ui.loaders import list_attachments, load_attachments, load_may_attach, read_attachment
 from lib.ui.shell import RunContext
 
 DOWNLOAD_MIME = "application/octet-stream"  # never rendered: the browser saves it
@@ -39,26 +39,33 @@ def _keys(entity: str, row_id: int) -> str:
 
 
 def panel(ctx: RunContext, entity: str, row_id: int) -> None:
-    """Draw the evidence files of one row: list with downloads, upload and removal for who may edit it."""
+    """Draw the evidence files of one row: list with downloads, upload and removal for who may edit it.
+
+    Everything happens in the run of the click, with no extra rerun (a rerun of a page that wrote
+    can fold the expander the panel sits in): a confirmed removal is done before the list is drawn,
+    an upload below it fills the list's place once stored.
+    """
     if ctx.actor is None:
         return
     key = _keys(entity, row_id)
-    state = st.session_state
     st.markdown("**Tệp minh chứng**")
-    flash = state.pop(f"{key}_flash", None)
-    if flash is not None:
-        kind, message = flash
-        (st.success if kind == "ok" else st.info)(message, icon="✅" if kind == "ok" else "ℹ️")
-    files = load_attachments(ctx.database_url, ctx.data_version, entity, row_id)
     editable = ctx.outage is None and load_may_attach(
         ctx.database_url, ctx.data_version, ctx.actor, entity, row_id
     )
-    if not files:
-        st.caption("Chưa có tệp minh chứng nào.")
-    for item in files:
-        _file_row(ctx, key, item, editable)
+    wrote = _confirmed_removal(ctx, key) if editable else False
+    listing = st.container()
     if editable:
-        _upload(ctx, key, entity, row_id)
+        wrote = _upload(ctx, key, entity, row_id) or wrote
+    with listing:
+        files = (
+            list_attachments(ctx.database_url, entity, row_id)  # just written: read again
+            if wrote
+            else load_attachments(ctx.database_url, ctx.data_version, entity, row_id)
+        )
+        if not files:
+            st.caption("Chưa có tệp minh chứng nào.")
+        for item in files:
+            _file_row(ctx, key, item, editable)
 
 
 def _file_row(ctx: RunContext, key: str, item: FileRow, editable: bool) -> None:
@@ -79,10 +86,11 @@ def _file_row(ctx: RunContext, key: str, item: FileRow, editable: bool) -> None:
             f"{key}_get_{item.id}",
             mime=DOWNLOAD_MIME,
         )
+    state = st.session_state
     if editable and right.button("Gỡ", key=f"{key}_remove_{item.id}", icon=":material/delete:"):
-        st.session_state[f"{key}_confirm"] = item.id
-    if editable and st.session_state.get(f"{key}_confirm") == item.id:
-        _confirm_removal(ctx, key, item)
+        state[f"{key}_confirm"] = item.id
+    if editable and state.get(f"{key}_confirm") == item.id:
+        _ask_removal(key, item)
 
 
 def _plain(text: str) -> str:
@@ -98,27 +106,41 @@ def _bytes(url: str, attachment_id: int) -> bytes:
     return data
 
 
-def _confirm_removal(ctx: RunContext, key: str, item: FileRow) -> None:
+def _ask_removal(key: str, item: FileRow) -> None:
     with st.container(border=True):
         st.warning(
             f"Gỡ tệp “{item.filename}” khỏi dòng này? Tệp không còn hiện và tải về được; hồ sơ của tệp "
             "(ai gửi, ai gỡ, khi nào) vẫn được lưu và ghi nhật ký.",
             icon="⚠️",
         )
-        reason = st.text_input("Lý do gỡ", key=f"{key}_reason_{item.id}", max_chars=evidence.MAX_NOTE_CHARS)
+        st.text_input("Lý do gỡ", key=f"{key}_reason_{item.id}", max_chars=evidence.MAX_NOTE_CHARS)
         yes, no = st.columns(2)
-        if yes.button("Xác nhận gỡ", key=f"{key}_remove_yes_{item.id}", type="primary"):
-            done = widgets.run_action(ctx, attaching.remove, item.id, reason)
-            st.session_state.pop(f"{key}_confirm", None)
-            if done is not None:
-                st.session_state[f"{key}_flash"] = ("ok", f"Đã gỡ tệp “{item.filename}”.")
-                st.rerun()
-        if no.button("Thôi", key=f"{key}_remove_no_{item.id}"):
-            st.session_state.pop(f"{key}_confirm", None)
-            st.rerun()
+        yes.button("Xác nhận gỡ", key=f"{key}_remove_yes_{item.id}", type="primary")
+        no.button("Thôi", key=f"{key}_remove_no_{item.id}")
 
 
-def _upload(ctx: RunContext, key: str, entity: str, row_id: int) -> None:
+def _confirmed_removal(ctx: RunContext, key: str) -> bool:
+    """Act on the answer to a removal asked in the previous run; return whether a file was removed."""
+    state = st.session_state
+    pending = state.get(f"{key}_confirm")
+    if pending is None:
+        return False
+    if state.get(f"{key}_remove_no_{pending}"):
+        state.pop(f"{key}_confirm", None)
+        return False
+    if not state.get(f"{key}_remove_yes_{pending}"):
+        return False
+    state.pop(f"{key}_confirm", None)
+    reason = str(state.get(f"{key}_reason_{pending}") or "")
+    done = widgets.run_action(ctx, attaching.remove, int(pending), reason)
+    if done is None:
+        return False
+    st.success(f"Đã gỡ tệp “{done.value.filename}”.", icon="✅")
+    return True
+
+
+def _upload(ctx: RunContext, key: str, entity: str, row_id: int) -> bool:
+    """The upload form; return whether a file was stored."""
     assert ctx.actor is not None
     with st.form(f"{key}_form", clear_on_submit=True, border=True):
         upload = st.file_uploader(
@@ -130,27 +152,26 @@ def _upload(ctx: RunContext, key: str, entity: str, row_id: int) -> None:
         note = st.text_input("Ghi chú (không bắt buộc)", key=f"{key}_note", max_chars=evidence.MAX_NOTE_CHARS)
         sent = st.form_submit_button("Tải lên", icon=":material/upload_file:")
     if not sent:
-        return
+        return False
     if upload is None:
         st.warning("Chưa chọn tệp nào.", icon="⚠️")
-        return
+        return False
     try:
         added = attaching.add(ctx.engine, ctx.actor, entity, row_id, upload.name, upload.getvalue(), note)
     except Refused as exc:
         widgets.show_refusal(exc)
-        return
+        return False
     except DatabaseError as exc:
         st.error(str(exc), icon="⚠️")
-        return
+        return False
     if added.duplicate:
-        message = (
-            "info",
+        st.info(
             f"Tệp này (cùng nội dung) đã có trên dòng này với tên “{added.filename}”; không lưu lần nữa.",
+            icon="ℹ️",
         )
-    else:
-        message = ("ok", f"Đã lưu tệp “{added.filename}”.")
-    st.session_state[f"{key}_flash"] = message
-    st.rerun()
+        return False
+    st.success(f"Đã lưu tệp “{added.filename}”.", icon="✅")
+    return True
 
 
 def row_files(

@@ -439,6 +439,12 @@ def load_may_attach(url: str, data_version: int, actor: Actor, entity: str, row_
         return attaching.may_attach(s, actor, entity, row_id)
 
 
+def list_attachments(url: str, entity: str, row_id: int) -> list[attachments.FileRow]:
+    """The files of one row read now (not cached), in the run that has just added or removed one."""
+    with transaction(get_engine(url)) as s:
+        return attachments.list_files(s, entity, row_id)
+
+
 def read_attachment(url: str, attachment_id: int) -> bytes | None:
     """The bytes of one file, read when its download is clicked (never cached: up to 10 MB each)."""
     with transaction(get_engine(url)) as s:

@@ -30,7 +30,11 @@ def task_detail(ctx: RunContext, rows: Sequence[Mapping[str, Any]]) -> None:
     wanted = st.query_params.get(PARAM)
     if wanted is not None and wanted.isdigit() and int(wanted) in by_id and PICK_KEY not in st.session_state:
         st.session_state[PICK_KEY] = int(wanted)
-    with st.expander("Chi tiết nhiệm vụ: đề nghị, đôn đốc, tệp minh chứng, trao đổi", icon=":material/info:"):
+    with st.expander(
+        "Chi tiết nhiệm vụ: đề nghị, đôn đốc, tệp minh chứng, trao đổi",
+        icon=":material/info:",
+        key="tasks_detail_open",  # keyed: it stays open across the reruns its panels cause
+    ):
         picked = st.selectbox(
             "Nhiệm vụ",
             list(by_id),
