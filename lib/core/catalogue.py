@@ -346,6 +346,7 @@ YEARLY_REPORT = Entity(
         Field("deadline", "Hạn", "date", xlsx_width=12),
         Field("submitted_on", "Ngày gửi", "date", xlsx_width=12),
         Field("document", "Số văn bản", xlsx_width=18),
+        Field("evidence", "Tệp báo cáo", xlsx_width=18),  # the received report attached to its task
         Field("status", "Tình trạng", xlsx_width=18),
         Field("days_late", "Số ngày trễ", "int", xlsx_width=10),
     ),

@@ -3,6 +3,7 @@ record kept), on both databases; who may attach where; a refused file writes not
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from datetime import datetime
@@ -314,3 +315,25 @@ def test_memory_of_refusing_storing_and_reading_a_large_file(demo, tmp_path, cas
     )
     assert grown < bound
     assert len(listed(demo, "task", task)) == (1 if case == "refuse" else 2)
+
+
+def test_a_received_yearly_report_attached_to_its_task_shows_in_the_list_and_the_report(demo):
+    from docx import Document as WordDocument
+
+    from lib.core.filters import Filters
+    from lib.data import followup
+    from lib.files import report
+    from lib.ops.seed import DEMO_TODAY
+
+    with transaction(demo) as s:
+        yearly = [y for y in followup.yearly_reports(s, Filters(), DEMO_TODAY) if y.year == DEMO_TODAY.year]
+    assert yearly and not any(y.files for y in yearly)
+    target = yearly[0]
+    attachments.add(demo, actor(demo, "vanphong"), "task", target.task_id, "bao-cao-nam.pdf", f.pdf("BC nam"))
+    with transaction(demo) as s:
+        after = {y.task_id: y for y in followup.yearly_reports(s, Filters(), DEMO_TODAY)}
+        year_end = report.build_report(s, None, DEMO_TODAY, 90)
+    assert after[target.task_id].evidence == "Có tệp báo cáo"
+    assert [y.task_id for y in after.values() if y.files] == [target.task_id]
+    text = "\n".join(p.text for p in WordDocument(io.BytesIO(report.report_docx(year_end))).paragraphs)
+    assert "1 báo cáo có tệp báo cáo đính kèm" in text
