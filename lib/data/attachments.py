@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from lib.data.models import Attachment, AttachmentContent
 
@@ -105,7 +105,7 @@ def same_file(s: Session, entity: str, row_id: int, sha256: str) -> FileRow | No
     return None if found is None else _row(found)
 
 
-def file_count(entity: str, row_id: ColumnElement[int]) -> ColumnElement[int]:
+def file_count(entity: str, row_id: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[int]:
     """The number of files (not removed) of the row `row_id` names, correlated for use in a select."""
     return (
         select(func.count(Attachment.id))

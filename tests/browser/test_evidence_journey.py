@@ -57,6 +57,8 @@ def test_a_focal_point_uploads_a_pdf_on_their_task_and_downloads_it_byte_for_byt
         assert (event.action, event.actor, event.row_id) == ("attach", USER, task)
 
         got = None
+        headers: dict[str, str] = {}
+        page.on("response", lambda r: headers.update(r.headers) if "/media/" in r.url else None)
         for attempt in range(3):  # a click that lands in a rerun can be dropped: click again
             wait_idle(page)
             try:
@@ -72,6 +74,10 @@ def test_a_focal_point_uploads_a_pdf_on_their_task_and_downloads_it_byte_for_byt
         assert got is not None
         assert got.suggested_filename == NAME
         assert got.path().read_bytes() == data  # byte for byte
+        # Saved, never shown: an attachment of a generic type, which the browser may not sniff.
+        assert headers["content-disposition"].startswith("attachment;")
+        assert headers["content-type"] == "application/octet-stream"
+        assert headers["x-content-type-options"] == "nosniff"
     finally:
         context.close()
         engine.dispose()
