@@ -84,3 +84,10 @@ def test_the_headquarters_and_documents_pages_draw_their_panels(db):
     assert any((w.key or "").startswith("docs_files_") for w in at.get("file_uploader"))
     at = open_page("dp.lucngan", "pages/documents.py")  # documents are the office's
     assert not at.get("file_uploader")
+
+
+def test_the_model_wards_page_offers_files_to_the_wards_focal_point(db):
+    at = open_page("dp.bacgiang", "pages/wards.py")
+    at.selectbox(key="wards_files_pick").select_index(0).run()
+    assert not at.exception
+    assert any((w.key or "").startswith("wards_files_") for w in at.get("file_uploader"))
