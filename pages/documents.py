@@ -8,7 +8,7 @@ from lib.core.catalogue import DOCUMENT, TASK
 from lib.core.filters import PARAM_AS_OF, PARAM_ASSIGNING, Filters, parse_as_of
 from lib.core.formatting import fmt_date, fmt_int
 from lib.core.roles import OFFICE
-from lib.ui import columns, documents, shell, widgets
+from lib.ui import attachments, columns, documents, shell, widgets
 from lib.ui.loaders import load_documents, load_task_count, load_task_page
 
 LISTED = ("number", "issued_on", "kind", "issuer", "title", "tasks")
@@ -76,6 +76,10 @@ if doc is not None:
         )
     else:
         st.info("Văn bản này chưa giao nhiệm vụ nào.")
+    with st.expander(
+        "Tệp văn bản (bản scan, bản ký số)", icon=":material/attach_file:", key="docs_files_open"
+    ):
+        attachments.panel(ctx, "document", doc["id"])  # issue 17
 
 if actor.role in OFFICE:
     st.divider()

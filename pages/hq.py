@@ -13,7 +13,7 @@ from lib.core.formatting import fmt_date, fmt_int, fmt_pct, fmt_vnd
 from lib.core.rules import LIFECYCLE_ACTIVE as ACTIVE
 from lib.editing.changeset import HQ
 from lib.editing.creation import NEW_HQ
-from lib.ui import charts, columns, filtering, record_forms, shell, transfer, widgets
+from lib.ui import attachments, charts, columns, filtering, record_forms, shell, transfer, widgets
 from lib.ui.editor import entity_table
 from lib.ui.loaders import (
     export_hq,
@@ -196,6 +196,14 @@ if scope.editable and ctx.outage is None:
         )
 
 entity_table("hq", HQ, rows, actor=actor, engine=ctx.engine, editable=scope.editable)
+attachments.row_files(  # evidence files of one project of this page (issue 17)
+    ctx,
+    HQ.entity,
+    rows,
+    lambda r: f"Mã {r['id']} — {r['unit']}, {r['locality']}",
+    title="Tệp minh chứng của dự án",
+    pick_key="hq_files_pick",
+)
 
 transfer.download(
     f"Tải Excel: {fmt_int(total)} dự án theo bộ lọc",

@@ -13,7 +13,7 @@ from lib.core.formatting import fmt_int, fmt_pct
 from lib.core.rules import LIFECYCLE_ACTIVE as ACTIVE
 from lib.editing.changeset import WARDS
 from lib.editing.creation import NEW_WARD
-from lib.ui import charts, filtering, record_forms, shell, transfer, widgets
+from lib.ui import attachments, charts, filtering, record_forms, shell, transfer, widgets
 from lib.ui.editor import entity_table
 from lib.ui.loaders import (
     export_wards,
@@ -179,6 +179,14 @@ for r in rows:
 if not rows:
     st.info("Chưa có phường nào đăng ký trong phạm vi đang xem.")
 entity_table("wards", WARDS, rows, actor=actor, engine=ctx.engine, editable=scope.editable)
+attachments.row_files(  # evidence files of one registration of this page (issue 17)
+    ctx,
+    WARDS.entity,
+    rows,
+    lambda r: f"Mã {r['id']} — {r['unit']}, {r['locality']} — năm {r['year_registered']}",
+    title="Tệp minh chứng của đăng ký",
+    pick_key="wards_files_pick",
+)
 
 transfer.download(
     f"Tải Excel: {fmt_int(len(rows))} phường đăng ký",

@@ -349,6 +349,7 @@ YEARLY_REPORT = Entity(
         Field("deadline", "Hạn", "date", xlsx_width=12),
         Field("submitted_on", "Ngày gửi", "date", xlsx_width=12),
         Field("document", "Số văn bản", xlsx_width=18),
+        Field("evidence", "Tệp báo cáo", xlsx_width=18),  # the received report attached to its task
         Field("status", "Tình trạng", xlsx_width=18),
         Field("days_late", "Số ngày trễ", "int", xlsx_width=10),
     ),
@@ -500,6 +501,7 @@ ENTITY_LABELS = {
     "login_lock": "Khóa đăng nhập",
     "database": "Cơ sở dữ liệu",
     "task_request": "Đề nghị",
+    "attachment": "Tệp minh chứng",
 }
 ACTION_LABELS = {
     "update": "Sửa",
@@ -527,6 +529,10 @@ ACTION_LABELS = {
     "confirmed_request": "Xác nhận đề nghị",
     "returned_request": "Trả lại đề nghị",
     "withdrawn_request": "Rút đề nghị",
+    # evidence files (lib/editing/attachments.py)
+    "attach": "Đính kèm tệp",
+    "detach": "Gỡ tệp đính kèm",
+    "refused_file": "Bị từ chối (tệp đính kèm)",
 }
 
 AUDIT_EVENT = Entity(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from lib.core import recurrence, rules
 from lib.core.filters import DUE_SOON, Filters
+from lib.data.attachments import file_count
 from lib.data.models import Agency, Duty, Locality, Task
 from lib.data.queries import bucket_expr, count_tasks, filter_tasks, list_tasks
 
@@ -113,6 +114,14 @@ class YearlyReport:
     document: str
     bucket: str
     as_of: date
+    files: int = 0  # evidence files on the report's task (the received report, attached)
+
+    @property
+    def evidence(self) -> str:
+        """Whether the received report is attached to its task: "có tệp báo cáo" (with how many)."""
+        if not self.files:
+            return ""
+        return "Có tệp báo cáo" if self.files == 1 else f"Có {self.files} tệp báo cáo"
 
     @property
     def status(self) -> str:
@@ -150,6 +159,7 @@ def yearly_reports(s: Session, filters: Filters, as_of: date) -> list[YearlyRepo
             Task.completed_on,
             Task.result_doc,
             bucket,
+            file_count("task", Task.id).label("files"),
         )
         .select_from(Task)
         .join(Agency, Agency.id == Task.lead_agency_id)
@@ -169,8 +179,9 @@ def yearly_reports(s: Session, filters: Filters, as_of: date) -> list[YearlyRepo
             document=doc if done is not None and done <= as_of else "",
             bucket=str(b),
             as_of=as_of,
+            files=int(files or 0),
         )
-        for i, period, agency, place, deadline, done, doc, b in s.execute(stmt)
+        for i, period, agency, place, deadline, done, doc, b, files in s.execute(stmt)
         if period is not None and recurrence.is_open(period, as_of)
     ]
 

@@ -512,10 +512,12 @@ def _task_figures(doc: Any, r: YearEndReport) -> None:
     )
     if r.yearly_reports:
         tally = yearly_tally(r.yearly_reports, r.year)
+        attached = sum(1 for y in r.yearly_reports if y.files and y.year == r.year)
         _paragraph(
             doc,
             f"Báo cáo năm {r.year}{_due(r.report_deadline)}: {tally.sent}/{tally.expected} "
-            "cơ quan, đơn vị đã gửi.",
+            "cơ quan, đơn vị đã gửi"
+            + (f"; {attached} báo cáo có tệp báo cáo đính kèm trên hệ thống." if attached else "."),
             space_after=6,
         )
 

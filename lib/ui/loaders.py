@@ -16,9 +16,21 @@ from lib.core.filters import FilterOptions, Filters, HqFilters
 from lib.core.organisation import OrgMap
 from lib.core.roles import Actor
 from lib.core.scopes import Scope
-from lib.data import accounts, choices, followup, issuers, organisation, projects, queries, registers, scopes
+from lib.data import (
+    accounts,
+    attachments,
+    choices,
+    followup,
+    issuers,
+    organisation,
+    projects,
+    queries,
+    registers,
+    scopes,
+)
 from lib.data.db import make_engine, transaction
 from lib.data.models import AuditEvent, LoginAttempt
+from lib.editing import attachments as attaching
 from lib.editing import history
 from lib.files import export, register, report
 
@@ -408,3 +420,32 @@ def load_scope_admin(url: str, data_version: int, actor: Actor, today: date) -> 
     """Load the administrator's scope panel (not cached: a few hundred rows, admin only)."""
     with transaction(get_engine(url)) as s:
         return scopes.scope_admin(s, actor, today)
+
+
+# --- evidence files (issue 17) ----------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def load_attachments(url: str, data_version: int, entity: str, row_id: int) -> list[attachments.FileRow]:
+    """Load the files of one row (never their bytes)."""
+    with transaction(get_engine(url)) as s:
+        return attachments.list_files(s, entity, row_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def load_may_attach(url: str, data_version: int, actor: Actor, entity: str, row_id: int) -> bool:
+    """Whether this user may attach files to the row (the write checks again)."""
+    with transaction(get_engine(url)) as s:
+        return attaching.may_attach(s, actor, entity, row_id)
+
+
+def list_attachments(url: str, entity: str, row_id: int) -> list[attachments.FileRow]:
+    """The files of one row read now (not cached), in the run that has just added or removed one."""
+    with transaction(get_engine(url)) as s:
+        return attachments.list_files(s, entity, row_id)
+
+
+def read_attachment(url: str, attachment_id: int) -> bytes | None:
+    """The bytes of one file, read when its download is clicked (never cached: up to 10 MB each)."""
+    with transaction(get_engine(url)) as s:
+        return attachments.read_content(s, attachment_id)

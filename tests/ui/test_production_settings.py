@@ -52,7 +52,7 @@ def test_production_runs_with_safe_settings_whatever_the_file_says():
         "server.enableXsrfProtection": True,
         "server.fileWatcherType": "none",
         "server.runOnSave": False,
-        "server.maxUploadSize": 5,
+        "server.maxUploadSize": 10,  # an evidence file; each uploader sets its own lower limit
         "server.maxWidgetStateSize": 8,  # what one browser may send per rerun, in MB
         "server.maxMessageSize": 20,
         "server.address": "127.0.0.1",  # only the proxy on this machine reaches the app
