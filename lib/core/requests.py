@@ -59,6 +59,7 @@ FIELD_LABELS = {
     "reason": "Lý do",
     "document": "Văn bản kèm theo",
     "note": "Ý kiến của Văn phòng",
+    "file": "Tệp minh chứng",
 }
 
 

@@ -20,12 +20,14 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from lib.core import evidence
 from lib.core import requests as rule
 from lib.core.roles import Actor, PermissionDenied, Refused, require_office, require_writer
 from lib.core.validation import Invalid, Parser
 from lib.data import audit
 from lib.data.db import bump_data_version
 from lib.data.models import Task, TaskRequest
+from lib.editing import attachments
 from lib.editing.changeset import TASKS, CellError, RowChange, ValidationFailed, apply_changes
 
 ENTITY = "task_request"
@@ -136,6 +138,30 @@ def propose(s: Session, actor: Actor, task_id: int, proposal: Proposal, *, now: 
         at=now,
     )
     return int(request.id)
+
+
+def propose_with_file(
+    s: Session,
+    actor: Actor,
+    task_id: int,
+    proposal: Proposal,
+    file: tuple[str, bytes] | None,
+    *,
+    now: datetime,
+    today: date,
+) -> int:
+    """Record a request and attach its supporting file (judged from its content: lib/core/evidence)
+    in one transaction: a bad file refuses the request too, with nothing stored."""
+    checked = None
+    if file is not None:
+        try:
+            checked = evidence.judge(file[1], file[0])
+        except evidence.BadFile as exc:
+            raise _refuse([("file", exc.message)], task_id) from None
+    request_id = propose(s, actor, task_id, proposal, now=now, today=today)
+    if checked is not None and file is not None:
+        attachments.store(s, actor, ENTITY, request_id, checked, file[1])
+    return request_id
 
 
 def _pending(s: Session, request_id: int, seen_version: int) -> TaskRequest:
@@ -275,12 +301,19 @@ def withdraw(s: Session, actor: Actor, request_id: int, seen_version: int, *, no
 
 
 def decide_at_once(
-    s: Session, actor: Actor, task_id: int, proposal: Proposal, *, now: datetime, today: date
+    s: Session,
+    actor: Actor,
+    task_id: int,
+    proposal: Proposal,
+    file: tuple[str, bytes] | None = None,
+    *,
+    now: datetime,
+    today: date,
 ) -> int:
-    """The office records a request and confirms it in one step (a cancellation it decides, with its
-    document). Returns the task's new version."""
+    """The office records a request (with its file, if any) and confirms it in one step (a
+    cancellation it decides, with its document). Returns the task's new version."""
     require_office(actor, "quyết định ngay", ENTITY)
-    request_id = propose(s, actor, task_id, proposal, now=now, today=today)
+    request_id = propose_with_file(s, actor, task_id, proposal, file, now=now, today=today)
     return confirm(s, actor, request_id, 1, now=now, today=today)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from lib.core import config
+from lib.core import config, evidence
 from lib.core import requests as rule
 from lib.core.formatting import fmt_datetime
 from lib.core.roles import Refused
@@ -23,6 +23,7 @@ from lib.data.requests import RequestRow, request_rows
 from lib.editing import requests
 from lib.editing.actions import perform
 from lib.editing.changeset import ValidationFailed
+from lib.ui import attachments
 from lib.ui.shell import RunContext
 
 PREFIX = "tasks_req"
@@ -101,6 +102,7 @@ def _waiting(ctx: RunContext, r: RequestRow, decider: bool) -> None:
         + (f" Kết quả: {r.result}" if r.result else ""),
         icon="⏳",
     )
+    attachments.panel(ctx, "task_request", r.id)  # its supporting files
     now, today = config.now(), config.today()
     if decider:
         with st.form(f"{PREFIX}_decide_{r.id}_{r.version}", border=True):
@@ -174,18 +176,26 @@ def _propose(ctx: RunContext, task_id: int, decider: bool) -> None:
             placeholder="Ví dụ: 215/BC-UBND ngày 20/11/2026",
             key=f"{PREFIX}_document",
         )
+        upload = st.file_uploader(
+            f"{rule.FIELD_LABELS['file']} (không bắt buộc; {evidence.ACCEPTED})",
+            type=list(evidence.EXTENSIONS),
+            max_upload_size=evidence.MAX_MB,
+            key=f"{PREFIX}_file",
+        )
         label = "Ghi và xác nhận ngay" if decider else "Gửi đề nghị"
         sent = st.form_submit_button(label, type="primary", key=f"{PREFIX}_send", width="stretch")
     if not sent:
         return
     proposal = requests.proposal_from(values)
     now = config.now()
+    file = (upload.name, upload.getvalue()) if upload is not None else None
     if decider:
         _run(
             ctx,
             requests.decide_at_once,
             task_id,
             proposal,
+            file,
             now=now,
             today=today,
             done=f"Đã ghi và xác nhận: {rule.KIND_LABELS[kind].lower()} nhiệm vụ mã {task_id}.",
@@ -193,9 +203,10 @@ def _propose(ctx: RunContext, task_id: int, decider: bool) -> None:
     else:
         _run(
             ctx,
-            requests.propose,
+            requests.propose_with_file,
             task_id,
             proposal,
+            file,
             now=now,
             today=today,
             done=f"Đã gửi đề nghị {rule.KIND_PHRASES[kind]} nhiệm vụ mã {task_id}: chờ Văn phòng xác nhận.",

@@ -289,3 +289,40 @@ def test_the_office_decides_at_once_with_a_document(demo):
         request = s.scalars(select(TaskRequest).where(TaskRequest.task_id == task.id)).one()
     assert stored.state == "tam_dung"
     assert (request.state, request.requested_by, request.decided_by) == ("confirmed", "vanphong", "vanphong")
+
+
+def test_a_request_carries_its_evidence_file_and_a_bad_file_refuses_the_request_whole(demo):
+    from lib.data.attachments import list_files
+    from lib.data.models import Attachment
+    from tests.support.evidence_files import HTML, pdf
+
+    task = open_task(demo, "luc-ngan")
+    before = snapshot(demo)
+    with pytest.raises(ValidationFailed, match="Tệp minh chứng"):
+        run(
+            demo,
+            "dp.lucngan",
+            requests.propose_with_file,
+            task.id,
+            DONE,
+            ("bao-cao.pdf", HTML),
+            now=NOW,
+            today=TODAY,
+        )
+    assert snapshot(demo) == before
+    with transaction(demo) as s:
+        assert s.scalars(select(Attachment)).all() == []
+    report = pdf("Bao cao hoan thanh")
+    request_id = run(
+        demo,
+        "dp.lucngan",
+        requests.propose_with_file,
+        task.id,
+        DONE,
+        ("bao-cao.pdf", report),
+        now=NOW,
+        today=TODAY,
+    )
+    with transaction(demo) as s:
+        [stored] = list_files(s, "task_request", request_id)
+    assert (stored.filename, stored.kind, stored.size) == ("bao-cao.pdf", "pdf", len(report))
