@@ -35,7 +35,8 @@ def test_a_focal_point_uploads_a_pdf_on_their_task_and_downloads_it_byte_for_byt
     page = context.new_page()
     try:
         sign_in(page, base, USER, path=f"/nhiem-vu?ngay={AS_OF.isoformat()}&dia_ban=luc-ngan&ma={task}")
-        page.get_by_text("Chi tiết nhiệm vụ: đề nghị, đôn đốc, tệp minh chứng, trao đổi").click()
+        # ?ma= opens the row's detail
+        expect(page.locator(f".st-key-tasks_files_{task}_upload")).to_be_visible(timeout=30_000)
         wait_idle(page)
         uploader = page.locator(
             f".st-key-tasks_files_{task}_upload [data-testid='stFileUploaderDropzoneInput']"
@@ -57,8 +58,6 @@ def test_a_focal_point_uploads_a_pdf_on_their_task_and_downloads_it_byte_for_byt
         assert (event.action, event.actor, event.row_id) == ("attach", USER, task)
 
         got = None
-        headers: dict[str, str] = {}
-        page.on("response", lambda r: headers.update(r.headers) if "/media/" in r.url else None)
         for attempt in range(3):  # a click that lands in a rerun can be dropped: click again
             wait_idle(page)
             try:
@@ -75,6 +74,7 @@ def test_a_focal_point_uploads_a_pdf_on_their_task_and_downloads_it_byte_for_byt
         assert got.suggested_filename == NAME
         assert got.path().read_bytes() == data  # byte for byte
         # Saved, never shown: an attachment of a generic type, which the browser may not sniff.
+        headers = context.request.get(got.url).headers
         assert headers["content-disposition"].startswith("attachment;")
         assert headers["content-type"] == "application/octet-stream"
         assert headers["x-content-type-options"] == "nosniff"

@@ -46,7 +46,7 @@ def test_the_report_downloads_as_docx_and_xlsx_with_the_figures_on_screen(app_se
     try:
         sign_in(page, base, "lanhdao", path=f"/bao-cao?dia_ban=bac-giang&ngay={AS_OF.isoformat()}")
         expect(
-            page.get_by_text("Kết quả thực hiện Đề án 30/ĐA-BCA và Đề án 885 năm 2026 — Thành phố Bắc Giang")
+            page.get_by_text("Kết quả thực hiện Đề án 30/ĐA-BCA và Đề án 885 năm 2026 — Địa bàn thành phố Bắc Giang (cũ)")
         ).to_be_visible(timeout=30_000)
         wait_idle(page)
         engine = _database(tmp_path)
@@ -56,7 +56,9 @@ def test_the_report_downloads_as_docx_and_xlsx_with_the_figures_on_screen(app_se
         docx = Document(io.BytesIO(_download(page, "Tải báo cáo (.docx)")))
         text = "\n".join(p.text for p in docx.paragraphs)
         assert "BÁO CÁO" in text and "Số liệu tính đến ngày 29/11/2026" in text
-        assert "THÀNH PHỐ BẮC GIANG" in docx.tables[0].cell(0, 0).text
+        # the city ended on 1/7/2025: its former territory is reported by the provincial police of the date
+        assert "CÔNG AN TỈNH BẮC NINH" in docx.tables[0].cell(0, 0).text
+        assert "Địa bàn thành phố Bắc Giang (cũ)" in text
         rows = [[c.text.strip() for c in row.cells] for row in docx.tables[1].rows[1:]]
         assert rows == [[line.label, fmt_int(line.count), fmt_pct(line.share)] for line in expected.lines]
 
