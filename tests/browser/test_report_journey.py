@@ -46,7 +46,9 @@ def test_the_report_downloads_as_docx_and_xlsx_with_the_figures_on_screen(app_se
     try:
         sign_in(page, base, "lanhdao", path=f"/bao-cao?dia_ban=bac-giang&ngay={AS_OF.isoformat()}")
         expect(
-            page.get_by_text("Kết quả thực hiện Đề án 30/ĐA-BCA và Đề án 885 năm 2026 — Địa bàn thành phố Bắc Giang (cũ)")
+            page.get_by_text(
+                "Kết quả thực hiện Đề án 30/ĐA-BCA và Đề án 885 năm 2026 — Địa bàn thành phố Bắc Giang (cũ)"
+            )
         ).to_be_visible(timeout=30_000)
         wait_idle(page)
         engine = _database(tmp_path)
