@@ -212,6 +212,8 @@ TASK = Entity(
         Field("days_left", "Còn (ngày)", "int", in_sheet=False),
         # A request waiting for the office ("Chờ xác nhận: hoàn thành ngày 12/11/2026"), lib/core/requests.py.
         Field("request", "Đề nghị", width="medium", in_sheet=False),
+        # The letters that named it ("đã đôn đốc 2 lần, lần gần nhất 12/11/2026"), lib/core/reminders.py.
+        Field("reminders", "Đôn đốc", width="medium", in_sheet=False),
         _choice("state", "Trạng thái", rules.STATE_LABELS),
         Field(
             "progress_pct",
@@ -245,6 +247,7 @@ TASK = Entity(
         "current_deadline",
         "days_overdue",
         "request",
+        "reminders",
         "state",
         "progress_pct",
         "completed_on",
@@ -502,6 +505,7 @@ ENTITY_LABELS = {
     "database": "Cơ sở dữ liệu",
     "task_request": "Đề nghị",
     "attachment": "Tệp minh chứng",
+    "reminder": "Công văn đôn đốc",
 }
 ACTION_LABELS = {
     "update": "Sửa",
@@ -533,6 +537,9 @@ ACTION_LABELS = {
     "attach": "Đính kèm tệp",
     "detach": "Gỡ tệp đính kèm",
     "refused_file": "Bị từ chối (tệp đính kèm)",
+    # reminder letters (lib/editing/reminders.py)
+    "remind": "Đôn đốc bằng công văn",
+    "email_reminder": "Gửi thư điện tử công văn đôn đốc",
 }
 
 AUDIT_EVENT = Entity(

@@ -6,6 +6,7 @@ Every function takes the caller's Session first and never commits or closes it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -15,8 +16,10 @@ from sqlalchemy.orm import Session
 
 from lib.core import recurrence, rules
 from lib.core.filters import DUE_SOON, Filters
+from lib.core.reminders import LetterTask
 from lib.data.attachments import file_count
 from lib.data.models import Agency, Duty, Locality, Task
+from lib.data.organisation import valid_on
 from lib.data.queries import bucket_expr, count_tasks, filter_tasks, list_tasks
 
 UNFINISHED = (rules.IN_PROGRESS, rules.NOT_DUE, rules.OVERDUE)
@@ -193,3 +196,65 @@ def yearly_report_deadline(s: Session, year: int) -> date | None:
         select(func.min(Task.original_deadline)).where(_yearly_duty_tasks(), Task.period == str(year))
     )
     return found if isinstance(found, date) else None
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """A lead agency with unfinished tasks late or falling due soon on a day."""
+
+    agency_id: int
+    name: str
+    email: str
+    tasks: tuple[LetterTask, ...]
+
+    @property
+    def overdue(self) -> int:
+        return sum(1 for t in self.tasks if t.overdue)
+
+    @property
+    def due_soon(self) -> int:
+        return len(self.tasks) - self.overdue
+
+
+def addressees(
+    s: Session, filters: Filters, as_of: date, due_soon_days: int, only: Sequence[int] | None = None
+) -> list[Addressee]:
+    """The lead agencies valid on `as_of` (not retired by then) with overdue or soon-due unfinished
+    tasks, the most overdue tasks first; each agency's tasks, most days late first."""
+    view = replace(filters, buckets=(rules.OVERDUE, DUE_SOON))
+    stmt = (
+        select(
+            Agency.id,
+            Agency.name,
+            Agency.email,
+            Task.id,
+            Task.title,
+            Task.current_deadline,
+            func.coalesce(Locality.name, "Cấp tỉnh"),
+        )
+        .select_from(Task)
+        .join(Agency, Agency.id == Task.lead_agency_id)
+        .outerjoin(Locality, Locality.id == Task.locality_id)
+        .where(
+            Task.current_deadline.is_not(None),
+            Task.state.in_(("chua_trien_khai", "dang_thuc_hien")),
+            bucket_expr(as_of) != rules.EXCLUDED,
+            *valid_on(Agency, as_of),
+            (Agency.retired_on.is_(None)) | (Agency.retired_on > as_of),
+        )
+        .order_by(Agency.sort_order, Agency.id, Task.current_deadline, Task.id)
+    )
+    if only is not None:
+        stmt = stmt.where(Agency.id.in_(list(only)))
+    found: dict[int, tuple[str, str, list[LetterTask]]] = {}
+    for agency_id, name, email, task_id, title, deadline, place in s.execute(
+        filter_tasks(stmt, view, as_of, due_soon_days)
+    ):
+        entry = found.setdefault(int(agency_id), (str(name), str(email or ""), []))
+        entry[2].append(
+            LetterTask(
+                int(task_id), str(title), deadline, (as_of - deadline).days if deadline else 0, str(place)
+            )
+        )
+    result = [Addressee(i, n, e, tuple(tasks)) for i, (n, e, tasks) in found.items()]
+    return sorted(result, key=lambda a: (-a.overdue, -max(t.days for t in a.tasks), a.name))

@@ -31,7 +31,7 @@ from lib.core.filters import DUE_SOON, PROVINCE_LEVEL, FilterOptions, Filters, H
 from lib.core.formatting import fmt_document_number
 from lib.core.organisation import LOCALITY, PROVINCE_KEY, OrgMap, Place
 from lib.core.roles import Actor
-from lib.data import projects, requests
+from lib.data import projects, reminders, requests
 from lib.data.models import (
     Agency,
     Clause,
@@ -627,6 +627,7 @@ TASK_COLUMNS = (
     "bucket",
     "days_overdue",
     "request",
+    "reminders",
     "version",
     "updated_by",
     "updated_at",
@@ -734,10 +735,13 @@ def list_tasks(
         .limit(limit)
     )
     stmt = filter_tasks(stmt, filters, as_of, due_soon_days)
-    selected = [c for c in TASK_COLUMNS if c not in ("cooperators", "basis", "days_overdue", "request")]
+    selected = [
+        c for c in TASK_COLUMNS if c not in ("cooperators", "basis", "days_overdue", "request", "reminders")
+    ]
     found = [dict(zip(selected, r, strict=True)) for r in s.execute(stmt)]
     cooperators, basis = task_links(s, [row["id"] for row in found])
     waiting = requests.waiting_labels(s, [row["id"] for row in found])
+    chased = reminders.summaries(s, [row["id"] for row in found])
     rows = []
     for row in found:
         row["locality"] = row["locality"] or "Cấp tỉnh"
@@ -748,6 +752,7 @@ def list_tasks(
         row["cooperators"] = cooperators.get(row["id"])
         row["basis"] = basis.get(row["id"])
         row["request"] = waiting.get(row["id"])
+        row["reminders"] = chased.get(row["id"])
         rows.append({key: row[key] for key in TASK_COLUMNS})
     return rows
 
