@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from lib.core.security import cookie_key_problem, generate_cookie_key
@@ -33,6 +34,7 @@ class Settings:
     cookie_key: str
     cookie_hours: int
     stale_days: int = 90
+    smtp_url: str = ""  # where reminder letters are mailed from; "" sends none (lib/ops/mail.py)
 
     @property
     def is_demo(self) -> bool:
@@ -67,7 +69,30 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         stale_days=_positive_int(env_vars, "STALE_DAYS", 90, 3650),
         cookie_key=_cookie_key(env_vars, env),
         cookie_hours=_positive_int(env_vars, "AUTH_COOKIE_HOURS", 10, 24 * 30),
+        smtp_url=_smtp_url(env_vars),
     )
+
+
+SMTP_SCHEMES = ("smtp", "smtps")
+
+
+def _smtp_url(environ: Mapping[str, str]) -> str:
+    """SMTP_URL (or the secret of that name): smtp://user:pass@host:port[?starttls=1&from=addr],
+    smtps:// for TLS from the start; "" when unset."""
+    raw = environ.get("SMTP_URL", "").strip() or (_secret("SMTP_URL") or "").strip()
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme not in SMTP_SCHEMES or not parts.hostname or port == -1:
+        raise ConfigError(
+            "SMTP_URL không hợp lệ: dạng smtp://tài-khoản:mật-khẩu@máy-chủ:cổng (thêm ?starttls=1 nếu "
+            "máy chủ yêu cầu), hoặc smtps://… cho kết nối mã hóa ngay từ đầu."
+        )
+    return raw
 
 
 def _secret(name: str) -> str | None:

@@ -169,3 +169,23 @@ def letter_tasks(s: Session, reminder_id: int) -> list[rule.LetterTask]:
         .order_by(ReminderTask.days.desc(), Task.id)
     )
     return [rule.LetterTask(int(i), str(t), d, int(n), str(p)) for i, t, d, n, p in rows]
+
+
+def letters_naming(s: Session, task_ids: Sequence[int], start: date, end: date) -> int:
+    """How many letters issued between two days (inclusive) named one of these tasks."""
+    ids = list(task_ids)
+    found: set[int] = set()
+    for first in range(0, len(ids), CHUNK):
+        found.update(
+            s.scalars(
+                select(ReminderTask.reminder_id)
+                .join(Reminder, Reminder.id == ReminderTask.reminder_id)
+                .where(
+                    ReminderTask.task_id.in_(ids[first : first + CHUNK]),
+                    Reminder.issued_on >= start,
+                    Reminder.issued_on <= end,
+                )
+                .distinct()
+            )
+        )
+    return len(found)

@@ -31,13 +31,14 @@ from lib.core.figures import Funding, RoadmapPoint, as_percent, yearly_tally
 from lib.core.filters import PROVINCE_LEVEL, Filters, HqFilters
 from lib.core.formatting import fmt_date, fmt_int, fmt_pct, fmt_vnd
 from lib.core.validation import xml_safe
-from lib.data import followup, projects, queries
+from lib.data import followup, projects, queries, reminders
 from lib.data.issuers import Issuers, issuers_on
 from lib.data.models import Locality
 from lib.files import export
 
 OVERDUE_LIMIT = 500  # the report lists at most this many overdue tasks (worst first)
-LINKED = ("cooperators", "document", "basis")  # under a listed task's title: who helps, on what basis
+# Under a listed task's title: who helps, on what basis, how it was chased.
+LINKED = ("cooperators", "document", "basis", "reminders")
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,8 @@ class YearEndReport:
     # The locality of `scope` had ended by the as-of date (the district level, 1/7/2025): its report
     # covers its former territory and is issued by the province's police, not by a committee gone.
     scope_ended: bool = False
+    # Reminder letters of the as-of year (to that day) naming a listed overdue task (lib/data/reminders).
+    reminder_letters: int = 0
 
     @property
     def lines(self) -> list[Line]:
@@ -147,6 +150,7 @@ def build_report(s: Session, scope: str | None, as_of: date, stale_days: int) ->
         pilots = {c: v for c, v in pilots.items() if c == scope}
     overdue = followup.overdue_tasks(s, filters, as_of, limit=OVERDUE_LIMIT)
     overdue_total = buckets.count(rules.OVERDUE)
+    letters = reminders.letters_naming(s, [t["id"] for t in overdue], date(as_of.year, 1, 1), as_of)
     issuers = issuers_on(s, as_of)
     return YearEndReport(
         scope=scope,
@@ -166,6 +170,7 @@ def build_report(s: Session, scope: str | None, as_of: date, stale_days: int) ->
         report_deadline=followup.yearly_report_deadline(s, as_of.year),
         issuers=issuers,
         scope_ended=scope in ended,
+        reminder_letters=letters,
     )
 
 
@@ -605,6 +610,19 @@ def _overdue_tasks(doc: Any, r: YearEndReport) -> None:
                 _paragraph(row.cells[1], f"{TASK[name].label}: {t[name]}", italic=True, size=11)
     if r.overdue_total > len(r.overdue):
         _paragraph(doc, f"(Liệt kê {len(r.overdue)} trên {r.overdue_total} nhiệm vụ quá hạn.)", italic=True)
+    _paragraph(doc, reminder_sentence(r), space_after=6)
+
+
+def reminder_sentence(r: YearEndReport) -> str:
+    """How the overdue tasks listed were chased: "Đã đôn đốc 7/9 nhiệm vụ quá hạn bằng 5 công văn …"."""
+    chased = [t for t in r.overdue if t.get("reminders")]
+    if not chased:
+        return f"Chưa có công văn đôn đốc nào về các nhiệm vụ quá hạn trên trong năm {r.year}."
+    return (
+        f"Đã đôn đốc {fmt_int(len(chased))}/{fmt_int(len(r.overdue))} nhiệm vụ quá hạn nêu trên; "
+        f"năm {r.year} đã ban hành {fmt_int(r.reminder_letters)} công văn đôn đốc về các nhiệm vụ này "
+        "(số lần và ngày đôn đốc ghi dưới tên từng nhiệm vụ)."
+    )
 
 
 def _closing(doc: Any, h: Heading) -> None:
