@@ -7,7 +7,7 @@ from lib.core.catalogue import TASK, YEARLY_REPORT
 from lib.core.figures import yearly_tally
 from lib.core.formatting import fmt_date, fmt_int
 from lib.files import export
-from lib.ui import columns, filtering, shell, transfer, widgets
+from lib.ui import columns, filtering, reminders, shell, transfer, widgets
 from lib.ui.loaders import export_followup, load_filter_options, load_followup
 
 LIMIT = 500  # rows shown per list; the download holds every row
@@ -42,8 +42,8 @@ row[2].metric(
 row[3].metric(f"Không cập nhật quá {silent_days} ngày", fmt_int(data["silent_total"]), border=True)
 
 BASE = ("id", "title", "locality", "lead_agency", "current_deadline")
-OVERDUE = (*BASE, "days_overdue", "progress_pct", "obstacles", "updated_by", "updated_at")
-DUE_SOON = (*BASE, "days_left", "progress_pct", "updated_at")
+OVERDUE = (*BASE, "days_overdue", "reminders", "progress_pct", "obstacles", "updated_by", "updated_at")
+DUE_SOON = (*BASE, "days_left", "reminders", "progress_pct", "updated_at")
 SILENT = (*BASE, "progress_pct", "updated_by", "updated_at")
 TASK_COLUMNS = columns.column_config(
     TASK, tuple(dict.fromkeys((*OVERDUE, *DUE_SOON))), bars=("progress_pct",)
@@ -64,7 +64,7 @@ def download(label, kind, days, file_name, key):
 
 stamp = f"{as_of:%Y%m%d}"
 tabs = ["Quá hạn", f"Sắp đến hạn ({fmt_int(data['due_soon_total'])})", "Báo cáo năm (trước 15/12)"]
-late, soon, yearly, silent = st.tabs([*tabs, "Lâu không cập nhật"])
+late, soon, yearly, silent, letters = st.tabs([*tabs, "Lâu không cập nhật", "Công văn đôn đốc"])
 with late:
     left, right = st.columns(2)
     for col, key, title in (
@@ -147,5 +147,8 @@ with silent:
             f"khong-cap-nhat-{stamp}.xlsx",
             "followup_silent_xlsx",
         )
+
+with letters:
+    reminders.letters_tab(ctx, filters, as_of, due_days)
 
 st.caption(f"Mỗi bảng hiển thị tối đa {LIMIT} dòng; tệp tải về có đủ mọi dòng của danh sách.")

@@ -428,6 +428,8 @@ AGENCY = Entity(
         LOCALITY,
         Field("tasks", "Nhiệm vụ chủ trì", "int", xlsx_width=10),
         RETIRED_ON,
+        # Where its reminder letters are mailed (SMTP_URL), lib/editing/reminders.set_agency_email.
+        Field("email", "Thư điện tử nhận công văn", width="medium", xlsx_width=28),
     ),
 )
 

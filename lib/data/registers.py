@@ -56,12 +56,19 @@ def list_agencies(s: Session) -> list[dict[str, Any]]:
     tasks = select(func.count()).where(Task.lead_agency_id == Agency.id).scalar_subquery()
     stmt = (
         select(
-            Agency.id, Agency.name, Agency.kind, Locality.name, Agency.locality_id, tasks, Agency.retired_on
+            Agency.id,
+            Agency.name,
+            Agency.kind,
+            Locality.name,
+            Agency.locality_id,
+            tasks,
+            Agency.retired_on,
+            Agency.email,
         )
         .outerjoin(Locality, Locality.id == Agency.locality_id)
         .order_by(Agency.sort_order, Agency.id)
     )
-    names = ("id", "name", "kind", "locality", "locality_id", "tasks", "retired_on")
+    names = ("id", "name", "kind", "locality", "locality_id", "tasks", "retired_on", "email")
     return [dict(zip(names, row, strict=True)) for row in s.execute(stmt)]
 
 

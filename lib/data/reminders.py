@@ -33,6 +33,12 @@ def first_assigned(s: Session, task_ids: Sequence[int]) -> tuple[date | None, in
     return (row[0], int(row[1])) if row else (None, None)
 
 
+def first_task_day(s: Session) -> date | None:
+    """The day the first task was assigned (its document's date): no letter can chase before it."""
+    found = s.scalar(select(func.min(Document.issued_on)).where(Document.id.in_(select(Task.document_id))))
+    return found if isinstance(found, date) else None
+
+
 def number_taken(s: Session, issuer: str, number: str, year: int) -> str | None:
     """The date of the letter of the same issuer and year with this number, if any (as dd/mm/yyyy)."""
     key = rule.number_key(number)

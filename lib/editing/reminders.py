@@ -103,8 +103,9 @@ def prepare(
     picked = list(dict.fromkeys(int(i) for i in agency_ids))
     issued = values.get("issued_on")
     found: list[followup.Addressee] = []
-    first_day = None
-    if issued is not None and picked and not problems:
+    start = reminders.first_task_day(s)
+    first_day = start
+    if issued is not None and picked and not problems and (start is None or issued >= start):
         found = followup.addressees(s, filters, issued, due_soon_days, only=picked)
         missing = set(picked) - {a.agency_id for a in found}
         if missing:
@@ -115,7 +116,8 @@ def prepare(
                     f"{issued:%d/%m/%Y}: chọn lại.",
                 )
             )
-        first_day, _task = reminders.first_assigned(s, [t.task_id for a in found for t in a.tasks])
+        latest, _task = reminders.first_assigned(s, [t.task_id for a in found for t in a.tasks])
+        first_day = max((d for d in (start, latest) if d is not None), default=None)
     problems += rule.check_letter(values, today, first_day, len(picked))
     numbers: list[str] | None = []
     if not problems:

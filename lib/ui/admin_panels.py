@@ -35,6 +35,7 @@ from lib.editing.registers import (
     retire_agency,
     retire_unit,
 )
+from lib.editing.reminders import set_agency_email
 from lib.ui import columns, widgets
 from lib.ui.loaders import load_agencies, load_directory, load_locks, load_login_attempts, load_units
 from lib.ui.shell import RunContext
@@ -213,6 +214,8 @@ def _register(ctx: RunContext, panel: _RegisterPanel) -> None:
                     done=f"Đã đổi tên thành {new_name.strip()}.",
                     clear=(rename_key,),
                 )
+        if panel is _AGENCIES:
+            _agency_email(ctx, row, write)
         if row["retired_on"] is not None:
             st.caption(f"Đã thôi sử dụng từ {fmt_date(row['retired_on'])}.")
             return
@@ -229,6 +232,27 @@ def _register(ctx: RunContext, panel: _RegisterPanel) -> None:
                     done=f"{row['name']} thôi sử dụng từ hôm nay.",
                     clear=(f"{p}_reason",),
                 )
+
+
+def _agency_email(ctx: RunContext, row: Mapping[str, Any], write: Callable[..., None]) -> None:
+    """The address the agency's reminder letters are mailed to (where SMTP_URL is set)."""
+    key = f"admin_agency_email_{row['id']}"  # one box per agency: it shows the chosen one's address
+    with st.form("admin_agency_email_form"):
+        email = st.text_input(
+            "Thư điện tử nhận công văn đôn đốc",
+            value=row.get("email") or "",
+            key=key,
+            placeholder="vanphong@bacninh.gov.vn",
+            help="Công văn đôn đốc gửi cơ quan này được gửi kèm thư tới địa chỉ này (khi có máy chủ thư).",
+        )
+        if st.form_submit_button("Lưu địa chỉ thư"):
+            write(
+                set_agency_email,
+                row["id"],
+                email,
+                done=f"Đã lưu địa chỉ thư của {row['name']}.",
+                clear=(key,),
+            )
 
 
 def _row_label(row: Mapping[str, Any]) -> str:
