@@ -1,0 +1,115 @@
+"""The tab "Công văn đôn đốc" of /qua-han through AppTest: the office picks an addressee, gets the
+letter, issues it (mailed through a real SMTP server on localhost), and the task's detail and the lists
+show the reminder; bad input and other roles are told why, with nothing written."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from lib.core.filters import Filters
+from lib.data import followup
+from lib.data.db import make_engine, transaction
+from lib.data.models import Agency, Reminder, ReminderTask
+from lib.ops.seed import DEMO_TODAY
+from tests.support.apptest import open_page
+from tests.support.smtp import smtp_server
+
+pytestmark = pytest.mark.usefixtures("fresh_caches")
+KEY = "followup_letters"
+
+
+@pytest.fixture
+def db(monkeypatch, demo_copy):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{demo_copy}")
+    monkeypatch.setenv("DASHBOARD_ENV", "demo")
+    monkeypatch.delenv("SMTP_URL", raising=False)
+    return make_engine(f"sqlite:///{demo_copy}")
+
+
+def first_addressee(db):
+    with transaction(db) as s:
+        return followup.addressees(s, Filters(), DEMO_TODAY, 30)[0]
+
+
+def fill(at, agency_id, number="125/CAT-PV01", signer="Nguyễn Văn An"):
+    at.multiselect(key=f"{KEY}_to").select(agency_id)
+    at.text_input(key=f"{KEY}_number").input(number)
+    at.text_input(key=f"{KEY}_signer").input(signer)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def table(at, column):
+    """The first table drawn with this column (AppTest does not expose a dataframe's key)."""
+    return next(df.value for df in at.dataframe if column in df.value.columns)
+
+
+def downloads(at):
+    return [b.proto.id.rpartition("-")[2] for b in at.get("download_button")]
+
+
+def reminders_stored(db):
+    with transaction(db) as s:
+        return s.scalar(select(func.count()).select_from(Reminder))
+
+
+def test_the_office_issues_a_letter_and_the_task_shows_it(db, monkeypatch):
+    target = first_addressee(db)
+    with transaction(db, write=True) as s:
+        s.get(Agency, target.agency_id).email = "vp@bacgiang.gov.vn"
+    with smtp_server() as (url, box):
+        monkeypatch.setenv("SMTP_URL", url)
+        at = fill(open_page("vanphong", "pages/followup.py"), target.agency_id)
+        preview = table(at, "Quá hạn / còn lại")
+        assert list(preview["Mã"]) == [t.task_id for t in target.tasks]
+        assert f"{KEY}_docx" in downloads(at)
+        at.button(key=f"{KEY}_issue").click().run()
+        assert not at.exception, at.exception
+    assert [s.value for s in at.success] == [
+        f"Đã phát hành 1 công văn đôn đốc: 125/CAT-PV01 gửi {target.name}. Đã gửi thư điện tử 1 công văn."
+    ]
+    assert [to for to, _ in box.messages] == [["vp@bacgiang.gov.vn"]]
+    assert f"{KEY}_issued" in downloads(at)  # the letter as issued, once more
+    sent = table(at, "Thư điện tử")
+    assert list(sent.iloc[0][["Số", "Ngày", "Nơi nhận", "Người ký"]]) == [
+        "125/CAT-PV01",
+        "29/11/2026",
+        target.name,
+        "Nguyễn Văn An",
+    ]
+    assert sent.iloc[0]["Thư điện tử"] == "Đã gửi thư điện tử tới vp@bacgiang.gov.vn"
+    with transaction(db) as s:
+        named = set(s.scalars(select(ReminderTask.task_id)))
+    assert named == {t.task_id for t in target.tasks}
+
+    task = target.tasks[0].task_id
+    detail = open_page("vanphong", "pages/tasks.py", ma=str(task))
+    shown = table(detail, "Tình trạng khi đôn đốc")
+    assert list(shown.iloc[0][["Số", "Ngày", "Người ký"]]) == ["125/CAT-PV01", "29/11/2026", "Nguyễn Văn An"]
+    assert "Đã đôn đốc 1 lần, ngày 29/11/2026." in [c.value for c in detail.caption]
+
+    again = open_page("lanhdao", "pages/followup.py")
+    overdue = table(again, "days_overdue")
+    assert overdue.set_index("id").loc[task, "reminders"] == "đã đôn đốc 1 lần, ngày 29/11/2026"
+
+
+def test_an_empty_number_is_refused_and_nothing_is_written(db):
+    target = first_addressee(db)
+    at = fill(open_page("vanphong", "pages/followup.py"), target.agency_id, number="")
+    assert any("Số và ký hiệu" in c.value for c in at.caption)  # told before the click
+    assert f"{KEY}_docx" not in downloads(at)
+    at.button(key=f"{KEY}_issue").click().run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [
+        "Chưa lưu gì: Cột “Số và ký hiệu”: không được để trống (ví dụ 125/CAT-PV01)."
+    ]
+    assert reminders_stored(db) == 0
+
+
+def test_a_focal_point_sees_the_letters_but_cannot_issue(db):
+    at = open_page("dp.lucngan", "pages/followup.py")
+    assert "Chỉ Văn phòng và quản trị hệ thống phát hành công văn đôn đốc." in [i.value for i in at.info]
+    assert f"{KEY}_issue" not in [b.key for b in at.button]
+    assert f"{KEY}_to" not in [m.key for m in at.multiselect]
