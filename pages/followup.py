@@ -64,7 +64,10 @@ def download(label, kind, days, file_name, key):
 
 stamp = f"{as_of:%Y%m%d}"
 tabs = ["Quá hạn", f"Sắp đến hạn ({fmt_int(data['due_soon_total'])})", "Báo cáo năm (trước 15/12)"]
-late, soon, yearly, silent, letters = st.tabs([*tabs, "Lâu không cập nhật", "Công văn đôn đốc"])
+# Keyed and tracked, so the tab in use stays open across the reruns its own widgets cause.
+late, soon, yearly, silent, letters = st.tabs(
+    [*tabs, "Lâu không cập nhật", "Công văn đôn đốc"], key="followup_tab", on_change="rerun"
+)
 with late:
     left, right = st.columns(2)
     for col, key, title in (
