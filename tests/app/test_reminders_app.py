@@ -113,3 +113,22 @@ def test_a_focal_point_sees_the_letters_but_cannot_issue(db):
     assert "Chỉ Văn phòng và quản trị hệ thống phát hành công văn đôn đốc." in [i.value for i in at.info]
     assert f"{KEY}_issue" not in [b.key for b in at.button]
     assert f"{KEY}_to" not in [m.key for m in at.multiselect]
+
+
+def test_the_office_keeps_an_agencys_mail_address_on_the_admin_page(db):
+    target = first_addressee(db)
+    at = open_page("vanphong", "pages/admin.py")
+    at.selectbox(key="admin_agency_pick").set_value(target.agency_id).run()
+    box = f"admin_agency_email_{target.agency_id}"
+    at.text_input(key=box).input("vp at bacgiang")
+    at.button(key="FormSubmitter:admin_agency_email_form-Lưu địa chỉ thư").click().run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [
+        "Thư điện tử: “vp at bacgiang” không phải địa chỉ thư điện tử (ví dụ vanphong@bacninh.gov.vn)."
+    ]
+    at.text_input(key=box).input("vp@bacgiang.gov.vn")
+    at.button(key="FormSubmitter:admin_agency_email_form-Lưu địa chỉ thư").click().run()
+    assert not at.exception and not at.error
+    assert first_addressee(db).email == "vp@bacgiang.gov.vn"
+    shown = table(at, "email")
+    assert shown.set_index("id").loc[target.agency_id, "email"] == "vp@bacgiang.gov.vn"
