@@ -19,7 +19,7 @@ from lib.core.filters import DUE_SOON, Filters
 from lib.core.reminders import LetterTask
 from lib.data.attachments import file_count
 from lib.data.models import Agency, Duty, Locality, Task
-from lib.data.organisation import valid_on
+from lib.data.organisation import transferred_after, valid_on, with_owner
 from lib.data.queries import bucket_expr, count_tasks, filter_tasks, list_tasks
 
 UNFINISHED = (rules.IN_PROGRESS, rules.NOT_DUE, rules.OVERDUE)
@@ -220,24 +220,25 @@ def addressees(
     s: Session, filters: Filters, as_of: date, due_soon_days: int, only: Sequence[int] | None = None
 ) -> list[Addressee]:
     """The lead agencies valid on `as_of` (not retired by then) with overdue or soon-due unfinished
-    tasks, the most overdue tasks first; each agency's tasks, most days late first."""
+    tasks on that day, the most overdue first; each agency's tasks by deadline. A task passed to a
+    successor by a later reorganisation counts with the lead agency it had on that day."""
     view = replace(filters, buckets=(rules.OVERDUE, DUE_SOON))
+    stmt: Any = select(
+        Agency.id,
+        Agency.name,
+        Agency.email,
+        Task.id,
+        Task.title,
+        Task.current_deadline,
+        func.coalesce(Locality.name, "Cấp tỉnh"),
+    ).select_from(Task)
+    moved = transferred_after(s, [Task], as_of, "lead_agency_id")
+    stmt, lead = with_owner(stmt, Task, "lead_agency_id", as_of, transferred=moved)
     stmt = (
-        select(
-            Agency.id,
-            Agency.name,
-            Agency.email,
-            Task.id,
-            Task.title,
-            Task.current_deadline,
-            func.coalesce(Locality.name, "Cấp tỉnh"),
-        )
-        .select_from(Task)
-        .join(Agency, Agency.id == Task.lead_agency_id)
+        stmt.join(Agency, Agency.id == lead)
         .outerjoin(Locality, Locality.id == Task.locality_id)
         .where(
             Task.current_deadline.is_not(None),
-            Task.state.in_(("chua_trien_khai", "dang_thuc_hien")),
             bucket_expr(as_of) != rules.EXCLUDED,
             *valid_on(Agency, as_of),
             (Agency.retired_on.is_(None)) | (Agency.retired_on > as_of),

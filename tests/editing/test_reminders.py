@@ -193,3 +193,20 @@ def test_the_office_keeps_an_agencys_address_and_a_bad_one_is_refused(demo):
             demo, actor(demo, "dp.lucngan"), reminders.set_agency_email, target.agency_id, "x@y.vn", now=NOW
         )
     assert to_chase(demo)[0].email == "vp@bacgiang.gov.vn"
+
+
+def test_a_letter_dated_before_the_merger_goes_to_the_body_that_led_the_task_then(demo):
+    now_lead = {a.name: {t.task_id for t in a.tasks} for a in to_chase(demo)}
+    before = {a.name: {t.task_id for t in a.tasks} for a in to_chase(demo, date(2025, 6, 20))}
+    # The district's committee led the task on 20/6/2025; the ward's committee took it on 1/7/2025.
+    assert before["UBND thành phố Bắc Giang"] <= now_lead["UBND phường Bắc Giang"]
+    assert before["UBND thành phố Bắc Giang"]
+    assert "UBND phường Bắc Giang" not in before  # not a body yet on that day
+    with transaction(demo) as s:
+        district = s.scalar(select(Agency.id).where(Agency.name == "UBND thành phố Bắc Giang"))
+    (letter,) = issue(
+        demo, "vanphong", [district], LetterForm(**{**FORM.__dict__, "issued_on": date(2025, 6, 20)})
+    )
+    assert letter.addressee.name == "UBND thành phố Bắc Giang"
+    with transaction(demo) as s:
+        assert s.scalars(select(Reminder.issuer)).one() == "Công an tỉnh Bắc Giang"
