@@ -13,7 +13,7 @@ from lib.data.db import make_engine, transaction
 from lib.data.models import Agency, Reminder, ReminderTask
 from lib.ops.seed import DEMO_TODAY
 from tests.support.apptest import open_page
-from tests.support.smtp import smtp_server
+from tests.support.smtp import free_port, smtp_server
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
 KEY = "followup_letters"
@@ -132,3 +132,22 @@ def test_the_office_keeps_an_agencys_mail_address_on_the_admin_page(db):
     assert first_addressee(db).email == "vp@bacgiang.gov.vn"
     shown = table(at, "email")
     assert shown.set_index("id").loc[target.agency_id, "email"] == "vp@bacgiang.gov.vn"
+
+
+def test_a_send_that_fails_keeps_the_letter_and_is_told_in_vietnamese(db, monkeypatch):
+    target = first_addressee(db)
+    with transaction(db, write=True) as s:
+        s.get(Agency, target.agency_id).email = "vp@bacgiang.gov.vn"
+    port = free_port()  # nothing listens there
+    monkeypatch.setenv("SMTP_URL", f"smtp://127.0.0.1:{port}")
+    at = fill(open_page("vanphong", "pages/followup.py"), target.agency_id)
+    at.button(key=f"{KEY}_issue").click().run()
+    assert not at.exception, at.exception
+    assert [w.value for w in at.warning] == [
+        f"Đã phát hành 1 công văn đôn đốc: 125/CAT-PV01 gửi {target.name}. Chưa gửi được thư: 125/CAT-PV01: "
+        f"không kết nối được máy chủ thư 127.0.0.1:{port} (ConnectionRefusedError)."
+    ]
+    assert reminders_stored(db) == 1
+    assert (
+        table(at, "Thư điện tử").iloc[0]["Thư điện tử"].startswith("Chưa gửi được thư điện tử: không kết nối")
+    )
