@@ -11,12 +11,14 @@ import docx
 import pytest
 from sqlalchemy import select
 
+from lib.core.config import ConfigError, load_settings
 from lib.core.filters import Filters
 from lib.data import followup
 from lib.data.db import transaction
 from lib.data.models import Reminder
 from lib.editing import actions, reminders
 from lib.editing.reminders import LetterForm
+from lib.ops import mail
 from lib.ops import reminders as issuing
 from lib.ops.seed import DEMO_TODAY, seed_demo
 from tests.support.edit_machinery import actor
@@ -118,3 +120,23 @@ def test_without_smtp_url_nothing_is_mailed(demo):
     (first,) = chase(demo, ["vp.a@bacninh.gov.vn"])
     issue(demo, [first.agency_id], "")
     assert statuses(demo) == [("125/CAT-PV01", "", "")]
+
+
+def test_smtp_url_is_read_and_a_wrong_one_stops_the_app_with_a_message():
+    assert load_settings({}).smtp_url == ""
+    url = "smtp://van%40phong:p%C3%A1ss@mail.bacninh.gov.vn:587?starttls=1&from=vanphong@bacninh.gov.vn"
+    assert load_settings({"SMTP_URL": url}).smtp_url == url
+    server = mail.Server.parse(url)
+    assert (server.host, server.port, server.user, server.password, server.starttls, server.tls) == (
+        "mail.bacninh.gov.vn",
+        587,
+        "van@phong",
+        "páss",
+        True,
+        False,
+    )
+    assert server.sender == "vanphong@bacninh.gov.vn"
+    assert mail.Server.parse("smtps://mail.example.vn").port == 465
+    for wrong in ("mail.bacninh.gov.vn:25", "http://mail.example.vn", "smtp://mail.example.vn:port"):
+        with pytest.raises(ConfigError, match="SMTP_URL không hợp lệ"):
+            load_settings({"SMTP_URL": wrong})
