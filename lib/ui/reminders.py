@@ -205,7 +205,7 @@ def _draft(
             return (letters, reminder_letter.header_on(s, letters[0].issued_on)), ""
     except Refused as exc:
         errors = getattr(exc, "errors", None)
-        return None, "; ".join(str(e) for e in errors) if errors else exc.message
+        return None, "; ".join(f"“{e.label}”: {e.message}" for e in errors) if errors else exc.message
 
 
 def _issue(
