@@ -210,3 +210,41 @@ def test_a_letter_dated_before_the_merger_goes_to_the_body_that_led_the_task_the
     assert letter.addressee.name == "UBND thành phố Bắc Giang"
     with transaction(demo) as s:
         assert s.scalars(select(Reminder.issuer)).one() == "Công an tỉnh Bắc Giang"
+
+
+def test_two_office_users_taking_the_same_number_at_once_one_wins(demo):
+    import threading
+
+    chase = to_chase(demo)
+    users = {"vanphong": chase[0].agency_id, "admin": chase[1].agency_id}
+    actors = {who: actor(demo, who) for who in users}
+    start = threading.Barrier(2)
+    outcome: dict[str, object] = {}
+
+    def run(who: str) -> None:
+        start.wait()
+        try:
+            outcome[who] = actions.perform(
+                demo,
+                actors[who],
+                reminders.issue,
+                [users[who]],
+                FORM,
+                filters=Filters(),
+                due_soon_days=30,
+                now=NOW,
+                today=DEMO_TODAY,
+            )
+        except ValidationFailed as exc:
+            outcome[who] = exc
+
+    threads = [threading.Thread(target=run, args=(who,)) for who in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    refused = [o for o in outcome.values() if isinstance(o, ValidationFailed)]
+    assert len(outcome) == 2 and len(refused) == 1
+    assert "số 125/CAT-PV01 đã được Công an tỉnh Bắc Ninh dùng" in str(refused[0].errors[0])
+    with transaction(demo) as s:
+        assert s.scalars(select(Reminder.number)).all() == ["125/CAT-PV01"]
