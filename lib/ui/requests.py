@@ -112,27 +112,18 @@ def _waiting(ctx: RunContext, r: RequestRow, decider: bool) -> None:
             left, right = st.columns(2)
             ok = left.form_submit_button("Xác nhận", type="primary", key=f"{PREFIX}_confirm", width="stretch")
             back = right.form_submit_button("Trả lại", key=f"{PREFIX}_return", width="stretch")
-        if ok:
-            _run(
-                ctx,
-                requests.confirm,
-                r.id,
-                r.version,
-                note=note,
-                now=now,
-                today=today,
-                done=f"Đã xác nhận đề nghị mã {r.id}: nhiệm vụ đã được cập nhật.",
+        if ok or back:
+            # confirming also dates the task's change; returning only notes why
+            action, extra, done = (
+                (
+                    requests.confirm,
+                    {"today": today},
+                    f"Đã xác nhận đề nghị mã {r.id}: nhiệm vụ đã được cập nhật.",
+                )
+                if ok
+                else (requests.return_request, {}, f"Đã trả lại đề nghị mã {r.id}.")
             )
-        if back:
-            _run(
-                ctx,
-                requests.return_request,
-                r.id,
-                r.version,
-                note=note,
-                now=now,
-                done=f"Đã trả lại đề nghị mã {r.id}.",
-            )
+            _run(ctx, action, r.id, r.version, note=note, now=now, done=done, **extra)
     if st.button("Rút đề nghị", key=f"{PREFIX}_withdraw"):
         _run(ctx, requests.withdraw, r.id, r.version, now=now, done=f"Đã rút đề nghị mã {r.id}.")
 
@@ -189,25 +180,11 @@ def _propose(ctx: RunContext, task_id: int, decider: bool) -> None:
     proposal = requests.proposal_from(values)
     now = config.now()
     file = (upload.name, upload.getvalue()) if upload is not None else None
+    action: Any
     if decider:
-        _run(
-            ctx,
-            requests.decide_at_once,
-            task_id,
-            proposal,
-            file,
-            now=now,
-            today=today,
-            done=f"Đã ghi và xác nhận: {rule.KIND_LABELS[kind].lower()} nhiệm vụ mã {task_id}.",
-        )
+        action = requests.decide_at_once
+        done = f"Đã ghi và xác nhận: {rule.KIND_LABELS[kind].lower()} nhiệm vụ mã {task_id}."
     else:
-        _run(
-            ctx,
-            requests.propose_with_file,
-            task_id,
-            proposal,
-            file,
-            now=now,
-            today=today,
-            done=f"Đã gửi đề nghị {rule.KIND_PHRASES[kind]} nhiệm vụ mã {task_id}: chờ Văn phòng xác nhận.",
-        )
+        action = requests.propose_with_file
+        done = f"Đã gửi đề nghị {rule.KIND_PHRASES[kind]} nhiệm vụ mã {task_id}: chờ Văn phòng xác nhận."
+    _run(ctx, action, task_id, proposal, file, now=now, today=today, done=done)
