@@ -752,6 +752,12 @@ def list_tasks(
     return rows
 
 
+def task_row(s: Session, task_id: int, as_of: date, due_soon_days: int) -> dict[str, Any] | None:
+    """One task as a row of `list_tasks`, whatever the page's filters (a link naming it), or None."""
+    found = list_tasks(s, Filters(), as_of, due_soon_days, offset=0, limit=1, where=[Task.id == task_id])
+    return found[0] if found else None
+
+
 @dataclass(frozen=True)
 class Overview:
     """Everything the overview page draws, computed in a handful of SQL queries."""

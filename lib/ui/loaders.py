@@ -104,6 +104,15 @@ def load_task_page(
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
+def load_task_row(
+    url: str, data_version: int, task_id: int, as_of: date, due_soon_days: int
+) -> dict[str, Any] | None:
+    """Load one task as a list row, whatever the filters (a link naming it), or None."""
+    with transaction(get_engine(url)) as s:
+        return queries.task_row(s, task_id, as_of, due_soon_days)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
 def load_documents(url: str, data_version: int) -> list[dict[str, Any]]:
     """Load every document with the number of tasks it assigned."""
     with transaction(get_engine(url)) as s:

@@ -126,3 +126,14 @@ def test_the_office_returns_a_request_with_a_note_and_a_second_request_is_withdr
             select(TaskRequest.state).where(TaskRequest.task_id == task.id).order_by(TaskRequest.id)
         ).all()
     assert states == ["returned", "withdrawn"]
+
+
+def test_a_linked_task_opens_even_when_the_filters_leave_it_out(db):
+    task = lucngan_open_task(db)  # a Lục Ngạn task, linked from a page filtered to Việt Yên
+    at = open_page("vanphong", "pages/tasks.py", dia_ban="viet-yen", ma=str(task.id))
+    assert not at.exception, at.exception
+    assert at.selectbox(key="tasks_detail_pick").value == task.id
+    assert at.button(key="tasks_req_send")  # its panels are drawn
+    unknown = open_page("vanphong", "pages/tasks.py", ma="999999")
+    assert not unknown.exception
+    assert unknown.selectbox(key="tasks_detail_pick").value is None
