@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 import streamlit as st
 
 from lib.core.figures import Funding
-from lib.core.filters import EARLIEST_AS_OF, LATEST_AS_OF
+from lib.core.filters import AS_OF_LABEL, EARLIEST_AS_OF, LATEST_AS_OF
 from lib.core.formatting import fmt_billion, fmt_date, fmt_pct, fmt_vnd
 from lib.core.roles import Refused
 from lib.data.db import DatabaseError
@@ -89,9 +89,6 @@ def funding_metrics(columns: Sequence[Any], f: Funding) -> None:
 def days_input(label: str, maximum: int, value: int, key: str) -> int:
     """A whole number of days, from 1 to `maximum`."""
     return int(st.number_input(label, min_value=1, max_value=maximum, value=value, step=1, key=key))
-
-
-AS_OF_LABEL = "Số liệu tính đến ngày"
 
 
 def as_of_input(value: date, today: date, key: str | None = None) -> date:
