@@ -102,3 +102,9 @@ def as_of_input(value: date, today: date, key: str | None = None) -> date:
         max_value=LATEST_AS_OF,
     )
     return chosen if isinstance(chosen, date) else today
+
+
+def plain(text: str) -> str:
+    """Text a user typed, shown as itself in Markdown (no links, images, emphasis or HTML)."""
+    escaped = "".join("\\" + c if c in "\\`*_{}[]()<>#+-.!|~:$" else c for c in text)
+    return escaped.replace("\n", " ")
