@@ -21,6 +21,7 @@ from lib.data import discussion as reads
 from lib.data.db import DatabaseError, transaction
 from lib.editing import discussion as talking
 from lib.editing.actions import perform
+from lib.ui.loaders import get_engine
 from lib.ui.shell import RunContext
 
 # The key prefix of each page that draws the panel (tasks: /nhiem-vu's detail section).
@@ -28,6 +29,27 @@ PREFIXES = {"task": "tasks", "hq_project": "hq", "model_ward": "wards"}
 # Where a row of each kind is opened from a link ("?ma=<id>" opens a task's detail).
 PAGES = {"task": "pages/tasks.py", "hq_project": "pages/hq.py", "model_ward": "pages/wards.py"}
 WAITING_KEY = "overview_talk"
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_recent_directions(url: str, data_version: int, limit: int = 5) -> list[reads.Direction]:
+    """The newest directions on any row (meeting mode), cached by the data version."""
+    with transaction(get_engine(url)) as s:
+        return reads.recent_directions(s, limit)
+
+
+def recent_directions(ctx: RunContext, limit: int = 5) -> None:
+    """Draw the latest directions, each with its row, author and time (nothing when there is none)."""
+    found = load_recent_directions(ctx.database_url, ctx.data_version, limit)
+    if not found:
+        return
+    st.markdown("## Ý kiến chỉ đạo gần đây")
+    for d in found:
+        st.warning(
+            f"**{_plain(d.title)}**  \n{_plain(d.body)}  \n"
+            f"— {_plain(d.author_name)}, {rule.fmt_when(d.created_at)}",
+            icon="📌",
+        )
 
 
 def _key(entity: str) -> str:

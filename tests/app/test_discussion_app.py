@@ -144,3 +144,20 @@ def test_the_headquarters_and_model_ward_pages_draw_the_discussion(db):
     assert "wards_talk_send" in [b.key for b in at.button]
     with transaction(db) as s:
         assert s.scalars(select(Comment.entity)).all() == ["hq_project"]
+
+
+def test_meeting_mode_shows_the_latest_directions(db):
+    task, _title = luc_ngan_task(db)
+    actions.perform(
+        db,
+        actor(db, "lanhdao"),
+        discussion.add,
+        "task",
+        task,
+        "Tập trung giải ngân trước 31/12.",
+        "direction",
+    )
+    at = open_page("lanhdao", trinh_chieu="1")
+    assert "## Ý kiến chỉ đạo gần đây" in [m.value for m in at.markdown]
+    (shown,) = [w.value for w in at.warning if "Tập trung giải ngân trước 31/12" in w.value]
+    assert "Lãnh đạo" in shown or "lanhdao" in shown

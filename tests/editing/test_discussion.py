@@ -212,3 +212,22 @@ def test_bad_input_is_refused_in_vietnamese_and_writes_nothing(
 def test_a_comment_on_a_row_that_does_not_exist_is_refused(demo):
     with pytest.raises(Refused, match="Không tìm thấy nhiệm vụ mã 999999"):
         say(demo, "vanphong", "task", 999999, "Góp ý.")
+
+
+def test_the_year_end_report_lists_the_years_directions(demo):
+    import io
+
+    from docx import Document
+
+    from lib.files import report
+
+    task = task_of(demo, "luc-ngan")
+    say(demo, "lanhdao", "task", task, "Hoàn thành trước 15/12.", rule.DIRECTION)
+    with transaction(demo) as s:
+        province = report.build_report(s, None, DEMO_TODAY, 90)
+        other = report.build_report(s, "yen-dung", DEMO_TODAY, 90)
+        title = s.get(Task, task).title
+    text = "\n".join(p.text for p in Document(io.BytesIO(report.report_docx(province))).paragraphs)
+    assert "Ý kiến chỉ đạo trong năm 2026: 1 ý kiến." in text
+    assert f"- {title}: Hoàn thành trước 15/12. (" in text and ", 29/11/2026)." in text
+    assert other.directions == ()
