@@ -531,9 +531,7 @@ def _directions(doc: Any, r: YearEndReport) -> None:
     """End of section I: the directions given in the year, each with its row, author and date."""
     if not r.directions:
         return
-    _paragraph(
-        doc, f"Ý kiến chỉ đạo trong năm {r.year}: {fmt_int(len(r.directions))} ý kiến.", space_after=3
-    )
+    _paragraph(doc, f"Ý kiến chỉ đạo trong năm {r.year}: {fmt_int(len(r.directions))} ý kiến.", space_after=3)
     for d in r.directions:
         _paragraph(
             doc,

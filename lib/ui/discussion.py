@@ -160,7 +160,7 @@ def waiting(ctx: RunContext) -> None:
     """Draw "Việc chờ bạn": the user's unseen mentions and the requests waiting for their confirmation
     (nothing when nothing waits)."""
     actor = ctx.actor
-    if actor is None:
+    if actor is None or ctx.outage is not None:  # the overview already says the database is away
         return
     try:
         with transaction(ctx.engine) as s:
