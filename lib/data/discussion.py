@@ -101,11 +101,6 @@ def known_usernames(s: Session) -> set[str]:
     return {str(u) for u in s.scalars(select(User.username).where(User.active.is_(True)))}
 
 
-def row_exists(s: Session, entity: str, row_id: int) -> bool:
-    """Tell whether a commentable row exists."""
-    return bool(titles(s, [(entity, row_id)]))
-
-
 def titles(s: Session, refs: Iterable[tuple[str, int]]) -> dict[tuple[str, int], str]:
     """What each row is called in a list: the task's title, the project's or registration's ward."""
     by_entity: dict[str, set[int]] = {}
