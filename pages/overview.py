@@ -7,7 +7,7 @@ from lib.core import rules
 from lib.core.figures import as_percent, ranked
 from lib.core.filters import PARAM_REGROUP, place_and_filter_params, place_params
 from lib.core.formatting import fmt_datetime, fmt_int, fmt_pct
-from lib.ui import charts, filtering, meeting, shell, widgets
+from lib.ui import charts, discussion, filtering, meeting, shell, widgets
 from lib.ui.loaders import load_filter_options, load_overview
 
 ctx = shell.context()
@@ -29,6 +29,7 @@ st.caption(
     "theo Công văn của UBND tỉnh Bắc Giang (tháng 02/2024)."
 )
 widgets.as_of_caption(as_of)
+discussion.waiting(ctx)  # the user's unseen mentions and the requests waiting for their confirmation
 st.page_link(
     "pages/overview.py",
     label="Chế độ trình chiếu (cho cuộc họp)",

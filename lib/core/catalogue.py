@@ -212,6 +212,8 @@ TASK = Entity(
         Field("days_left", "Còn (ngày)", "int", in_sheet=False),
         # A request waiting for the office ("Chờ xác nhận: hoàn thành ngày 12/11/2026"), lib/core/requests.py.
         Field("request", "Đề nghị", width="medium", in_sheet=False),
+        # The latest leader's direction on the task ("… — Lãnh đạo, 12/11/2026"), lib/core/discussion.py.
+        Field("direction", "Chỉ đạo", width="medium", in_sheet=False),
         _choice("state", "Trạng thái", rules.STATE_LABELS),
         Field(
             "progress_pct",
@@ -245,6 +247,7 @@ TASK = Entity(
         "current_deadline",
         "days_overdue",
         "request",
+        "direction",
         "state",
         "progress_pct",
         "completed_on",
@@ -533,6 +536,9 @@ ACTION_LABELS = {
     "attach": "Đính kèm tệp",
     "detach": "Gỡ tệp đính kèm",
     "refused_file": "Bị từ chối (tệp đính kèm)",
+    # discussion (lib/editing/discussion.py)
+    "comment": "Trao đổi",
+    "direction": "Ý kiến chỉ đạo",
 }
 
 AUDIT_EVENT = Entity(

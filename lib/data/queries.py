@@ -31,7 +31,7 @@ from lib.core.filters import DUE_SOON, PROVINCE_LEVEL, FilterOptions, Filters, H
 from lib.core.formatting import fmt_document_number
 from lib.core.organisation import LOCALITY, PROVINCE_KEY, OrgMap, Place
 from lib.core.roles import Actor
-from lib.data import projects, requests
+from lib.data import discussion, projects, requests
 from lib.data.models import (
     Agency,
     Clause,
@@ -627,6 +627,7 @@ TASK_COLUMNS = (
     "bucket",
     "days_overdue",
     "request",
+    "direction",
     "version",
     "updated_by",
     "updated_at",
@@ -734,10 +735,12 @@ def list_tasks(
         .limit(limit)
     )
     stmt = filter_tasks(stmt, filters, as_of, due_soon_days)
-    selected = [c for c in TASK_COLUMNS if c not in ("cooperators", "basis", "days_overdue", "request")]
+    derived = ("cooperators", "basis", "days_overdue", "request", "direction")
+    selected = [c for c in TASK_COLUMNS if c not in derived]
     found = [dict(zip(selected, r, strict=True)) for r in s.execute(stmt)]
     cooperators, basis = task_links(s, [row["id"] for row in found])
     waiting = requests.waiting_labels(s, [row["id"] for row in found])
+    directions = discussion.latest_directions(s, "task", [row["id"] for row in found])
     rows = []
     for row in found:
         row["locality"] = row["locality"] or "Cấp tỉnh"
@@ -748,6 +751,7 @@ def list_tasks(
         row["cooperators"] = cooperators.get(row["id"])
         row["basis"] = basis.get(row["id"])
         row["request"] = waiting.get(row["id"])
+        row["direction"] = directions.get(row["id"])
         rows.append({key: row[key] for key in TASK_COLUMNS})
     return rows
 

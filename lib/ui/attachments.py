@@ -177,8 +177,10 @@ def row_files(
     *,
     title: str,
     pick_key: str,
+    also: Callable[[RunContext, str, int], None] | None = None,
 ) -> None:
-    """An expander on a list page: pick one of the rows shown, then its evidence files."""
+    """An expander on a list page: pick one of the rows shown, then its evidence files (and what
+    `also` draws for that row, such as its discussion)."""
     if ctx.actor is None or not rows:
         return
     by_id = {int(r["id"]): r for r in rows}
@@ -193,3 +195,5 @@ def row_files(
         )
         if picked is not None:
             panel(ctx, entity, int(picked))
+            if also is not None:
+                also(ctx, entity, int(picked))
