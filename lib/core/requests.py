@@ -69,7 +69,6 @@ class TaskState:
 
     state: str
     current_deadline: date | None
-    original_deadline: date | None = None
 
 
 def check_request(

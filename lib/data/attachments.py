@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -113,16 +112,3 @@ def file_count(entity: str, row_id: ColumnElement[int] | InstrumentedAttribute[i
         .correlate_except(Attachment)
         .scalar_subquery()
     )
-
-
-def counts(s: Session, entity: str, row_ids: Iterable[int]) -> dict[int, int]:
-    """The number of files (not removed) of each of these rows; rows without files are left out."""
-    ids = list(row_ids)
-    if not ids:
-        return {}
-    stmt = (
-        select(Attachment.row_id, func.count(Attachment.id))
-        .where(Attachment.entity == entity, Attachment.row_id.in_(ids), Attachment.removed_at.is_(None))
-        .group_by(Attachment.row_id)
-    )
-    return {int(r): int(n) for r, n in s.execute(stmt)}
