@@ -39,6 +39,7 @@ PARAM_COOPERATOR = "phoi_hop"
 PARAM_BUCKET = "tinh_trang"
 PARAM_AS_OF = "ngay"
 PARAM_PAGE = "trang"
+PARAM_SINCE = "tu"  # /lich-su: what changed since this date (the last meeting)
 PARAM_STAGE = "giai_doan"
 PARAM_FLAG = "canh_bao"
 PARAM_REGROUP = "gop"  # "1": figures by place regrouped under today's units (lib.data.organisation)
