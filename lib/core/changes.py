@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from lib.core.catalogue import ACTION_LABELS, ENTITIES, ENTITY_LABELS, Field
 from lib.core.formatting import fmt_date, fmt_datetime, fmt_decimal, fmt_int
+from lib.core.requests import KIND_PHRASES
 
 EMPTY = "(trống)"
 YES, NO = "có", "không"
@@ -125,6 +126,11 @@ def sentence(e: Event) -> str:
     if not e.field:
         noun = ENTITY_LABELS.get(e.entity, e.entity)
         return f"{action} ({noun.lower()})" if e.action in ("create", "retire") else action
+    if e.action in ("comment", "direction") and e.new:  # what was said, as said
+        said = e.new if len(e.new) <= 160 else e.new[:159] + "…"
+        return f"{action}: “{said}”"
+    if e.entity == "task_request":  # "Gửi đề nghị gia hạn"; a decision by its action
+        return f"{action} {KIND_PHRASES.get(e.new or '', '')}".strip() if e.action == "request" else action
     name = e.field
     if field_of(e.entity, name) is None and name not in SAID_AS:  # an internal column: say the action
         return action

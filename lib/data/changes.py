@@ -198,7 +198,7 @@ def changes_since(
         s.scalars(
             select(AuditEvent)
             .where(AuditEvent.at >= start, AuditEvent.at < end)
-            .order_by(AuditEvent.id.desc())
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         )
     )
     shown = [e for e in rows if not changes.is_quiet(e.action, e.entity)]
