@@ -1,19 +1,28 @@
-"""History (/lich-su): the audit trail, one row's timeline, what changed since a date, reverts."""
+"""History (/lich-su): the audit trail in words, one row's timeline, what changed since the last
+meeting (by locality, newly overdue first; `?tu=<date>` opens it from a link), reverts."""
 
 import math
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
 
 from lib.core import config
 from lib.core.catalogue import AUDIT_EVENT, ENTITY_LABELS
-from lib.core.filters import PROVINCE_LEVEL
-from lib.core.formatting import fmt_date, fmt_int
+from lib.core.filters import PARAM_SINCE, PROVINCE_LEVEL, parse_as_of
+from lib.core.formatting import fmt_date, fmt_datetime, fmt_int
 from lib.editing.changeset import EDITABLE
 from lib.editing.history import BEFORE_CREATION, EventFilter, revert_row
-from lib.ui import columns, shell, widgets
-from lib.ui.loaders import load_actors, load_events, load_filter_options, load_newly_overdue, load_timeline
+from lib.editing.user_admin import set_last_meeting
+from lib.ui import columns, filtering, shell, widgets
+from lib.ui.loaders import (
+    load_actors,
+    load_changes_since,
+    load_events,
+    load_filter_options,
+    load_last_meeting,
+    load_timeline,
+)
 
 PAGE_SIZE = 100
 BEFORE_CREATION_LABEL = "Trước khi tạo (hủy dòng, không xóa)"
@@ -23,31 +32,48 @@ url, version = ctx.database_url, ctx.data_version
 localities = {k: v for k, v in load_filter_options(url, version).localities.items() if k != PROVINCE_LEVEL}
 EVENT_COLUMNS = columns.column_config(AUDIT_EVENT, [f.name for f in AUDIT_EVENT.fields])
 
+SINCE_TAB = "Thay đổi kể từ cuộc họp trước"
+asked_since = st.query_params.get(PARAM_SINCE)
+
 st.title("Lịch sử thay đổi")
-trail, timeline, since_tab = st.tabs(["Nhật ký", "Một dòng theo thời gian", "Thay đổi kể từ ngày…"])
+trail, timeline, since_tab = st.tabs(
+    ["Nhật ký", "Một dòng theo thời gian", SINCE_TAB], default=SINCE_TAB if asked_since else None
+)
 
 with trail:
     c1, c2, c3, c4, c5 = st.columns(5)
+    people = load_actors(url, version)
+    # No choice means all of them: the boxes say so in Vietnamese ("Tất cả", "Từ đầu", "Đến nay").
     locality = c1.selectbox(
         "Địa bàn",
-        [None, *localities],
+        list(localities),
+        index=None,
         key="history_locality",
-        format_func=lambda c: "Tất cả" if c is None else localities[c],
+        format_func=lambda c: localities[c],
+        placeholder="Tất cả",
     )
     user = c2.selectbox(
         "Người thực hiện",
-        [None, *load_actors(url, version)],
+        list(people),
+        index=None,
         key="history_user",
-        format_func=lambda u: "Tất cả" if u is None else u,
+        format_func=lambda u: people[u],
+        placeholder="Tất cả",
     )
     entity = c3.selectbox(
         "Đối tượng",
-        [None, *ENTITY_LABELS],
+        list(ENTITY_LABELS),
+        index=None,
         key="history_entity",
-        format_func=lambda e: "Tất cả" if e is None else ENTITY_LABELS[e],
+        format_func=lambda e: ENTITY_LABELS[e],
+        placeholder="Tất cả",
     )
     date_from = c4.date_input("Từ ngày", value=None, format="DD/MM/YYYY", key="history_from")
     date_to = c5.date_input("Đến ngày", value=None, format="DD/MM/YYYY", key="history_to")
+    if date_from is None:
+        c4.caption("Từ đầu")
+    if date_to is None:
+        c5.caption("Đến nay")
     f = EventFilter(locality, user, entity, date_from, date_to)
     first, total = load_events(url, version, f, 1, PAGE_SIZE)
     pages = max(1, math.ceil(total / PAGE_SIZE))
@@ -111,30 +137,66 @@ with timeline:
                         st.rerun()
 
 with since_tab:
-    since = st.date_input(
-        "Thay đổi kể từ ngày", value=ctx.today - timedelta(days=7), format="DD/MM/YYYY", key="history_since"
+    remembered = load_last_meeting(url, actor.user_id) if actor.user_id is not None else None
+    week_ago = ctx.today - timedelta(days=7)
+    fallback = remembered or week_ago
+    from_link, link_warning = parse_as_of(asked_since, fallback) if asked_since else (None, None)
+    notice = st.container()  # the link's bad date, said above the box while the box still shows the fallback
+    left, right = st.columns([1, 2], vertical_alignment="bottom")
+    since = left.date_input(
+        "Thay đổi kể từ ngày",
+        value=from_link or fallback,
+        max_value=ctx.today,
+        format="DD/MM/YYYY",
+        key="history_since",
     )
-    changed, count = load_events(url, version, EventFilter(date_from=since), 1, 500)
-    st.subheader(f"{fmt_int(count)} thay đổi kể từ ngày {fmt_date(since)}")
-    st.dataframe(
-        pd.DataFrame(changed),
-        hide_index=True,
-        key="history_since_table",
-        column_config=EVENT_COLUMNS,
-        column_order=list(EVENT_COLUMNS),
+    since = since if isinstance(since, date) else week_ago
+    may_keep = actor.user_id is not None and since != remembered and ctx.outage is None
+    if may_keep and right.button(
+        f"Ghi ngày {fmt_date(since)} là ngày họp trước của tôi", key="history_since_keep"
+    ):
+        if widgets.run_action(ctx, set_last_meeting, since, config.now()):
+            st.toast(f"Lần sau, trang bắt đầu từ ngày họp {fmt_date(since)}.", icon="✅")
+            st.rerun()
+    elif remembered is not None:
+        right.caption(f"Ngày họp trước của bạn: {fmt_date(remembered)}.")
+    if link_warning and since == fallback:
+        notice.warning(link_warning, icon="⚠️")
+        kept = {PARAM_SINCE: str(asked_since)}  # the link's word stands until the reader picks a date
+    else:
+        kept = {PARAM_SINCE: since.isoformat()} if asked_since or since != fallback else {}
+    filtering.sync_query_params(kept, owned=(PARAM_SINCE,))
+    groups, count = load_changes_since(url, version, since, ctx.today)
+    overdue_count = sum(len(g.newly_overdue) for g in groups)
+    st.subheader(
+        f"Từ ngày {fmt_date(since)}: {fmt_int(overdue_count)} nhiệm vụ mới quá hạn, {fmt_int(count)} thay đổi"
     )
-    overdue = load_newly_overdue(url, version, since, ctx.today)
-    st.subheader(f"{fmt_int(len(overdue))} nhiệm vụ trở thành quá hạn kể từ ngày {fmt_date(since)}")
-    if overdue:
-        st.dataframe(
-            pd.DataFrame(overdue),
-            hide_index=True,
-            key="history_overdue",
-            column_config={
-                "id": "Mã",
-                "title": "Nhiệm vụ",
-                "locality": "Địa bàn",
-                "current_deadline": st.column_config.DateColumn("Hạn", format="DD/MM/YYYY"),
-                "days_overdue": "Số ngày quá hạn",
-            },
-        )
+    widgets.as_of_caption(ctx.today)
+    if not groups:
+        st.info("Không có thay đổi nào trong khoảng này.")
+    for number, group in enumerate(groups):
+        shown = group.changes[:50]
+        with st.container(border=True, key=f"history_since_place_{number}"):
+            st.markdown(f"#### {group.place}")
+            if group.newly_overdue:
+                st.markdown(
+                    "\n".join(
+                        f"- :red[**Mới quá hạn**] {widgets.plain(t.title)} — hạn {fmt_date(t.deadline)}, "
+                        f"quá {fmt_int(t.days_overdue)} ngày"
+                        for t in group.newly_overdue
+                    )
+                )
+            if shown:
+                st.markdown(
+                    "\n".join(
+                        f"- **{widgets.plain(c.text)}** — {widgets.plain(c.title)} "
+                        f"({widgets.plain(c.who)}, {fmt_datetime(c.at)})"
+                        + (f"; lý do: {widgets.plain(c.reason)}" if c.reason else "")
+                        for c in shown
+                    )
+                )
+            if len(group.changes) > len(shown):
+                st.caption(
+                    f"… và {fmt_int(len(group.changes) - len(shown))} thay đổi khác của {group.place}: "
+                    "xem ở thẻ “Nhật ký”."
+                )

@@ -13,7 +13,7 @@ from lib.core.formatting import fmt_date, fmt_int, fmt_pct, fmt_vnd
 from lib.core.rules import LIFECYCLE_ACTIVE as ACTIVE
 from lib.editing.changeset import HQ
 from lib.editing.creation import NEW_HQ
-from lib.ui import attachments, charts, columns, filtering, record_forms, shell, transfer, widgets
+from lib.ui import attachments, charts, columns, discussion, filtering, record_forms, shell, transfer, widgets
 from lib.ui.editor import entity_table
 from lib.ui.loaders import (
     export_hq,
@@ -201,8 +201,9 @@ attachments.row_files(  # evidence files of one project of this page (issue 17)
     HQ.entity,
     rows,
     lambda r: f"Mã {r['id']} — {r['unit']}, {r['locality']}",
-    title="Tệp minh chứng của dự án",
+    title="Tệp minh chứng và trao đổi của dự án",
     pick_key="hq_files_pick",
+    also=discussion.panel,  # its discussion and directions (issue 17)
 )
 
 transfer.download(

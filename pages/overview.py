@@ -1,14 +1,16 @@
 """Overview (/): the figures leadership quotes, by official bucket, funding and locality."""
 
+from datetime import timedelta
+
 import pandas as pd
 import streamlit as st
 
 from lib.core import rules
 from lib.core.figures import as_percent, ranked
-from lib.core.filters import PARAM_REGROUP, place_and_filter_params, place_params
-from lib.core.formatting import fmt_datetime, fmt_int, fmt_pct
-from lib.ui import charts, filtering, meeting, shell, widgets
-from lib.ui.loaders import load_filter_options, load_overview
+from lib.core.filters import PARAM_REGROUP, PARAM_SINCE, place_and_filter_params, place_params
+from lib.core.formatting import fmt_date, fmt_datetime, fmt_int, fmt_pct
+from lib.ui import charts, discussion, filtering, meeting, shell, widgets
+from lib.ui.loaders import load_filter_options, load_last_meeting, load_overview
 
 ctx = shell.context()
 options = load_filter_options(ctx.database_url, ctx.data_version)
@@ -29,7 +31,9 @@ st.caption(
     "theo Công văn của UBND tỉnh Bắc Giang (tháng 02/2024)."
 )
 widgets.as_of_caption(as_of)
-st.page_link(
+discussion.waiting(ctx)  # the user's unseen mentions and the requests waiting for their confirmation
+links = st.columns(2)
+links[0].page_link(
     "pages/overview.py",
     label="Chế độ trình chiếu (cho cuộc họp)",
     icon=":material/slideshow:",
@@ -38,6 +42,14 @@ st.page_link(
         **({PARAM_REGROUP: "1"} if regroup else {}),
         shell.PARAM_MEETING: "1",
     },
+)
+met = load_last_meeting(ctx.database_url, ctx.actor.user_id) if ctx.actor and ctx.actor.user_id else None
+since = met or ctx.today - timedelta(days=7)
+links[1].page_link(
+    "pages/history.py",
+    label=f"Thay đổi kể từ cuộc họp trước ({fmt_date(since)})",
+    icon=":material/history:",
+    query_params={PARAM_SINCE: since.isoformat()},
 )
 
 b = data.buckets

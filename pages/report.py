@@ -17,13 +17,17 @@ options = load_filter_options(ctx.database_url, ctx.data_version)
 choices = report.scopes(dict(options.localities))
 # The URL is the one source of truth for the scope and the date: the widgets start from it and
 # write back to it (widgets keyed in session state were seen to snap back to their default).
+# A scope or date of the link the page cannot use keeps its warning, and stays in the URL as written,
+# until the reader picks another.
 wanted = st.query_params.get(PARAM_LOCALITY)
-if wanted and wanted not in choices:
-    st.warning(f"Không có địa bàn “{wanted[:40]}” — đang xem báo cáo toàn tỉnh.", icon="⚠️")
+scope_warning = (
+    f"Không có địa bàn “{wanted[:40]}” — đang xem báo cáo toàn tỉnh."
+    if wanted and wanted not in choices
+    else None
+)
 url_scope = wanted if wanted in choices else report.PROVINCE
-url_as_of, warning = parse_as_of(st.query_params.get_all(PARAM_AS_OF), ctx.today)
-if warning:
-    st.warning(warning, icon="⚠️")
+url_as_of, date_warning = parse_as_of(st.query_params.get_all(PARAM_AS_OF), ctx.today)
+notes = st.container()
 
 st.title("Báo cáo năm")
 left, middle, right = st.columns([2, 2, 1])
@@ -35,6 +39,12 @@ with middle:
 params = {PARAM_LOCALITY: scope} if scope != report.PROVINCE else {}
 if as_of != ctx.today:
     params[PARAM_AS_OF] = as_of.isoformat()
+if scope_warning and scope == url_scope and wanted:
+    notes.warning(scope_warning, icon="⚠️")
+    params[PARAM_LOCALITY] = wanted
+if date_warning and as_of == url_as_of:
+    notes.warning(date_warning, icon="⚠️")
+    params[PARAM_AS_OF] = st.query_params.get_all(PARAM_AS_OF)[0]
 filtering.sync_query_params(params, owned=(PARAM_LOCALITY, PARAM_AS_OF))
 
 r = load_report(

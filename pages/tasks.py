@@ -85,7 +85,7 @@ if by_row:
     row_form.row_form(ctx, "tasks", TASKS, rows, own)
 else:
     entity_table("tasks", TASKS, rows, actor=actor, engine=ctx.engine, editable=scope.editable)
-row_detail.task_detail(ctx, rows)
+row_detail.task_detail(ctx, rows, as_of, due_days)
 
 left, right = st.columns(2)
 with left:

@@ -13,7 +13,7 @@ from lib.core.formatting import fmt_int, fmt_pct
 from lib.core.rules import LIFECYCLE_ACTIVE as ACTIVE
 from lib.editing.changeset import WARDS
 from lib.editing.creation import NEW_WARD
-from lib.ui import attachments, charts, filtering, record_forms, shell, transfer, widgets
+from lib.ui import attachments, charts, discussion, filtering, record_forms, shell, transfer, widgets
 from lib.ui.editor import entity_table
 from lib.ui.loaders import (
     export_wards,
@@ -184,8 +184,9 @@ attachments.row_files(  # evidence files of one registration of this page (issue
     WARDS.entity,
     rows,
     lambda r: f"Mã {r['id']} — {r['unit']}, {r['locality']} — năm {r['year_registered']}",
-    title="Tệp minh chứng của đăng ký",
+    title="Tệp minh chứng và trao đổi của đăng ký",
     pick_key="wards_files_pick",
+    also=discussion.panel,  # its discussion and directions (issue 17)
 )
 
 transfer.download(

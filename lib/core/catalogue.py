@@ -214,6 +214,8 @@ TASK = Entity(
         Field("request", "Đề nghị", width="medium", in_sheet=False),
         # The letters that named it ("đã đôn đốc 2 lần, lần gần nhất 12/11/2026"), lib/core/reminders.py.
         Field("reminders", "Đôn đốc", width="medium", in_sheet=False),
+        # The latest leader's direction on the task ("… — Lãnh đạo, 12/11/2026"), lib/core/discussion.py.
+        Field("direction", "Chỉ đạo", width="medium", in_sheet=False),
         _choice("state", "Trạng thái", rules.STATE_LABELS),
         Field(
             "progress_pct",
@@ -248,6 +250,7 @@ TASK = Entity(
         "days_overdue",
         "request",
         "reminders",
+        "direction",
         "state",
         "progress_pct",
         "completed_on",
@@ -508,6 +511,8 @@ ENTITY_LABELS = {
     "task_request": "Đề nghị",
     "attachment": "Tệp minh chứng",
     "reminder": "Công văn đôn đốc",
+    "locality": "Địa phương",
+    "arrangement": "Đợt sắp xếp tổ chức",
 }
 ACTION_LABELS = {
     "update": "Sửa",
@@ -522,6 +527,7 @@ ACTION_LABELS = {
     "disable": "Vô hiệu hóa",
     "reset_password": "Đặt lại mật khẩu",
     "change_password": "Đổi mật khẩu",
+    "set_last_meeting": "Đặt ngày họp trước",
     "change_role": "Đổi vai trò",
     "clear_lock": "Mở khóa đăng nhập",
     "seed_demo": "Nạp dữ liệu mẫu",
@@ -542,22 +548,28 @@ ACTION_LABELS = {
     # reminder letters (lib/editing/reminders.py)
     "remind": "Đôn đốc bằng công văn",
     "email_reminder": "Gửi thư điện tử công văn đôn đốc",
+    # discussion (lib/editing/discussion.py)
+    "comment": "Trao đổi",
+    "direction": "Ý kiến chỉ đạo",
+    # reorganisations (lib/editing/arrangements.py)
+    "record_arrangement": "Ghi đợt sắp xếp tổ chức",
+    "apply_arrangement": "Áp dụng đợt sắp xếp tổ chức",
+    "reorganise": "Chuyển theo sắp xếp tổ chức",
 }
 
 AUDIT_EVENT = Entity(
     "audit_event",
     "sự kiện",
     (
-        Field("at", "Thời điểm", "datetime", number_format="HH:mm:ss DD/MM/YYYY"),
+        Field("at", "Thời điểm", "datetime", number_format="HH:mm DD/MM/YYYY"),
         Field("actor", "Người thực hiện"),
         Field("action", "Thao tác", "choice", choices=ACTION_LABELS),
         Field("entity", "Đối tượng", "choice", choices=ENTITY_LABELS),
+        Field("title", "Dòng", width="large"),  # the row's title: a task's, "Trụ sở Công an phường …"
+        Field("change", "Thay đổi", width="large"),  # in words: "Tiến độ 60% → 80%" (lib/core/changes.py)
+        Field("reason", "Ghi chú / lý do", width="medium"),
         Field("row_id", "Mã dòng", "int"),
         Field("row_version", "Phiên bản", "int"),
-        Field("field", "Cột"),
-        Field("old_value", "Giá trị cũ"),
-        Field("new_value", "Giá trị mới"),
-        Field("reason", "Ghi chú / lý do"),
     ),
 )
 

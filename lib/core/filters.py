@@ -17,6 +17,7 @@ from lib.core.scopes import Scope
 PROVINCE_LEVEL = "cap-tinh"  # tasks of Công an tỉnh and the departments: no locality
 DUE_SOON = "sap-den-han"
 EARLIEST_AS_OF, LATEST_AS_OF = date(2020, 1, 1), date(2100, 12, 31)  # the dates figures can be asked for
+AS_OF_LABEL = "Số liệu tính đến ngày"  # the date box of every page
 
 # URL spelling of each bucket code.
 BUCKET_SLUGS = {
@@ -38,6 +39,7 @@ PARAM_COOPERATOR = "phoi_hop"
 PARAM_BUCKET = "tinh_trang"
 PARAM_AS_OF = "ngay"
 PARAM_PAGE = "trang"
+PARAM_SINCE = "tu"  # /lich-su: what changed since this date (the last meeting)
 PARAM_STAGE = "giai_doan"
 PARAM_FLAG = "canh_bao"
 PARAM_REGROUP = "gop"  # "1": figures by place regrouped under today's units (lib.data.organisation)
@@ -168,7 +170,8 @@ def parse_choices(
 
 
 def parse_as_of(raw: str | Sequence[str] | None, default: date) -> tuple[date, str | None]:
-    """Read the as-of date (yyyy-mm-dd or dd/mm/yyyy); fall back to `default` with a warning."""
+    """Read the as-of date (yyyy-mm-dd or dd/mm/yyyy); fall back to `default` with a warning that
+    says whether the text is no date at all or a date outside the range figures can be asked for."""
     values = _split(raw)
     if not values:
         return default, None
@@ -180,8 +183,11 @@ def parse_as_of(raw: str | Sequence[str] | None, default: date) -> tuple[date, s
             continue
         if EARLIEST_AS_OF <= parsed <= LATEST_AS_OF:
             return parsed, None
-    shown = default.strftime("%d/%m/%Y")
-    return default, f"Ngày “{text[:40]}” không hợp lệ — đang dùng ngày {shown}."
+        return default, (
+            f"Ngày “{text[:40]}” nằm ngoài khoảng có số liệu "
+            f"({EARLIEST_AS_OF:%d/%m/%Y}–{LATEST_AS_OF:%d/%m/%Y}) — đang dùng ngày {default:%d/%m/%Y}."
+        )
+    return default, f"Ngày “{text[:40]}” không hợp lệ — đang dùng ngày {default:%d/%m/%Y}."
 
 
 def parse_flag(raw: str | Sequence[str] | None) -> bool:

@@ -147,3 +147,11 @@ def duty_title(template: str, period: Period) -> str:
     return template.replace(PERIOD_PLACEHOLDER, period.label).replace(
         DEADLINE_PLACEHOLDER, f"{period.deadline:%d/%m/%Y}"
     )
+
+
+def duty_name(template: str) -> str:
+    """A recurring duty as one names it, not a period of it: "Báo cáo kết quả thực hiện hằng kỳ"."""
+    name = template.replace(f" (trước {DEADLINE_PLACEHOLDER})", "").replace(
+        DEADLINE_PLACEHOLDER, "hạn của kỳ"
+    )
+    return name.replace(PERIOD_PLACEHOLDER, "hằng kỳ")

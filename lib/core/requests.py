@@ -69,7 +69,6 @@ class TaskState:
 
     state: str
     current_deadline: date | None
-    original_deadline: date | None = None
 
 
 def check_request(
@@ -121,13 +120,25 @@ def task_changes(kind: str, values: Mapping[str, Any]) -> dict[str, Any]:
     return {"state": kind}
 
 
-def grid_problems(role: str, changed: Mapping[str, Any], stored_state: str) -> list[tuple[str, str]]:
-    """The cells a non-office user may not save in the grid (or a file, or the phone form): the
-    decided states, leaving them, and the completion date go through a request."""
+def grid_problems(
+    role: str, changed: Mapping[str, Any], stored_state: str, typed: bool = True
+) -> list[tuple[str, str]]:
+    """The cells a user may not save in the grid (or a file, or the phone form). A non-office user:
+    the decided states, leaving them, the completion date and a decided task's result go through a
+    request. The office (`typed`: a cell typed, not a confirmation or a revert): suspending and
+    cancelling need a document, so they go through "Ghi và xác nhận ngay"."""
+    new_state = changed.get("state", stored_state)
     if role in DECIDERS:
+        if typed and new_state != stored_state and new_state in (SUSPEND, CANCEL):
+            return [
+                (
+                    "state",
+                    f"“{KIND_LABELS[new_state]}” cần lý do và văn bản: dùng “Ghi và xác nhận ngay” ở "
+                    "“Chi tiết nhiệm vụ”.",
+                )
+            ]
         return []
     problems: list[tuple[str, str]] = []
-    new_state = changed.get("state", stored_state)
     if new_state != stored_state:
         if new_state in DECIDED_STATES:
             problems.append(
@@ -147,4 +158,27 @@ def grid_problems(role: str, changed: Mapping[str, Any], stored_state: str) -> l
             )
     if "completed_on" in changed:
         problems.append(("completed_on", "ngày hoàn thành ghi theo đề nghị được Văn phòng xác nhận."))
+    if stored_state in DECIDED_STATES:
+        for name in ("result", "result_doc"):
+            if name in changed:
+                problems.append(
+                    (name, "kết quả của nhiệm vụ đã được Văn phòng xác nhận: đề nghị Văn phòng nếu cần sửa.")
+                )
     return problems
+
+
+def stale_problems(kind: str, new_deadline: date | None, task: TaskState) -> list[tuple[str, str]]:
+    """Why a pending request no longer fits its task (changed since it was sent): [] when it does."""
+    if task.state not in OPEN_STATES:
+        now = KIND_LABELS.get(task.state, task.state)
+        return [("kind", f"nhiệm vụ đã chuyển sang “{now}” sau khi đề nghị được gửi: trả lại đề nghị này.")]
+    current = task.current_deadline
+    if kind == EXTEND and new_deadline is not None and current is not None and new_deadline <= current:
+        return [
+            (
+                "new_deadline",
+                f"hạn hiện tại đã là {fmt_date(current)} (đổi sau khi đề nghị được gửi), "
+                f"không sớm hơn hạn đề nghị {fmt_date(new_deadline)}: trả lại đề nghị này.",
+            )
+        ]
+    return []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, tuple_, update
@@ -450,3 +450,8 @@ def recent_failed_logins(s: Session, actor: Actor, limit: int = 50) -> list[Logi
             .limit(limit)
         )
     )
+
+
+def last_meeting(s: Session, user_id: int) -> date | None:
+    """The date of the user's last meeting, if they set one."""
+    return s.scalar(select(User.last_meeting_on).where(User.id == user_id))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from lib.data.models import Attachment, AttachmentContent
@@ -105,24 +104,20 @@ def same_file(s: Session, entity: str, row_id: int, sha256: str) -> FileRow | No
     return None if found is None else _row(found)
 
 
-def file_count(entity: str, row_id: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[int]:
-    """The number of files (not removed) of the row `row_id` names, correlated for use in a select."""
+def file_count(
+    entity: str, row_id: ColumnElement[int] | InstrumentedAttribute[int], as_of: date | None = None
+) -> ColumnElement[int]:
+    """The number of files of the row `row_id` names, correlated for use in a select: those not
+    removed, or (`as_of`) those there at the end of that day — uploaded by then, not yet removed."""
+    present: ColumnElement[bool] = Attachment.removed_at.is_(None)
+    conditions = [Attachment.entity == entity, Attachment.row_id == row_id]
+    if as_of is not None:
+        end = datetime.combine(as_of + timedelta(days=1), time.min)
+        present = or_(present, Attachment.removed_at >= end)
+        conditions.append(Attachment.uploaded_at < end)
     return (
         select(func.count(Attachment.id))
-        .where(Attachment.entity == entity, Attachment.row_id == row_id, Attachment.removed_at.is_(None))
+        .where(*conditions, present)
         .correlate_except(Attachment)
         .scalar_subquery()
     )
-
-
-def counts(s: Session, entity: str, row_ids: Iterable[int]) -> dict[int, int]:
-    """The number of files (not removed) of each of these rows; rows without files are left out."""
-    ids = list(row_ids)
-    if not ids:
-        return {}
-    stmt = (
-        select(Attachment.row_id, func.count(Attachment.id))
-        .where(Attachment.entity == entity, Attachment.row_id.in_(ids), Attachment.removed_at.is_(None))
-        .group_by(Attachment.row_id)
-    )
-    return {int(r): int(n) for r, n in s.execute(stmt)}

@@ -162,7 +162,7 @@ def yearly_reports(s: Session, filters: Filters, as_of: date) -> list[YearlyRepo
             Task.completed_on,
             Task.result_doc,
             bucket,
-            file_count("task", Task.id).label("files"),
+            file_count("task", Task.id, as_of).label("files"),
         )
         .select_from(Task)
         .join(Agency, Agency.id == Task.lead_agency_id)

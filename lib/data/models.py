@@ -520,6 +520,8 @@ class User(Base):
     password_changed_at: Mapped[datetime] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # Where "what changed since the last meeting" starts for this user (migration 0011); None: a week ago.
+    last_meeting_on: Mapped[date | None] = mapped_column(Date)
 
     locality: Mapped[Locality | None] = relationship()
 

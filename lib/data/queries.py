@@ -31,7 +31,7 @@ from lib.core.filters import DUE_SOON, PROVINCE_LEVEL, FilterOptions, Filters, H
 from lib.core.formatting import fmt_document_number
 from lib.core.organisation import LOCALITY, PROVINCE_KEY, OrgMap, Place
 from lib.core.roles import Actor
-from lib.data import projects, reminders, requests
+from lib.data import discussion, projects, reminders, requests
 from lib.data.models import (
     Agency,
     Clause,
@@ -628,6 +628,7 @@ TASK_COLUMNS = (
     "days_overdue",
     "request",
     "reminders",
+    "direction",
     "version",
     "updated_by",
     "updated_at",
@@ -735,13 +736,13 @@ def list_tasks(
         .limit(limit)
     )
     stmt = filter_tasks(stmt, filters, as_of, due_soon_days)
-    selected = [
-        c for c in TASK_COLUMNS if c not in ("cooperators", "basis", "days_overdue", "request", "reminders")
-    ]
+    derived = ("cooperators", "basis", "days_overdue", "request", "reminders", "direction")
+    selected = [c for c in TASK_COLUMNS if c not in derived]
     found = [dict(zip(selected, r, strict=True)) for r in s.execute(stmt)]
     cooperators, basis = task_links(s, [row["id"] for row in found])
     waiting = requests.waiting_labels(s, [row["id"] for row in found])
     chased = reminders.summaries(s, [row["id"] for row in found])
+    directions = discussion.latest_directions(s, "task", [row["id"] for row in found])
     rows = []
     for row in found:
         row["locality"] = row["locality"] or "Cấp tỉnh"
@@ -753,8 +754,15 @@ def list_tasks(
         row["basis"] = basis.get(row["id"])
         row["request"] = waiting.get(row["id"])
         row["reminders"] = chased.get(row["id"])
+        row["direction"] = directions.get(row["id"])
         rows.append({key: row[key] for key in TASK_COLUMNS})
     return rows
+
+
+def task_row(s: Session, task_id: int, as_of: date, due_soon_days: int) -> dict[str, Any] | None:
+    """One task as a row of `list_tasks`, whatever the page's filters (a link naming it), or None."""
+    found = list_tasks(s, Filters(), as_of, due_soon_days, offset=0, limit=1, where=[Task.id == task_id])
+    return found[0] if found else None
 
 
 @dataclass(frozen=True)

@@ -90,8 +90,3 @@ def waiting_labels(s: Session, task_ids: list[int]) -> dict[int, str]:
             what += f" đến {fmt_date(new_deadline)}"
         labels[int(task_id)] = f"{rule.STATE_LABELS[rule.PENDING]}: {what}"
     return labels
-
-
-def waiting_count(s: Session) -> int:
-    """How many requests wait for the office."""
-    return len(s.scalars(select(TaskRequest.id).where(TaskRequest.state == rule.PENDING)).all())

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from lib.core import config
 from lib.core.catalogue import ENTITY_LABELS
 from lib.core.evidence import MAX_NOTE_CHARS, BadFile, Evidence, judge, size_text
+from lib.core.requests import PENDING
 from lib.core.roles import OFFICE, OUT_OF_SCOPE, Actor, PermissionDenied, Refused, require_writer
 from lib.data import attachments as reads
 from lib.data import audit
@@ -70,7 +71,16 @@ def _parent(s: Session, actor: Actor, entity: str, row_id: int, what: str) -> in
         return None
     spec, key = (TASKS, None) if entity == "task_request" else (EDITABLE[entity], row_id)
     if key is None:
-        key = s.scalar(select(TaskRequest.task_id).where(TaskRequest.id == row_id))
+        asked = s.execute(
+            select(TaskRequest.task_id, TaskRequest.state).where(TaskRequest.id == row_id)
+        ).first()
+        if asked is not None and asked.state != PENDING:
+            raise Refused(
+                f"Đề nghị mã {row_id} đã được xử lý: tệp của đề nghị giữ nguyên như lúc quyết định.",
+                entity=entity,
+                row_id=row_id,
+            )
+        key = asked.task_id if asked is not None else None
     model: Any = spec.model
     found = (
         None

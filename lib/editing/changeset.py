@@ -69,8 +69,10 @@ class TableSpec:
     check_stored: StoredCheck = _no_stored_check
     agency_field: str | None = None  # the column of the agency that leads the row (a task's)
     # Cells this actor may not save although the role edits the column: (role, the values that
-    # differ from the stored row, the stored row) → (field, message). A task's decided states.
-    check_change: Callable[[str, Mapping[str, Any], Any], list[tuple[str, str]]] = lambda _r, _c, _row: []
+    # differ from the stored row, the stored row, the action) → (field, message). A task's decided states.
+    check_change: Callable[[str, Mapping[str, Any], Any, str], list[tuple[str, str]]] = (
+        lambda _r, _c, _row, _a: []
+    )
 
     @property
     def entity(self) -> str:
@@ -350,7 +352,7 @@ def _conflicts_and_row_errors(
         merged["_original"] = row
         differs = {n: v for n, v in parsed[change.row_id].items() if getattr(row, n) != v}
         problems = (
-            spec.check_change(actor.role, differs, row)
+            spec.check_change(actor.role, differs, row, action)
             + spec.check_row(merged, today)
             + spec.check_stored(s, merged, row, loc, action)
         )
@@ -575,6 +577,9 @@ def _check_task(row: Mapping[str, Any], today: date) -> list[tuple[str, str]]:
     return problems
 
 
+# Saves of cells a person typed (the grid, the phone form, a file), as against confirmations and reverts.
+TYPED_ACTIONS = ("update", "import")
+
 TASKS = TableSpec(
     catalogue=TASK,
     model=Task,
@@ -583,7 +588,9 @@ TASKS = TableSpec(
     in_scope=task_in_scope,
     agency_field="lead_agency_id",
     # Completed, suspended, cancelled and the completion date: the office's, on a request.
-    check_change=lambda role, changed, row: requests.grid_problems(role, changed, row.state),
+    check_change=lambda role, changed, row, action: requests.grid_problems(
+        role, changed, row.state, typed=action in TYPED_ACTIONS
+    ),
 )
 
 

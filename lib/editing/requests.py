@@ -254,6 +254,12 @@ def confirm(
         "new_deadline": request.new_deadline,
         "document": request.document,
     }
+    # The task may have changed since the request was sent (the office decided otherwise meanwhile).
+    stale = rule.stale_problems(
+        request.kind, request.new_deadline, rule.TaskState(task.state, task.current_deadline)
+    )
+    if stale:
+        raise _refuse(stale, task.id)
     changes = rule.task_changes(request.kind, values)
     reason = (
         f"Xác nhận đề nghị {rule.KIND_PHRASES[request.kind]} mã {request.id} của {request.requested_by}: "
@@ -286,17 +292,17 @@ def return_request(
 
 
 def withdraw(s: Session, actor: Actor, request_id: int, seen_version: int, *, now: datetime) -> None:
-    """The one who asked, or anyone who may edit the task, withdraws a pending request."""
+    """The one who asked withdraws their pending request (the office returns one, with a note)."""
     require_writer(actor, ENTITY)
     bump_data_version(s)
     request = _pending(s, request_id, seen_version)
     task = _task(s, actor, request.task_id, "rút đề nghị của")
-    if (
-        actor.username != request.requested_by
-        and actor.role not in rule.DECIDERS
-        and not TASKS.may_edit(actor, task, task.locality_id)
-    ):
-        raise PermissionDenied("Chỉ người gửi đề nghị mới rút được.", entity=ENTITY, row_id=request_id)
+    if actor.username != request.requested_by:
+        raise PermissionDenied(
+            "Chỉ người gửi đề nghị mới rút được; Văn phòng trả lại đề nghị (kèm ý kiến).",
+            entity=ENTITY,
+            row_id=request_id,
+        )
     _decide(s, actor, request, rule.WITHDRAWN, "", now, task.locality_id)
 
 

@@ -13,6 +13,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from lib.core import security
+from lib.core.filters import EARLIEST_AS_OF
+from lib.core.formatting import fmt_date
 from lib.core.roles import DIEU_PHOI, ROLE_LABELS, Actor, Refused, require_admin
 from lib.core.scopes import BODY_KINDS, KIND_LABELS
 from lib.core.validation import quote
@@ -325,6 +327,29 @@ def change_own_password(s: Session, actor: Actor, current: str, new_password: st
     user.password_changed_at = user.updated_at = now
     revoke_user_sessions(s, user.id, now, "password_changed")
     _changed(s, actor, "change_password", user, "password", None, "(đã đổi)", now)
+
+
+def set_last_meeting(s: Session, actor: Actor, day: date | None, now: datetime) -> None:
+    """Remember the date of the user's last meeting ("what changed since" starts there); None forgets it."""
+    if actor.user_id is None:
+        raise Refused("Tài khoản dòng lệnh không có ngày họp.", entity="user")
+    if day is not None and not (EARLIEST_AS_OF <= day <= now.date()):
+        raise Refused(
+            f"Ngày họp {fmt_date(day)} phải trong khoảng {fmt_date(EARLIEST_AS_OF)} đến hôm nay "
+            f"({fmt_date(now.date())}).",
+            entity="user",
+            row_id=actor.user_id,
+            field="last_meeting_on",
+        )
+    bump_data_version(s)
+    user = s.get(User, actor.user_id)
+    if user is None or not user.active:
+        raise Refused("Tài khoản không còn hiệu lực.", entity="user")
+    old = user.last_meeting_on
+    if old == day:
+        return
+    user.last_meeting_on = day
+    _changed(s, actor, "set_last_meeting", user, "last_meeting_on", old, day, now)
 
 
 def clear_lock(s: Session, actor: Actor, kind: str, subject: str, now: datetime) -> None:

@@ -31,7 +31,7 @@ from lib.core.figures import Funding, RoadmapPoint, as_percent, yearly_tally
 from lib.core.filters import PROVINCE_LEVEL, Filters, HqFilters
 from lib.core.formatting import fmt_date, fmt_int, fmt_pct, fmt_vnd
 from lib.core.validation import xml_safe
-from lib.data import followup, projects, queries, reminders
+from lib.data import discussion, followup, projects, queries, reminders
 from lib.data.issuers import Issuers, issuers_on
 from lib.data.models import Locality
 from lib.files import export
@@ -105,6 +105,8 @@ class YearEndReport:
     scope_ended: bool = False
     # Reminder letters of the as-of year (to that day) naming a listed overdue task (lib/data/reminders).
     reminder_letters: int = 0
+    # The directions (ý kiến chỉ đạo) given on the scope's rows in the as-of year, up to the as-of date.
+    directions: tuple[discussion.Direction, ...] = ()
 
     @property
     def lines(self) -> list[Line]:
@@ -171,6 +173,9 @@ def build_report(s: Session, scope: str | None, as_of: date, stale_days: int) ->
         issuers=issuers,
         scope_ended=scope in ended,
         reminder_letters=letters,
+        directions=tuple(
+            d for d in discussion.directions_of_year(s, as_of.year, scope) if d.created_at.date() <= as_of
+        ),
     )
 
 
@@ -527,6 +532,20 @@ def _task_figures(doc: Any, r: YearEndReport) -> None:
         )
 
 
+def _directions(doc: Any, r: YearEndReport) -> None:
+    """End of section I: the directions given in the year, each with its row, author and date."""
+    if not r.directions:
+        return
+    _paragraph(doc, f"Ý kiến chỉ đạo trong năm {r.year}: {fmt_int(len(r.directions))} ý kiến.", space_after=3)
+    for d in r.directions:
+        _paragraph(
+            doc,
+            f"- {d.title}: {' '.join(d.body.split())} ({d.author_name}, {fmt_date(d.created_at.date())}).",
+            size=12,
+            space_after=3,
+        )
+
+
 def _headquarters(doc: Any, r: YearEndReport) -> None:
     """Section II: funding in total and per locality, projects by stage, flags to watch."""
     _paragraph(doc, "II. XÂY DỰNG TRỤ SỞ CÔNG AN PHƯỜNG VÀ KINH PHÍ", bold=True, space_after=6)
@@ -648,6 +667,7 @@ def report_docx(r: YearEndReport, issued_on: date | None = None) -> bytes:
     _letterhead(doc, h, issued_on)
     _title(doc, r)
     _task_figures(doc, r)
+    _directions(doc, r)
     _headquarters(doc, r)
     _model_wards(doc, r)
     _overdue_tasks(doc, r)

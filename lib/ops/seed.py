@@ -50,8 +50,8 @@ from lib.data.models import (
     task_cooperator,
 )
 from lib.data.scopes import find_body
+from lib.ops import demo_history, programme
 from lib.ops import directive as d
-from lib.ops import programme
 from lib.ops.arrangements import REFERENCE_ARRANGEMENTS
 from lib.ops.duties import generate_duties
 
@@ -162,6 +162,8 @@ def seed_demo(session: Session, *, seed: int = DEMO_SEED, today: date = DEMO_TOD
         )
     programme.record_load(session, programme.Loaded(added, generated, applied))
     ensure_demo_accounts(session)
+    # How the rows came to be what they are lately: edits, requests, comments, through the engine.
+    demo_history.write_history(session, today, LOCALITY_EDITOR, seed=seed)
     audit.record(
         session, actor="cli:seed-demo", action="seed_demo", entity="database", reason="Nạp lại dữ liệu mẫu"
     )

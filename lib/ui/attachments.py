@@ -38,7 +38,7 @@ def _keys(entity: str, row_id: int) -> str:
     return f"{PREFIXES.get(entity, entity)}_files_{row_id}"
 
 
-def panel(ctx: RunContext, entity: str, row_id: int) -> None:
+def panel(ctx: RunContext, entity: str, row_id: int, *, heading: bool = True) -> None:
     """Draw the evidence files of one row: list with downloads, upload and removal for who may edit it.
 
     Everything happens in the run of the click, with no extra rerun (a rerun of a page that wrote
@@ -48,7 +48,8 @@ def panel(ctx: RunContext, entity: str, row_id: int) -> None:
     if ctx.actor is None:
         return
     key = _keys(entity, row_id)
-    st.markdown("**Tệp minh chứng**")
+    if heading:
+        st.markdown("**Tệp minh chứng**")
     editable = ctx.outage is None and load_may_attach(
         ctx.database_url, ctx.data_version, ctx.actor, entity, row_id
     )
@@ -72,10 +73,10 @@ def _file_row(ctx: RunContext, key: str, item: FileRow, editable: bool) -> None:
     left, middle, right = st.columns([6, 2, 1], vertical_alignment="center")
     kind = evidence.KINDS.get(item.kind)
     left.markdown(
-        f"📄 {_plain(item.filename)}  \n"
+        f"📄 {widgets.plain(item.filename)}  \n"
         f":gray[{kind.label if kind else item.kind} · {evidence.size_text(item.size)} · "
-        f"{_plain(item.uploaded_by)} · {fmt_datetime(item.uploaded_at)}"
-        + (f" · {_plain(item.note)}" if item.note else "")
+        f"{widgets.plain(item.uploaded_by)} · {fmt_datetime(item.uploaded_at)}"
+        + (f" · {widgets.plain(item.note)}" if item.note else "")
         + "]"
     )
     with middle:
@@ -91,12 +92,6 @@ def _file_row(ctx: RunContext, key: str, item: FileRow, editable: bool) -> None:
         state[f"{key}_confirm"] = item.id
     if editable and state.get(f"{key}_confirm") == item.id:
         _ask_removal(key, item)
-
-
-def _plain(text: str) -> str:
-    """Text a user typed, shown as itself in Markdown (no links, emphasis or HTML)."""
-    escaped = "".join("\\" + c if c in "\\`*_{}[]()<>#+-.!|~:$" else c for c in text)
-    return escaped.replace("\n", " ")
 
 
 def _bytes(url: str, attachment_id: int) -> bytes:
@@ -182,8 +177,10 @@ def row_files(
     *,
     title: str,
     pick_key: str,
+    also: Callable[[RunContext, str, int], None] | None = None,
 ) -> None:
-    """An expander on a list page: pick one of the rows shown, then its evidence files."""
+    """An expander on a list page: pick one of the rows shown, then its evidence files (and what
+    `also` draws for that row, such as its discussion)."""
     if ctx.actor is None or not rows:
         return
     by_id = {int(r["id"]): r for r in rows}
@@ -198,3 +195,5 @@ def row_files(
         )
         if picked is not None:
             panel(ctx, entity, int(picked))
+            if also is not None:
+                also(ctx, entity, int(picked))

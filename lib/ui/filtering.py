@@ -70,11 +70,13 @@ def filter_bar(
     """Draw the sidebar filters, kept in step with the URL so a view can be shared as a link.
 
     A page that draws only some `fields` leaves the others as they were, so the user finds them
-    again on the pages that use them.
+    again on the pages that use them. A value of the link the page cannot use (an unknown code, a
+    mistyped or out-of-range date) keeps its warning, and stays in the URL as it was written, until
+    the reader changes that filter: a reload or a shared copy of the link says the same.
     """
     params = _url_params()
     owned = (*(_FILTER_FIELDS[name][1] for name in fields), PARAM_AS_OF)
-    url_filters, url_as_of = _read_url(params, owned, options, today)
+    url_filters, url_as_of, problems = _read_url(params, owned, options, today)
     bar = _Bar(
         prefix,
         fields,
@@ -95,19 +97,44 @@ def filter_bar(
     _seed_widgets(bar, params, url_filters, url_as_of, remembered, today)
     chosen, as_of = _draw_widgets(bar, remembered, today)
     filters = _remember(bar, remembered, chosen, as_of)
-    _sync_url(bar, filters, as_of, today)
+    current: dict[str, object] = {_FILTER_FIELDS[name][1]: chosen[name] for name in fields}
+    current[PARAM_AS_OF] = as_of
+    standing = {param: p for param, p in problems.items() if current.get(param) == p.fallback}
+    for problem in standing.values():
+        for message in problem.messages:
+            st.warning(message, icon="⚠️")
+    _sync_url(bar, filters, as_of, today, keep={param: p.raw for param, p in standing.items()})
     return filters, as_of
+
+
+@dataclass(frozen=True)
+class UrlProblem:
+    """A value of the link the page cannot use: kept as written while the page shows `fallback`."""
+
+    raw: str  # the parameter as the link wrote it
+    fallback: object  # what the page uses instead: the valid part of a filter, or the default date
+    messages: tuple[str, ...]
 
 
 def _read_url(
     params: Mapping[str, list[str]], owned: tuple[str, ...], options: FilterOptions, today: date
-) -> tuple[Filters, date]:
-    """The filters and date the URL asks for (only the parameters this bar owns), warning on bad values."""
-    url_filters, warnings = parse_filters({k: v for k, v in params.items() if k in owned}, options)
+) -> tuple[Filters, date, dict[str, UrlProblem]]:
+    """The filters and date the URL asks for (only the parameters this bar owns), and what in it the
+    page cannot use, by parameter."""
+    mine = {k: v for k, v in params.items() if k in owned}
+    url_filters, _ = parse_filters(mine, options)
+    problems: dict[str, UrlProblem] = {}
+    for attr, param, _label in _FILTER_FIELDS.values():
+        if param in mine:
+            _, warnings = parse_filters({param: mine[param]}, options)
+            if warnings:
+                problems[param] = UrlProblem(
+                    ",".join(mine[param]), getattr(url_filters, attr), tuple(warnings)
+                )
     url_as_of, date_warning = parse_as_of(params.get(PARAM_AS_OF), today)
-    for message in [*warnings, *([date_warning] if date_warning else [])]:
-        st.warning(message, icon="⚠️")
-    return url_filters, url_as_of
+    if date_warning:
+        problems[PARAM_AS_OF] = UrlProblem(params[PARAM_AS_OF][0], url_as_of, (date_warning,))
+    return url_filters, url_as_of, problems
 
 
 def _seed_widgets(
@@ -185,11 +212,13 @@ def _remember(bar: _Bar, remembered: Filters, chosen: Mapping[str, tuple[str, ..
     return filters
 
 
-def _sync_url(bar: _Bar, filters: Filters, as_of: date, today: date) -> None:
-    """Put the filters drawn here and a date other than today in the URL."""
+def _sync_url(bar: _Bar, filters: Filters, as_of: date, today: date, keep: Mapping[str, str]) -> None:
+    """Put the filters drawn here and a date other than today in the URL; the parameters in `keep`
+    stay as the link wrote them."""
     wanted = {k: v for k, v in filters_to_params(filters).items() if k in bar.owned}
     if as_of != today:
         wanted[PARAM_AS_OF] = as_of.isoformat()
+    wanted.update(keep)
     sync_query_params(wanted, owned=bar.owned)
 
 
@@ -270,4 +299,8 @@ def pager(prefix: str, total: int, page_size: int, view: object, noun: str) -> i
 def url_filters(options: FilterOptions, today: date) -> tuple[Filters, date]:
     """Read the filters and the as-of date from the URL only (no widgets), warning on bad values."""
     params = _url_params()
-    return _read_url(params, tuple(params), options, today)
+    filters, as_of, problems = _read_url(params, tuple(params), options, today)
+    for problem in problems.values():
+        for message in problem.messages:
+            st.warning(message, icon="⚠️")
+    return filters, as_of

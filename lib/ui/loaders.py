@@ -3,6 +3,7 @@ so a committed write anywhere shows up on the next rerun of every process."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy import Engine
 
 from lib.core import config
 from lib.core.catalogue import AUDIT_EVENT, HQ_PROJECT, MODEL_WARD
+from lib.core.changes import who
 from lib.core.figures import RoadmapPoint
 from lib.core.filters import FilterOptions, Filters, HqFilters
 from lib.core.organisation import OrgMap
@@ -19,6 +21,7 @@ from lib.core.scopes import Scope
 from lib.data import (
     accounts,
     attachments,
+    changes,
     choices,
     followup,
     issuers,
@@ -104,6 +107,15 @@ def load_task_page(
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
+def load_task_row(
+    url: str, data_version: int, task_id: int, as_of: date, due_soon_days: int
+) -> dict[str, Any] | None:
+    """Load one task as a list row, whatever the filters (a link naming it), or None."""
+    with transaction(get_engine(url)) as s:
+        return queries.task_row(s, task_id, as_of, due_soon_days)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
 def load_documents(url: str, data_version: int) -> list[dict[str, Any]]:
     """Load every document with the number of tasks it assigned."""
     with transaction(get_engine(url)) as s:
@@ -175,21 +187,37 @@ def load_events(
     """Load one page of the audit trail and the number of events the filter selects."""
     with transaction(get_engine(url)) as s:
         events = history.list_events(s, f, offset=(page - 1) * page_size, limit=page_size)
-        return [_event_dict(e) for e in events], history.count_events(s, f)
+        return _event_rows(s, events), history.count_events(s, f)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
 def load_timeline(url: str, data_version: int, entity: str, row_id: int) -> list[dict[str, Any]]:
     """Load every event of one row, oldest first."""
     with transaction(get_engine(url)) as s:
-        return [_event_dict(e) for e in history.row_timeline(s, entity, row_id)]
+        return _event_rows(s, history.row_timeline(s, entity, row_id))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def load_actors(url: str, data_version: int) -> list[str]:
-    """List the users who appear in the trail."""
+def load_actors(url: str, data_version: int) -> dict[str, str]:
+    """The users who appear in the trail, by username, with their names."""
     with transaction(get_engine(url)) as s:
-        return history.list_actors(s)
+        names = changes.user_names(s)
+        return {u: who(u, names) for u in history.list_actors(s)}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_changes_since(
+    url: str, data_version: int, since: date, today: date
+) -> tuple[list[changes.PlaceChanges], int]:
+    """What changed from `since` to `today`, in words, by locality (the 2,000 newest changes)."""
+    with transaction(get_engine(url)) as s:
+        return changes.changes_since(s, since, today)
+
+
+def load_last_meeting(url: str, user_id: int) -> date | None:
+    """The user's last meeting date (not cached: one row, and it changes on their click)."""
+    with transaction(get_engine(url)) as s:
+        return accounts.last_meeting(s, user_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -399,21 +427,24 @@ def export_wards(url: str, localities: tuple[str, ...], as_of: date, with_retire
     return export.workbook_bytes([sheet])
 
 
-def _event_dict(e: AuditEvent) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "at": e.at,
-        "actor": e.actor,
-        "action": AUDIT_EVENT.shown("action", e.action),
-        "action_code": e.action,
-        "entity": AUDIT_EVENT.shown("entity", e.entity),
-        "row_id": e.row_id,
-        "row_version": e.row_version,
-        "field": e.field,
-        "old_value": e.old_value,
-        "new_value": e.new_value,
-        "reason": e.reason,
-    }
+def _event_rows(s: Any, events: Sequence[AuditEvent]) -> list[dict[str, Any]]:
+    """Audit events as the trail shows them: names, titles and the change in words."""
+    return [
+        {
+            "id": c.event_id,
+            "at": c.at,
+            "actor": c.who,
+            "action": AUDIT_EVENT.shown("action", e.action),
+            "action_code": e.action,
+            "entity": AUDIT_EVENT.shown("entity", e.entity),
+            "title": c.title,
+            "change": c.text,
+            "reason": e.reason,
+            "row_id": e.row_id,
+            "row_version": e.row_version,
+        }
+        for c, e in zip(changes.describe(s, events), events, strict=True)
+    ]
 
 
 def load_scope_admin(url: str, data_version: int, actor: Actor, today: date) -> scopes.ScopeAdmin:

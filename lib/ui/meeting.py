@@ -7,7 +7,7 @@ import streamlit as st
 from lib.core import rules
 from lib.core.filters import FilterOptions, describe_filters
 from lib.core.formatting import fmt_billion, fmt_int, fmt_pct
-from lib.ui import charts, filtering, shell
+from lib.ui import charts, discussion, filtering, shell
 from lib.ui.loaders import load_overview
 from lib.ui.shell import RunContext
 
@@ -48,6 +48,7 @@ def overview(ctx: RunContext, options: FilterOptions) -> None:
             ),
             width="stretch",
         )
+    discussion.recent_directions(ctx)  # leaders' latest directions (ý kiến chỉ đạo)
     st.page_link(
         "pages/overview.py",
         label="Thoát chế độ trình chiếu",

@@ -24,7 +24,9 @@ from lib.editing import requests
 from lib.editing.actions import perform
 from lib.editing.changeset import ValidationFailed
 from lib.ui import attachments
+from lib.ui.loaders import load_attachments, load_may_attach
 from lib.ui.shell import RunContext
+from lib.ui.widgets import plain
 
 PREFIX = "tasks_req"
 FLASH = f"{PREFIX}_flash"
@@ -42,7 +44,7 @@ def _run(ctx: RunContext, fn: Any, *args: Any, done: str, **kwargs: Any) -> None
     try:
         perform(ctx.engine, ctx.actor, fn, *args, **kwargs)
     except ValidationFailed as exc:
-        st.error("Chưa gửi vì:\n\n" + "\n".join(f"- {e}" for e in exc.errors), icon="🚫")
+        st.error("Chưa thực hiện vì:\n\n" + "\n".join(f"- {e}" for e in exc.errors), icon="🚫")
     except Refused as exc:
         st.error(exc.message, icon="🚫")
     except DatabaseError as exc:
@@ -67,7 +69,9 @@ def panel(ctx: RunContext, row: Mapping[str, Any]) -> None:
     decider = actor.role in rule.DECIDERS
     if waiting is not None:
         _waiting(ctx, waiting, decider)
-    elif actor.can_write and row.get("state") in rule.OPEN_STATES:
+    elif row.get("state") in rule.OPEN_STATES and load_may_attach(
+        ctx.database_url, ctx.data_version, actor, "task", task_id
+    ):  # whoever may edit the task (the write checks again)
         _propose(ctx, task_id, decider)
     elif row.get("state") not in rule.OPEN_STATES:
         st.caption("Nhiệm vụ đã hoàn thành, tạm dừng hoặc đã hủy: không còn gì để đề nghị.")
@@ -93,13 +97,18 @@ def panel(ctx: RunContext, row: Mapping[str, Any]) -> None:
             hide_index=True,
             key=f"{PREFIX}_history_{task_id}",
         )
+        # The files behind each decision stay readable, as they were when it was taken.
+        for r in history:
+            if load_attachments(ctx.database_url, ctx.data_version, "task_request", r.id):
+                st.caption(f"Tệp của đề nghị mã {r.id} ({rule.STATE_LABELS[r.state].lower()}):")
+                attachments.panel(ctx, "task_request", r.id, heading=False)
 
 
 def _waiting(ctx: RunContext, r: RequestRow, decider: bool) -> None:
     st.warning(
-        f"**{rule.STATE_LABELS[rule.PENDING]}**: {r.summary}. Lý do: {r.reason} (văn bản {r.document}). "
-        f"Gửi bởi {r.requested_by} lúc {fmt_datetime(r.requested_at)}."
-        + (f" Kết quả: {r.result}" if r.result else ""),
+        f"**{rule.STATE_LABELS[rule.PENDING]}**: {plain(r.summary)}. Lý do: {plain(r.reason)} "
+        f"(văn bản {plain(r.document)}). Gửi bởi {plain(r.requested_by)} lúc {fmt_datetime(r.requested_at)}."
+        + (f" Kết quả: {plain(r.result)}" if r.result else ""),
         icon="⏳",
     )
     attachments.panel(ctx, "task_request", r.id)  # its supporting files
@@ -112,28 +121,23 @@ def _waiting(ctx: RunContext, r: RequestRow, decider: bool) -> None:
             left, right = st.columns(2)
             ok = left.form_submit_button("Xác nhận", type="primary", key=f"{PREFIX}_confirm", width="stretch")
             back = right.form_submit_button("Trả lại", key=f"{PREFIX}_return", width="stretch")
-        if ok:
-            _run(
-                ctx,
-                requests.confirm,
-                r.id,
-                r.version,
-                note=note,
-                now=now,
-                today=today,
-                done=f"Đã xác nhận đề nghị mã {r.id}: nhiệm vụ đã được cập nhật.",
+        if ok or back:
+            # confirming also dates the task's change; returning only notes why
+            action, extra, done = (
+                (
+                    requests.confirm,
+                    {"today": today},
+                    f"Đã xác nhận đề nghị mã {r.id}: nhiệm vụ đã được cập nhật.",
+                )
+                if ok
+                else (requests.return_request, {}, f"Đã trả lại đề nghị mã {r.id}.")
             )
-        if back:
-            _run(
-                ctx,
-                requests.return_request,
-                r.id,
-                r.version,
-                note=note,
-                now=now,
-                done=f"Đã trả lại đề nghị mã {r.id}.",
-            )
-    if st.button("Rút đề nghị", key=f"{PREFIX}_withdraw"):
+            _run(ctx, action, r.id, r.version, note=note, now=now, done=done, **extra)
+    if (
+        ctx.actor is not None
+        and ctx.actor.username == r.requested_by
+        and st.button("Rút đề nghị", key=f"{PREFIX}_withdraw")
+    ):
         _run(ctx, requests.withdraw, r.id, r.version, now=now, done=f"Đã rút đề nghị mã {r.id}.")
 
 
@@ -189,25 +193,11 @@ def _propose(ctx: RunContext, task_id: int, decider: bool) -> None:
     proposal = requests.proposal_from(values)
     now = config.now()
     file = (upload.name, upload.getvalue()) if upload is not None else None
+    action: Any
     if decider:
-        _run(
-            ctx,
-            requests.decide_at_once,
-            task_id,
-            proposal,
-            file,
-            now=now,
-            today=today,
-            done=f"Đã ghi và xác nhận: {rule.KIND_LABELS[kind].lower()} nhiệm vụ mã {task_id}.",
-        )
+        action = requests.decide_at_once
+        done = f"Đã ghi và xác nhận: {rule.KIND_LABELS[kind].lower()} nhiệm vụ mã {task_id}."
     else:
-        _run(
-            ctx,
-            requests.propose_with_file,
-            task_id,
-            proposal,
-            file,
-            now=now,
-            today=today,
-            done=f"Đã gửi đề nghị {rule.KIND_PHRASES[kind]} nhiệm vụ mã {task_id}: chờ Văn phòng xác nhận.",
-        )
+        action = requests.propose_with_file
+        done = f"Đã gửi đề nghị {rule.KIND_PHRASES[kind]} nhiệm vụ mã {task_id}: chờ Văn phòng xác nhận."
+    _run(ctx, action, task_id, proposal, file, now=now, today=today, done=done)

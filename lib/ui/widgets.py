@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 import streamlit as st
 
 from lib.core.figures import Funding
-from lib.core.filters import EARLIEST_AS_OF, LATEST_AS_OF
+from lib.core.filters import AS_OF_LABEL, EARLIEST_AS_OF, LATEST_AS_OF
 from lib.core.formatting import fmt_billion, fmt_date, fmt_pct, fmt_vnd
 from lib.core.roles import Refused
 from lib.data.db import DatabaseError
@@ -91,9 +91,6 @@ def days_input(label: str, maximum: int, value: int, key: str) -> int:
     return int(st.number_input(label, min_value=1, max_value=maximum, value=value, step=1, key=key))
 
 
-AS_OF_LABEL = "Số liệu tính đến ngày"
-
-
 def as_of_input(value: date, today: date, key: str | None = None) -> date:
     """The date every figure is computed for (today when the box is cleared)."""
     chosen = st.date_input(
@@ -105,3 +102,9 @@ def as_of_input(value: date, today: date, key: str | None = None) -> date:
         max_value=LATEST_AS_OF,
     )
     return chosen if isinstance(chosen, date) else today
+
+
+def plain(text: str) -> str:
+    """Text a user typed, shown as itself in Markdown (no links, images, emphasis or HTML)."""
+    escaped = "".join("\\" + c if c in "\\`*_{}[]()<>#+-.!|~:$" else c for c in text)
+    return escaped.replace("\n", " ")

@@ -3,6 +3,7 @@
 import json
 import re
 from collections import Counter
+from datetime import date
 
 import pytest
 from sqlalchemy import func, or_, select
@@ -109,13 +110,42 @@ def test_choosing_a_filter_writes_it_to_the_url(demo_app, demo_sqlite_file):
     assert _metrics(at)["Tổng số nhiệm vụ"] == fmt_int(_expected(demo_sqlite_file, "yen-dung").total)
 
 
-def test_unknown_locality_and_bad_date_in_the_url_are_explained(demo_app):
+def test_unknown_locality_and_bad_date_in_the_url_keep_saying_so_until_the_reader_changes_them(demo_app):
     at = demo_app(dia_ban="ha-noi", ngay="30/02/2025")
-    warnings = [w.value for w in at.warning]
-    assert "Không có địa bàn “ha-noi” — đã bỏ qua bộ lọc này." in warnings
-    assert any(w.startswith("Ngày “30/02/2025” không hợp lệ") for w in warnings)
-    assert "dia_ban" not in at.query_params
+
+    def warnings() -> list[str]:
+        return [w.value for w in at.warning]
+
+    def param(name: str) -> str | None:
+        value = at.query_params.get(name)
+        return value[0] if isinstance(value, list) else value
+
+    assert "Không có địa bàn “ha-noi” — đã bỏ qua bộ lọc này." in warnings()
+    assert any(w.startswith("Ngày “30/02/2025” không hợp lệ") for w in warnings())
     assert at.metric  # the page still shows figures
+    at.run()  # any rerun (a click elsewhere): the link's values and their warnings stay
+    assert len(warnings()) == 2 and (param("dia_ban"), param("ngay")) == ("ha-noi", "30/02/2025")
+
+    at.sidebar.multiselect[0].set_value(["viet-yen"]).run()  # the reader picks a locality
+    assert not any("ha-noi" in w for w in warnings()) and param("dia_ban") == "viet-yen"
+    assert any(w.startswith("Ngày “30/02/2025” không hợp lệ") for w in warnings())
+
+    at.sidebar.date_input[0].set_value(date(2025, 2, 28)).run()  # … and a date
+    assert warnings() == [] and param("ngay") == "2025-02-28"
+
+
+def test_a_date_outside_the_range_says_so_on_the_report_until_another_is_picked(demo_app):
+    at = demo_app()
+    at.query_params.update({"ngay": "2017-12-27"})
+    at.switch_page("pages/report.py").run()
+    assert not at.exception, at.exception
+    expected = "Ngày “2017-12-27” nằm ngoài khoảng có số liệu (01/01/2020–31/12/2100)"
+    assert any(w.value.startswith(expected) for w in at.warning)
+    at.run()
+    assert any(w.value.startswith(expected) for w in at.warning)
+    assert at.query_params["ngay"] in ("2017-12-27", ["2017-12-27"])
+    at.date_input[0].set_value(date(2025, 12, 31)).run()
+    assert not at.warning and at.query_params["ngay"] in ("2025-12-31", ["2025-12-31"])
 
 
 def test_tasks_page_shows_one_page_of_the_filtered_rows(demo_app, monkeypatch):

@@ -85,3 +85,55 @@ def test_a_request_without_its_document_is_refused_in_vietnamese_and_nothing_is_
     ]
     with transaction(db) as s:
         assert s.scalars(select(TaskRequest)).all() == []
+
+
+def test_the_office_returns_a_request_with_a_note_and_a_second_request_is_withdrawn(db):
+    task = lucngan_open_task(db)
+    at = open_page("dp.lucngan", "pages/tasks.py", ma=str(task.id))
+    at.radio(key="tasks_req_kind").set_value("gia_han").run()
+    at.date_input(key="tasks_req_new_deadline").set_value(date(2027, 3, 31))
+    at.text_area(key="tasks_req_reason").input("Chờ giao đất.")
+    at.text_input(key="tasks_req_document").input("12/UBND-CA ngày 01/12/2026")
+    at.button(key="tasks_req_send").click().run()
+    assert not at.exception, at.exception
+
+    with transaction(db) as s:
+        pending = s.scalars(select(TaskRequest.id).where(TaskRequest.task_id == task.id)).one()
+    office = open_page("vanphong", "pages/tasks.py", ma=str(task.id))
+    office.text_area(key=f"tasks_req_note_{pending}").input("Bổ sung quyết định giao đất.")
+    office.button(key="tasks_req_return").click().run()
+    assert not office.exception, office.exception
+    with transaction(db) as s:
+        returned = s.scalars(select(TaskRequest).where(TaskRequest.task_id == task.id)).one()
+        assert (returned.state, returned.decided_by, returned.decision_note) == (
+            "returned",
+            "vanphong",
+            "Bổ sung quyết định giao đất.",
+        )
+        assert s.get(Task, task.id).current_deadline == task.current_deadline  # returned: nothing changes
+    assert any(f"Đã trả lại đề nghị mã {returned.id}" in s.value for s in office.success)
+
+    again = open_page("dp.lucngan", "pages/tasks.py", ma=str(task.id))
+    again.radio(key="tasks_req_kind").set_value("gia_han").run()
+    again.date_input(key="tasks_req_new_deadline").set_value(date(2027, 3, 31))
+    again.text_area(key="tasks_req_reason").input("Đã có quyết định giao đất.")
+    again.text_input(key="tasks_req_document").input("15/QĐ-UBND ngày 02/12/2026")
+    again.button(key="tasks_req_send").click().run()
+    again.button(key="tasks_req_withdraw").click().run()
+    assert not again.exception, again.exception
+    with transaction(db) as s:
+        states = s.scalars(
+            select(TaskRequest.state).where(TaskRequest.task_id == task.id).order_by(TaskRequest.id)
+        ).all()
+    assert states == ["returned", "withdrawn"]
+
+
+def test_a_linked_task_opens_even_when_the_filters_leave_it_out(db):
+    task = lucngan_open_task(db)  # a Lục Ngạn task, linked from a page filtered to Việt Yên
+    at = open_page("vanphong", "pages/tasks.py", dia_ban="viet-yen", ma=str(task.id))
+    assert not at.exception, at.exception
+    assert at.selectbox(key="tasks_detail_pick").value == task.id
+    assert at.button(key="tasks_req_send")  # its panels are drawn
+    unknown = open_page("vanphong", "pages/tasks.py", ma="999999")
+    assert not unknown.exception
+    assert unknown.selectbox(key="tasks_detail_pick").value is None

@@ -1,5 +1,6 @@
 """An evidence file in Chromium: a focal point opens their task's detail section on /nhiem-vu, uploads a
-PDF, sees it listed, and downloads it back — the same bytes, under its own name, as an attachment."""
+PDF, sees it listed, and downloads it back — the same bytes, under its own name, as an attachment; a
+program named like a PDF is refused on the page and nothing is stored."""
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -78,6 +79,24 @@ def test_a_focal_point_uploads_a_pdf_on_their_task_and_downloads_it_byte_for_byt
         assert headers["content-disposition"].startswith("attachment;")
         assert headers["content-type"] == "application/octet-stream"
         assert headers["x-content-type-options"] == "nosniff"
+
+        # A program named like a report is refused in the page, in Vietnamese, and nothing is stored.
+        fake = "Báo cáo quý IV.pdf"
+        wait_idle(page)
+        uploader.set_input_files(
+            files=[{"name": fake, "mimeType": "application/pdf", "buffer": b"MZ\x90\x00" + b"\x00" * 4096}]
+        )
+        expect(page.get_by_role("button", name=f"Remove {fake}")).to_be_visible(timeout=30_000)
+        wait_idle(page)
+        page.get_by_role("button", name="Tải lên").click()
+        expect(page.get_by_text("Tệp là chương trình chạy được (không phải tài liệu)")).to_be_visible(
+            timeout=30_000
+        )
+        with transaction(engine) as s:
+            names = s.scalars(
+                select(Attachment.filename).where(Attachment.entity == "task", Attachment.row_id == task)
+            ).all()
+        assert names == [NAME]
     finally:
         context.close()
         engine.dispose()

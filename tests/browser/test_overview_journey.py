@@ -52,3 +52,19 @@ def test_filter_to_one_locality_survives_a_reload(browser, app_server, demo_sqli
     expect(_metric(page, "Tổng số nhiệm vụ")).to_have_text(expected)
     page.screenshot(path=str(demo_sqlite_file.parent / "overview-luc-ngan.png"), full_page=True)
     page.close()
+
+
+def test_a_shared_link_with_a_bad_date_keeps_saying_so_after_the_url_settles_and_a_reload(
+    browser, app_server
+):
+    base = app_server()
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    sign_in(page, base, "lanhdao", path="/?ngay=31/02/2025")
+    warning = page.get_by_text("Ngày “31/02/2025” không hợp lệ")
+    expect(warning).to_be_visible(timeout=30_000)
+    wait_idle(page)
+    page.wait_for_timeout(1500)  # the reruns that rewrite the URL have happened
+    expect(warning).to_be_visible()
+    assert "ngay=31%2F02%2F2025" in page.url or "ngay=31/02/2025" in page.url
+    page.reload()
+    expect(warning).to_be_visible(timeout=30_000)

@@ -6,11 +6,12 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from lib.core import config
 from lib.core.roles import PermissionDenied, Refused
 from lib.data import attachments as reads
 from lib.data.db import transaction
@@ -330,9 +331,12 @@ def test_a_received_yearly_report_attached_to_its_task_shows_in_the_list_and_the
     assert yearly and not any(y.files for y in yearly)
     target = yearly[0]
     attachments.add(demo, actor(demo, "vanphong"), "task", target.task_id, "bao-cao-nam.pdf", f.pdf("BC nam"))
+    uploaded = config.today()  # the file is there from the day it was uploaded, not before
     with transaction(demo) as s:
-        after = {y.task_id: y for y in followup.yearly_reports(s, Filters(), DEMO_TODAY)}
-        year_end = report.build_report(s, None, DEMO_TODAY, 90)
+        before = {y.task_id: y for y in followup.yearly_reports(s, Filters(), uploaded - timedelta(days=1))}
+        after = {y.task_id: y for y in followup.yearly_reports(s, Filters(), uploaded)}
+        year_end = report.build_report(s, None, uploaded, 90)
+    assert before[target.task_id].evidence == ""
     assert after[target.task_id].evidence == "Có tệp báo cáo"
     assert [y.task_id for y in after.values() if y.files] == [target.task_id]
     text = "\n".join(p.text for p in WordDocument(io.BytesIO(report.report_docx(year_end))).paragraphs)

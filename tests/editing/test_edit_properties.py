@@ -409,7 +409,16 @@ def decided_by_the_office(typed: dict[str, Any], stored: dict[str, Any]) -> set[
         problems.add("state")
     if "completed_on" in typed and typed["completed_on"] != stored["completed_on"]:
         problems.add("completed_on")
+    if stored["state"] in decided:  # a confirmed result stays as the office confirmed it
+        problems |= {n for n in ("result", "result_doc") if n in typed and typed[n] != stored[n]}
     return problems
+
+
+def needs_a_document(typed: dict[str, Any], stored: dict[str, Any]) -> set[str]:
+    """The office suspends or cancels with a reason and a document ("Ghi và xác nhận ngay"), not in a
+    cell — restated from lib/core/requests.py."""
+    moved = "state" in typed and typed["state"] != stored["state"]
+    return {"state"} if moved and typed["state"] in ("tam_dung", "huy") else set()
 
 
 TASK_TABLE = Table(
@@ -444,6 +453,8 @@ def expected_outcome(table, who, my_locality, before, places, edits) -> tuple[ty
             bad |= {(e.row_id, name) for name in table.rule_problems(merged, before[e.row_id])}
             if table.spec is TASKS and who.role not in ("admin", "van_phong"):
                 bad |= {(e.row_id, name) for name in decided_by_the_office(typed, before[e.row_id])}
+            elif table.spec is TASKS:
+                bad |= {(e.row_id, name) for name in needs_a_document(typed, before[e.row_id])}
     if bad:
         return ValidationFailed, bad
     stale = {e.row_id for e in edits if e.version_offset}

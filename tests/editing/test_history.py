@@ -212,7 +212,14 @@ def test_the_history_page_runs_for_every_role(monkeypatch, demo_copy):
         at.switch_page("pages/history.py").run()
         assert not at.exception
         trail = at.dataframe[0].value
-        assert "ghi chú trong lịch sử" in set(trail["new_value"])
+        # In words: the row's title, the field's label, the author's name (not codes and usernames).
+        mine = trail[trail["change"].str.contains("ghi chú trong lịch sử", regex=False)]
+        assert len(mine) == 1
+        assert mine.iloc[0]["change"].startswith("Ghi chú")
+        assert mine.iloc[0]["title"] == row.title
+        with transaction(engine) as s:
+            name = s.scalar(select(User.display_name).where(User.username == "dp.bacgiang"))
+        assert mine.iloc[0]["actor"] == name != "dp.bacgiang"
         at.number_input(key="history_row").set_value(row.id).run()
         assert not at.exception
         if user == "dp.bacgiang":

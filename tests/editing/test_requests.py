@@ -15,10 +15,11 @@ from lib.core.roles import PermissionDenied, Refused
 from lib.data import queries
 from lib.data.db import transaction
 from lib.data.models import AuditEvent, Locality, Task, TaskRequest
-from lib.editing import actions, changeset, history, requests
+from lib.editing import actions, attachments, changeset, history, requests
 from lib.editing.changeset import RowChange, ValidationFailed
 from lib.editing.requests import Proposal
 from lib.ops.seed import DEMO_TODAY, seed_demo
+from tests.support import evidence_files as files
 from tests.support.edit_machinery import actor
 
 TODAY = DEMO_TODAY
@@ -326,3 +327,84 @@ def test_a_request_carries_its_evidence_file_and_a_bad_file_refuses_the_request_
     with transaction(demo) as s:
         [stored] = list_files(s, "task_request", request_id)
     assert (stored.filename, stored.kind, stored.size) == ("bao-cao.pdf", "pdf", len(report))
+
+
+def grid(engine, who, task_id, version, values):
+    return run(
+        engine,
+        who,
+        changeset.apply_changes,
+        changeset.TASKS,
+        [RowChange(task_id, version, values)],
+        now=NOW,
+        today=TODAY,
+    )
+
+
+def test_a_request_overtaken_by_the_office_cannot_be_confirmed_over_its_decision(demo):
+    task = open_task(demo, "luc-ngan")
+    later = Proposal(kind=rule.EXTEND, reason="Chờ vốn", document="1/UBND", new_deadline="31/03/2027")
+    extend = run(demo, "dp.lucngan", requests.propose, task.id, later, now=NOW, today=TODAY)
+    # Meanwhile the office extends further in the grid, with its own document.
+    grid(demo, "vanphong", task.id, task.version, {"current_deadline": "31/12/2027", "extension_doc": "9/QĐ"})
+    before = snapshot(demo)
+    with pytest.raises(ValidationFailed, match=r"hạn hiện tại đã là 31/12/2027 .* trả lại đề nghị này"):
+        run(demo, "vanphong", requests.confirm, extend, 1, now=NOW, today=TODAY)
+    assert snapshot(demo) == before
+    run(demo, "vanphong", requests.return_request, extend, 1, note="Đã gia hạn đến 31/12/2027.", now=NOW)
+
+    # A completion asked for a task the office has since cancelled (with its document) stays cancelled.
+    done = run(demo, "dp.lucngan", requests.propose, task.id, DONE, now=NOW, today=TODAY)
+    cancel = Proposal(kind=rule.CANCEL, reason="Thay bằng kế hoạch 2027.", document="3/KH-UBND")
+    with pytest.raises(Refused, match="đã có đề nghị"):  # one request at a time: the office returns first
+        run(demo, "vanphong", requests.decide_at_once, task.id, cancel, now=NOW, today=TODAY)
+    with transaction(demo) as s:
+        version = s.get(Task, task.id).version
+    grid(
+        demo,
+        "vanphong",
+        task.id,
+        version,
+        {"state": "hoan_thanh", "progress_pct": 100, "completed_on": "20/11/2026", "result_doc": "5/BC"},
+    )
+    with pytest.raises(ValidationFailed, match="đã chuyển sang “Hoàn thành” sau khi đề nghị được gửi"):
+        run(demo, "vanphong", requests.confirm, done, 1, now=NOW, today=TODAY)
+
+
+def test_the_office_suspends_or_cancels_with_a_document_not_in_a_cell(demo):
+    task = open_task(demo, "bac-giang")
+    before = snapshot(demo)
+    for state in ("huy", "tam_dung"):
+        with pytest.raises(ValidationFailed, match="cần lý do và văn bản: dùng “Ghi và xác nhận ngay”"):
+            grid(demo, "vanphong", task.id, task.version, {"state": state})
+    assert snapshot(demo) == before
+    cancel = Proposal(kind=rule.CANCEL, reason="Thay bằng kế hoạch 2027.", document="3/KH-UBND")
+    run(demo, "vanphong", requests.decide_at_once, task.id, cancel, now=NOW, today=TODAY)
+    with transaction(demo) as s:
+        assert s.get(Task, task.id).state == "huy"
+
+
+def test_a_confirmed_result_is_not_rewritten_by_the_focal_point(demo):
+    task = open_task(demo, "luc-ngan")
+    request_id = run(demo, "dp.lucngan", requests.propose, task.id, DONE, now=NOW, today=TODAY)
+    version = run(demo, "vanphong", requests.confirm, request_id, 1, now=NOW, today=TODAY)
+    before = snapshot(demo)
+    with pytest.raises(ValidationFailed, match="kết quả của nhiệm vụ đã được Văn phòng xác nhận"):
+        grid(demo, "dp.lucngan", task.id, version, {"result_doc": "khác/BC", "result": "đổi"})
+    assert snapshot(demo) == before
+    grid(demo, "dp.lucngan", task.id, version, {"notes": "Đã bàn giao hồ sơ."})  # notes stay theirs
+
+
+def test_only_the_one_who_asked_withdraws_and_a_decided_request_keeps_its_files(demo):
+    task = open_task(demo, "luc-ngan")
+    request_id = run(demo, "dp.lucngan", requests.propose, task.id, DONE, now=NOW, today=TODAY)
+    with pytest.raises(PermissionDenied, match="Chỉ người gửi đề nghị mới rút được"):
+        run(demo, "vanphong", requests.withdraw, request_id, 1, now=NOW)
+    run(demo, "dp.lucngan", requests.withdraw, request_id, 1, now=NOW)
+    with transaction(demo) as s:
+        assert s.get(TaskRequest, request_id).state == "withdrawn"
+        assert not attachments.may_attach(s, actor(demo, "dp.lucngan"), "task_request", request_id)
+    with pytest.raises(Refused, match=f"Đề nghị mã {request_id} đã được xử lý"):
+        attachments.add(
+            demo, actor(demo, "dp.lucngan"), "task_request", request_id, "bien-ban.pdf", files.pdf()
+        )
