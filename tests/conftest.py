@@ -66,7 +66,7 @@ def demo_url(backend: str, make_database: Callable[[str], str]) -> str:
     url = make_database(backend)
     engine = make_engine(url)
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
     engine.dispose()
     return url
 
@@ -107,7 +107,7 @@ def demo_sqlite_file(make_database: Callable[[str], str]) -> Path:
     url = make_database("sqlite")
     engine = make_engine(url)
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
     engine.dispose()
     return Path(make_url(url).database or "")
 

@@ -72,7 +72,7 @@ class WaitingRequest:
     task_id: int
     title: str
     kind: str
-    requested_by: str
+    requested_by: str  # the name of who asked
     requested_at: datetime
 
 
@@ -295,10 +295,11 @@ def waiting_requests(s: Session, limit: int = 20) -> list[WaitingRequest]:
             TaskRequest.task_id,
             Task.title,
             TaskRequest.kind,
-            TaskRequest.requested_by,
+            func.coalesce(User.display_name, TaskRequest.requested_by),
             TaskRequest.requested_at,
         )
         .join(Task, Task.id == TaskRequest.task_id)
+        .outerjoin(User, User.username == TaskRequest.requested_by)
         .where(TaskRequest.state == request_rule.PENDING)
         .order_by(TaskRequest.requested_at, TaskRequest.id)
         .limit(limit)

@@ -19,11 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lib.core import requests as rule
+from lib.core.filters import Filters
 from lib.core.roles import Actor, Refused
+from lib.data import followup
 from lib.data.accounts import actor_for
 from lib.data.models import Locality, Task, User
-from lib.core.filters import Filters
-from lib.data import followup
 from lib.editing import discussion, reminders, requests
 from lib.editing.changeset import TASKS, RowChange, apply_changes
 
@@ -127,8 +127,9 @@ class History:
             asker = self.editors.get(code)
             if asker is None or done_on is None or when is None:
                 continue
-            asked_at = _at(done_on + timedelta(days=1), 9, self.rng)
-            decided_at = max(when, asked_at + timedelta(hours=2))
+            # Asked early on the day it was done; confirmed when the row says it was last updated.
+            asked_at = datetime.combine(done_on, time(7)) + timedelta(minutes=self.rng.randint(0, 50))
+            decided_at = max(when, asked_at + timedelta(hours=1))
             task.state, task.progress_pct = "dang_thuc_hien", self.rng.choice((70, 80, 90))
             task.completed_on, task.result, task.result_doc = None, "", ""
             self.s.flush()
@@ -224,7 +225,6 @@ class History:
                 discussion.add, self.actors[LEADER], "task", task.id, text, "direction", now=when
             )[0]:
                 self.told.directions += 1
-
 
     def reminder_letters(self) -> None:
         """The office chased late addressees twice: mid-October and mid-November (numbers of its own)."""

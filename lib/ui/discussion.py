@@ -23,6 +23,7 @@ from lib.editing import discussion as talking
 from lib.editing.actions import perform
 from lib.ui.loaders import get_engine
 from lib.ui.shell import RunContext
+from lib.ui.widgets import plain
 
 # The key prefix of each page that draws the panel (tasks: /nhiem-vu's detail section).
 PREFIXES = {"task": "tasks", "hq_project": "hq", "model_ward": "wards"}
@@ -46,20 +47,14 @@ def recent_directions(ctx: RunContext, limit: int = 5) -> None:
     st.markdown("## Ý kiến chỉ đạo gần đây")
     for d in found:
         st.warning(
-            f"**{_plain(d.title)}**  \n{_plain(d.body)}  \n"
-            f"— {_plain(d.author_name)}, {rule.fmt_when(d.created_at)}",
+            f"**{plain(d.title)}**  \n{plain(d.body, lines=True)}  \n"
+            f"— {plain(d.author_name)}, {rule.fmt_when(d.created_at)}",
             icon="📌",
         )
 
 
 def _key(entity: str) -> str:
     return f"{PREFIXES.get(entity, entity)}_talk"
-
-
-def _plain(text: str) -> str:
-    """Text a user typed, shown as itself in Markdown (no links, emphasis or HTML)."""
-    escaped = "".join("\\" + c if c in "\\`*_{}[]()<>#+-.!|~:$" else c for c in text)
-    return escaped.replace("\n", "  \n")
 
 
 def _send(ctx: RunContext, entity: str, row_id: int, key: str) -> None:
@@ -113,12 +108,13 @@ def panel(ctx: RunContext, entity: str, row_id: int) -> None:
 
 
 def _comment(c: reads.CommentRow, new: bool) -> None:
-    head = f"**{_plain(c.author_name)}** · {rule.fmt_when(c.created_at)}" + (" · :blue[mới]" if new else "")
+    head = f"**{plain(c.author_name)}** · {rule.fmt_when(c.created_at)}" + (" · :blue[mới]" if new else "")
+    body = plain(c.body, lines=True)
     if c.is_direction:
-        st.warning(f"**{rule.KIND_LABELS[rule.DIRECTION]}** — {head}  \n{_plain(c.body)}", icon="📌")
+        st.warning(f"**{rule.KIND_LABELS[rule.DIRECTION]}** — {head}  \n{body}", icon="📌")
     else:
         with st.container(border=True):
-            st.markdown(f"{head}  \n{_plain(c.body)}")
+            st.markdown(f"{head}  \n{body}")
 
 
 def _form(ctx: RunContext, entity: str, row_id: int, key: str) -> None:
@@ -203,7 +199,7 @@ def _mention(ctx: RunContext, m: reads.MentionItem) -> None:
             query_params=dict(params),
         )
         snippet = " ".join(m.body.split())
-        st.caption(_plain(snippet if len(snippet) <= 200 else snippet[:199] + "…"))
+        st.caption(plain(snippet if len(snippet) <= 200 else snippet[:199] + "…"))
     right.button(
         "Đã xem", key=f"{WAITING_KEY}_seen_{m.comment_id}", on_click=_mark_seen, args=(ctx, [m.comment_id])
     )

@@ -104,7 +104,8 @@ def as_of_input(value: date, today: date, key: str | None = None) -> date:
     return chosen if isinstance(chosen, date) else today
 
 
-def plain(text: str) -> str:
-    """Text a user typed, shown as itself in Markdown (no links, images, emphasis or HTML)."""
+def plain(text: str, *, lines: bool = False) -> str:
+    """Text a user typed, shown as itself in Markdown (no links, images, emphasis or HTML); its line
+    breaks kept as breaks (`lines`) or folded into spaces."""
     escaped = "".join("\\" + c if c in "\\`*_{}[]()<>#+-.!|~:$" else c for c in text)
-    return escaped.replace("\n", " ")
+    return escaped.replace("\n", "  \n" if lines else " ")

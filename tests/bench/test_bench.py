@@ -88,7 +88,7 @@ def map_of_2024_url(backend, make_database):
     url = make_database(backend)
     engine = make_engine(url)
     with transaction(engine, write=True) as s:
-        seed_demo(s, today=date(2024, 12, 31))
+        seed_demo(s, today=date(2024, 12, 31), history=False)
     engine.dispose()
     yield url
     get_engine(url).dispose()

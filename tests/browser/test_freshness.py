@@ -56,7 +56,7 @@ def shared_database(make_database):
     url = make_database("postgresql")
     engine = make_engine(url)
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
     engine.dispose()
     return url
 

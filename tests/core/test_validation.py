@@ -363,7 +363,7 @@ def test_an_optional_integer_stores_an_empty_cell_as_none():
 @pytest.fixture
 def demo(engine):
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
     return engine
 
 

@@ -25,7 +25,7 @@ def actor(engine, username):
 @pytest.fixture
 def demo(engine):
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
     return engine
 
 

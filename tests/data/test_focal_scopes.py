@@ -31,7 +31,7 @@ OUT = "không thuộc phạm vi bạn phụ trách"
 @pytest.fixture
 def demo(engine):
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
     return engine
 
 

@@ -23,7 +23,7 @@ TODAY = date(2026, 11, 29)
 @pytest.fixture
 def demo(engine):
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
     return engine
 
 

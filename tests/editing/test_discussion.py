@@ -26,7 +26,7 @@ READER = Actor(user_id=None, username="cb.xem", display_name="Cán bộ xem", ro
 @pytest.fixture
 def demo(engine):
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
     return engine
 
 

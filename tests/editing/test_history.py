@@ -39,7 +39,7 @@ def task_of(engine, locality):
 def edited(engine):
     """Demo data plus two saves on one Lục Ngạn task: v1 → v2 (T1, coordinator) → v3 (T2, office)."""
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
     row = task_of(engine, "luc-ngan")
     me, office = actor(engine, "dp.lucngan"), actor(engine, "vanphong")
     actions.perform(
@@ -177,7 +177,7 @@ def test_revert_goes_through_the_scope_checks(edited):
 
 def test_newly_overdue_equals_an_independent_computation(engine):
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
     since = date(2025, 12, 1)
     with transaction(engine) as s:
         got = history.newly_overdue(s, since, DEMO_TODAY)
@@ -236,7 +236,7 @@ def test_a_headquarters_project_reverts_money_and_an_emptied_land_area(engine):
     from lib.data.models import HqProject, Unit
 
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
     with transaction(engine) as s:
         row = s.scalars(
             select(HqProject)
@@ -280,7 +280,7 @@ def test_a_headquarters_project_reverts_money_and_an_emptied_land_area(engine):
 def test_revert_undoes_an_excel_import_too(engine):
     """An import writes values like an edit: reverting past it must put them back."""
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
     row = task_of(engine, "luc-ngan")
     me = actor(engine, "dp.lucngan")
     actions.perform(

@@ -57,7 +57,7 @@ TEXTS = st.one_of(
 def demo(engine):
     """The demo, with one unit of Bắc Giang retired and one project and one registration stopped."""
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
         unit = s.scalar(
             select(Unit.id)
             .join(Locality)

@@ -88,7 +88,7 @@ def test_the_sheet_has_vietnamese_headers_real_dates_and_number_formats():
 @pytest.fixture
 def demo(engine):
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
     return engine
 
 

@@ -45,7 +45,7 @@ TASK_HEADERS = [c.label for c in REGISTER_TASKS.columns]
 @pytest.fixture
 def demo(engine):
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
     return engine
 
 

@@ -99,7 +99,7 @@ def test_a_letter_before_the_merger_is_issued_by_the_police_of_bac_giang(demo_en
 @pytest.fixture
 def demo(engine):
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
     return engine
 
 

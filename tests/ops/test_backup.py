@@ -52,7 +52,7 @@ def busy_database(backend, make_database):
     url = make_database(backend)
     engine = make_engine(url)
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
     actor, stop, saves = _actor(engine), threading.Event(), [0]
 
     def writer() -> None:
@@ -104,7 +104,7 @@ def test_restore_refuses_without_confirmation_and_refuses_a_damaged_file(
     url = make_database(backend)
     engine = make_engine(url)
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
     monkeypatch.setenv("DATABASE_URL", url)
     good = tmp_path / "good.bak"
     assert manage(["backup", str(good)]) == 0

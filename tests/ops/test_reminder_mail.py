@@ -33,7 +33,7 @@ NOW = datetime(2026, 11, 29, 9)
 @pytest.fixture
 def demo(engine):
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
     return engine
 
 

@@ -203,10 +203,10 @@ def _snapshot(engine):
 
 def test_seed_demo_is_deterministic_and_idempotent(engine):
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
     first = _snapshot(engine)
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
     second = _snapshot(engine)
     with transaction(engine) as s:
         assert s.scalar(select(Unit.id).where(Unit.name == "Thọ Xương")) is not None
@@ -224,7 +224,7 @@ def _counts(engine):
 
 def test_load_programme_on_the_demo_changes_nothing(engine):
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
     before = _counts(engine)
     with transaction(engine, write=True) as s:
         loaded = load_programme(s, DEMO_TODAY)
@@ -238,7 +238,7 @@ def test_load_programme_on_demo_content_from_before_the_duties(engine):
     old reports to them instead of writing them again, and changes nothing users wrote."""
     # The previous version knew no reorganisation: its content is of the 2024 map, seeded in 2024.
     with transaction(engine, write=True) as s:
-        seed_demo(s, today=date(2024, 12, 31))
+        seed_demo(s, today=date(2024, 12, 31), history=False)
         reviews = select(Task.id).join(Duty).where(Duty.recurrence == "mot_lan")
         for table in (task_cooperator, task_basis):
             s.execute(delete(table).where(table.c.task_id.in_(reviews)))

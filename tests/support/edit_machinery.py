@@ -124,7 +124,7 @@ def _prepare_tasks(engine: Engine, count: int) -> tuple[list[int], str]:
     """Demo data; the first `count` tasks of Lục Ngạn, edited by its coordinator (scope applies)."""
     writer = "dp.lucngan"
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
     with transaction(engine) as s:
         ids = list(
             s.scalars(
@@ -144,8 +144,9 @@ TASK_CASE = EditCase(
     name="task",
     spec=changeset.TASKS,
     prepare=_prepare_tasks,
-    counter_field="result",
-    token_fields=("notes", "obstacles"),
+    # Free text the coordinator keeps on any task (a confirmed result is the office's).
+    counter_field="obstacles",
+    token_fields=("notes",),
     rival="vanphong",
 )
 
@@ -173,7 +174,7 @@ def _prepare_hq(engine: Engine, count: int) -> tuple[list[int], str]:
     """Demo data; projects of Bắc Giang, edited by its coordinator. The counter is the land area."""
     writer = "dp.bacgiang"
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
     ids = _rows_of(engine, HqProject, "bac-giang", count)
     reset_rows(engine, actor(engine, writer), HQ_CASE, ids)
     return ids, writer
@@ -194,7 +195,7 @@ def _prepare_wards(engine: Engine, count: int) -> tuple[list[int], str]:
     (tokens go into the decision number, which a recognition date would require)."""
     writer = "dp.bacgiang"
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
     ids = _rows_of(engine, ModelWard, "bac-giang", count)
     who = actor(engine, writer)
     save(

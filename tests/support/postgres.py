@@ -35,7 +35,7 @@ def relayed_demo_database(make_database: Callable[[str], str]) -> RelayedDatabas
     url = make_url(make_database("postgresql"))
     direct = make_engine(url.render_as_string(hide_password=False))
     with transaction(direct, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
     relay = Relay((url.host or "127.0.0.1", url.port or 5432))
     relay.start()
     through = url.set(host="127.0.0.1", port=relay.port, query={"connect_timeout": "3"})
