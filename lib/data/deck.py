@@ -222,7 +222,7 @@ def _waiting(s: Session, place_of: dict[int, str]) -> dict[str, list[str]]:
     """Requests waiting for the office, in words, by the place of their task."""
     found: dict[str, list[str]] = {}
     pending = discussion.waiting_requests(s, limit=1000)
-    names = dict(s.execute(select(User.username, User.display_name)).tuples().all())
+    names = {str(u): str(n) for u, n in s.execute(select(User.username, User.display_name))}
     for r in pending:
         key = place_of.get(r.task_id)
         if key is None:
@@ -244,11 +244,9 @@ def _directions(
     hq_ids = [d.row_id for d in latest if d.entity == "hq_project"]
     hq_place: dict[int, str] = {}
     if hq_ids:
-        units = dict(
-            s.execute(select(HqProject.id, HqProject.unit_id).where(HqProject.id.in_(hq_ids))).tuples()
-        )
         figures_day = placing_day(as_of, False, today or as_of)
-        for hq_id, unit_id in units.items():
+        found_units = s.execute(select(HqProject.id, HqProject.unit_id).where(HqProject.id.in_(hq_ids)))
+        for hq_id, unit_id in found_units:
             hq_place[int(hq_id)] = org.place(None, unit_id, figures_day).key
     for d in latest:
         key = place_of.get(d.row_id) if d.entity == "task" else hq_place.get(d.row_id)
