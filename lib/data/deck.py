@@ -250,7 +250,7 @@ def _directions(
             hq_place[int(hq_id)] = org.place(None, unit_id, figures_day).key
     for d in latest:
         key = place_of.get(d.row_id) if d.entity == "task" else hq_place.get(d.row_id)
-        if key is None or d.created_at.date() > as_of:
+        if key is None:
             continue
         text = discussion.direction_label(d.body, d.author_name, d.created_at)
         found.setdefault(key, []).append(f"{_short(d.title, 80)}: {text}")

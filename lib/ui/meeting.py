@@ -27,6 +27,7 @@ from lib.ui.loaders import (
 from lib.ui.shell import RunContext
 
 PARAM_SLIDE = "trang_chieu"
+_FLASH = "meeting_done"
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 TASK_FIELDS = ("document_id", "title", "lead_agency_id", "locality_id", "original_deadline")
 _SLIDE_CSS = """
@@ -187,6 +188,8 @@ def _conclusions(ctx: RunContext, slide: Slide) -> None:
     if actor is None or ctx.outage is not None or not may_direct(actor.role):
         return
     with st.expander("Ghi kết luận của cuộc họp", icon=":material/edit_note:", key="meeting_conclude_open"):
+        if _FLASH in st.session_state:
+            st.success(st.session_state.pop(_FLASH), icon="✅")
         tabs = st.tabs(["Ý kiến chỉ đạo về một nhiệm vụ", "Giao nhiệm vụ mới"])
         with tabs[0]:
             if not slide.tasks:
@@ -204,8 +207,9 @@ def _conclusions(ctx: RunContext, slide: Slide) -> None:
                     sent = st.form_submit_button("Ghi ý kiến chỉ đạo", type="primary")
                 if sent and task_id is not None:
                     done = widgets.run_action(ctx, talk.add, "task", int(task_id), text or "", DIRECTION)
-                    if done is not None:
-                        st.success(f"Đã ghi ý kiến chỉ đạo vào nhiệm vụ mã {task_id}.", icon="✅")
+                    if done is not None:  # rerun: the slide shows the new direction at once
+                        st.session_state[_FLASH] = f"Đã ghi ý kiến chỉ đạo vào nhiệm vụ mã {task_id}."
+                        st.rerun()
         with tabs[1]:
             if actor.role not in NEW_TASK.roles:
                 st.info("Văn phòng giao nhiệm vụ mới theo kết luận của lãnh đạo (ghi ở thẻ bên cạnh).")
