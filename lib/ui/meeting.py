@@ -59,6 +59,9 @@ def _go(number: int) -> None:
 
 def overview(ctx: RunContext, options: FilterOptions) -> None:
     """The deck for the date and filters of the link; no widget can move the as-of date."""
+    # A link to this same page does not rewrite the address bar: write the whole query back, so that
+    # the next click (or key) still carries `trinh_chieu=1`, the date and the filters.
+    st.query_params[shell.PARAM_MEETING] = "1"
     filters, as_of = filtering.url_filters(options, ctx.today)
     scope = "" if filters.is_empty else describe_filters(filters, options)
     args = (ctx.database_url, ctx.data_version, filters, as_of, ctx.settings.due_soon_days, scope, ctx.today)
