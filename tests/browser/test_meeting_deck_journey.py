@@ -44,6 +44,16 @@ def test_a_leader_pages_through_the_deck_with_the_keyboard_and_downloads_it(brow
     expect(heading(page)).to_contain_text("Xã Lục Ngạn")
     expect(page.get_by_text("quá hạn 211 ngày", exact=False).first).to_be_visible()
     wait_idle(page)
+    # Arrows inside the conclusion's text move the caret, not the slide.
+    page.get_by_text("Ghi kết luận của cuộc họp").click()
+    box = page.locator(".st-key-meeting_direction_text textarea")
+    box.fill("Kết luận")
+    box.press("ArrowLeft")
+    box.press("ArrowRight")
+    page.wait_for_timeout(1500)
+    wait_idle(page)
+    expect(page.get_by_text("Trang 4/19")).to_be_visible()
+    page.mouse.click(800, 20)
     page.keyboard.press("ArrowLeft")
     expect(page.get_by_text("Trang 3/19")).to_be_visible(timeout=30_000)
     assert "trang_chieu=3" in page.url
