@@ -35,19 +35,18 @@ def _fonts_registered() -> bool:
     return True
 
 
-def cover_chart_png(slide: Slide, scale: float = 3.0) -> bytes | None:
-    """The cover's tasks-by-bucket chart as a high-resolution PNG (offline: vl-convert), or None."""
+def cover_chart(slide: Slide) -> alt.Chart | None:
+    """The cover's tasks by bucket and place (the page draws it too), unconfigured; None if empty."""
     if not slide.chart:
         return None
-    _fonts_registered()
     frame = pd.DataFrame(list(slide.chart), columns=["place", "bucket", "tasks"])
     order = [rules.BUCKET_LABELS[c] for c in rules.COUNTED_BUCKETS]
     colours = [rules.BUCKET_COLORS[c] for c in rules.COUNTED_BUCKETS]
-    chart = (
-        alt.Chart(frame)
+    chart: alt.Chart = (
+        alt.Chart(frame, title="Nhiệm vụ theo tình trạng và địa bàn")
         .mark_bar()
         .encode(
-            y=alt.Y("place:N", title=None, sort="-x", axis=alt.Axis(labelLimit=260)),
+            y=alt.Y("place:N", title=None, sort="-x", axis=alt.Axis(labelLimit=320)),
             x=alt.X("sum(tasks):Q", title="Số nhiệm vụ"),
             color=alt.Color(
                 "bucket:N",
@@ -56,13 +55,31 @@ def cover_chart_png(slide: Slide, scale: float = 3.0) -> bytes | None:
                 legend=alt.Legend(orient="bottom", columns=3, labelLimit=240),
             ),
             order=alt.Order("bucket:N"),
+            tooltip=[
+                alt.Tooltip("place:N", title="Địa bàn"),
+                alt.Tooltip("bucket:N", title="Tình trạng"),
+                alt.Tooltip("tasks:Q", title="Số nhiệm vụ"),
+            ],
         )
-        .properties(width=520, height=max(160, 22 * frame["place"].nunique()))
+    )
+    return chart
+
+
+def cover_chart_png(slide: Slide, scale: float = 3.0) -> bytes | None:
+    """The cover's chart as a high-resolution PNG (offline: vl-convert, DejaVu Sans), or None."""
+    chart = cover_chart(slide)
+    if chart is None:
+        return None
+    _fonts_registered()
+    places = len({p for p, _b, _n in slide.chart})
+    sized = (
+        chart.properties(width=520, height=max(160, 22 * places))
         .configure(font=FONT_NAME)
         .configure_axis(labelFont=FONT_NAME, titleFont=FONT_NAME, labelFontSize=13, titleFontSize=13)
         .configure_legend(labelFont=FONT_NAME, labelFontSize=13)
+        .configure_title(font=FONT_NAME, fontSize=15)
     )
-    return bytes(vlc.vegalite_to_png(chart.to_dict(), scale=scale))
+    return bytes(vlc.vegalite_to_png(sized.to_dict(), scale=scale))
 
 
 # --- .pptx ------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from lib.core.filters import FilterOptions, Filters, describe_filters
 from lib.data.deck import Deck, Slide
 from lib.editing import discussion as talk
 from lib.editing.creation import NEW_TASK
+from lib.files.deck import cover_chart
 from lib.ui import charts, discussion, filtering, record_forms, shell, transfer, widgets
 from lib.ui.discussion import _plain as plain
 from lib.ui.loaders import (
@@ -34,6 +35,8 @@ _SLIDE_CSS = """
 <style>
 .st-key-meeting_slide li, .st-key-meeting_slide p { font-size: 1.55rem !important; line-height: 1.4; }
 .st-key-meeting_keys { display: none !important; }
+.st-key-meeting_slide [data-testid="stMetricValue"] p { font-size: 4rem !important; line-height: 1.1; }
+.st-key-meeting_slide [data-testid="stMetricLabel"] p { font-size: 1.5rem !important; }
 </style>
 """
 
@@ -148,24 +151,20 @@ def _cover(ctx: RunContext, deck: Deck, options: FilterOptions, filters: Filters
     if deck.scope:
         st.markdown("### Phạm vi: " + deck.scope)
     _metrics(slide, 4)
-    # The charts of the overview, from the same figures (cached with them).
-    data = load_overview(ctx.database_url, ctx.data_version, filters, deck.as_of, ctx.settings.due_soon_days)
-    names = dict(options.localities)
     left, right = st.columns(2)
-    with left:
-        st.altair_chart(
-            charts.for_projector(
-                charts.buckets_by_locality_chart(charts.bucket_frame(data.buckets_by_locality, names))
-            ),
-            width="stretch",
-        )
-    with right:
-        st.altair_chart(
-            charts.for_projector(
-                charts.funding_by_locality_chart(charts.funding_frame(data.funding_by_locality, names))
-            ),
-            width="stretch",
-        )
+    chart = cover_chart(slide)  # the same chart as in the .pptx and the PDF
+    if chart is not None:
+        left.altair_chart(charts.for_projector(chart), width="stretch")
+    # Money by district, as on the overview (cached with its figures).
+    data = load_overview(ctx.database_url, ctx.data_version, filters, deck.as_of, ctx.settings.due_soon_days)
+    right.altair_chart(
+        charts.for_projector(
+            charts.funding_by_locality_chart(
+                charts.funding_frame(data.funding_by_locality, dict(options.localities))
+            )
+        ),
+        width="stretch",
+    )
     discussion.recent_directions(ctx)  # leaders' latest directions (ý kiến chỉ đạo)
 
 
