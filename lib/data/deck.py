@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -154,14 +155,19 @@ def build_deck(
 
     # Unfinished tasks by place: the worst overdue ones and the ones a conclusion may name.
     place_of = queries.task_places(s, replace(filters, buckets=UNFINISHED), as_of, 0, org=org, today=today)
-    ids = list(place_of)
+    # Read in full only what a slide shows: the first tasks of each place (the worst overdue first).
+    firsts: dict[str, list[int]] = {}
+    for task_id, key in place_of.items():
+        if len(firsts.setdefault(key, [])) < TASK_CHOICES:
+            firsts[key].append(task_id)
+    ids = [i for chosen in firsts.values() for i in chosen]
     rows = (
         queries.list_tasks(s, Filters(), as_of, 0, offset=0, limit=len(ids), where=[Task.id.in_(ids)])
         if ids
         else []
     )
     rows.sort(key=lambda r: (-(r["days_overdue"] or 0), r["current_deadline"] or date.max, r["id"]))
-    by_place: dict[str, list[dict[str, object]]] = {}
+    by_place: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_place.setdefault(place_of[int(row["id"])], []).append(row)
 
