@@ -22,6 +22,7 @@ from lib.data.organisation import load_map, locality_codes, placing_day
 
 WORST = 5  # overdue tasks shown per place
 DIRECTIONS = 3  # latest directions shown per place
+REQUESTS = 5  # waiting requests shown per place (then "… và N đề nghị khác")
 TASK_CHOICES = 50  # unfinished tasks a conclusion may name, per place
 UNFINISHED = (rules.OVERDUE, rules.IN_PROGRESS, rules.NOT_DUE)
 TITLE = "Tiến độ thực hiện Đề án 30/ĐA-BCA và Đề án 885"
@@ -200,7 +201,7 @@ def build_deck(
                 overdue=tuple(
                     Overdue(
                         int(str(r["id"])),
-                        str(r["title"]),
+                        _short(str(r["title"]), 160),
                         int(str(r["days_overdue"] or 0)),
                         r["current_deadline"] if isinstance(r["current_deadline"], date) else None,
                         str(r["lead_agency"] or ""),
@@ -208,7 +209,7 @@ def build_deck(
                     )
                     for r in worst
                 ),
-                requests=tuple(waiting.get(place.key, ())),
+                requests=_capped(waiting.get(place.key, []), REQUESTS, "đề nghị"),
                 directions=tuple(directions.get(place.key, ())[:DIRECTIONS]),
                 tasks=tuple((int(str(r["id"])), _short(str(r["title"]), 120)) for r in mine[:TASK_CHOICES]),
                 locality_id=locality_ids.get(code)
@@ -217,6 +218,13 @@ def build_deck(
             )
         )
     return Deck(as_of=as_of, heading=TITLE, scope=scope, slides=tuple(slides))
+
+
+def _capped(lines: list[str], limit: int, noun: str) -> tuple[str, ...]:
+    """The first `limit` lines, and a last one saying how many more there are."""
+    if len(lines) <= limit:
+        return tuple(lines)
+    return (*lines[:limit], f"… và {len(lines) - limit} {noun} khác.")
 
 
 def _group_locality(group_key: str) -> int | None:

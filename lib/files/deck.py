@@ -129,6 +129,8 @@ def pptx_bytes(deck: Deck) -> bytes:
     prs = Presentation()
     prs.slide_width, prs.slide_height = _mm(PAGE_W), _mm(PAGE_H)
     blank = prs.slide_layouts[6]
+    measure = _Pdf()  # measures how many lines a list takes at a size
+    measure.add_page()
     for n, slide in enumerate(deck.slides, start=1):
         page = prs.slides.add_slide(blank)
         heading = [(slide.title, 28, True)]
@@ -160,17 +162,15 @@ def pptx_bytes(deck: Deck) -> bytes:
             continue
         y = _tiles_pptx(page, slide, 30, max(1, min(len(slide.figures), 7))) if slide.figures else 30
         (worst, worst_lines), *others = slide.sections
+        room = PAGE_H - y - 14
+        size = _fit(measure, [(worst, worst_lines)], 186, room)  # the PDF's sizes, a little narrower
         _text(
-            page,
-            12,
-            y + 2,
-            190,
-            PAGE_H - y - 14,
-            [(worst, 16, True)] + [("• " + t, 14, False) for t in worst_lines],
+            page, 12, y + 2, 190, room, [(worst, 16, True)] + [("• " + t, size, False) for t in worst_lines]
         )
         side: list[tuple[str, int, bool]] = []
+        size = _fit(measure, others, PAGE_W - 224, room)
         for head, items in others:
-            side += [(head, 16, True)] + [("• " + t, 14, False) for t in items]
+            side += [(head, 16, True)] + [("• " + t, size, False) for t in items]
         _text(page, 208, y + 2, PAGE_W - 220, PAGE_H - y - 14, side)
     out = io.BytesIO()
     prs.save(out)
@@ -209,16 +209,38 @@ def _tiles_pdf(pdf: _Pdf, slide: Slide, top: float, per_row: int) -> float:
     return y
 
 
-def _list_pdf(pdf: _Pdf, x: float, y: float, w: float, head: str, lines: tuple[str, ...]) -> float:
+SIZES = (13, 12, 11, 10, 9, 8)  # pt, the largest that fits first
+
+
+def _fit(pdf: _Pdf, groups: list[tuple[str, tuple[str, ...]]], w: float, room: float) -> int:
+    """The largest type size (pt) at which these headed lists fit in `room` mm of a `w` mm column."""
+    for size in SIZES:
+        pdf.set_font(FONT_NAME, "", size)
+        height = 0.0
+        for _head, lines in groups:
+            height += 10
+            for line in lines:
+                wrapped = pdf.multi_cell(w, size * 0.5, "• " + line, dry_run=True, output="LINES")
+                assert isinstance(wrapped, list)
+                height += len(wrapped) * size * 0.5
+                height += 1
+        if height <= room:
+            return size
+    return SIZES[-1]
+
+
+def _list_pdf(
+    pdf: _Pdf, x: float, y: float, w: float, head: str, lines: tuple[str, ...], size: int = 13
+) -> float:
     pdf.set_xy(x, y)
     pdf.set_font(FONT_NAME, "B", 14)
     pdf.set_text_color(*NAVY)
-    pdf.multi_cell(w, 7, head)
-    pdf.set_font(FONT_NAME, "", 13)
+    pdf.multi_cell(w, 9, head)
+    pdf.set_font(FONT_NAME, "", size)
     pdf.set_text_color(*GREY)
     for line in lines:
         pdf.set_x(x)
-        pdf.multi_cell(w, 6.5, "• " + line, align="L")
+        pdf.multi_cell(w, size * 0.5, "• " + line, align="L")
         pdf.set_y(pdf.get_y() + 1)
     return pdf.get_y() + 3
 
@@ -258,8 +280,10 @@ def pdf_bytes(deck: Deck) -> bytes:
             continue
         y = _tiles_pdf(pdf, slide, 30, max(1, min(len(slide.figures), 7))) if slide.figures else 30
         (worst, worst_lines), *others = slide.sections
-        _list_pdf(pdf, 12, y + 2, 190, worst, worst_lines)
-        right = y + 2
+        room = PAGE_H - y - 14
+        size = _fit(pdf, [(worst, worst_lines)], 190, room)
+        _list_pdf(pdf, 12, y + 2, 190, worst, worst_lines, size)
+        right, size = y + 2, _fit(pdf, others, PAGE_W - 220, room)
         for head, items in others:
-            right = _list_pdf(pdf, 208, right, PAGE_W - 220, head, items)
+            right = _list_pdf(pdf, 208, right, PAGE_W - 220, head, items, size)
     return bytes(pdf.output())

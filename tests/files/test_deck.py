@@ -70,3 +70,36 @@ def test_the_pdf_has_the_figures_in_vietnamese_with_its_font_embedded(pack):
             assert "DejaVu" in font["/BaseFont"] and "/FontFile2" in descriptor  # embedded, not named
     chart = [img for img in reader.pages[0].images]
     assert chart and chart[0].image.width >= 1500  # the cover's chart at high resolution
+
+
+def test_a_crowded_slide_keeps_every_line_on_its_page(pack):
+    long = "Chưa bố trí được quỹ đất đủ 500 m² do vướng giải phóng mặt bằng, chờ ý kiến của tỉnh. " * 3
+    worst = tuple(
+        deck.Overdue(
+            i, "Bố trí đất xây dựng trụ sở Công an phường theo quy hoạch " * 3, 900 - i, None, "UBND", long
+        )
+        for i in range(deck.WORST)
+    )
+    crowded = deck.Slide(
+        key="u1",
+        title="Phường Đông Đúc",
+        subtitle="Thị xã Thử",
+        figures=pack.slides[1].figures,
+        overdue=worst,
+        requests=(
+            *(f"Gia hạn: nhiệm vụ {i} — Điều phối viên, 28/11/2026" for i in range(5)),
+            "… và 3 đề nghị khác.",
+        ),
+        directions=tuple("Tập trung tháo gỡ vướng mắc về đất, báo cáo trước 31/12. " * 2 for _ in range(3)),
+    )
+    reader = PdfReader(io.BytesIO(pdf_bytes(deck.Deck(AS_OF, deck.TITLE, "", (pack.slides[0], crowded)))))
+    page = reader.pages[1]
+    lows: list[float] = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            lows.append(tm[5])
+
+    page.extract_text(visitor_text=visit)
+    assert lows and min(lows) > 10  # mm from the bottom edge in points: nothing ran off the page
+    assert "… và 3 đề nghị khác." in flat(page.extract_text())
