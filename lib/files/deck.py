@@ -172,6 +172,7 @@ def pptx_bytes(deck: Deck) -> bytes:
         for head, items in others:
             side += [(head, 16, True)] + [("• " + t, size, False) for t in items]
         _text(page, 208, y + 2, PAGE_W - 220, PAGE_H - y - 14, side)
+    measure.close_fonts()
     out = io.BytesIO()
     prs.save(out)
     return out.getvalue()
@@ -181,6 +182,13 @@ def pptx_bytes(deck: Deck) -> bytes:
 
 
 class _Pdf(FPDF):
+    def close_fonts(self) -> None:
+        """Close the font files fontTools keeps open (lazy loading) once the document is written."""
+        for font in self.fonts.values():
+            ttfont = getattr(font, "ttfont", None)
+            if ttfont is not None:
+                ttfont.close()
+
     def __init__(self) -> None:
         super().__init__(orientation="L", unit="mm", format=(PAGE_H, PAGE_W))
         self.set_auto_page_break(False)
@@ -286,4 +294,7 @@ def pdf_bytes(deck: Deck) -> bytes:
         right, size = y + 2, _fit(pdf, others, PAGE_W - 220, room)
         for head, items in others:
             right = _list_pdf(pdf, 208, right, PAGE_W - 220, head, items, size)
-    return bytes(pdf.output())
+    try:
+        return bytes(pdf.output())
+    finally:
+        pdf.close_fonts()
