@@ -481,6 +481,40 @@ def figures_by_place(
     )
 
 
+def task_places(
+    s: Session,
+    filters: Filters,
+    as_of: date,
+    due_soon_days: int,
+    *,
+    regroup: bool = False,
+    today: date | None = None,
+    org: OrgMap | None = None,
+) -> dict[int, str]:
+    """The place key of each filtered task, as `figures_by_place` counts it (owner at the as-of date),
+    overdue tasks first, the longest overdue first, then by deadline."""
+    org = org or load_map(s)
+    day = placing_day(as_of, regroup, today or config.today())
+    by_unit = needs_units(org, day)
+    stmt, locality, unit, _moved = _task_owners(s, as_of, by_unit)
+    overdue_first = case((bucket_expr(as_of) == rules.OVERDUE, 0), else_=1)
+    stmt = filter_tasks(
+        stmt.with_only_columns(Task.id, locality, unit).order_by(
+            overdue_first, Task.current_deadline.is_(None), Task.current_deadline, Task.id
+        ),
+        filters,
+        as_of,
+        due_soon_days,
+    )
+    keys: dict[tuple[int | None, int | None], str] = {}
+    found: dict[int, str] = {}
+    for task_id, loc, unit_id in s.execute(stmt):
+        if (loc, unit_id) not in keys:
+            keys[(loc, unit_id)] = org.place(loc, unit_id, day).key
+        found[int(task_id)] = keys[(loc, unit_id)]
+    return found
+
+
 def _add(total: Funding | None, more: Funding) -> Funding:
     return more if total is None else total_funding({"total": total, "more": more})
 

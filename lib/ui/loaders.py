@@ -23,6 +23,7 @@ from lib.data import (
     attachments,
     changes,
     choices,
+    deck,
     followup,
     issuers,
     organisation,
@@ -35,6 +36,7 @@ from lib.data.db import make_engine, transaction
 from lib.data.models import AuditEvent, LoginAttempt
 from lib.editing import attachments as attaching
 from lib.editing import history
+from lib.files import deck as deck_files
 from lib.files import export, register, report
 
 
@@ -480,3 +482,31 @@ def read_attachment(url: str, attachment_id: int) -> bytes | None:
     """The bytes of one file, read when its download is clicked (never cached: up to 10 MB each)."""
     with transaction(get_engine(url)) as s:
         return attachments.read_content(s, attachment_id)
+
+
+# --- the meeting pack (issue 18) --------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_deck(
+    url: str, data_version: int, filters: Filters, as_of: date, due_soon_days: int, scope: str, today: date
+) -> deck.Deck:
+    """Load the meeting pack for a filter and an as-of date (the page and both files draw it)."""
+    with transaction(get_engine(url)) as s:
+        return deck.build_deck(s, filters, as_of, due_soon_days, scope=scope, today=today)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def deck_pptx(
+    url: str, data_version: int, filters: Filters, as_of: date, due_soon_days: int, scope: str, today: date
+) -> bytes:
+    """The meeting pack as .pptx, built once per data version, date and filter."""
+    return deck_files.pptx_bytes(load_deck(url, data_version, filters, as_of, due_soon_days, scope, today))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def deck_pdf(
+    url: str, data_version: int, filters: Filters, as_of: date, due_soon_days: int, scope: str, today: date
+) -> bytes:
+    """The meeting pack as PDF, built once per data version, date and filter."""
+    return deck_files.pdf_bytes(load_deck(url, data_version, filters, as_of, due_soon_days, scope, today))
