@@ -95,8 +95,11 @@ def check_period(
         problems.append(
             ("ends_on", f"ngày kết thúc {fmt_date(ends_on)} trước ngày bắt đầu {fmt_date(starts_on)}.")
         )
-    if due_on < ends_on:
-        problems.append(("due_on", f"hạn nộp {fmt_date(due_on)} trước ngày cuối kỳ {fmt_date(ends_on)}."))
+    # A yearly report is due before 15/12, ahead of the year's end: the due day may fall inside the span.
+    if due_on < starts_on:
+        problems.append(
+            ("due_on", f"hạn nộp {fmt_date(due_on)} trước ngày bắt đầu kỳ {fmt_date(starts_on)}.")
+        )
     return problems
 
 

@@ -33,11 +33,14 @@ from lib.data.models import (
     Document,
     Duty,
     HqProject,
+    HqProjectYear,
     Locality,
     Mention,
     ModelWard,
+    PeriodEntry,
     Reminder,
     ReminderTask,
+    ReportPeriod,
     Succession,
     Task,
     TaskRequest,
@@ -54,6 +57,7 @@ from lib.ops import directive as d
 from lib.ops import programme
 from lib.ops.arrangements import REFERENCE_ARRANGEMENTS
 from lib.ops.duties import generate_duties
+from lib.ops.seed_periods import seed_periods
 
 DEMO_PASSWORD = "bacgiang2024"
 # username, display name, role, locality code
@@ -114,6 +118,9 @@ def clear_content(session: Session) -> None:
         ReminderTask,
         Reminder,
         TaskRequest,
+        PeriodEntry,
+        ReportPeriod,
+        HqProjectYear,
     )
     for model in chase:
         session.execute(delete(model))
@@ -162,6 +169,7 @@ def seed_demo(session: Session, *, seed: int = DEMO_SEED, today: date = DEMO_TOD
         )
     programme.record_load(session, programme.Loaded(added, generated, applied))
     ensure_demo_accounts(session)
+    seed_periods(session, today)
     audit.record(
         session, actor="cli:seed-demo", action="seed_demo", entity="database", reason="Nạp lại dữ liệu mẫu"
     )
