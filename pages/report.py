@@ -113,13 +113,14 @@ st.caption(
 
 st.markdown("#### II. Trụ sở Công an phường và kinh phí")
 f = r.funding
-cols = st.columns(4)
-cols[0].metric("Số dự án", fmt_int(f.projects), border=True)
-cols[1].metric("Dự toán (tỷ đồng)", fmt_billion(f.planned), border=True, help=fmt_vnd(f.planned))
-cols[2].metric("Đã giải ngân (tỷ đồng)", fmt_billion(f.disbursed), border=True, help=fmt_vnd(f.disbursed))
-cols[3].metric(
-    "Tỷ lệ giải ngân", fmt_pct(f.disbursement_rate), border=True, help="Đã giải ngân / vốn đã bố trí."
-)
+if not r.frozen_money:  # a closed period's money is its yearly money (below), not today's totals
+    cols = st.columns(4)
+    cols[0].metric("Số dự án", fmt_int(f.projects), border=True)
+    cols[1].metric("Dự toán (tỷ đồng)", fmt_billion(f.planned), border=True, help=fmt_vnd(f.planned))
+    cols[2].metric("Đã giải ngân (tỷ đồng)", fmt_billion(f.disbursed), border=True, help=fmt_vnd(f.disbursed))
+    cols[3].metric(
+        "Tỷ lệ giải ngân", fmt_pct(f.disbursement_rate), border=True, help="Đã giải ngân / vốn đã bố trí."
+    )
 st.caption("; ".join(f"{rules.FLAG_LABELS[k]}: {n}" for k, n in r.hq_flags.items()))
 periods.year_money(r)
 

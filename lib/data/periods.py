@@ -193,20 +193,23 @@ def submitted_entries(s: Session, period_id: int, scope: str | None = None) -> l
 # --- headquarters money per year ---------------------------------------------------------------------
 
 
-def year_money(s: Session, year: int, scope: str | None = None) -> dict[str, rule.YearMoney]:
-    """A year's capital plan and disbursement per locality code (of the project's unit)."""
+def year_money(
+    s: Session, year: int, scope: str | None = None, *, cumulative: bool = False
+) -> dict[str, rule.YearMoney]:
+    """A year's capital plan and disbursement per locality code (of the project's unit); `cumulative`:
+    of every year up to and including it (the money allocated and disbursed by the year's end)."""
     stmt = (
         select(
             Locality.code,
             func.coalesce(func.sum(HqProjectYear.plan_vnd), 0),
             func.coalesce(func.sum(HqProjectYear.disbursed_vnd), 0),
-            func.count(),
+            func.count(func.distinct(HqProjectYear.project_id)),
         )
         .select_from(HqProjectYear)
         .join(HqProject, HqProject.id == HqProjectYear.project_id)
         .join(Unit, Unit.id == HqProject.unit_id)
         .join(Locality, Locality.id == Unit.locality_id)
-        .where(HqProjectYear.year == year)
+        .where(HqProjectYear.year <= year if cumulative else HqProjectYear.year == year)
         .group_by(Locality.code, Locality.sort_order)
         .order_by(Locality.sort_order)
     )

@@ -112,6 +112,15 @@ class YearEndReport:
     # Headquarters money of the as-of year (hq_project_year): the year's plan and disbursed to date.
     year_money: period_rules.YearMoney | None = None
     year_money_by_locality: dict[str, period_rules.YearMoney] | None = None
+    # For a closed period: the money of every year up to the as-of year, per locality and in total,
+    # shown instead of the running totals (which keep moving after the period closed).
+    cumulative_by_locality: dict[str, period_rules.YearMoney] | None = None
+    cumulative: period_rules.YearMoney | None = None
+
+    @property
+    def frozen_money(self) -> bool:
+        """The money shown is the frozen yearly money, not today's running totals."""
+        return self.period is not None and self.cumulative is not None
 
     @property
     def frozen_note(self) -> str:
@@ -176,6 +185,7 @@ def build_report(s: Session, scope: str | None, as_of: date, stale_days: int) ->
             for t in overdue
         ]
     money_by_place = periods.year_money(s, as_of.year, scope)
+    so_far = periods.year_money(s, as_of.year, scope, cumulative=True) if period is not None else {}
     return YearEndReport(
         scope=scope,
         scope_name=scope_name or issuers.province_title,
@@ -201,6 +211,8 @@ def build_report(s: Session, scope: str | None, as_of: date, stale_days: int) ->
         period_entries=entries,
         year_money=periods.total_year_money(money_by_place, as_of.year) if money_by_place else None,
         year_money_by_locality=money_by_place or None,
+        cumulative_by_locality=so_far or None,
+        cumulative=periods.total_year_money(so_far, as_of.year) if so_far else None,
     )
 
 
@@ -322,6 +334,12 @@ def report_sheets(r: YearEndReport) -> list[export.Sheet]:
                     export.Column("plan", f"Kế hoạch vốn năm {r.year} (đồng)", "money", 22),
                     export.Column("disbursed", f"Đã giải ngân năm {r.year} (đồng)", "money", 22),
                     export.Column("rate", "Tỷ lệ giải ngân so với kế hoạch năm (%)", "pct", 18),
+                    export.Column(
+                        "plan_total", f"Lũy kế vốn bố trí đến hết năm {r.year} (đồng)", "money", 22
+                    ),
+                    export.Column(
+                        "disbursed_total", f"Lũy kế giải ngân đến hết năm {r.year} (đồng)", "money", 22
+                    ),
                 ),
                 [
                     {
@@ -330,8 +348,16 @@ def report_sheets(r: YearEndReport) -> list[export.Sheet]:
                         "plan": m.plan,
                         "disbursed": m.disbursed,
                         "rate": as_percent(m.rate),
+                        "plan_total": c.plan if c else None,
+                        "disbursed_total": c.disbursed if c else None,
                     }
-                    for code, m in [*r.year_money_by_locality.items(), ("Tổng cộng", r.year_money)]
+                    for code, m, c in [
+                        *(
+                            (code, m, (r.cumulative_by_locality or {}).get(code))
+                            for code, m in r.year_money_by_locality.items()
+                        ),
+                        ("Tổng cộng", r.year_money, r.cumulative),
+                    ]
                 ],
                 notes=tuple(frozen),
             )
@@ -375,7 +401,8 @@ def report_sheets(r: YearEndReport) -> list[export.Sheet]:
         OVERDUE_COLUMNS,
         r.overdue,
     )
-    return [tasks, money, *extra, wards, overdue]
+    running = [] if r.frozen_money else [money]  # a closed period's money is the yearly money, frozen
+    return [tasks, *running, *extra, wards, overdue]
 
 
 def report_xlsx(r: YearEndReport) -> bytes:
@@ -665,6 +692,21 @@ def _directions(doc: Any, r: YearEndReport) -> None:
 def _headquarters(doc: Any, r: YearEndReport) -> None:
     """Section II: funding in total and per locality, projects by stage, flags to watch."""
     _paragraph(doc, "II. XÂY DỰNG TRỤ SỞ CÔNG AN PHƯỜNG VÀ KINH PHÍ", bold=True, space_after=6)
+    if r.frozen_money:
+        _frozen_money(doc, r)
+    else:
+        _running_money(doc, r)
+    stages = "; ".join(
+        f"{rules.STAGE_LABELS[s]}: {n}"
+        for s, n in sorted(r.stages.items(), key=lambda kv: list(rules.STAGE_LABELS).index(kv[0]))
+    )
+    flags = "; ".join(f"{rules.FLAG_LABELS[k]}: {n}" for k, n in r.hq_flags.items() if n)
+    _paragraph(doc, f"Theo giai đoạn — {stages or 'chưa có dự án'}.", space_after=3)
+    _paragraph(doc, f"Cần lưu ý — {flags or 'không có'}.", space_after=6)
+
+
+def _running_money(doc: Any, r: YearEndReport) -> None:
+    """Section II's money as of now: the running totals per place, and the year's plan and disbursement."""
     f = r.funding
     _paragraph(
         doc,
@@ -674,8 +716,7 @@ def _headquarters(doc: Any, r: YearEndReport) -> None:
         space_after=6,
     )
     if r.year_money is not None:
-        y = r.year_money
-        _paragraph(doc, year_money_sentence(y), space_after=6)
+        _paragraph(doc, year_money_sentence(r.year_money), space_after=6)
     _table(
         doc,
         ["Địa bàn", "Số dự án", "Đã bố trí vốn (đồng)", "Đã giải ngân (đồng)", "Tỷ lệ"],
@@ -691,13 +732,38 @@ def _headquarters(doc: Any, r: YearEndReport) -> None:
         ],
         [4.5, 2, 3.7, 3.7, 2],
     )
-    stages = "; ".join(
-        f"{rules.STAGE_LABELS[s]}: {n}"
-        for s, n in sorted(r.stages.items(), key=lambda kv: list(rules.STAGE_LABELS).index(kv[0]))
+
+
+def _frozen_money(doc: Any, r: YearEndReport) -> None:
+    """Section II's money for a closed period: the year's plan and disbursement, and the money of every
+    year up to it, per locality, as kept per year (hq_project_year)."""
+    if r.year_money is not None:
+        _paragraph(doc, year_money_sentence(r.year_money), space_after=6)
+    c = r.cumulative
+    if c is None:
+        return
+    _paragraph(
+        doc,
+        f"Lũy kế đến hết năm {r.year}: đã bố trí vốn {fmt_vnd(c.plan)}; đã giải ngân {fmt_vnd(c.disbursed)} "
+        f"({fmt_pct(c.rate)}).",
+        space_after=6,
     )
-    flags = "; ".join(f"{rules.FLAG_LABELS[k]}: {n}" for k, n in r.hq_flags.items() if n)
-    _paragraph(doc, f"Theo giai đoạn — {stages or 'chưa có dự án'}.", space_after=3)
-    _paragraph(doc, f"Cần lưu ý — {flags or 'không có'}.", space_after=6)
+    year = r.year_money_by_locality or {}
+    _table(
+        doc,
+        ["Địa bàn", f"Kế hoạch vốn năm {r.year}", f"Giải ngân năm {r.year}", "Tỷ lệ", "Lũy kế giải ngân"],
+        [
+            [
+                r.locality_names.get(code, code),
+                fmt_vnd(year[code].plan) if code in year else "—",
+                fmt_vnd(year[code].disbursed) if code in year else "—",
+                fmt_pct(year[code].rate) if code in year else "—",
+                fmt_vnd(x.disbursed),
+            ]
+            for code, x in (r.cumulative_by_locality or {}).items()
+        ],
+        [4.5, 3.2, 3.2, 2, 3],
+    )
 
 
 def _model_wards(doc: Any, r: YearEndReport) -> None:

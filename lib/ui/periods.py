@@ -69,6 +69,12 @@ def year_money(r: YearEndReport) -> None:
         help="Đã giải ngân trong năm / kế hoạch vốn năm, như báo cáo đầu tư công.",
     )
     st.caption(year_money_sentence(y))
+    c = r.cumulative
+    if r.frozen_money and c is not None:
+        st.caption(
+            f"Lũy kế đến hết năm {y.year}: đã bố trí vốn {fmt_vnd(c.plan)}; đã giải ngân {fmt_vnd(c.disbursed)} "
+            f"({fmt_pct(c.rate)})."
+        )
 
 
 # --- the office: open and close periods ----------------------------------------------------------------
