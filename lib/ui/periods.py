@@ -72,8 +72,8 @@ def year_money(r: YearEndReport) -> None:
     c = r.cumulative
     if r.frozen_money and c is not None:
         st.caption(
-            f"Lũy kế đến hết năm {y.year}: đã bố trí vốn {fmt_vnd(c.plan)}; đã giải ngân {fmt_vnd(c.disbursed)} "
-            f"({fmt_pct(c.rate)})."
+            f"Lũy kế đến hết năm {y.year}: đã bố trí vốn {fmt_vnd(c.plan)}; "
+            f"đã giải ngân {fmt_vnd(c.disbursed)} ({fmt_pct(c.rate)})."
         )
 
 
