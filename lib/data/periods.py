@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from lib.core import periods as rule
 from lib.core.roles import Actor
 from lib.data.models import Agency, HqProject, HqProjectYear, Locality, PeriodEntry, ReportPeriod, Task, Unit
-from lib.data.projects import followed
 from lib.data.scopes import task_in_scope
 
 ROW_LIMIT = 500  # a focal point's list shows at most this many tasks (the office filters by locality)
@@ -119,10 +118,9 @@ def period_of_report(s: Session, as_of: date) -> PeriodRow | None:
 
 
 def _tasks_of(period: ReportPeriod | PeriodRow) -> list[ColumnElement[bool]]:
-    """The tasks a period asks about: not cancelled, not retired, not completed before it began."""
+    """The tasks a period asks about: not cancelled, not completed before it began."""
     return [
         Task.state != "huy",
-        followed(Task),
         or_(Task.completed_on.is_(None), Task.completed_on >= period.starts_on),
     ]
 

@@ -16,13 +16,14 @@ import streamlit as st
 from lib.core import config
 from lib.core import periods as rule
 from lib.core.formatting import fmt_billion, fmt_date, fmt_datetime, fmt_pct, fmt_vnd
-from lib.core.roles import OFFICE
+from lib.core.roles import OFFICE, Refused
 from lib.data.db import transaction
 from lib.data.periods import EntryRow, PeriodRow, entry_rows, list_periods, project_years
 from lib.editing import periods
+from lib.editing.changeset import ValidationFailed
 from lib.files.report import YearEndReport, year_money_sentence
 from lib.ui.shell import RunContext
-from lib.ui.widgets import plain, run_action
+from lib.ui.widgets import attempt, plain, run_action, show_refusal
 
 FLASH = "period_entry_flash"
 OFFICE_FLASH = "periods_flash"
@@ -146,24 +147,20 @@ def office_panel(ctx: RunContext, found: list[PeriodRow]) -> None:
         if kind == rule.QUARTER:
             quarter = int(right.selectbox(rule.FIELD_LABELS["quarter"], (1, 2, 3, 4), key="periods_quarter"))
         span = rule.span_of(kind, year, quarter)
-        with st.form(f"periods_open_{kind}_{year}_{quarter}", border=True):
-            label = st.text_input(rule.FIELD_LABELS["label"], value=span.label, key="periods_label")
+        if st.session_state.get("periods_span") != span:  # a new kind or year: its label and days
+            st.session_state["periods_span"] = span
+            st.session_state["periods_label"] = span.label
+            st.session_state["periods_starts_on"] = span.starts_on
+            st.session_state["periods_ends_on"] = span.ends_on
+            st.session_state["periods_due_on"] = _default_due(kind, span)
+        with st.form("periods_open_form", border=True):
+            label = st.text_input(rule.FIELD_LABELS["label"], key="periods_label")
             a, b, c = st.columns(3)
             starts_on = a.date_input(
-                rule.FIELD_LABELS["starts_on"],
-                value=span.starts_on,
-                format="DD/MM/YYYY",
-                key="periods_starts_on",
+                rule.FIELD_LABELS["starts_on"], format="DD/MM/YYYY", key="periods_starts_on"
             )
-            ends_on = b.date_input(
-                rule.FIELD_LABELS["ends_on"], value=span.ends_on, format="DD/MM/YYYY", key="periods_ends_on"
-            )
-            due_on = c.date_input(
-                rule.FIELD_LABELS["due_on"],
-                value=_default_due(kind, span),
-                format="DD/MM/YYYY",
-                key="periods_due_on",
-            )
+            ends_on = b.date_input(rule.FIELD_LABELS["ends_on"], format="DD/MM/YYYY", key="periods_ends_on")
+            due_on = c.date_input(rule.FIELD_LABELS["due_on"], format="DD/MM/YYYY", key="periods_due_on")
             sent = st.form_submit_button("Mở kỳ báo cáo", type="primary", key="periods_open")
         if sent:
             opened = run_action(
@@ -241,22 +238,17 @@ def entry_panel(ctx: RunContext, found: list[PeriodRow]) -> None:
 
 
 def _entry_form(ctx: RunContext, period: PeriodRow, row: EntryRow, status: str) -> None:
-    if row.state == rule.SUBMITTED:
-        late = " (nộp muộn)" if row.late else ""
-        st.info(
-            f"Đã nộp lúc {fmt_datetime(row.submitted_at)}{late} bởi {plain(row.submitted_by)}: "
-            "báo cáo đã chốt, không sửa được nữa.",
-            icon="🔒",
-        )
-        for name in periods.ENTRY_FIELDS:
-            value = getattr(row, name)
-            shown = f"{value}%" if name == "progress_pct" else plain(value or "—")
-            st.markdown(f"**{rule.FIELD_LABELS[name]}:** {shown}")
+    # The entry's version when this user began with it: what a save is checked against, kept until
+    # it is saved or refused (an entry submitted meanwhile from elsewhere is refused, and said so).
+    seen_key = f"period_entry_seen_{period.id}_{row.task_id}"
+    if row.state == rule.SUBMITTED and seen_key not in st.session_state:
+        _frozen(row)
         return
+    seen = int(st.session_state.setdefault(seen_key, row.version))
     if status == rule.LATE:
         st.warning(f"Đã quá hạn nộp ({fmt_date(period.due_on)}): báo cáo nộp bây giờ được ghi là nộp muộn.")
     suffix = f"{row.task_id}"
-    with st.form(f"period_entry_form_{period.id}_{row.task_id}_{row.version}", border=True):
+    with st.form(f"period_entry_form_{period.id}_{row.task_id}", border=True):
         result = st.text_area(
             rule.FIELD_LABELS["result"],
             value=row.result,
@@ -296,23 +288,40 @@ def _entry_form(ctx: RunContext, period: PeriodRow, row: EntryRow, status: str) 
     if not (save or submit):
         return
     draft = periods.Draft(result=result, progress_pct=progress, obstacles=obstacles, proposals=proposals)
-    done = run_action(
-        ctx,
-        periods.save_entry,
-        period.id,
-        row.task_id,
-        draft,
-        row.version,
-        now=config.now(),
-        submit=bool(submit),
+    outcome = attempt(
+        ctx, periods.save_entry, period.id, row.task_id, draft, seen, now=config.now(), submit=bool(submit)
     )
-    if done is not None:
-        st.session_state[FLASH] = (
-            f"Đã nộp báo cáo kỳ {period.label} của nhiệm vụ mã {row.task_id}."
-            if submit
-            else f"Đã lưu nháp báo cáo kỳ {period.label} của nhiệm vụ mã {row.task_id}."
-        )
-        st.rerun()
+    if isinstance(outcome, ValidationFailed):  # the user fixes what they typed; nothing else changed
+        show_refusal(outcome)
+        return
+    if outcome is None:  # the database failed (said): keep what was typed
+        return
+    # Saved, or refused (submitted or saved meanwhile): the next run starts from what is stored.
+    del st.session_state[seen_key]
+    for name in ("result", "progress", "obstacles", "proposals"):
+        st.session_state.pop(f"period_entry_{name}_{suffix}", None)
+    if isinstance(outcome, Refused):
+        show_refusal(outcome)
+        return
+    st.session_state[FLASH] = (
+        f"Đã nộp báo cáo kỳ {period.label} của nhiệm vụ mã {row.task_id}."
+        if submit
+        else f"Đã lưu nháp báo cáo kỳ {period.label} của nhiệm vụ mã {row.task_id}."
+    )
+    st.rerun()
+
+
+def _frozen(row: EntryRow) -> None:
+    late = " (nộp muộn)" if row.late else ""
+    st.info(
+        f"Đã nộp lúc {fmt_datetime(row.submitted_at)}{late} bởi {plain(row.submitted_by)}: "
+        "báo cáo đã chốt, không sửa được nữa.",
+        icon="🔒",
+    )
+    for name in periods.ENTRY_FIELDS:
+        value = getattr(row, name)
+        shown = f"{value}%" if name == "progress_pct" else plain(value or "—")
+        st.markdown(f"**{rule.FIELD_LABELS[name]}:** {shown}")
 
 
 def panel(ctx: RunContext) -> None:
