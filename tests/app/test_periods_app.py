@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from lib.data.db import make_engine, transaction
-from lib.data.models import PeriodEntry, ReportPeriod
+from lib.data.models import HqProjectYear, PeriodEntry, ReportPeriod
 from lib.data.periods import entry_rows, get_period
 from lib.editing import actions
 from lib.editing import periods as edits
@@ -138,3 +138,31 @@ def test_a_report_for_a_closed_period_says_its_figures_are_frozen(db):
     today = open_page("lanhdao", REPORT)
     assert not any("Số liệu theo báo cáo kỳ" in i.value for i in today.info)
     assert "Tỷ lệ giải ngân năm 2026" in [m.label for m in today.metric]
+
+
+def test_the_money_of_a_year_is_set_on_the_headquarters_page_and_a_closed_year_is_refused(db):
+    with transaction(db) as s:
+        project_id, plan_2025 = s.execute(
+            select(HqProjectYear.project_id, HqProjectYear.plan_vnd)
+            .where(HqProjectYear.year == 2025)
+            .order_by(HqProjectYear.project_id)
+        ).first()
+    at = open_page("vanphong", "pages/hq.py")
+    at.selectbox(key="hq_year_project").set_value(project_id).run()
+    at.number_input(key="hq_year_year").set_value(2025).run()
+    at.text_input(key=f"hq_year_plan_{project_id}_2025").input("1.000.000")
+    at.button(key="hq_year_save").click().run()
+    assert not at.exception, at.exception
+    assert any("Kỳ “Năm 2025” đã chốt" in e.value and "không sửa được nữa" in e.value for e in at.error)
+    at.number_input(key="hq_year_year").set_value(2026).run()
+    at.text_input(key=f"hq_year_plan_{project_id}_2026").input("6.000.000.000")
+    at.text_input(key=f"hq_year_disbursed_{project_id}_2026").input("1.500.000.000")
+    at.button(key="hq_year_save").click().run()
+    assert not at.exception, at.exception
+    assert any(f"Đã lưu vốn năm 2026 của dự án mã {project_id}" in s.value for s in at.success)
+    with transaction(db) as s:
+        years = {
+            y.year: (y.plan_vnd, y.disbursed_vnd)
+            for y in s.scalars(select(HqProjectYear).where(HqProjectYear.project_id == project_id))
+        }
+    assert years[2025][0] == plan_2025 and years[2026] == (6_000_000_000, 1_500_000_000)

@@ -312,3 +312,18 @@ def test_a_2025_report_printed_in_2026_equals_the_frozen_2025_figures(demo):
     assert _docx_text(report.report_docx(after, issued_on=date(2026, 11, 29))) == _docx_text(docx_before)
     # Today's report is live: it moved with the edits, and it says nothing of a frozen period.
     assert today.frozen_note == "" and today.funding.disbursed == today.funding.allocated
+
+
+def test_a_focal_point_lists_the_tasks_of_their_scope_and_the_office_every_task(demo):
+    period = open_year(demo)
+    with transaction(demo) as s:
+        row = reads.get_period(s, period.id)
+        mine = reads.entry_rows(s, actor(demo, "dp.lucngan"), row)
+        office = reads.entry_rows(s, actor(demo, "vanphong"), row)
+        leader = reads.entry_rows(s, actor(demo, "lanhdao"), row)
+        assert reads.period_of_report(s, date(2026, 11, 29)) is None  # the open year: live figures
+        assert reads.period_of_report(s, date(2026, 3, 1)).label == "6 tháng đầu năm 2026"
+        assert reads.period_of_report(s, date(2025, 12, 31)).label == "Năm 2025"
+    assert mine and {r.locality for r in mine} == {"Huyện Lục Ngạn"}
+    assert {r.task_id for r in mine} < {r.task_id for r in office}
+    assert leader == []
