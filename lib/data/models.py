@@ -804,3 +804,15 @@ class HqProjectYear(Base):
     updated_by: Mapped[str] = mapped_column(String(50), default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class PeriodMoney(Base):
+    """A project's money of the period's year as it stood when the office closed the period: what a
+    report for that period reads, whatever is entered for the year afterwards."""
+
+    __tablename__ = "period_money"
+    __table_args__ = (CheckConstraint("plan_vnd >= 0 AND disbursed_vnd >= 0", name="money"),)
+    period_id: Mapped[int] = mapped_column(ForeignKey("report_period.id"), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("hq_project.id"), primary_key=True)
+    plan_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
+    disbursed_vnd: Mapped[int] = mapped_column(BigInteger, default=0)

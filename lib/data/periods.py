@@ -12,7 +12,17 @@ from sqlalchemy.orm import Session
 
 from lib.core import periods as rule
 from lib.core.roles import Actor
-from lib.data.models import Agency, HqProject, HqProjectYear, Locality, PeriodEntry, ReportPeriod, Task, Unit
+from lib.data.models import (
+    Agency,
+    HqProject,
+    HqProjectYear,
+    Locality,
+    PeriodEntry,
+    PeriodMoney,
+    ReportPeriod,
+    Task,
+    Unit,
+)
 from lib.data.scopes import task_in_scope
 
 ROW_LIMIT = 500  # a focal point's list shows at most this many tasks (the office filters by locality)
@@ -216,6 +226,49 @@ def year_money(
     return {
         str(code): rule.YearMoney(year, int(plan), int(disbursed), int(n))
         for code, plan, disbursed, n in s.execute(stmt)
+    }
+
+
+def frozen_money(s: Session, period: PeriodRow, scope: str | None = None) -> dict[str, rule.YearMoney]:
+    """The money of a closed period's year as it stood when the period closed, per locality code."""
+    stmt = (
+        select(
+            Locality.code,
+            func.coalesce(func.sum(PeriodMoney.plan_vnd), 0),
+            func.coalesce(func.sum(PeriodMoney.disbursed_vnd), 0),
+            func.count(),
+        )
+        .select_from(PeriodMoney)
+        .join(HqProject, HqProject.id == PeriodMoney.project_id)
+        .join(Unit, Unit.id == HqProject.unit_id)
+        .join(Locality, Locality.id == Unit.locality_id)
+        .where(PeriodMoney.period_id == period.id)
+        .group_by(Locality.code, Locality.sort_order)
+        .order_by(Locality.sort_order)
+    )
+    if scope is not None:
+        stmt = stmt.where(Locality.code == scope)
+    year = period.ends_on.year
+    return {
+        str(code): rule.YearMoney(year, int(plan), int(disbursed), int(n))
+        for code, plan, disbursed, n in s.execute(stmt)
+    }
+
+
+def add_year_money(
+    a: dict[str, rule.YearMoney], b: dict[str, rule.YearMoney], year: int
+) -> dict[str, rule.YearMoney]:
+    """Add two sets of money per locality (the years before, and the period's year as frozen)."""
+    codes = list(dict.fromkeys([*a, *b]))
+    zero = rule.YearMoney(year)
+    return {
+        c: rule.YearMoney(
+            year,
+            a.get(c, zero).plan + b.get(c, zero).plan,
+            a.get(c, zero).disbursed + b.get(c, zero).disbursed,
+            max(a.get(c, zero).projects, b.get(c, zero).projects),
+        )
+        for c in codes
     }
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,7 +23,7 @@ from lib.core.roles import Actor, Refused, require_office, require_writer
 from lib.core.validation import Invalid, Parser
 from lib.data import audit
 from lib.data.db import bump_data_version
-from lib.data.models import HqProject, HqProjectYear, PeriodEntry, ReportPeriod, Task, Unit
+from lib.data.models import HqProject, HqProjectYear, PeriodEntry, PeriodMoney, ReportPeriod, Task, Unit
 from lib.editing.changeset import HQ, TASKS, CellError, ValidationFailed
 
 PERIOD, ENTRY, YEAR_MONEY = "report_period", "period_entry", "hq_project_year"
@@ -133,6 +133,18 @@ def close_period(s: Session, actor: Actor, period_id: int, seen_version: int, *,
     )
     if done.rowcount != 1:  # type: ignore[attr-defined]
         raise Refused(f"Kỳ “{period.label}” vừa được người khác chốt.", entity=PERIOD, row_id=period_id)
+    # The year's money as it stands now is the period's: its report reads this copy from now on.
+    s.execute(
+        insert(PeriodMoney).from_select(
+            ["period_id", "project_id", "plan_vnd", "disbursed_vnd"],
+            select(
+                literal(period_id),
+                HqProjectYear.project_id,
+                HqProjectYear.plan_vnd,
+                HqProjectYear.disbursed_vnd,
+            ).where(HqProjectYear.year == period.ends_on.year),
+        )
+    )
     audit.record(
         s,
         actor=actor.username,

@@ -184,8 +184,13 @@ def build_report(s: Session, scope: str | None, as_of: date, stale_days: int) ->
             else t
             for t in overdue
         ]
-    money_by_place = periods.year_money(s, as_of.year, scope)
-    so_far = periods.year_money(s, as_of.year, scope, cumulative=True) if period is not None else {}
+    so_far: dict[str, period_rules.YearMoney] = {}
+    if period is None:  # live: the year's money as entered up to now
+        money_by_place = periods.year_money(s, as_of.year, scope)
+    else:  # the period's year as it stood when the period closed, and every year before it in full
+        money_by_place = periods.frozen_money(s, period, scope)
+        before = periods.year_money(s, as_of.year - 1, scope, cumulative=True)
+        so_far = periods.add_year_money(before, money_by_place, as_of.year)
     return YearEndReport(
         scope=scope,
         scope_name=scope_name or issuers.province_title,

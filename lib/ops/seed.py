@@ -38,6 +38,7 @@ from lib.data.models import (
     Mention,
     ModelWard,
     PeriodEntry,
+    PeriodMoney,
     Reminder,
     ReminderTask,
     ReportPeriod,
@@ -119,6 +120,7 @@ def clear_content(session: Session) -> None:
         Reminder,
         TaskRequest,
         PeriodEntry,
+        PeriodMoney,
         ReportPeriod,
         HqProjectYear,
     )

@@ -16,7 +16,16 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from lib.core import periods as rule
-from lib.data.models import Agency, HqProject, HqProjectYear, Locality, PeriodEntry, ReportPeriod, Task
+from lib.data.models import (
+    Agency,
+    HqProject,
+    HqProjectYear,
+    Locality,
+    PeriodEntry,
+    PeriodMoney,
+    ReportPeriod,
+    Task,
+)
 
 YEARS = (2024, 2025, 2026)
 SEED = 20261203
@@ -94,10 +103,12 @@ def seed_periods(s: Session, today: date) -> None:
     """Add the demo's yearly money per project and its reporting periods with their entries."""
     rng = random.Random(SEED)
     projects = s.scalars(select(HqProject).order_by(HqProject.id)).all()
+    money: dict[int, dict[int, tuple[int, int]]] = {}  # year → project → (plan, disbursed)
     for project in projects:
         for year, (plan, disbursed) in year_rows(project, rng).items():
             if year > today.year:
                 continue
+            money.setdefault(year, {})[project.id] = (plan, disbursed)
             s.add(
                 HqProjectYear(
                     project_id=project.id,
@@ -130,6 +141,12 @@ def seed_periods(s: Session, today: date) -> None:
         )
         s.add(period)
         s.flush()
+        if closed_on is not None:  # the year's money as it stood at the close (half a year: part paid)
+            for project_id, (plan, disbursed) in money.get(year, {}).items():
+                paid = disbursed if kind == rule.YEAR else int(round(disbursed * rng.uniform(0.3, 0.6), -3))
+                s.add(
+                    PeriodMoney(period_id=period.id, project_id=project_id, plan_vnd=plan, disbursed_vnd=paid)
+                )
         _entries(s, period, closed_on, today, rng)
     s.flush()
 

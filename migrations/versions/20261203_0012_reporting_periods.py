@@ -4,7 +4,8 @@ The office opens a reporting period (`report_period`: six months, a year or a qu
 entries are due) and closes it; each task's owner writes one entry per period (`period_entry`), a
 draft until submitted, frozen after. Headquarters money is kept per project and year
 (`hq_project_year`: the year's capital plan and disbursed to date), so a past year's report shows
-that year's money; `hq_project` keeps the running totals.
+that year's money; `hq_project` keeps the running totals. Closing a period copies its year's money as
+it then stood (`period_money`): the period's report reads that copy.
 
 Revision ID: 0012
 Revises: 0011
@@ -94,8 +95,25 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_hq_project_year_year'), 'hq_project_year', ['year'])
 
+    op.create_table(
+        'period_money',
+        sa.Column('period_id', sa.Integer(), nullable=False),
+        sa.Column('project_id', sa.Integer(), nullable=False),
+        sa.Column('plan_vnd', sa.BigInteger(), nullable=False),
+        sa.Column('disbursed_vnd', sa.BigInteger(), nullable=False),
+        sa.CheckConstraint('plan_vnd >= 0 AND disbursed_vnd >= 0', name=op.f('ck_period_money_money')),
+        sa.ForeignKeyConstraint(
+            ['period_id'], ['report_period.id'], name=op.f('fk_period_money_period_id_report_period')
+        ),
+        sa.ForeignKeyConstraint(
+            ['project_id'], ['hq_project.id'], name=op.f('fk_period_money_project_id_hq_project')
+        ),
+        sa.PrimaryKeyConstraint('period_id', 'project_id', name=op.f('pk_period_money')),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table('period_money')
     op.drop_index(op.f('ix_hq_project_year_year'), table_name='hq_project_year')
     op.drop_table('hq_project_year')
     op.drop_index(op.f('ix_period_entry_task_id'), table_name='period_entry')

@@ -327,3 +327,48 @@ def test_a_focal_point_lists_the_tasks_of_their_scope_and_the_office_every_task(
     assert mine and {r.locality for r in mine} == {"Huyện Lục Ngạn"}
     assert {r.task_id for r in mine} < {r.task_id for r in office}
     assert leader == []
+
+
+def test_a_half_year_report_keeps_the_money_of_its_close_while_the_year_goes_on(demo):
+    mid = date(2026, 6, 30)
+    with transaction(demo) as s:
+        before = report.build_report(s, None, mid, 30)
+        project_id, version = s.execute(
+            select(HqProjectYear.project_id, HqProjectYear.version)
+            .where(HqProjectYear.year == 2026)
+            .order_by(HqProjectYear.project_id)
+        ).first()
+    assert before.frozen_note == "Số liệu theo báo cáo kỳ 6 tháng đầu năm 2026 đã chốt ngày 20/07/2026."
+    assert before.year_money is not None and before.cumulative is not None
+    # The year 2026 is still open: its money is entered on, and the half-year report does not move.
+    run(
+        demo,
+        "vanphong",
+        edits.set_year_money,
+        project_id,
+        2026,
+        "9.000.000.000",
+        "8.000.000.000",
+        version,
+        now=NOW,
+    )
+    with transaction(demo) as s:
+        after = report.build_report(s, None, mid, 30)
+        live = report.build_report(s, None, NOW.date(), 30)
+    assert (after.year_money, after.cumulative) == (before.year_money, before.cumulative)
+    assert live.year_money != before.year_money
+
+
+def test_closing_a_period_copies_the_money_of_its_year(demo):
+    with transaction(demo) as s:
+        year_2026 = s.execute(
+            select(func.sum(HqProjectYear.plan_vnd), func.sum(HqProjectYear.disbursed_vnd)).where(
+                HqProjectYear.year == 2026
+            )
+        ).one()
+    period = open_year(demo)
+    run(demo, "vanphong", edits.close_period, period.id, period.version, now=NOW)
+    with transaction(demo) as s:
+        closed = reads.get_period(s, period.id)
+        frozen = reads.total_year_money(reads.frozen_money(s, closed), 2026)
+    assert (frozen.plan, frozen.disbursed) == tuple(year_2026)
