@@ -79,8 +79,20 @@ def test_a_focal_point_saves_a_draft_then_submits_and_sees_it_frozen(db):
 
 
 def test_a_save_over_an_entry_submitted_meanwhile_is_refused_in_vietnamese_and_writes_nothing(db):
-    period_id, at = year_2026(db), open_page("dp.lucngan", REPORT)
-    task_id = lucngan_task(db, period_id, "draft")
+    period_id = year_2026(db)
+    task_id = lucngan_task(db, period_id)
+    draft = edits.Draft(result="Bản nháp.", progress_pct=30)
+    actions.perform(
+        db,
+        actor(db, "dp.lucngan"),
+        edits.save_entry,
+        period_id,
+        task_id,
+        draft,
+        0,
+        now=datetime(2026, 11, 28, 9),
+    )
+    at = open_page("dp.lucngan", REPORT)
     at.selectbox(key="period_entry_task").set_value(task_id).run()
     at.text_area(key=f"period_entry_result_{task_id}").input("Bản trong tab thứ hai.")
     # Meanwhile, from another tab, the entry is written and submitted.
