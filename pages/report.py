@@ -61,6 +61,7 @@ else:
 st.subheader(f"Kết quả thực hiện Đề án 30/ĐA-BCA và Đề án 885 năm {r.year} — {r.scope_name}")
 widgets.as_of_caption(as_of)
 periods.report_notes(r)
+periods.period_links(ctx, params)
 
 stamp = f"{as_of:%Y%m%d}"
 slug = scope

@@ -15,6 +15,7 @@ import streamlit as st
 
 from lib.core import config
 from lib.core import periods as rule
+from lib.core.filters import PARAM_AS_OF
 from lib.core.formatting import fmt_billion, fmt_date, fmt_datetime, fmt_pct, fmt_vnd
 from lib.core.roles import OFFICE, Refused
 from lib.data.db import transaction
@@ -49,6 +50,18 @@ def report_notes(r: YearEndReport) -> None:
     """Say that a report reads a closed period's frozen figures, and show the year's money."""
     if r.frozen_note:
         st.info(r.frozen_note, icon="🔒")
+
+
+def period_links(ctx: RunContext, params: dict[str, str]) -> None:
+    """Links to the report of each closed period (as of its last day), with the page's scope."""
+    closed = [p for p in load_periods(ctx) if p.state == rule.CLOSED]
+    if not closed:
+        return
+    extra = "".join(f"&{k}={v}" for k, v in params.items() if k != PARAM_AS_OF)
+    st.caption(
+        "Báo cáo theo kỳ đã chốt: "
+        + " · ".join(f"[{p.label}](/bao-cao?{PARAM_AS_OF}={p.ends_on.isoformat()}{extra})" for p in closed)
+    )
 
 
 def year_money(r: YearEndReport) -> None:

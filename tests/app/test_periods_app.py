@@ -147,6 +147,7 @@ def test_a_report_for_a_closed_period_says_its_figures_are_frozen(db):
     assert any("Số liệu theo báo cáo kỳ Năm 2025 đã chốt ngày 20/12/2025." in i.value for i in at.info)
     labels = [m.label for m in at.metric]
     assert "Tỷ lệ giải ngân năm 2025" in labels and "Dự toán (tỷ đồng)" not in labels
+    assert any("[Năm 2025](/bao-cao?ngay=2025-12-31)" in c.value for c in at.caption)
     today = open_page("lanhdao", REPORT)
     assert not any("Số liệu theo báo cáo kỳ" in i.value for i in today.info)
     assert "Tỷ lệ giải ngân năm 2026" in [m.label for m in today.metric]
