@@ -15,9 +15,11 @@ import streamlit as st
 
 from lib.core import config
 from lib.core import periods as rule
+from lib.core.changes import who
 from lib.core.filters import PARAM_AS_OF
 from lib.core.formatting import fmt_billion, fmt_date, fmt_datetime, fmt_pct, fmt_vnd
 from lib.core.roles import OFFICE, Refused
+from lib.data.changes import user_names
 from lib.data.db import transaction
 from lib.data.periods import EntryRow, PeriodRow, entry_rows, list_periods, project_years
 from lib.editing import periods
@@ -210,6 +212,7 @@ def entry_panel(ctx: RunContext, found: list[PeriodRow]) -> None:
     ]
     with transaction(ctx.engine) as s:
         rows = entry_rows(s, actor, period)
+        names = user_names(s)
     if not rows:
         st.caption("Không có nhiệm vụ nào thuộc phạm vi của bạn trong kỳ này.")
         return
@@ -231,8 +234,9 @@ def entry_panel(ctx: RunContext, found: list[PeriodRow]) -> None:
                     "Nhiệm vụ": r.title,
                     "Địa bàn": r.locality or "Cấp tỉnh",
                     "Tình trạng": rule.ENTRY_STATUS_LABELS[status[r.task_id]],
-                    "Tiến độ cuối kỳ": r.progress_pct,
+                    "Tiến độ cuối kỳ": f"{r.progress_pct}%" if r.progress_pct is not None else "",
                     "Nộp lúc": fmt_datetime(r.submitted_at),
+                    "Người nộp": who(r.submitted_by, names) if r.submitted_by else "",
                 }
                 for r in rows
             ]
@@ -247,15 +251,17 @@ def entry_panel(ctx: RunContext, found: list[PeriodRow]) -> None:
         format_func=lambda i: f"{i} — {by_task[i].title[:90]} — {rule.ENTRY_STATUS_LABELS[status[i]]}",
         key="period_entry_task",
     )
-    _entry_form(ctx, period, by_task[task_id], status[task_id])
+    _entry_form(ctx, period, by_task[task_id], status[task_id], names)
 
 
-def _entry_form(ctx: RunContext, period: PeriodRow, row: EntryRow, status: str) -> None:
+def _entry_form(
+    ctx: RunContext, period: PeriodRow, row: EntryRow, status: str, names: dict[str, str]
+) -> None:
     # The entry's version when this user began with it: what a save is checked against, kept until
     # it is saved or refused (an entry submitted meanwhile from elsewhere is refused, and said so).
     seen_key = f"period_entry_seen_{period.id}_{row.task_id}"
     if row.state == rule.SUBMITTED and seen_key not in st.session_state:
-        _frozen(row)
+        _frozen(row, who(row.submitted_by, names))
         return
     seen = int(st.session_state.setdefault(seen_key, row.version))
     if status == rule.LATE:
@@ -324,10 +330,10 @@ def _entry_form(ctx: RunContext, period: PeriodRow, row: EntryRow, status: str) 
     st.rerun()
 
 
-def _frozen(row: EntryRow) -> None:
+def _frozen(row: EntryRow, submitter: str) -> None:
     late = " (nộp muộn)" if row.late else ""
     st.info(
-        f"Đã nộp lúc {fmt_datetime(row.submitted_at)}{late} bởi {plain(row.submitted_by)}: "
+        f"Đã nộp lúc {fmt_datetime(row.submitted_at)}{late} bởi {plain(submitter)}: "
         "báo cáo đã chốt, không sửa được nữa.",
         icon="🔒",
     )
