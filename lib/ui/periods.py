@@ -340,7 +340,7 @@ def _frozen(row: EntryRow, submitter: str) -> None:
     for name in periods.ENTRY_FIELDS:
         value = getattr(row, name)
         shown = f"{value}%" if name == "progress_pct" else plain(value or "—")
-        st.markdown(f"**{rule.FIELD_LABELS[name]}:** {shown}")
+        st.markdown(f"**{rule.FIELD_LABELS[name].replace(' (%)', '')}:** {shown}")
 
 
 def panel(ctx: RunContext) -> None:
