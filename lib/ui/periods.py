@@ -245,9 +245,12 @@ def entry_panel(ctx: RunContext, found: list[PeriodRow]) -> None:
         key="period_entry_list",
     )
     by_task = {r.task_id: r for r in rows}
+    done = (rule.ON_TIME, rule.LATE_SUBMITTED)
+    first = next((i for i, r in enumerate(rows) if status[r.task_id] not in done), 0)  # the first still to do
     task_id = st.selectbox(
         "Nhiệm vụ",
         list(by_task),
+        index=first,
         format_func=lambda i: f"{i} — {by_task[i].title[:90]} — {rule.ENTRY_STATUS_LABELS[status[i]]}",
         key="period_entry_task",
     )
