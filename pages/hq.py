@@ -13,7 +13,18 @@ from lib.core.formatting import fmt_date, fmt_int, fmt_pct, fmt_vnd
 from lib.core.rules import LIFECYCLE_ACTIVE as ACTIVE
 from lib.editing.changeset import HQ
 from lib.editing.creation import NEW_HQ
-from lib.ui import attachments, charts, columns, discussion, filtering, record_forms, shell, transfer, widgets
+from lib.ui import (
+    attachments,
+    charts,
+    columns,
+    discussion,
+    filtering,
+    periods,
+    record_forms,
+    shell,
+    transfer,
+    widgets,
+)
 from lib.ui.editor import entity_table
 from lib.ui.loaders import (
     export_hq,
@@ -194,6 +205,9 @@ if scope.editable and ctx.outage is None:
             "đã dừng/hủy/gộp”. Dừng, gộp: số tiền vẫn được tính vào tổng kinh phí; hủy bỏ (chỉ khi chưa "
             "giải ngân): không tính ở đâu.",
         )
+    periods.year_money_panel(
+        ctx, {int(r["id"]): f"Mã {r['id']} — {r['unit']}, {r['locality']}" for r in rows}
+    )
 
 entity_table("hq", HQ, rows, actor=actor, engine=ctx.engine, editable=scope.editable)
 attachments.row_files(  # evidence files of one project of this page (issue 17)

@@ -9,7 +9,7 @@ from lib.core.figures import yearly_tally
 from lib.core.filters import PARAM_AS_OF, PARAM_LOCALITY, parse_as_of
 from lib.core.formatting import fmt_billion, fmt_date, fmt_int, fmt_pct, fmt_vnd
 from lib.files import report
-from lib.ui import columns, filtering, shell, transfer, widgets
+from lib.ui import columns, filtering, periods, shell, transfer, widgets
 from lib.ui.loaders import load_filter_options, load_report
 
 ctx = shell.context()
@@ -60,6 +60,8 @@ else:
     right.caption(f"Chưa có nhiệm vụ báo cáo năm {r.year}.")
 st.subheader(f"Kết quả thực hiện Đề án 30/ĐA-BCA và Đề án 885 năm {r.year} — {r.scope_name}")
 widgets.as_of_caption(as_of)
+periods.report_notes(r)
+periods.period_links(ctx, params)
 
 stamp = f"{as_of:%Y%m%d}"
 slug = scope
@@ -112,14 +114,16 @@ st.caption(
 
 st.markdown("#### II. Trụ sở Công an phường và kinh phí")
 f = r.funding
-cols = st.columns(4)
-cols[0].metric("Số dự án", fmt_int(f.projects), border=True)
-cols[1].metric("Dự toán (tỷ đồng)", fmt_billion(f.planned), border=True, help=fmt_vnd(f.planned))
-cols[2].metric("Đã giải ngân (tỷ đồng)", fmt_billion(f.disbursed), border=True, help=fmt_vnd(f.disbursed))
-cols[3].metric(
-    "Tỷ lệ giải ngân", fmt_pct(f.disbursement_rate), border=True, help="Đã giải ngân / vốn đã bố trí."
-)
+if not r.frozen_money:  # a closed period's money is its yearly money (below), not today's totals
+    cols = st.columns(4)
+    cols[0].metric("Số dự án", fmt_int(f.projects), border=True)
+    cols[1].metric("Dự toán (tỷ đồng)", fmt_billion(f.planned), border=True, help=fmt_vnd(f.planned))
+    cols[2].metric("Đã giải ngân (tỷ đồng)", fmt_billion(f.disbursed), border=True, help=fmt_vnd(f.disbursed))
+    cols[3].metric(
+        "Tỷ lệ giải ngân", fmt_pct(f.disbursement_rate), border=True, help="Đã giải ngân / vốn đã bố trí."
+    )
 st.caption("; ".join(f"{rules.FLAG_LABELS[k]}: {n}" for k, n in r.hq_flags.items()))
+periods.year_money(r)
 
 st.markdown("#### III. Công an phường điển hình, kiểu mẫu")
 st.dataframe(
@@ -164,3 +168,5 @@ if r.overdue:
     )
 else:
     st.success("Không có nhiệm vụ quá hạn.", icon="✅")
+
+periods.panel(ctx)

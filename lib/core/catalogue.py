@@ -513,6 +513,10 @@ ENTITY_LABELS = {
     "reminder": "Công văn đôn đốc",
     "locality": "Địa phương",
     "arrangement": "Đợt sắp xếp tổ chức",
+    # reporting periods (lib/editing/periods.py)
+    "report_period": "Kỳ báo cáo",
+    "period_entry": "Báo cáo kỳ",
+    "hq_project_year": "Vốn năm của trụ sở",
 }
 ACTION_LABELS = {
     "update": "Sửa",
@@ -555,6 +559,11 @@ ACTION_LABELS = {
     "record_arrangement": "Ghi đợt sắp xếp tổ chức",
     "apply_arrangement": "Áp dụng đợt sắp xếp tổ chức",
     "reorganise": "Chuyển theo sắp xếp tổ chức",
+    # reporting periods (lib/editing/periods.py)
+    "open": "Mở kỳ báo cáo",
+    "close": "Chốt kỳ báo cáo",
+    "submit": "Nộp báo cáo kỳ",
+    "refused_frozen": "Bị từ chối (đã chốt)",
 }
 
 AUDIT_EVENT = Entity(

@@ -22,6 +22,8 @@ YES, NO = "có", "không"
 # Where a field's label reads badly in a sentence, the words used instead (without units).
 SAID_AS = {
     "progress_pct": "Tiến độ",
+    "plan_vnd": "Kế hoạch vốn năm",  # hq_project_year (a project's money of one year)
+    "proposals": "Kiến nghị, đề xuất",  # period_entry
     "disbursed_vnd": "Giải ngân",
     "allocated_vnd": "Bố trí vốn",
     "planned_vnd": "Dự toán",

@@ -81,6 +81,10 @@ TRANSFER_ENTITIES = ("task", "hq_project", "model_ward", "duty", "user_scope")
 # where such a request stands; nothing changes the task until the office confirms it.
 REQUEST_KINDS = ("hoan_thanh", "tam_dung", "huy", "gia_han")
 REQUEST_STATES = ("pending", "confirmed", "returned", "withdrawn")
+# Reporting periods (migration 0012): six months, a year, or a quarter; open for entries, then closed.
+PERIOD_KINDS = ("nua_nam", "nam", "quy")
+PERIOD_STATES = ("open", "closed")
+ENTRY_STATES = ("draft", "submitted")
 # The rows evidence files, comments and directions attach to.
 ATTACHABLE = ("task", "hq_project", "model_ward", "document", "task_request")
 COMMENTABLE = ("task", "hq_project", "model_ward")
@@ -729,3 +733,86 @@ class Mention(Base):
     comment_id: Mapped[int] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"), primary_key=True)
     username: Mapped[str] = mapped_column(String(50), primary_key=True, index=True)
     seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ReportPeriod(Base):
+    """A reporting period (kỳ báo cáo) the office opens: its label, span, the day entries are due; closed
+    once the office has what it needs."""
+
+    __tablename__ = "report_period"
+    __table_args__ = (
+        CheckConstraint(_in("kind", PERIOD_KINDS), name="kind"),
+        CheckConstraint(_in("state", PERIOD_STATES), name="state"),
+        CheckConstraint("starts_on <= ends_on", name="span"),
+        CheckConstraint("version >= 1", name="version"),
+        UniqueConstraint("label", name="report_period_label"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(100))  # "6 tháng đầu năm 2026", "Năm 2026"
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date, index=True)
+    due_on: Mapped[date] = mapped_column(Date)  # entries submitted after this day are late
+    state: Mapped[str] = mapped_column(String(20), default="open")
+    opened_by: Mapped[str] = mapped_column(String(50))
+    opened_at: Mapped[datetime] = mapped_column(DateTime)
+    closed_by: Mapped[str] = mapped_column(String(50), default="")
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class PeriodEntry(Base):
+    """An owner's report on one task for one period (bản báo cáo kỳ): a draft until submitted, then frozen."""
+
+    __tablename__ = "period_entry"
+    __table_args__ = (
+        UniqueConstraint("period_id", "task_id", name="period_entry_task"),
+        CheckConstraint(_in("state", ENTRY_STATES), name="state"),
+        CheckConstraint("progress_pct BETWEEN 0 AND 100", name="progress_pct"),
+        CheckConstraint("version >= 1", name="version"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("report_period.id"), index=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
+    result: Mapped[str] = mapped_column(Text, default="")  # what was done in the period
+    progress_pct: Mapped[int] = mapped_column(Integer, default=0)  # at the period's end
+    obstacles: Mapped[str] = mapped_column(Text, default="")
+    proposals: Mapped[str] = mapped_column(Text, default="")  # kiến nghị, đề xuất
+    state: Mapped[str] = mapped_column(String(20), default="draft")
+    submitted_by: Mapped[str] = mapped_column(String(50), default="")
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)  # submitted after the period's due day
+    updated_by: Mapped[str] = mapped_column(String(50))
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class HqProjectYear(Base):
+    """A headquarters project's money in one year: the year's capital plan (kế hoạch vốn năm) and what
+    was disbursed of it to date; hq_project keeps the running totals."""
+
+    __tablename__ = "hq_project_year"
+    __table_args__ = (
+        CheckConstraint("plan_vnd >= 0 AND disbursed_vnd >= 0", name="money"),
+        CheckConstraint("year BETWEEN 2000 AND 2100", name="year"),
+        CheckConstraint("version >= 1", name="version"),
+    )
+    project_id: Mapped[int] = mapped_column(ForeignKey("hq_project.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
+    plan_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
+    disbursed_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_by: Mapped[str] = mapped_column(String(50), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class PeriodMoney(Base):
+    """A project's money of the period's year as it stood when the office closed the period: what a
+    report for that period reads, whatever is entered for the year afterwards."""
+
+    __tablename__ = "period_money"
+    __table_args__ = (CheckConstraint("plan_vnd >= 0 AND disbursed_vnd >= 0", name="money"),)
+    period_id: Mapped[int] = mapped_column(ForeignKey("report_period.id"), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("hq_project.id"), primary_key=True)
+    plan_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
+    disbursed_vnd: Mapped[int] = mapped_column(BigInteger, default=0)

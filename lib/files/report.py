@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -25,13 +25,14 @@ from docx.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lib.core import periods as period_rules
 from lib.core import rules
 from lib.core.catalogue import HQ_PROJECT, TASK
 from lib.core.figures import Funding, RoadmapPoint, as_percent, yearly_tally
 from lib.core.filters import PROVINCE_LEVEL, Filters, HqFilters
 from lib.core.formatting import fmt_date, fmt_int, fmt_pct, fmt_vnd
 from lib.core.validation import xml_safe
-from lib.data import discussion, followup, projects, queries, reminders
+from lib.data import discussion, followup, periods, projects, queries, reminders
 from lib.data.issuers import Issuers, issuers_on
 from lib.data.models import Locality
 from lib.files import export
@@ -107,6 +108,29 @@ class YearEndReport:
     reminder_letters: int = 0
     # The directions (ý kiến chỉ đạo) given on the scope's rows in the as-of year, up to the as-of date.
     directions: tuple[discussion.Direction, ...] = ()
+    # The closed reporting period whose days hold the as-of date (lib/data/periods.period_of_report),
+    # and its submitted entries: the report then reads the figures frozen with it.
+    period: periods.PeriodRow | None = None
+    period_entries: tuple[periods.EntryRow, ...] = ()
+    # Headquarters money of the as-of year (hq_project_year): the year's plan and disbursed to date.
+    year_money: period_rules.YearMoney | None = None
+    year_money_by_locality: dict[str, period_rules.YearMoney] | None = None
+    # For a closed period: the money of every year up to the as-of year, per locality and in total,
+    # shown instead of the running totals (which keep moving after the period closed).
+    cumulative_by_locality: dict[str, period_rules.YearMoney] | None = None
+    cumulative: period_rules.YearMoney | None = None
+
+    @property
+    def frozen_money(self) -> bool:
+        """The money shown is the frozen yearly money, not today's running totals."""
+        return self.period is not None and self.cumulative is not None
+
+    @property
+    def frozen_note(self) -> str:
+        """ "Số liệu theo báo cáo kỳ Năm 2025 đã chốt ngày 20/12/2025." or ""."""
+        if self.period is None:
+            return ""
+        return period_rules.frozen_sentence(self.period.label, self.period.closed_at)
 
     @property
     def lines(self) -> list[Line]:
@@ -154,6 +178,23 @@ def build_report(s: Session, scope: str | None, as_of: date, stale_days: int) ->
     overdue_total = buckets.count(rules.OVERDUE)
     letters = reminders.letters_naming(s, [t["id"] for t in overdue], date(as_of.year, 1, 1), as_of)
     issuers = issuers_on(s, as_of)
+    period = periods.period_of_report(s, as_of)
+    entries = tuple(periods.submitted_entries(s, period.id, scope)) if period is not None else ()
+    if entries:  # a listed task's progress and obstacles are those its owner froze for the period
+        frozen = {e.task_id: e for e in entries}
+        overdue = [
+            {**t, "progress_pct": frozen[t["id"]].progress_pct, "obstacles": frozen[t["id"]].obstacles}
+            if t["id"] in frozen
+            else t
+            for t in overdue
+        ]
+    so_far: dict[str, period_rules.YearMoney] = {}
+    if period is None:  # live: the year's money as entered up to now
+        money_by_place = periods.year_money(s, as_of.year, scope)
+    else:  # the period's year as it stood when the period closed, and every year before it in full
+        money_by_place = periods.frozen_money(s, period, scope)
+        before = periods.year_money(s, as_of.year - 1, scope, cumulative=True)
+        so_far = periods.add_year_money(before, money_by_place, as_of.year)
     return YearEndReport(
         scope=scope,
         scope_name=scope_name or issuers.province_title,
@@ -176,6 +217,20 @@ def build_report(s: Session, scope: str | None, as_of: date, stale_days: int) ->
         directions=tuple(
             d for d in discussion.directions_of_year(s, as_of.year, scope) if d.created_at.date() <= as_of
         ),
+        period=period,
+        period_entries=entries,
+        year_money=periods.total_year_money(money_by_place, as_of.year) if money_by_place else None,
+        year_money_by_locality=money_by_place or None,
+        cumulative_by_locality=so_far or None,
+        cumulative=periods.total_year_money(so_far, as_of.year) if so_far else None,
+    )
+
+
+def year_money_sentence(y: period_rules.YearMoney) -> str:
+    """ "Kế hoạch vốn năm 2025: …; đã giải ngân …, đạt …% kế hoạch vốn năm." """
+    return (
+        f"Kế hoạch vốn năm {y.year}: {fmt_vnd(y.plan)}; đã giải ngân trong năm {fmt_vnd(y.disbursed)}, "
+        f"đạt {fmt_pct(y.rate)} kế hoạch vốn năm."
     )
 
 
@@ -274,6 +329,81 @@ def report_sheets(r: YearEndReport) -> list[export.Sheet]:
             for p in r.wards
         ],
     )
+    frozen = [r.frozen_note] if r.frozen_note else []
+    tasks = replace(tasks, notes=(*frozen, *tasks.notes))
+    extra: list[export.Sheet] = []
+    if r.year_money is not None and r.year_money_by_locality:
+        extra.append(
+            export.Sheet(
+                "Vốn năm",
+                f"Kế hoạch vốn và giải ngân năm {r.year}",
+                r.as_of,
+                (
+                    export.Column("place", "Địa bàn", "text", 26),
+                    export.Column("projects", "Số dự án", "int", 10),
+                    export.Column("plan", f"Kế hoạch vốn năm {r.year} (đồng)", "money", 22),
+                    export.Column("disbursed", f"Đã giải ngân năm {r.year} (đồng)", "money", 22),
+                    export.Column("rate", "Tỷ lệ giải ngân so với kế hoạch năm (%)", "pct", 18),
+                    export.Column(
+                        "plan_total", f"Lũy kế vốn bố trí đến hết năm {r.year} (đồng)", "money", 22
+                    ),
+                    export.Column(
+                        "disbursed_total", f"Lũy kế giải ngân đến hết năm {r.year} (đồng)", "money", 22
+                    ),
+                ),
+                [
+                    {
+                        "place": r.locality_names.get(code, code),
+                        "projects": m.projects,
+                        "plan": m.plan,
+                        "disbursed": m.disbursed,
+                        "rate": as_percent(m.rate),
+                        "plan_total": c.plan if c else None,
+                        "disbursed_total": c.disbursed if c else None,
+                    }
+                    for code, m, c in [
+                        *(
+                            (code, m, (r.cumulative_by_locality or {}).get(code))
+                            for code, m in r.year_money_by_locality.items()
+                        ),
+                        ("Tổng cộng", r.year_money, r.cumulative),
+                    ]
+                ],
+                notes=tuple(frozen),
+            )
+        )
+    if r.period is not None:
+        extra.append(
+            export.Sheet(
+                "Báo cáo kỳ",
+                f"Báo cáo kỳ {r.period.label} đã nộp ({len(r.period_entries)})",
+                r.as_of,
+                (
+                    export.Column("task_id", "Mã nhiệm vụ", "int", 10),
+                    export.Column("title", "Nhiệm vụ", "text", 48),
+                    export.Column("locality", "Địa bàn", "text", 20),
+                    export.Column("progress_pct", period_rules.FIELD_LABELS["progress_pct"], "int", 12),
+                    export.Column("result", period_rules.FIELD_LABELS["result"], "text", 48),
+                    export.Column("obstacles", period_rules.FIELD_LABELS["obstacles"], "text", 40),
+                    export.Column("proposals", period_rules.FIELD_LABELS["proposals"], "text", 40),
+                    export.Column("late", "Nộp muộn", "text", 10),
+                ),
+                [
+                    {
+                        "task_id": e.task_id,
+                        "title": e.title,
+                        "locality": e.locality,
+                        "progress_pct": e.progress_pct,
+                        "result": e.result,
+                        "obstacles": e.obstacles,
+                        "proposals": e.proposals,
+                        "late": "Muộn" if e.late else "",
+                    }
+                    for e in r.period_entries
+                ],
+                notes=tuple(frozen),
+            )
+        )
     overdue = export.Sheet(
         "Quá hạn",
         f"Nhiệm vụ quá hạn chưa hoàn thành ({r.overdue_total})",
@@ -281,7 +411,8 @@ def report_sheets(r: YearEndReport) -> list[export.Sheet]:
         OVERDUE_COLUMNS,
         r.overdue,
     )
-    return [tasks, money, wards, overdue]
+    running = [] if r.frozen_money else [money]  # a closed period's money is the yearly money, frozen
+    return [tasks, *running, *extra, wards, overdue]
 
 
 def report_xlsx(r: YearEndReport) -> bytes:
@@ -493,8 +624,30 @@ def _title(doc: Any, r: YearEndReport) -> None:
         f"Số liệu tính đến ngày {fmt_date(r.as_of)}",
         italic=True,
         align=WD_ALIGN_PARAGRAPH.CENTER,
-        space_after=12,
+        space_after=6 if r.frozen_note else 12,
     )
+    if r.frozen_note:
+        _paragraph(doc, r.frozen_note, italic=True, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=12)
+
+
+def _period_entries(doc: Any, r: YearEndReport) -> None:
+    """End of section I: the entries owners submitted for the period, as frozen."""
+    if r.period is None:
+        return
+    late = sum(1 for e in r.period_entries if e.late)
+    _paragraph(
+        doc,
+        f"Báo cáo kỳ {r.period.label}: {fmt_int(len(r.period_entries))} nhiệm vụ đã nộp báo cáo"
+        + (f" ({fmt_int(late)} nộp muộn)." if late else "."),
+        space_after=3,
+    )
+    if r.period_entries:
+        _table(
+            doc,
+            ["Mã", "Nhiệm vụ", "Tiến độ cuối kỳ", "Kết quả trong kỳ"],
+            [[str(e.task_id), e.title, f"{e.progress_pct}%", e.result] for e in r.period_entries],
+            [1.2, 6.8, 2.2, 6],
+        )
 
 
 def _due(deadline: date | None) -> str:
@@ -549,6 +702,21 @@ def _directions(doc: Any, r: YearEndReport) -> None:
 def _headquarters(doc: Any, r: YearEndReport) -> None:
     """Section II: funding in total and per locality, projects by stage, flags to watch."""
     _paragraph(doc, "II. XÂY DỰNG TRỤ SỞ CÔNG AN PHƯỜNG VÀ KINH PHÍ", bold=True, space_after=6)
+    if r.frozen_money:
+        _frozen_money(doc, r)
+    else:
+        _running_money(doc, r)
+    stages = "; ".join(
+        f"{rules.STAGE_LABELS[s]}: {n}"
+        for s, n in sorted(r.stages.items(), key=lambda kv: list(rules.STAGE_LABELS).index(kv[0]))
+    )
+    flags = "; ".join(f"{rules.FLAG_LABELS[k]}: {n}" for k, n in r.hq_flags.items() if n)
+    _paragraph(doc, f"Theo giai đoạn — {stages or 'chưa có dự án'}.", space_after=3)
+    _paragraph(doc, f"Cần lưu ý — {flags or 'không có'}.", space_after=6)
+
+
+def _running_money(doc: Any, r: YearEndReport) -> None:
+    """Section II's money as of now: the running totals per place, and the year's plan and disbursement."""
     f = r.funding
     _paragraph(
         doc,
@@ -557,6 +725,8 @@ def _headquarters(doc: Any, r: YearEndReport) -> None:
         f"(tỷ lệ giải ngân {fmt_pct(f.disbursement_rate)}).",
         space_after=6,
     )
+    if r.year_money is not None:
+        _paragraph(doc, year_money_sentence(r.year_money), space_after=6)
     _table(
         doc,
         ["Địa bàn", "Số dự án", "Đã bố trí vốn (đồng)", "Đã giải ngân (đồng)", "Tỷ lệ"],
@@ -572,13 +742,38 @@ def _headquarters(doc: Any, r: YearEndReport) -> None:
         ],
         [4.5, 2, 3.7, 3.7, 2],
     )
-    stages = "; ".join(
-        f"{rules.STAGE_LABELS[s]}: {n}"
-        for s, n in sorted(r.stages.items(), key=lambda kv: list(rules.STAGE_LABELS).index(kv[0]))
+
+
+def _frozen_money(doc: Any, r: YearEndReport) -> None:
+    """Section II's money for a closed period: the year's plan and disbursement, and the money of every
+    year up to it, per locality, as kept per year (hq_project_year)."""
+    if r.year_money is not None:
+        _paragraph(doc, year_money_sentence(r.year_money), space_after=6)
+    c = r.cumulative
+    if c is None:
+        return
+    _paragraph(
+        doc,
+        f"Lũy kế đến hết năm {r.year}: đã bố trí vốn {fmt_vnd(c.plan)}; đã giải ngân {fmt_vnd(c.disbursed)} "
+        f"({fmt_pct(c.rate)}).",
+        space_after=6,
     )
-    flags = "; ".join(f"{rules.FLAG_LABELS[k]}: {n}" for k, n in r.hq_flags.items() if n)
-    _paragraph(doc, f"Theo giai đoạn — {stages or 'chưa có dự án'}.", space_after=3)
-    _paragraph(doc, f"Cần lưu ý — {flags or 'không có'}.", space_after=6)
+    year = r.year_money_by_locality or {}
+    _table(
+        doc,
+        ["Địa bàn", f"Kế hoạch vốn năm {r.year}", f"Giải ngân năm {r.year}", "Tỷ lệ", "Lũy kế giải ngân"],
+        [
+            [
+                r.locality_names.get(code, code),
+                fmt_vnd(year[code].plan) if code in year else "—",
+                fmt_vnd(year[code].disbursed) if code in year else "—",
+                fmt_pct(year[code].rate) if code in year else "—",
+                fmt_vnd(x.disbursed),
+            ]
+            for code, x in (r.cumulative_by_locality or {}).items()
+        ],
+        [4.5, 3.2, 3.2, 2, 3],
+    )
 
 
 def _model_wards(doc: Any, r: YearEndReport) -> None:
@@ -667,6 +862,7 @@ def report_docx(r: YearEndReport, issued_on: date | None = None) -> bytes:
     _letterhead(doc, h, issued_on)
     _title(doc, r)
     _task_figures(doc, r)
+    _period_entries(doc, r)
     _directions(doc, r)
     _headquarters(doc, r)
     _model_wards(doc, r)

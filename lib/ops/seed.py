@@ -33,11 +33,15 @@ from lib.data.models import (
     Document,
     Duty,
     HqProject,
+    HqProjectYear,
     Locality,
     Mention,
     ModelWard,
+    PeriodEntry,
+    PeriodMoney,
     Reminder,
     ReminderTask,
+    ReportPeriod,
     Succession,
     Task,
     TaskRequest,
@@ -54,6 +58,7 @@ from lib.ops import demo_history, programme
 from lib.ops import directive as d
 from lib.ops.arrangements import REFERENCE_ARRANGEMENTS
 from lib.ops.duties import generate_duties
+from lib.ops.seed_periods import seed_periods
 
 DEMO_PASSWORD = "bacgiang2024"
 # username, display name, role, locality code
@@ -114,6 +119,10 @@ def clear_content(session: Session) -> None:
         ReminderTask,
         Reminder,
         TaskRequest,
+        PeriodEntry,
+        PeriodMoney,
+        ReportPeriod,
+        HqProjectYear,
     )
     for model in chase:
         session.execute(delete(model))
@@ -169,6 +178,7 @@ def seed_demo(
     # How the rows came to be what they are lately: edits, requests, comments, through the engine.
     if history and today > demo_history.START:
         demo_history.write_history(session, today, LOCALITY_EDITOR, seed=seed)
+    seed_periods(session, today)
     audit.record(
         session, actor="cli:seed-demo", action="seed_demo", entity="database", reason="Nạp lại dữ liệu mẫu"
     )
