@@ -15,7 +15,6 @@ from lib.editing import discussion as talk
 from lib.editing.creation import NEW_TASK
 from lib.files.deck import cover_chart
 from lib.ui import charts, discussion, filtering, record_forms, shell, transfer, widgets
-from lib.ui.discussion import _plain as plain
 from lib.ui.loaders import (
     deck_pdf,
     deck_pptx,
@@ -26,6 +25,7 @@ from lib.ui.loaders import (
     load_overview,
 )
 from lib.ui.shell import RunContext
+from lib.ui.widgets import plain
 
 PARAM_SLIDE = "trang_chieu"
 _FLASH = "meeting_done"
