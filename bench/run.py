@@ -270,14 +270,28 @@ def replayed_reads() -> Iterator[Callable[[], None]]:
         recorded[("sign_in", "")] = actor = real_sign_in(*args, **kwargs)
         return actor
 
+    # The pages import the loaders afresh on each run; the modules of lib/ui that imported one by name
+    # hold the original: replace it there too, and put it back after.
+    holders = [
+        (module, n)
+        for name, module in list(sys.modules.items())
+        if name.startswith("lib.ui.") and module is not None and module is not loaders
+        for n in names
+        if getattr(module, n, None) is originals[n]
+    ]
+    wrapped = {n: wrap(n) for n in names}
     for n in names:
-        setattr(loaders, n, wrap(n))
+        setattr(loaders, n, wrapped[n])
+    for module, n in holders:
+        setattr(module, n, wrapped[n])
     shell.start, auth.sign_in = start, sign_in  # type: ignore[assignment]
     try:
         yield lambda: mode.update(replay=True)
     finally:
         for n, fn in originals.items():
             setattr(loaders, n, fn)
+        for module, n in holders:
+            setattr(module, n, originals[n])
         shell.start, auth.sign_in = real_start, real_sign_in  # type: ignore[assignment]
 
 

@@ -21,7 +21,7 @@ from lib.data import discussion as reads
 from lib.data.db import DatabaseError, transaction
 from lib.editing import discussion as talking
 from lib.editing.actions import perform
-from lib.ui.loaders import get_engine
+from lib.ui import loaders
 from lib.ui.shell import RunContext
 from lib.ui.widgets import plain
 
@@ -32,16 +32,9 @@ PAGES = {"task": "pages/tasks.py", "hq_project": "pages/hq.py", "model_ward": "p
 WAITING_KEY = "overview_talk"
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def load_recent_directions(url: str, data_version: int, limit: int = 5) -> list[reads.Direction]:
-    """The newest directions on any row (meeting mode), cached by the data version."""
-    with transaction(get_engine(url)) as s:
-        return reads.recent_directions(s, limit)
-
-
 def recent_directions(ctx: RunContext, limit: int = 5) -> None:
     """Draw the latest directions, each with its row, author and time (nothing when there is none)."""
-    found = load_recent_directions(ctx.database_url, ctx.data_version, limit)
+    found = loaders.load_recent_directions(ctx.database_url, ctx.data_version, limit)
     if not found:
         return
     st.markdown("## Ý kiến chỉ đạo gần đây")
@@ -159,8 +152,7 @@ def waiting(ctx: RunContext) -> None:
     if actor is None or ctx.outage is not None:  # the overview already says the database is away
         return
     try:
-        with transaction(ctx.engine) as s:
-            found = reads.awaiting(s, actor.username, actor.role)
+        found = loaders.load_awaiting(ctx.database_url, ctx.data_version, actor.username, actor.role)
     except DatabaseError as exc:
         st.error(str(exc), icon="⚠️")
         return

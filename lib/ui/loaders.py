@@ -24,9 +24,11 @@ from lib.data import (
     changes,
     choices,
     deck,
+    discussion,
     followup,
     issuers,
     organisation,
+    periods,
     projects,
     queries,
     registers,
@@ -510,3 +512,27 @@ def deck_pdf(
 ) -> bytes:
     """The meeting pack as PDF, built once per data version, date and filter."""
     return deck_files.pdf_bytes(load_deck(url, data_version, filters, as_of, due_soon_days, scope, today))
+
+
+# --- discussion (issue 17) ------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_recent_directions(url: str, data_version: int, limit: int = 5) -> list[discussion.Direction]:
+    """The newest directions on any row (meeting mode), cached by the data version."""
+    with transaction(get_engine(url)) as s:
+        return discussion.recent_directions(s, limit)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def load_awaiting(url: str, data_version: int, username: str, role: str) -> discussion.Awaiting:
+    """What waits for one user ("Việc chờ bạn"): a mention or a request changes the data version."""
+    with transaction(get_engine(url)) as s:
+        return discussion.awaiting(s, username, role)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def load_project_years(url: str, data_version: int, project_id: int) -> list[periods.ProjectYearRow]:
+    """One headquarters project's money per year (plan and disbursed), cached by the data version."""
+    with transaction(get_engine(url)) as s:
+        return periods.project_years(s, project_id)

@@ -21,10 +21,11 @@ from lib.core.formatting import fmt_billion, fmt_date, fmt_datetime, fmt_pct, fm
 from lib.core.roles import OFFICE, Refused
 from lib.data.changes import user_names
 from lib.data.db import transaction
-from lib.data.periods import EntryRow, PeriodRow, entry_rows, list_periods, project_years
+from lib.data.periods import EntryRow, PeriodRow, entry_rows, list_periods
 from lib.editing import periods
 from lib.editing.changeset import ValidationFailed
 from lib.files.report import YearEndReport, year_money_sentence
+from lib.ui import loaders
 from lib.ui.shell import RunContext
 from lib.ui.widgets import attempt, plain, run_action, show_refusal
 
@@ -371,8 +372,9 @@ def year_money_panel(ctx: RunContext, projects: dict[int, str]) -> None:
         project_id = st.selectbox(
             "Dự án", list(projects), format_func=lambda i: projects[i], key="hq_year_project"
         )
-        with transaction(ctx.engine) as s:
-            years = {r.year: r for r in project_years(s, project_id)}
+        years = {
+            r.year: r for r in loaders.load_project_years(ctx.database_url, ctx.data_version, project_id)
+        }
         if years:
             st.dataframe(
                 pd.DataFrame(

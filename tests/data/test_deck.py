@@ -69,7 +69,7 @@ def test_the_cover_shows_the_overviews_figures_and_each_place_its_own(demo_engin
 @pytest.fixture
 def demo(engine):
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
     return engine
 
 

@@ -142,7 +142,7 @@ def test_the_office_sees_requests_waiting_for_its_confirmation(demo):
         office = reads.awaiting(s, "vanphong", "van_phong")
         leader = reads.awaiting(s, "lanhdao", "lanh_dao")
     assert [(r.id, r.task_id, r.kind, r.requested_by) for r in office.requests] == [
-        (request_id, task, "gia_han", "dp.lucngan")
+        (request_id, task, "gia_han", "Điều phối Lục Ngạn")  # by name
     ]
     assert leader.requests == []
 

@@ -36,7 +36,7 @@ DRAFT = edits.Draft(
 @pytest.fixture
 def demo(engine):
     with transaction(engine, write=True) as s:
-        seed_demo(s)
+        seed_demo(s, history=False)
     return engine
 
 
