@@ -13,7 +13,7 @@ from lib.core.filters import Filters
 from lib.core.formatting import fmt_billion, fmt_int, fmt_pct
 from lib.data import deck, queries
 from lib.data.db import transaction
-from lib.data.models import Task
+from lib.data.models import Agency, Task
 from lib.editing import actions, discussion, requests
 from lib.editing.requests import Proposal
 from lib.ops.seed import seed_demo
@@ -75,7 +75,13 @@ def demo(engine):
 
 def test_a_places_slide_lists_its_waiting_request_and_the_leaders_direction(demo):
     with transaction(demo) as s:
-        task_id, title = s.execute(select(Task.id, Task.title).where(Task.id == 12)).one()
+        # Xã Lục Ngạn's overdue task (by what it is: ids run on across seeds on PostgreSQL)
+        task_id, title = s.execute(
+            select(Task.id, Task.title)
+            .join(Agency, Agency.id == Task.lead_agency_id)
+            .where(Agency.name == "UBND xã Lục Ngạn", Task.state == "dang_thuc_hien")
+            .where(Task.current_deadline < AS_OF)
+        ).one()
     now = datetime(2026, 11, 28, 9, 0)
     proposal = Proposal(
         kind="hoan_thanh",
