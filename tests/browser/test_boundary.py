@@ -92,7 +92,15 @@ def test_a_visitor_who_never_signed_in_cannot_leave_files_in_memory(app_server):
 
     async def flood() -> tuple[list[int], float, float]:
         async with session(base) as visitor:
-            await asyncio.sleep(1)
+            # The sign-in page's first run imports the app's libraries (the meeting pack's pptx and
+            # fpdf among them, ~75 MB): wait until the server's memory settles before measuring.
+            settled, last = 0, rss_mb(pid)
+            for _ in range(60):
+                await asyncio.sleep(0.5)
+                now = rss_mb(pid)
+                settled, last = (settled + 1 if abs(now - last) < 1 else 0), now
+                if settled >= 3:
+                    break
             # The first refused bodies leave the allocator's buffers behind (up to ~25 MB, seen on a
             # fresh machine): measure after them, so what is measured is what the files would keep.
             statuses = [await asyncio.to_thread(visitor.upload, FILE) for _ in range(5)]

@@ -30,7 +30,7 @@ from tests.support.tasks_grid import (
 )
 
 pytestmark = pytest.mark.browser
-VIEWPORT = {"width": 3000, "height": 1000}  # every edited column visible: the grid never scrolls sideways
+VIEWPORT = {"width": 4200, "height": 1000}  # every edited column visible: the grid never scrolls sideways
 LUC_NGAN_TASKS = f"{TASKS}&dia_ban=luc-ngan"
 OVERVIEW = f"/?ngay={AS_OF.isoformat()}"
 NOTE = "Đã xong, lưu qua máy chủ A"
