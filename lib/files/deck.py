@@ -1,5 +1,8 @@
 """The meeting pack as files for a room without the network: a 16:9 .pptx and a PDF with its font
-embedded, both drawn from the same `lib.data.deck.Deck` as the page."""
+embedded, both drawn from the same `lib.data.deck.Deck` as the page.
+
+python-pptx, fpdf2 and vl-convert cost a server process about 30 MB: the pages import this module only
+when a deck is downloaded (`lib.ui.loaders.deck_pptx`/`deck_pdf`); the page's chart is in `deck_chart`."""
 
 from __future__ import annotations
 
@@ -7,16 +10,14 @@ import io
 from functools import cache
 from pathlib import Path
 
-import altair as alt
-import pandas as pd
 import vl_convert as vlc
 from fpdf import FPDF
 from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.util import Emu, Pt
 
-from lib.core import rules
 from lib.data.deck import Deck, Slide
+from lib.files.deck_chart import cover_chart
 
 FONTS = Path(__file__).resolve().parents[2] / "data" / "fonts"
 REGULAR, BOLD = FONTS / "DejaVuSans.ttf", FONTS / "DejaVuSans-Bold.ttf"
@@ -33,36 +34,6 @@ EMU_PER_MM = 36000
 def _fonts_registered() -> bool:
     vlc.register_font_directory(str(FONTS))
     return True
-
-
-def cover_chart(slide: Slide) -> alt.Chart | None:
-    """The cover's tasks by bucket and place (the page draws it too), unconfigured; None if empty."""
-    if not slide.chart:
-        return None
-    frame = pd.DataFrame(list(slide.chart), columns=["place", "bucket", "tasks"])
-    order = [rules.BUCKET_LABELS[c] for c in rules.COUNTED_BUCKETS]
-    colours = [rules.BUCKET_COLORS[c] for c in rules.COUNTED_BUCKETS]
-    chart: alt.Chart = (
-        alt.Chart(frame, title="Nhiệm vụ theo tình trạng và địa bàn")
-        .mark_bar()
-        .encode(
-            y=alt.Y("place:N", title=None, sort="-x", axis=alt.Axis(labelLimit=320)),
-            x=alt.X("sum(tasks):Q", title="Số nhiệm vụ"),
-            color=alt.Color(
-                "bucket:N",
-                title=None,
-                scale=alt.Scale(domain=order, range=colours),
-                legend=alt.Legend(orient="bottom", columns=3, labelLimit=240),
-            ),
-            order=alt.Order("bucket:N"),
-            tooltip=[
-                alt.Tooltip("place:N", title="Địa bàn"),
-                alt.Tooltip("bucket:N", title="Tình trạng"),
-                alt.Tooltip("tasks:Q", title="Số nhiệm vụ"),
-            ],
-        )
-    )
-    return chart
 
 
 def cover_chart_png(slide: Slide, scale: float = 3.0) -> bytes | None:

@@ -38,7 +38,6 @@ from lib.data.db import make_engine, transaction
 from lib.data.models import AuditEvent, LoginAttempt
 from lib.editing import attachments as attaching
 from lib.editing import history
-from lib.files import deck as deck_files
 from lib.files import export, register, report
 
 
@@ -503,6 +502,8 @@ def deck_pptx(
     url: str, data_version: int, filters: Filters, as_of: date, due_soon_days: int, scope: str, today: date
 ) -> bytes:
     """The meeting pack as .pptx, built once per data version, date and filter."""
+    from lib.files import deck as deck_files  # python-pptx and fpdf2 load on the first download only
+
     return deck_files.pptx_bytes(load_deck(url, data_version, filters, as_of, due_soon_days, scope, today))
 
 
@@ -511,6 +512,8 @@ def deck_pdf(
     url: str, data_version: int, filters: Filters, as_of: date, due_soon_days: int, scope: str, today: date
 ) -> bytes:
     """The meeting pack as PDF, built once per data version, date and filter."""
+    from lib.files import deck as deck_files  # python-pptx and fpdf2 load on the first download only
+
     return deck_files.pdf_bytes(load_deck(url, data_version, filters, as_of, due_soon_days, scope, today))
 
 

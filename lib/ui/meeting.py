@@ -13,7 +13,7 @@ from lib.core.filters import FilterOptions, Filters, describe_filters
 from lib.data.deck import Deck, Slide
 from lib.editing import discussion as talk
 from lib.editing.creation import NEW_TASK
-from lib.files.deck import cover_chart
+from lib.files.deck_chart import cover_chart
 from lib.ui import charts, discussion, filtering, record_forms, shell, transfer, widgets
 from lib.ui.loaders import (
     deck_pdf,
