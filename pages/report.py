@@ -20,13 +20,15 @@ choices = report.scopes(dict(options.localities))
 # A scope or date of the link the page cannot use keeps its warning, and stays in the URL as written,
 # until the reader picks another.
 wanted = st.query_params.get(PARAM_LOCALITY)
-scope_warning = (
-    f"Không có địa bàn “{wanted[:40]}” — đang xem báo cáo toàn tỉnh."
-    if wanted and wanted not in choices
-    else None
-)
 url_scope = wanted if wanted in choices else report.PROVINCE
 url_as_of, date_warning = parse_as_of(st.query_params.get_all(PARAM_AS_OF), ctx.today)
+problems: dict[str, filtering.UrlProblem] = {}
+if wanted and wanted not in choices:
+    message = f"Không có địa bàn “{wanted[:40]}” — đang xem báo cáo toàn tỉnh."
+    problems[PARAM_LOCALITY] = filtering.UrlProblem(wanted, url_scope, (message,))
+if date_warning:
+    raw_date = st.query_params.get_all(PARAM_AS_OF)[0]
+    problems[PARAM_AS_OF] = filtering.UrlProblem(raw_date, url_as_of, (date_warning,))
 notes = st.container()
 
 st.title("Báo cáo năm")
@@ -39,12 +41,7 @@ with middle:
 params = {PARAM_LOCALITY: scope} if scope != report.PROVINCE else {}
 if as_of != ctx.today:
     params[PARAM_AS_OF] = as_of.isoformat()
-if scope_warning and scope == url_scope and wanted:
-    notes.warning(scope_warning, icon="⚠️")
-    params[PARAM_LOCALITY] = wanted
-if date_warning and as_of == url_as_of:
-    notes.warning(date_warning, icon="⚠️")
-    params[PARAM_AS_OF] = st.query_params.get_all(PARAM_AS_OF)[0]
+params.update(filtering.standing_problems(problems, {PARAM_LOCALITY: scope, PARAM_AS_OF: as_of}, where=notes))
 filtering.sync_query_params(params, owned=(PARAM_LOCALITY, PARAM_AS_OF))
 
 r = load_report(

@@ -99,12 +99,21 @@ def filter_bar(
     filters = _remember(bar, remembered, chosen, as_of)
     current: dict[str, object] = {_FILTER_FIELDS[name][1]: chosen[name] for name in fields}
     current[PARAM_AS_OF] = as_of
+    _sync_url(bar, filters, as_of, today, keep=standing_problems(problems, current))
+    return filters, as_of
+
+
+def standing_problems(
+    problems: Mapping[str, UrlProblem], current: Mapping[str, object], where: Any = st
+) -> dict[str, str]:
+    """Warn (in `where`) about each value of the link the page cannot use while the reader has not
+    changed it (the widget still shows its fallback); return those parameters as the link wrote them,
+    to be kept in the URL."""
     standing = {param: p for param, p in problems.items() if current.get(param) == p.fallback}
     for problem in standing.values():
         for message in problem.messages:
-            st.warning(message, icon="⚠️")
-    _sync_url(bar, filters, as_of, today, keep={param: p.raw for param, p in standing.items()})
-    return filters, as_of
+            where.warning(message, icon="⚠️")
+    return {param: p.raw for param, p in standing.items()}
 
 
 @dataclass(frozen=True)

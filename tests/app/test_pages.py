@@ -148,6 +148,19 @@ def test_a_date_outside_the_range_says_so_on_the_report_until_another_is_picked(
     assert not at.warning and at.query_params["ngay"] in ("2025-12-31", ["2025-12-31"])
 
 
+def test_an_unknown_place_in_a_report_link_stays_warned_until_another_is_picked(demo_app):
+    at = demo_app()
+    at.query_params.update({"dia_ban": "ha-noi"})
+    at.switch_page("pages/report.py").run()
+    expected = "Không có địa bàn “ha-noi” — đang xem báo cáo toàn tỉnh."
+    assert [w.value for w in at.warning] == [expected]
+    at.run()  # the rerun that rewrites the URL keeps both the warning and the link as written
+    assert [w.value for w in at.warning] == [expected]
+    assert at.query_params["dia_ban"] in ("ha-noi", ["ha-noi"])
+    at.selectbox[0].set_value("viet-yen").run()
+    assert not at.warning and at.query_params["dia_ban"] in ("viet-yen", ["viet-yen"])
+
+
 def test_tasks_page_shows_one_page_of_the_filtered_rows(demo_app, monkeypatch):
     monkeypatch.setenv("PAGE_SIZE", "20")
     at = demo_app(tinh_trang="dung-han")
