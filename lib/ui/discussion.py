@@ -46,8 +46,10 @@ def recent_directions(ctx: RunContext, limit: int = 5) -> None:
         )
 
 
-def _key(entity: str) -> str:
-    return f"{PREFIXES.get(entity, entity)}_talk"
+def _key(entity: str, row_id: int) -> str:
+    # One set of widgets per row: a comment typed on one row (a form keeps it in the browser until
+    # sent) must not stay in the box, ready to send, when another row is picked.
+    return f"{PREFIXES.get(entity, entity)}_talk_{row_id}"
 
 
 def _send(ctx: RunContext, entity: str, row_id: int, key: str) -> None:
@@ -73,7 +75,7 @@ def panel(ctx: RunContext, entity: str, row_id: int) -> None:
     actor = ctx.actor
     if actor is None:
         return
-    key = _key(entity)
+    key = _key(entity, row_id)
     st.markdown("**Trao đổi, ý kiến chỉ đạo**")
     flash = st.session_state.pop(f"{key}_flash", None)
     if flash:

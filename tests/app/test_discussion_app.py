@@ -46,12 +46,12 @@ def test_a_mention_waits_on_the_overview_until_the_coordinator_opens_the_task(db
     task, title = luc_ngan_task(db)
     office = open_page("vanphong", TASKS_PAGE, ma=str(task))
     assert "Chưa có ý kiến nào." in [c.value for c in office.caption]
-    assert office.radio(key="tasks_talk_kind").options == ["Ý kiến trao đổi", "Ý kiến chỉ đạo"]
-    office.text_area(key="tasks_talk_body").input("Đề nghị @dp.lucngan bổ sung biên bản nghiệm thu.")
-    office.button(key="tasks_talk_send").click().run()
+    assert office.radio(key=f"tasks_talk_{task}_kind").options == ["Ý kiến trao đổi", "Ý kiến chỉ đạo"]
+    office.text_area(key=f"tasks_talk_{task}_body").input("Đề nghị @dp.lucngan bổ sung biên bản nghiệm thu.")
+    office.button(key=f"tasks_talk_{task}_send").click().run()
     assert not office.exception, office.exception
     assert "Đã gửi ý kiến." in [s.value for s in office.success]
-    assert office.text_area(key="tasks_talk_body").value == ""  # cleared once saved
+    assert office.text_area(key=f"tasks_talk_{task}_body").value == ""  # cleared once saved
     assert any("bổ sung biên bản nghiệm thu" in m.value for m in office.markdown)
     with transaction(db) as s:
         (mention,) = s.scalars(select(Mention)).all()
@@ -84,9 +84,9 @@ def test_seen_from_the_overview_with_its_button(db):
 def test_a_leaders_direction_is_highlighted_and_shows_in_the_task_list(db):
     task, _title = luc_ngan_task(db)
     at = open_page("lanhdao", TASKS_PAGE, ma=str(task))
-    at.radio(key="tasks_talk_kind").set_value("direction")
-    at.text_area(key="tasks_talk_body").input("Hoàn thành trước 15/12/2026.")
-    at.button(key="tasks_talk_send").click().run()
+    at.radio(key=f"tasks_talk_{task}_kind").set_value("direction")
+    at.text_area(key=f"tasks_talk_{task}_body").input("Hoàn thành trước 15/12/2026.")
+    at.button(key=f"tasks_talk_{task}_send").click().run()
     assert not at.exception, at.exception
     assert "Đã gửi ý kiến chỉ đạo." in [s.value for s in at.success]
     assert any("Ý kiến chỉ đạo" in w.value and "Hoàn thành trước 15/12/2026" in w.value for w in at.warning)
@@ -101,13 +101,13 @@ def test_a_leaders_direction_is_highlighted_and_shows_in_the_task_list(db):
 def test_an_unknown_mention_is_refused_in_vietnamese_and_the_text_is_kept(db):
     task, _title = luc_ngan_task(db)
     at = open_page("dp.lucngan", TASKS_PAGE, ma=str(task))
-    assert not at.get("radio") or "tasks_talk_kind" not in [r.key for r in at.radio]  # no directions
-    at.text_area(key="tasks_talk_body").input("Nhờ @dp.khongco kiểm tra.")
-    at.button(key="tasks_talk_send").click().run()
+    assert not at.get("radio") or f"tasks_talk_{task}_kind" not in [r.key for r in at.radio]  # no directions
+    at.text_area(key=f"tasks_talk_{task}_body").input("Nhờ @dp.khongco kiểm tra.")
+    at.button(key=f"tasks_talk_{task}_send").click().run()
     assert not at.exception
     assert any("“@dp.khongco”" in e.value for e in at.error), [e.value for e in at.error]
-    assert at.text_area(key="tasks_talk_body").value == "Nhờ @dp.khongco kiểm tra."
-    assert at.text_area(key="tasks_talk_body").max_chars == 2000  # the server checks it again
+    assert at.text_area(key=f"tasks_talk_{task}_body").value == "Nhờ @dp.khongco kiểm tra."
+    assert at.text_area(key=f"tasks_talk_{task}_body").max_chars == 2000  # the server checks it again
     assert comment_count(db) == 0
 
 
@@ -127,21 +127,23 @@ def test_a_reader_reads_the_thread_but_gets_no_form(db):
     )
     at = open_page("cb.xem", TASKS_PAGE, ma=str(task))
     assert any("Đã nhắc lần 2" in m.value for m in at.markdown)
-    assert "tasks_talk_send" not in [b.key for b in at.button]
+    assert f"tasks_talk_{task}_send" not in [b.key for b in at.button]
     assert "Vai trò của bạn chỉ được xem trao đổi." in [c.value for c in at.caption]
 
 
 def test_the_headquarters_and_model_ward_pages_draw_the_discussion(db):
     at = open_page("dp.bacgiang", "pages/hq.py")
     at.selectbox(key="hq_files_pick").select_index(0).run()
-    at.text_area(key="hq_talk_body").input("Đã bàn giao mặt bằng.")
-    at.button(key="hq_talk_send").click().run()
+    project = at.selectbox(key="hq_files_pick").value
+    at.text_area(key=f"hq_talk_{project}_body").input("Đã bàn giao mặt bằng.")
+    at.button(key=f"hq_talk_{project}_send").click().run()
     assert not at.exception, at.exception
     assert "Đã gửi ý kiến." in [s.value for s in at.success]
     at = open_page("dp.bacgiang", "pages/wards.py")
     at.selectbox(key="wards_files_pick").select_index(0).run()
     assert not at.exception
-    assert "wards_talk_send" in [b.key for b in at.button]
+    ward = at.selectbox(key="wards_files_pick").value
+    assert f"wards_talk_{ward}_send" in [b.key for b in at.button]
     with transaction(db) as s:
         assert s.scalars(select(Comment.entity)).all() == ["hq_project"]
 
@@ -161,3 +163,17 @@ def test_meeting_mode_shows_the_latest_directions(db):
     assert "## Ý kiến chỉ đạo gần đây" in [m.value for m in at.markdown]
     (shown,) = [w.value for w in at.warning if "Tập trung giải ngân trước 31/12" in w.value]
     assert "Lãnh đạo" in shown or "lanhdao" in shown
+
+
+def test_text_typed_on_one_task_does_not_follow_to_another_task(db):
+    task, _title = luc_ngan_task(db)
+    office = open_page("vanphong", TASKS_PAGE, ma=str(task))
+    office.text_area(key=f"tasks_talk_{task}_body").input("Nháp cho nhiệm vụ thứ nhất").run()
+    picker = office.selectbox(key="tasks_detail_pick")
+    other = next(o for o in picker.options if not o.startswith(f"{task} "))
+    picker.select(other).run()
+    other_id = office.selectbox(key="tasks_detail_pick").value
+    assert other_id != task
+    assert [t.key for t in office.text_area if "_talk_" in (t.key or "")] == [f"tasks_talk_{other_id}_body"]
+    assert office.text_area(key=f"tasks_talk_{other_id}_body").value == ""
+    assert comment_count(db) == 0

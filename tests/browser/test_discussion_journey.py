@@ -29,7 +29,7 @@ def test_the_office_mentions_a_coordinator_who_finds_and_opens_it(browser, app_s
     office = browser.new_page(viewport={"width": 1400, "height": 1600})
     sign_in(office, base, "vanphong", path=f"/nhiem-vu?ngay={AS_OF.isoformat()}&ma={task_id}")
     wait_idle(office)
-    office.locator(".st-key-tasks_talk_body textarea").fill(TEXT)
+    office.locator(f".st-key-tasks_talk_{task_id}_body textarea").fill(TEXT)
     office.get_by_role("button", name="Gửi ý kiến").click()
     expect(office.get_by_text("Đã gửi ý kiến.")).to_be_visible(timeout=30_000)
     with transaction(engine) as s:

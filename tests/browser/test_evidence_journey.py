@@ -3,14 +3,13 @@ PDF, sees it listed, and downloads it back — the same bytes, under its own nam
 program named like a PDF is refused on the page and nothing is stored."""
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lib.data.db import make_engine, transaction
 from lib.data.models import Attachment, AuditEvent, Locality, Task
 from tests.support import evidence_files as f
-from tests.support.browser import sign_in, wait_idle
+from tests.support.browser import download, sign_in, wait_idle
 from tests.support.demo import AS_OF
 
 pytestmark = pytest.mark.browser
@@ -58,20 +57,9 @@ def test_a_focal_point_uploads_a_pdf_on_their_task_and_downloads_it_byte_for_byt
         ]
         assert (event.action, event.actor, event.row_id) == ("attach", USER, task)
 
-        got = None
-        for attempt in range(3):  # a click that lands in a rerun can be dropped: click again
-            wait_idle(page)
-            try:
-                with page.expect_download(timeout=20_000) as info:
-                    page.locator(f".st-key-tasks_files_{task}_get_{stored[0].id}").get_by_role(
-                        "button"
-                    ).click()
-                got = info.value
-                break
-            except PlaywrightTimeout:
-                if attempt == 2:
-                    raise
-        assert got is not None
+        got = download(
+            page, page.locator(f".st-key-tasks_files_{task}_get_{stored[0].id}").get_by_role("button")
+        )
         assert got.suggested_filename == NAME
         assert got.path().read_bytes() == data  # byte for byte
         # Saved, never shown: an attachment of a generic type, which the browser may not sniff.

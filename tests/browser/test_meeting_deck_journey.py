@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 from pptx import Presentation
 
-from tests.support.browser import sign_in, wait_idle
+from tests.support.browser import download, sign_in, wait_idle
 from tests.support.demo import AS_OF
 
 pytestmark = pytest.mark.browser
@@ -59,10 +59,8 @@ def test_a_leader_pages_through_the_deck_with_the_keyboard_and_downloads_it(brow
     assert "trang_chieu=3" in page.url
     wait_idle(page)
 
-    with page.expect_download(timeout=60_000) as info:
-        page.get_by_role("button", name="Tải bộ trình chiếu (.pptx)").click()
-    download = info.value
-    assert download.suggested_filename == f"hop-{AS_OF.isoformat()}.pptx"
-    prs = Presentation(io.BytesIO(Path(download.path()).read_bytes()))
+    file = download(page, "Tải bộ trình chiếu (.pptx)", timeout=60_000)
+    assert file.suggested_filename == f"hop-{AS_OF.isoformat()}.pptx"
+    prs = Presentation(io.BytesIO(Path(file.path()).read_bytes()))
     titles = [next(sh.text_frame.text for sh in s.shapes if sh.has_text_frame) for s in prs.slides]
     assert len(titles) == 19 and titles[3].startswith("Xã Lục Ngạn")

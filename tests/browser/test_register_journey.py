@@ -5,7 +5,6 @@ import io
 
 import pytest
 from openpyxl import load_workbook
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -13,7 +12,7 @@ from lib.core.catalogue import REGISTER_SHEETS, REGISTER_TASKS, TASK
 from lib.core.roles import VAN_PHONG
 from lib.data.db import make_engine, transaction
 from lib.data.models import Task
-from tests.support.browser import sign_in, wait_idle
+from tests.support.browser import download_bytes, sign_in, wait_idle
 from tests.support.tasks_grid import first_row_id
 
 pytestmark = pytest.mark.browser
@@ -31,20 +30,6 @@ NEW_ROW = {
 }
 
 
-def download(page, name: str) -> bytes:
-    """Click a download button and return the file; click again if the click was dropped."""
-    for attempt in range(3):
-        wait_idle(page)
-        try:
-            with page.expect_download(timeout=20_000) as info:
-                page.get_by_role("button", name=name).click()
-            return info.value.path().read_bytes()
-        except PlaywrightTimeout:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
-
-
 def test_the_office_brings_its_tracker_in(browser, app_server, tmp_path):
     base = app_server()
     context = browser.new_context(accept_downloads=True, viewport={"width": 1600, "height": 1000})
@@ -53,7 +38,7 @@ def test_the_office_brings_its_tracker_in(browser, app_server, tmp_path):
         sign_in(page, base, "vanphong", path="/nhap-so-theo-doi")
         expect(page.get_by_role("heading", name="Nhập sổ theo dõi")).to_be_visible(timeout=30_000)
 
-        template = download(page, "Tải mẫu sổ theo dõi (.xlsx)")
+        template = download_bytes(page, "Tải mẫu sổ theo dõi (.xlsx)")
         book = load_workbook(io.BytesIO(template))  # a real workbook, with the template's headers
         for sheet in REGISTER_SHEETS:
             assert [c.value for c in book[sheet.title][1]] == [c.label for c in sheet.columns]

@@ -5,7 +5,6 @@ import io
 
 import pytest
 from docx import Document
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -13,7 +12,7 @@ from lib.core.filters import Filters
 from lib.data import followup
 from lib.data.db import make_engine, transaction
 from lib.data.models import Reminder, ReminderTask
-from tests.support.browser import sign_in, wait_idle
+from tests.support.browser import download_bytes, sign_in, wait_idle
 from tests.support.demo import AS_OF
 
 pytestmark = pytest.mark.browser
@@ -22,20 +21,6 @@ KEY = "followup_letters"
 
 def widget(page, key: str):
     return page.locator(f".st-key-{key}").first
-
-
-def download(page, name: str) -> bytes:
-    """Click a download button and return the file; again if a click during a rerun was dropped."""
-    for attempt in range(3):
-        wait_idle(page)
-        try:
-            with page.expect_download(timeout=20_000) as info:
-                page.get_by_role("button", name=name).click()
-            return info.value.path().read_bytes()
-        except PlaywrightTimeout:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
 
 
 def test_the_office_downloads_and_issues_a_letter_and_the_task_shows_it(browser, app_server, tmp_path):
@@ -58,7 +43,7 @@ def test_the_office_downloads_and_issues_a_letter_and_the_task_shows_it(browser,
         wait_idle(page)
     expect(page.get_by_role("button", name="Tải công văn (.docx)")).to_be_visible(timeout=30_000)
 
-    letter = Document(io.BytesIO(download(page, "Tải công văn (.docx)")))
+    letter = Document(io.BytesIO(download_bytes(page, "Tải công văn (.docx)")))
     paragraphs = [p.text for p in letter.paragraphs]
     assert f"Kính gửi: {target.name}" in paragraphs
     cells = [p.text for t in letter.tables for row in t.rows for c in row.cells for p in c.paragraphs]

@@ -5,7 +5,6 @@ import io
 import pytest
 from docx import Document
 from openpyxl import load_workbook
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from lib.core.filters import Filters
@@ -13,7 +12,7 @@ from lib.core.formatting import fmt_int, fmt_pct
 from lib.data import followup
 from lib.data.db import make_engine, transaction
 from lib.files import export, report
-from tests.support.browser import sign_in, wait_idle
+from tests.support.browser import download_bytes, sign_in, wait_idle
 from tests.support.demo import AS_OF
 from tests.support.postgres import relayed_demo_database
 
@@ -22,21 +21,6 @@ pytestmark = pytest.mark.browser
 
 def _database(tmp_path):
     return make_engine(f"sqlite:///{next(tmp_path.glob('app*.db'))}")
-
-
-def _download(page, name: str) -> bytes:
-    """Click a download button and return the file; click again if the first click was dropped
-    (a click while the script reruns can be lost by Streamlit's frontend)."""
-    for attempt in range(3):
-        wait_idle(page)
-        try:
-            with page.expect_download(timeout=20_000) as info:
-                page.get_by_role("button", name=name).click()
-            return info.value.path().read_bytes()
-        except PlaywrightTimeout:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
 
 
 def test_the_report_downloads_as_docx_and_xlsx_with_the_figures_on_screen(app_server, browser, tmp_path):
@@ -55,7 +39,7 @@ def test_the_report_downloads_as_docx_and_xlsx_with_the_figures_on_screen(app_se
         with transaction(engine) as s:
             expected = report.build_report(s, "bac-giang", AS_OF, 90)
 
-        docx = Document(io.BytesIO(_download(page, "Tải báo cáo (.docx)")))
+        docx = Document(io.BytesIO(download_bytes(page, "Tải báo cáo (.docx)")))
         text = "\n".join(p.text for p in docx.paragraphs)
         assert "BÁO CÁO" in text and "Số liệu tính đến ngày 29/11/2026" in text
         # the city ended on 1/7/2025: its former territory is reported by the provincial police of the date
@@ -64,7 +48,7 @@ def test_the_report_downloads_as_docx_and_xlsx_with_the_figures_on_screen(app_se
         rows = [[c.text.strip() for c in row.cells] for row in docx.tables[1].rows[1:]]
         assert rows == [[line.label, fmt_int(line.count), fmt_pct(line.share)] for line in expected.lines]
 
-        book = load_workbook(io.BytesIO(_download(page, "Tải số liệu (.xlsx)")))
+        book = load_workbook(io.BytesIO(download_bytes(page, "Tải số liệu (.xlsx)")))
         tasks = book["Nhiệm vụ"]
         figures = [
             (tasks.cell(r, 1).value.strip(), tasks.cell(r, 2).value)
@@ -92,7 +76,7 @@ def test_the_overdue_list_downloads_for_the_reminder_letter(app_server, browser,
         sign_in(page, base, "vanphong", path=f"/qua-han?ngay={AS_OF.isoformat()}")
         expect(page.get_by_text("Theo dõi, đôn đốc")).to_be_visible(timeout=30_000)
         wait_idle(page)
-        book = load_workbook(io.BytesIO(_download(page, "Tải danh sách quá hạn (.xlsx)")))
+        book = load_workbook(io.BytesIO(download_bytes(page, "Tải danh sách quá hạn (.xlsx)")))
         ws = book.worksheets[0]
         with transaction(_database(tmp_path)) as s:
             expected = followup.overdue_tasks(s, Filters(), AS_OF)
@@ -127,7 +111,7 @@ def test_a_download_that_fails_says_why_in_the_page_then_works_once_the_database
         failure = page.get_by_text("Không tạo được tệp “qua-han-20261129.xlsx”: Không kết nối được")
         expect(failure).to_be_visible(timeout=30_000)
         relay.start()
-        book = load_workbook(io.BytesIO(_download(page, "Tải danh sách quá hạn (.xlsx)")))
+        book = load_workbook(io.BytesIO(download_bytes(page, "Tải danh sách quá hạn (.xlsx)")))
         assert book.worksheets[0].cell(export.FIRST_DATA_ROW, 1).value  # the list, this time
         expect(failure).to_have_count(0)
     finally:

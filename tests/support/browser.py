@@ -36,6 +36,30 @@ def wait_idle(page: Any) -> None:
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=30_000)
 
 
+def download(page: Any, button: Any, timeout: float = 20_000) -> Any:
+    """Click a download button (its accessible name, or a locator) and return Playwright's Download;
+    click again if the click was dropped (a click while the script reruns can be lost by Streamlit's
+    frontend)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(3):
+        wait_idle(page)
+        target = page.get_by_role("button", name=button) if isinstance(button, str) else button
+        try:
+            with page.expect_download(timeout=timeout) as info:
+                target.click()
+            return info.value
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def download_bytes(page: Any, button: Any, timeout: float = 20_000) -> bytes:
+    """The file a download button gives (see `download`)."""
+    return Path(download(page, button, timeout).path()).read_bytes()
+
+
 def wait_settled(page: Any) -> None:
     """Wait until the sign-in page has settled: its cookie component (an iframe) loads after the first
     run and reruns the script once; a click that lands in that rerun is lost (measured: about one
