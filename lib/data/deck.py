@@ -172,7 +172,7 @@ def build_deck(
     for row in rows:
         by_place.setdefault(place_of[int(row["id"])], []).append(row)
 
-    waiting = _waiting(s, place_of)
+    waiting = _waiting(s, place_of, as_of)
     directions = _directions(s, place_of, org, as_of, today)
     locality_ids = {code: i for i, code in locality_codes(s).items()}
 
@@ -232,10 +232,10 @@ def _group_locality(group_key: str) -> int | None:
     return int(group_key[1:]) if group_key.startswith("l") and group_key[1:].isdigit() else None
 
 
-def _waiting(s: Session, place_of: dict[int, str]) -> dict[str, list[str]]:
-    """Requests waiting for the office, in words, by the place of their task."""
+def _waiting(s: Session, place_of: dict[int, str], as_of: date) -> dict[str, list[str]]:
+    """Requests waiting for the office at the end of the as-of date, in words, by the place of their task."""
     found: dict[str, list[str]] = {}
-    pending = discussion.waiting_requests(s, limit=1000)
+    pending = discussion.waiting_requests(s, limit=1000, as_of=as_of)
     names = {str(u): str(n) for u, n in s.execute(select(User.username, User.display_name))}
     for r in pending:
         key = place_of.get(r.task_id)
@@ -252,9 +252,10 @@ def _waiting(s: Session, place_of: dict[int, str]) -> dict[str, list[str]]:
 def _directions(
     s: Session, place_of: dict[int, str], org: OrgMap, as_of: date, today: date | None
 ) -> dict[str, list[str]]:
-    """The latest directions on a place's unfinished tasks and headquarters projects, newest first."""
+    """The latest directions by the as-of date on a place's unfinished tasks and headquarters projects,
+    newest first."""
     found: dict[str, list[str]] = {}
-    latest = discussion.recent_directions(s, limit=500)
+    latest = discussion.recent_directions(s, limit=500, until=as_of)
     hq_ids = [d.row_id for d in latest if d.entity == "hq_project"]
     hq_place: dict[int, str] = {}
     if hq_ids:

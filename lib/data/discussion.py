@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
@@ -216,15 +216,16 @@ def _directions(s: Session, stmt: Select[Any]) -> list[Direction]:
     ]
 
 
-def recent_directions(s: Session, limit: int = 5) -> list[Direction]:
-    """The newest directions on any row (meeting mode)."""
-    return _directions(
-        s,
-        select(Comment)
-        .where(Comment.kind == rule.DIRECTION)
-        .order_by(Comment.created_at.desc(), Comment.id.desc())
-        .limit(limit),
-    )
+def recent_directions(s: Session, limit: int = 5, until: date | None = None) -> list[Direction]:
+    """The newest directions on any row (meeting mode), given by the end of `until` if named."""
+    stmt = select(Comment).where(Comment.kind == rule.DIRECTION)
+    if until is not None:
+        stmt = stmt.where(Comment.created_at < _day_after(until))
+    return _directions(s, stmt.order_by(Comment.created_at.desc(), Comment.id.desc()).limit(limit))
+
+
+def _day_after(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time())
 
 
 def _in_locality(entity: str, code: str) -> ColumnElement[bool]:
@@ -287,8 +288,16 @@ def unseen_mentions(s: Session, username: str, limit: int = 20) -> list[MentionI
     ]
 
 
-def waiting_requests(s: Session, limit: int = 20) -> list[WaitingRequest]:
-    """The requests waiting for the office, the oldest first, with their tasks' titles."""
+def waiting_requests(s: Session, limit: int = 20, as_of: date | None = None) -> list[WaitingRequest]:
+    """The requests waiting for the office, the oldest first, with their tasks' titles; with `as_of`,
+    those that were waiting at the end of that day (made by then, decided or withdrawn later if at all)."""
+    waiting: ColumnElement[bool] = TaskRequest.state == request_rule.PENDING
+    if as_of is not None:
+        end = _day_after(as_of)
+        waiting = and_(
+            TaskRequest.requested_at < end,
+            or_(waiting, TaskRequest.decided_at >= end),
+        )
     found = s.execute(
         select(
             TaskRequest.id,
@@ -300,7 +309,7 @@ def waiting_requests(s: Session, limit: int = 20) -> list[WaitingRequest]:
         )
         .join(Task, Task.id == TaskRequest.task_id)
         .outerjoin(User, User.username == TaskRequest.requested_by)
-        .where(TaskRequest.state == request_rule.PENDING)
+        .where(waiting)
         .order_by(TaskRequest.requested_at, TaskRequest.id)
         .limit(limit)
     )

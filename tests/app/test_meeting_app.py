@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from lib.core import config
 from lib.data.db import make_engine, transaction
 from lib.data.models import Comment, Task
 from tests.support.apptest import open_page
@@ -64,7 +65,8 @@ def test_a_slide_the_deck_does_not_have_is_said_until_the_reader_changes_it(db):
 
 
 def test_a_leader_records_a_conclusion_as_a_direction_on_a_places_task(db):
-    at = open_page("lanhdao", trinh_chieu="1", trang_chieu="4")
+    # Today's deck, as in a meeting: a deck of an earlier date shows only what was said by then.
+    at = open_page("lanhdao", trinh_chieu="1", trang_chieu="4", ngay=config.today().isoformat())
     assert at.title[0].value == "Xã Lục Ngạn"
     at.text_area(key="meeting_direction_text").input("   ")
     at.button(key="FormSubmitter:meeting_direction_u134-Ghi ý kiến chỉ đạo").click().run()

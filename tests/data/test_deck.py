@@ -3,7 +3,7 @@ carries its worst overdue tasks with their obstacles, its waiting requests and i
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -114,3 +114,6 @@ def test_a_places_slide_lists_its_waiting_request_and_the_leaders_direction(demo
     assert (task_id, title) in slide.tasks  # a conclusion can name it
     others = [p for p in pack.slides[1:] if p is not slide]
     assert not any(p.requests or p.directions for p in others)
+    with transaction(demo) as s:  # the deck of a day before both: neither was there yet
+        earlier = deck.build_deck(s, Filters(), date(2026, 11, 27), 30, today=AS_OF)
+    assert not any(p.requests or p.directions for p in earlier.slides[1:])
