@@ -211,11 +211,11 @@ TASK = Entity(
         Field("days_overdue", "Số ngày quá hạn", "int", xlsx_width=10),
         Field("days_left", "Còn (ngày)", "int", in_sheet=False),
         # A request waiting for the office ("Chờ xác nhận: hoàn thành ngày 12/11/2026"), lib/core/requests.py.
-        Field("request", "Đề nghị", width="medium", in_sheet=False),
+        Field("request", "Đề nghị", width="medium", xlsx_width=28),
         # The letters that named it ("đã đôn đốc 2 lần, lần gần nhất 12/11/2026"), lib/core/reminders.py.
-        Field("reminders", "Đôn đốc", width="medium", in_sheet=False),
+        Field("reminders", "Đôn đốc", width="medium", xlsx_width=28),
         # The latest leader's direction on the task ("… — Lãnh đạo, 12/11/2026"), lib/core/discussion.py.
-        Field("direction", "Chỉ đạo", width="medium", in_sheet=False),
+        Field("direction", "Chỉ đạo", width="medium", xlsx_width=36),
         _choice("state", "Trạng thái", rules.STATE_LABELS),
         Field(
             "progress_pct",

@@ -11,8 +11,8 @@ from lib.core.filters import Filters
 from lib.core.roles import PermissionDenied
 from lib.data import accounts, followup, queries
 from lib.data.db import transaction
-from lib.data.models import AuditEvent, Task, User
-from lib.editing import actions, changeset
+from lib.data.models import AuditEvent, Locality, Task, User
+from lib.editing import actions, changeset, discussion, requests
 from lib.files import export, importer
 from lib.ops.seed import DEMO_TODAY, seed_demo
 
@@ -165,6 +165,45 @@ def test_the_task_sheet_names_the_cooperating_agencies_and_the_documents(demo):
     assert ws.cell(speed_up, at["Cơ quan phối hợp"]).value == "Sở Xây dựng; Công an tỉnh Bắc Ninh"
     assert ws.cell(line, at["Văn bản giao"]).value == "Công văn /UBND-NC"
     assert ws.cell(line, at["Căn cứ"]).value == "30/ĐA-BCA; 885/QĐ-UBND"
+
+
+def test_the_task_sheet_carries_the_waiting_request_and_the_direction_and_imports_back_unchanged(demo):
+    with transaction(demo) as s:
+        task_id = s.scalar(
+            select(Task.id)
+            .join(Locality, Locality.id == Task.locality_id)
+            .where(Locality.code == "viet-yen", Task.state == "dang_thuc_hien")
+            .order_by(Task.id)
+            .limit(1)
+        )
+    now = datetime(2026, 11, 28, 9, 0)
+    proposal = requests.Proposal(
+        kind="gia_han", reason="Chờ bố trí vốn.", document="88/TTr-UBND", new_deadline="31/03/2027"
+    )
+    actions.perform(
+        demo, actor(demo, "dp.vietyen"), requests.propose, task_id, proposal, now=now, today=DEMO_TODAY
+    )
+    actions.perform(
+        demo,
+        actor(demo, "lanhdao"),
+        discussion.add,
+        "task",
+        task_id,
+        "Xong trước 31/3.",
+        "direction",
+        now=now,
+    )
+    data = exported(demo)
+    ws = read_back(data)
+    headers = [c.value for c in ws[export.HEADER_ROW]]
+    assert headers.index("Đôn đốc") == headers.index("Đề nghị") + 1 == headers.index("Chỉ đạo") - 1
+    line = next(r for r in range(export.FIRST_DATA_ROW, ws.max_row + 1) if ws.cell(r, 1).value == task_id)
+    cell = {h: ws.cell(line, i + 1).value for i, h in enumerate(headers)}
+    assert cell["Đề nghị"] == "Chờ xác nhận: gia hạn đến 31/03/2027"
+    assert cell["Chỉ đạo"].startswith("Xong trước 31/3. — ") and cell["Chỉ đạo"].endswith("28/11/2026")
+    assert cell["Đôn đốc"] is None  # never named in a reminder letter
+    preview = preview_of(demo, actor(demo, "dp.vietyen"), data)  # read-only columns: nothing to change
+    assert preview.changes == [] and preview.problems == []
 
 
 def test_the_cooperators_and_documents_columns_are_read_only_in_an_import(demo):
