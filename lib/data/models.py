@@ -656,6 +656,9 @@ class Reminder(Base):
     number: Mapped[str] = mapped_column(String(60))  # số và ký hiệu: "125/CAT-PV01"
     issued_on: Mapped[date] = mapped_column(Date)
     signer: Mapped[str] = mapped_column(String(150))
+    # As the letter printed them, so it can be downloaded again ("" on letters issued before 0015).
+    signer_title: Mapped[str] = mapped_column(String(150), default="", server_default="")
+    request: Mapped[str] = mapped_column(Text, default="", server_default="")
     issuer: Mapped[str] = mapped_column(String(150))  # the issuing body on that day
     reply_by: Mapped[date | None] = mapped_column(Date)  # what to send, by when
     emailed_to: Mapped[str] = mapped_column(String(200), default="")

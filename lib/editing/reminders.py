@@ -187,6 +187,8 @@ def issue(
             number=letter.number,
             issued_on=letter.issued_on,
             signer=letter.signer,
+            signer_title=letter.signer_title,
+            request=letter.request,
             issuer=issuer,
             reply_by=letter.reply_by,
             emailed_to="",
@@ -249,6 +251,22 @@ def issue(
     s.flush()
     audit.record_many(s, entries)
     return done
+
+
+def stored_letter(s: Session, reminder_id: int) -> Letter | None:
+    """An issued letter as it went out, to download it again: its typed text, its addressee and its
+    tasks as the letter showed them. None if there is no such letter, or it was issued before letters
+    kept their signer's title and request (migration 0015)."""
+    row = s.get(Reminder, reminder_id)
+    if row is None or not row.signer_title or row.reply_by is None:
+        return None
+    agency = s.get(Agency, row.agency_id)
+    assert agency is not None  # a foreign key
+    tasks = tuple(reminders.letter_tasks(s, reminder_id))
+    addressee = followup.Addressee(row.agency_id, agency.name, row.emailed_to or agency.email or "", tasks)
+    return Letter(
+        row.number, row.issued_on, row.signer, row.signer_title, row.request, row.reply_by, addressee, row.id
+    )
 
 
 def record_email(

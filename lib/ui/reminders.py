@@ -101,8 +101,41 @@ def letters_tab(ctx: RunContext, filters: Filters, as_of: date, due_days: int) -
     st.markdown("**Công văn đôn đốc đã phát hành** (mới nhất trước)")
     if recent:
         _letters_table(recent, f"{PREFIX}_sent")
+        _download_again(ctx, recent)
     else:
         st.caption("Chưa phát hành công văn nào.")
+
+
+def _download_again(ctx: RunContext, recent: Sequence[ReminderRow]) -> None:
+    """Pick an issued letter and download it again, as it went out."""
+    by_id = {r.id: r for r in recent}
+    picked = st.selectbox(
+        "Tải lại một công văn đã phát hành",
+        list(by_id),
+        format_func=lambda i: f"{by_id[i].number} ngày {fmt_date(by_id[i].issued_on)} — {by_id[i].addressee}",
+        index=None,
+        key=f"{PREFIX}_again_pick",
+        placeholder="Chọn công văn",
+    )
+    if picked is None:
+        return
+    with transaction(ctx.engine) as s:
+        letter = reminders.stored_letter(s, int(picked))
+        header = reminder_letter.header_on(s, letter.issued_on) if letter else None
+    if letter is None or header is None:
+        st.caption(
+            "Công văn này phát hành trước khi hệ thống lưu chức vụ người ký và nội dung đề nghị: "
+            "không dựng lại được."
+        )
+        return
+    transfer.download(
+        "Tải lại công văn (.docx)",
+        lambda: reminder_letter.letter_docx(letter, header),
+        reminder_letter.file_name(letter),
+        f"{PREFIX}_again",
+        mime=DOCX,
+        icon=":material/description:",
+    )
 
 
 def _form(ctx: RunContext, filters: Filters, as_of: date, due_days: int) -> None:

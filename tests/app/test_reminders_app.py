@@ -94,6 +94,14 @@ def test_the_office_issues_a_letter_and_the_task_shows_it(db, monkeypatch):
     overdue = table(again, "days_overdue")
     assert overdue.set_index("id").loc[task, "reminders"] == "đã đôn đốc 1 lần, ngày 29/11/2026"
 
+    # Days later, in a new session: the issued letter downloads again from the list.
+    later = open_page("dp.lucngan", "pages/followup.py")
+    pick = later.selectbox(key=f"{KEY}_again_pick")
+    assert pick.options == [f"125/CAT-PV01 ngày 29/11/2026 — {target.name}"]
+    assert f"{KEY}_again" not in downloads(later)
+    pick.select_index(0).run()
+    assert f"{KEY}_again" in downloads(later)
+
 
 def test_an_empty_number_is_refused_and_nothing_is_written(db):
     target = first_addressee(db)

@@ -77,6 +77,42 @@ def test_a_letter_names_its_addressee_number_and_tasks(demo_engine):
     assert first.addressee.overdue >= 1 and "quá hạn 517 ngày" in [row[4] for row in table]
 
 
+def test_an_issued_letter_downloads_again_as_it_went_out(demo):
+    form = LetterForm(
+        number="131/CAT-PV01",
+        issued_on=DEMO_TODAY,
+        signer="Trần Văn Bình",
+        signer_title="TL. GIÁM ĐỐC\nCHÁNH VĂN PHÒNG",
+        request="Gửi báo cáo kết quả kèm biên bản nghiệm thu",
+        reply_by=date(2026, 12, 12),
+    )
+    with transaction(demo) as s:
+        chase = followup.addressees(s, Filters(), DEMO_TODAY, 30)[:2]
+    issued = actions.perform(
+        demo,
+        actor(demo, "vanphong"),
+        reminders.issue,
+        [a.agency_id for a in chase],
+        form,
+        filters=Filters(),
+        due_soon_days=30,
+        now=datetime(2026, 11, 29, 9, 0),
+        today=DEMO_TODAY,
+    )
+    with transaction(demo) as s:
+        header = letter_file.header_on(s, DEMO_TODAY)
+        again = [reminders.stored_letter(s, letter.reminder_id) for letter in issued]
+    for first, second in zip(issued, again, strict=True):
+        assert second is not None and letter_file.file_name(second) == letter_file.file_name(first)
+        assert text_of(letter_file.letter_docx(second, header)) == text_of(
+            letter_file.letter_docx(first, header)
+        )
+    body, _tasks = text_of(letter_file.letter_docx(again[1], header))
+    assert "Số: 132/CAT-PV01" in body and "CHÁNH VĂN PHÒNG" in body and "biên bản nghiệm thu" in body
+    with transaction(demo) as s:
+        assert reminders.stored_letter(s, 10_000) is None
+
+
 def test_the_zip_holds_one_letter_per_addressee(demo_engine):
     letters, header = drafts(demo_engine, count=3)
     with zipfile.ZipFile(io.BytesIO(letter_file.letters_zip(letters, header))) as archive:
