@@ -200,7 +200,12 @@ def _lines(cell):
 
 @pytest.mark.parametrize(
     ("as_of", "province", "place"),
-    [(date(2024, 12, 1), "BẮC GIANG", "Bắc Giang"), (date(2026, 12, 1), "BẮC NINH", "Bắc Ninh")],
+    [
+        (date(2024, 12, 1), "BẮC GIANG", "Bắc Giang"),
+        (date(2025, 6, 30), "BẮC GIANG", "Bắc Giang"),  # the last day before the merger
+        (date(2025, 12, 31), "BẮC NINH", "Bắc Ninh"),  # the 2025 report after it
+        (date(2026, 12, 1), "BẮC NINH", "Bắc Ninh"),
+    ],
 )
 def test_the_province_report_is_issued_by_the_bodies_valid_on_its_date(demo_engine, as_of, province, place):
     with transaction(demo_engine) as s:
