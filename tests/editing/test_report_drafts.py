@@ -68,7 +68,7 @@ def test_versions_are_kept_and_a_save_from_an_older_version_is_refused_naming_wh
     )
     # A first save over a draft that exists meanwhile is refused the same way.
     with pytest.raises(
-        Refused, match="đã được Quản trị hệ thống lưu lúc 11:00 29/11/2026 .* khi chưa có dự thảo"
+        Refused, match=r"đã được Quản trị hệ thống lưu lúc 11:00 29/11/2026 .* khi chưa có dự thảo"
     ):
         run(demo, "vanphong", drafts.save_draft, 2026, "toan-tinh", mine, 0, now=NOW)
     latest, versions = stored(demo)
