@@ -818,6 +818,19 @@ class PeriodMoney(Base):
     disbursed_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class PeriodTask(Base):
+    """A task as it stood when the office closed a period (state, deadline, completion, place): what the
+    task table of a report for that period counts, whatever is changed, added or cancelled afterwards."""
+
+    __tablename__ = "period_task"
+    period_id: Mapped[int] = mapped_column(ForeignKey("report_period.id"), primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), primary_key=True)
+    locality_id: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20))
+    current_deadline: Mapped[date | None] = mapped_column(Date)
+    completed_on: Mapped[date | None] = mapped_column(Date)
+
+
 class ReportDraft(Base):
     """The office's draft of a year-end report, one per year and scope (a locality code, or the
     province's "toan-tinh"); its text lives in its versions, the draft's `version` is the latest one's

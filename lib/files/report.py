@@ -112,6 +112,9 @@ class YearEndReport:
     # The closed reporting period whose days hold the as-of date (lib/data/periods.period_of_report),
     # and its submitted entries: the report then reads the figures frozen with it.
     period: periods.PeriodRow | None = None
+    # Section I counts the tasks frozen with that period (period_task); False for a period closed
+    # before tasks were frozen with it, whose report recounts today's tasks (and says so).
+    tasks_frozen: bool = False
     period_entries: tuple[periods.EntryRow, ...] = ()
     # Headquarters money of the as-of year (hq_project_year): the year's plan and disbursed to date.
     year_money: period_rules.YearMoney | None = None
@@ -146,7 +149,10 @@ class YearEndReport:
         """ "Số liệu theo báo cáo kỳ Năm 2025 đã chốt ngày 20/12/2025." or ""."""
         if self.period is None:
             return ""
-        return period_rules.frozen_sentence(self.period.label, self.period.closed_at)
+        said = period_rules.frozen_sentence(self.period.label, self.period.closed_at)
+        if not self.tasks_frozen:
+            said += " Bảng nhiệm vụ (mục I) tính theo dữ liệu nhiệm vụ hiện có, không phải số liệu đã chốt."
+        return said
 
     @property
     def lines(self) -> list[Line]:
@@ -195,6 +201,10 @@ def build_report(s: Session, scope: str | None, as_of: date, stale_days: int) ->
     letters = reminders.letters_naming(s, [t["id"] for t in overdue], date(as_of.year, 1, 1), as_of)
     issuers = issuers_on(s, as_of)
     period = periods.period_of_report(s, as_of)
+    frozen_tasks = periods.frozen_buckets(s, period, scope, as_of) if period is not None else None
+    if frozen_tasks is not None:  # the task table counts the tasks as they stood when the period closed
+        buckets = frozen_tasks
+        overdue_total = buckets.count(rules.OVERDUE)
     entries = tuple(periods.submitted_entries(s, period.id, scope)) if period is not None else ()
     if entries:  # a listed task's progress and obstacles are those its owner froze for the period
         frozen = {e.task_id: e for e in entries}
@@ -237,6 +247,7 @@ def build_report(s: Session, scope: str | None, as_of: date, stale_days: int) ->
             d for d in discussion.directions_of_year(s, as_of.year, scope) if d.created_at.date() <= as_of
         ),
         period=period,
+        tasks_frozen=frozen_tasks is not None,
         period_entries=entries,
         year_money=periods.total_year_money(money_by_place, as_of.year) if money_by_place else None,
         year_money_by_locality=money_by_place or None,

@@ -39,8 +39,11 @@ from lib.data.models import (
     ModelWard,
     PeriodEntry,
     PeriodMoney,
+    PeriodTask,
     Reminder,
     ReminderTask,
+    ReportDraft,
+    ReportDraftVersion,
     ReportPeriod,
     Succession,
     Task,
@@ -121,8 +124,11 @@ def clear_content(session: Session) -> None:
         TaskRequest,
         PeriodEntry,
         PeriodMoney,
+        PeriodTask,
         ReportPeriod,
         HqProjectYear,
+        ReportDraftVersion,
+        ReportDraft,
     )
     for model in chase:
         session.execute(delete(model))
