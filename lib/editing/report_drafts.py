@@ -26,7 +26,9 @@ from lib.data.models import Locality, ReportDraft, ReportDraftVersion
 from lib.editing.changeset import CellError, ValidationFailed
 
 DRAFT = "report_draft"
-SAVED, REGENERATED = "Lưu dự thảo", "Tạo lại từ số liệu"
+SAVED, GENERATED, REGENERATED = "Lưu dự thảo", "Tạo từ số liệu", "Tạo lại từ số liệu"
+# The audit action of a save by its note (a restore's note names its version: "Khôi phục bản 2").
+ACTIONS = {SAVED: "save_draft", GENERATED: "regenerate_draft", REGENERATED: "regenerate_draft"}
 
 
 def restored_note(number: int) -> str:
@@ -122,11 +124,7 @@ def save_draft(
     audit.record(
         s,
         actor=actor.username,
-        action="save_draft"
-        if note == SAVED
-        else "regenerate_draft"
-        if note == REGENERATED
-        else "restore_draft",
+        action=ACTIONS.get(note, "restore_draft"),
         entity=DRAFT,
         row_id=draft.id,
         row_version=number,

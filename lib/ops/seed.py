@@ -185,6 +185,8 @@ def seed_demo(
     if history and today > demo_history.START:
         demo_history.write_history(session, today, LOCALITY_EDITOR, seed=seed)
     seed_periods(session, today)
+    if history and today > demo_history.START:  # the office's draft of the year's report, from the periods
+        demo_history.write_report_draft(session, today)
     audit.record(
         session, actor="cli:seed-demo", action="seed_demo", entity="database", reason="Nạp lại dữ liệu mẫu"
     )
