@@ -21,12 +21,12 @@ from lib.core.validation import Text
 
 # The sections the office writes, in the order the report prints them.
 GENERAL, OBSTACLES, PROPOSALS, OUTLOOK = "general", "obstacles", "proposals", "outlook"
-SECTIONS = (GENERAL, OBSTACLES, PROPOSALS, OUTLOOK)
+SECTIONS = (GENERAL, OBSTACLES, OUTLOOK, PROPOSALS)
 SECTION_LABELS = {
     GENERAL: "Đánh giá chung",
     OBSTACLES: "Khó khăn, vướng mắc",
-    PROPOSALS: "Kiến nghị, đề xuất",
     OUTLOOK: "Phương hướng năm tới",
+    PROPOSALS: "Kiến nghị, đề xuất",
 }
 SECTION_TEXT = Text(20_000, multiline=True)
 NOTE_LIMIT = 200
