@@ -108,27 +108,37 @@ def theme_of(text: str) -> str:
 
 @dataclass(frozen=True)
 class BodyNames:
-    """The names of bodies a text may address, matched in their folded forms, longest first."""
+    """The names of bodies a text may address, as one pattern with their marks and one without (the
+    longest names first, so that at one place the longest one matches)."""
 
-    names: tuple[str, ...]
+    keyed: dict[str, str]  # folded name → name
+    bare: dict[str, str]  # plain name → name
+    keyed_pattern: re.Pattern[str]
+    bare_pattern: re.Pattern[str]
 
     @classmethod
     def of(cls, names: Iterable[str]) -> BodyNames:
         unique = {name_key(n): n for n in (*GENERIC_BODIES, *names) if n.strip()}
-        return cls(tuple(sorted(unique.values(), key=lambda n: -len(n))))
+        bare: dict[str, str] = {}
+        for key, name in unique.items():
+            bare.setdefault(plain(key), name)
+
+        def alternation(forms: Iterable[str]) -> re.Pattern[str]:
+            ordered = sorted(forms, key=lambda f: (-len(f), f))
+            return re.compile(r"(?<!\w)(" + "|".join(re.escape(f) for f in ordered) + r")(?!\w)")
+
+        return cls(unique, bare, alternation(unique), alternation(bare))
 
     def find(self, text: str) -> str | None:
         """The body the text names first (at the same place, the longest name), shown as catalogued."""
-        marked = _marked(text)
-        folded = name_key(text) if marked else plain(text)
-        best: tuple[int, int, str] | None = None
-        for name in self.names:
-            found = _pattern(name_key(name) if marked else plain(name)).search(folded)
-            if found is not None and (best is None or (found.start(), -len(name)) < best[:2]):
-                best = (found.start(), -len(name), name)
-        if best is None:
+        if _marked(text):
+            found, names = self.keyed_pattern.search(name_key(text)), self.keyed
+        else:
+            found, names = self.bare_pattern.search(plain(text)), self.bare
+        if found is None:
             return None
-        return ALIASES.get(name_key(best[2]), best[2])
+        name = names[found.group(1)]
+        return ALIASES.get(name_key(name), name)
 
 
 @dataclass(frozen=True)
@@ -187,10 +197,14 @@ def group(items: Sequence[Item], bodies: BodyNames) -> list[ThemeGroup]:
     """Group texts by theme (in THEMES' order) then addressee (in order of first appearance), merging
     the same text of several tasks of one addressee into one line."""
     themes: dict[str, dict[str, dict[str, Line]]] = {}
+    seen: dict[str, tuple[str, str | None]] = {}  # a text's theme and named body, worked out once
     for item in items:
         for text in split_lines(item.text):
-            addressee = bodies.find(text) or item.source or "Chưa rõ cơ quan"
-            lines = themes.setdefault(theme_of(text), {}).setdefault(addressee, {})
+            if text not in seen:
+                seen[text] = (theme_of(text), bodies.find(text))
+            theme, named = seen[text]
+            addressee = named or item.source or "Chưa rõ cơ quan"
+            lines = themes.setdefault(theme, {}).setdefault(addressee, {})
             line = lines.setdefault(_text_key(text), Line(text.rstrip(".;, ")))
             if item.task_id not in line.tasks:
                 line.tasks.append(item.task_id)

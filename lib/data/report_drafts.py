@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from lib.core import periods as period_rule
@@ -187,7 +187,6 @@ def tasks_due_in(s: Session, localities: Sequence[str], year: int, as_of: date) 
         .order_by(Task.current_deadline, Task.id)
     )
     stmt = filter_tasks(stmt, Filters(localities=tuple(localities)), as_of, 0)
-    rows = s.execute(stmt).all()
-    return [
-        NextTask(int(i), str(t), loc or "", str(lead), d) for i, t, loc, lead, d in rows[:NEXT_YEAR_LIMIT]
-    ], len(rows)
+    total = s.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = s.execute(stmt.limit(NEXT_YEAR_LIMIT)).all()
+    return [NextTask(int(i), str(t), loc or "", str(lead), d) for i, t, loc, lead, d in rows], int(total)
