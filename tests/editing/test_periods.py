@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 import pytest
 from docx import Document
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from lib.core import periods as rule
 from lib.core.filters import Filters
@@ -414,10 +414,9 @@ def test_a_closed_period_s_task_table_counts_the_tasks_as_they_stood_when_it_clo
                 **{
                     c.name: getattr(template, c.name)
                     for c in Task.__table__.columns
-                    if c.name not in ("id", "state", "created_at")
+                    if c.name not in ("id", "state")
                 },
                 state="dang_thuc_hien",
-                created_at=datetime(2026, 1, 5, 9),
             )
         )
     with transaction(demo) as s:
@@ -439,3 +438,17 @@ def test_closing_a_period_freezes_its_tasks(demo):
         live = queries.total_buckets(queries.count_buckets_by_locality(s, Filters(), date(2026, 12, 31), 0))
     assert frozen == tasks > 0
     assert r.tasks_frozen and r.buckets == live
+
+
+def test_a_period_closed_without_its_tasks_frozen_says_its_task_table_is_recounted(demo):
+    with transaction(demo, write=True) as s:  # as a period closed before migration 0013 stands
+        period_id = s.scalar(select(ReportPeriod.id).where(ReportPeriod.label == "Năm 2025"))
+        s.execute(delete(PeriodTask).where(PeriodTask.period_id == period_id))
+    with transaction(demo) as s:
+        r = report.build_report(s, None, date(2025, 12, 31), 30)
+        live = queries.total_buckets(queries.count_buckets_by_locality(s, Filters(), date(2025, 12, 31), 0))
+    assert not r.tasks_frozen and r.buckets == live
+    assert r.frozen_note == (
+        "Số liệu theo báo cáo kỳ Năm 2025 đã chốt ngày 20/12/2025. Bảng nhiệm vụ (mục I) tính theo dữ liệu "
+        "nhiệm vụ hiện có, không phải số liệu đã chốt."
+    )
