@@ -568,6 +568,7 @@ ACTION_LABELS = {
     "refused_frozen": "Bị từ chối (đã chốt)",
     # year-end report drafts (lib/editing/report_drafts.py)
     "save_draft": "Lưu dự thảo báo cáo",
+    "generate_draft": "Tạo dự thảo từ số liệu",
     "regenerate_draft": "Tạo lại dự thảo từ số liệu",
     "restore_draft": "Khôi phục bản dự thảo",
 }

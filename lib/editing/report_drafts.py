@@ -28,7 +28,7 @@ from lib.editing.changeset import CellError, ValidationFailed
 DRAFT = "report_draft"
 SAVED, GENERATED, REGENERATED = "Lưu dự thảo", "Tạo từ số liệu", "Tạo lại từ số liệu"
 # The audit action of a save by its note (a restore's note names its version: "Khôi phục bản 2").
-ACTIONS = {SAVED: "save_draft", GENERATED: "regenerate_draft", REGENERATED: "regenerate_draft"}
+ACTIONS = {SAVED: "save_draft", GENERATED: "generate_draft", REGENERATED: "regenerate_draft"}
 
 
 def restored_note(number: int) -> str:

@@ -74,4 +74,11 @@ def test_the_demo_holds_the_office_s_draft_of_the_year_s_report_written_through_
     assert draft.sections["general"].startswith(f"Năm {DEMO_TODAY.year}, Tỉnh Bắc Ninh theo dõi")
     assert draft.sections["general"].endswith("trước ngày 15/12.")
     assert draft.sections["proposals"].startswith("Tổng hợp từ ")
-    assert trail == ["regenerate_draft", "save_draft"]
+    assert trail == ["generate_draft", "save_draft"]
+    with transaction(engine) as s:
+        groups, _count = changes.changes_since(s, DEMO_TODAY.replace(day=1), DEMO_TODAY)
+    said = [(c.title, c.text) for g in groups for c in g.changes if c.entity == "report_draft"]
+    assert said == [
+        (f"Dự thảo báo cáo năm {DEMO_TODAY.year} — Toàn tỉnh", "Lưu dự thảo báo cáo"),
+        (f"Dự thảo báo cáo năm {DEMO_TODAY.year} — Toàn tỉnh", "Tạo dự thảo từ số liệu"),
+    ]
