@@ -31,7 +31,7 @@ from lib.core import rules
 from lib.core.catalogue import HQ_PROJECT, TASK
 from lib.core.figures import Funding, RoadmapPoint, as_percent, yearly_tally
 from lib.core.filters import PROVINCE_LEVEL, Filters, HqFilters
-from lib.core.formatting import fmt_date, fmt_int, fmt_pct, fmt_vnd
+from lib.core.formatting import fmt_date, fmt_datetime, fmt_int, fmt_pct, fmt_vnd
 from lib.core.validation import xml_safe
 from lib.data import discussion, followup, periods, projects, queries, reminders, report_drafts
 from lib.data.issuers import Issuers, issuers_on
@@ -579,7 +579,33 @@ def report_sheets(r: YearEndReport) -> list[export.Sheet]:
         r.overdue,
     )
     running = [] if r.frozen_money else [money]  # a closed period's money is the yearly money, frozen
-    return [tasks, *running, *extra, wards, overdue]
+    return [tasks, *running, *extra, wards, overdue, written_sheet(r)]
+
+
+def written_sheet(r: YearEndReport) -> export.Sheet:
+    """Sections V–VIII as the .docx prints them (the draft, or generated), one line of text a row."""
+    text = sections(r)
+    return export.Sheet(
+        "Đánh giá, kiến nghị",
+        f"Đánh giá, khó khăn, phương hướng, kiến nghị năm {r.year} — {r.scope_name}",
+        r.as_of,
+        (export.Column("section", "Mục", "text", 36), export.Column("line", "Nội dung", "text", 120)),
+        [
+            {"section": written_heading(number, name, r.year), "line": line.strip()}
+            for number, name in WRITTEN
+            for line in (text.get(name, "").splitlines() or [""])
+            if line.strip() or not text.get(name, "").strip()
+        ],
+        notes=(draft_caption(r),),
+    )
+
+
+def draft_caption(r: YearEndReport) -> str:
+    """Where the written sections come from: the office's draft (its version), or the data."""
+    d = r.draft
+    if d is None:
+        return "Nội dung tạo từ số liệu và các báo cáo kỳ đã nộp (chưa có dự thảo)."
+    return f"Theo dự thảo bản {d.number} ({d.saved_name}, {fmt_datetime(d.saved_at)})."
 
 
 def report_xlsx(r: YearEndReport) -> bytes:

@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 import pytest
 from docx import Document
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from lib.core import report_drafts as rule
@@ -162,3 +163,8 @@ def test_the_generated_text_groups_the_frozen_proposals_and_the_docx_prints_the_
     assert text[closing + 1] == TEXT[rule.PROPOSALS]
     assert text[text.index("V. ĐÁNH GIÁ CHUNG") + 1] == TEXT[rule.GENERAL]
     assert proposals[2] not in text
+    sheet = load_workbook(io.BytesIO(report.report_xlsx(r)))["Đánh giá, kiến nghị"]
+    rows = [(sheet.cell(i, 1).value, sheet.cell(i, 2).value) for i in range(1, sheet.max_row + 1)]
+    assert ("VIII. KIẾN NGHỊ, ĐỀ XUẤT", TEXT[rule.PROPOSALS]) in rows
+    assert ("V. ĐÁNH GIÁ CHUNG", TEXT[rule.GENERAL]) in rows
+    assert any(str(v).startswith("Theo dự thảo bản 1 (Văn phòng Công an tỉnh, ") for v, _ in rows)

@@ -91,7 +91,14 @@ def test_the_report_files_carry_the_same_figures(demo_engine):
     assert r.funding.disbursed == funding
 
     book = load_workbook(io.BytesIO(report.report_xlsx(r)))
-    assert book.sheetnames == ["Nhiệm vụ", "Trụ sở", "Vốn năm", "Phường kiểu mẫu", "Quá hạn"]
+    assert book.sheetnames == [
+        "Nhiệm vụ",
+        "Trụ sở",
+        "Vốn năm",
+        "Phường kiểu mẫu",
+        "Quá hạn",
+        "Đánh giá, kiến nghị",
+    ]
     year = book["Vốn năm"]  # the as-of year's plan and disbursement (hq_project_year)
     last_year_row = export.FIRST_DATA_ROW + len(r.year_money_by_locality or {})
     assert r.year_money is not None and year.cell(last_year_row, 1).value == "Tổng cộng"
