@@ -9,7 +9,7 @@ from lib.core.figures import yearly_tally
 from lib.core.filters import PARAM_AS_OF, PARAM_LOCALITY, parse_as_of
 from lib.core.formatting import fmt_billion, fmt_date, fmt_int, fmt_pct, fmt_vnd
 from lib.files import report
-from lib.ui import columns, filtering, periods, shell, transfer, widgets
+from lib.ui import columns, filtering, periods, report_draft, shell, transfer, widgets
 from lib.ui.loaders import load_filter_options, load_report
 
 ctx = shell.context()
@@ -166,4 +166,5 @@ if r.overdue:
 else:
     st.success("Không có nhiệm vụ quá hạn.", icon="✅")
 
+report_draft.panel(ctx, r)
 periods.panel(ctx)

@@ -517,6 +517,8 @@ ENTITY_LABELS = {
     "report_period": "Kỳ báo cáo",
     "period_entry": "Báo cáo kỳ",
     "hq_project_year": "Vốn năm của trụ sở",
+    # year-end report drafts (lib/editing/report_drafts.py)
+    "report_draft": "Dự thảo báo cáo năm",
 }
 ACTION_LABELS = {
     "update": "Sửa",
@@ -564,6 +566,11 @@ ACTION_LABELS = {
     "close": "Chốt kỳ báo cáo",
     "submit": "Nộp báo cáo kỳ",
     "refused_frozen": "Bị từ chối (đã chốt)",
+    # year-end report drafts (lib/editing/report_drafts.py)
+    "save_draft": "Lưu dự thảo báo cáo",
+    "generate_draft": "Tạo dự thảo từ số liệu",
+    "regenerate_draft": "Tạo lại dự thảo từ số liệu",
+    "restore_draft": "Khôi phục bản dự thảo",
 }
 
 AUDIT_EVENT = Entity(

@@ -24,6 +24,7 @@ from lib.data.models import (
     HqProject,
     Locality,
     ModelWard,
+    ReportDraft,
     Task,
     TaskRequest,
     Unit,
@@ -125,6 +126,12 @@ def _titles(s: Session, events: Sequence[AuditEvent]) -> dict[tuple[str, int], s
                 titles[entity, i] = recurrence.duty_name(name) if entity == "duty" else name
     for request_id, task_id in asked.items():
         titles["task_request", request_id] = titles.get(("task", task_id), f"nhiệm vụ mã {task_id}")
+    if ids := by_entity.get("report_draft"):  # "Dự thảo báo cáo năm 2026 — Huyện Lục Ngạn"
+        places = {str(c): str(n) for c, n in s.execute(select(Locality.code, Locality.name))}
+        for i, year, scope in s.execute(
+            select(ReportDraft.id, ReportDraft.year, ReportDraft.scope).where(ReportDraft.id.in_(ids))
+        ):
+            titles["report_draft", i] = f"Dự thảo báo cáo năm {year} — {places.get(scope, 'Toàn tỉnh')}"
     return titles
 
 

@@ -819,3 +819,55 @@ class PeriodMoney(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("hq_project.id"), primary_key=True)
     plan_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
     disbursed_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class PeriodTask(Base):
+    """A task as it stood when the office closed a period (state, deadline, completion, place): what the
+    task table of a report for that period counts, whatever is changed, added or cancelled afterwards."""
+
+    __tablename__ = "period_task"
+    period_id: Mapped[int] = mapped_column(ForeignKey("report_period.id"), primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), primary_key=True)
+    locality_id: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20))
+    current_deadline: Mapped[date | None] = mapped_column(Date)
+    completed_on: Mapped[date | None] = mapped_column(Date)
+
+
+class ReportDraft(Base):
+    """The office's draft of a year-end report, one per year and scope (a locality code, or the
+    province's "toan-tinh"); its text lives in its versions, the draft's `version` is the latest one's
+    number (the lock a save is checked against)."""
+
+    __tablename__ = "report_draft"
+    __table_args__ = (
+        UniqueConstraint("year", "scope", name="report_draft_year_scope"),
+        CheckConstraint("year BETWEEN 2000 AND 2100", name="year"),
+        CheckConstraint("version >= 1", name="version"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    scope: Mapped[str] = mapped_column(String(40))
+    created_by: Mapped[str] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ReportDraftVersion(Base):
+    """One saved version of a report draft: its sections' text, who saved it and when; never changed."""
+
+    __tablename__ = "report_draft_version"
+    __table_args__ = (
+        UniqueConstraint("draft_id", "number", name="report_draft_version_number"),
+        CheckConstraint("number >= 1", name="number"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("report_draft.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    general: Mapped[str] = mapped_column(Text, default="")  # Đánh giá chung
+    obstacles: Mapped[str] = mapped_column(Text, default="")  # Khó khăn, vướng mắc
+    proposals: Mapped[str] = mapped_column(Text, default="")  # Kiến nghị, đề xuất
+    outlook: Mapped[str] = mapped_column(Text, default="")  # Phương hướng năm tới
+    note: Mapped[str] = mapped_column(String(200), default="")  # "Tạo từ số liệu", "Khôi phục bản 2"
+    saved_by: Mapped[str] = mapped_column(String(50))
+    saved_at: Mapped[datetime] = mapped_column(DateTime)

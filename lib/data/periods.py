@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from lib.core import periods as rule
+from lib.core import rules
 from lib.core.roles import Actor
 from lib.data.models import (
     Agency,
@@ -19,10 +20,12 @@ from lib.data.models import (
     Locality,
     PeriodEntry,
     PeriodMoney,
+    PeriodTask,
     ReportPeriod,
     Task,
     Unit,
 )
+from lib.data.queries import pending_task_ids
 from lib.data.scopes import task_in_scope
 
 ROW_LIMIT = 500  # a focal point's list shows at most this many tasks (the office filters by locality)
@@ -312,3 +315,29 @@ def closed_year(s: Session, year: int) -> PeriodRow | None:
         )
     ).first()
     return _period_row(p) if p is not None else None
+
+
+def frozen_buckets(
+    s: Session, period: PeriodRow, scope: str | None, as_of: date
+) -> rules.BucketSummary | None:
+    """The task table of a closed period's report: the tasks as they stood when it closed (period_task),
+    of one locality or all, in their buckets as of the date; None when the period holds no such copy
+    (closed before tasks were frozen with it)."""
+    stmt = (
+        select(PeriodTask.task_id, PeriodTask.state, PeriodTask.current_deadline, PeriodTask.completed_on)
+        .outerjoin(Locality, Locality.id == PeriodTask.locality_id)
+        .where(PeriodTask.period_id == period.id)
+    )
+    if scope is not None:
+        stmt = stmt.where(Locality.code == scope)
+    elif s.scalar(select(PeriodTask.task_id).where(PeriodTask.period_id == period.id).limit(1)) is None:
+        return None
+    waiting = pending_task_ids(s, as_of)
+    counts: dict[str, int] = {}
+    due = pending = 0
+    for task_id, state, deadline, completed_on in s.execute(stmt):
+        bucket = rules.task_bucket(state, deadline, completed_on, as_of)
+        counts[bucket] = counts.get(bucket, 0) + 1
+        due += rules.is_due_soon(bucket, deadline, as_of, 0)
+        pending += task_id in waiting
+    return rules.BucketSummary(counts=counts, due_soon=due, pending=pending)

@@ -95,6 +95,20 @@ def pending_expr(as_of: date) -> ColumnElement[bool]:
     return Task.id.in_(waiting)
 
 
+def pending_task_ids(s: Session, as_of: date) -> set[int]:
+    """The ids of the tasks with a request waiting for the office at the end of the as-of date."""
+    end = datetime.combine(as_of + timedelta(days=1), time(0))
+    return {
+        int(i)
+        for i in s.scalars(
+            select(TaskRequest.task_id).where(
+                TaskRequest.requested_at < end,
+                or_(TaskRequest.decided_at.is_(None), TaskRequest.decided_at >= end),
+            )
+        )
+    }
+
+
 def due_soon_expr(as_of: date, within_days: int) -> ColumnElement[bool]:
     """Return the SQL form of rules.is_due_soon."""
     return and_(

@@ -23,7 +23,16 @@ from lib.core.roles import Actor, Refused, require_office, require_writer
 from lib.core.validation import Invalid, Parser
 from lib.data import audit
 from lib.data.db import bump_data_version
-from lib.data.models import HqProject, HqProjectYear, PeriodEntry, PeriodMoney, ReportPeriod, Task, Unit
+from lib.data.models import (
+    HqProject,
+    HqProjectYear,
+    PeriodEntry,
+    PeriodMoney,
+    PeriodTask,
+    ReportPeriod,
+    Task,
+    Unit,
+)
 from lib.editing.changeset import HQ, TASKS, CellError, ValidationFailed
 
 PERIOD, ENTRY, YEAR_MONEY = "report_period", "period_entry", "hq_project_year"
@@ -145,6 +154,7 @@ def close_period(s: Session, actor: Actor, period_id: int, seen_version: int, *,
             ).where(HqProjectYear.year == period.ends_on.year),
         )
     )
+    freeze_tasks(s, period_id)
     audit.record(
         s,
         actor=actor.username,
@@ -157,6 +167,24 @@ def close_period(s: Session, actor: Actor, period_id: int, seen_version: int, *,
         new=rule.CLOSED,
         reason=period.label,
         at=now,
+    )
+
+
+def freeze_tasks(s: Session, period_id: int) -> None:
+    """Copy every task's state, deadline, completion day and place as they stand now into the period:
+    its report's task table counts this copy from now on."""
+    s.execute(
+        insert(PeriodTask).from_select(
+            ["period_id", "task_id", "locality_id", "state", "current_deadline", "completed_on"],
+            select(
+                literal(period_id),
+                Task.id,
+                Task.locality_id,
+                Task.state,
+                Task.current_deadline,
+                Task.completed_on,
+            ),
+        )
     )
 
 

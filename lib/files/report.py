@@ -26,13 +26,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lib.core import periods as period_rules
+from lib.core import report_drafts as draft_rules
 from lib.core import rules
 from lib.core.catalogue import HQ_PROJECT, TASK
 from lib.core.figures import Funding, RoadmapPoint, as_percent, yearly_tally
 from lib.core.filters import PROVINCE_LEVEL, Filters, HqFilters
-from lib.core.formatting import fmt_date, fmt_int, fmt_pct, fmt_vnd
+from lib.core.formatting import fmt_date, fmt_datetime, fmt_int, fmt_pct, fmt_vnd
 from lib.core.validation import xml_safe
-from lib.data import discussion, followup, periods, projects, queries, reminders
+from lib.data import discussion, followup, periods, projects, queries, reminders, report_drafts
 from lib.data.issuers import Issuers, issuers_on
 from lib.data.models import Locality
 from lib.files import export
@@ -111,6 +112,9 @@ class YearEndReport:
     # The closed reporting period whose days hold the as-of date (lib/data/periods.period_of_report),
     # and its submitted entries: the report then reads the figures frozen with it.
     period: periods.PeriodRow | None = None
+    # Section I counts the tasks frozen with that period (period_task); False for a period closed
+    # before tasks were frozen with it, whose report recounts today's tasks (and says so).
+    tasks_frozen: bool = False
     period_entries: tuple[periods.EntryRow, ...] = ()
     # Headquarters money of the as-of year (hq_project_year): the year's plan and disbursed to date.
     year_money: period_rules.YearMoney | None = None
@@ -119,6 +123,21 @@ class YearEndReport:
     # shown instead of the running totals (which keep moving after the period closed).
     cumulative_by_locality: dict[str, period_rules.YearMoney] | None = None
     cumulative: period_rules.YearMoney | None = None
+    # The office's draft of the written sections (its latest version), if one was saved; else the report
+    # prints the text generated from the figures (generated_sections).
+    draft: report_drafts.DraftText | None = None
+    # What the generated text is made of: the submitted entries of the year's period, the names of the
+    # bodies their texts may address, and the tasks still open with a deadline the next year.
+    entry_period: str = ""
+    entry_texts: tuple[report_drafts.EntryText, ...] = ()
+    body_names: tuple[str, ...] = ()
+    next_year: tuple[report_drafts.NextTask, ...] = ()
+    next_year_total: int = 0
+
+    @property
+    def draft_scope(self) -> str:
+        """The scope a draft of this report is kept under: the locality's code, or the province's."""
+        return self.scope or draft_rules.PROVINCE_SCOPE
 
     @property
     def frozen_money(self) -> bool:
@@ -130,7 +149,10 @@ class YearEndReport:
         """ "Số liệu theo báo cáo kỳ Năm 2025 đã chốt ngày 20/12/2025." or ""."""
         if self.period is None:
             return ""
-        return period_rules.frozen_sentence(self.period.label, self.period.closed_at)
+        said = period_rules.frozen_sentence(self.period.label, self.period.closed_at)
+        if not self.tasks_frozen:
+            said += " Bảng nhiệm vụ (mục I) tính theo dữ liệu nhiệm vụ hiện có, không phải số liệu đã chốt."
+        return said
 
     @property
     def lines(self) -> list[Line]:
@@ -179,6 +201,10 @@ def build_report(s: Session, scope: str | None, as_of: date, stale_days: int) ->
     letters = reminders.letters_naming(s, [t["id"] for t in overdue], date(as_of.year, 1, 1), as_of)
     issuers = issuers_on(s, as_of)
     period = periods.period_of_report(s, as_of)
+    frozen_tasks = periods.frozen_buckets(s, period, scope, as_of) if period is not None else None
+    if frozen_tasks is not None:  # the task table counts the tasks as they stood when the period closed
+        buckets = frozen_tasks
+        overdue_total = buckets.count(rules.OVERDUE)
     entries = tuple(periods.submitted_entries(s, period.id, scope)) if period is not None else ()
     if entries:  # a listed task's progress and obstacles are those its owner froze for the period
         frozen = {e.task_id: e for e in entries}
@@ -195,6 +221,9 @@ def build_report(s: Session, scope: str | None, as_of: date, stale_days: int) ->
         money_by_place = periods.frozen_money(s, period, scope)
         before = periods.year_money(s, as_of.year - 1, scope, cumulative=True)
         so_far = periods.add_year_money(before, money_by_place, as_of.year)
+    year_period = report_drafts.year_period(s, as_of.year)
+    texts = report_drafts.entry_texts(s, year_period.id, scope) if year_period is not None else []
+    next_year, next_total = report_drafts.tasks_due_in(s, places, as_of.year + 1, as_of)
     return YearEndReport(
         scope=scope,
         scope_name=scope_name or issuers.province_title,
@@ -218,11 +247,18 @@ def build_report(s: Session, scope: str | None, as_of: date, stale_days: int) ->
             d for d in discussion.directions_of_year(s, as_of.year, scope) if d.created_at.date() <= as_of
         ),
         period=period,
+        tasks_frozen=frozen_tasks is not None,
         period_entries=entries,
         year_money=periods.total_year_money(money_by_place, as_of.year) if money_by_place else None,
         year_money_by_locality=money_by_place or None,
         cumulative_by_locality=so_far or None,
         cumulative=periods.total_year_money(so_far, as_of.year) if so_far else None,
+        draft=report_drafts.draft_of(s, as_of.year, scope or draft_rules.PROVINCE_SCOPE),
+        entry_period=year_period.label if year_period is not None else "",
+        entry_texts=tuple(texts),
+        body_names=tuple(report_drafts.body_names(s)),
+        next_year=tuple(next_year),
+        next_year_total=next_total,
     )
 
 
@@ -232,6 +268,137 @@ def year_money_sentence(y: period_rules.YearMoney) -> str:
         f"Kế hoạch vốn năm {y.year}: {fmt_vnd(y.plan)}; đã giải ngân trong năm {fmt_vnd(y.disbursed)}, "
         f"đạt {fmt_pct(y.rate)} kế hoạch vốn năm."
     )
+
+
+# --- the written sections: generated from the figures, or the office's draft -------------------------------
+
+LISTED = 10  # the generated text lists at most this many tasks or results under one heading
+
+
+def _more(total: int, shown: int) -> list[str]:
+    return [f"- … và {fmt_int(total - shown)} nhiệm vụ khác."] if total > shown else []
+
+
+def _general(r: YearEndReport) -> str:
+    """Đánh giá chung: the task figures, the money of the year, the model wards, the entries' results."""
+    b = r.buckets
+    within = b.count(rules.IN_PROGRESS) + b.count(rules.NOT_DUE)
+    out = [
+        f"Năm {r.year}, {r.scope_name} theo dõi {fmt_int(b.total)} nhiệm vụ (không kể "
+        f"{fmt_int(b.count(rules.EXCLUDED))} nhiệm vụ tạm dừng, hủy): đã hoàn thành {fmt_int(b.completed)} "
+        f"({fmt_pct(b.completed / b.total if b.total else None)}), trong đó đúng hạn "
+        f"{fmt_int(b.count(rules.ON_TIME))}, quá hạn {fmt_int(b.count(rules.LATE))}; "
+        f"đang thực hiện trong hạn {fmt_int(within)}; quá hạn chưa hoàn thành "
+        f"{fmt_int(b.count(rules.OVERDUE))}. Tỷ lệ hoàn thành đúng hạn {fmt_pct(b.on_time_rate)}."
+    ]
+    if r.year_money is not None:
+        out.append(f"Trụ sở Công an phường: {year_money_sentence(r.year_money)}")
+    else:
+        f = r.funding
+        out.append(
+            f"Trụ sở Công an phường: {fmt_int(f.projects)} dự án, đã bố trí vốn {fmt_vnd(f.allocated)}, "
+            f"đã giải ngân {fmt_vnd(f.disbursed)} ({fmt_pct(f.disbursement_rate)})."
+        )
+    if r.wards:
+        wards = sum(p.wards for p in r.wards)
+        registered = sum(p.registered or 0 for p in r.wards)
+        recognised = sum(p.recognised or 0 for p in r.wards)
+        out.append(
+            f"Công an phường điển hình, kiểu mẫu: {fmt_int(registered)} phường đã đăng ký, "
+            f"{fmt_int(recognised)} phường được công nhận trên {fmt_int(wards)} phường."
+        )
+    if r.entry_texts:
+        results: dict[str, list[str]] = {}
+        for e in r.entry_texts:
+            for line in draft_rules.split_lines(e.result):
+                results.setdefault(line.rstrip(".;, ").casefold(), []).append(line.rstrip(".;, "))
+        ranked = sorted(results.values(), key=lambda v: -len(v))
+        out.append(
+            f"Theo {fmt_int(len(r.entry_texts))} báo cáo kỳ {r.entry_period} đã nộp, các kết quả chủ yếu:"
+        )
+        out.extend(f"- {v[0]} ({fmt_int(len(v))} nhiệm vụ)." for v in ranked[:LISTED])
+        if len(ranked) > LISTED:
+            out.append(f"- … và {fmt_int(len(ranked) - LISTED)} kết quả khác.")
+    return "\n".join(out)
+
+
+def _grouped(r: YearEndReport, field: str, none: str) -> str:
+    if not r.entry_texts:
+        return f"Chưa có báo cáo kỳ năm {r.year} nào đã nộp để tổng hợp."
+    items = [draft_rules.Item(getattr(e, field), e.task_id, e.source) for e in r.entry_texts]
+    groups = draft_rules.group(items, draft_rules.BodyNames.of(r.body_names))
+    if not groups:
+        return none
+    head = (
+        f"Tổng hợp từ {fmt_int(len(r.entry_texts))} báo cáo kỳ {r.entry_period} đã nộp, "
+        "theo nội dung và cơ quan:"
+    )
+    return head + "\n" + draft_rules.grouped_text(groups, none)
+
+
+def _task_lines(tasks: Sequence[tuple[str, str, date | None]], total: int) -> list[str]:
+    """Tasks as lines, the same title of several bodies on one line: "- Title (A, B; hạn 15/12/2026)."."""
+    titles: dict[str, tuple[list[str], date | None]] = {}
+    for title, body, deadline in tasks:
+        bodies, first = titles.setdefault(title, ([], deadline))
+        if body not in bodies:
+            bodies.append(body)
+        if deadline is not None and (first is None or deadline < first):
+            titles[title] = (bodies, deadline)
+    out = [
+        f"- {title} ({', '.join(bodies)}{'; hạn ' + fmt_date(deadline) if deadline else ''})."
+        for title, (bodies, deadline) in list(titles.items())[:LISTED]
+    ]
+    shown = sum(1 for t in tasks if t[0] in dict(list(titles.items())[:LISTED]))
+    return out + _more(total, shown)
+
+
+def _outlook(r: YearEndReport) -> str:
+    """Phương hướng: finish the overdue tasks, then the tasks due the next year."""
+    out: list[str] = []
+    n = 1
+    if r.overdue:
+        out.append(f"{n}. Tập trung hoàn thành dứt điểm {fmt_int(r.overdue_total)} nhiệm vụ quá hạn:")
+        out.extend(
+            _task_lines(
+                [(t["title"], t["lead_agency"] or t["locality"], t["current_deadline"]) for t in r.overdue],
+                r.overdue_total,
+            )
+        )
+        n += 1
+    if r.next_year:
+        out.append(f"{n}. Thực hiện {fmt_int(r.next_year_total)} nhiệm vụ có hạn trong năm {r.year + 1}:")
+        out.extend(
+            _task_lines(
+                [(t.title, t.lead_agency or t.locality, t.deadline) for t in r.next_year], r.next_year_total
+            )
+        )
+    if not out:
+        out.append(
+            f"Tiếp tục thực hiện các nhiệm vụ của Đề án 30/ĐA-BCA và Đề án 885 trong năm {r.year + 1}."
+        )
+    return "\n".join(out)
+
+
+def generated_sections(r: YearEndReport) -> dict[str, str]:
+    """The written sections as the figures and the period entries give them (a new draft starts here)."""
+    return {
+        draft_rules.GENERAL: _general(r),
+        draft_rules.OBSTACLES: _grouped(
+            r, "obstacles", "Các báo cáo kỳ đã nộp không nêu khó khăn, vướng mắc."
+        ),
+        draft_rules.PROPOSALS: _grouped(
+            r, "proposals", "Các báo cáo kỳ đã nộp không nêu kiến nghị, đề xuất."
+        ),
+        draft_rules.OUTLOOK: _outlook(r),
+    }
+
+
+def sections(r: YearEndReport) -> dict[str, str]:
+    """The written sections the report prints: the office's draft where one exists, else generated."""
+    if r.draft is not None:
+        return dict(r.draft.sections)
+    return generated_sections(r)
 
 
 # --- .xlsx ------------------------------------------------------------------------------------------
@@ -412,7 +579,33 @@ def report_sheets(r: YearEndReport) -> list[export.Sheet]:
         r.overdue,
     )
     running = [] if r.frozen_money else [money]  # a closed period's money is the yearly money, frozen
-    return [tasks, *running, *extra, wards, overdue]
+    return [tasks, *running, *extra, wards, overdue, written_sheet(r)]
+
+
+def written_sheet(r: YearEndReport) -> export.Sheet:
+    """Sections V–VIII as the .docx prints them (the draft, or generated), one line of text a row."""
+    text = sections(r)
+    return export.Sheet(
+        "Đánh giá, kiến nghị",
+        f"Đánh giá, khó khăn, phương hướng, kiến nghị năm {r.year} — {r.scope_name}",
+        r.as_of,
+        (export.Column("section", "Mục", "text", 36), export.Column("line", "Nội dung", "text", 120)),
+        [
+            {"section": written_heading(number, name, r.year), "line": line.strip()}
+            for number, name in WRITTEN
+            for line in (text.get(name, "").splitlines() or [""])
+            if line.strip() or not text.get(name, "").strip()
+        ],
+        notes=(draft_caption(r),),
+    )
+
+
+def draft_caption(r: YearEndReport) -> str:
+    """Where the written sections come from: the office's draft (its version), or the data."""
+    d = r.draft
+    if d is None:
+        return "Nội dung tạo từ số liệu và các báo cáo kỳ đã nộp (chưa có dự thảo)."
+    return f"Theo dự thảo bản {d.number} ({d.saved_name}, {fmt_datetime(d.saved_at)})."
 
 
 def report_xlsx(r: YearEndReport) -> bytes:
@@ -839,10 +1032,39 @@ def reminder_sentence(r: YearEndReport) -> str:
     )
 
 
-def _closing(doc: Any, h: Heading) -> None:
-    """Section V, then the recipients on the left and the signature block on the right."""
-    _paragraph(doc, "V. KIẾN NGHỊ, ĐỀ XUẤT", bold=True, space_after=6)
-    _paragraph(doc, "……………………………………………………………………", space_after=12)
+# The written sections after section IV, with their numbers; "Kiến nghị, đề xuất" closes the report.
+WRITTEN = (
+    ("V", draft_rules.GENERAL),
+    ("VI", draft_rules.OBSTACLES),
+    ("VII", draft_rules.OUTLOOK),
+    ("VIII", draft_rules.PROPOSALS),
+)
+
+
+def written_heading(number: str, name: str, year: int) -> str:
+    """ "VII. PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM 2027" and the like."""
+    if name == draft_rules.OUTLOOK:
+        return f"{number}. PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM {year + 1}"
+    return f"{number}. {draft_rules.SECTION_LABELS[name].upper()}"
+
+
+def _written(doc: Any, r: YearEndReport, names: Sequence[str]) -> None:
+    """Sections V–VIII: the office's draft where there is one (said, with its version), else the text
+    generated from the figures; each line of the text a paragraph."""
+    text = sections(r)
+    for number, name in WRITTEN:
+        if name not in names:
+            continue
+        _paragraph(doc, written_heading(number, name, r.year), bold=True, space_after=6)
+        lines = [line.strip() for line in text.get(name, "").splitlines() if line.strip()]
+        for line in lines or ["(Chưa có nội dung.)"]:
+            _paragraph(doc, line, space_after=3)
+        _paragraph(doc, "", space_after=3)
+
+
+def _closing(doc: Any, r: YearEndReport, h: Heading) -> None:
+    """Section VIII (Kiến nghị, đề xuất), then the recipients on the left and the signature on the right."""
+    _written(doc, r, (draft_rules.PROPOSALS,))
     foot = doc.add_table(rows=1, cols=2)
     left, right = foot.rows[0].cells
     left.paragraphs[0].text = ""
@@ -867,13 +1089,14 @@ def report_docx(r: YearEndReport, issued_on: date | None = None) -> bytes:
     _headquarters(doc, r)
     _model_wards(doc, r)
     _overdue_tasks(doc, r)
-    _closing(doc, h)
+    _written(doc, r, (draft_rules.GENERAL, draft_rules.OBSTACLES, draft_rules.OUTLOOK))
+    _closing(doc, r, h)
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
 
 
-PROVINCE = "toan-tinh"
+PROVINCE = draft_rules.PROVINCE_SCOPE  # "toan-tinh"
 
 
 def scopes(names: dict[str, str]) -> dict[str, str]:

@@ -24,8 +24,9 @@ from lib.core.roles import Actor, Refused
 from lib.data import followup
 from lib.data.accounts import actor_for
 from lib.data.models import Locality, Task, User
-from lib.editing import discussion, reminders, requests
+from lib.editing import discussion, reminders, report_drafts, requests
 from lib.editing.changeset import TASKS, RowChange, apply_changes
+from lib.files import report
 
 START = date(2025, 7, 2)  # the history replayed: after the last arrangement (1/7/2025) took effect
 OFFICE, LEADER = "vanphong", "lanhdao"
@@ -262,3 +263,27 @@ def write_history(s: Session, today: date, editors: Mapping[str, str], *, seed: 
     history.reminder_letters()
     s.flush()
     return history.told
+
+
+DRAFT_STALE_DAYS = 90  # the report's flags of old projects (not in the draft's text)
+DRAFT_GENERAL = (
+    "Văn phòng đề nghị các địa phương tập trung hoàn thành dứt điểm các nhiệm vụ quá hạn trước ngày 15/12."
+)
+
+
+def write_report_draft(s: Session, today: date) -> int:
+    """The office's draft of the province's report of the year, through the engine: created from the
+    figures two days ago, then edited once (an added sentence); returns the number of versions."""
+    users = {u.username: actor_for(u) for u in s.scalars(select(User).where(User.username == OFFICE))}
+    if OFFICE not in users:
+        return 0
+    r = report.build_report(s, None, today, DRAFT_STALE_DAYS)
+    text = report.generated_sections(r)
+    stamp = datetime.combine(today - timedelta(days=2), time(15))
+    first = report_drafts.save_draft(
+        s, users[OFFICE], today.year, r.draft_scope, text, 0, now=stamp, note=report_drafts.GENERATED
+    )
+    edited = {**text, "general": text["general"] + "\n" + DRAFT_GENERAL}
+    return report_drafts.save_draft(
+        s, users[OFFICE], today.year, r.draft_scope, edited, first, now=stamp + timedelta(hours=20)
+    )

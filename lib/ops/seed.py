@@ -39,8 +39,11 @@ from lib.data.models import (
     ModelWard,
     PeriodEntry,
     PeriodMoney,
+    PeriodTask,
     Reminder,
     ReminderTask,
+    ReportDraft,
+    ReportDraftVersion,
     ReportPeriod,
     Succession,
     Task,
@@ -121,8 +124,11 @@ def clear_content(session: Session) -> None:
         TaskRequest,
         PeriodEntry,
         PeriodMoney,
+        PeriodTask,
         ReportPeriod,
         HqProjectYear,
+        ReportDraftVersion,
+        ReportDraft,
     )
     for model in chase:
         session.execute(delete(model))
@@ -179,6 +185,8 @@ def seed_demo(
     if history and today > demo_history.START:
         demo_history.write_history(session, today, LOCALITY_EDITOR, seed=seed)
     seed_periods(session, today)
+    if history and today > demo_history.START:  # the office's draft of the year's report, from the periods
+        demo_history.write_report_draft(session, today)
     audit.record(
         session, actor="cli:seed-demo", action="seed_demo", entity="database", reason="Nạp lại dữ liệu mẫu"
     )

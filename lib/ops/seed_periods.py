@@ -26,6 +26,7 @@ from lib.data.models import (
     ReportPeriod,
     Task,
 )
+from lib.editing.periods import freeze_tasks
 
 YEARS = (2024, 2025, 2026)
 SEED = 20261203
@@ -148,6 +149,9 @@ def seed_periods(s: Session, today: date) -> None:
                     PeriodMoney(period_id=period.id, project_id=project_id, plan_vnd=plan, disbursed_vnd=paid)
                 )
         _entries(s, period, closed_on, today, rng)
+        if closed_on is not None:  # the tasks as they stand, frozen with the period as closing does
+            s.flush()
+            freeze_tasks(s, period.id)
     s.flush()
 
 

@@ -10,13 +10,24 @@ from datetime import date, datetime
 
 import pytest
 from docx import Document
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from lib.core import periods as rule
+from lib.core.filters import Filters
 from lib.core.roles import PermissionDenied, Refused
 from lib.data import periods as reads
+from lib.data import queries
 from lib.data.db import transaction
-from lib.data.models import AuditEvent, HqProject, HqProjectYear, Locality, PeriodEntry, ReportPeriod, Task
+from lib.data.models import (
+    AuditEvent,
+    HqProject,
+    HqProjectYear,
+    Locality,
+    PeriodEntry,
+    PeriodTask,
+    ReportPeriod,
+    Task,
+)
 from lib.editing import actions
 from lib.editing import periods as edits
 from lib.editing.changeset import ValidationFailed
@@ -372,3 +383,72 @@ def test_closing_a_period_copies_the_money_of_its_year(demo):
         closed = reads.get_period(s, period.id)
         frozen = reads.total_year_money(reads.frozen_money(s, closed), 2026)
     assert (frozen.plan, frozen.disbursed) == tuple(year_2026)
+
+
+def _task_table(data: bytes) -> list[list[str]]:
+    """Section I's table of a report .docx (the first table after the letterhead), as cell texts."""
+    return [[c.text for c in row.cells] for row in Document(io.BytesIO(data)).tables[1].rows]
+
+
+def test_a_closed_period_s_task_table_counts_the_tasks_as_they_stood_when_it_closed(demo):
+    as_of = date(2025, 12, 31)
+    with transaction(demo) as s:
+        before = report.build_report(s, None, as_of, 30)
+        overdue_id = before.overdue[0]["id"]
+        running = s.scalar(
+            select(Task.id)
+            .where(Task.state == "dang_thuc_hien", Task.current_deadline > as_of)
+            .order_by(Task.id)
+        )
+    assert before.tasks_frozen
+    assert before.frozen_note == "Số liệu theo báo cáo kỳ Năm 2025 đã chốt ngày 20/12/2025."
+    table = _task_table(report.report_docx(before, issued_on=date(2026, 11, 29)))
+    assert table[1][:2] == ["Tổng số nhiệm vụ", str(before.buckets.total)]
+    # In 2026: an overdue task gets a new deadline, a running one is cancelled, a new task is added.
+    with transaction(demo, write=True) as s:
+        s.execute(update(Task).where(Task.id == overdue_id).values(current_deadline=date(2027, 6, 30)))
+        s.execute(update(Task).where(Task.id == running).values(state="huy"))
+        template = s.get(Task, running)
+        s.add(
+            Task(
+                **{
+                    c.name: getattr(template, c.name)
+                    for c in Task.__table__.columns
+                    if c.name not in ("id", "state")
+                },
+                state="dang_thuc_hien",
+            )
+        )
+    with transaction(demo) as s:
+        after = report.build_report(s, None, as_of, 30)
+        recounted = queries.total_buckets(queries.count_buckets_by_locality(s, Filters(), as_of, 0))
+    # A recount of today's tasks moved; the closed period's table did not.
+    assert recounted.counts != before.buckets.counts
+    assert (after.buckets, after.lines) == (before.buckets, before.lines)
+    assert _task_table(report.report_docx(after, issued_on=date(2026, 11, 29))) == table
+
+
+def test_closing_a_period_freezes_its_tasks(demo):
+    period = open_year(demo)
+    run(demo, "vanphong", edits.close_period, period.id, period.version, now=NOW)
+    with transaction(demo) as s:
+        tasks = s.scalar(select(func.count()).select_from(Task))
+        frozen = s.scalar(select(func.count()).where(PeriodTask.period_id == period.id))
+        r = report.build_report(s, None, date(2026, 12, 31), 30)
+        live = queries.total_buckets(queries.count_buckets_by_locality(s, Filters(), date(2026, 12, 31), 0))
+    assert frozen == tasks > 0
+    assert r.tasks_frozen and r.buckets == live
+
+
+def test_a_period_closed_without_its_tasks_frozen_says_its_task_table_is_recounted(demo):
+    with transaction(demo, write=True) as s:  # as a period closed before migration 0013 stands
+        period_id = s.scalar(select(ReportPeriod.id).where(ReportPeriod.label == "Năm 2025"))
+        s.execute(delete(PeriodTask).where(PeriodTask.period_id == period_id))
+    with transaction(demo) as s:
+        r = report.build_report(s, None, date(2025, 12, 31), 30)
+        live = queries.total_buckets(queries.count_buckets_by_locality(s, Filters(), date(2025, 12, 31), 0))
+    assert not r.tasks_frozen and r.buckets == live
+    assert r.frozen_note == (
+        "Số liệu theo báo cáo kỳ Năm 2025 đã chốt ngày 20/12/2025. Bảng nhiệm vụ (mục I) tính theo dữ liệu "
+        "nhiệm vụ hiện có, không phải số liệu đã chốt."
+    )

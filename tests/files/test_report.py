@@ -91,7 +91,14 @@ def test_the_report_files_carry_the_same_figures(demo_engine):
     assert r.funding.disbursed == funding
 
     book = load_workbook(io.BytesIO(report.report_xlsx(r)))
-    assert book.sheetnames == ["Nhiệm vụ", "Trụ sở", "Vốn năm", "Phường kiểu mẫu", "Quá hạn"]
+    assert book.sheetnames == [
+        "Nhiệm vụ",
+        "Trụ sở",
+        "Vốn năm",
+        "Phường kiểu mẫu",
+        "Quá hạn",
+        "Đánh giá, kiến nghị",
+    ]
     year = book["Vốn năm"]  # the as-of year's plan and disbursement (hq_project_year)
     last_year_row = export.FIRST_DATA_ROW + len(r.year_money_by_locality or {})
     assert r.year_money is not None and year.cell(last_year_row, 1).value == "Tổng cộng"
@@ -200,7 +207,12 @@ def _lines(cell):
 
 @pytest.mark.parametrize(
     ("as_of", "province", "place"),
-    [(date(2024, 12, 1), "BẮC GIANG", "Bắc Giang"), (date(2026, 12, 1), "BẮC NINH", "Bắc Ninh")],
+    [
+        (date(2024, 12, 1), "BẮC GIANG", "Bắc Giang"),
+        (date(2025, 6, 30), "BẮC GIANG", "Bắc Giang"),  # the last day before the merger
+        (date(2025, 12, 31), "BẮC NINH", "Bắc Ninh"),  # the 2025 report after it
+        (date(2026, 12, 1), "BẮC NINH", "Bắc Ninh"),
+    ],
 )
 def test_the_province_report_is_issued_by_the_bodies_valid_on_its_date(demo_engine, as_of, province, place):
     with transaction(demo_engine) as s:
