@@ -5,7 +5,7 @@ Letters issued before this revision did not keep them: both stay empty and the p
 letter cannot be rebuilt.
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-03 11:00:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0015'
-down_revision = '0012'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
