@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from lib.core import periods as rule
 from lib.core import rules
+from lib.core.filters import Filters
 from lib.core.roles import Actor
 from lib.data.models import (
     Agency,
@@ -25,7 +27,7 @@ from lib.data.models import (
     Task,
     Unit,
 )
-from lib.data.queries import pending_task_ids
+from lib.data.queries import list_tasks, pending_task_ids
 from lib.data.scopes import task_in_scope
 
 ROW_LIMIT = 500  # a focal point's list shows at most this many tasks (the office filters by locality)
@@ -341,3 +343,36 @@ def frozen_buckets(
         due += rules.is_due_soon(bucket, deadline, as_of, 0)
         pending += task_id in waiting
     return rules.BucketSummary(counts=counts, due_soon=due, pending=pending)
+
+
+def frozen_overdue(
+    s: Session, period: PeriodRow, scope: str | None, as_of: date, limit: int
+) -> list[dict[str, Any]]:
+    """Section IV of a closed period's report: the tasks overdue as they stood when it closed (the same
+    copy section I counts), most days overdue first, each with its deadline of then."""
+    stmt = (
+        select(PeriodTask.task_id, PeriodTask.state, PeriodTask.current_deadline, PeriodTask.completed_on)
+        .outerjoin(Locality, Locality.id == PeriodTask.locality_id)
+        .where(PeriodTask.period_id == period.id)
+    )
+    if scope is not None:
+        stmt = stmt.where(Locality.code == scope)
+    late: dict[int, date] = {
+        int(task_id): deadline
+        for task_id, state, deadline, completed_on in s.execute(stmt)
+        if deadline is not None and rules.task_bucket(state, deadline, completed_on, as_of) == rules.OVERDUE
+    }
+    worst = sorted(late, key=lambda i: (late[i], i))[:limit]
+    if not worst:
+        return []
+    rows = list_tasks(s, Filters(), as_of, 0, offset=0, limit=len(worst), where=[Task.id.in_(worst)])
+    out = [
+        {
+            **r,
+            "current_deadline": late[r["id"]],
+            "days_overdue": (as_of - late[r["id"]]).days,
+            "bucket": rules.OVERDUE,
+        }
+        for r in rows
+    ]
+    return sorted(out, key=lambda r: (-r["days_overdue"], r["id"]))

@@ -202,9 +202,11 @@ def build_report(s: Session, scope: str | None, as_of: date, stale_days: int) ->
     issuers = issuers_on(s, as_of)
     period = periods.period_of_report(s, as_of)
     frozen_tasks = periods.frozen_buckets(s, period, scope, as_of) if period is not None else None
-    if frozen_tasks is not None:  # the task table counts the tasks as they stood when the period closed
+    if frozen_tasks is not None and period is not None:
+        # The task table and the overdue list read the tasks as they stood when the period closed.
         buckets = frozen_tasks
         overdue_total = buckets.count(rules.OVERDUE)
+        overdue = periods.frozen_overdue(s, period, scope, as_of, OVERDUE_LIMIT)
     entries = tuple(periods.submitted_entries(s, period.id, scope)) if period is not None else ()
     if entries:  # a listed task's progress and obstacles are those its owner froze for the period
         frozen = {e.task_id: e for e in entries}

@@ -13,6 +13,7 @@ from docx import Document
 from sqlalchemy import delete, func, select, update
 
 from lib.core import periods as rule
+from lib.core import rules
 from lib.core.filters import Filters
 from lib.core.roles import PermissionDenied, Refused
 from lib.data import periods as reads
@@ -426,6 +427,12 @@ def test_a_closed_period_s_task_table_counts_the_tasks_as_they_stood_when_it_clo
     assert recounted.counts != before.buckets.counts
     assert (after.buckets, after.lines) == (before.buckets, before.lines)
     assert _task_table(report.report_docx(after, issued_on=date(2026, 11, 29))) == table
+    # Section IV lists the same tasks as it did, the moved one with its deadline of then, and as
+    # many as section I counts overdue.
+    assert [(t["id"], t["current_deadline"], t["days_overdue"]) for t in after.overdue] == [
+        (t["id"], t["current_deadline"], t["days_overdue"]) for t in before.overdue
+    ]
+    assert len(after.overdue) == after.overdue_total == after.buckets.count(rules.OVERDUE) > 0
 
 
 def test_closing_a_period_freezes_its_tasks(demo):
