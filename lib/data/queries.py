@@ -5,7 +5,7 @@ Every function takes the caller's Session first and never commits or closes it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
@@ -17,6 +17,7 @@ from sqlalchemy import (
     case,
     exists,
     extract,
+    false,
     func,
     literal,
     or_,
@@ -345,12 +346,32 @@ def _task_owners(s: Session, as_of: date, by_unit: bool) -> tuple[Any, Any, Any,
     return stmt, locality, unit, bool(moved)
 
 
+def _of_localities(stmt: SelectT, locality_ids: Sequence[int | None] | None) -> SelectT:
+    """Narrow a statement over tasks to those whose district is now one of these (None: the
+    province level); `locality_ids` None: every task."""
+    if locality_ids is None:
+        return stmt
+    named = [i for i in locality_ids if i is not None]
+    conditions: list[ColumnElement[bool]] = []
+    if named:
+        conditions.append(Task.locality_id.in_(named))
+    if None in locality_ids:
+        conditions.append(Task.locality_id.is_(None))
+    return stmt.where(or_(*conditions)) if conditions else stmt.where(false())
+
+
 def _task_owner_groups(
-    s: Session, filters: Filters, as_of: date, due_soon_days: int, by_unit: bool, with_updates: bool
-) -> list[tuple[str | None, int | None, int | None, str, int, int, int, datetime | None]]:
-    """(locality code, owner locality at the as-of date, owner unit then, bucket, tasks, due soon,
-    waiting for the office, latest update if `with_updates`), grouped in SQL: a few hundred groups,
-    never the rows."""
+    s: Session,
+    filters: Filters,
+    as_of: date,
+    due_soon_days: int,
+    by_unit: bool,
+    with_updates: bool,
+    locality_ids: Sequence[int | None] | None = None,
+) -> list[tuple[int | None, str | None, int | None, int | None, str, int, int, int, datetime | None]]:
+    """(the tasks' locality id now, its code, owner locality at the as-of date, owner unit then,
+    bucket, tasks, due soon, waiting for the office, latest update if `with_updates`), grouped in
+    SQL: a few hundred groups, never the rows. Of the tasks of `locality_ids` only, if given."""
     stmt, locality, unit, moved = _task_owners(s, as_of, by_unit)
     bucket = bucket_expr(as_of).label("bucket")
     soon = func.sum(case((due_soon_expr(as_of, due_soon_days), 1), else_=0))
@@ -365,6 +386,7 @@ def _task_owner_groups(
         columns.append(unit.label("owner_unit"))
         groups.append(columns[-1])
     stmt = filter_tasks(stmt.with_only_columns(*columns).group_by(*groups), filters, as_of, due_soon_days)
+    stmt = _of_localities(stmt, locality_ids)
     codes = locality_codes(s)
     found = []
     for row in s.execute(stmt):
@@ -375,6 +397,7 @@ def _task_owner_groups(
         owner_unit = rest.pop(0) if by_unit else None
         found.append(
             (
+                current,
                 codes.get(current) if current is not None else None,
                 owner_locality,
                 owner_unit,
@@ -386,6 +409,96 @@ def _task_owner_groups(
             )
         )
     return found
+
+
+@dataclass(frozen=True)
+class OverviewFrame:
+    """What the overview reads besides the tasks: the map and the day its places are of, whether
+    units decide where work counts, locality codes, headquarters money, the latest update of
+    projects and ward registrations by owner unit, and the model-ward counts. A task edit never
+    changes it (it is keyed by the base version, `lib.data.db.Versions`)."""
+
+    org: OrgMap
+    day: date
+    by_unit: bool
+    merged: bool  # the tasks' latest updates come with their counts (see `figures_by_place`)
+    codes: dict[int, str]
+    money: dict[tuple[str, int], Funding]
+    work_updates: tuple[tuple[int | None, int | None, datetime], ...]
+    wards: WardCounts
+
+
+@dataclass(frozen=True)
+class TaskPiece:
+    """What the overview reads of the tasks of one district (as they stand now; None: the province
+    level): their groups by owner and bucket, their latest update by owner (unless the groups hold
+    it), and their unfinished deadlines by month. Pieces add up: the overview of all tasks is the
+    overview of the union of every district's piece, so a save in one district recomputes its own
+    piece only (`lib.ui.loaders.load_overview`)."""
+
+    groups: tuple[tuple[str | None, int | None, int | None, str, int, int, int, datetime | None], ...] = ()
+    updates: tuple[tuple[int | None, int | None, datetime], ...] = ()
+    deadlines: tuple[tuple[int, int, str, int], ...] = ()
+
+
+def overview_frame(
+    s: Session,
+    filters: Filters,
+    as_of: date,
+    *,
+    regroup: bool = False,
+    today: date | None = None,
+    org: OrgMap | None = None,
+) -> OverviewFrame:
+    """Read the overview's frame (everything but the tasks) for one filter and as-of date."""
+    org = org or load_map(s)
+    day = placing_day(as_of, regroup, today or config.today())
+    by_unit = needs_units(org, day)
+    return OverviewFrame(
+        org=org,
+        day=day,
+        by_unit=by_unit,
+        # Reading units means reading the task rows (the narrow bucket index holds no unit): then
+        # the same pass also gives the last updates, when no filter narrows the tasks.
+        merged=by_unit and filters.is_empty,
+        codes=locality_codes(s),
+        money=projects.funding_by_owner_unit(s, HqFilters(localities=filters.localities), as_of),
+        work_updates=tuple(_work_updates(s, as_of)),
+        wards=model_ward_counts(s, filters.localities, as_of),
+    )
+
+
+def task_pieces(
+    s: Session,
+    frame: OverviewFrame,
+    filters: Filters,
+    as_of: date,
+    due_soon_days: int,
+    locality_ids: Sequence[int | None] | None = None,
+) -> dict[int | None, TaskPiece]:
+    """Read the task pieces of these districts (None in the list: the province level), or of every
+    district and the province level (`locality_ids` None) in the same few queries as one piece."""
+    wanted: list[int | None] = [None, *sorted(frame.codes)] if locality_ids is None else list(locality_ids)
+    groups: dict[int | None, list[Any]] = {i: [] for i in wanted}
+    updates: dict[int | None, list[Any]] = {i: [] for i in wanted}
+    deadlines: dict[int | None, list[Any]] = {i: [] for i in wanted}
+    for row in _task_owner_groups(
+        s, filters, as_of, due_soon_days, frame.by_unit, frame.merged, locality_ids
+    ):
+        groups.setdefault(row[0], []).append(row[1:])
+    if not frame.merged:
+        for current, loc, unit, when in _task_updates(s, as_of, frame.by_unit, locality_ids):
+            updates.setdefault(current, []).append((loc, unit, when))
+    for current, y, m, place, n in _deadline_rows(s, filters, as_of, due_soon_days, locality_ids):
+        deadlines.setdefault(current, []).append((y, m, place, n))
+    return {
+        i: TaskPiece(tuple(groups.get(i, ())), tuple(updates.get(i, ())), tuple(deadlines.get(i, ())))
+        for i in {*groups, *updates, *deadlines}
+    }
+
+
+def _piece_order(locality_id: int | None) -> int:
+    return -1 if locality_id is None else locality_id
 
 
 def figures_by_place(
@@ -406,10 +519,15 @@ def figures_by_place(
     bucket); Python maps each group to its place. The rows: every place of that day in the
     filtered districts (`dia_ban` keeps meaning the tasks' district, `task.locality_id`), even
     with nothing to count, and any other place that has counts."""
-    org = org or load_map(s)
-    day = placing_day(as_of, regroup, today or config.today())
-    by_unit = needs_units(org, day)
-    codes = locality_codes(s)
+    frame = overview_frame(s, filters, as_of, regroup=regroup, today=today, org=org)
+    return assemble_figures(frame, task_pieces(s, frame, filters, as_of, due_soon_days), filters)
+
+
+def assemble_figures(
+    frame: OverviewFrame, pieces: Mapping[int | None, TaskPiece], filters: Filters
+) -> PlaceFigures:
+    """`figures_by_place` from its frame and every district's task piece (no database read)."""
+    org, day, codes = frame.org, frame.day, frame.codes
     order = {codes[b.id]: (b.sort_order, b.id) for b in org.bodies if b.kind == LOCALITY and b.id in codes}
     places: dict[str, Place] = {}
     placed: dict[tuple[int | None, int | None], Place] = {}
@@ -427,34 +545,31 @@ def figures_by_place(
     by_code: dict[str | None, dict[str, int]] = {}
     due_by_code: dict[str | None, int] = {}
     waiting_by_code: dict[str | None, int] = {}
-    # Reading units means reading the task rows (the narrow bucket index holds no unit): then the
-    # same pass also gives the last updates, when no filter narrows the tasks.
-    merged = by_unit and filters.is_empty
     updates: dict[str, datetime] = {}
-    for code, loc, unit, bucket_code, n, n_soon, n_waiting, when in _task_owner_groups(
-        s, filters, as_of, due_soon_days, by_unit, merged
-    ):
-        key = place_of(loc, unit).key
-        if when is not None and (key not in updates or when > updates[key]):
-            updates[key] = when
-        counts.setdefault(key, {})
-        counts[key][bucket_code] = counts[key].get(bucket_code, 0) + n
-        due[key] = due.get(key, 0) + n_soon
-        waiting[key] = waiting.get(key, 0) + n_waiting
-        by_code.setdefault(code, {})
-        by_code[code][bucket_code] = by_code[code].get(bucket_code, 0) + n
-        due_by_code[code] = due_by_code.get(code, 0) + n_soon
-        waiting_by_code[code] = waiting_by_code.get(code, 0) + n_waiting
+    ordered_pieces = [pieces[i] for i in sorted(pieces, key=_piece_order)]
+    for piece in ordered_pieces:
+        for code, loc, unit, bucket_code, n, n_soon, n_waiting, when in piece.groups:
+            key = place_of(loc, unit).key
+            if when is not None and (key not in updates or when > updates[key]):
+                updates[key] = when
+            counts.setdefault(key, {})
+            counts[key][bucket_code] = counts[key].get(bucket_code, 0) + n
+            due[key] = due.get(key, 0) + n_soon
+            waiting[key] = waiting.get(key, 0) + n_waiting
+            by_code.setdefault(code, {})
+            by_code[code][bucket_code] = by_code[code].get(bucket_code, 0) + n
+            due_by_code[code] = due_by_code.get(code, 0) + n_soon
+            waiting_by_code[code] = waiting_by_code.get(code, 0) + n_waiting
 
     funding: dict[str, Funding] = {}
     funding_by_code: dict[str, Funding] = {}
-    money = projects.funding_by_owner_unit(s, HqFilters(localities=filters.localities), as_of)
-    for (code, unit_id), f in money.items():
+    for (code, unit_id), f in frame.money.items():
         key = place_of(None, unit_id).key
         funding[key] = _add(funding.get(key), f)
         funding_by_code[code] = _add(funding_by_code.get(code), f)
 
-    for loc, unit, when in _last_updates(s, as_of, by_unit, tasks=not merged):
+    latest = [u for piece in ordered_pieces for u in piece.updates]
+    for loc, unit, when in [*latest, *frame.work_updates]:
         key = place_of(loc, unit).key
         if when is not None and (key not in updates or when > updates[key]):
             updates[key] = when
@@ -519,20 +634,23 @@ def _add(total: Funding | None, more: Funding) -> Funding:
     return more if total is None else total_funding({"total": total, "more": more})
 
 
-def _last_updates(
-    s: Session, as_of: date, by_unit: bool, *, tasks: bool = True
-) -> list[tuple[int | None, int | None, datetime]]:
-    """The latest update of any task (unless `tasks` is off), project or ward registration by owner
-    (locality, unit) at the as-of date (tasks by district only when units cannot change where
-    they count: the district's update index answers)."""
+def _task_updates(
+    s: Session, as_of: date, by_unit: bool, locality_ids: Sequence[int | None] | None = None
+) -> list[tuple[int | None, int | None, int | None, datetime]]:
+    """(the tasks' district now, owner district at the as-of date, owner unit then (when units can
+    change where work counts; else None), their latest update): by district only, the district's
+    update index answers."""
+    stmt, locality, unit, _moved = _task_owners(s, as_of, by_unit)
+    columns = [Task.locality_id, locality.label("owner_locality"), unit.label("owner_unit")]
+    stmt = stmt.with_only_columns(*columns, func.max(Task.updated_at)).group_by(
+        *(columns if by_unit else columns[:2])
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in s.execute(_of_localities(stmt, locality_ids))]
+
+
+def _work_updates(s: Session, as_of: date) -> list[tuple[int | None, int | None, datetime]]:
+    """The latest update of projects and ward registrations by owner unit at the as-of date."""
     found: list[tuple[int | None, int | None, datetime]] = []
-    if tasks:
-        stmt, locality, unit, _moved = _task_owners(s, as_of, by_unit)
-        columns = [locality.label("owner_locality"), unit.label("owner_unit")]
-        task_stmt = stmt.with_only_columns(*columns, func.max(Task.updated_at)).group_by(
-            *(columns if by_unit else columns[:1])
-        )
-        found.extend((r[0], r[1], r[2]) for r in s.execute(task_stmt))
     for model in (HqProject, ModelWard):
         stmt, owner = with_owner(
             select(model.id).select_from(model),
@@ -620,6 +738,27 @@ def deadlines_by_month(
     s: Session, filters: Filters, as_of: date, due_soon_days: int, months: int = 6
 ) -> list[tuple[int, int, str, int]]:
     """Count unfinished tasks falling due in each of the coming months: (year, month, locality, n)."""
+    rows = _deadline_rows(s, filters, as_of, due_soon_days, None, months)
+    return merge_deadlines((y, m, place, n) for _loc, y, m, place, n in rows)
+
+
+def merge_deadlines(rows: Iterable[tuple[int, int, str, int]]) -> list[tuple[int, int, str, int]]:
+    """Add deadline counts of the same month and place (from several districts' pieces), in order."""
+    total: dict[tuple[int, int, str], int] = {}
+    for y, m, place, n in rows:
+        total[(y, m, place)] = total.get((y, m, place), 0) + n
+    return [(y, m, place, n) for (y, m, place), n in sorted(total.items())]
+
+
+def _deadline_rows(
+    s: Session,
+    filters: Filters,
+    as_of: date,
+    due_soon_days: int,
+    locality_ids: Sequence[int | None] | None,
+    months: int = 6,
+) -> list[tuple[int | None, int, int, str, int]]:
+    """(district now, year, month, its name, unfinished tasks due that month), for the coming months."""
     first = as_of.replace(day=1)
     end_year, end_month = divmod(first.month - 1 + months, 12)
     end = date(first.year + end_year, end_month + 1, 1)
@@ -627,16 +766,15 @@ def deadlines_by_month(
     month = extract("month", Task.current_deadline)
     place = func.coalesce(Locality.name, "Cấp tỉnh")
     stmt = (
-        select(year, month, place, func.count())
+        select(Task.locality_id, year, month, place, func.count())
         .select_from(Task)
         .outerjoin(Locality, Locality.id == Task.locality_id)
         .where(Task.current_deadline >= sql_date(first), Task.current_deadline < sql_date(end))
         .where(bucket_expr(as_of).in_((rules.IN_PROGRESS, rules.NOT_DUE, rules.OVERDUE)))
-        .group_by(year, month, place)
-        .order_by(year, month, place)
+        .group_by(Task.locality_id, year, month, place)
     )
-    stmt = filter_tasks(stmt, filters, as_of, due_soon_days)
-    return [(int(y), int(m), str(p), int(n)) for y, m, p, n in s.execute(stmt)]
+    stmt = _of_localities(filter_tasks(stmt, filters, as_of, due_soon_days), locality_ids)
+    return [(loc, int(y), int(m), str(p), int(n)) for loc, y, m, p, n in s.execute(stmt)]
 
 
 TASK_COLUMNS = (
@@ -825,7 +963,15 @@ def get_overview(
 ) -> Overview:
     """Compute the overview's KPIs, league table and chart data for one filter and date; the
     league on the structure of the as-of date, or of today (`regroup`, see `figures_by_place`)."""
-    by_place = figures_by_place(s, filters, as_of, due_soon_days, regroup=regroup, today=today)
+    frame = overview_frame(s, filters, as_of, regroup=regroup, today=today)
+    return assemble_overview(frame, task_pieces(s, frame, filters, as_of, due_soon_days), filters, as_of)
+
+
+def assemble_overview(
+    frame: OverviewFrame, pieces: Mapping[int | None, TaskPiece], filters: Filters, as_of: date
+) -> Overview:
+    """The overview from its frame and every district's task piece (no database read)."""
+    by_place = assemble_figures(frame, pieces, filters)
     by_locality = by_place.buckets_by_locality
     funding = by_place.funding_by_locality
     return Overview(
@@ -834,9 +980,9 @@ def get_overview(
         buckets=total_buckets(by_locality),
         funding_by_locality=funding,
         funding=total_funding(funding),
-        wards=model_ward_counts(s, filters.localities, as_of),
+        wards=frame.wards,
         league=place_league(by_place),
-        deadlines=deadlines_by_month(s, filters, as_of, due_soon_days),
+        deadlines=merge_deadlines(d for i in sorted(pieces, key=_piece_order) for d in pieces[i].deadlines),
         places=by_place,
     )
 
