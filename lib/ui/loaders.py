@@ -75,7 +75,6 @@ def load_filter_options(url: str, base_version: int) -> FilterOptions:
         return queries.get_filter_options(s)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
 def load_overview(
     url: str,
     versions: Versions,
@@ -91,7 +90,22 @@ def load_overview(
     Assembled from pieces that stay warm through a save elsewhere: the frame (map, money, wards)
     keyed by the base version, and each district's task piece keyed by the base version and that
     district's task version. A coordinator's save in one district recomputes that district's piece
-    only; the sums are then exact again for the province."""
+    only; the sums are then exact again for the province. The whole is cached by those versions
+    only (not the data version, nor the trail's length, which move with writes it does not read)."""
+    read = Versions(base=versions.base, tasks=versions.tasks)
+    return _overview(url, read, filters, as_of, due_soon_days, regroup, today)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _overview(
+    url: str,
+    versions: Versions,
+    filters: Filters,
+    as_of: date,
+    due_soon_days: int,
+    regroup: bool,
+    today: date | None,
+) -> queries.Overview:
     frame = load_overview_frame(url, versions.base, filters, as_of, regroup, today)
     pieces = _task_pieces(url, versions, frame, filters, as_of, due_soon_days, regroup, today)
     return queries.assemble_overview(frame, pieces, filters, as_of)
