@@ -35,8 +35,11 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 DATA_VERSION_KEY = "data_version"
 # Raised by every broad write (`bump_data_version`), not by one locality's task edits.
 BASE_VERSION_KEY = "base_version"
-# One key per locality of the tasks: "tasks:<locality id>", "tasks:province".
+# One key per piece of the tasks (their district and xã now): "tasks:<locality id>:<unit id>", with
+# "province" for no district and "-" for no unit.
 TASKS_VERSION_PREFIX = "tasks:"
+# A piece of the tasks: those of one district (None: the province level) and one unit (None: none).
+PieceId = tuple[int | None, int | None]
 TRAIL_KEY = "audit_seq"  # lib.data.audit.AUDIT_SEQ_KEY: the trail's length
 
 
@@ -197,20 +200,24 @@ class Versions:
     """Every version a cache key may hold, read in one query per rerun (`read_versions`).
 
     - `data`: changes with every committed write of data (what most loaders key on);
-    - `base`: changes with every write but the tasks' own edits in one locality (`bump_task_versions`):
-      what does not read the tasks, or reads only what such an edit cannot change;
-    - `tasks`: per locality of the tasks (id; None for the province level), the edits of its tasks;
+    - `base`: changes with every write but the tasks' own edits (`bump_task_versions`): what does not
+      read the tasks, or reads only what such an edit cannot change;
+    - `tasks`: per piece of the tasks (their district and unit now, `PieceId`), the edits of its tasks;
     - `trail`: the audit trail's length (a refusal writes there only).
     """
 
     data: int = 0
     base: int = 0
-    tasks: tuple[tuple[int | None, int], ...] = ()
+    tasks: tuple[tuple[PieceId, int], ...] = ()
     trail: int = 0
 
-    def tasks_of(self, locality_id: int | None) -> int:
-        """The version of one locality's tasks (0 if never edited on their own)."""
-        return dict(self.tasks).get(locality_id, 0)
+    def tasks_of(self, piece: PieceId) -> int:
+        """The version of one piece of the tasks (0 if never edited on their own)."""
+        return dict(self.tasks).get(piece, 0)
+
+    def tasks_of_locality(self, locality_id: int | None) -> tuple[tuple[PieceId, int], ...]:
+        """The versions of every edited piece of one district's tasks."""
+        return tuple((piece, v) for piece, v in self.tasks if piece[0] == locality_id)
 
     @property
     def with_trail(self) -> tuple[int, int]:
@@ -218,14 +225,33 @@ class Versions:
         return (self.data, self.trail)
 
 
-def _tasks_key(locality_id: int | None) -> str:
-    return f"{TASKS_VERSION_PREFIX}{'province' if locality_id is None else locality_id}"
+def piece_order(piece: PieceId) -> tuple[int, int]:
+    """Pieces in a stable order (the province level first, then by district and unit id)."""
+    return (-1 if piece[0] is None else piece[0], -1 if piece[1] is None else piece[1])
+
+
+def _tasks_key(piece: PieceId) -> str:
+    locality_id, unit_id = piece
+    return (
+        f"{TASKS_VERSION_PREFIX}{'province' if locality_id is None else locality_id}"
+        f":{'-' if unit_id is None else unit_id}"
+    )
+
+
+def _piece_of(suffix: str) -> PieceId | None:
+    locality, sep, unit = suffix.partition(":")
+    if not sep:
+        return None
+    try:
+        return (None if locality == "province" else int(locality), None if unit == "-" else int(unit))
+    except ValueError:
+        return None
 
 
 def read_versions(conn: Connection | Session) -> Versions:
     """Read every version in one query (a few dozen rows of app_meta)."""
     data = base = trail = 0
-    tasks: list[tuple[int | None, int]] = []
+    tasks: list[tuple[PieceId, int]] = []
     for key, value in conn.execute(select(AppMeta.key, AppMeta.value)):
         if key == DATA_VERSION_KEY:
             data = int(value or 0)
@@ -234,9 +260,10 @@ def read_versions(conn: Connection | Session) -> Versions:
         elif key == TRAIL_KEY:
             trail = int(value or 0)
         elif key.startswith(TASKS_VERSION_PREFIX):
-            suffix = key[len(TASKS_VERSION_PREFIX) :]
-            tasks.append((None if suffix == "province" else int(suffix), int(value or 0)))
-    tasks.sort(key=lambda kv: -1 if kv[0] is None else kv[0])
+            piece = _piece_of(key[len(TASKS_VERSION_PREFIX) :])
+            if piece is not None:
+                tasks.append((piece, int(value or 0)))
+    tasks.sort(key=lambda kv: piece_order(kv[0]))
     return Versions(data, base, tuple(tasks), trail)
 
 
@@ -283,11 +310,12 @@ def bump_versions_on(conn: Connection) -> None:
             conn.execute(insert(AppMeta.__table__).values(key=key, value=1))  # type: ignore[arg-type]
 
 
-def bump_task_versions(session: Session, locality_ids: Iterable[int | None]) -> None:
-    """Say that only the tasks of these localities changed, and nothing any other read depends on
-    (no task changed locality, unit or lead agency): the caller holds the lock (`lock_for_write`)."""
-    for locality_id in sorted(set(locality_ids), key=lambda i: -1 if i is None else i):
-        _increase(session, _tasks_key(locality_id))
+def bump_task_versions(session: Session, pieces: Iterable[PieceId]) -> None:
+    """Say that only the tasks of these pieces (district, unit) changed, and nothing any other read
+    depends on (no task changed district, unit or lead agency): the caller holds the lock
+    (`lock_for_write`)."""
+    for piece in sorted(set(pieces), key=piece_order):
+        _increase(session, _tasks_key(piece))
 
 
 def _unreachable(engine: Engine, kind: type[DatabaseError] = DatabaseError) -> DatabaseError:

@@ -33,6 +33,7 @@ from lib.core.formatting import fmt_document_number
 from lib.core.organisation import LOCALITY, PROVINCE_KEY, OrgMap, Place
 from lib.core.roles import Actor
 from lib.data import discussion, projects, reminders, requests
+from lib.data.db import PieceId, piece_order
 from lib.data.models import (
     Agency,
     Clause,
@@ -346,17 +347,18 @@ def _task_owners(s: Session, as_of: date, by_unit: bool) -> tuple[Any, Any, Any,
     return stmt, locality, unit, bool(moved)
 
 
-def _of_localities(stmt: SelectT, locality_ids: Sequence[int | None] | None) -> SelectT:
-    """Narrow a statement over tasks to those whose district is now one of these (None: the
-    province level); `locality_ids` None: every task."""
-    if locality_ids is None:
+def _of_pieces(stmt: SelectT, pieces: Sequence[PieceId] | None) -> SelectT:
+    """Narrow a statement over tasks to those of these pieces (district and unit now, None for
+    none); `pieces` None: every task."""
+    if pieces is None:
         return stmt
-    named = [i for i in locality_ids if i is not None]
-    conditions: list[ColumnElement[bool]] = []
-    if named:
-        conditions.append(Task.locality_id.in_(named))
-    if None in locality_ids:
-        conditions.append(Task.locality_id.is_(None))
+    conditions = [
+        and_(
+            Task.locality_id.is_(None) if locality_id is None else Task.locality_id == locality_id,
+            Task.unit_id.is_(None) if unit_id is None else Task.unit_id == unit_id,
+        )
+        for locality_id, unit_id in pieces
+    ]
     return stmt.where(or_(*conditions)) if conditions else stmt.where(false())
 
 
@@ -367,18 +369,19 @@ def _task_owner_groups(
     due_soon_days: int,
     by_unit: bool,
     with_updates: bool,
-    locality_ids: Sequence[int | None] | None = None,
-) -> list[tuple[int | None, str | None, int | None, int | None, str, int, int, int, datetime | None]]:
-    """(the tasks' locality id now, its code, owner locality at the as-of date, owner unit then,
-    bucket, tasks, due soon, waiting for the office, latest update if `with_updates`), grouped in
-    SQL: a few hundred groups, never the rows. Of the tasks of `locality_ids` only, if given."""
+    pieces: Sequence[PieceId] | None = None,
+) -> list[tuple[PieceId, str | None, int | None, int | None, str, int, int, int, datetime | None]]:
+    """(the tasks' piece now (district, unit), their district's code, owner locality at the as-of
+    date, owner unit then, bucket, tasks, due soon, waiting for the office, latest update if
+    `with_updates`), grouped in SQL: a few hundred groups, never the rows. Of the tasks of
+    `pieces` only, if given."""
     stmt, locality, unit, moved = _task_owners(s, as_of, by_unit)
     bucket = bucket_expr(as_of).label("bucket")
     soon = func.sum(case((due_soon_expr(as_of, due_soon_days), 1), else_=0))
     waiting = func.sum(case((pending_expr(as_of), 1), else_=0))
     latest = func.max(Task.updated_at) if with_updates else literal(None)
-    columns: list[Any] = [Task.locality_id, bucket, func.count(), soon, latest, waiting]
-    groups: list[Any] = [Task.locality_id, bucket]
+    columns: list[Any] = [Task.locality_id, bucket, func.count(), soon, latest, waiting, Task.unit_id]
+    groups: list[Any] = [Task.locality_id, Task.unit_id, bucket]
     if moved:
         columns.append(locality.label("owner_locality"))
         groups.append(columns[-1])
@@ -386,18 +389,18 @@ def _task_owner_groups(
         columns.append(unit.label("owner_unit"))
         groups.append(columns[-1])
     stmt = filter_tasks(stmt.with_only_columns(*columns).group_by(*groups), filters, as_of, due_soon_days)
-    stmt = _of_localities(stmt, locality_ids)
+    stmt = _of_pieces(stmt, pieces)
     codes = locality_codes(s)
     found = []
     for row in s.execute(stmt):
         values: list[Any] = list(row)
-        current, bucket_code, n, n_soon, when, n_waiting = values[:6]
-        rest = values[6:]
+        current, bucket_code, n, n_soon, when, n_waiting, current_unit = values[:7]
+        rest = values[7:]
         owner_locality = rest.pop(0) if moved else current
         owner_unit = rest.pop(0) if by_unit else None
         found.append(
             (
-                current,
+                (current, current_unit),
                 codes.get(current) if current is not None else None,
                 owner_locality,
                 owner_unit,
@@ -423,6 +426,7 @@ class OverviewFrame:
     by_unit: bool
     merged: bool  # the tasks' latest updates come with their counts (see `figures_by_place`)
     codes: dict[int, str]
+    pieces: tuple[PieceId, ...]  # every (district, unit) the tasks stand in now
     money: dict[tuple[str, int], Funding]
     work_updates: tuple[tuple[int | None, int | None, datetime], ...]
     wards: WardCounts
@@ -430,11 +434,11 @@ class OverviewFrame:
 
 @dataclass(frozen=True)
 class TaskPiece:
-    """What the overview reads of the tasks of one district (as they stand now; None: the province
-    level): their groups by owner and bucket, their latest update by owner (unless the groups hold
-    it), and their unfinished deadlines by month. Pieces add up: the overview of all tasks is the
-    overview of the union of every district's piece, so a save in one district recomputes its own
-    piece only (`lib.ui.loaders.load_overview`)."""
+    """What the overview reads of the tasks of one piece (their district and unit as they stand now,
+    `PieceId`): their groups by owner and bucket, their latest update by owner (unless the groups
+    hold it), and their unfinished deadlines by month. Pieces add up: the overview of all tasks is
+    the overview of the union of every piece, so a save of a task of one xã recomputes that piece
+    only (`lib.ui.loaders.load_overview`)."""
 
     groups: tuple[tuple[str | None, int | None, int | None, str, int, int, int, datetime | None], ...] = ()
     updates: tuple[tuple[int | None, int | None, datetime], ...] = ()
@@ -462,6 +466,13 @@ def overview_frame(
         # the same pass also gives the last updates, when no filter narrows the tasks.
         merged=by_unit and filters.is_empty,
         codes=locality_codes(s),
+        # A task edit never moves a task (`lib.editing.changeset`): the pieces change with the base.
+        pieces=tuple(
+            sorted(
+                ((loc, unit) for loc, unit in s.execute(select(Task.locality_id, Task.unit_id).distinct())),
+                key=piece_order,
+            )
+        ),
         money=projects.funding_by_owner_unit(s, HqFilters(localities=filters.localities), as_of),
         work_updates=tuple(_work_updates(s, as_of)),
         wards=model_ward_counts(s, filters.localities, as_of),
@@ -474,31 +485,24 @@ def task_pieces(
     filters: Filters,
     as_of: date,
     due_soon_days: int,
-    locality_ids: Sequence[int | None] | None = None,
-) -> dict[int | None, TaskPiece]:
-    """Read the task pieces of these districts (None in the list: the province level), or of every
-    district and the province level (`locality_ids` None) in the same few queries as one piece."""
-    wanted: list[int | None] = [None, *sorted(frame.codes)] if locality_ids is None else list(locality_ids)
-    groups: dict[int | None, list[Any]] = {i: [] for i in wanted}
-    updates: dict[int | None, list[Any]] = {i: [] for i in wanted}
-    deadlines: dict[int | None, list[Any]] = {i: [] for i in wanted}
-    for row in _task_owner_groups(
-        s, filters, as_of, due_soon_days, frame.by_unit, frame.merged, locality_ids
-    ):
+    pieces: Sequence[PieceId] | None = None,
+) -> dict[PieceId, TaskPiece]:
+    """Read these task pieces, or every piece (`pieces` None) in the same few queries as one."""
+    wanted = list(frame.pieces if pieces is None else pieces)
+    groups: dict[PieceId, list[Any]] = {i: [] for i in wanted}
+    updates: dict[PieceId, list[Any]] = {i: [] for i in wanted}
+    deadlines: dict[PieceId, list[Any]] = {i: [] for i in wanted}
+    for row in _task_owner_groups(s, filters, as_of, due_soon_days, frame.by_unit, frame.merged, pieces):
         groups.setdefault(row[0], []).append(row[1:])
     if not frame.merged:
-        for current, loc, unit, when in _task_updates(s, as_of, frame.by_unit, locality_ids):
+        for current, loc, unit, when in _task_updates(s, as_of, frame.by_unit, pieces):
             updates.setdefault(current, []).append((loc, unit, when))
-    for current, y, m, place, n in _deadline_rows(s, filters, as_of, due_soon_days, locality_ids):
+    for current, y, m, place, n in _deadline_rows(s, filters, as_of, due_soon_days, pieces):
         deadlines.setdefault(current, []).append((y, m, place, n))
     return {
         i: TaskPiece(tuple(groups.get(i, ())), tuple(updates.get(i, ())), tuple(deadlines.get(i, ())))
         for i in {*groups, *updates, *deadlines}
     }
-
-
-def _piece_order(locality_id: int | None) -> int:
-    return -1 if locality_id is None else locality_id
 
 
 def figures_by_place(
@@ -524,7 +528,7 @@ def figures_by_place(
 
 
 def assemble_figures(
-    frame: OverviewFrame, pieces: Mapping[int | None, TaskPiece], filters: Filters
+    frame: OverviewFrame, pieces: Mapping[PieceId, TaskPiece], filters: Filters
 ) -> PlaceFigures:
     """`figures_by_place` from its frame and every district's task piece (no database read)."""
     org, day, codes = frame.org, frame.day, frame.codes
@@ -546,7 +550,7 @@ def assemble_figures(
     due_by_code: dict[str | None, int] = {}
     waiting_by_code: dict[str | None, int] = {}
     updates: dict[str, datetime] = {}
-    ordered_pieces = [pieces[i] for i in sorted(pieces, key=_piece_order)]
+    ordered_pieces = [pieces[i] for i in sorted(pieces, key=piece_order)]
     for piece in ordered_pieces:
         for code, loc, unit, bucket_code, n, n_soon, n_waiting, when in piece.groups:
             key = place_of(loc, unit).key
@@ -635,17 +639,16 @@ def _add(total: Funding | None, more: Funding) -> Funding:
 
 
 def _task_updates(
-    s: Session, as_of: date, by_unit: bool, locality_ids: Sequence[int | None] | None = None
-) -> list[tuple[int | None, int | None, int | None, datetime]]:
-    """(the tasks' district now, owner district at the as-of date, owner unit then (when units can
-    change where work counts; else None), their latest update): by district only, the district's
-    update index answers."""
+    s: Session, as_of: date, by_unit: bool, pieces: Sequence[PieceId] | None = None
+) -> list[tuple[PieceId, int | None, int | None, datetime]]:
+    """(the tasks' piece now, owner district at the as-of date, owner unit then (when units can
+    change where work counts; else None), their latest update)."""
     stmt, locality, unit, _moved = _task_owners(s, as_of, by_unit)
-    columns = [Task.locality_id, locality.label("owner_locality"), unit.label("owner_unit")]
+    columns = [Task.locality_id, Task.unit_id, locality.label("owner_locality"), unit.label("owner_unit")]
     stmt = stmt.with_only_columns(*columns, func.max(Task.updated_at)).group_by(
-        *(columns if by_unit else columns[:2])
+        *(columns if by_unit else columns[:3])
     )
-    return [(r[0], r[1], r[2], r[3]) for r in s.execute(_of_localities(stmt, locality_ids))]
+    return [((r[0], r[1]), r[2], r[3], r[4]) for r in s.execute(_of_pieces(stmt, pieces))]
 
 
 def _work_updates(s: Session, as_of: date) -> list[tuple[int | None, int | None, datetime]]:
@@ -739,7 +742,7 @@ def deadlines_by_month(
 ) -> list[tuple[int, int, str, int]]:
     """Count unfinished tasks falling due in each of the coming months: (year, month, locality, n)."""
     rows = _deadline_rows(s, filters, as_of, due_soon_days, None, months)
-    return merge_deadlines((y, m, place, n) for _loc, y, m, place, n in rows)
+    return merge_deadlines((y, m, place, n) for _piece, y, m, place, n in rows)
 
 
 def merge_deadlines(rows: Iterable[tuple[int, int, str, int]]) -> list[tuple[int, int, str, int]]:
@@ -755,10 +758,11 @@ def _deadline_rows(
     filters: Filters,
     as_of: date,
     due_soon_days: int,
-    locality_ids: Sequence[int | None] | None,
+    pieces: Sequence[PieceId] | None,
     months: int = 6,
-) -> list[tuple[int | None, int, int, str, int]]:
-    """(district now, year, month, its name, unfinished tasks due that month), for the coming months."""
+) -> list[tuple[PieceId, int, int, str, int]]:
+    """(piece now, year, month, the district's name, unfinished tasks due that month), for the
+    coming months."""
     first = as_of.replace(day=1)
     end_year, end_month = divmod(first.month - 1 + months, 12)
     end = date(first.year + end_year, end_month + 1, 1)
@@ -766,15 +770,15 @@ def _deadline_rows(
     month = extract("month", Task.current_deadline)
     place = func.coalesce(Locality.name, "Cấp tỉnh")
     stmt = (
-        select(Task.locality_id, year, month, place, func.count())
+        select(Task.locality_id, Task.unit_id, year, month, place, func.count())
         .select_from(Task)
         .outerjoin(Locality, Locality.id == Task.locality_id)
         .where(Task.current_deadline >= sql_date(first), Task.current_deadline < sql_date(end))
         .where(bucket_expr(as_of).in_((rules.IN_PROGRESS, rules.NOT_DUE, rules.OVERDUE)))
-        .group_by(Task.locality_id, year, month, place)
+        .group_by(Task.locality_id, Task.unit_id, year, month, place)
     )
-    stmt = _of_localities(filter_tasks(stmt, filters, as_of, due_soon_days), locality_ids)
-    return [(loc, int(y), int(m), str(p), int(n)) for loc, y, m, p, n in s.execute(stmt)]
+    stmt = _of_pieces(filter_tasks(stmt, filters, as_of, due_soon_days), pieces)
+    return [((loc, unit), int(y), int(m), str(p), int(n)) for loc, unit, y, m, p, n in s.execute(stmt)]
 
 
 TASK_COLUMNS = (
@@ -968,7 +972,7 @@ def get_overview(
 
 
 def assemble_overview(
-    frame: OverviewFrame, pieces: Mapping[int | None, TaskPiece], filters: Filters, as_of: date
+    frame: OverviewFrame, pieces: Mapping[PieceId, TaskPiece], filters: Filters, as_of: date
 ) -> Overview:
     """The overview from its frame and every district's task piece (no database read)."""
     by_place = assemble_figures(frame, pieces, filters)
@@ -982,7 +986,7 @@ def assemble_overview(
         funding=total_funding(funding),
         wards=frame.wards,
         league=place_league(by_place),
-        deadlines=merge_deadlines(d for i in sorted(pieces, key=_piece_order) for d in pieces[i].deadlines),
+        deadlines=merge_deadlines(d for i in sorted(pieces, key=piece_order) for d in pieces[i].deadlines),
         places=by_place,
     )
 

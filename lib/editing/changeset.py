@@ -256,7 +256,7 @@ def _say_what_changed(s: Session, spec: TableSpec, written: Sequence[_WrittenRow
     it touched, when it edited tasks' own cells only; otherwise everything (`bump_data_version`)."""
     changed = {name for w in written for name in w.new}
     if spec.model is Task and not changed & _BROAD_TASK_FIELDS:
-        bump_task_versions(s, (w.locality_id for w in written))
+        bump_task_versions(s, ((w.locality_id, w.unit_id) for w in written))
     else:
         bump_data_version(s)
 
@@ -406,6 +406,7 @@ class _WrittenRow:
     locality_id: int | None
     old: Mapping[str, Any]
     new: Mapping[str, Any]
+    unit_id: int | None = None  # the row's unit, if it has one (the piece of the tasks it belongs to)
 
 
 def _write_row(
@@ -433,7 +434,8 @@ def _write_row(
     if s.execute(stmt).rowcount != 1:  # type: ignore[attr-defined]
         # Someone saved between our read and our write: report it like any conflict.
         raise ConflictError([_reread_conflict(s, spec, change, values)], spec.entity)
-    return _WrittenRow(change.row_id, change.seen_version + 1, loc, old_values, new_values)
+    unit = getattr(row, "unit_id", None)
+    return _WrittenRow(change.row_id, change.seen_version + 1, loc, old_values, new_values, unit)
 
 
 def _audit_entries(

@@ -44,7 +44,7 @@ from lib.data import (
     registers,
     scopes,
 )
-from lib.data.db import Versions, make_engine, transaction
+from lib.data.db import PieceId, Versions, make_engine, transaction
 from lib.data.models import AuditEvent, LoginAttempt
 from lib.editing import attachments as attaching
 from lib.editing import history
@@ -88,10 +88,11 @@ def load_overview(
     that date, or regrouped under today's units).
 
     Assembled from pieces that stay warm through a save elsewhere: the frame (map, money, wards)
-    keyed by the base version, and each district's task piece keyed by the base version and that
-    district's task version. A coordinator's save in one district recomputes that district's piece
-    only; the sums are then exact again for the province. The whole is cached by those versions
-    only (not the data version, nor the trail's length, which move with writes it does not read)."""
+    keyed by the base version, and each piece of the tasks (those of one district and xã) keyed by
+    the base version and that piece's version. A coordinator's save of a task recomputes that task's
+    piece only; the sums are then exact again for the district and the province. The whole is cached
+    by those versions only (not the data version, nor the trail's length, which move with writes it
+    does not read)."""
     read = Versions(base=versions.base, tasks=versions.tasks)
     return _overview(url, read, filters, as_of, due_soon_days, regroup, today)
 
@@ -121,11 +122,11 @@ def load_overview_frame(
 
 
 class PieceStore:
-    """The districts' task pieces of the overview, process-wide, the least recently used dropped
+    """The overview's task pieces (district and xã), process-wide, the least recently used dropped
     beyond `MAX_PIECES`. Each key holds the versions the piece was read at, so a piece is never
     served after a save that could change it (see `lib.data.db.Versions`)."""
 
-    MAX_PIECES = 4096
+    MAX_PIECES = 8192  # about 90 filter and date combinations of the demo's 90 pieces (a few KB each)
 
     def __init__(self) -> None:
         self._pieces: OrderedDict[tuple[Any, ...], queries.TaskPiece] = OrderedDict()
@@ -170,18 +171,17 @@ def _task_pieces(
     due_soon_days: int,
     regroup: bool,
     today: date | None,
-) -> dict[int | None, queries.TaskPiece]:
-    """Every district's task piece: from the store where its versions still hold, the others read
-    together (all of them in one pass when none is stored)."""
+) -> dict[PieceId, queries.TaskPiece]:
+    """Every task piece (district and xã): from the store where its versions still hold, the others
+    read together (every piece in one pass when most are missing)."""
     store = piece_store()
-    wanted: list[int | None] = [None, *sorted(frame.codes)]
 
-    def key(locality_id: int | None) -> tuple[Any, ...]:
+    def key(piece: PieceId) -> tuple[Any, ...]:
         return (
             url,
             versions.base,
-            locality_id,
-            versions.tasks_of(locality_id),
+            piece,
+            versions.tasks_of(piece),
             filters,
             as_of,
             due_soon_days,
@@ -189,21 +189,25 @@ def _task_pieces(
             today,
         )
 
-    pieces: dict[int | None, queries.TaskPiece] = {}
-    for locality_id in wanted:
-        piece = store.get(key(locality_id))
-        if piece is not None:
-            pieces[locality_id] = piece
-    missing = [i for i in wanted if i not in pieces]
+    pieces: dict[PieceId, queries.TaskPiece] = {}
+    for wanted in frame.pieces:
+        found = store.get(key(wanted))
+        if found is not None:
+            pieces[wanted] = found
+    missing = [i for i in frame.pieces if i not in pieces]
     if missing:
         with transaction(get_engine(url)) as s:
             fresh = queries.task_pieces(
-                s, frame, filters, as_of, due_soon_days, None if len(missing) == len(wanted) else missing
+                s,
+                frame,
+                filters,
+                as_of,
+                due_soon_days,
+                None if 2 * len(missing) > len(frame.pieces) else missing,
             )
-        for locality_id, piece in fresh.items():
-            pieces[locality_id] = piece
-            if locality_id in missing:
-                store.put(key(locality_id), piece)
+        for piece_id in missing:
+            pieces[piece_id] = fresh.get(piece_id, queries.TaskPiece())
+            store.put(key(piece_id), pieces[piece_id])
     return pieces
 
 

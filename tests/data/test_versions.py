@@ -117,18 +117,21 @@ def test_a_save_in_one_district_moves_its_version_only_and_the_province_figures_
     old = queries.assemble_overview(frame, pieces, Filters(), DEMO_TODAY)
     assert old == overview(demo)
 
-    complete(demo, open_task(demo, "luc-ngan", overdue=True))
+    task = open_task(demo, "luc-ngan", overdue=True)
+    piece = (luc_ngan, task.unit_id)  # the task's district and xã
+    assert piece in frame.pieces
+    complete(demo, task)
 
     after = versions(demo)
     assert after.data == before.data + 1
     assert after.base == before.base  # the frame, the filter lists: still warm
-    assert after.tasks_of(luc_ngan) == before.tasks_of(luc_ngan) + 1
-    assert after.tasks_of(bac_giang) == before.tasks_of(bac_giang)
-    assert after.tasks_of(None) == before.tasks_of(None)
-    # Every other district's piece as it was read before the save, Lục Ngạn's read again.
+    assert after.tasks_of(piece) == before.tasks_of(piece) + 1
+    assert dict(after.tasks) == dict(before.tasks) | {piece: before.tasks_of(piece) + 1}
+    assert after.tasks_of_locality(bac_giang) == before.tasks_of_locality(bac_giang)
+    # Every other piece as it was read before the save, the saved task's piece read again.
     with transaction(demo) as s:
-        fresh = queries.task_pieces(s, frame, Filters(), DEMO_TODAY, DUE_DAYS, [luc_ngan])
-    assert set(fresh) == {luc_ngan}
+        fresh = queries.task_pieces(s, frame, Filters(), DEMO_TODAY, DUE_DAYS, [piece])
+    assert set(fresh) == {piece}
     assembled = queries.assemble_overview(frame, pieces | fresh, Filters(), DEMO_TODAY)
     new = overview(demo)
     assert assembled == new
@@ -160,9 +163,11 @@ def test_an_import_moves_the_base_version_even_when_it_changes_only_tasks(demo):
     assert after.data > before.data
 
 
-def test_versions_read_in_one_query_name_each_district(demo):
-    complete(demo, open_task(demo, "luc-ngan", overdue=True))
+def test_versions_read_in_one_query_name_each_piece_of_the_tasks(demo):
+    task = open_task(demo, "luc-ngan", overdue=True)
+    complete(demo, task)
     found = versions(demo)
-    assert found.tasks_of(locality_id(demo, "luc-ngan")) == 1
-    assert found.tasks_of(locality_id(demo, "bac-giang")) == 0
+    edited = {piece: v for piece, v in found.tasks if v}  # (the test database's counters restart at 0)
+    assert edited == {(locality_id(demo, "luc-ngan"), task.unit_id): 1}
+    assert found.tasks_of((locality_id(demo, "bac-giang"), task.unit_id)) == 0
     assert found.with_trail == (found.data, found.trail)
