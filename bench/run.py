@@ -6,8 +6,9 @@ machine's drift:
 
 - page: the server-side run of the overview, the tasks page and /tru-so through Streamlit's
   AppTest (the real app.py: settings, database check, session check, navigation, the page).
-  *cold* clears the data caches before each run (what every process pays once after any save,
-  since a save bumps the data version in every cache key); *warm* reruns with the caches filled.
+  *cold* clears the data caches before each run (what every process pays once after a start or a
+  write that is not a task edit); *warm* reruns with the caches filled; for the overview, *after a
+  save* reruns right after a one-row save by a coordinator (only that task's piece is read again).
 - floor: the same page with every database read replaced by the in-memory values recorded from a
   real run: the same elements (bytes compared), zero SQL statements (counted): what Streamlit
   itself costs for that output.

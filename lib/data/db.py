@@ -1,4 +1,4 @@
-"""Engines, transactions and the database-wide data version.
+"""Engines, transactions and the versions that key every cached read (`Versions`).
 
 SQLite is tuned for a small multi-user server: WAL, foreign keys, a busy timeout, full
 synchronous commits, and writes that take the write lock up front (BEGIN IMMEDIATE) so two

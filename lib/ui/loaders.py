@@ -4,8 +4,9 @@ rerun of every process, and a save leaves warm what it did not change:
 
 - most loaders key on the data version, which every committed write of data raises;
 - the filter lists, the issuers and the overview's frame key on the base version, which every
-  write raises but a task edit in one district (`bump_task_versions`);
-- the overview's task pieces key on the base version and their own district's task version;
+  write raises but a task edit (`bump_task_versions`);
+- the overview's task pieces key on the base version and their own piece's version (the tasks of
+  one district and xã, `lib.data.db.PieceId`);
 - the readers of the audit trail key on the data version and the trail's length (a refusal is
   written to the trail and nowhere else)."""
 
