@@ -246,14 +246,15 @@ def apply_changes(
     return SaveResult(tuple(c.row_id for c in changes), cells, {w.row_id: w.version for w in written})
 
 
-# Task columns that other reads than the task's own locality depend on (where it counts, the filter
+# Task columns that other reads than the task's own piece depend on (where it counts, the filter
 # lists): a save that changes one of them says "anything may have changed".
 _BROAD_TASK_FIELDS = frozenset({"locality_id", "unit_id", "lead_agency_id"})
 
 
 def _say_what_changed(s: Session, spec: TableSpec, written: Sequence[_WrittenRow]) -> None:
-    """Raise the versions of what this save changed, in its transaction: the tasks of the localities
-    it touched, when it edited tasks' own cells only; otherwise everything (`bump_data_version`)."""
+    """Raise the versions of what this save changed, in its transaction: the pieces of the tasks it
+    touched (their district and xã, `lib.data.db.PieceId`), when it edited tasks' own cells only;
+    otherwise everything (`bump_data_version`)."""
     changed = {name for w in written for name in w.new}
     if spec.model is Task and not changed & _BROAD_TASK_FIELDS:
         bump_task_versions(s, ((w.locality_id, w.unit_id) for w in written))
