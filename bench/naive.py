@@ -16,6 +16,7 @@ import pandas as pd
 from lib.core import rules
 from lib.core.figures import Funding, total_funding
 from lib.core.filters import DUE_SOON, PROVINCE_LEVEL, Filters
+from lib.data.db import Versions
 from lib.data.queries import Overview, WardCounts, league_rows, total_buckets
 from lib.ui.loaders import get_engine
 
@@ -66,7 +67,7 @@ def buckets(tasks: pd.DataFrame, as_of: date) -> pd.Series:
 
 def naive_overview(
     url: str,
-    data_version: int,
+    versions: Versions,
     filters: Filters,
     as_of: date,
     due_soon_days: int,

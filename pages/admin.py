@@ -21,7 +21,7 @@ if not actor.is_admin:  # the office keeps the registers; users and sign-in stay
     st.stop()
 localities = {
     k: v
-    for k, v in load_filter_options(ctx.database_url, ctx.data_version).localities.items()
+    for k, v in load_filter_options(ctx.database_url, ctx.versions.base).localities.items()
     if k != PROVINCE_LEVEL
 }
 st.subheader("Quản trị người dùng")

@@ -12,7 +12,7 @@ from lib.ui.loaders import export_followup, load_filter_options, load_followup
 
 LIMIT = 500  # rows shown per list; the download holds every row
 ctx = shell.context()
-options = load_filter_options(ctx.database_url, ctx.data_version)
+options = load_filter_options(ctx.database_url, ctx.versions.base)
 filters, as_of = filtering.filter_bar(
     "followup", options, ctx.today, fields=("loc", "clause", "doc", "assigning", "agency", "coop")
 )

@@ -28,8 +28,10 @@ PAGE_SIZE = 100
 BEFORE_CREATION_LABEL = "Trước khi tạo (hủy dòng, không xóa)"
 ctx = shell.context()
 actor = ctx.actor
-url, version = ctx.database_url, ctx.data_version
-localities = {k: v for k, v in load_filter_options(url, version).localities.items() if k != PROVINCE_LEVEL}
+# The trail's readers key on its length too: a refusal is written there and nowhere else.
+url, version = ctx.database_url, ctx.trail_version
+options = load_filter_options(url, ctx.versions.base)
+localities = {k: v for k, v in options.localities.items() if k != PROVINCE_LEVEL}
 EVENT_COLUMNS = columns.column_config(AUDIT_EVENT, [f.name for f in AUDIT_EVENT.fields])
 
 SINCE_TAB = "Thay đổi kể từ cuộc họp trước"

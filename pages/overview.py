@@ -13,7 +13,7 @@ from lib.ui import charts, discussion, filtering, meeting, shell, widgets
 from lib.ui.loaders import load_filter_options, load_last_meeting, load_overview
 
 ctx = shell.context()
-options = load_filter_options(ctx.database_url, ctx.data_version)
+options = load_filter_options(ctx.database_url, ctx.versions.base)
 
 if shell.meeting_mode():
     meeting.overview(ctx, options)
@@ -22,7 +22,7 @@ if shell.meeting_mode():
 filters, as_of = filtering.filter_bar("overview", options, ctx.today)
 regroup = filtering.regroup_switch("overview")
 data = load_overview(
-    ctx.database_url, ctx.data_version, filters, as_of, ctx.settings.due_soon_days, regroup, ctx.today
+    ctx.database_url, ctx.versions, filters, as_of, ctx.settings.due_soon_days, regroup, ctx.today
 )
 
 st.title("Tiến độ thực hiện Đề án 30/ĐA-BCA và Đề án 885")

@@ -13,7 +13,7 @@ from lib.ui import columns, filtering, periods, report_draft, shell, transfer, w
 from lib.ui.loaders import load_filter_options, load_report
 
 ctx = shell.context()
-options = load_filter_options(ctx.database_url, ctx.data_version)
+options = load_filter_options(ctx.database_url, ctx.versions.base)
 choices = report.scopes(dict(options.localities))
 # The URL is the one source of truth for the scope and the date: the widgets start from it and
 # write back to it (widgets keyed in session state were seen to snap back to their default).

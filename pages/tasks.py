@@ -35,7 +35,7 @@ ADD_FIELDS = (  # what the "Giao nhiệm vụ mới" form asks, in order
 
 ctx = shell.context()
 actor = ctx.actor
-options = load_filter_options(ctx.database_url, ctx.data_version)
+options = load_filter_options(ctx.database_url, ctx.versions.base)
 filters, as_of = filtering.filter_bar("tasks", options, ctx.today)
 due_days, size = ctx.settings.due_soon_days, ctx.settings.page_size
 

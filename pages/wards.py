@@ -28,7 +28,7 @@ ADD_FIELDS = ("unit_id", "year_registered", "criteria_met", "recognised_decision
 
 ctx = shell.context()
 actor = ctx.actor
-options = load_filter_options(ctx.database_url, ctx.data_version)
+options = load_filter_options(ctx.database_url, ctx.versions.base)
 places = {c: n for c, n in options.localities.items() if c != PROVINCE_LEVEL}
 options = replace(options, localities=places)
 filters, as_of = filtering.filter_bar("wards", options, ctx.today, fields=("loc",))

@@ -1,4 +1,4 @@
-"""Engines, transactions and the database-wide data version.
+"""Engines, transactions and the versions that key every cached read (`Versions`).
 
 SQLite is tuned for a small multi-user server: WAL, foreign keys, a busy timeout, full
 synchronous commits, and writes that take the write lock up front (BEGIN IMMEDIATE) so two
@@ -8,12 +8,13 @@ savers queue instead of failing half-way. PostgreSQL goes through the same code.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy import Engine, create_engine, event, insert, select, update
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -32,6 +33,14 @@ from lib.data.models import AppMeta
 log = logging.getLogger("dashboard.db")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 DATA_VERSION_KEY = "data_version"
+# Raised by every broad write (`bump_data_version`), not by one locality's task edits.
+BASE_VERSION_KEY = "base_version"
+# One key per piece of the tasks (their district and xã now): "tasks:<locality id>:<unit id>", with
+# "province" for no district and "-" for no unit.
+TASKS_VERSION_PREFIX = "tasks:"
+# A piece of the tasks: those of one district (None: the province level) and one unit (None: none).
+PieceId = tuple[int | None, int | None]
+TRAIL_KEY = "audit_seq"  # lib.data.audit.AUDIT_SEQ_KEY: the trail's length
 
 
 class DatabaseError(Exception):
@@ -180,26 +189,133 @@ def transaction(engine: Engine, *, write: bool = False) -> Iterator[Session]:
 
 
 def get_data_version(conn: Connection | Session) -> int:
-    """Read the database-wide data version (one cheap read per rerun)."""
+    """Read the database-wide data version: it changes with every committed write of data (a
+    refusal, which writes only to the audit trail, leaves it alone)."""
     value = conn.execute(select(AppMeta.value).where(AppMeta.key == DATA_VERSION_KEY)).scalar()
     return int(value or 0)
 
 
-def bump_data_version(session: Session) -> None:
-    """Increase the data version inside the caller's write transaction; call it first thing.
+@dataclass(frozen=True)
+class Versions:
+    """Every version a cache key may hold, read in one query per rerun (`read_versions`).
 
-    The update locks one row until commit, so it also serialises writers: every write takes this
-    lock before any other (rows, the audit chain), so two writes never wait on each other in a
-    cycle. On SQLite, BEGIN IMMEDIATE already serialises writers.
+    - `data`: changes with every committed write of data (what most loaders key on);
+    - `base`: changes with every write but the tasks' own edits (`bump_task_versions`): what does not
+      read the tasks, or reads only what such an edit cannot change;
+    - `tasks`: per piece of the tasks (their district and unit now, `PieceId`), the edits of its tasks;
+    - `trail`: the audit trail's length (a refusal writes there only).
     """
+
+    data: int = 0
+    base: int = 0
+    tasks: tuple[tuple[PieceId, int], ...] = ()
+    trail: int = 0
+
+    def tasks_of(self, piece: PieceId) -> int:
+        """The version of one piece of the tasks (0 if never edited on their own)."""
+        return dict(self.tasks).get(piece, 0)
+
+    def tasks_of_locality(self, locality_id: int | None) -> tuple[tuple[PieceId, int], ...]:
+        """The versions of every edited piece of one district's tasks."""
+        return tuple((piece, v) for piece, v in self.tasks if piece[0] == locality_id)
+
+    @property
+    def with_trail(self) -> tuple[int, int]:
+        """The key of what reads the audit trail: the data and the trail's length."""
+        return (self.data, self.trail)
+
+
+def piece_order(piece: PieceId) -> tuple[int, int]:
+    """Pieces in a stable order (the province level first, then by district and unit id)."""
+    return (-1 if piece[0] is None else piece[0], -1 if piece[1] is None else piece[1])
+
+
+def _tasks_key(piece: PieceId) -> str:
+    locality_id, unit_id = piece
+    return (
+        f"{TASKS_VERSION_PREFIX}{'province' if locality_id is None else locality_id}"
+        f":{'-' if unit_id is None else unit_id}"
+    )
+
+
+def _piece_of(suffix: str) -> PieceId | None:
+    locality, sep, unit = suffix.partition(":")
+    if not sep:
+        return None
+    try:
+        return (None if locality == "province" else int(locality), None if unit == "-" else int(unit))
+    except ValueError:
+        return None
+
+
+def read_versions(conn: Connection | Session) -> Versions:
+    """Read every version in one query (a few dozen rows of app_meta)."""
+    data = base = trail = 0
+    tasks: list[tuple[PieceId, int]] = []
+    for key, value in conn.execute(select(AppMeta.key, AppMeta.value)):
+        if key == DATA_VERSION_KEY:
+            data = int(value or 0)
+        elif key == BASE_VERSION_KEY:
+            base = int(value or 0)
+        elif key == TRAIL_KEY:
+            trail = int(value or 0)
+        elif key.startswith(TASKS_VERSION_PREFIX):
+            piece = _piece_of(key[len(TASKS_VERSION_PREFIX) :])
+            if piece is not None:
+                tasks.append((piece, int(value or 0)))
+    tasks.sort(key=lambda kv: piece_order(kv[0]))
+    return Versions(data, base, tuple(tasks), trail)
+
+
+def _increase(session: Session, key: str) -> None:
     result = session.execute(
         update(AppMeta)
-        .where(AppMeta.key == DATA_VERSION_KEY)
+        .where(AppMeta.key == key)
         .values(value=AppMeta.value + 1)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        session.add(AppMeta(key=DATA_VERSION_KEY, value=1))
+        session.add(AppMeta(key=key, value=1))
+        session.flush()
+
+
+def lock_for_write(session: Session) -> None:
+    """Take the write lock and raise the data version, inside the caller's write transaction; call
+    it first thing. What else changed is said after, by `bump_task_versions` — or by
+    `bump_data_version`, which also does this.
+
+    The update locks one row until commit, so it also serialises writers: every write takes this
+    lock before any other (rows, the audit chain), so two writes never wait on each other in a
+    cycle. On SQLite, BEGIN IMMEDIATE already serialises writers. A write that is refused rolls
+    back, and the version with it.
+    """
+    _increase(session, DATA_VERSION_KEY)
+
+
+def bump_data_version(session: Session) -> None:
+    """Say that anything may have changed (every cache goes cold): take the write lock, raise the
+    data version and the base version, inside the caller's write transaction; call it first thing.
+    Calling it again in the same transaction (or after `lock_for_write`) is harmless."""
+    lock_for_write(session)
+    _increase(session, BASE_VERSION_KEY)
+
+
+def bump_versions_on(conn: Connection) -> None:
+    """`bump_data_version` on a plain connection in a transaction (migrations, restores)."""
+    for key in (DATA_VERSION_KEY, BASE_VERSION_KEY):
+        raised = conn.execute(
+            update(AppMeta.__table__).where(AppMeta.key == key).values(value=AppMeta.value + 1)  # type: ignore[arg-type]
+        )
+        if raised.rowcount != 1:
+            conn.execute(insert(AppMeta.__table__).values(key=key, value=1))  # type: ignore[arg-type]
+
+
+def bump_task_versions(session: Session, pieces: Iterable[PieceId]) -> None:
+    """Say that only the tasks of these pieces (district, unit) changed, and nothing any other read
+    depends on (no task changed district, unit or lead agency): the caller holds the lock
+    (`lock_for_write`)."""
+    for piece in sorted(set(pieces), key=piece_order):
+        _increase(session, _tasks_key(piece))
 
 
 def _unreachable(engine: Engine, kind: type[DatabaseError] = DatabaseError) -> DatabaseError:
@@ -218,8 +334,8 @@ def ping(engine: Engine) -> None:
         raise _unreachable(engine, DatabaseUnavailable) from None
 
 
-def check_database(engine: Engine) -> int:
-    """Connect once and return the data version, or raise DatabaseError with a clear message.
+def check_database(engine: Engine) -> Versions:
+    """Connect once and return the versions, or raise DatabaseError with a clear message.
 
     A SQLite file that is missing is an error, never a new empty database created in its place
     (a wrong path or an unmounted disk must not look like a province with no data).
@@ -232,7 +348,7 @@ def check_database(engine: Engine) -> int:
         )
     try:
         with engine.connect() as conn:
-            return get_data_version(conn)
+            return read_versions(conn)
     except DBAPIError as exc:
         text = str(exc.orig).lower()
         if "no such table" in text or ("relation" in text and "does not exist" in text):

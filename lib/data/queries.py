@@ -5,7 +5,7 @@ Every function takes the caller's Session first and never commits or closes it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
@@ -17,6 +17,7 @@ from sqlalchemy import (
     case,
     exists,
     extract,
+    false,
     func,
     literal,
     or_,
@@ -32,6 +33,7 @@ from lib.core.formatting import fmt_document_number
 from lib.core.organisation import LOCALITY, PROVINCE_KEY, OrgMap, Place
 from lib.core.roles import Actor
 from lib.data import discussion, projects, reminders, requests
+from lib.data.db import PieceId, piece_order
 from lib.data.models import (
     Agency,
     Clause,
@@ -359,19 +361,41 @@ def _task_owners(s: Session, as_of: date, by_unit: bool) -> tuple[Any, Any, Any,
     return stmt, locality, unit, bool(moved)
 
 
+def _of_pieces(stmt: SelectT, pieces: Sequence[PieceId] | None) -> SelectT:
+    """Narrow a statement over tasks to those of these pieces (district and unit now, None for
+    none); `pieces` None: every task."""
+    if pieces is None:
+        return stmt
+    conditions = [
+        and_(
+            Task.locality_id.is_(None) if locality_id is None else Task.locality_id == locality_id,
+            Task.unit_id.is_(None) if unit_id is None else Task.unit_id == unit_id,
+        )
+        for locality_id, unit_id in pieces
+    ]
+    return stmt.where(or_(*conditions)) if conditions else stmt.where(false())
+
+
 def _task_owner_groups(
-    s: Session, filters: Filters, as_of: date, due_soon_days: int, by_unit: bool, with_updates: bool
-) -> list[tuple[str | None, int | None, int | None, str, int, int, int, datetime | None]]:
-    """(locality code, owner locality at the as-of date, owner unit then, bucket, tasks, due soon,
-    waiting for the office, latest update if `with_updates`), grouped in SQL: a few hundred groups,
-    never the rows."""
+    s: Session,
+    filters: Filters,
+    as_of: date,
+    due_soon_days: int,
+    by_unit: bool,
+    with_updates: bool,
+    pieces: Sequence[PieceId] | None = None,
+) -> list[tuple[PieceId, str | None, int | None, int | None, str, int, int, int, datetime | None]]:
+    """(the tasks' piece now (district, unit), their district's code, owner locality at the as-of
+    date, owner unit then, bucket, tasks, due soon, waiting for the office, latest update if
+    `with_updates`), grouped in SQL: a few hundred groups, never the rows. Of the tasks of
+    `pieces` only, if given."""
     stmt, locality, unit, moved = _task_owners(s, as_of, by_unit)
     bucket = bucket_expr(as_of).label("bucket")
     soon = func.sum(case((due_soon_expr(as_of, due_soon_days), 1), else_=0))
     waiting = func.sum(case((pending_expr(as_of), 1), else_=0))
     latest = func.max(Task.updated_at) if with_updates else literal(None)
-    columns: list[Any] = [Task.locality_id, bucket, func.count(), soon, latest, waiting]
-    groups: list[Any] = [Task.locality_id, bucket]
+    columns: list[Any] = [Task.locality_id, bucket, func.count(), soon, latest, waiting, Task.unit_id]
+    groups: list[Any] = [Task.locality_id, Task.unit_id, bucket]
     if moved:
         columns.append(locality.label("owner_locality"))
         groups.append(columns[-1])
@@ -379,16 +403,18 @@ def _task_owner_groups(
         columns.append(unit.label("owner_unit"))
         groups.append(columns[-1])
     stmt = filter_tasks(stmt.with_only_columns(*columns).group_by(*groups), filters, as_of, due_soon_days)
+    stmt = _of_pieces(stmt, pieces)
     codes = locality_codes(s)
     found = []
     for row in s.execute(stmt):
         values: list[Any] = list(row)
-        current, bucket_code, n, n_soon, when, n_waiting = values[:6]
-        rest = values[6:]
+        current, bucket_code, n, n_soon, when, n_waiting, current_unit = values[:7]
+        rest = values[7:]
         owner_locality = rest.pop(0) if moved else current
         owner_unit = rest.pop(0) if by_unit else None
         found.append(
             (
+                (current, current_unit),
                 codes.get(current) if current is not None else None,
                 owner_locality,
                 owner_unit,
@@ -400,6 +426,97 @@ def _task_owner_groups(
             )
         )
     return found
+
+
+@dataclass(frozen=True)
+class OverviewFrame:
+    """What the overview reads besides the tasks: the map and the day its places are of, whether
+    units decide where work counts, locality codes, headquarters money, the latest update of
+    projects and ward registrations by owner unit, and the model-ward counts. A task edit never
+    changes it (it is keyed by the base version, `lib.data.db.Versions`)."""
+
+    org: OrgMap
+    day: date
+    by_unit: bool
+    merged: bool  # the tasks' latest updates come with their counts (see `figures_by_place`)
+    codes: dict[int, str]
+    pieces: tuple[PieceId, ...]  # every (district, unit) the tasks stand in now
+    money: dict[tuple[str, int], Funding]
+    work_updates: tuple[tuple[int | None, int | None, datetime], ...]
+    wards: WardCounts
+
+
+@dataclass(frozen=True)
+class TaskPiece:
+    """What the overview reads of the tasks of one piece (their district and unit as they stand now,
+    `PieceId`): their groups by owner and bucket, their latest update by owner (unless the groups
+    hold it), and their unfinished deadlines by month. Pieces add up: the overview of all tasks is
+    the overview of the union of every piece, so a save of a task of one xã recomputes that piece
+    only (`lib.ui.loaders.load_overview`)."""
+
+    groups: tuple[tuple[str | None, int | None, int | None, str, int, int, int, datetime | None], ...] = ()
+    updates: tuple[tuple[int | None, int | None, datetime], ...] = ()
+    deadlines: tuple[tuple[int, int, str, int], ...] = ()
+
+
+def overview_frame(
+    s: Session,
+    filters: Filters,
+    as_of: date,
+    *,
+    regroup: bool = False,
+    today: date | None = None,
+    org: OrgMap | None = None,
+) -> OverviewFrame:
+    """Read the overview's frame (everything but the tasks) for one filter and as-of date."""
+    org = org or load_map(s)
+    day = placing_day(as_of, regroup, today or config.today())
+    by_unit = needs_units(org, day)
+    return OverviewFrame(
+        org=org,
+        day=day,
+        by_unit=by_unit,
+        # Reading units means reading the task rows (the narrow bucket index holds no unit): then
+        # the same pass also gives the last updates, when no filter narrows the tasks.
+        merged=by_unit and filters.is_empty,
+        codes=locality_codes(s),
+        # A task edit never moves a task (`lib.editing.changeset`): the pieces change with the base.
+        pieces=tuple(
+            sorted(
+                ((loc, unit) for loc, unit in s.execute(select(Task.locality_id, Task.unit_id).distinct())),
+                key=piece_order,
+            )
+        ),
+        money=projects.funding_by_owner_unit(s, HqFilters(localities=filters.localities), as_of),
+        work_updates=tuple(_work_updates(s, as_of)),
+        wards=model_ward_counts(s, filters.localities, as_of),
+    )
+
+
+def task_pieces(
+    s: Session,
+    frame: OverviewFrame,
+    filters: Filters,
+    as_of: date,
+    due_soon_days: int,
+    pieces: Sequence[PieceId] | None = None,
+) -> dict[PieceId, TaskPiece]:
+    """Read these task pieces, or every piece (`pieces` None) in the same few queries as one."""
+    wanted = list(frame.pieces if pieces is None else pieces)
+    groups: dict[PieceId, list[Any]] = {i: [] for i in wanted}
+    updates: dict[PieceId, list[Any]] = {i: [] for i in wanted}
+    deadlines: dict[PieceId, list[Any]] = {i: [] for i in wanted}
+    for row in _task_owner_groups(s, filters, as_of, due_soon_days, frame.by_unit, frame.merged, pieces):
+        groups.setdefault(row[0], []).append(row[1:])
+    if not frame.merged:
+        for current, loc, unit, when in _task_updates(s, as_of, frame.by_unit, pieces):
+            updates.setdefault(current, []).append((loc, unit, when))
+    for current, y, m, place, n in _deadline_rows(s, filters, as_of, due_soon_days, pieces):
+        deadlines.setdefault(current, []).append((y, m, place, n))
+    return {
+        i: TaskPiece(tuple(groups.get(i, ())), tuple(updates.get(i, ())), tuple(deadlines.get(i, ())))
+        for i in {*groups, *updates, *deadlines}
+    }
 
 
 def figures_by_place(
@@ -420,10 +537,15 @@ def figures_by_place(
     bucket); Python maps each group to its place. The rows: every place of that day in the
     filtered districts (`dia_ban` keeps meaning the tasks' district, `task.locality_id`), even
     with nothing to count, and any other place that has counts."""
-    org = org or load_map(s)
-    day = placing_day(as_of, regroup, today or config.today())
-    by_unit = needs_units(org, day)
-    codes = locality_codes(s)
+    frame = overview_frame(s, filters, as_of, regroup=regroup, today=today, org=org)
+    return assemble_figures(frame, task_pieces(s, frame, filters, as_of, due_soon_days), filters)
+
+
+def assemble_figures(
+    frame: OverviewFrame, pieces: Mapping[PieceId, TaskPiece], filters: Filters
+) -> PlaceFigures:
+    """`figures_by_place` from its frame and every district's task piece (no database read)."""
+    org, day, codes = frame.org, frame.day, frame.codes
     order = {codes[b.id]: (b.sort_order, b.id) for b in org.bodies if b.kind == LOCALITY and b.id in codes}
     places: dict[str, Place] = {}
     placed: dict[tuple[int | None, int | None], Place] = {}
@@ -441,34 +563,31 @@ def figures_by_place(
     by_code: dict[str | None, dict[str, int]] = {}
     due_by_code: dict[str | None, int] = {}
     waiting_by_code: dict[str | None, int] = {}
-    # Reading units means reading the task rows (the narrow bucket index holds no unit): then the
-    # same pass also gives the last updates, when no filter narrows the tasks.
-    merged = by_unit and filters.is_empty
     updates: dict[str, datetime] = {}
-    for code, loc, unit, bucket_code, n, n_soon, n_waiting, when in _task_owner_groups(
-        s, filters, as_of, due_soon_days, by_unit, merged
-    ):
-        key = place_of(loc, unit).key
-        if when is not None and (key not in updates or when > updates[key]):
-            updates[key] = when
-        counts.setdefault(key, {})
-        counts[key][bucket_code] = counts[key].get(bucket_code, 0) + n
-        due[key] = due.get(key, 0) + n_soon
-        waiting[key] = waiting.get(key, 0) + n_waiting
-        by_code.setdefault(code, {})
-        by_code[code][bucket_code] = by_code[code].get(bucket_code, 0) + n
-        due_by_code[code] = due_by_code.get(code, 0) + n_soon
-        waiting_by_code[code] = waiting_by_code.get(code, 0) + n_waiting
+    ordered_pieces = [pieces[i] for i in sorted(pieces, key=piece_order)]
+    for piece in ordered_pieces:
+        for code, loc, unit, bucket_code, n, n_soon, n_waiting, when in piece.groups:
+            key = place_of(loc, unit).key
+            if when is not None and (key not in updates or when > updates[key]):
+                updates[key] = when
+            counts.setdefault(key, {})
+            counts[key][bucket_code] = counts[key].get(bucket_code, 0) + n
+            due[key] = due.get(key, 0) + n_soon
+            waiting[key] = waiting.get(key, 0) + n_waiting
+            by_code.setdefault(code, {})
+            by_code[code][bucket_code] = by_code[code].get(bucket_code, 0) + n
+            due_by_code[code] = due_by_code.get(code, 0) + n_soon
+            waiting_by_code[code] = waiting_by_code.get(code, 0) + n_waiting
 
     funding: dict[str, Funding] = {}
     funding_by_code: dict[str, Funding] = {}
-    money = projects.funding_by_owner_unit(s, HqFilters(localities=filters.localities), as_of)
-    for (code, unit_id), f in money.items():
+    for (code, unit_id), f in frame.money.items():
         key = place_of(None, unit_id).key
         funding[key] = _add(funding.get(key), f)
         funding_by_code[code] = _add(funding_by_code.get(code), f)
 
-    for loc, unit, when in _last_updates(s, as_of, by_unit, tasks=not merged):
+    latest = [u for piece in ordered_pieces for u in piece.updates]
+    for loc, unit, when in [*latest, *frame.work_updates]:
         key = place_of(loc, unit).key
         if when is not None and (key not in updates or when > updates[key]):
             updates[key] = when
@@ -533,20 +652,22 @@ def _add(total: Funding | None, more: Funding) -> Funding:
     return more if total is None else total_funding({"total": total, "more": more})
 
 
-def _last_updates(
-    s: Session, as_of: date, by_unit: bool, *, tasks: bool = True
-) -> list[tuple[int | None, int | None, datetime]]:
-    """The latest update of any task (unless `tasks` is off), project or ward registration by owner
-    (locality, unit) at the as-of date (tasks by district only when units cannot change where
-    they count: the district's update index answers)."""
+def _task_updates(
+    s: Session, as_of: date, by_unit: bool, pieces: Sequence[PieceId] | None = None
+) -> list[tuple[PieceId, int | None, int | None, datetime]]:
+    """(the tasks' piece now, owner district at the as-of date, owner unit then (when units can
+    change where work counts; else None), their latest update)."""
+    stmt, locality, unit, _moved = _task_owners(s, as_of, by_unit)
+    columns = [Task.locality_id, Task.unit_id, locality.label("owner_locality"), unit.label("owner_unit")]
+    stmt = stmt.with_only_columns(*columns, func.max(Task.updated_at)).group_by(
+        *(columns if by_unit else columns[:3])
+    )
+    return [((r[0], r[1]), r[2], r[3], r[4]) for r in s.execute(_of_pieces(stmt, pieces))]
+
+
+def _work_updates(s: Session, as_of: date) -> list[tuple[int | None, int | None, datetime]]:
+    """The latest update of projects and ward registrations by owner unit at the as-of date."""
     found: list[tuple[int | None, int | None, datetime]] = []
-    if tasks:
-        stmt, locality, unit, _moved = _task_owners(s, as_of, by_unit)
-        columns = [locality.label("owner_locality"), unit.label("owner_unit")]
-        task_stmt = stmt.with_only_columns(*columns, func.max(Task.updated_at)).group_by(
-            *(columns if by_unit else columns[:1])
-        )
-        found.extend((r[0], r[1], r[2]) for r in s.execute(task_stmt))
     for model in (HqProject, ModelWard):
         stmt, owner = with_owner(
             select(model.id).select_from(model),
@@ -634,6 +755,28 @@ def deadlines_by_month(
     s: Session, filters: Filters, as_of: date, due_soon_days: int, months: int = 6
 ) -> list[tuple[int, int, str, int]]:
     """Count unfinished tasks falling due in each of the coming months: (year, month, locality, n)."""
+    rows = _deadline_rows(s, filters, as_of, due_soon_days, None, months)
+    return merge_deadlines((y, m, place, n) for _piece, y, m, place, n in rows)
+
+
+def merge_deadlines(rows: Iterable[tuple[int, int, str, int]]) -> list[tuple[int, int, str, int]]:
+    """Add deadline counts of the same month and place (from several districts' pieces), in order."""
+    total: dict[tuple[int, int, str], int] = {}
+    for y, m, place, n in rows:
+        total[(y, m, place)] = total.get((y, m, place), 0) + n
+    return [(y, m, place, n) for (y, m, place), n in sorted(total.items())]
+
+
+def _deadline_rows(
+    s: Session,
+    filters: Filters,
+    as_of: date,
+    due_soon_days: int,
+    pieces: Sequence[PieceId] | None,
+    months: int = 6,
+) -> list[tuple[PieceId, int, int, str, int]]:
+    """(piece now, year, month, the district's name, unfinished tasks due that month), for the
+    coming months."""
     first = as_of.replace(day=1)
     end_year, end_month = divmod(first.month - 1 + months, 12)
     end = date(first.year + end_year, end_month + 1, 1)
@@ -641,16 +784,15 @@ def deadlines_by_month(
     month = extract("month", Task.current_deadline)
     place = func.coalesce(Locality.name, "Cấp tỉnh")
     stmt = (
-        select(year, month, place, func.count())
+        select(Task.locality_id, Task.unit_id, year, month, place, func.count())
         .select_from(Task)
         .outerjoin(Locality, Locality.id == Task.locality_id)
         .where(Task.current_deadline >= sql_date(first), Task.current_deadline < sql_date(end))
         .where(bucket_expr(as_of).in_((rules.IN_PROGRESS, rules.NOT_DUE, rules.OVERDUE)))
-        .group_by(year, month, place)
-        .order_by(year, month, place)
+        .group_by(Task.locality_id, Task.unit_id, year, month, place)
     )
-    stmt = filter_tasks(stmt, filters, as_of, due_soon_days)
-    return [(int(y), int(m), str(p), int(n)) for y, m, p, n in s.execute(stmt)]
+    stmt = _of_pieces(filter_tasks(stmt, filters, as_of, due_soon_days), pieces)
+    return [((loc, unit), int(y), int(m), str(p), int(n)) for loc, unit, y, m, p, n in s.execute(stmt)]
 
 
 TASK_COLUMNS = (
@@ -839,7 +981,15 @@ def get_overview(
 ) -> Overview:
     """Compute the overview's KPIs, league table and chart data for one filter and date; the
     league on the structure of the as-of date, or of today (`regroup`, see `figures_by_place`)."""
-    by_place = figures_by_place(s, filters, as_of, due_soon_days, regroup=regroup, today=today)
+    frame = overview_frame(s, filters, as_of, regroup=regroup, today=today)
+    return assemble_overview(frame, task_pieces(s, frame, filters, as_of, due_soon_days), filters, as_of)
+
+
+def assemble_overview(
+    frame: OverviewFrame, pieces: Mapping[PieceId, TaskPiece], filters: Filters, as_of: date
+) -> Overview:
+    """The overview from its frame and every district's task piece (no database read)."""
+    by_place = assemble_figures(frame, pieces, filters)
     by_locality = by_place.buckets_by_locality
     funding = by_place.funding_by_locality
     return Overview(
@@ -848,9 +998,9 @@ def get_overview(
         buckets=total_buckets(by_locality),
         funding_by_locality=funding,
         funding=total_funding(funding),
-        wards=model_ward_counts(s, filters.localities, as_of),
+        wards=frame.wards,
         league=place_league(by_place),
-        deadlines=deadlines_by_month(s, filters, as_of, due_soon_days),
+        deadlines=merge_deadlines(d for i in sorted(pieces, key=piece_order) for d in pieces[i].deadlines),
         places=by_place,
     )
 

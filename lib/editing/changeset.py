@@ -34,7 +34,7 @@ from lib.core.rules import FINISHED_STAGES
 from lib.core.scopes import Scope
 from lib.core.validation import Invalid, Text
 from lib.data import audit
-from lib.data.db import bump_data_version
+from lib.data.db import bump_data_version, bump_task_versions, lock_for_write
 from lib.data.models import (
     Base,
     HqProject,
@@ -219,7 +219,7 @@ def apply_changes(
 ) -> SaveResult:
     """Validate, authorise and write a change set; raise Refused and write nothing on any problem."""
     require_writer(actor, spec.entity)
-    bump_data_version(s)  # first: the lock that orders concurrent saves (see lib.data.db)
+    lock_for_write(s)  # first: the lock that orders concurrent saves (see lib.data.db)
     if len(changes) > MAX_ROWS_PER_SAVE:
         raise Refused(
             f"Một lần lưu tối đa {MAX_ROWS_PER_SAVE} dòng (đang có {len(changes)}).", entity=spec.entity
@@ -241,8 +241,25 @@ def apply_changes(
     ]
     events = _audit_entries(actor, spec, written, action, reason, now)
     audit.record_many(s, events)  # one batched append: the chain's order is the changes' order
+    _say_what_changed(s, spec, written)
     cells = sum(len(w.new) for w in written)
     return SaveResult(tuple(c.row_id for c in changes), cells, {w.row_id: w.version for w in written})
+
+
+# Task columns that other reads than the task's own piece depend on (where it counts, the filter
+# lists): a save that changes one of them says "anything may have changed".
+_BROAD_TASK_FIELDS = frozenset({"locality_id", "unit_id", "lead_agency_id"})
+
+
+def _say_what_changed(s: Session, spec: TableSpec, written: Sequence[_WrittenRow]) -> None:
+    """Raise the versions of what this save changed, in its transaction: the pieces of the tasks it
+    touched (their district and xã, `lib.data.db.PieceId`), when it edited tasks' own cells only;
+    otherwise everything (`bump_data_version`)."""
+    changed = {name for w in written for name in w.new}
+    if spec.model is Task and not changed & _BROAD_TASK_FIELDS:
+        bump_task_versions(s, ((w.locality_id, w.unit_id) for w in written))
+    else:
+        bump_data_version(s)
 
 
 def _parse_and_authorise(
@@ -390,6 +407,7 @@ class _WrittenRow:
     locality_id: int | None
     old: Mapping[str, Any]
     new: Mapping[str, Any]
+    unit_id: int | None = None  # the row's unit, if it has one (the piece of the tasks it belongs to)
 
 
 def _write_row(
@@ -417,7 +435,8 @@ def _write_row(
     if s.execute(stmt).rowcount != 1:  # type: ignore[attr-defined]
         # Someone saved between our read and our write: report it like any conflict.
         raise ConflictError([_reread_conflict(s, spec, change, values)], spec.entity)
-    return _WrittenRow(change.row_id, change.seen_version + 1, loc, old_values, new_values)
+    unit = getattr(row, "unit_id", None)
+    return _WrittenRow(change.row_id, change.seen_version + 1, loc, old_values, new_values, unit)
 
 
 def _audit_entries(

@@ -58,7 +58,7 @@ from lib.core.formatting import fmt_int
 from lib.core.names import Names, name_key
 from lib.core.roles import OUT_OF_SCOPE, ROLE_LABELS, Actor, Refused, require_writer
 from lib.core.validation import Integer, Invalid, quote
-from lib.data.db import transaction
+from lib.data.db import bump_data_version, transaction
 from lib.data.models import Agency, Document, Locality, Unit, task_cooperator
 from lib.editing.actions import perform
 from lib.editing.changeset import (
@@ -1394,6 +1394,9 @@ def import_register(
 def _run_or_refuse(
     s: Session, actor: Actor, upload: Upload, *, now: datetime, today: date, progress: Progress
 ) -> Outcome:
+    # An import may add and change rows of every register: it says "anything may have changed"
+    # (first: the write lock); a refused import rolls back, this with it.
+    bump_data_version(s)
     outcome = run(s, actor, upload, now=now, today=today, progress=progress)
     if not outcome.ok:
         raise RegisterRefused(outcome.refusal(), outcome)

@@ -27,7 +27,15 @@ from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
 from lib.data import audit
-from lib.data.db import DATA_VERSION_KEY, DatabaseError, get_data_version, transaction
+from lib.data.db import (
+    BASE_VERSION_KEY,
+    DATA_VERSION_KEY,
+    DatabaseError,
+    bump_data_version,
+    get_data_version,
+    read_versions,
+    transaction,
+)
 from lib.data.models import AppMeta, Base
 
 COUNTED = ("task", "hq_project", "model_ward", "audit_event", "app_user", "unit", "locality")
@@ -194,7 +202,8 @@ def restore(engine: Engine, source: Path) -> tuple[Check, Path]:
     safety = source.with_name(f"truoc-khoi-phuc-{stamp}{suffix}")
     backup(engine, safety)
     with transaction(engine) as s:
-        live_version = get_data_version(s)  # saves may still come in until the replacement
+        live = read_versions(s)  # saves may still come in until the replacement
+        live_version = live.data
     if engine.dialect.name == "sqlite":
         try:
             source_db = sqlite3.connect(f"file:{quote(str(source))}?mode=ro", uri=True)
@@ -225,8 +234,12 @@ def restore(engine: Engine, source: Path) -> tuple[Check, Path]:
         # Above every version a running process may have cached for this URL, old or new: saves
         # made while the restore ran raised the live version past what was read above, so jump to
         # the clock in milliseconds (saves then count up from there, never back into old keys).
+        # The base version keys the overview's pieces with each district's task version: it jumps too.
         version = max(get_data_version(s), live_version + 1, int(time.time() * 1000))
+        base = max(read_versions(s).base, live.base + 1, version)
+        bump_data_version(s)  # both keys exist from here on
         s.execute(update(AppMeta).where(AppMeta.key == DATA_VERSION_KEY).values(value=version))
+        s.execute(update(AppMeta).where(AppMeta.key == BASE_VERSION_KEY).values(value=base))
     restored = check(engine)
     if not restored.ok:
         raise BackupError(f"Đã khôi phục nhưng kiểm tra không đạt: {restored.describe()}")

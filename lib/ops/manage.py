@@ -12,6 +12,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -21,7 +22,15 @@ from lib.core.filters import parse_as_of
 from lib.core.roles import ROLE_LABELS, Actor, Refused, system_actor
 from lib.core.scopes import BODY_KINDS
 from lib.data import accounts, audit
-from lib.data.db import DatabaseError, bump_data_version, check_database, make_engine, ping, transaction
+from lib.data.db import (
+    DatabaseError,
+    bump_data_version,
+    bump_versions_on,
+    check_database,
+    make_engine,
+    ping,
+    transaction,
+)
 from lib.data.models import User
 from lib.editing import actions, user_admin
 from lib.editing.arrangements import check as check_arrangement
@@ -42,11 +51,15 @@ def alembic_config() -> Config:
 
 
 def upgrade_database(engine: Engine) -> None:
-    """Upgrade the schema to the latest migration."""
+    """Upgrade the schema to the latest migration; a database that was upgraded (not created) gets
+    its versions raised in the same transaction, as a migration may change any data."""
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
+        before = MigrationContext.configure(conn).get_current_revision()
         command.upgrade(cfg, "head")
+        if before is not None and MigrationContext.configure(conn).get_current_revision() != before:
+            bump_versions_on(conn)
 
 
 class CommandError(Exception):

@@ -1,8 +1,19 @@
-"""Cached reads for the pages. Every cache key holds the database URL and its data version,
-so a committed write anywhere shows up on the next rerun of every process."""
+"""Cached reads for the pages. Every cache key holds the database URL and the version of what it
+reads (`lib.data.db.Versions`, read once per rerun), so a committed write shows up on the next
+rerun of every process, and a save leaves warm what it did not change:
+
+- most loaders key on the data version, which every committed write of data raises;
+- the filter lists, the issuers and the overview's frame key on the base version, which every
+  write raises but a task edit (`bump_task_versions`);
+- the overview's task pieces key on the base version and their own piece's version (the tasks of
+  one district and xã, `lib.data.db.PieceId`);
+- the readers of the audit trail key on the data version and the trail's length (a refusal is
+  written to the trail and nowhere else)."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -34,7 +45,7 @@ from lib.data import (
     registers,
     scopes,
 )
-from lib.data.db import make_engine, transaction
+from lib.data.db import PieceId, Versions, make_engine, transaction
 from lib.data.models import AuditEvent, LoginAttempt
 from lib.editing import attachments as attaching
 from lib.editing import history
@@ -48,23 +59,25 @@ def get_engine(url: str) -> Engine:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def load_issuers(url: str, data_version: int, day: date) -> issuers.Issuers:
-    """The province's People's Committee and police valid on a day (the app's title names it)."""
+def load_issuers(url: str, base_version: int, day: date) -> issuers.Issuers:
+    """The province's People's Committee and police valid on a day (the app's title names it);
+    keyed by the base version (`RunContext.versions.base`): no task edit changes it."""
     with transaction(get_engine(url)) as s:
         return issuers.issuers_on(s, day)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def load_filter_options(url: str, data_version: int) -> FilterOptions:
-    """Load the values every filter accepts."""
+def load_filter_options(url: str, base_version: int) -> FilterOptions:
+    """Load the values every filter accepts; keyed by the base version (`RunContext.versions.base`):
+    a task edit that changes a lead agency bumps it (`lib.editing.changeset`), no other edit of a
+    task's cells changes these lists."""
     with transaction(get_engine(url)) as s:
         return queries.get_filter_options(s)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
 def load_overview(
     url: str,
-    data_version: int,
+    versions: Versions,
     filters: Filters,
     as_of: date,
     due_soon_days: int,
@@ -72,9 +85,130 @@ def load_overview(
     today: date | None = None,
 ) -> queries.Overview:
     """Load the overview's figures for one filter and as-of date (the league on the structure of
-    that date, or regrouped under today's units)."""
+    that date, or regrouped under today's units).
+
+    Assembled from pieces that stay warm through a save elsewhere: the frame (map, money, wards)
+    keyed by the base version, and each piece of the tasks (those of one district and xã) keyed by
+    the base version and that piece's version. A coordinator's save of a task recomputes that task's
+    piece only; the sums are then exact again for the district and the province. The whole is cached
+    by those versions only (not the data version, nor the trail's length, which move with writes it
+    does not read)."""
+    read = Versions(base=versions.base, tasks=versions.tasks)
+    return _overview(url, read, filters, as_of, due_soon_days, regroup, today)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _overview(
+    url: str,
+    versions: Versions,
+    filters: Filters,
+    as_of: date,
+    due_soon_days: int,
+    regroup: bool,
+    today: date | None,
+) -> queries.Overview:
+    frame = load_overview_frame(url, versions.base, filters, as_of, regroup, today)
+    pieces = _task_pieces(url, versions, frame, filters, as_of, due_soon_days, regroup, today)
+    return queries.assemble_overview(frame, pieces, filters, as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_overview_frame(
+    url: str, base_version: int, filters: Filters, as_of: date, regroup: bool, today: date | None
+) -> queries.OverviewFrame:
+    """The overview's frame (everything but the tasks), keyed by the base version."""
     with transaction(get_engine(url)) as s:
-        return queries.get_overview(s, filters, as_of, due_soon_days, regroup=regroup, today=today)
+        return queries.overview_frame(s, filters, as_of, regroup=regroup, today=today)
+
+
+class PieceStore:
+    """The overview's task pieces (district and xã), process-wide, the least recently used dropped
+    beyond `MAX_PIECES`. Each key holds the versions the piece was read at, so a piece is never
+    served after a save that could change it (see `lib.data.db.Versions`)."""
+
+    MAX_PIECES = 8192  # about 90 filter and date combinations of the demo's 90 pieces (a few KB each)
+
+    def __init__(self) -> None:
+        self._pieces: OrderedDict[tuple[Any, ...], queries.TaskPiece] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> queries.TaskPiece | None:
+        with self._lock:
+            piece = self._pieces.get(key)
+            if piece is not None:
+                self._pieces.move_to_end(key)
+            return piece
+
+    def put(self, key: tuple[Any, ...], piece: queries.TaskPiece) -> None:
+        with self._lock:
+            self._pieces[key] = piece
+            self._pieces.move_to_end(key)
+            while len(self._pieces) > self.MAX_PIECES:
+                self._pieces.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._pieces)
+
+
+@st.cache_resource(show_spinner=False)
+def piece_store() -> PieceStore:
+    """The process's store of overview pieces (emptied with `st.cache_resource` or `clear_data_caches`)."""
+    return PieceStore()
+
+
+def clear_data_caches() -> None:
+    """Empty every cached read (the data caches and the overview's pieces), keeping the engines."""
+    st.cache_data.clear()
+    piece_store.clear()
+
+
+def _task_pieces(
+    url: str,
+    versions: Versions,
+    frame: queries.OverviewFrame,
+    filters: Filters,
+    as_of: date,
+    due_soon_days: int,
+    regroup: bool,
+    today: date | None,
+) -> dict[PieceId, queries.TaskPiece]:
+    """Every task piece (district and xã): from the store where its versions still hold, the others
+    read together (every piece in one pass when most are missing)."""
+    store = piece_store()
+
+    def key(piece: PieceId) -> tuple[Any, ...]:
+        return (
+            url,
+            versions.base,
+            piece,
+            versions.tasks_of(piece),
+            filters,
+            as_of,
+            due_soon_days,
+            regroup,
+            today,
+        )
+
+    pieces: dict[PieceId, queries.TaskPiece] = {}
+    for wanted in frame.pieces:
+        found = store.get(key(wanted))
+        if found is not None:
+            pieces[wanted] = found
+    missing = [i for i in frame.pieces if i not in pieces]
+    if missing:
+        with transaction(get_engine(url)) as s:
+            fresh = queries.task_pieces(
+                s,
+                frame,
+                filters,
+                as_of,
+                due_soon_days,
+                None if 2 * len(missing) > len(frame.pieces) else missing,
+            )
+        for piece_id in missing:
+            pieces[piece_id] = fresh.get(piece_id, queries.TaskPiece())
+            store.put(key(piece_id), pieces[piece_id])
+    return pieces
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -185,7 +319,7 @@ def load_task_page_for_edit(
 
 @st.cache_data(show_spinner=False, max_entries=128)
 def load_events(
-    url: str, data_version: int, f: history.EventFilter, page: int, page_size: int
+    url: str, trail_version: tuple[int, int], f: history.EventFilter, page: int, page_size: int
 ) -> tuple[list[dict[str, Any]], int]:
     """Load one page of the audit trail and the number of events the filter selects."""
     with transaction(get_engine(url)) as s:
@@ -194,14 +328,14 @@ def load_events(
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def load_timeline(url: str, data_version: int, entity: str, row_id: int) -> list[dict[str, Any]]:
+def load_timeline(url: str, trail_version: tuple[int, int], entity: str, row_id: int) -> list[dict[str, Any]]:
     """Load every event of one row, oldest first."""
     with transaction(get_engine(url)) as s:
         return _event_rows(s, history.row_timeline(s, entity, row_id))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def load_actors(url: str, data_version: int) -> dict[str, str]:
+def load_actors(url: str, trail_version: tuple[int, int]) -> dict[str, str]:
     """The users who appear in the trail, by username, with their names."""
     with transaction(get_engine(url)) as s:
         names = changes.user_names(s)
@@ -210,7 +344,7 @@ def load_actors(url: str, data_version: int) -> dict[str, str]:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def load_changes_since(
-    url: str, data_version: int, since: date, today: date
+    url: str, trail_version: tuple[int, int], since: date, today: date
 ) -> tuple[list[changes.PlaceChanges], int]:
     """What changed from `since` to `today`, in words, by locality (the 2,000 newest changes)."""
     with transaction(get_engine(url)) as s:
@@ -224,7 +358,9 @@ def load_last_meeting(url: str, user_id: int) -> date | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def load_newly_overdue(url: str, data_version: int, since: date, today: date) -> list[dict[str, Any]]:
+def load_newly_overdue(
+    url: str, trail_version: tuple[int, int], since: date, today: date
+) -> list[dict[str, Any]]:
     """List tasks that became overdue between two dates."""
     with transaction(get_engine(url)) as s:
         return history.newly_overdue(s, since, today)

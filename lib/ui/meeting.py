@@ -156,7 +156,7 @@ def _cover(ctx: RunContext, deck: Deck, options: FilterOptions, filters: Filters
     if chart is not None:
         left.altair_chart(charts.for_projector(chart), width="stretch")
     # Money by district, as on the overview (cached with its figures).
-    data = load_overview(ctx.database_url, ctx.data_version, filters, deck.as_of, ctx.settings.due_soon_days)
+    data = load_overview(ctx.database_url, ctx.versions, filters, deck.as_of, ctx.settings.due_soon_days)
     right.altair_chart(
         charts.for_projector(
             charts.funding_by_locality_chart(

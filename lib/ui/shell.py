@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 import streamlit as st
@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from lib.core import config
 from lib.core.roles import OFFICE, ROLE_LABELS, Actor
-from lib.data.db import DatabaseError, SchemaMissing, check_database
+from lib.data.db import DatabaseError, SchemaMissing, Versions, check_database
 from lib.data.issuers import FALLBACK_PROVINCE
 from lib.ui import auth, loaders
 from lib.ui.loaders import get_engine
@@ -32,6 +32,14 @@ class RunContext:
     # The server-side session the actor was last confirmed with, and when (outage mode relies on it).
     session_key: str | None = None
     confirmed_at: datetime | None = None
+    # Every version, read in the same query as `data_version` (which is `versions.data`): the
+    # loaders that stay warm through a save elsewhere key on the parts they read.
+    versions: Versions = field(default_factory=Versions)
+
+    @property
+    def trail_version(self) -> tuple[int, int]:
+        """The key of the loaders that read the audit trail (a refusal is written only there)."""
+        return self.versions.with_trail
 
     @property
     def engine(self) -> Engine:
@@ -48,7 +56,7 @@ def start() -> RunContext:
         st.stop()
     url = settings.database_url
     try:
-        data_version = check_database(get_engine(url))
+        versions = check_database(get_engine(url))
     except SchemaMissing as exc:
         st.error(str(exc), icon="⚠️")
         st.stop()
@@ -57,15 +65,15 @@ def start() -> RunContext:
         if last is None:  # nothing read yet in this process: nothing to show
             st.error(str(exc), icon="⚠️")
             st.stop()
-        version, when = last
+        seen, when = last
         outage = (
             "Mất kết nối tới cơ sở dữ liệu. Đang hiển thị số liệu đọc lần cuối lúc "
             f"{when:%H:%M %d/%m/%Y} (có thể chưa mới nhất); tạm thời không lưu được, bản nháp vẫn được "
             "giữ. Trang tự trở lại bình thường khi cơ sở dữ liệu hoạt động lại: tải lại trang sau ít phút."
         )
-        return RunContext(settings, url, version, config.today(), outage=outage)
-    _LAST_SEEN[url] = (data_version, config.now())
-    ctx = RunContext(settings, url, data_version, config.today())
+        return RunContext(settings, url, seen.data, config.today(), outage=outage, versions=seen)
+    _LAST_SEEN[url] = (versions, config.now())
+    ctx = RunContext(settings, url, versions.data, config.today(), versions=versions)
     st.set_page_config(page_title=app_title(ctx, short=True))  # app.py's title named today's province
     return ctx
 
@@ -80,13 +88,13 @@ def app_title(ctx: RunContext, *, short: bool = False) -> str:
     province = FALLBACK_PROVINCE
     if ctx.outage is None:
         # Through the module, so a harness that swaps the loaders (bench/run.py) swaps this one too.
-        province = loaders.load_issuers(ctx.database_url, ctx.data_version, ctx.today).province
+        province = loaders.load_issuers(ctx.database_url, ctx.versions.base, ctx.today).province
     return f"{SHORT_TITLE if short else APP_TITLE} – {province}"
 
 
 # The data version each database last answered with in this process, and when. Never a source of
 # truth: only what an outage falls back to, so cached figures stay readable (clearly marked).
-_LAST_SEEN: dict[str, tuple[int, datetime]] = {}
+_LAST_SEEN: dict[str, tuple[Versions, datetime]] = {}
 
 
 def _leave_legacy_multipage_mode() -> None:

@@ -4,8 +4,8 @@ The office marks a Lục Ngạn task completed (with a note) through the data ed
 point only proposes it: lib/core/requests.py). Server B,
 whose caches were warmed with the old values just before, shows the new note and one more
 "Đã hoàn thành" on its next rerun (a page load, as a user would do it), with no cache clearing and
-no time-to-live wait: its loaders have no TTL, so only the cache key (`data_version`, bumped by the
-save) can make B fresh. Waits below are for the page to render, never for time to pass.
+no time-to-live wait: its loaders have no TTL, so only the cache keys (the versions the save raised,
+`lib.data.db.Versions`) can make B fresh. Waits below are for the page to render, never for time to pass.
 """
 
 import os
@@ -93,6 +93,15 @@ def task_row(page, row_id: int) -> dict[str, str]:
     return {name: cell.inner_text(timeout=10_000) for name, cell in cells.items()}
 
 
+def complete_first_row(page) -> None:
+    """Mark the first row of the office's table completed, and save, through the data editor."""
+    for column, text in COMPLETION.items():  # one row: state, progress, date, evidence, note
+        edit_first_row(page, column, text)
+    expect(page.get_by_text(f"{len(COMPLETION)} thay đổi chưa lưu", exact=True)).to_be_visible()
+    click_save(page)
+    expect(page.get_by_text("Không có thay đổi chưa lưu.")).to_be_visible(timeout=30_000)
+
+
 def completed_count(page) -> int:
     label = page.get_by_test_id("stMetricLabel").get_by_text("Đã hoàn thành", exact=True)
     value = page.get_by_test_id("stMetric").filter(has=label).get_by_test_id("stMetricValue")
@@ -117,11 +126,7 @@ def test_a_save_on_one_server_shows_on_the_other_at_its_next_rerun(browser, app_
     completed = completed_count(b)
 
     # A: a real save through the data editor.
-    for column, text in COMPLETION.items():  # one row: state, progress, date, evidence, note
-        edit_first_row(a, column, text)
-    expect(a.get_by_text(f"{len(COMPLETION)} thay đổi chưa lưu", exact=True)).to_be_visible()
-    click_save(a)
-    expect(a.get_by_text("Không có thay đổi chưa lưu.")).to_be_visible(timeout=30_000)
+    complete_first_row(a)
 
     # B: the next rerun (a reload) shows the new figure, then the new row values.
     b.reload()
@@ -135,5 +140,44 @@ def test_a_save_on_one_server_shows_on_the_other_at_its_next_rerun(browser, app_
         assert s.scalar(select(func.count()).select_from(Task).where(Task.notes == NOTE)) == 1
         assert s.scalar(select(Task.state).where(Task.id == row_id)) == "hoan_thanh"
     engine.dispose()
+    office.close()
+    leader.close()
+
+
+def test_an_edit_in_one_district_reaches_the_other_servers_overview_and_no_other_district(
+    browser, app_server, shared_database
+):
+    """Server B holds the province's overview and two districts' overviews in its caches; a save in TP
+    Bắc Giang on server A raises only Bắc Giang's task version (lib/data/db.py), so B reads Bắc
+    Giang's tasks again and keeps every other district's piece: the province and Bắc Giang count one
+    more completed task, Lục Ngạn the same."""
+    server_a = app_server(DATABASE_URL=shared_database)
+    server_b = app_server(DATABASE_URL=shared_database)
+    office, leader = (browser.new_context(viewport=VIEWPORT) for _ in range(2))
+    a, b = office.new_page(), leader.new_page()
+    views = {
+        "tỉnh": OVERVIEW,
+        "bac-giang": f"{OVERVIEW}&dia_ban=bac-giang",
+        "luc-ngan": f"{OVERVIEW}&dia_ban=luc-ngan",
+    }
+
+    sign_in(a, server_a, OFFICE, path=f"{TASKS}&dia_ban=bac-giang")
+    sign_in(b, server_b, "lanhdao", path=OVERVIEW)
+    before = {}
+    for name, path in views.items():  # B's caches warm with every view's old figures
+        b.goto(server_b + path)
+        before[name] = completed_count(b)
+
+    complete_first_row(a)
+
+    after = {}
+    for name, path in views.items():
+        b.goto(server_b + path)
+        after[name] = completed_count(b)
+    assert after == {
+        "tỉnh": before["tỉnh"] + 1,
+        "bac-giang": before["bac-giang"] + 1,
+        "luc-ngan": before["luc-ngan"],
+    }
     office.close()
     leader.close()

@@ -1,0 +1,91 @@
+"""The overview's loader through a save, on both engines: a save of a Lục Ngạn task reads the tasks of
+its district and xã again and nothing else (every other piece is the one stored before), the figures it
+returns are those read afresh; a refused edit reads nothing at all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from lib.core import rules
+from lib.core.filters import Filters
+from lib.core.roles import Refused
+from lib.data import queries
+from lib.data.db import transaction
+from lib.editing import changeset
+from lib.editing.changeset import RowChange
+from lib.ops.seed import DEMO_TODAY
+from lib.ui import loaders
+from tests.data.test_versions import DUE_DAYS, complete, demo, locality_id, open_task, versions
+from tests.support.edit_machinery import actor, save
+
+__all__ = ["demo"]  # the fixture, shared with the data-level tests
+
+
+@contextmanager
+def statements(url: str) -> Iterator[list[str]]:
+    """The SQL the app's engine runs inside the block."""
+    seen: list[str] = []
+    engine = loaders.get_engine(url)
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def overview(url: str, engine) -> queries.Overview:
+    return loaders.load_overview(url, versions(engine), Filters(), DEMO_TODAY, DUE_DAYS, False, DEMO_TODAY)
+
+
+@pytest.fixture
+def app_url(demo, fresh_caches) -> Iterator[str]:
+    """The demo database's URL, read through the app's own engine (closed after the test)."""
+    url = demo.url.render_as_string(hide_password=False)
+    yield url
+    loaders.get_engine(url).dispose()
+
+
+def test_a_save_reads_its_own_piece_of_the_tasks_again_and_nothing_else(demo, app_url):
+    url = app_url
+    luc_ngan = locality_id(demo, "luc-ngan")
+    first = overview(url, demo)
+    store = loaders.piece_store()
+    stored = len(store)
+    frame = loaders.load_overview_frame(url, versions(demo).base, Filters(), DEMO_TODAY, False, DEMO_TODAY)
+    assert stored == len(frame.pieces) > 5  # every (district, xã) the tasks stand in
+
+    task = open_task(demo, "luc-ngan", overdue=True)
+    complete(demo, task)
+    with statements(url) as seen:
+        second = overview(url, demo)
+    with transaction(demo) as s:
+        assert second == queries.get_overview(s, Filters(), DEMO_TODAY, DUE_DAYS, today=DEMO_TODAY)
+    assert second.buckets.count(rules.LATE) == first.buckets.count(rules.LATE) + 1
+    assert len(store) == stored + 1  # the saved task's piece anew, next to the old ones
+    task_reads = [s for s in seen if "FROM task" in s]
+    # Counts (with the latest updates when they come together) and deadlines: that piece's tasks only.
+    assert len(task_reads) == (2 if frame.merged else 3)
+    assert all("task.locality_id =" in s and "task.unit_id" in s for s in task_reads)
+    assert not any("hq_project" in s or "model_ward" in s for s in seen)  # the frame stayed warm
+    assert {piece: v for piece, v in versions(demo).tasks if v} == {(luc_ngan, task.unit_id): 1}
+
+    task = open_task(demo, "bac-giang")
+    with pytest.raises(Refused):  # out of Lục Ngạn's focal point's scope
+        save(
+            demo,
+            actor(demo, "dp.lucngan"),
+            changeset.TASKS,
+            [RowChange(task.id, task.version, {"notes": "?"})],
+        )
+    with statements(url) as seen:
+        third = overview(url, demo)
+    assert third == second
+    assert [s for s in seen if "FROM task" in s or "hq_project" in s] == []
