@@ -4,14 +4,17 @@ against it, report, check the audit trail."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import pstats
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +28,15 @@ from bench.load.measure import (
     summary,
     tree_cpu_seconds,
 )
-from bench.load.server import prepared_database, serve
+from bench.load.server import STARTUP_TIMEOUT, prepared_database, serve
 from bench.protocol.audit import check_saves
+from bench.protocol.proxy import behind_proxy
 from bench.protocol.report import print_report
 from tests.support.paths import ROOT
+from tests.support.server import Server, running_server
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+PROFILING = Path(__file__).with_name("profiling")  # its sitecustomize profiles the server's script runs
 MARKER = "Tải thử"  # the notes typed start with it; the audit check looks for them
 
 
@@ -63,11 +69,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=Path("bench-results-load"),
         help="folder for Locust's HTML/CSV and the JSON",
     )
-    parser.add_argument("--keep-log", type=Path, help="copy the server's log here")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=0,
+        help="0: the sessions talk to one server directly; 1 or 2: replicas behind HAProxy with "
+        "deploy/haproxy.cfg (TLS, sticky sessions; use --engine postgresql for 2)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile the server's script runs with cProfile (one replica; server-profile.pstats in --out)",
+    )
+    parser.add_argument("--keep-log", type=Path, help="copy the (first) server's log here")
     return parser.parse_args(argv)
 
 
-def run_locust(args: argparse.Namespace, base_url: str, server_pid: int, results: Path) -> int:
+def run_locust(args: argparse.Namespace, base_url: str, server_pids: list[int], results: Path) -> int:
     """Run Locust headless in a subprocess (gevent's monkey-patching stays there); return its status."""
     command = [
         sys.executable,
@@ -101,8 +119,8 @@ def run_locust(args: argparse.Namespace, base_url: str, server_pid: int, results
         MARKER,
         "--results",
         str(results),
-        "--server-pid",
-        str(server_pid),
+        "--server-pids",
+        ",".join(str(p) for p in server_pids),
     ]
     if args.hold_drafts:
         command.append("--hold-drafts")
@@ -110,6 +128,34 @@ def run_locust(args: argparse.Namespace, base_url: str, server_pid: int, results
         command.append("--new-session-per-page")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+
+
+@contextlib.contextmanager
+def serving(args: argparse.Namespace, url: str, workdir: Path) -> Iterator[tuple[str, list[Server]]]:
+    """The app as the sessions reach it: one server directly, or replicas behind HAProxy."""
+    if args.replicas:
+        with behind_proxy(url, workdir, args.replicas) as (base_url, servers):
+            yield base_url, servers
+    elif args.profile:
+        env = {
+            "PYTHONPATH": f"{PROFILING}{os.pathsep}{ROOT}",
+            "BENCH_PROFILE_OUT": str(args.out / "server-profile.pstats"),
+        }
+        with running_server(url, workdir / "server.log", env, STARTUP_TIMEOUT) as server:
+            yield server.base_url, [server]
+    else:
+        with serve(url, workdir) as server:
+            yield server.base_url, [server]
+
+
+def print_profile(path: Path, top: int = 25) -> None:
+    """The functions of the script runs that took the most time, themselves and below them."""
+    if not path.exists():
+        print(f"no profile written to {path}")
+        return
+    print(f"\nScript runs on the server, by cumulative time (cProfile, {path}):")
+    stats = pstats.Stats(str(path), stream=sys.stdout)
+    stats.sort_stats("cumulative").print_stats(top)
 
 
 def memory_series(memory: MemorySampler, started: float, points: int = 12) -> list[tuple[float, float]]:
@@ -176,43 +222,58 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"Preparing a {args.engine} database with {args.tasks:,} tasks …")
         with prepared_database(args.engine, args.tasks, workdir) as url:
-            print("Starting the app server …")
-            with serve(url, workdir) as server:
-                memory = MemorySampler(server.pid)
-                memory.start()
-                print(
-                    f"  {server.base_url} (pid {server.pid}), RSS {(memory.start_bytes or 0) / 2**20:.1f} MB"
-                )
-                server_cpu, machine = tree_cpu_seconds(server.pid), machine_cpu()
+            print(
+                "Starting the app server …" if not args.replicas else f"Starting {args.replicas} replica(s) …"
+            )
+            with serving(args, url, workdir) as (base_url, servers):
+                pids = [server.pid for server in servers]
+                samplers = [MemorySampler(pid) for pid in pids]
+                for sampler in samplers:
+                    sampler.start()
+                start_rss = sum(sampler.start_bytes or 0 for sampler in samplers)
+                print(f"  {base_url} (pids {pids}), RSS {start_rss / 2**20:.1f} MB")
+                cpu_before, machine = [tree_cpu_seconds(p) for p in pids], machine_cpu()
                 children = resource.getrusage(resource.RUSAGE_CHILDREN)
                 load_at_start = [round(x, 2) for x in os.getloadavg()]
                 started = time.monotonic()
-                status = run_locust(args, server.base_url, server.pid, results)
-                memory.stop()
+                status = run_locust(args, base_url, pids, results)
+                for sampler in samplers:
+                    sampler.stop()
                 after = resource.getrusage(resource.RUSAGE_CHILDREN)
                 machine_after = machine_cpu()
+                series = [memory_series(sampler, started) for sampler in samplers]
                 extra: dict[str, Any] = {
+                    "replicas": len(servers),
+                    "behind_proxy": bool(args.replicas),
                     "locust_exit_status": status,
                     "load_wall_s": round(time.monotonic() - started, 1),
-                    "server_cpu_s": round(tree_cpu_seconds(server.pid) - server_cpu, 1),
+                    "server_cpu_s_per_replica": [
+                        round(tree_cpu_seconds(p) - before, 1)
+                        for p, before in zip(pids, cpu_before, strict=True)
+                    ],
                     "client_cpu_s": round(
                         after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime, 1
                     ),
+                    "server_cpu_s": 0.0,  # below: the sum over the replicas
                     "machine_cpu_busy_pct": busy_percent(machine, machine_after),
                     "machine_cpu_busy_s": round(busy_seconds(machine, machine_after), 1),
                     "cpu_count": os.cpu_count(),
                     "load_average_at_start": load_at_start,
                     "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
                     "memory_mb": {
-                        "start": round((memory.start_bytes or 0) / 2**20, 1),
-                        "peak": round(memory.peak_bytes / 2**20, 1),
-                        "end": round(memory.end_bytes / 2**20, 1),
-                        "over_time": memory_series(memory, started),
+                        "start": round(start_rss / 2**20, 1),
+                        "peak": round(sum(sampler.peak_bytes for sampler in samplers) / 2**20, 1),
+                        "end": round(sum(sampler.end_bytes for sampler in samplers) / 2**20, 1),
+                        "over_time": [
+                            (points[0][0], round(sum(p[i][1] for p in series), 1))
+                            for i, points in enumerate(zip(*series, strict=False))
+                        ],
                     },
                 }
-                log = server.log_path.read_text(errors="replace")
+                extra["server_cpu_s"] = round(sum(extra["server_cpu_s_per_replica"]), 1)
+                log = "\n".join(server.log_path.read_text(errors="replace") for server in servers)
                 if args.keep_log:
-                    shutil.copyfile(server.log_path, args.keep_log)
+                    shutil.copyfile(servers[0].log_path, args.keep_log)
             raw = json.loads(results.read_text(encoding="utf-8")) if results.exists() else {}
             extra["server_log_errors"] = log_errors(log)
             extra["audit_check"] = check_saves(url, MARKER, raw.get("saves", []))
@@ -223,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "summary.json").write_text(
         json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
+    if args.profile:
+        print_profile(args.out / "server-profile.pstats")
     print(f"Wrote {args.out}/summary.json, locust.html and locust_*.csv")
     failed = (
         report["failures_total"] or not report["audit_check"]["ok"] or not raw or report["server_log_errors"]

@@ -68,7 +68,7 @@ def _options(parser: Any) -> None:
     parser.add_argument("--action-timeout", type=float, default=60.0, help="seconds an action may take")
     parser.add_argument("--marker", default="Tải thử", help="the notes typed start with it")
     parser.add_argument("--results", default="", help="write exact timings, failures and saves here (JSON)")
-    parser.add_argument("--server-pid", type=int, default=0, help="the app server's pid (memory marks)")
+    parser.add_argument("--server-pids", default="", help="the app servers' pids, comma-separated (memory)")
     parser.add_argument("--hold-drafts", action="store_true", help="stop after the edit, draft pending")
     parser.add_argument(
         "--new-session-per-page",
@@ -78,9 +78,10 @@ def _options(parser: Any) -> None:
 
 
 def _mark(environment: Environment, name: str) -> None:
-    pid = environment.parsed_options.server_pid
-    if pid:
-        SHARED.marks[name] = {"rss_bytes": tree_rss(pid), "t": round(time.time() - SHARED.started, 2)}
+    pids = [int(p) for p in environment.parsed_options.server_pids.split(",") if p]
+    if pids:
+        rss = sum(tree_rss(pid) for pid in pids)
+        SHARED.marks[name] = {"rss_bytes": rss, "t": round(time.time() - SHARED.started, 2)}
 
 
 class StreamlitUser(User):
@@ -129,9 +130,9 @@ class StreamlitUser(User):
     @task
     def next_action(self) -> None:
         options = self.environment.parsed_options
+        self._action_started = time.perf_counter()
         if options.hold_drafts and self.coordinator.draft is not None:
             return  # the draft stays pending until the end
-        self._action_started = time.perf_counter()
         name = ROUND[self.step]
         c = self.coordinator
         ok = self._act(
