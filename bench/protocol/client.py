@@ -89,7 +89,6 @@ class StreamlitSession:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.http = requests.Session()
-        self.http.verify = False  # behind the trial proxy: its own self-signed certificate
         self.ws: websocket.WebSocket | None = None
         self.session_id = ""
         self.query_string = ""
@@ -103,8 +102,8 @@ class StreamlitSession:
     def open(self, path: str = "/") -> Run:
         """GET the page (its cookies), open the WebSocket and run the app at `path`."""
         try:
-            self.http.get(self.base_url + path, timeout=self.timeout).raise_for_status()
-            self.http.get(self.base_url + "/_stcore/health", timeout=self.timeout).raise_for_status()
+            self._get(path).raise_for_status()
+            self._get("/_stcore/health").raise_for_status()
         except requests.RequestException as exc:
             raise ProtocolError("refused", str(exc)) from exc
         xsrf = self.http.cookies.get("_streamlit_xsrf", "")
@@ -235,7 +234,12 @@ class StreamlitSession:
             for src in _IMAGE.findall(body.body):
                 url = html.unescape(src)
                 if url.startswith("/auth/"):
-                    self.http.get(self.base_url + url, timeout=self.timeout)
+                    self._get(url)
+
+    def _get(self, path: str) -> requests.Response:
+        # verify=False on each request: a session-wide setting loses to REQUESTS_CA_BUNDLE. Only the
+        # trial proxy's own self-signed certificate is ever met here.
+        return self.http.get(self.base_url + path, timeout=self.timeout, verify=False)
 
     # -- finding widgets ------------------------------------------------------------------------
 
