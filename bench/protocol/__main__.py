@@ -28,7 +28,7 @@ from bench.load.measure import (
     summary,
     tree_cpu_seconds,
 )
-from bench.load.server import STARTUP_TIMEOUT, prepared_database, serve
+from bench.load.server import STARTUP_TIMEOUT, prepared_database
 from bench.protocol.audit import check_saves
 from bench.protocol.proxy import behind_proxy
 from bench.protocol.report import print_report
@@ -80,6 +80,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--profile",
         action="store_true",
         help="profile the server's script runs with cProfile (one replica; server-profile.pstats in --out)",
+    )
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an environment variable for the server (one server, no proxy), e.g. a Streamlit option: "
+        "STREAMLIT_RUNNER_POST_SCRIPT_GC=false",
     )
     parser.add_argument("--keep-log", type=Path, help="copy the (first) server's log here")
     return parser.parse_args(argv)
@@ -136,15 +144,12 @@ def serving(args: argparse.Namespace, url: str, workdir: Path) -> Iterator[tuple
     if args.replicas:
         with behind_proxy(url, workdir, args.replicas) as (base_url, servers):
             yield base_url, servers
-    elif args.profile:
-        env = {
-            "PYTHONPATH": f"{PROFILING}{os.pathsep}{ROOT}",
-            "BENCH_PROFILE_OUT": str(args.out / "server-profile.pstats"),
-        }
-        with running_server(url, workdir / "server.log", env, STARTUP_TIMEOUT) as server:
-            yield server.base_url, [server]
     else:
-        with serve(url, workdir) as server:
+        env = dict(item.split("=", 1) for item in args.server_env)
+        if args.profile:
+            env["PYTHONPATH"] = f"{PROFILING}{os.pathsep}{ROOT}"
+            env["BENCH_PROFILE_OUT"] = str(args.out / "server-profile.pstats")
+        with running_server(url, workdir / "server.log", env, STARTUP_TIMEOUT) as server:
             yield server.base_url, [server]
 
 
@@ -205,7 +210,8 @@ def build_report(
         "throughput_per_s": round(done / args.run_time, 2) if args.run_time else None,
         "memory_marks_mb": {k: round(v["rss_bytes"] / 2**20, 1) for k, v in marks.items()},
         "sessions_at_all_mark": marks.get("all", {}).get("sessions"),
-        "memory_per_further_session_mb": per_session_mb(marks),
+        # With two replicas the second one's own start (libraries, caches: ~180 MB) would count as sessions.
+        "memory_per_further_session_mb": per_session_mb(marks) if extra.get("replicas", 1) == 1 else None,
         "wall_s": round(wall_s, 1),
         **extra,
     }

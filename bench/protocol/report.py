@@ -57,7 +57,7 @@ def print_report(report: dict[str, Any]) -> None:
         "over time (s: MB) " + ", ".join(f"{t:.0f}: {mb:.0f}" for t, mb in m["over_time"])
     )
     marks = report["memory_marks_mb"]
-    if "one" in marks and "all" in marks:
+    if "one" in marks and "all" in marks and report["memory_per_further_session_mb"] is not None:
         what = "with a draft pending" if report["hold_drafts"] else "signed in"
         print(
             f"memory per further session {what}: {report['memory_per_further_session_mb']} MB "
