@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 PYTEST_ARGS ?=
 
-.PHONY: install run init-db seed-demo test test-fast lint format bench bench-import load audit proxy clean
+.PHONY: install run init-db seed-demo test test-fast lint format bench bench-import load load-browser audit proxy clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,8 +41,14 @@ bench: install
 bench-import: install
 	$(PY) -m bench.register $(BENCH_ARGS)
 
-# Ten real Chromium sessions against one server (see bench/load/); LOAD_ARGS to change.
+# Locust, headless: sessions that speak Streamlit's WebSocket protocol (no browser) against a server it
+# starts (see bench/protocol/); Locust's HTML report, CSV stats and summary.json in bench-results-load/.
+# LOAD_ARGS="--users 50 --spawn-rate 5 --run-time 120 --think 5" (add --hold-drafts for memory per session).
 load: install
+	$(PY) -m bench.protocol $(LOAD_ARGS)
+
+# The end-to-end check: ten real Chromium sessions against one server (see bench/load/); LOAD_ARGS to change.
+load-browser: install
 	$(PY) -m bench.load $(LOAD_ARGS)
 
 # HAProxy in front of the app as deploy/haproxy.cfg describes it, for a trial on this machine:

@@ -1,4 +1,4 @@
-"""`python -m bench.load` (`make load`): prepare, serve, drive the sessions, report."""
+"""`python -m bench.load` (`make load-browser`): prepare, serve, drive the sessions, report."""
 
 from __future__ import annotations
 

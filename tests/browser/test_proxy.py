@@ -4,9 +4,6 @@ of `python -m lib.serve`. TLS, headers, internal endpoints, uploads, and a coord
 import asyncio
 import io
 import os
-import shutil
-import socket
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -19,8 +16,7 @@ from playwright.sync_api import expect
 
 from lib.core.security import generate_cookie_key
 from tests.support.browser import rss_mb, sign_in, wait_idle
-from tests.support.paths import ROOT
-from tests.support.server import free_port
+from tests.support.proxy import haproxy_installed, running_proxy
 from tests.support.streamlit_client import INSECURE, Answer, run, session
 
 pytestmark = pytest.mark.browser
@@ -31,47 +27,13 @@ FILE = os.urandom(int(4.9 * 1024 * 1024))
 @pytest.fixture
 def proxied(app_server, tmp_path: Path):
     """One app replica behind HAProxy; returns (https base, http base, app base)."""
-    haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
-    if not Path(haproxy).exists():
+    if not haproxy_installed():
         if os.environ.get("CI"):
             pytest.fail("HAProxy not found: .ci/run installs Debian's haproxy package")
         pytest.skip("HAProxy not installed (apt-get install haproxy)")
     app = app_server(AUTH_COOKIE_KEY=KEY)
-    cert = tmp_path / "proxy.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-         "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    cert.write_bytes((tmp_path / "cert.pem").read_bytes() + (tmp_path / "key.pem").read_bytes())
-    https_port, http_port = free_port(), free_port()
-    replica = app.removeprefix("http://")
-    env = {
-        **os.environ,
-        "PROXY_HTTPS_BIND": f"127.0.0.1:{https_port}",
-        "PROXY_HTTP_BIND": f"127.0.0.1:{http_port}",
-        "PROXY_CERT": str(cert),
-        "APP1": replica,
-        "APP2": replica,
-        "AUTH_COOKIE_KEY": KEY,
-    }
-    log = (tmp_path / "haproxy.log").open("wb")
-    proc = subprocess.Popen(
-        [haproxy, "-db", "-f", str(ROOT / "deploy" / "haproxy.cfg")], env=env, stdout=log, stderr=log
-    )
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", https_port), timeout=1).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError((tmp_path / "haproxy.log").read_text()) from None
-            time.sleep(0.2)
-    yield f"https://127.0.0.1:{https_port}", f"http://127.0.0.1:{http_port}", app
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
+    with running_proxy([app.removeprefix("http://")], KEY, tmp_path) as proxy:
+        yield proxy.https, proxy.http, app
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
