@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy
 from sqlalchemy import delete, update
 
+from lib.data.models import PeriodTask, Task
 from lib.editing import changeset
 from lib.editing.changeset import Conflict, ConflictError, FieldDiff, RowChange
 from tests.support.edit_machinery import (
@@ -119,6 +120,8 @@ def test_a_save_on_a_row_deleted_meanwhile_is_refused(engine, case):
         merged_into = getattr(spec.model, "merged_into_id", None)
         if merged_into is not None:  # registrations a reorganisation joined to this one let go first
             conn.execute(update(spec.model).where(merged_into == row).values(merged_into_id=None))
+        if spec.model is Task:  # and the copies closed reporting periods keep of it
+            conn.execute(delete(PeriodTask).where(PeriodTask.task_id == row))
         conn.execute(delete(spec.model).where(spec.model.id == row))
 
     with pytest.raises(ConflictError) as caught:
