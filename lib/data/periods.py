@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from lib.core import periods as rule
@@ -319,25 +319,29 @@ def closed_year(s: Session, year: int) -> PeriodRow | None:
     return _period_row(p) if p is not None else None
 
 
+def _frozen_tasks(period: PeriodRow, scope: str | None) -> Select[int, str, date | None, date | None]:
+    """The copy of the tasks a closed period keeps (period_task), of one locality or all."""
+    stmt = (
+        select(PeriodTask.task_id, PeriodTask.state, PeriodTask.current_deadline, PeriodTask.completed_on)
+        .outerjoin(Locality, Locality.id == PeriodTask.locality_id)
+        .where(PeriodTask.period_id == period.id)
+    )
+    return stmt if scope is None else stmt.where(Locality.code == scope)
+
+
 def frozen_buckets(
     s: Session, period: PeriodRow, scope: str | None, as_of: date
 ) -> rules.BucketSummary | None:
     """The task table of a closed period's report: the tasks as they stood when it closed (period_task),
     of one locality or all, in their buckets as of the date; None when the period holds no such copy
     (closed before tasks were frozen with it)."""
-    stmt = (
-        select(PeriodTask.task_id, PeriodTask.state, PeriodTask.current_deadline, PeriodTask.completed_on)
-        .outerjoin(Locality, Locality.id == PeriodTask.locality_id)
-        .where(PeriodTask.period_id == period.id)
-    )
-    if scope is not None:
-        stmt = stmt.where(Locality.code == scope)
-    elif s.scalar(select(PeriodTask.task_id).where(PeriodTask.period_id == period.id).limit(1)) is None:
+    kept = select(PeriodTask.task_id).where(PeriodTask.period_id == period.id).limit(1)
+    if scope is None and s.scalar(kept) is None:
         return None
     waiting = pending_task_ids(s, as_of)
     counts: dict[str, int] = {}
     due = pending = 0
-    for task_id, state, deadline, completed_on in s.execute(stmt):
+    for task_id, state, deadline, completed_on in s.execute(_frozen_tasks(period, scope)):
         bucket = rules.task_bucket(state, deadline, completed_on, as_of)
         counts[bucket] = counts.get(bucket, 0) + 1
         due += rules.is_due_soon(bucket, deadline, as_of, 0)
@@ -350,16 +354,9 @@ def frozen_overdue(
 ) -> list[dict[str, Any]]:
     """Section IV of a closed period's report: the tasks overdue as they stood when it closed (the same
     copy section I counts), most days overdue first, each with its deadline of then."""
-    stmt = (
-        select(PeriodTask.task_id, PeriodTask.state, PeriodTask.current_deadline, PeriodTask.completed_on)
-        .outerjoin(Locality, Locality.id == PeriodTask.locality_id)
-        .where(PeriodTask.period_id == period.id)
-    )
-    if scope is not None:
-        stmt = stmt.where(Locality.code == scope)
     late: dict[int, date] = {
         int(task_id): deadline
-        for task_id, state, deadline, completed_on in s.execute(stmt)
+        for task_id, state, deadline, completed_on in s.execute(_frozen_tasks(period, scope))
         if deadline is not None and rules.task_bucket(state, deadline, completed_on, as_of) == rules.OVERDUE
     }
     worst = sorted(late, key=lambda i: (late[i], i))[:limit]
