@@ -166,6 +166,20 @@ def signed_in_session() -> str | None:
     return key if isinstance(key, str) else None
 
 
+def still_signed_in(engine: Engine, actor: Actor) -> bool:
+    """Whether this browser session's server-side session still stands for `actor` as it is now.
+
+    A fragment's rerun (the table editor's, lib/ui/editor.py) does not run the app's sign-in; a
+    write started from one asks this first, so a session revoked, a user disabled or a scope
+    changed since the last full run is caught before anything is written."""
+    key = signed_in_session()
+    if key is None:
+        return False
+    with transaction(engine) as s:
+        check = accounts.check_session(s, key, config.now())
+    return check.actor == actor
+
+
 def _forget(authenticator: stauth.Authenticate, message: str) -> None:
     st.session_state.pop(_SESSION, None)
     st.session_state.pop(_CODE, None)

@@ -23,6 +23,7 @@ from lib.data.db import DatabaseError, transaction
 from lib.editing.actions import perform, record_refusal
 from lib.editing.changeset import ConflictError, TableSpec, ValidationFailed, apply_changes
 from lib.editing.drafts import DraftBook, ShownRow, check_editor_state, get_shown_rows
+from lib.ui import auth
 from lib.ui.columns import column_config
 
 
@@ -195,6 +196,8 @@ def _save(
 ) -> None:
     keys = _keys(prefix)
     state = st.session_state
+    if not auth.still_signed_in(engine, actor):
+        st.rerun(scope="app")  # the app's own run signs out, or draws the table for the new scope
     changes = book.changes(positions)
     try:
         result = perform(engine, actor, apply_changes, spec, changes, now=config.now(), today=config.today())
@@ -258,6 +261,8 @@ def _show_conflicts(
     st.dataframe(pd.DataFrame(lines), hide_index=True, key=f"{prefix}_conflict_table")
     left, right = st.columns(2)
     if left.button("Áp dụng lại bản nháp của tôi lên phiên bản mới", key=keys["reapply"]):
+        if not auth.still_signed_in(engine, actor):
+            st.rerun(scope="app")
         with transaction(engine) as s:
             current = get_shown_rows(s, actor, spec, [c.row_id for c in conflicts])
         book.rebase(conflicts, current)
@@ -269,6 +274,26 @@ def _show_conflicts(
         state.pop(keys["conflicts"], None)
         _reset_editor(prefix)
         st.rerun()
+
+
+@st.fragment
+def _editor_fragment(
+    *,
+    prefix: str,
+    spec: TableSpec,
+    actor: Actor,
+    engine: Engine,
+    rows: Sequence[Mapping[str, Any]],
+    layout: EditorLayout,
+    editable: Sequence[str],
+) -> None:
+    # A fragment: a cell edit reruns the table and its buttons only, with the rows of the last full
+    # run (the frame the user is editing, as the drafts require), not the sign-in, the filters, the
+    # counts and the rest of the page; that was most of the server's work per edit. A save or a
+    # discard ends in a full rerun (st.rerun), and a save first checks the session (auth).
+    edit_table(
+        prefix=prefix, spec=spec, actor=actor, engine=engine, rows=rows, layout=layout, editable=editable
+    )
 
 
 def entity_table(
@@ -294,7 +319,7 @@ def entity_table(
         layout = EditorLayout(
             column_order=order, column_config=config, to_display=entity.shown, date_columns=dates
         )
-        edit_table(
+        _editor_fragment(
             prefix=prefix,
             spec=spec,
             actor=actor,
