@@ -32,7 +32,11 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-FINISHED = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR}
+FINISHED = {
+    ForwardMsg.FINISHED_SUCCESSFULLY,
+    ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
+    ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
+}
 _IMAGE = re.compile(r'<img src="([^"]+)"')
 
 
@@ -53,6 +57,7 @@ class Run:
     status: int | None = None
     page_not_found: bool = False
     runs: int = 0  # script runs started (a st.rerun() adds one)
+    fragment: str = ""  # the fragment this run reran alone, as a browser asks when a widget in it changes
     compile_error: str = ""
     toasts: list[str] = field(default_factory=list)  # of every run of the action (st.rerun() keeps them)
 
@@ -95,6 +100,7 @@ class StreamlitSession:
         self.page_hash = ""
         self.pages: dict[str, str] = {}  # url path ("" for the main page) → page_script_hash
         self.widgets: dict[str, WidgetState] = {}  # the states a browser would send again
+        self.fragments: dict[str, str] = {}  # widget id → the id of the st.fragment it is drawn in
         self.last = Run()
 
     # -- connection ---------------------------------------------------------------------------
@@ -150,7 +156,9 @@ class StreamlitSession:
     ) -> Run:
         """Send one rerun_script (the widgets' states, a button's trigger) and read until the run ends.
 
-        Reads past runs stopped for a rerun (st.rerun()) until a run finishes for good.
+        As a browser does, a change of widgets that all stand in one st.fragment asks for a rerun of
+        that fragment alone (`fragment_id`). Reads past runs stopped for a rerun (st.rerun()) until a
+        run finishes for good.
         """
         if self.ws is None:
             raise ProtocolError("refused", "no connection")
@@ -169,9 +177,13 @@ class StreamlitSession:
             state = WidgetState(id=trigger, trigger_value=True)
             states[trigger] = state
         client.widget_states.widgets.extend(states.values())
+        changed = set(extra or {}) | ({trigger} if trigger is not None else set())
+        in_fragments = {self.fragments.get(w, "") for w in changed}
+        fragment = in_fragments.pop() if len(in_fragments) == 1 and page_name is None else ""
+        client.fragment_id = fragment
         self.widgets.update({k: v for k, v in (extra or {}).items()})
         self._send(message)
-        self.last = self._read_until_finished()
+        self.last = self._read_until_finished(fragment)
         return self.last
 
     def _send(self, message: BackMsg) -> None:
@@ -181,9 +193,9 @@ class StreamlitSession:
         except (OSError, websocket.WebSocketException) as exc:
             raise ProtocolError("refused", f"send: {exc}") from exc
 
-    def _read_until_finished(self) -> Run:
+    def _read_until_finished(self, fragment: str = "") -> Run:
         assert self.ws is not None
-        run = Run()
+        run = Run(fragment=fragment)
         deadline = time.monotonic() + self.timeout
         while True:
             left = deadline - time.monotonic()
@@ -202,11 +214,16 @@ class StreamlitSession:
             msg.ParseFromString(raw)
             kind = msg.WhichOneof("type")
             if kind == "new_session":
-                run = Run(runs=run.runs + 1, toasts=run.toasts)
+                # A fragment's run that ends in st.rerun() goes on as a run of the whole app.
+                whole = fragment and not msg.metadata.run.fragment_ids
+                run = Run(runs=run.runs + 1, toasts=run.toasts, fragment="" if whole else run.fragment)
                 self.session_id = msg.new_session.initialize.session_id or self.session_id
                 self.page_hash = msg.new_session.page_script_hash or self.page_hash
             elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
                 run.elements.append(msg.delta.new_element)
+                drawn = _widget(msg.delta.new_element)
+                if drawn is not None:
+                    self.fragments[drawn.id] = msg.delta.fragment_id
                 if msg.delta.new_element.WhichOneof("type") == "toast":
                     run.toasts.append(msg.delta.new_element.toast.body)
             elif kind == "page_info_changed":
@@ -227,9 +244,15 @@ class StreamlitSession:
                     return run
 
     def _after_run(self, run: Run) -> None:
-        """Keep only the states of widgets still on the page; fetch the page's /auth/ images."""
+        """Keep only the states of widgets still on the page; fetch the page's /auth/ images.
+
+        A fragment's run redraws that fragment only: the widgets outside it stay as they were."""
         present = {w.id for e in run.elements for w in [_widget(e)] if w is not None}
-        self.widgets = {k: v for k, v in self.widgets.items() if k in present}
+        self.widgets = {
+            k: v
+            for k, v in self.widgets.items()
+            if k in present or (run.fragment and self.fragments.get(k, "") != run.fragment)
+        }
         for body in run.of("html"):
             for src in _IMAGE.findall(body.body):
                 url = html.unescape(src)
