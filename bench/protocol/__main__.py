@@ -29,6 +29,7 @@ from bench.load.measure import (
     tree_cpu_seconds,
 )
 from bench.load.server import STARTUP_TIMEOUT, prepared_database
+from bench.protocol import spy
 from bench.protocol.audit import check_saves
 from bench.protocol.proxy import behind_proxy
 from bench.protocol.report import print_report
@@ -80,6 +81,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--profile",
         action="store_true",
         help="profile the server's script runs with cProfile (one replica; server-profile.pstats in --out)",
+    )
+    parser.add_argument(
+        "--spy",
+        action="store_true",
+        help="sample the server with py-spy (GIL holder, 100/s) during the load (one server; "
+        "server-spy.txt in --out, summarised at the end)",
     )
     parser.add_argument(
         "--server-env",
@@ -242,7 +249,12 @@ def main(argv: list[str] | None = None) -> int:
                 children = resource.getrusage(resource.RUSAGE_CHILDREN)
                 load_at_start = [round(x, 2) for x in os.getloadavg()]
                 started = time.monotonic()
+                recorder = (
+                    spy.start(pids[0], args.out / "server-spy.txt", args.run_time) if args.spy else None
+                )
                 status = run_locust(args, base_url, pids, results)
+                if recorder is not None:
+                    recorder.wait(timeout=60)
                 for sampler in samplers:
                     sampler.stop()
                 after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -292,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.profile:
         print_profile(args.out / "server-profile.pstats")
+    if args.spy:
+        spy.print_summary(args.out / "server-spy.txt")
     print(f"Wrote {args.out}/summary.json, locust.html and locust_*.csv")
     failed = (
         report["failures_total"] or not report["audit_check"]["ok"] or not raw or report["server_log_errors"]

@@ -4,7 +4,10 @@ Put on PYTHONPATH of the server only, with BENCH_PROFILE_OUT set: each thread St
 the script (a ScriptRunner thread, one per rerun request) runs under cProfile, and the statistics of
 the runs are merged and written to BENCH_PROFILE_OUT every few runs and at exit (pstats format).
 cProfile only sees the thread it runs in, hence one profile per thread; the server's event loop
-(WebSocket, protobuf serialisation) is not in it.
+(WebSocket, protobuf serialisation) is not in it. The clock is wall time, waits for the interpreter
+and the database included; BENCH_PROFILE_CLOCK=cpu counts the thread's own CPU time instead
+(`time.thread_time`, a system call per event: the server runs several times slower under it). For
+where the interpreter's time goes under load, `--spy` (py-spy, sampling, GIL holder only) is better.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ import cProfile
 import os
 import pstats
 import threading
+import time
 
 OUT = os.environ.get("BENCH_PROFILE_OUT", "")
 EVERY = 20  # runs between writes
+CLOCK = time.thread_time if os.environ.get("BENCH_PROFILE_CLOCK") == "cpu" else time.perf_counter
 
 if OUT:
     _lock = threading.Lock()
@@ -33,7 +38,7 @@ if OUT:
         if not self.name.startswith("ScriptRunner"):
             _original_run(self)
             return
-        profile = cProfile.Profile()
+        profile = cProfile.Profile(CLOCK)
         try:
             profile.runcall(_original_run, self)
         finally:
