@@ -103,15 +103,21 @@ def edit_table(
         st.error(exc.message, icon="🚫")
         _record_quietly(engine, actor, exc)
 
+    # The cells the browser's grid holds as its own edits, where the same row stands at the same place:
+    # the frame keeps their stored value, so it reaches the browser unchanged after an edit. Sent with
+    # the draft in it, the changed frame made the grid drop its edits and report an empty state, a
+    # second rerun for every edit (and for a moment an empty cell in the grid's accessible table).
+    in_grid = _cells_in_grid(state.get(keys["editor"]), previous, rows)
     shown: list[ShownRow] = []
     records = []
-    for row in rows:
+    for position, row in enumerate(rows):
         row_id = int(row["id"])
         draft = book.drafts.get(row_id)
         base = dict(draft.base) if draft else {n: row[n] for n in spec.fields}
         version = book.seen_version(row_id, int(row["version"]))
         shown.append(ShownRow(row_id, version, base))
-        values = {**row, **book.overlay(row_id), "version": version}
+        drafted = {n: v for n, v in book.overlay(row_id).items() if (position, n) not in in_grid}
+        values = {**row, **drafted, "version": version}
         records.append({c: layout.to_display(c, values.get(c)) for c in layout.column_order})
     frame = pd.DataFrame.from_records(records, columns=list(layout.column_order))
     for column in layout.date_columns:
@@ -139,6 +145,21 @@ def edit_table(
 
     positions = {s.row_id: i + 1 for i, s in enumerate(shown)}
     _status_bar(engine, prefix, spec, actor, book, positions)
+
+
+def _cells_in_grid(
+    editor_state: Any, previous: Sequence[ShownRow] | None, rows: Sequence[Mapping[str, Any]]
+) -> set[tuple[int, str]]:
+    """(position, column) of the edits the grid holds, for positions showing the same row as before."""
+    if previous is None or not isinstance(editor_state, Mapping):
+        return set()
+    held: set[tuple[int, str]] = set()
+    for key, cells in (editor_state.get("edited_rows") or {}).items():
+        position = int(key)
+        same_row = position < len(previous) and position < len(rows)
+        if same_row and previous[position].row_id == int(rows[position]["id"]):
+            held.update((position, name) for name in cells)
+    return held
 
 
 def _status_bar(

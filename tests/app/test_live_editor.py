@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bench.load.journeys import TASKS_TITLE
 from bench.protocol.client import ProtocolError
-from bench.protocol.journey import Coordinator
+from bench.protocol.journey import EDITOR_KEY, NOTES, Coordinator, _column
 from lib.core import config
 from lib.data import accounts
 from lib.data.db import make_engine, transaction
@@ -43,6 +43,10 @@ def _editing(base_url: str) -> Coordinator:
     who.load_tasks()
     who.edit()
     return who
+
+
+def _grid(who: Coordinator) -> bytes:
+    return bytes(who.session.widget("dataframe", id_contains=EDITOR_KEY).arrow_data.data)
 
 
 def _notes(url: str, task_id: int) -> str | None:
@@ -96,5 +100,28 @@ def test_a_save_after_the_session_was_revoked_writes_nothing_and_signs_out(serve
         with transaction(engine) as s:
             assert not s.scalars(select(AuditEvent).where(AuditEvent.field == "notes")).all()
         engine.dispose()
+    finally:
+        who.close()
+
+
+def test_the_grid_keeps_its_own_edit_and_a_draft_it_no_longer_holds_is_drawn_into_the_table(served):
+    base_url, _url = served
+    who = Coordinator(base_url, 0, "Ghi chú thử")
+    try:
+        who.open()
+        who.sign_in()
+        who.load_tasks()
+        before = _grid(who)
+        who.edit()
+        assert who.draft is not None
+        # The table the browser gets back after the edit is the one it edited: a changed table made
+        # the grid drop its edit and send an empty state, a second run for every edit.
+        assert _grid(who) == before
+        assert _column(before, NOTES)[0] != who.draft.value
+
+        who.load_overview()  # the editor is not drawn: the grid's edits are gone, the draft stays
+        who.load_tasks()
+        assert _column(_grid(who), NOTES)[0] == who.draft.value
+        assert who.session.shows("1 thay đổi chưa lưu")
     finally:
         who.close()
