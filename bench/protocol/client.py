@@ -101,6 +101,7 @@ class StreamlitSession:
         self.pages: dict[str, str] = {}  # url path ("" for the main page) → page_script_hash
         self.widgets: dict[str, WidgetState] = {}  # the states a browser would send again
         self.fragments: dict[str, str] = {}  # widget id → the id of the st.fragment it is drawn in
+        self.reported: set[str] = set()  # the cookie components that told this session their value
         self.last = Run()
 
     # -- connection ---------------------------------------------------------------------------
@@ -138,6 +139,7 @@ class StreamlitSession:
                 self.ws.close()
             self.ws = None
         self.widgets = {}
+        self.reported = set()
 
     def close(self) -> None:
         """Close the WebSocket and the HTTP connections."""
@@ -184,7 +186,27 @@ class StreamlitSession:
         self.widgets.update({k: v for k, v in (extra or {}).items()})
         self._send(message)
         self.last = self._read_until_finished(fragment)
+        self._report_cookies()
         return self.last
+
+    def _report_cookies(self) -> None:
+        """Answer a cookie component drawn for the first time in this session, as a browser's does.
+
+        streamlit-authenticator's CookieManager (extra_streamlit_components, method getAll) reads
+        `document.cookie` once it is mounted and sends it as its value: a second script run of the
+        same action, seen on every new session in the Chromium harness. The answer holds the cookies
+        a page's script can read (not the HttpOnly ones)."""
+        for element in self.last.of("component_instance"):
+            if element.id in self.reported or '"getAll"' not in element.json_args:
+                continue
+            self.reported.add(element.id)
+            readable = {c.name: c.value for c in self.http.cookies if not c.has_nonstandard_attr("HttpOnly")}
+            first = self.last
+            state = WidgetState(id=element.id, json_value=json.dumps(readable))
+            self.rerun(extra={element.id: state})
+            self.last.runs += first.runs
+            self.last.toasts[:0] = first.toasts
+            return
 
     def _send(self, message: BackMsg) -> None:
         assert self.ws is not None
