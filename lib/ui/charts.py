@@ -2,8 +2,9 @@
 
 A builder takes the figures a page already holds (a loader's result) and returns a chart. Pages call
 `show(builder, *figures)`: the Vega-Lite spec and its Arrow datasets are built (and validated by Altair)
-once per distinct figures, then served from a cache keyed by a digest of those figures, so a rerun whose
-figures did not change costs a pickle, a digest and a dictionary look-up instead of Altair's `to_dict`."""
+once per distinct figures, then served from a process-wide cache keyed by the builder and a digest of the
+pickled figures, so a rerun whose figures did not change costs a pickle, a digest and a dictionary look-up
+instead of Altair's `to_dict`."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import hashlib
 import json
 import pickle
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
 from typing import Any, Literal
@@ -30,9 +32,10 @@ from lib.core.figures import Funding, RoadmapPoint
 AnyChart = alt.Chart | alt.LayerChart | alt.FacetChart
 Spec = tuple[str, tuple[tuple[str, Any], ...]]  # the spec's JSON without datasets; the datasets by name
 
-_SPECS_KEPT = 512  # distinct (builder, figures) pairs: each a few kB
+_SPECS_KEPT = 512  # distinct (builder, figures) pairs, the least recently drawn dropped first; a few kB each
+_specs: OrderedDict[str, Spec | None] = OrderedDict()
+_specs_lock = threading.Lock()
 _conversions = 0
-_conversions_lock = threading.Lock()
 
 
 def conversions() -> int:
@@ -40,22 +43,25 @@ def conversions() -> int:
     return _conversions
 
 
-@st.cache_resource(max_entries=_SPECS_KEPT, show_spinner=False)
-def _spec(
-    key: str, _build: Callable[..., AnyChart | None], _args: tuple[Any, ...], _projector: bool
-) -> Spec | None:
-    """The Vega-Lite spec of `_build(*_args)` (with `for_projector` if asked); `key` names that input."""
+def clear_specs() -> None:
+    """Forget every converted chart (tests; the cache is keyed by content, so it is never stale)."""
+    with _specs_lock:
+        _specs.clear()
+
+
+def _convert(build: Callable[..., AnyChart | None], figures: tuple[Any, ...], projector: bool) -> Spec | None:
+    """The Vega-Lite spec of `build(*figures)` (`for_projector` if asked) and its Arrow datasets."""
     global _conversions
-    chart = _build(*_args)
+    chart = build(*figures)
     if chart is None:
         return None
-    if _projector:
+    if projector:
         chart = for_projector(chart)
     spec = _convert_altair_to_vega_lite_spec(chart)  # Altair's to_dict, validation included
     datasets = spec.pop("datasets", {})
-    with _conversions_lock:
+    with _specs_lock:
         _conversions += 1
-    return json.dumps(spec), tuple(datasets.items())  # immutable: the cache shares it between sessions
+    return json.dumps(spec), tuple(datasets.items())  # immutable: shared by every session
 
 
 def show(
@@ -72,9 +78,20 @@ def show(
     if "<" in build.__qualname__:  # a lambda or a nested function: two of them may share a name
         raise ValueError(f"charts.show needs a module-level function, not {build.__qualname__}")
     digest = hashlib.blake2b(pickle.dumps(figures, protocol=5), digest_size=20).hexdigest()
-    cached = _spec(
-        f"{build.__module__}.{build.__qualname__}:{int(projector)}:{digest}", build, figures, projector
-    )
+    key = f"{build.__module__}.{build.__qualname__}:{int(projector)}:{digest}"
+    # A plain dictionary: st.cache_resource inspects the function's signature on every call, which cost
+    # more than the rest of a hit. Two sessions missing the same key at once both convert; same result.
+    with _specs_lock:
+        hit = key in _specs
+        if hit:
+            _specs.move_to_end(key)
+            cached = _specs[key]
+    if not hit:
+        cached = _convert(build, figures, projector)
+        with _specs_lock:
+            _specs[key] = cached
+            while len(_specs) > _SPECS_KEPT:
+                _specs.popitem(last=False)
     if cached is None:
         return
     text, datasets = cached

@@ -124,3 +124,30 @@ def _nested():
 def test_a_nested_builder_is_refused_because_its_name_cannot_key_the_cache():
     at = AppTest.from_function(_nested, default_timeout=30).run()
     assert at.exception and "module-level function" in at.exception[0].message
+
+
+def _rounds(figure_sets):
+    from lib.ui import charts
+
+    for figures in figure_sets:
+        charts.show(charts.funding_by_locality_chart, *figures)
+
+
+def test_the_cache_keeps_the_charts_drawn_last_and_drops_the_oldest(monkeypatch):
+    def money(planned: int) -> tuple[Any, ...]:
+        return ({"luc-ngan": Funding(planned=planned, allocated=planned, disbursed=0)}, NAMES)
+
+    a, b, c = money(1_000_000_000), money(2_000_000_000), money(3_000_000_000)
+    monkeypatch.setattr(charts, "_SPECS_KEPT", 2)
+    before = charts.conversions()
+    at = AppTest.from_function(_rounds, args=([a, b, a, c, a, b],), default_timeout=30).run()
+    assert not at.exception, at.exception
+    # a, b converted; a kept (drawn last); c drops b; a kept; b converted again
+    assert charts.conversions() == before + 4
+    billions = [_rows_of(chart)[0]["billion"] for chart in at.get("vega_lite_chart")]
+    assert billions == [1.0, 2.0, 1.0, 3.0, 1.0, 2.0]
+
+
+def _rows_of(chart: Any) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = pa.ipc.open_stream(chart.proto.datasets[0].data.data).read_all().to_pylist()
+    return rows
