@@ -130,23 +130,15 @@ st.caption(
 
 left, right = st.columns(2)
 with left:
-    st.altair_chart(
-        charts.funding_by_locality_chart(charts.funding_frame(data.funding_by_locality, places)),
-        width="stretch",
-    )
+    charts.show(charts.funding_by_locality_chart, data.funding_by_locality, places)
 with right:
-    st.altair_chart(
-        charts.disbursement_chart(
-            charts.disbursement_frame(data.funding_by_locality, places, below), f.disbursement_rate
-        ),
-        width="stretch",
-    )
+    charts.show(charts.disbursement_chart, data.funding_by_locality, places, below, f.disbursement_rate)
 left, right = st.columns(2)
 with left:
-    st.altair_chart(charts.stage_chart(charts.stage_frame(data.stages, places)), width="stretch")
+    charts.show(charts.stage_chart, data.stages, places)
 with right:
     if data.completions:
-        st.altair_chart(charts.completion_chart(charts.completion_frame(data.completions)), width="stretch")
+        charts.show(charts.completion_chart, data.completions)
     else:
         st.info("Chưa có dự án nào có ngày hoàn thành.")
 

@@ -154,17 +154,11 @@ st.caption(
 names = dict(options.localities)
 left, right = st.columns(2)
 with left:
-    st.altair_chart(
-        charts.buckets_by_locality_chart(charts.bucket_frame(data.buckets_by_locality, names)),
-        width="stretch",
-    )
+    charts.show(charts.buckets_by_locality_chart, data.buckets_by_locality, names)
 with right:
-    st.altair_chart(
-        charts.funding_by_locality_chart(charts.funding_frame(data.funding_by_locality, names)),
-        width="stretch",
-    )
+    charts.show(charts.funding_by_locality_chart, data.funding_by_locality, names)
 if data.deadlines:
-    st.altair_chart(charts.deadlines_chart(charts.deadlines_frame(data.deadlines)), width="stretch")
+    charts.show(charts.deadlines_chart, data.deadlines)
 else:
     st.info("Không có nhiệm vụ chưa hoàn thành nào đến hạn trong 6 tháng tới.")
 

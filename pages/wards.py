@@ -84,7 +84,7 @@ row[3].metric(
 )
 
 st.subheader("Lộ trình đến năm 2030")
-st.altair_chart(charts.roadmap_chart(charts.roadmap_frame(roadmap, places)), width="content")
+charts.show(charts.roadmap_chart, roadmap, places, width="content")
 table = pd.DataFrame(
     [
         {

@@ -1,14 +1,104 @@
-"""Altair chart builders. They return charts; pages draw them."""
+"""Altair chart builders, and `show`, which draws one without converting it again on every rerun.
+
+A builder takes the figures a page already holds (a loader's result) and returns a chart. Pages call
+`show(builder, *figures)`: the Vega-Lite spec and its Arrow datasets are built (and validated by Altair)
+once per distinct figures, then served from a process-wide cache keyed by the builder and a digest of the
+pickled figures, so a rerun whose figures did not change costs a pickle, a digest and a dictionary look-up
+instead of Altair's `to_dict`."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import pickle
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import date
+from typing import Any, Literal
 
 import altair as alt
 import pandas as pd
+import streamlit as st
+
+# Streamlit's own Altair → Vega-Lite conversion (what `st.altair_chart` runs on every call): the same
+# theme handling, the same Arrow datasets and dataset names, so `st.vega_lite_chart` sends the browser
+# exactly what `st.altair_chart` sent (tests/ui/test_chart_specs.py compares the two).
+from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
 from lib.core import rules
 from lib.core.figures import Funding, RoadmapPoint
+
+AnyChart = alt.Chart | alt.LayerChart | alt.FacetChart
+Spec = tuple[str, tuple[tuple[str, Any], ...]]  # the spec's JSON without datasets; the datasets by name
+
+_SPECS_KEPT = 512  # distinct (builder, figures) pairs, the least recently drawn dropped first; a few kB each
+_specs: OrderedDict[str, Spec | None] = OrderedDict()
+_specs_lock = threading.Lock()
+_conversions = 0
+
+
+def conversions() -> int:
+    """How many charts this process has converted to Vega-Lite through `show` (cache misses)."""
+    return _conversions
+
+
+def clear_specs() -> None:
+    """Forget every converted chart (tests; the cache is keyed by content, so it is never stale)."""
+    with _specs_lock:
+        _specs.clear()
+
+
+def _convert(build: Callable[..., AnyChart | None], figures: tuple[Any, ...], projector: bool) -> Spec | None:
+    """The Vega-Lite spec of `build(*figures)` (`for_projector` if asked) and its Arrow datasets."""
+    global _conversions
+    chart = build(*figures)
+    if chart is None:
+        return None
+    if projector:
+        chart = for_projector(chart)
+    spec = _convert_altair_to_vega_lite_spec(chart)  # Altair's to_dict, validation included
+    datasets = spec.pop("datasets", {})
+    with _specs_lock:
+        _conversions += 1
+    return json.dumps(spec), tuple(datasets.items())  # immutable: shared by every session
+
+
+def show(
+    build: Callable[..., AnyChart | None],
+    *figures: Any,
+    width: Literal["stretch", "content"] = "stretch",
+    projector: bool = False,
+) -> None:
+    """Draw `build(*figures)` (nothing if it returns None), as `st.altair_chart(chart, width=width)` would.
+
+    `build` must be a module-level function (its name keys the cache) that depends on nothing but
+    `figures` (and constants); `projector` draws the chart `for_projector`.
+    """
+    if "<" in build.__qualname__:  # a lambda or a nested function: two of them may share a name
+        raise ValueError(f"charts.show needs a module-level function, not {build.__qualname__}")
+    digest = hashlib.blake2b(pickle.dumps(figures, protocol=5), digest_size=20).hexdigest()
+    key = f"{build.__module__}.{build.__qualname__}:{int(projector)}:{digest}"
+    # A plain dictionary: st.cache_resource inspects the function's signature on every call, which cost
+    # more than the rest of a hit. Two sessions missing the same key at once both convert; same result.
+    with _specs_lock:
+        hit = key in _specs
+        if hit:
+            _specs.move_to_end(key)
+            cached = _specs[key]
+    if not hit:
+        cached = _convert(build, figures, projector)
+        with _specs_lock:
+            _specs[key] = cached
+            while len(_specs) > _SPECS_KEPT:
+                _specs.popitem(last=False)
+    if cached is None:
+        return
+    text, datasets = cached
+    spec = json.loads(text)  # a fresh dict each run: Streamlit patches parts of it in place
+    spec["datasets"] = dict(datasets)
+    st.vega_lite_chart(spec, width=width)
+
 
 PROVINCE_LABEL = "Cấp tỉnh"
 _BUCKET_SCALE = alt.Scale(
@@ -37,8 +127,11 @@ def bucket_frame(by_locality: dict[str | None, rules.BucketSummary], names: dict
     return pd.DataFrame(rows, columns=["locality", "bucket", "order", "count"])
 
 
-def buckets_by_locality_chart(frame: pd.DataFrame) -> alt.Chart:
+def buckets_by_locality_chart(
+    by_locality: dict[str | None, rules.BucketSummary], names: dict[str, str]
+) -> alt.Chart:
     """Stacked bars of tasks per official bucket for each locality, one colour per bucket."""
+    frame = bucket_frame(by_locality, names)
     chart: alt.Chart = (
         alt.Chart(frame, title="Nhiệm vụ theo tình trạng và địa bàn")
         .mark_bar()
@@ -79,8 +172,9 @@ def funding_frame(by_locality: dict[str, Funding], names: dict[str, str]) -> pd.
     return pd.DataFrame(rows, columns=["locality", "kind", "billion", "vnd"])
 
 
-def funding_by_locality_chart(frame: pd.DataFrame) -> alt.Chart:
+def funding_by_locality_chart(by_locality: dict[str, Funding], names: dict[str, str]) -> alt.Chart:
     """Grouped bars of planned, allocated and disbursed money per locality, in tỷ đồng."""
+    frame = funding_frame(by_locality, names)
     chart: alt.Chart = (
         alt.Chart(frame, title="Kinh phí xây dựng trụ sở theo địa bàn (tỷ đồng)")
         .mark_bar()
@@ -107,8 +201,9 @@ def deadlines_frame(rows: list[tuple[int, int, str, int]]) -> pd.DataFrame:
     return frame
 
 
-def deadlines_chart(frame: pd.DataFrame) -> alt.Chart:
+def deadlines_chart(rows: list[tuple[int, int, str, int]]) -> alt.Chart:
     """Stacked bars of unfinished tasks by month of deadline, coloured by locality."""
+    frame = deadlines_frame(rows)
     order = list(dict.fromkeys(frame.sort_values("sort_key")["label"]))
     chart: alt.Chart = (
         alt.Chart(frame, title="Nhiệm vụ chưa hoàn thành đến hạn trong các tháng tới")
@@ -143,8 +238,11 @@ def disbursement_frame(
     return pd.DataFrame(rows, columns=["locality", "rate", "status"])
 
 
-def disbursement_chart(frame: pd.DataFrame, average: float | None) -> alt.LayerChart | alt.Chart:
+def disbursement_chart(
+    by_locality: dict[str, Funding], names: dict[str, str], below: set[str], average: float | None
+) -> alt.LayerChart | alt.Chart:
     """Disbursement rate per locality against the provincial average; those below it in red."""
+    frame = disbursement_frame(by_locality, names, below)
     bars: alt.Chart = (
         alt.Chart(frame, title="Tỷ lệ giải ngân so với bình quân toàn tỉnh (%)")
         .mark_bar()
@@ -204,8 +302,9 @@ def stage_frame(stages: dict[tuple[str, str], int], names: dict[str, str]) -> pd
     return pd.DataFrame(rows, columns=["locality", "stage", "order", "count"])
 
 
-def stage_chart(frame: pd.DataFrame) -> alt.Chart:
+def stage_chart(stages: dict[tuple[str, str], int], names: dict[str, str]) -> alt.Chart:
     """Stacked bars of projects per stage for each locality, from no land (red) to in use (green)."""
+    frame = stage_frame(stages, names)
     chart: alt.Chart = (
         alt.Chart(frame, title="Dự án trụ sở theo giai đoạn")
         .mark_bar()
@@ -247,8 +346,9 @@ def completion_frame(rows: list[tuple[date, str, int]]) -> pd.DataFrame:
     return pd.DataFrame(records, columns=["month", "kind", "count"])
 
 
-def completion_chart(frame: pd.DataFrame) -> alt.Chart:
+def completion_chart(rows: list[tuple[date, str, int]]) -> alt.Chart:
     """Lines of projects completed so far, as planned and as they actually happened."""
+    frame = completion_frame(rows)
     chart: alt.Chart = (
         alt.Chart(frame, title="Số trụ sở hoàn thành lũy kế: kế hoạch và thực tế")
         .mark_line(point=True, interpolate="step-after")
@@ -292,8 +392,9 @@ def roadmap_frame(points: list[RoadmapPoint], names: dict[str, str]) -> pd.DataF
     return pd.DataFrame(rows, columns=["locality", "year", "series", "pct"])
 
 
-def roadmap_chart(frame: pd.DataFrame) -> alt.FacetChart | alt.LayerChart:
+def roadmap_chart(points: list[RoadmapPoint], names: dict[str, str]) -> alt.FacetChart | alt.LayerChart:
     """Per locality: share of wards registered and recognised by year, against the path to 100% in 2030."""
+    frame = roadmap_frame(points, names)
     chart: alt.FacetChart | alt.LayerChart = (
         alt.Chart(frame)
         .mark_line(point=True)
@@ -326,9 +427,9 @@ def roadmap_chart(frame: pd.DataFrame) -> alt.FacetChart | alt.LayerChart:
     return chart
 
 
-def for_projector(chart: alt.Chart) -> alt.Chart:
+def for_projector(chart: AnyChart) -> AnyChart:
     """The same chart with type large enough for a meeting room."""
-    big: alt.Chart = (
+    big: AnyChart = (
         chart.properties(height=460)
         .configure_axis(labelFontSize=20, titleFontSize=20, labelLimit=400)
         .configure_legend(labelFontSize=20, titleFontSize=20, symbolSize=300, labelLimit=500, columns=2)

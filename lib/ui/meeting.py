@@ -152,19 +152,17 @@ def _cover(ctx: RunContext, deck: Deck, options: FilterOptions, filters: Filters
         st.markdown("### Phạm vi: " + deck.scope)
     _metrics(slide, 4)
     left, right = st.columns(2)
-    chart = cover_chart(slide)  # the same chart as in the .pptx and the PDF
-    if chart is not None:
-        left.altair_chart(charts.for_projector(chart), width="stretch")
+    with left:
+        charts.show(cover_chart, slide, projector=True)  # the same chart as in the .pptx and the PDF
     # Money by district, as on the overview (cached with its figures).
     data = load_overview(ctx.database_url, ctx.versions, filters, deck.as_of, ctx.settings.due_soon_days)
-    right.altair_chart(
-        charts.for_projector(
-            charts.funding_by_locality_chart(
-                charts.funding_frame(data.funding_by_locality, dict(options.localities))
-            )
-        ),
-        width="stretch",
-    )
+    with right:
+        charts.show(
+            charts.funding_by_locality_chart,
+            data.funding_by_locality,
+            dict(options.localities),
+            projector=True,
+        )
     discussion.recent_directions(ctx)  # leaders' latest directions (ý kiến chỉ đạo)
 
 

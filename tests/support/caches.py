@@ -3,8 +3,11 @@ that runs pages starts (and ends) with them empty (the `fresh_caches` fixture in
 
 import streamlit as st
 
+from lib.ui import charts
+
 
 def clear_caches() -> None:
-    """Empty `st.cache_data` and `st.cache_resource`."""
+    """Empty `st.cache_data`, `st.cache_resource` and the converted charts (`lib.ui.charts.show`)."""
     st.cache_data.clear()
     st.cache_resource.clear()
+    charts.clear_specs()
