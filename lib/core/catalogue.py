@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any, Literal
 
 from lib.core import recurrence, rules
@@ -64,14 +65,16 @@ class Entity:
     grid: tuple[str, ...] = ()  # the on-screen order where it differs (empty: the fields' order)
     title: str = ""  # the column that says which row it is ("Nhiệm vụ", "Phường, xã")
 
+    @cached_property
+    def _by_name(self) -> Mapping[str, Field]:
+        # Every cell the grid shows asks for its field by name (`shown`): a dict, not a scan.
+        return {f.name: f for f in self.fields}
+
     def __getitem__(self, name: str) -> Field:
-        for f in self.fields:
-            if f.name == name:
-                return f
-        raise KeyError(name)
+        return self._by_name[name]
 
     def get(self, name: str) -> Field | None:
-        return next((f for f in self.fields if f.name == name), None)
+        return self._by_name.get(name)
 
     def shown(self, name: str, value: Any) -> Any:
         """A stored value as people read it: a code by its label, several codes joined."""
