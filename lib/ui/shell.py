@@ -146,7 +146,7 @@ def sign_in(ctx: RunContext) -> RunContext:
             ctx.engine,
             ctx.settings,
             lambda: st.navigation(all_pages(), position="hidden"),
-            title=app_title(ctx),
+            title=lambda: app_title(ctx),  # only the sign-in form shows it
         )
     except DatabaseError as exc:  # the database failed during the sign-in itself: say so, keep nothing
         st.error(str(exc), icon="⚠️")
