@@ -3,6 +3,7 @@ canonical text (`exact_key`), so equal values share a cache entry and different 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 
@@ -70,6 +71,13 @@ def test_a_value_without_an_exact_text_is_refused():
         loaders.exact_key(Filters(localities=(object(),)))  # type: ignore[arg-type]
 
 
+@pytest.fixture
+def app_url(demo_url, fresh_caches) -> Iterator[str]:
+    """The demo database's URL, read through the app's own engine (closed after the test)."""
+    yield demo_url
+    loaders.get_engine(demo_url).dispose()
+
+
 def _actor(url: str, username: str) -> Actor:
     with transaction(loaders.get_engine(url)) as s:
         return accounts.actor_for(s.scalars(select(User).where(User.username == username)).one())
@@ -83,7 +91,8 @@ def _editable(url: str, actor: Actor) -> tuple[int, list[tuple[int, str]]]:
     return count, sorted((r["id"], r["locality"]) for r in rows)
 
 
-def test_two_scopes_never_share_cached_rows(demo_url):
+def test_two_scopes_never_share_cached_rows(app_url):
+    demo_url = app_url
     luc_ngan, viet_yen = _actor(demo_url, "dp.lucngan"), _actor(demo_url, "dp.vietyen")
     count, rows = _editable(demo_url, luc_ngan)
     assert count == len(rows) > 0

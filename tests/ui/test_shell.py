@@ -33,7 +33,7 @@ def _page_lists() -> None:
 
 def test_each_run_gets_its_own_copies_of_the_pages_of_its_role() -> None:
     for _ in range(2):  # the second run uses the pages built by the first
-        at = AppTest.from_function(_page_lists).run()
+        at = AppTest.from_function(_page_lists, default_timeout=30).run()
         assert not at.exception
         seen = at.session_state["seen"]
         assert seen["leader"] == [
