@@ -117,9 +117,13 @@ def cached(*, max_entries: int) -> Callable[[Callable[P, R]], Callable[P, R]]:
 
 
 @st.cache_resource(show_spinner=False)
-def get_engine(url: str) -> Engine:
-    """Return the process-wide engine for a database URL."""
+def _engine(url: str) -> Engine:
     return make_engine(url)
+
+
+def get_engine(url: str) -> Engine:
+    """Return the process-wide engine for a database URL (the URL passed by name: see `cached`)."""
+    return _engine(url=url)
 
 
 @cached(max_entries=32)
