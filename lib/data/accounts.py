@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import bindparam, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, object_session
@@ -338,28 +338,59 @@ class SessionCheck:
     has_token: bool = False
 
 
+# Built once: constructing a statement costs several times more than running it (check_session
+# runs on every rerun of every signed-in browser).
+_SESSION_CHECK = (
+    select(
+        AuthSession.revoked_at,
+        AuthSession.expires_at,
+        AuthSession.token_hash,
+        User.id,
+        User.username,
+        User.display_name,
+        User.role,
+        User.active,
+        User.locality_id,
+        Locality.code,
+    )
+    .select_from(AuthSession)
+    .outerjoin(User, User.id == AuthSession.user_id)
+    .outerjoin(Locality, Locality.id == User.locality_id)
+    .where(AuthSession.browser_key == bindparam("key"))
+)
+
+
 def check_session(s: Session, key: str, now: datetime) -> SessionCheck:
-    """Re-check a signed-in session on every interaction: user still active, session not revoked."""
-    row = s.execute(
-        select(AuthSession, User)
-        .outerjoin(User, User.id == AuthSession.user_id)
-        .where(AuthSession.browser_key == key)
-    ).first()
+    """Re-check a signed-in session on every interaction: user still active, session not revoked.
+
+    Runs on every rerun of every signed-in browser, so it reads plain columns in one joined query
+    (session, user, home district) and, for a focal point, their scope (`read_scope`) as it is now:
+    a revocation, a disabled user or a changed scope counts from the very next run."""
+    row = s.connection().execute(_SESSION_CHECK, {"key": key}).first()
     if row is None:
         return SessionCheck(
             None,
             "Phiên đăng nhập không còn hiệu lực (tài khoản có thể đã bị xóa). Vui lòng đăng nhập lại.",
         )
-    if row[1] is None:
+    revoked_at, expires_at, token_hash, user_id, username, display_name, role, active, locality_id, code = row
+    if user_id is None:
         return SessionCheck(None, "Tài khoản không còn tồn tại. Phiên làm việc đã kết thúc.")
-    session_row, user = row[0], row[1]
-    if not user.active:
+    if not active:
         return SessionCheck(None, "Tài khoản đã bị vô hiệu hóa. Phiên làm việc đã kết thúc.")
-    if session_row.revoked_at is not None:
+    if revoked_at is not None:
         return SessionCheck(None, "Phiên đăng nhập đã bị thu hồi. Vui lòng đăng nhập lại.")
-    if session_row.expires_at <= now:
+    if expires_at <= now:
         return SessionCheck(None, "Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.")
-    return SessionCheck(actor_for(user), has_token=session_row.token_hash is not None)
+    actor = Actor(
+        user_id=user_id,
+        username=username,
+        display_name=display_name,
+        role=role,
+        locality_id=locality_id,
+        locality_code=code,
+        scope=read_scope(s, user_id) if role == DIEU_PHOI else NO_SCOPE,
+    )
+    return SessionCheck(actor, has_token=token_hash is not None)
 
 
 def end_session(s: Session, key: str, now: datetime, reason: str = "logout") -> None:

@@ -248,11 +248,14 @@ def _piece_of(suffix: str) -> PieceId | None:
         return None
 
 
+_READ_VERSIONS = select(AppMeta.key, AppMeta.value)  # built once: building costs as much as running it
+
+
 def read_versions(conn: Connection | Session) -> Versions:
     """Read every version in one query (a few dozen rows of app_meta)."""
     data = base = trail = 0
     tasks: list[tuple[PieceId, int]] = []
-    for key, value in conn.execute(select(AppMeta.key, AppMeta.value)):
+    for key, value in conn.execute(_READ_VERSIONS):
         if key == DATA_VERSION_KEY:
             data = int(value or 0)
         elif key == BASE_VERSION_KEY:

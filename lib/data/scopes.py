@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select
 from sqlalchemy.orm import Session
 
 from lib.core import rules
@@ -17,55 +17,68 @@ from lib.core.scopes import BODY_KINDS, KIND_LABELS, Scope
 from lib.data.models import Agency, Locality, Succession, Task, Unit, User, UserScope
 from lib.data.organisation import load_map
 
+# Built once (read_scope runs on every rerun of a focal point): building costs more than running.
+_SCOPE_ROWS = (
+    select(
+        UserScope.locality_id,
+        UserScope.unit_id,
+        UserScope.agency_id,
+        Locality.name,
+        Unit.kind,
+        Unit.name,
+        Agency.name,
+    )
+    .select_from(UserScope)
+    .outerjoin(Locality, Locality.id == UserScope.locality_id)
+    .outerjoin(Unit, Unit.id == UserScope.unit_id)
+    .outerjoin(Agency, Agency.id == UserScope.agency_id)
+    .where(UserScope.user_id == bindparam("user_id"))
+    .order_by(UserScope.id)
+)
+_AGENCY_UNITS = select(Agency.id, Agency.unit_id).where(
+    or_(
+        Agency.id.in_(bindparam("agencies", expanding=True)),
+        Agency.unit_id.in_(bindparam("units", expanding=True)),
+    )
+)
+
 
 def read_scope(s: Session, user_id: int | None) -> Scope:
-    """The scope of one user from their `user_scope` rows (empty for a user without any)."""
+    """The scope of one user from their `user_scope` rows (empty for a user without any).
+
+    Read on every run of a focal point (`accounts.check_session`): the rows and the names of their
+    bodies in one query, plus one for the agencies that stand for a unit when a unit or an agency
+    is assigned."""
     if user_id is None:
         return Scope()
-    rows = s.execute(
-        select(UserScope.locality_id, UserScope.unit_id, UserScope.agency_id)
-        .where(UserScope.user_id == user_id)
-        .order_by(UserScope.id)
-    ).all()
-    localities = [r.locality_id for r in rows if r.locality_id is not None]
-    units = [r.unit_id for r in rows if r.unit_id is not None]
-    agencies = [r.agency_id for r in rows if r.agency_id is not None]
+    conn = s.connection()
+    rows = conn.execute(_SCOPE_ROWS, {"user_id": user_id}).all()
+    localities = [r[0] for r in rows if r[0] is not None]
+    units = [r[1] for r in rows if r[1] is not None]
+    agencies = [r[2] for r in rows if r[2] is not None]
     pairs: list[tuple[int, int | None]] = []
     if agencies or units:
-        pairs = [
-            (a, u)
-            for a, u in s.execute(
-                select(Agency.id, Agency.unit_id).where(
-                    or_(Agency.id.in_(agencies), Agency.unit_id.in_(units))
-                )
-            )
-        ]
-    return Scope.of(localities, units, agencies, agency_units=pairs, labels=_labels(s, rows))
+        pairs = [(a, u) for a, u in conn.execute(_AGENCY_UNITS, {"agencies": agencies, "units": units})]
+    return Scope.of(localities, units, agencies, agency_units=pairs, labels=[_label(*r) for r in rows])
 
 
-def _labels(s: Session, rows: Any) -> list[str]:
-    locs = {r.locality_id for r in rows if r.locality_id is not None}
-    units = {r.unit_id for r in rows if r.unit_id is not None}
-    agencies = {r.agency_id for r in rows if r.agency_id is not None}
-    names: dict[tuple[str, int], str] = {}
-    if locs:
-        names |= {
-            ("l", i): n for i, n in s.execute(select(Locality.id, Locality.name).where(Locality.id.in_(locs)))
-        }
-    if units:
-        names |= {
-            ("u", i): f"{rules.UNIT_KIND_LABELS.get(k, '')} {n}".strip()
-            for i, k, n in s.execute(select(Unit.id, Unit.kind, Unit.name).where(Unit.id.in_(units)))
-        }
-    if agencies:
-        names |= {
-            ("a", i): n for i, n in s.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agencies)))
-        }
-    out = []
-    for r in rows:
-        key = ("l", r.locality_id) if r.locality_id else ("u", r.unit_id) if r.unit_id else ("a", r.agency_id)
-        out.append(names.get(key, f"mã {key[1]}"))
-    return out
+def _label(
+    locality_id: int | None,
+    unit_id: int | None,
+    agency_id: int | None,
+    locality_name: str | None,
+    unit_kind: str | None,
+    unit_name: str | None,
+    agency_name: str | None,
+) -> str:
+    """The name of one body of a scope ("mã N" if its row is gone)."""
+    if locality_id:
+        return locality_name if locality_name is not None else f"mã {locality_id}"
+    if unit_id:
+        if unit_name is None:
+            return f"mã {unit_id}"
+        return f"{rules.UNIT_KIND_LABELS.get(unit_kind or '', '')} {unit_name}".strip()
+    return agency_name if agency_name is not None else f"mã {agency_id}"
 
 
 def _in(column: Any, ids: frozenset[int]) -> ColumnElement[bool]:

@@ -195,18 +195,22 @@ def sign_in(
     settings: config.Settings,
     navigation: Callable[[], object],
     *,
-    title: str = "Theo dõi thực hiện Đề án 30/ĐA-BCA",
+    title: str | Callable[[], str] = "Theo dõi thực hiện Đề án 30/ĐA-BCA",
 ) -> Actor:
     """Return the signed-in user, or draw the sign-in form and stop the run.
 
     The server-side session, whose key this browser session holds, is the truth about who is signed
     in; the library's flags follow it. `navigation` registers the app's pages (hidden) before the
     form is drawn, so every run calls st.navigation and a deep link such as /nhiem-vu?dia_ban=…
-    survives signing in.
+    survives signing in. `title` (or the function that names it) heads the form.
+
+    A run whose session is live builds no authenticator: it needs neither the credentials of every
+    user nor the library's cookie component, only the check of its own session row. The library's
+    object is built when the form is drawn, a dead session is forgotten, or the user signs out.
     """
-    authenticator = _authenticator(engine, settings)
     state = st.session_state
     key = state.get(_SESSION) or state.pop(_PENDING, None)
+    check = None
     if key is not None:
         with transaction(engine) as s:
             check = accounts.check_session(s, key, config.now())
@@ -226,15 +230,16 @@ def sign_in(
                 uploads.GATE.admit(_browser_session_id())
             else:
                 uploads.GATE.revoke(_browser_session_id())
-            _sidebar_user(authenticator, engine, settings, actor)
+            _sidebar_user(engine, settings, actor)
             return actor
-        if state.get(_SESSION) is not None:
-            _forget(authenticator, check.reason)
-    elif state.get("authentication_status"):
+    authenticator = _authenticator(engine, settings)
+    if check is not None and state.get(_SESSION) is not None:
+        _forget(authenticator, check.reason)
+    elif check is None and state.get("authentication_status"):
         _forget(authenticator, "Phiên đăng nhập không hợp lệ. Vui lòng đăng nhập lại.")
     uploads.GATE.revoke(_browser_session_id())
     navigation()
-    _login_form(authenticator, settings, title)
+    _login_form(authenticator, settings, title if isinstance(title, str) else title())
     if state.get(_SESSION) is not None or state.get("authentication_status"):
         st.rerun()  # signed in just now, by password or by cookie
     st.stop()
@@ -283,13 +288,11 @@ LOCK_MESSAGES = {
 }
 
 
-def _sidebar_user(
-    authenticator: stauth.Authenticate, engine: Engine, settings: config.Settings, actor: Actor
-) -> None:
+def _sidebar_user(engine: Engine, settings: config.Settings, actor: Actor) -> None:
     with st.sidebar:
         st.caption(f"Đăng nhập: **{actor.display_name}** ({actor.username}) · {ROLE_LABELS[actor.role]}")
         if st.button("Đăng xuất", key="auth_logout", icon=":material/logout:"):
-            sign_out(authenticator, engine, settings, "Đã đăng xuất.")
+            sign_out(_authenticator(engine, settings), engine, settings, "Đã đăng xuất.")
             st.rerun()
 
 

@@ -12,11 +12,14 @@ rerun of every process, and a save leaves warm what it did not change:
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import inspect
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import streamlit as st
 from sqlalchemy import Engine
@@ -51,14 +54,79 @@ from lib.editing import attachments as attaching
 from lib.editing import history
 from lib.files import export, register, report
 
+# --- cache keys ---------------------------------------------------------------------------------
+#
+# Streamlit hashes every argument of a cached call on every rerun. Its generic hasher copies a
+# dataclass with `dataclasses.asdict` (deep-copying every frozenset of a scope) and walks the copy
+# object by object; and for each positional argument it reads the function's signature again.
+# For the types below, `exact_key` writes the value as one canonical text instead, and `cached`
+# passes every argument by name: the same key for equal values, different keys for different ones.
+
+
+def exact_key(value: Any) -> bytes:
+    """A canonical text of a value for a cache key: equal values give equal texts, and different
+    values different texts (a frozenset is written sorted, a dataclass with its type and every
+    field). Only plain values, tuples, lists, sets, dates and dataclasses of them are accepted:
+    anything else raises TypeError rather than risk two values sharing a key."""
+    return _text(value).encode()
+
+
+def _text(value: Any) -> str:
+    if value is None or isinstance(value, (str, int, float, date)):  # bool, datetime: their own repr
+        return repr(value)
+    if isinstance(value, tuple):
+        return "(" + "".join(_text(v) + "," for v in value) + ")"
+    if isinstance(value, list):
+        return "[" + "".join(_text(v) + "," for v in value) + "]"
+    if isinstance(value, (frozenset, set)):
+        return "{" + "".join(t + "," for t in sorted(_text(v) for v in value)) + "}"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = ",".join(f"{f.name}={_text(getattr(value, f.name))}" for f in dataclasses.fields(value))
+        return f"{type(value).__module__}.{type(value).__qualname__}({fields})"
+    raise TypeError(f"no exact cache key for a value of type {type(value).__qualname__}")
+
+
+HASH_FUNCS: dict[str | type[Any], Callable[[Any], Any]] = {
+    t: exact_key for t in (Actor, Scope, Filters, HqFilters, Versions, history.EventFilter, date)
+}
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def cached(*, max_entries: int) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """`st.cache_data` (no spinner) with the exact keys of `HASH_FUNCS`, every argument passed by
+    name (Streamlit reads the signature again for each positional one)."""
+
+    def decorate(func: Callable[P, R]) -> Callable[P, R]:
+        store = st.cache_data(show_spinner=False, max_entries=max_entries, hash_funcs=HASH_FUNCS)(func)
+        by_name: Callable[..., R] = store
+        parameters = inspect.signature(func).parameters.values()
+        if any(p.kind is not inspect.Parameter.POSITIONAL_OR_KEYWORD for p in parameters):
+            raise TypeError(f"{func.__name__}: a cached loader takes plain parameters only")
+        names = tuple(p.name for p in parameters)
+
+        @functools.wraps(func)
+        def call(*args: P.args, **kwargs: P.kwargs) -> R:
+            return by_name(**dict(zip(names, args, strict=False)), **kwargs)
+
+        call.clear = store.clear  # type: ignore[attr-defined]
+        return call
+
+    return decorate
+
 
 @st.cache_resource(show_spinner=False)
-def get_engine(url: str) -> Engine:
-    """Return the process-wide engine for a database URL."""
+def _engine(url: str) -> Engine:
     return make_engine(url)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+def get_engine(url: str) -> Engine:
+    """Return the process-wide engine for a database URL (the URL passed by name: see `cached`)."""
+    return _engine(url=url)
+
+
+@cached(max_entries=32)
 def load_issuers(url: str, base_version: int, day: date) -> issuers.Issuers:
     """The province's People's Committee and police valid on a day (the app's title names it);
     keyed by the base version (`RunContext.versions.base`): no task edit changes it."""
@@ -66,7 +134,7 @@ def load_issuers(url: str, base_version: int, day: date) -> issuers.Issuers:
         return issuers.issuers_on(s, day)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@cached(max_entries=32)
 def load_filter_options(url: str, base_version: int) -> FilterOptions:
     """Load the values every filter accepts; keyed by the base version (`RunContext.versions.base`):
     a task edit that changes a lead agency bumps it (`lib.editing.changeset`), no other edit of a
@@ -97,7 +165,7 @@ def load_overview(
     return _overview(url, read, filters, as_of, due_soon_days, regroup, today)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@cached(max_entries=256)
 def _overview(
     url: str,
     versions: Versions,
@@ -112,7 +180,7 @@ def _overview(
     return queries.assemble_overview(frame, pieces, filters, as_of)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@cached(max_entries=64)
 def load_overview_frame(
     url: str, base_version: int, filters: Filters, as_of: date, regroup: bool, today: date | None
 ) -> queries.OverviewFrame:
@@ -211,7 +279,7 @@ def _task_pieces(
     return pieces
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@cached(max_entries=32)
 def load_org_map(url: str, data_version: int) -> OrgMap:
     """Load the map over time: every locality, unit and agency with its validity, and every
     succession link (a few hundred rows)."""
@@ -219,14 +287,14 @@ def load_org_map(url: str, data_version: int) -> OrgMap:
         return organisation.load_map(s)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@cached(max_entries=256)
 def load_task_count(url: str, data_version: int, filters: Filters, as_of: date, due_soon_days: int) -> int:
     """Count the tasks a filter selects."""
     with transaction(get_engine(url)) as s:
         return queries.count_tasks(s, filters, as_of, due_soon_days)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@cached(max_entries=256)
 def load_task_page(
     url: str,
     data_version: int,
@@ -243,7 +311,7 @@ def load_task_page(
         )
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@cached(max_entries=32)
 def load_task_row(
     url: str, data_version: int, task_id: int, as_of: date, due_soon_days: int
 ) -> dict[str, Any] | None:
@@ -252,14 +320,14 @@ def load_task_row(
         return queries.task_row(s, task_id, as_of, due_soon_days)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@cached(max_entries=32)
 def load_documents(url: str, data_version: int) -> list[dict[str, Any]]:
     """Load every document with the number of tasks it assigned."""
     with transaction(get_engine(url)) as s:
         return registers.list_documents(s)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@cached(max_entries=32)
 def load_directory(url: str, data_version: int, day: date | None = None) -> registers.Directory:
     """Load the agencies, localities and units a new row may name (retired ones left out, and
     those not valid on `day` if given)."""
@@ -267,14 +335,14 @@ def load_directory(url: str, data_version: int, day: date | None = None) -> regi
         return registers.get_directory(s, day)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@cached(max_entries=32)
 def load_agencies(url: str, data_version: int) -> list[dict[str, Any]]:
     """Load every agency, retired ones included."""
     with transaction(get_engine(url)) as s:
         return registers.list_agencies(s)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@cached(max_entries=32)
 def load_units(url: str, data_version: int) -> list[dict[str, Any]]:
     """Load every xã, phường and thị trấn, retired ones included."""
     with transaction(get_engine(url)) as s:
@@ -299,7 +367,7 @@ def load_locks(url: str, actor: Actor) -> list[accounts.LockRow]:
         return accounts.list_locks(s, actor, config.now())
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@cached(max_entries=256)
 def load_task_page_for_edit(
     url: str,
     data_version: int,
@@ -317,7 +385,7 @@ def load_task_page_for_edit(
         )
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
+@cached(max_entries=128)
 def load_events(
     url: str, trail_version: tuple[int, int], f: history.EventFilter, page: int, page_size: int
 ) -> tuple[list[dict[str, Any]], int]:
@@ -327,14 +395,14 @@ def load_events(
         return _event_rows(s, events), history.count_events(s, f)
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
+@cached(max_entries=128)
 def load_timeline(url: str, trail_version: tuple[int, int], entity: str, row_id: int) -> list[dict[str, Any]]:
     """Load every event of one row, oldest first."""
     with transaction(get_engine(url)) as s:
         return _event_rows(s, history.row_timeline(s, entity, row_id))
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@cached(max_entries=64)
 def load_actors(url: str, trail_version: tuple[int, int]) -> dict[str, str]:
     """The users who appear in the trail, by username, with their names."""
     with transaction(get_engine(url)) as s:
@@ -342,7 +410,7 @@ def load_actors(url: str, trail_version: tuple[int, int]) -> dict[str, str]:
         return {u: who(u, names) for u in history.list_actors(s)}
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@cached(max_entries=64)
 def load_changes_since(
     url: str, trail_version: tuple[int, int], since: date, today: date
 ) -> tuple[list[changes.PlaceChanges], int]:
@@ -357,7 +425,7 @@ def load_last_meeting(url: str, user_id: int) -> date | None:
         return accounts.last_meeting(s, user_id)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@cached(max_entries=64)
 def load_newly_overdue(
     url: str, trail_version: tuple[int, int], since: date, today: date
 ) -> list[dict[str, Any]]:
@@ -366,7 +434,7 @@ def load_newly_overdue(
         return history.newly_overdue(s, since, today)
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
+@cached(max_entries=128)
 def load_hq_summary(
     url: str, data_version: int, hf: HqFilters, as_of: date, stale_days: int
 ) -> projects.HqSummary:
@@ -375,14 +443,14 @@ def load_hq_summary(
         return projects.get_hq_summary(s, hf, as_of, stale_days)
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
+@cached(max_entries=128)
 def load_hq_count(url: str, data_version: int, hf: HqFilters, as_of: date, stale_days: int) -> int:
     """Count the projects a filter selects."""
     with transaction(get_engine(url)) as s:
         return projects.count_hq(s, hf, as_of, stale_days)
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
+@cached(max_entries=128)
 def load_hq_page(
     url: str,
     data_version: int,
@@ -401,7 +469,7 @@ def load_hq_page(
         return projects.list_hq_for_edit(s, actor, hf, as_of, stale_days, offset=offset, limit=page_size)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@cached(max_entries=64)
 def load_wards(
     url: str, data_version: int, actor: Actor | None, localities: tuple[str, ...], with_retired: bool = False
 ) -> list[dict[str, Any]]:
@@ -415,7 +483,7 @@ def load_wards(
 # --- what the forms that add and retire rows offer -------------------------------------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@cached(max_entries=64)
 def load_unit_choices(
     url: str,
     data_version: int,
@@ -430,28 +498,28 @@ def load_unit_choices(
         return choices.unit_choices(s, localities, wards_only=wards_only, scope=scope, day=day)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached(max_entries=16)
 def load_agency_choices(url: str, data_version: int, day: date | None = None) -> dict[int, str]:
     """Agencies that can lead or join a new task (not retired; valid on `day` if given)."""
     with transaction(get_engine(url)) as s:
         return choices.agency_choices(s, day)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached(max_entries=16)
 def load_document_choices(url: str, data_version: int) -> dict[int, str]:
     """Documents that can assign a task."""
     with transaction(get_engine(url)) as s:
         return choices.document_choices(s)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached(max_entries=16)
 def load_locality_choices(url: str, data_version: int) -> dict[int, str]:
     """The localities by id."""
     with transaction(get_engine(url)) as s:
         return choices.locality_choices(s)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@cached(max_entries=64)
 def load_merge_targets(
     url: str, data_version: int, actor: Actor, entity: str, locality: str
 ) -> dict[int, str]:
@@ -461,7 +529,7 @@ def load_merge_targets(
         return choices.merge_targets(s, actor, entity, locality)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@cached(max_entries=64)
 def load_ward_roadmap(
     url: str, data_version: int, localities: tuple[str, ...], as_of: date
 ) -> tuple[list[RoadmapPoint], dict[str, list[str]]]:
@@ -470,7 +538,7 @@ def load_ward_roadmap(
         return projects.ward_roadmap(s, localities, as_of), projects.pilots_2024(s)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@cached(max_entries=64)
 def load_followup(
     url: str, data_version: int, filters: Filters, as_of: date, due_days: int, silent_days: int, limit: int
 ) -> dict[str, Any]:
@@ -488,7 +556,7 @@ def load_followup(
         }
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@cached(max_entries=32)
 def load_report(
     url: str, data_version: int, scope: str | None, as_of: date, stale_days: int
 ) -> report.YearEndReport:
@@ -595,14 +663,14 @@ def load_scope_admin(url: str, data_version: int, actor: Actor, today: date) -> 
 # --- evidence files (issue 17) ----------------------------------------------------------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@cached(max_entries=256)
 def load_attachments(url: str, data_version: int, entity: str, row_id: int) -> list[attachments.FileRow]:
     """Load the files of one row (never their bytes)."""
     with transaction(get_engine(url)) as s:
         return attachments.list_files(s, entity, row_id)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@cached(max_entries=256)
 def load_may_attach(url: str, data_version: int, actor: Actor, entity: str, row_id: int) -> bool:
     """Whether this user may attach files to the row (the write checks again)."""
     with transaction(get_engine(url)) as s:
@@ -624,7 +692,7 @@ def read_attachment(url: str, attachment_id: int) -> bytes | None:
 # --- the meeting pack (issue 18) --------------------------------------------------------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@cached(max_entries=32)
 def load_deck(
     url: str, data_version: int, filters: Filters, as_of: date, due_soon_days: int, scope: str, today: date
 ) -> deck.Deck:
@@ -633,7 +701,7 @@ def load_deck(
         return deck.build_deck(s, filters, as_of, due_soon_days, scope=scope, today=today)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached(max_entries=8)
 def deck_pptx(
     url: str, data_version: int, filters: Filters, as_of: date, due_soon_days: int, scope: str, today: date
 ) -> bytes:
@@ -643,7 +711,7 @@ def deck_pptx(
     return deck_files.pptx_bytes(load_deck(url, data_version, filters, as_of, due_soon_days, scope, today))
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached(max_entries=8)
 def deck_pdf(
     url: str, data_version: int, filters: Filters, as_of: date, due_soon_days: int, scope: str, today: date
 ) -> bytes:
@@ -656,21 +724,21 @@ def deck_pdf(
 # --- discussion (issue 17) ------------------------------------------------------------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@cached(max_entries=32)
 def load_recent_directions(url: str, data_version: int, limit: int = 5) -> list[discussion.Direction]:
     """The newest directions on any row (meeting mode), cached by the data version."""
     with transaction(get_engine(url)) as s:
         return discussion.recent_directions(s, limit)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@cached(max_entries=256)
 def load_awaiting(url: str, data_version: int, username: str, role: str) -> discussion.Awaiting:
     """What waits for one user ("Việc chờ bạn"): a mention or a request changes the data version."""
     with transaction(get_engine(url)) as s:
         return discussion.awaiting(s, username, role)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@cached(max_entries=256)
 def load_project_years(url: str, data_version: int, project_id: int) -> list[periods.ProjectYearRow]:
     """One headquarters project's money per year (plan and disbursed), cached by the data version."""
     with transaction(get_engine(url)) as s:

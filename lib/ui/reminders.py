@@ -24,7 +24,7 @@ from lib.editing import reminders
 from lib.files import reminder_letter
 from lib.ops.reminders import issue_letters
 from lib.ui import transfer, widgets
-from lib.ui.loaders import get_engine
+from lib.ui.loaders import cached, get_engine
 from lib.ui.shell import RunContext
 
 PREFIX = "followup_letters"
@@ -35,7 +35,7 @@ ZIP = "application/zip"
 REPLY_DAYS = 10  # the default "by when": ten days after the letter
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@cached(max_entries=32)
 def load_addressees(
     url: str, data_version: int, filters: Filters, day: date, due_days: int
 ) -> list[followup.Addressee]:

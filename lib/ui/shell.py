@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+import threading
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 import streamlit as st
 from sqlalchemy import Engine
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from lib.core import config
 from lib.core.roles import OFFICE, ROLE_LABELS, Actor
@@ -146,7 +149,7 @@ def sign_in(ctx: RunContext) -> RunContext:
             ctx.engine,
             ctx.settings,
             lambda: st.navigation(all_pages(), position="hidden"),
-            title=app_title(ctx),
+            title=lambda: app_title(ctx),  # only the sign-in form shows it
         )
     except DatabaseError as exc:  # the database failed during the sign-in itself: say so, keep nothing
         st.error(str(exc), icon="⚠️")
@@ -200,6 +203,34 @@ def _page(path: str, title: str, icon: str, url: str) -> st.Page:
     return st.Page(config.PROJECT_ROOT / path, title=title, icon=icon, url_path=url or None, default=not url)
 
 
+# Every page of _PAGES, built once per process: st.Page resolves and checks its file, which cost
+# about a millisecond a run for the whole list. Each run gets copies (`_pages_for`), never these:
+# st.navigation marks the page it returns as callable and page.run() unmarks it, a flag that two
+# sessions opening the same page at once must not share.
+_PROTOTYPES: list[st.Page] = []
+_PROTOTYPES_LOCK = threading.Lock()
+
+
+def _prototypes() -> list[st.Page]:
+    if not _PROTOTYPES:
+        built = [_page(p, t, i, u) for p, t, i, u, _ in _PAGES]
+        if get_script_run_ctx() is None:  # outside a script run st.Page keeps no path: don't keep it
+            return built
+        with _PROTOTYPES_LOCK:
+            if not _PROTOTYPES:
+                _PROTOTYPES.extend(built)
+    return _PROTOTYPES
+
+
+def _pages_for(role: str | None) -> list[st.Page]:
+    """Fresh copies of the pages a role may open (every page for None)."""
+    return [
+        copy.copy(page)
+        for page, (*_, roles) in zip(_prototypes(), _PAGES, strict=True)
+        if role is None or roles is None or role in roles
+    ]
+
+
 def run(page: st.Page) -> None:
     """Run the chosen page; if the database goes away in the middle, keep what was drawn and say why.
 
@@ -213,12 +244,12 @@ def run(page: st.Page) -> None:
 
 def pages(actor: Actor) -> list[st.Page]:
     """List the pages this user's role may open."""
-    return [_page(p, t, i, u) for p, t, i, u, roles in _PAGES if roles is None or actor.role in roles]
+    return _pages_for(actor.role)
 
 
 def all_pages() -> list[st.Page]:
     """List every page, for routing the URL while the sign-in form is shown."""
-    return [_page(p, t, i, u) for p, t, i, u, _ in _PAGES]
+    return _pages_for(None)
 
 
 # --- meeting mode -------------------------------------------------------------------------------
