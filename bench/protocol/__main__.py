@@ -294,7 +294,9 @@ def main(argv: list[str] | None = None) -> int:
                     shutil.copyfile(servers[0].log_path, args.keep_log)
             raw = json.loads(results.read_text(encoding="utf-8")) if results.exists() else {}
             extra["server_log_errors"] = log_errors(log)
-            extra["audit_check"] = check_saves(url, MARKER, raw.get("saves", []))
+            extra["audit_check"] = check_saves(
+                url, MARKER, raw.get("saves", []), raw.get("in_flight_at_stop", [])
+            )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     report = build_report(args, raw, extra, time.monotonic() - wall_started)

@@ -51,6 +51,9 @@ class Shared:
         self.failures: Counter[str] = Counter()
         self.examples: dict[str, list[str]] = defaultdict(list)
         self.saves: list[dict[str, Any]] = []
+        # Saves sent whose answer had not come when the run stopped its users (Locust kills a user in
+        # the middle of an action at the end): the server may have written them, unacknowledged.
+        self.in_flight: dict[tuple[int, str], dict[str, Any]] = {}
         self.marks: dict[str, Any] = {}
         self.first_ready = gevent.event.Event()
         self.ready = 0
@@ -150,7 +153,16 @@ class StreamlitUser(User):
             self._arrived()
 
     def _save(self) -> None:
-        saved = self.coordinator.save()
+        draft = self.coordinator.draft
+        key = (self.index, draft.value if draft else "")
+        if draft is not None:
+            SHARED.in_flight[key] = dict(vars(draft))
+        try:
+            saved = self.coordinator.save()
+        except Exception:
+            SHARED.in_flight.pop(key, None)  # refused or failed: it must not be in the trail
+            raise
+        SHARED.in_flight.pop(key, None)
         SHARED.saves.append(vars(saved))
 
     def _arrived(self) -> None:
@@ -216,6 +228,7 @@ def _write_results(environment: Environment, **_kwargs: Any) -> None:
                 "failures": SHARED.failures,
                 "failure_examples": SHARED.examples,
                 "saves": SHARED.saves,
+                "in_flight_at_stop": list(SHARED.in_flight.values()),
                 "marks": SHARED.marks,
                 "users_started": next(SHARED.ids),
             },
