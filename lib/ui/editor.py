@@ -212,13 +212,29 @@ def _record_quietly(engine: Engine, actor: Actor, exc: Refused) -> None:
         record_refusal(engine, actor, exc)
 
 
+def _still_signed_in(engine: Engine, actor: Actor) -> bool:
+    """Re-check the session before a write from the table (a fragment's run skips the app's sign-in).
+
+    A session that no longer stands for `actor` sends the page through the app's own run, which signs
+    out or draws the table for the new scope; a database that cannot be reached says so, nothing is
+    written and the drafts stay."""
+    try:
+        signed_in = auth.still_signed_in(engine, actor)
+    except DatabaseError as exc:
+        st.error(str(exc), icon="⚠️")
+        return False
+    if not signed_in:
+        st.rerun(scope="app")
+    return True
+
+
 def _save(
     engine: Engine, prefix: str, spec: TableSpec, actor: Actor, book: DraftBook, positions: dict[int, int]
 ) -> None:
     keys = _keys(prefix)
     state = st.session_state
-    if not auth.still_signed_in(engine, actor):
-        st.rerun(scope="app")  # the app's own run signs out, or draws the table for the new scope
+    if not _still_signed_in(engine, actor):
+        return
     changes = book.changes(positions)
     try:
         result = perform(engine, actor, apply_changes, spec, changes, now=config.now(), today=config.today())
@@ -282,8 +298,8 @@ def _show_conflicts(
     st.dataframe(pd.DataFrame(lines), hide_index=True, key=f"{prefix}_conflict_table")
     left, right = st.columns(2)
     if left.button("Áp dụng lại bản nháp của tôi lên phiên bản mới", key=keys["reapply"]):
-        if not auth.still_signed_in(engine, actor):
-            st.rerun(scope="app")
+        if not _still_signed_in(engine, actor):
+            return
         with transaction(engine) as s:
             current = get_shown_rows(s, actor, spec, [c.row_id for c in conflicts])
         book.rebase(conflicts, current)
