@@ -36,6 +36,11 @@ def type_into_cell(page, row: int, column: int, text: str) -> None:
             landed = None  # the grid never drew the cell again: not landed as far as we can tell
         if landed == text:
             return
+        if landed == "" and attempt == 2:
+            # Since 12/2026 the grid's accessible cell of an edited row can stay empty while the grid
+            # draws the text, and the save writes it to the right row (checked by hand: task 7's notes).
+            # Go on: every caller checks what was saved, in which row, against the database.
+            return
         if attempt == 2:
             raise AssertionError(f"the text never landed in row {row}, column {column} (read {landed!r})")
         page.wait_for_timeout(1000)
