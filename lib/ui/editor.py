@@ -106,7 +106,7 @@ def edit_table(
     # The cells the browser's grid holds as its own edits, where the same row stands at the same place:
     # the frame keeps their stored value, so it reaches the browser unchanged after an edit. Sent with
     # the draft in it, the changed frame made the grid drop its edits and report an empty state, a
-    # second rerun for every edit (and for a moment an empty cell in the grid's accessible table).
+    # second rerun for every edit.
     in_grid = _cells_in_grid(state.get(keys["editor"]), previous, rows)
     shown: list[ShownRow] = []
     records = []
