@@ -313,24 +313,11 @@ def _show_conflicts(
         st.rerun()
 
 
-@st.fragment
-def _editor_fragment(
-    *,
-    prefix: str,
-    spec: TableSpec,
-    actor: Actor,
-    engine: Engine,
-    rows: Sequence[Mapping[str, Any]],
-    layout: EditorLayout,
-    editable: Sequence[str],
-) -> None:
-    # A fragment: a cell edit reruns the table and its buttons only, with the rows of the last full
-    # run (the frame the user is editing, as the drafts require), not the sign-in, the filters, the
-    # counts and the rest of the page; that was most of the server's work per edit. A save or a
-    # discard ends in a full rerun (st.rerun), and a save first checks the session (auth).
-    edit_table(
-        prefix=prefix, spec=spec, actor=actor, engine=engine, rows=rows, layout=layout, editable=editable
-    )
+# A fragment: a cell edit reruns the table and its buttons only, with the rows of the last full run
+# (the frame the user is editing, as the drafts require), not the sign-in, the filters, the counts and
+# the rest of the page; that was most of the server's work per edit. A save or a discard ends in a
+# full rerun (st.rerun), and a save first checks the session (`_still_signed_in`).
+_editor_fragment = st.fragment(edit_table)
 
 
 def entity_table(
