@@ -50,7 +50,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--run-time", type=float, default=60.0, help="seconds of load after the first start (60)"
     )
-    parser.add_argument("--think", type=float, default=5.0, help="seconds between one session's actions (5)")
+    parser.add_argument(
+        "--think", type=float, default=5.0, help="seconds between one session's actions, on average (5)"
+    )
+    parser.add_argument(
+        "--pacing",
+        choices=("random", "constant"),
+        default="random",
+        help="random: each interval drawn from 0.5-1.5 × think and the first round started at a random "
+        "moment, as independent people act; constant: think exactly, so sessions that signed in "
+        "together act in step (random)",
+    )
     parser.add_argument("--tasks", type=int, default=10_000, help="synthetic tasks in the database (10000)")
     parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds an action may take (60)")
@@ -128,6 +138,8 @@ def run_locust(args: argparse.Namespace, base_url: str, server_pids: list[int], 
         "0",
         "--think",
         str(args.think),
+        "--pacing",
+        args.pacing,
         "--action-timeout",
         str(args.timeout),
         "--marker",
@@ -203,6 +215,7 @@ def build_report(
         "spawn_rate": args.spawn_rate,
         "run_time_s": args.run_time,
         "think_s": args.think,
+        "pacing": args.pacing,
         "tasks": args.tasks,
         "engine": args.engine,
         "hold_drafts": args.hold_drafts,

@@ -2,10 +2,15 @@
 
 Each Locust user is one coordinator's browser tab spoken over Streamlit's WebSocket protocol (see
 client.py and journey.py): it opens the app and signs in (in `on_start`), then repeats the overview,
-a filter change, the task page, an edit and a save, one action per `--think` seconds (Locust's
-constant pacing). Every action is a Locust request of type "ws" named after the action, timed from
-the BackMsg sent to the run's script_finished; a failure is reported under its kind (timeout,
-exception, error shown, save refused, …). After a failure the session starts the round again from
+a filter change, the task page, an edit and a save, one action per `--think` seconds on average.
+Pacing (`--pacing`): "random" (the default) draws each interval from 0.5 to 1.5 × think and starts a
+session's first round at a random moment of its first interval, as independent people do; "constant"
+(Locust's constant pacing) keeps every interval at think, so sessions that signed in together act in
+step, a wave of the same action at once (the five actions differ fivefold in cost).
+
+Every action is a Locust request of type "ws" named after the action, timed from the BackMsg sent
+to the run's script_finished; a failure is reported under its kind (timeout, exception, error
+shown, save refused, …). After a failure the session starts the round again from
 the overview (a failed sign-in is tried again on a new connection).
 
 Memory marks: the first user signs in (or, with --hold-drafts, gets as far as a pending draft) before
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -68,6 +74,12 @@ def _options(parser: Any) -> None:
     parser.add_argument(
         "--think", type=float, default=5.0, help="seconds from one action's start to the next's"
     )
+    parser.add_argument(
+        "--pacing",
+        choices=("random", "constant"),
+        default="random",
+        help="intervals drawn from 0.5-1.5 × think, first round offset at random; or think exactly",
+    )
     parser.add_argument("--action-timeout", type=float, default=60.0, help="seconds an action may take")
     parser.add_argument("--marker", default="Tải thử", help="the notes typed start with it")
     parser.add_argument("--results", default="", help="write exact timings, failures and saves here (JSON)")
@@ -91,14 +103,20 @@ class StreamlitUser(User):
     """A coordinator in a browser tab, without the browser."""
 
     def wait_time(self) -> float:
-        # Constant pacing: one action per --think seconds, however long the action took.
-        pacing = self.environment.parsed_options.think
-        return max(0.0, pacing - (time.perf_counter() - self._action_started))
+        # One action per interval (see `_interval`), however long the action took.
+        return max(0.0, self._interval() - (time.perf_counter() - self._action_started))
+
+    def _interval(self) -> float:
+        options = self.environment.parsed_options
+        if options.pacing == "constant":
+            return float(options.think)
+        return float(options.think) * self.rng.uniform(0.5, 1.5)
 
     def on_start(self) -> None:
         options = self.environment.parsed_options
         self._action_started = time.perf_counter()
         self.index = next(SHARED.ids)
+        self.rng = random.Random(self.index)  # the same intervals for the same session on every run
         if self.index:
             SHARED.first_ready.wait()  # the first session's memory is read alone
         self.coordinator = Coordinator(
@@ -126,6 +144,8 @@ class StreamlitUser(User):
             raise_stop()
         if not options.hold_drafts:
             self._arrived()
+        if options.pacing == "random":  # sessions that signed in together do not act in step
+            gevent.sleep(self.rng.uniform(0.0, float(options.think)))
 
     def on_stop(self) -> None:
         self.coordinator.close()

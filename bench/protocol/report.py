@@ -24,7 +24,8 @@ def print_report(report: dict[str, Any]) -> None:
     print()
     print(
         f"Protocol load: {report['users']} sessions (spawn {report['spawn_rate']}/s), one action per "
-        f"{report['think_s']} s each, {report['run_time_s']:.0f} s, {report['tasks']:,} tasks, "
+        f"{report['think_s']} s each ({report.get('pacing', 'constant')} pacing), "
+        f"{report['run_time_s']:.0f} s, {report['tasks']:,} tasks, "
         f"{report['engine']}"
         + (", drafts held" if report["hold_drafts"] else "")
         + (", a new session per page" if report["new_session_per_page"] else "")

@@ -36,6 +36,7 @@ def test_three_sessions_sign_in_browse_edit_and_save_over_the_protocol(tmp_path)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     report = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert report["failures"] == {}
+    assert report["pacing"] == "random"  # independent sessions, not a wave of one action at once
     timings = report["timings_s"]
     assert timings["sign_in"]["n"] == USERS
     assert set(timings) == set(ACTIONS)  # every step of the journey succeeded at least once
