@@ -60,6 +60,7 @@ class Run:
     fragment: str = ""  # the fragment this run reran alone, as a browser asks when a widget in it changes
     compile_error: str = ""
     toasts: list[str] = field(default_factory=list)  # of every run of the action (st.rerun() keeps them)
+    earlier: list[Element] = field(default_factory=list)  # what the action's earlier runs drew
 
     def of(self, kind: str) -> list[Any]:
         """The elements of one type (e.g. "button"), as their protos."""
@@ -238,7 +239,12 @@ class StreamlitSession:
             if kind == "new_session":
                 # A fragment's run that ends in st.rerun() goes on as a run of the whole app.
                 whole = fragment and not msg.metadata.run.fragment_ids
-                run = Run(runs=run.runs + 1, toasts=run.toasts, fragment="" if whole else run.fragment)
+                run = Run(
+                    runs=run.runs + 1,
+                    toasts=run.toasts,
+                    fragment="" if whole else run.fragment,
+                    earlier=run.earlier + run.elements,
+                )
                 self.session_id = msg.new_session.initialize.session_id or self.session_id
                 self.page_hash = msg.new_session.page_script_hash or self.page_hash
             elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":

@@ -103,6 +103,13 @@ def edit_table(
         st.error(exc.message, icon="🚫")
         _record_quietly(engine, actor, exc)
 
+    # A click on "Lưu" saves before the grid is drawn: a save that goes through ends in the page's
+    # full run (st.rerun), which would throw the grid drawn here away, and the grid is most of the
+    # cost of a run of the table. A save refused draws the table as usual, its message above it.
+    save_tried = previous is not None and bool(state.get(keys["save"])) and book.cells > 0
+    if save_tried:
+        _save(engine, prefix, spec, actor, book, {int(row["id"]): i + 1 for i, row in enumerate(rows)})
+
     # The cells the browser's grid holds as its own edits, where the same row stands at the same place:
     # the frame keeps their stored value, so it reaches the browser unchanged after an edit. Sent with
     # the draft in it, the changed frame made the grid drop its edits and report an empty state, a
@@ -144,7 +151,7 @@ def edit_table(
     state[keys["shown"]] = shown
 
     positions = {s.row_id: i + 1 for i, s in enumerate(shown)}
-    _status_bar(engine, prefix, spec, actor, book, positions)
+    _status_bar(engine, prefix, spec, actor, book, positions, save_tried=save_tried)
 
 
 def _cells_in_grid(
@@ -163,7 +170,14 @@ def _cells_in_grid(
 
 
 def _status_bar(
-    engine: Engine, prefix: str, spec: TableSpec, actor: Actor, book: DraftBook, positions: dict[int, int]
+    engine: Engine,
+    prefix: str,
+    spec: TableSpec,
+    actor: Actor,
+    book: DraftBook,
+    positions: dict[int, int],
+    *,
+    save_tried: bool = False,
 ) -> None:
     keys = _keys(prefix)
     state = st.session_state
@@ -195,7 +209,7 @@ def _status_bar(
                 hide_index=True,
             )
 
-    if save:
+    if save and not save_tried:  # tried before the grid was drawn (see edit_table)
         if not count:
             st.info("Không có gì để lưu.")
         else:

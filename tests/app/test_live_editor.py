@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bench.load.journeys import TASKS_TITLE
-from bench.protocol.client import ProtocolError
+from bench.protocol.client import ProtocolError, Run
 from bench.protocol.journey import EDITOR_KEY, NOTES, Coordinator, _column
 from lib.core import config
 from lib.data import accounts
@@ -73,6 +73,13 @@ def test_a_cell_edit_reruns_the_table_alone_and_a_save_the_whole_page(served):
         who.save()
         saved = who.session.last
         assert not saved.fragment and saved.runs == 2  # the click, then the whole page again
+
+        # The click's run saved before drawing the grid, which the page's run draws anyway.
+        def grids(run: Run) -> list[object]:
+            return [d for d in run.of("dataframe") if EDITOR_KEY in d.id]
+
+        assert grids(saved) and not grids(Run(elements=saved.earlier))
+        assert saved.earlier  # the click's run was seen (its button)
         assert TASKS_TITLE in saved.texts() and "Đã lưu 1 ô trong 1 dòng." in saved.texts()
         assert _notes(url, task_id) == typed
     finally:
