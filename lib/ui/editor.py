@@ -52,6 +52,7 @@ def _keys(prefix: str) -> dict[str, str]:
             "reapply",
             "drop",
             "pending_open",
+            "frame",
         )
     }
 
@@ -116,7 +117,7 @@ def edit_table(
     # second rerun for every edit.
     in_grid = _cells_in_grid(state.get(keys["editor"]), previous, rows)
     shown: list[ShownRow] = []
-    records = []
+    drawn: list[tuple[dict[str, Any], int]] = []  # per row: the drafted values drawn in, the version
     for position, row in enumerate(rows):
         row_id = int(row["id"])
         draft = book.drafts.get(row_id)
@@ -124,12 +125,8 @@ def edit_table(
         version = book.seen_version(row_id, int(row["version"]))
         shown.append(ShownRow(row_id, version, base))
         drafted = {n: v for n, v in book.overlay(row_id).items() if (position, n) not in in_grid}
-        values = {**row, **drafted, "version": version}
-        records.append({c: layout.to_display(c, values.get(c)) for c in layout.column_order})
-    frame = pd.DataFrame.from_records(records, columns=list(layout.column_order))
-    for column in layout.date_columns:
-        frame[column] = pd.to_datetime(frame[column])
-    frame.index = pd.Index([s.row_id for s in shown], name=f"g{state.get(keys['gen'], 0)}")
+        drawn.append((drafted, version))
+    frame = _frame(keys["frame"], rows, drawn, state.get(keys["gen"], 0), layout)
     disabled = [c for c in layout.column_order if c not in editable]
     st.data_editor(
         frame,
@@ -152,6 +149,43 @@ def edit_table(
 
     positions = {s.row_id: i + 1 for i, s in enumerate(shown)}
     _status_bar(engine, prefix, spec, actor, book, positions, save_tried=save_tried)
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """The frame last sent to the grid, and what it was built from."""
+
+    rows: Sequence[Mapping[str, Any]]
+    drawn: tuple[Any, ...]
+    frame: pd.DataFrame
+
+
+def _frame(
+    key: str,
+    rows: Sequence[Mapping[str, Any]],
+    drawn: Sequence[tuple[dict[str, Any], int]],
+    gen: int,
+    layout: EditorLayout,
+) -> pd.DataFrame:
+    """The grid's frame: the rows with the drafts drawn in (`drawn`, per row), indexed by row id.
+
+    A fragment's run (a cell edit) gets the very rows object of the page's last run, so where the
+    drafts drawn and the versions are the same too, the frame is the one built then (st.data_editor
+    copies what it is given); a full run reads its rows afresh and builds the frame again."""
+    wanted = (gen, tuple((tuple(d.items()), v) for d, v in drawn))
+    last = st.session_state.get(key)
+    if isinstance(last, _Frame) and last.rows is rows and last.drawn == wanted:
+        return last.frame
+    records = []
+    for row, (drafted, version) in zip(rows, drawn, strict=True):
+        values = {**row, **drafted, "version": version}
+        records.append({c: layout.to_display(c, values.get(c)) for c in layout.column_order})
+    frame = pd.DataFrame.from_records(records, columns=list(layout.column_order))
+    for column in layout.date_columns:
+        frame[column] = pd.to_datetime(frame[column])
+    frame.index = pd.Index([int(row["id"]) for row in rows], name=f"g{gen}")
+    st.session_state[key] = _Frame(rows, wanted, frame)
+    return frame
 
 
 def _cells_in_grid(
