@@ -9,7 +9,7 @@ from lib.core.filters import PARAM_AS_OF, PARAM_ASSIGNING, Filters, parse_as_of
 from lib.core.formatting import fmt_date, fmt_int
 from lib.core.roles import OFFICE
 from lib.ui import attachments, columns, documents, shell, widgets
-from lib.ui.loaders import load_documents, load_task_count, load_task_page
+from lib.ui.loaders import load_documents, load_task_count, load_task_page, tasks_version
 
 LISTED = ("number", "issued_on", "kind", "issuer", "title", "tasks")
 TASK_COLUMNS = ("id", "title", "lead_agency", "locality", "current_deadline", "state", "bucket")
@@ -45,10 +45,11 @@ if doc is not None:
     )
     view = Filters(assigning=(doc["code"],))
     due_days = ctx.settings.due_soon_days
-    total = load_task_count(ctx.database_url, ctx.data_version, view, as_of, due_days)
+    read = tasks_version(ctx.database_url, ctx.versions, view)
+    total = load_task_count(ctx.database_url, read, view, as_of, due_days)
     widgets.as_of_caption(as_of)
     if total:
-        rows = load_task_page(ctx.database_url, ctx.data_version, view, as_of, due_days, 1, TASKS_SHOWN)
+        rows = load_task_page(ctx.database_url, read, view, as_of, due_days, 1, TASKS_SHOWN)
         st.dataframe(
             pd.DataFrame(
                 [

@@ -20,6 +20,7 @@ from lib.ui.loaders import (
     load_task_page,
     load_task_page_for_edit,
     load_unit_choices,
+    tasks_version,
 )
 
 ADD_FIELDS = (  # what the "Giao nhiệm vụ mới" form asks, in order
@@ -65,7 +66,9 @@ if actor.role in NEW_TASK.roles and ctx.outage is None:
         )
 view = scope.filters
 
-total = load_task_count(ctx.database_url, ctx.data_version, view, as_of, due_days)
+# Keyed by the versions of what the list can show: a save of tasks elsewhere leaves it warm.
+read = tasks_version(ctx.database_url, ctx.versions, view, actor if scope.editable else None)
+total = load_task_count(ctx.database_url, read, view, as_of, due_days)
 page = filtering.pager("tasks", total, size, (view, as_of), "nhiệm vụ")
 if not total:
     st.info("Không có nhiệm vụ nào khớp bộ lọc.")
@@ -73,9 +76,9 @@ args = (view, as_of, due_days, page, size)
 if not total:
     rows = []
 elif scope.editable:
-    rows = load_task_page_for_edit(ctx.database_url, ctx.data_version, actor, *args)
+    rows = load_task_page_for_edit(ctx.database_url, read, actor, *args)
 else:
-    rows = load_task_page(ctx.database_url, ctx.data_version, *args)
+    rows = load_task_page(ctx.database_url, read, *args)
 
 # On a phone: one row at a time in a short form, through the same engine as the grid.
 by_row = scope.editable and ctx.outage is None and st.toggle(row_form.TOGGLE_LABEL, key="tasks_by_row")

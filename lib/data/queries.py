@@ -172,6 +172,17 @@ def filter_tasks(stmt: SelectT, filters: Filters, as_of: date, due_soon_days: in
     return stmt
 
 
+def pieces_of_view(s: Session, filters: Filters) -> frozenset[PieceId]:
+    """Every piece of the tasks (district and unit, `PieceId`) a list of `filters` can show a task of.
+
+    Only the filters on what a task edit of its own cells cannot change are applied (the localities
+    and a focal point's scope: district, unit, lead agency), so no such edit can bring a task of
+    another piece into the list; the rest of the filters can only narrow it."""
+    stmt = select(Task.locality_id, Task.unit_id).distinct()
+    stmt = filter_tasks(stmt, Filters(localities=filters.localities, scope=filters.scope), date.min, 0)
+    return frozenset((locality_id, unit_id) for locality_id, unit_id in s.execute(stmt))
+
+
 def get_filter_options(s: Session) -> FilterOptions:
     """List the values every filter accepts, with labels, in display order."""
     localities = {

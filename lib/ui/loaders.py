@@ -6,7 +6,8 @@ rerun of every process, and a save leaves warm what it did not change:
 - the filter lists, the issuers and the overview's frame key on the base version, which every
   write raises but a task edit (`bump_task_versions`);
 - the overview's task pieces key on the base version and their own piece's version (the tasks of
-  one district and xã, `lib.data.db.PieceId`);
+  one district and xã, `lib.data.db.PieceId`); the task page's list and count on the base version
+  and the versions of the pieces the list can show (`tasks_version`);
 - the readers of the audit trail key on the data version and the trail's length (a refusal is
   written to the trail and nowhere else)."""
 
@@ -288,8 +289,27 @@ def load_org_map(url: str, data_version: int) -> OrgMap:
 
 
 @cached(max_entries=256)
-def load_task_count(url: str, data_version: int, filters: Filters, as_of: date, due_soon_days: int) -> int:
-    """Count the tasks a filter selects."""
+def load_view_pieces(url: str, base_version: int, filters: Filters) -> frozenset[PieceId]:
+    """The pieces of the tasks a list of `filters` can show (`queries.pieces_of_view`); keyed by the
+    base version: only a write that raises it can move a task to another piece or lead agency."""
+    with transaction(get_engine(url)) as s:
+        return queries.pieces_of_view(s, filters)
+
+
+def tasks_version(url: str, versions: Versions, filters: Filters, actor: Actor | None = None) -> Versions:
+    """The version of what a list of tasks reads (the key of the task page's loaders): the base version
+    and the versions of the pieces its tasks can come from (an editor's scope included), so a save of
+    tasks elsewhere leaves the list warm, and a save of any task it can show does not."""
+    if filters.scope is None and actor is not None and actor.is_focal_point:
+        filters = dataclasses.replace(filters, scope=actor.scope)  # as `queries.list_tasks_for_edit` reads
+    wanted = Filters(localities=filters.localities, scope=filters.scope)
+    pieces = load_view_pieces(url, versions.base, wanted)
+    return Versions(base=versions.base, tasks=tuple((p, v) for p, v in versions.tasks if p in pieces))
+
+
+@cached(max_entries=256)
+def load_task_count(url: str, version: Versions, filters: Filters, as_of: date, due_soon_days: int) -> int:
+    """Count the tasks a filter selects (`version`: `tasks_version`)."""
     with transaction(get_engine(url)) as s:
         return queries.count_tasks(s, filters, as_of, due_soon_days)
 
@@ -297,14 +317,14 @@ def load_task_count(url: str, data_version: int, filters: Filters, as_of: date, 
 @cached(max_entries=256)
 def load_task_page(
     url: str,
-    data_version: int,
+    version: Versions,
     filters: Filters,
     as_of: date,
     due_soon_days: int,
     page: int,
     page_size: int,
 ) -> list[dict[str, Any]]:
-    """Load one page of filtered tasks."""
+    """Load one page of filtered tasks (`version`: `tasks_version`)."""
     with transaction(get_engine(url)) as s:
         return queries.list_tasks(
             s, filters, as_of, due_soon_days, offset=(page - 1) * page_size, limit=page_size
@@ -370,7 +390,7 @@ def load_locks(url: str, actor: Actor) -> list[accounts.LockRow]:
 @cached(max_entries=256)
 def load_task_page_for_edit(
     url: str,
-    data_version: int,
+    version: Versions,
     actor: Actor,
     filters: Filters,
     as_of: date,
@@ -378,7 +398,8 @@ def load_task_page_for_edit(
     page: int,
     page_size: int,
 ) -> list[dict[str, Any]]:
-    """Load one page of the tasks this user may edit (the data layer checks the scope)."""
+    """Load one page of the tasks this user may edit (the data layer checks the scope; `version`:
+    `tasks_version` with the actor)."""
     with transaction(get_engine(url)) as s:
         return queries.list_tasks_for_edit(
             s, actor, filters, as_of, due_soon_days, offset=(page - 1) * page_size, limit=page_size

@@ -89,3 +89,38 @@ def test_a_save_reads_its_own_piece_of_the_tasks_again_and_nothing_else(demo, ap
         third = overview(url, demo)
     assert third == second
     assert [s for s in seen if "FROM task" in s or "hq_project" in s] == []
+
+
+def task_list(url: str, engine, filters: Filters, who=None) -> list[dict]:
+    """The task page's list as the page reads it: keyed by `tasks_version`, an editor's or not."""
+    read = loaders.tasks_version(url, versions(engine), filters, who)
+    if who is None:
+        return loaders.load_task_page(url, read, filters, DEMO_TODAY, DUE_DAYS, 1, 50)
+    return loaders.load_task_page_for_edit(url, read, who, filters, DEMO_TODAY, DUE_DAYS, 1, 50)
+
+
+def test_the_task_list_stays_warm_through_a_save_of_tasks_it_cannot_show_and_not_through_one_it_can(
+    demo, app_url
+):
+    url = app_url
+    bac_giang, luc_ngan = Filters(localities=("bac-giang",)), Filters(localities=("luc-ngan",))
+    focal = actor(demo, "dp.lucngan")
+    before = {
+        "bac_giang": task_list(url, demo, bac_giang),
+        "luc_ngan": task_list(url, demo, luc_ngan),
+        "editor": task_list(url, demo, Filters(), focal),
+    }
+    task = open_task(demo, "luc-ngan")
+    assert any(r["id"] == task.id for r in before["editor"])  # the focal point's own row
+    save(demo, focal, changeset.TASKS, [RowChange(task.id, task.version, {"notes": "Đã họp triển khai"})])
+
+    with statements(url) as seen:
+        assert task_list(url, demo, bac_giang) == before["bac_giang"]
+    assert [s for s in seen if "FROM task" in s] == []  # another district's save: nothing read again
+
+    for name, filters, who in (("luc_ngan", luc_ngan, None), ("editor", Filters(), focal)):
+        with statements(url) as seen:
+            after = task_list(url, demo, filters, who)
+        assert [s for s in seen if "FROM task" in s]  # read again, and the note is there
+        assert [r["notes"] for r in after if r["id"] == task.id] == ["Đã họp triển khai"]
+        assert [r["id"] for r in after] == [r["id"] for r in before[name]]
