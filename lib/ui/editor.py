@@ -106,7 +106,8 @@ def edit_table(
 
     # A click on "Lưu" saves before the grid is drawn: a save that goes through ends in the page's
     # full run (st.rerun), which would throw the grid drawn here away, and the grid is most of the
-    # cost of a run of the table. A save refused draws the table as usual, its message above it.
+    # cost of a run of the table. A save refused draws the table as usual: its error above the table,
+    # a conflict's panel below it as before.
     save_tried = previous is not None and bool(state.get(keys["save"])) and book.cells > 0
     if save_tried:
         _save(engine, prefix, spec, actor, book, {int(row["id"]): i + 1 for i, row in enumerate(rows)})
@@ -169,9 +170,10 @@ def _frame(
 ) -> pd.DataFrame:
     """The grid's frame: the rows with the drafts drawn in (`drawn`, per row), indexed by row id.
 
-    A fragment's run (a cell edit) gets the very rows object of the page's last run, so where the
-    drafts drawn and the versions are the same too, the frame is the one built then (st.data_editor
-    copies what it is given); a full run reads its rows afresh and builds the frame again."""
+    A fragment's run (a cell edit) gets the very rows object (and layout) of the page's last run, so
+    where the drafts drawn and the versions are the same too, the frame is the one built then
+    (st.data_editor copies what it is given). A full run passes the rows its cached loader returned,
+    a new object on every run (st.cache_data returns a copy), and builds the frame again."""
     wanted = (gen, tuple((tuple(d.items()), v) for d, v in drawn))
     last = st.session_state.get(key)
     if isinstance(last, _Frame) and last.rows is rows and last.drawn == wanted:

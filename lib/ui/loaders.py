@@ -300,7 +300,7 @@ def tasks_version(url: str, versions: Versions, filters: Filters, actor: Actor |
     """The version of what a list of tasks reads (the key of the task page's loaders): the base version
     and the versions of the pieces its tasks can come from (an editor's scope included), so a save of
     tasks elsewhere leaves the list warm, and a save of any task it can show does not."""
-    if filters.scope is None and actor is not None and actor.is_focal_point:
+    if actor is not None and actor.is_focal_point:
         filters = dataclasses.replace(filters, scope=actor.scope)  # as `queries.list_tasks_for_edit` reads
     wanted = Filters(localities=filters.localities, scope=filters.scope)
     pieces = load_view_pieces(url, versions.base, wanted)
