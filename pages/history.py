@@ -139,7 +139,9 @@ with timeline:
                         st.rerun()
 
 with since_tab:
-    remembered = load_last_meeting(url, actor.user_id) if actor.user_id is not None else None
+    remembered = (
+        load_last_meeting(url, ctx.versions.base, actor.user_id) if actor.user_id is not None else None
+    )
     week_ago = ctx.today - timedelta(days=7)
     fallback = remembered or week_ago
     from_link, link_warning = parse_as_of(asked_since, fallback) if asked_since else (None, None)

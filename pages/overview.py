@@ -43,7 +43,11 @@ links[0].page_link(
         shell.PARAM_MEETING: "1",
     },
 )
-met = load_last_meeting(ctx.database_url, ctx.actor.user_id) if ctx.actor and ctx.actor.user_id else None
+met = (
+    load_last_meeting(ctx.database_url, ctx.versions.base, ctx.actor.user_id)
+    if ctx.actor and ctx.actor.user_id
+    else None
+)
 since = met or ctx.today - timedelta(days=7)
 links[1].page_link(
     "pages/history.py",

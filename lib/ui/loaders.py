@@ -440,8 +440,10 @@ def load_changes_since(
         return changes.changes_since(s, since, today)
 
 
-def load_last_meeting(url: str, user_id: int) -> date | None:
-    """The user's last meeting date (not cached: one row, and it changes on their click)."""
+@cached(max_entries=256)
+def load_last_meeting(url: str, base_version: int, user_id: int) -> date | None:
+    """The user's last meeting date, keyed by the base version (`user_admin.set_last_meeting`, the
+    only write of it, raises that version): the overview asks on every run."""
     with transaction(get_engine(url)) as s:
         return accounts.last_meeting(s, user_id)
 

@@ -8,13 +8,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from lib.core import rules
-from lib.core.filters import Filters
+from lib.core.filters import PROVINCE_LEVEL, Filters
+from lib.core.requests import OPEN_STATES
 from lib.core.roles import Refused
 from lib.data import queries
 from lib.data.db import transaction
+from lib.data.models import Agency, Task
 from lib.editing import changeset
 from lib.editing.changeset import RowChange
 from lib.ops.seed import DEMO_TODAY
@@ -123,4 +125,41 @@ def test_the_task_list_stays_warm_through_a_save_of_tasks_it_cannot_show_and_not
             after = task_list(url, demo, filters, who)
         assert [s for s in seen if "FROM task" in s]  # read again, and the note is there
         assert [r["notes"] for r in after if r["id"] == task.id] == ["Đã họp triển khai"]
+        assert [r["id"] for r in after] == [r["id"] for r in before[name]]
+
+
+def test_a_departments_save_of_a_province_level_task_reaches_its_lists_and_leaves_a_district_warm(
+    demo, app_url
+):
+    # The Sở Tài chính's focal point sees the tasks it leads; they have no district (province level).
+    url = app_url
+    department = actor(demo, "dm.sotaichinh")
+    province, bac_giang = Filters(localities=(PROVINCE_LEVEL,)), Filters(localities=("bac-giang",))
+    with transaction(demo) as s:
+        task = s.scalars(
+            select(Task)
+            .join(Agency, Agency.id == Task.lead_agency_id)
+            .where(Agency.code == "stc", Task.locality_id.is_(None), Task.state.in_(OPEN_STATES))
+            .order_by(Task.id)
+        ).first()
+        assert task is not None
+        s.expunge(task)
+    before = {
+        "province": task_list(url, demo, province),
+        "bac_giang": task_list(url, demo, bac_giang),
+        "department": task_list(url, demo, Filters(), department),
+    }
+    assert any(r["id"] == task.id for r in before["department"])
+    assert any(r["id"] == task.id for r in before["province"])
+    save(demo, department, changeset.TASKS, [RowChange(task.id, task.version, {"notes": "Đã bố trí vốn"})])
+
+    with statements(url) as seen:
+        assert task_list(url, demo, bac_giang) == before["bac_giang"]
+    assert [s for s in seen if "FROM task" in s] == []
+
+    for name, filters, who in (("province", province, None), ("department", Filters(), department)):
+        with statements(url) as seen:
+            after = task_list(url, demo, filters, who)
+        assert [s for s in seen if "FROM task" in s]
+        assert [r["notes"] for r in after if r["id"] == task.id] == ["Đã bố trí vốn"]
         assert [r["id"] for r in after] == [r["id"] for r in before[name]]
