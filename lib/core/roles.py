@@ -19,6 +19,10 @@ EDITORS = (ADMIN, VAN_PHONG, DIEU_PHOI)
 OFFICE = (ADMIN, VAN_PHONG)  # who keeps the registers: documents, agencies, units; who assigns tasks
 
 
+# The audit action of a save refused because what it started from was saved over meanwhile.
+CONFLICT = "refused_conflict"
+
+
 class Refused(Exception):
     """An action the actor may not take, or input that cannot be saved; the message is Vietnamese.
 
@@ -42,6 +46,11 @@ class Refused(Exception):
         self.locality_id = locality_id
         self.field = field
         self.action = action
+
+    @property
+    def conflict(self) -> bool:
+        """Refused because someone saved the same thing meanwhile (the user may reload and go on)."""
+        return self.action == CONFLICT
 
 
 class PermissionDenied(Refused):

@@ -24,6 +24,7 @@ from lib.core import requests, rules
 from lib.core.catalogue import ACTION_LABELS, HQ_PROJECT, MODEL_WARD, RETIRE, TASK, Entity, Field
 from lib.core.formatting import fmt_int
 from lib.core.roles import (
+    CONFLICT,
     OUT_OF_SCOPE,
     Actor,
     PermissionDenied,
@@ -180,7 +181,7 @@ class ConflictError(Refused):
             f"Không lưu vì {len(conflicts)} dòng đã được người khác thay đổi (mã {ids}).",
             entity=entity,
             row_id=conflicts[0].row_id if len(conflicts) == 1 else None,
-            action="refused_conflict",
+            action=CONFLICT,
         )
         self.conflicts = list(conflicts)
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from lib.core import periods as rule
 from lib.core.formatting import fmt_date, fmt_datetime
-from lib.core.roles import Actor, Refused, require_office, require_writer
+from lib.core.roles import CONFLICT, Actor, Refused, require_office, require_writer
 from lib.core.validation import Invalid, Parser
 from lib.data import audit
 from lib.data.db import bump_data_version
@@ -133,7 +133,7 @@ def close_period(s: Session, actor: Actor, period_id: int, seen_version: int, *,
             f"Kỳ “{period.label}” đã được chốt{_closed_when(period)}. Không ghi gì thêm.",
             entity=PERIOD,
             row_id=period_id,
-            action="refused_conflict",
+            action=CONFLICT,
         )
     done = s.execute(
         update(ReportPeriod)
@@ -264,7 +264,7 @@ def save_entry(
             entity=ENTRY,
             row_id=entry.id if entry is not None else None,
             locality_id=task.locality_id,
-            action="refused_conflict",
+            action=CONFLICT,
         )
     raw = {name: getattr(draft, name) for name in ENTRY_FIELDS}
     if raw["progress_pct"] is None or (
@@ -299,7 +299,7 @@ def save_entry(
         raise Refused(
             f"Báo cáo kỳ của nhiệm vụ mã {task_id} vừa được người khác lưu. Tải lại rồi sửa tiếp.",
             entity=ENTRY,
-            action="refused_conflict",
+            action=CONFLICT,
         ) from None
     events = [
         audit.Entry(
@@ -401,7 +401,7 @@ def set_year_money(
             entity=YEAR_MONEY,
             row_id=project_id,
             locality_id=locality_id,
-            action="refused_conflict",
+            action=CONFLICT,
         )
     old = (row.plan_vnd, row.disbursed_vnd) if row is not None else (None, None)
     if row is None:

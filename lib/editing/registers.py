@@ -28,7 +28,7 @@ from lib.core.catalogue import (
     Entity,
 )
 from lib.core.formatting import fmt_date, fmt_datetime
-from lib.core.roles import Actor, Refused, require_office
+from lib.core.roles import CONFLICT, Actor, Refused, require_office
 from lib.core.validation import Choice, Invalid, quote, same_name, slug
 from lib.data import audit
 from lib.data.db import bump_data_version
@@ -223,7 +223,7 @@ def update_document(
             f"{current.version}) sau khi bạn mở. Xem lại nội dung mới rồi sửa lại.",
             entity=DOCUMENT.name,
             row_id=document_id,
-            action="refused_conflict",
+            action=CONFLICT,
         )
     changed = {n: (getattr(current, n), v) for n, v in typed.items() if getattr(current, n) != v}
     if not changed:

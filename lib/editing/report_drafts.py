@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from lib.core import periods as period_rule
 from lib.core import report_drafts as rule
 from lib.core.formatting import fmt_datetime
-from lib.core.roles import Actor, Refused, require_office
+from lib.core.roles import CONFLICT, Actor, Refused, require_office
 from lib.core.validation import Invalid
 from lib.data import audit
 from lib.data.changes import user_names
@@ -97,7 +97,7 @@ def save_draft(
             raise Refused(
                 f"{where} vừa được người khác tạo. Tải lại để xem bản mới, rồi sửa tiếp.",
                 entity=DRAFT,
-                action="refused_conflict",
+                action=CONFLICT,
             ) from None
     else:
         done = s.execute(
@@ -141,9 +141,7 @@ def save_draft(
 def _stale(s: Session, draft: ReportDraft | None, where: str, seen: int) -> Refused:
     """The refusal of a save from an older version: who saved the latest, when."""
     if draft is None:
-        return Refused(
-            f"{where} không còn bản {seen}. Tải lại trang.", entity=DRAFT, action="refused_conflict"
-        )
+        return Refused(f"{where} không còn bản {seen}. Tải lại trang.", entity=DRAFT, action=CONFLICT)
     s.refresh(draft)
     v = s.scalar(
         select(ReportDraftVersion).where(
@@ -158,7 +156,7 @@ def _stale(s: Session, draft: ReportDraft | None, where: str, seen: int) -> Refu
         "Không ghi đè: nội dung bạn đang sửa vẫn còn trên trang — tải bản mới, đối chiếu rồi lưu lại.",
         entity=DRAFT,
         row_id=draft.id,
-        action="refused_conflict",
+        action=CONFLICT,
     )
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from lib.core import evidence
 from lib.core import requests as rule
-from lib.core.roles import Actor, PermissionDenied, Refused, require_office, require_writer
+from lib.core.roles import CONFLICT, Actor, PermissionDenied, Refused, require_office, require_writer
 from lib.core.validation import Invalid, Parser
 from lib.data import audit
 from lib.data.db import bump_data_version
@@ -176,7 +176,7 @@ def _pending(s: Session, request_id: int, seen_version: int) -> TaskRequest:
             f"{rule.STATE_LABELS[request.state].lower()}. Không ghi gì thêm.",
             entity=ENTITY,
             row_id=request_id,
-            action="refused_conflict",
+            action=CONFLICT,
         )
     return request
 

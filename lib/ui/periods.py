@@ -319,7 +319,14 @@ def _entry_form(
         return
     if outcome is None:  # the database failed (said): keep what was typed
         return
-    # Saved, or refused (submitted or saved meanwhile): the next run starts from what is stored.
+    if isinstance(outcome, Refused) and outcome.conflict:
+        # Saved meanwhile from elsewhere: what was typed stays, and so does the version it started from,
+        # so a second click is refused again instead of writing over that save. A reload of the page
+        # starts from what is stored. (Popping the text areas' keys would not do it: the browser keeps
+        # what it holds and sends it back with the next rerun.)
+        show_refusal(outcome)
+        return
+    # Saved, or refused for good (submitted meanwhile: the next run shows it frozen).
     del st.session_state[seen_key]
     for name in ("result", "progress", "obstacles", "proposals"):
         st.session_state.pop(f"period_entry_{name}_{suffix}", None)

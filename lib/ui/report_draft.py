@@ -35,16 +35,25 @@ def _keys(r: report.YearEndReport) -> tuple[str, str]:
     return f"report_draft_seen_{stem}", stem
 
 
+def _generation_key(stem: str) -> str:
+    return f"report_draft_gen_{stem}"
+
+
 def _area_key(stem: str, name: str) -> str:
-    return f"report_draft_{name}_{stem}"
+    """A text area's key: new after each `_forget`, so that the browser draws a new text area with the
+    stored text. Under the same key the browser keeps what it holds and sends it back with the next
+    rerun, whatever the server's session state says: "Tải bản mới nhất" or a restore kept showing the
+    text typed before, and the next save would have written it over the version just loaded."""
+    generation = int(st.session_state.get(_generation_key(stem), 0))
+    return f"report_draft_{name}_{stem}" + (f"_{generation}" if generation else "")
 
 
 def _forget(r: report.YearEndReport) -> None:
     """Start the editor again from what is stored (after a save, a restore, or on asking for it)."""
     seen_key, stem = _keys(r)
     st.session_state.pop(seen_key, None)
-    for name in rule.SECTIONS:
-        st.session_state.pop(_area_key(stem, name), None)
+    # New keys: the old text areas are not drawn again, and Streamlit drops their state.
+    st.session_state[_generation_key(stem)] = int(st.session_state.get(_generation_key(stem), 0)) + 1
 
 
 def _source_caption(r: report.YearEndReport) -> str:

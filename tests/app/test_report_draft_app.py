@@ -5,6 +5,7 @@ when, and what was typed stays; an older version is restored as a new one; a foc
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime
 
 import pytest
@@ -39,7 +40,10 @@ def db(monkeypatch, demo_copy):
 
 
 def area(at, name):
-    return at.text_area(key=f"report_draft_{name}_{STEM}")
+    # Its key gains a number each time the editor starts again from what is stored.
+    base = f"report_draft_{name}_{STEM}"
+    (found,) = [t for t in at.text_area if re.fullmatch(rf"{re.escape(base)}(_\d+)?", t.key or "")]
+    return found
 
 
 def latest(db):
