@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import vl_convert as vlc
 from fpdf import FPDF
@@ -17,7 +18,7 @@ from pptx.dml.color import RGBColor
 from pptx.util import Emu, Pt
 
 from lib.data.deck import Deck, Slide
-from lib.files.deck_chart import cover_chart
+from lib.files.deck_chart import ROW_PX, cover_chart
 
 FONTS = Path(__file__).resolve().parents[2] / "data" / "fonts"
 REGULAR, BOLD = FONTS / "DejaVuSans.ttf", FONTS / "DejaVuSans-Bold.ttf"
@@ -36,21 +37,31 @@ def _fonts_registered() -> bool:
     return True
 
 
-def cover_chart_png(slide: Slide, scale: float = 3.0) -> bytes | None:
-    """The cover's chart as a high-resolution PNG (offline: vl-convert, DejaVu Sans), or None."""
+def cover_chart_spec(slide: Slide) -> dict[str, Any] | None:
+    """The cover's chart as the files draw it (520 px wide, DejaVu Sans, 13 px type): a Vega-Lite spec
+    for vl-convert, its font registered."""
     chart = cover_chart(slide)
     if chart is None:
         return None
     _fonts_registered()
     places = len({p for p, _b, _n in slide.chart})
     sized = (
-        chart.properties(width=520, height=max(160, 22 * places))
+        chart.properties(width=520, height=max(160, ROW_PX * places))
         .configure(font=FONT_NAME)
         .configure_axis(labelFont=FONT_NAME, titleFont=FONT_NAME, labelFontSize=13, titleFontSize=13)
         .configure_legend(labelFont=FONT_NAME, labelFontSize=13)
         .configure_title(font=FONT_NAME, fontSize=15)
     )
-    return bytes(vlc.vegalite_to_png(sized.to_dict(), scale=scale))
+    spec: dict[str, Any] = sized.to_dict()
+    return spec
+
+
+def cover_chart_png(slide: Slide, scale: float = 3.0) -> bytes | None:
+    """The cover's chart as a high-resolution PNG (offline: vl-convert, DejaVu Sans), or None."""
+    spec = cover_chart_spec(slide)
+    if spec is None:
+        return None
+    return bytes(vlc.vegalite_to_png(spec, scale=scale))
 
 
 # --- .pptx ------------------------------------------------------------------------------------------

@@ -427,12 +427,26 @@ def roadmap_chart(points: list[RoadmapPoint], names: dict[str, str]) -> alt.Face
     return chart
 
 
+PROJECTOR_TYPE = 20  # px, against Vega-Lite's 11-13 on a screen
+PROJECTOR_SCALE = 1.6  # how much a band per place grows with that type (room for two lines of label)
+PROJECTOR_HEIGHT = 460  # px, the whole chart (Streamlit fits it to the container)
+
+
 def for_projector(chart: AnyChart) -> AnyChart:
-    """The same chart with type large enough for a meeting room."""
+    """The same chart with type large enough for a meeting room: 460 px high, or, for a chart whose
+    height is a step per band (one per place, say), that step grown with the type."""
+    step = getattr(chart, "height", None)
+    height = alt.Step(round(step.step * PROJECTOR_SCALE)) if isinstance(step, alt.Step) else PROJECTOR_HEIGHT
     big: AnyChart = (
-        chart.properties(height=460)
-        .configure_axis(labelFontSize=20, titleFontSize=20, labelLimit=400)
-        .configure_legend(labelFontSize=20, titleFontSize=20, symbolSize=300, labelLimit=500, columns=2)
+        chart.properties(height=height)
+        .configure_axis(labelFontSize=PROJECTOR_TYPE, titleFontSize=PROJECTOR_TYPE, labelLimit=400)
+        .configure_legend(
+            labelFontSize=PROJECTOR_TYPE,
+            titleFontSize=PROJECTOR_TYPE,
+            symbolSize=300,
+            labelLimit=500,
+            columns=2,
+        )
         .configure_title(fontSize=26)
     )
     return big

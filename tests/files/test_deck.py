@@ -3,9 +3,12 @@ python-pptx, the PDF with pypdf. Same slides, same figures, Vietnamese text inta
 
 from __future__ import annotations
 
+import html
 import io
+import re
 
 import pytest
+import vl_convert as vlc
 from pptx import Presentation
 from pptx.util import Emu
 from pypdf import PdfReader
@@ -13,7 +16,9 @@ from pypdf import PdfReader
 from lib.core.filters import Filters
 from lib.data import deck
 from lib.data.db import transaction
-from lib.files.deck import pdf_bytes, pptx_bytes
+from lib.files.deck import cover_chart_spec, pdf_bytes, pptx_bytes
+from lib.files.deck_chart import cover_chart
+from lib.ui.charts import for_projector
 from tests.support.demo import AS_OF
 
 
@@ -103,3 +108,24 @@ def test_a_crowded_slide_keeps_every_line_on_its_page(pack):
     page.extract_text(visitor_text=visit)
     assert lows and min(lows) > 10  # mm from the bottom edge in points: nothing ran off the page
     assert "… và 3 đề nghị khác." in flat(page.extract_text())
+
+
+@pytest.mark.parametrize("projector", [False, True], ids=["file", "projector"])
+def test_the_cover_chart_shows_every_place_and_status_whole(pack, projector):
+    # Rendered as the .pptx/.pdf have it (cover_chart_png's spec), and as the page draws it on a projector
+    # (half a page, large type).
+    # A place with a note in brackets goes on two lines; nothing is cut with "…".
+    slide = pack.slides[0]
+    if projector:
+        spec = for_projector(cover_chart(slide)).properties(width=560).to_dict()
+    else:
+        spec = cover_chart_spec(slide)
+    svg = vlc.vegalite_to_svg(spec)
+    texts = [html.unescape(t) for t in re.findall(r"<(?:text|tspan)[^>]*>([^<]+)<", svg)]  # a line each
+    assert not [t for t in texts if "…" in t]
+    places = {p for p, _bucket, _n in pack.slides[0].chart}
+    assert "Thành phố Bắc Giang (cấp huyện, đến 30/06/2025)" in places
+    for place in places:
+        name, _, note = place.partition(" (")
+        assert name in texts and (not note or f"({note}" in texts), place
+    assert "Quá hạn (chưa hoàn thành)" in texts
