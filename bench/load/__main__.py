@@ -24,7 +24,7 @@ from bench.load.measure import (
     tree_cpu_seconds,
 )
 from bench.load.report import build_report, print_report
-from bench.load.server import check_database, prepared_database, serve
+from bench.load.server import check_database, prepared_database, runs_log_env, serve
 from tests.support.browser import CHROMIUM
 
 
@@ -46,6 +46,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="run Playwright and Chromium at this nice level (e.g. 10: the server gets the CPU first, "
         "closer to users on their own machines); 0 = same priority as the server",
     )
+    parser.add_argument(
+        "--runs-log",
+        type=Path,
+        help="the server appends one JSON line per script run here (bench/protocol/calibrate.py)",
+    )
     parser.add_argument("--screenshots", type=Path, help="save a screenshot of every failure in this folder")
     return parser.parse_args(argv)
 
@@ -63,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Preparing a {args.engine} database with {args.tasks:,} tasks …")
         with prepared_database(args.engine, args.tasks, workdir) as url:
             print("Starting the app server …")
-            with serve(url, workdir) as server:
+            with serve(url, workdir, runs_log_env(args.runs_log) if args.runs_log else None) as server:
                 memory = MemorySampler(server.pid)
                 memory.start()
                 server_cpu_before, machine_before = tree_cpu_seconds(server.pid), machine_cpu()
@@ -116,7 +121,13 @@ def main(argv: list[str] | None = None) -> int:
     print_report(report)
     args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(f"Wrote {args.out}")
-    return 1 if report["failures_total"] else 0
+    # Every save the browsers saw succeed is a note in the audit trail, and nothing else: a text typed
+    # into another column (see Session.edit_notes) would be missing there.
+    saved, db = report["timings_s"]["save"]["n"], report["database_check"]
+    mismatch = db["saves_in_audit_trail"] != saved
+    if mismatch:
+        print(f"MISMATCH: {saved} saves succeeded, {db['saves_in_audit_trail']} notes in the audit trail")
+    return 1 if report["failures_total"] or mismatch or not db["audit_chain_ok"] else 0
 
 
 if __name__ == "__main__":

@@ -61,33 +61,37 @@ window.__bench = {
     return document.querySelector("[data-testid='stException'], [data-testid='stAlertContentError']")
       !== null;
   },
-  // The index of the column titled `header` in the data grid `grid`, or -1. The grid draws on a
-  // canvas; its accessible table (th, td) holds the columns in view only, and follows a scroll a
-  // few frames later: scroll across until the header is there, then scroll back.
+  // Scroll the data grid `grid` across to `left` pixels. The grid draws on a canvas; its accessible
+  // table (th, td) holds the columns in view only, and follows a scroll a few frames later: resolve
+  // once it has.
+  async scrollTo(grid, left) {
+    const root = document.querySelector(grid);
+    const scroller = root && root.querySelector(".dvn-scroller");
+    if (!scroller || scroller.scrollLeft === left) return;
+    const frame = () => new Promise((done) => requestAnimationFrame(done));
+    const first = () => root.querySelector("th")?.getAttribute("aria-colindex");
+    const before = first();
+    scroller.scrollLeft = left;
+    for (let i = 0; i < 120 && first() === before; i++) await frame();
+  },
+  // The index of the column titled `header` in the data grid `grid`, or -1: scroll across until
+  // the header is in the accessible table, then scroll back.
   async column(grid, header) {
     const root = document.querySelector(grid);
     const scroller = root && root.querySelector(".dvn-scroller");
     if (!scroller) return -1;
-    const frame = () => new Promise((done) => requestAnimationFrame(done));
     const find = () => [...root.querySelectorAll("th")].find((th) => th.textContent.trim() === header);
-    const first = () => root.querySelector("th")?.getAttribute("aria-colindex");
-    const scrollTo = async (left) => {
-      if (scroller.scrollLeft === left) return;
-      const before = first();
-      scroller.scrollLeft = left;
-      for (let i = 0; i < 120 && first() === before; i++) await frame();
-    };
     const back = scroller.scrollLeft;
     const last = scroller.scrollWidth - scroller.clientWidth;
     let th = find();
     for (let left = 0; !th && left < last + scroller.clientWidth / 2; left += scroller.clientWidth / 2) {
-      await scrollTo(Math.min(left, last));
+      await this.scrollTo(grid, Math.min(left, last));
       th = find();
     }
     const at = th && th.getAttribute("aria-colindex");
     const cell = at && root.querySelector(`td[aria-colindex="${at}"]`);
     const match = cell && /^glide-cell-(\\d+)-/.exec(cell.getAttribute("data-testid") || "");
-    await scrollTo(back);
+    await this.scrollTo(grid, back);
     return match ? Number(match[1]) : at ? Number(at) - 1 : -1;
   },
 };
@@ -219,7 +223,12 @@ class Session:
         return self.columns[header]
 
     async def _go_to_cell(self, column: int) -> None:
-        """Select this session's row's cell in `column`: click the row's first cell, move right."""
+        """Select this session's row's cell in `column`: click the row's first cell, move right.
+
+        The grid keeps its scroll across a rerun: scrolled right (to the notes, by the last edit), a
+        click at its left edge would land on a later column and the moves right would pass the
+        notes, out of view. Scroll back to the first column first."""
+        await self.page.evaluate("(grid) => __bench.scrollTo(grid, 0)", TASKS_GRID)
         editor = self.page.locator(TASKS_GRID)
         box = await editor.bounding_box()
         if box is None:
@@ -238,14 +247,19 @@ class Session:
             "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
         )
 
-    async def _cell_text(self, column: int) -> str:
+    async def _cell_text(self, column: int) -> str | None:
         """Read this session's row's cell in `column` (the grid only renders the columns in view:
-        scroll there by selecting the cell if needed)."""
+        scroll there by selecting the cell if needed); None if the cell is not in the grid's
+        accessible table within 1.5 s. After an edit that table can stop following the
+        grid's scroll until the next rerun: the canvas shows the cell, the table does not have it."""
         cell = self.page.locator(f"{TASKS_GRID} [data-testid='glide-cell-{column}-{self.row}']")
         if not await cell.count():
             await self._go_to_cell(column)
             await self.page.keyboard.press("Escape")
-        return await cell.inner_text(timeout=10_000)
+        try:
+            return await cell.inner_text(timeout=1_500)
+        except PlaywrightError:
+            return None
 
     async def edit_notes(self, value: str) -> float:
         """Type `value` into the notes cell ("Ghi chú") of this session's row; return Enter → draft
@@ -273,7 +287,13 @@ class Session:
             await page.get_by_role("heading", name=TASKS_TITLE).click()  # leave the grid
             await self.until(JS_PENDING)
             seconds = time.perf_counter() - started
-            if await self._cell_text(notes) == value:
+            landed = await self._cell_text(notes)
+            if landed == value:
+                return seconds
+            if landed is None:
+                # Not readable here; a text typed into another column would be saved under another
+                # field, and the audit trail's count of saved notes (database_check) would fall short.
+                self.recorder.notes["notes cell not readable after the edit (the audit trail checks)"] += 1
                 return seconds
             self.recorder.notes["cell edit landed in the wrong cell, redone"] += 1
             await page.wait_for_timeout(1000)

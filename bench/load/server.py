@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -66,11 +66,27 @@ def prepared_database(engine: str, tasks: int, workdir: Path) -> Iterator[str]:
             admin.dispose()
 
 
+# A folder whose sitecustomize profiles (BENCH_PROFILE_OUT) or times (BENCH_RUNS_OUT) each script run
+# of a server that has it on its PYTHONPATH.
+SERVER_HOOKS = ROOT / "bench" / "protocol" / "profiling"
+
+
+def hook_env(variable: str, path: Path) -> dict[str, str]:
+    """The environment that puts SERVER_HOOKS on a server's path with `variable` (BENCH_PROFILE_OUT or
+    BENCH_RUNS_OUT) naming the file it writes."""
+    return {"PYTHONPATH": f"{SERVER_HOOKS}{os.pathsep}{ROOT}", variable: str(path)}
+
+
+def runs_log_env(path: Path) -> dict[str, str]:
+    """The environment that makes a server append one JSON line per script run to `path`."""
+    return hook_env("BENCH_RUNS_OUT", path)
+
+
 @contextlib.contextmanager
-def serve(database_url: str, workdir: Path) -> Iterator[Server]:
+def serve(database_url: str, workdir: Path, env: Mapping[str, str] | None = None) -> Iterator[Server]:
     """Start `python -m lib.serve` in demo mode on a free port (the browser tests' launcher), its log
-    in `workdir`; wait for /_stcore/health; stop it at exit."""
-    with running_server(database_url, workdir / "server.log", startup_timeout=STARTUP_TIMEOUT) as server:
+    in `workdir`, `env` added to its environment; wait for /_stcore/health; stop it at exit."""
+    with running_server(database_url, workdir / "server.log", env, STARTUP_TIMEOUT) as server:
         yield server
 
 

@@ -28,7 +28,7 @@ from bench.load.measure import (
     summary,
     tree_cpu_seconds,
 )
-from bench.load.server import STARTUP_TIMEOUT, prepared_database
+from bench.load.server import STARTUP_TIMEOUT, hook_env, prepared_database
 from bench.protocol import spy
 from bench.protocol.audit import check_saves
 from bench.protocol.proxy import behind_proxy
@@ -37,7 +37,6 @@ from tests.support.paths import ROOT
 from tests.support.server import Server, running_server
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
-PROFILING = Path(__file__).with_name("profiling")  # its sitecustomize profiles the server's script runs
 MARKER = "Tải thử"  # the notes typed start with it; the audit check looks for them
 
 
@@ -166,8 +165,7 @@ def serving(args: argparse.Namespace, url: str, workdir: Path) -> Iterator[tuple
     else:
         env = dict(item.split("=", 1) for item in args.server_env)
         if args.profile:
-            env["PYTHONPATH"] = f"{PROFILING}{os.pathsep}{ROOT}"
-            env["BENCH_PROFILE_OUT"] = str(args.out / "server-profile.pstats")
+            env.update(hook_env("BENCH_PROFILE_OUT", args.out / "server-profile.pstats"))
         with running_server(url, workdir / "server.log", env, STARTUP_TIMEOUT) as server:
             yield server.base_url, [server]
 
@@ -308,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
             raw = json.loads(results.read_text(encoding="utf-8")) if results.exists() else {}
             extra["server_log_errors"] = log_errors(log)
             extra["audit_check"] = check_saves(
-                url, MARKER, raw.get("saves", []), raw.get("in_flight_at_stop", [])
+                url, MARKER, raw.get("saves", []), raw.get("unanswered_saves", [])
             )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -15,14 +15,15 @@ def check_saves(
     database_url: str,
     marker: str,
     acknowledged: list[dict[str, Any]],
-    in_flight: list[dict[str, Any]] | None = None,
+    unanswered: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Compare the notes saves the sessions saw acknowledged with the audit events of notes typed by
     the run (those starting with `marker`), by task id and value; verify the hash chain as well.
 
-    `in_flight`: saves sent whose answer had not come when the run stopped its users. Each may be in
-    the trail or not (the server may have committed it just before the stop); anything else in the
-    trail is unexpected, and a refused save is never in flight."""
+    `unanswered`: saves sent that the app neither acknowledged nor refused (in flight when the run
+    stopped its users, or lost to a timeout). Each may be in the trail or not (the server may have
+    committed it without the answer reaching the client); anything else in the trail is unexpected,
+    and a refused save is never unanswered."""
     engine = create_engine(database_url)
     try:
         with engine.connect() as conn:
@@ -37,16 +38,16 @@ def check_saves(
     acked = Counter((int(s["row_id"]), str(s["value"])) for s in acknowledged)
     missing = acked - in_trail
     unexpected = in_trail - acked
-    cut_short = Counter((int(s["row_id"]), str(s["value"])) for s in in_flight or [])
-    written_at_stop = unexpected & cut_short
-    unexpected -= written_at_stop
+    no_answer = Counter((int(s["row_id"]), str(s["value"])) for s in unanswered or [])
+    written_unanswered = unexpected & no_answer
+    unexpected -= written_unanswered
     chain = check_database(database_url, marker)
     return {
         "ok": not missing and not unexpected and chain["audit_chain_ok"],
         "acknowledged": sum(acked.values()),
         "in_audit_trail": sum(in_trail.values()),
-        "in_flight_at_stop": sum(cut_short.values()),
-        "written_at_stop": sum(written_at_stop.values()),
+        "unanswered": sum(no_answer.values()),
+        "written_unanswered": sum(written_unanswered.values()),
         "missing": [f"task {r}: {v}" for r, v in list(missing.elements())[:5]],
         "unexpected": [f"task {r}: {v}" for r, v in list(unexpected.elements())[:5]],
         "audit_chain_ok": chain["audit_chain_ok"],

@@ -40,6 +40,11 @@ FINISHED = {
 _IMAGE = re.compile(r'<img src="([^"]+)"')
 
 
+# The kinds of failure where the app's answer never came: the run timed out, or the connection was
+# refused or lost.
+TRANSPORT_FAILURES = frozenset({"timeout", "refused"})
+
+
 class ProtocolError(Exception):
     """An action did not end as it should; `kind` is what Locust reports it under."""
 
@@ -47,6 +52,13 @@ class ProtocolError(Exception):
         super().__init__(f"{kind}: {detail}" if detail else kind)
         self.kind = kind
         self.detail = detail
+
+    @property
+    def unanswered(self) -> bool:
+        """True when the app never answered (a save that failed so may have been written); False when
+        it answered (refused, an error or exception shown: nothing may be written) or the request was
+        never sent (a widget missing)."""
+        return self.kind in TRANSPORT_FAILURES
 
 
 @dataclass

@@ -57,9 +57,10 @@ class Shared:
         self.failures: Counter[str] = Counter()
         self.examples: dict[str, list[str]] = defaultdict(list)
         self.saves: list[dict[str, Any]] = []
-        # Saves sent whose answer had not come when the run stopped its users (Locust kills a user in
-        # the middle of an action at the end): the server may have written them, unacknowledged.
-        self.in_flight: dict[tuple[int, str], dict[str, Any]] = {}
+        # Saves sent that the app neither acknowledged nor refused: in flight when the run stopped its
+        # users (Locust kills a user in the middle of an action at the end), or lost to a timeout or a
+        # closed socket. The server may have written any of them.
+        self.unanswered: dict[tuple[int, str], dict[str, Any]] = {}
         self.marks: dict[str, Any] = {}
         self.first_ready = gevent.event.Event()
         self.ready = 0
@@ -176,13 +177,14 @@ class StreamlitUser(User):
         draft = self.coordinator.draft
         key = (self.index, draft.value if draft else "")
         if draft is not None:
-            SHARED.in_flight[key] = dict(vars(draft))
+            SHARED.unanswered[key] = dict(vars(draft))
         try:
             saved = self.coordinator.save()
-        except Exception:
-            SHARED.in_flight.pop(key, None)  # refused or failed: it must not be in the trail
+        except ProtocolError as exc:
+            if not exc.unanswered:  # the app answered, or the click was never sent
+                SHARED.unanswered.pop(key, None)
             raise
-        SHARED.in_flight.pop(key, None)
+        SHARED.unanswered.pop(key, None)
         SHARED.saves.append(vars(saved))
 
     def _arrived(self) -> None:
@@ -248,7 +250,7 @@ def _write_results(environment: Environment, **_kwargs: Any) -> None:
                 "failures": SHARED.failures,
                 "failure_examples": SHARED.examples,
                 "saves": SHARED.saves,
-                "in_flight_at_stop": list(SHARED.in_flight.values()),
+                "unanswered_saves": list(SHARED.unanswered.values()),
                 "marks": SHARED.marks,
                 "users_started": next(SHARED.ids),
             },

@@ -79,10 +79,10 @@ def print_report(report: dict[str, Any]) -> None:
         f" — {'match' if audit['ok'] else 'MISMATCH'}; "
         f"chain {'verifies' if audit['audit_chain_ok'] else 'BROKEN'}"
     )
-    if audit.get("in_flight_at_stop"):
+    if audit.get("unanswered"):
         print(
-            f"  {audit['in_flight_at_stop']} save(s) in flight when the run stopped its users, "
-            f"{audit['written_at_stop']} of them written (sent, not yet acknowledged: not a mismatch)"
+            f"  {audit['unanswered']} save(s) sent without an answer (in flight at the stop, or timed out), "
+            f"{audit['written_unanswered']} of them written (not acknowledged, not refused: not a mismatch)"
         )
     for label in ("missing", "unexpected"):
         for line in audit[label]:

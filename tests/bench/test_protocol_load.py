@@ -1,7 +1,8 @@
 """A small protocol-level load run (`make load`, bench/protocol): three Locust sessions for a few
 seconds against a real server. It fails when the client no longer speaks the app's protocol: a sign-in
 that does not go through, a page not found, a widget not where the client looks for it, a save not
-acknowledged, an audit trail that does not hold exactly the saves acknowledged."""
+acknowledged, an audit trail that does not hold exactly the saves acknowledged
+(and any the stop cut short)."""
 
 import json
 import subprocess
@@ -42,7 +43,10 @@ def test_three_sessions_sign_in_browse_edit_and_save_over_the_protocol(tmp_path)
     assert set(timings) == set(ACTIONS)  # every step of the journey succeeded at least once
     assert timings["save"]["n"] >= USERS  # each session saved at least one edit
     audit = report["audit_check"]
-    assert audit["acknowledged"] == audit["in_audit_trail"] == timings["save"]["n"]
+    assert audit["acknowledged"] == timings["save"]["n"]
+    # A save still in flight when the run stops its users may be written without its answer arriving.
+    assert audit["in_audit_trail"] == audit["acknowledged"] + audit["written_unanswered"]
+    assert audit["written_unanswered"] <= audit["unanswered"] <= USERS
     assert audit["ok"] and audit["missing"] == [] and audit["unexpected"] == []
     assert report["memory_per_further_session_mb"] is not None
     assert report["server_log_errors"] == {}

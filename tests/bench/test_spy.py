@@ -55,5 +55,12 @@ def test_a_recording_of_a_busy_process_shows_the_function_it_is_busy_in(tmp_path
         busy.kill()
         busy.wait()
     summary = spy.summarise(out.read_text().splitlines())
-    assert summary.samples >= 100  # 3 s at 100 samples a second, the one thread holding the GIL
-    assert summary.share("spin_here") > 80
+    # 3 s at 100 samples a second would be 300 when the spinning thread holds the interpreter all along;
+    # on a loaded 2-core CI machine it gets far less of a core (one run had under 100), so ask only for
+    # enough samples that the share below means something
+    assert summary.samples >= 30
+    # where the samples were spent: in spin_here or its generator. Not `share` (callers included): py-spy
+    # reads the stack without pausing the process (--nonblocking), and a read can catch the generator's
+    # frame without its callers (one CI run: 71 of 299 samples), which `share` would not count
+    spent_there = sum(n for name, n in summary.own.items() if "spin_here" in name)
+    assert 100 * spent_there / summary.samples > 80
