@@ -25,12 +25,15 @@ localities = {
     if k != PROVINCE_LEVEL
 }
 st.subheader("Quản trị người dùng")
+NEW = "admin_new"  # the fields of "Tạo người dùng"
 
 
-def run(fn, *args, success: str, **kwargs) -> None:
+def run(fn, *args, success: str, again: str = "", **kwargs) -> None:
+    """Run an action; once it went through, draw the fields of `again` anew, and say so."""
     if widgets.run_action(ctx, fn, *args, **kwargs):
-        st.toast(success, icon="✅")
-        st.rerun()
+        if again:
+            widgets.start_again(again)
+        shell.rerun_saying(success)
 
 
 users = load_users(ctx.database_url, ctx.data_version, actor)
@@ -61,16 +64,20 @@ st.dataframe(
 )
 
 role_options = list(ROLE_LABELS)
-create, manage = st.tabs(["Tạo người dùng", "Sửa người dùng"])
-with create, st.form("admin_create", clear_on_submit=False):
-    username = st.text_input(USER["username"].label, key="admin_new_username")
-    display_name = st.text_input(USER["display_name"].label, key="admin_new_name")
-    role = st.selectbox(USER["role"].label, role_options, format_func=ROLE_LABELS.get, key="admin_new_role")
+# A key and state tracking keep the tab chosen across reruns: without them, picking a user in
+# "Sửa người dùng" brought Chromium back to the first tab.
+create, manage = st.tabs(["Tạo người dùng", "Sửa người dùng"], key="admin_user_tabs", on_change="rerun")
+with create, st.form("admin_create"):
+    username = st.text_input(USER["username"].label, key=widgets.fresh_key(NEW, "username"))
+    display_name = st.text_input(USER["display_name"].label, key=widgets.fresh_key(NEW, "name"))
+    role = st.selectbox(
+        USER["role"].label, role_options, format_func=ROLE_LABELS.get, key=widgets.fresh_key(NEW, "role")
+    )
     locality = st.selectbox(
         "Địa bàn (cán bộ đầu mối của một huyện cũ; giao thêm phạm vi ở “Sửa người dùng”)",
         [None, *localities],
         format_func=lambda c: "—" if c is None else localities[c],
-        key="admin_new_locality",
+        key=widgets.fresh_key(NEW, "locality"),
     )
     new_scope: list[tuple[str, int]] = []
     for kind, label in admin_panels.SCOPE_LABELS.items():  # bodies valid today (a focal point's scope)
@@ -82,11 +89,11 @@ with create, st.form("admin_create", clear_on_submit=False):
                 list(today_options),
                 format_func=lambda i, o=today_options: o.get(i, f"mã {i}"),
                 placeholder="Gõ để tìm…",
-                key=f"admin_new_scope_{kind}",
+                key=widgets.fresh_key(NEW, f"scope_{kind}"),
             )
         ]
-    password = st.text_input("Mật khẩu ban đầu", type="password", key="admin_new_password")
-    repeat = st.text_input("Nhập lại mật khẩu", type="password", key="admin_new_repeat")
+    password = st.text_input("Mật khẩu ban đầu", type="password", key=widgets.fresh_key(NEW, "password"))
+    repeat = st.text_input("Nhập lại mật khẩu", type="password", key=widgets.fresh_key(NEW, "repeat"))
     if st.form_submit_button("Tạo người dùng"):
         if password != repeat:
             st.error("Hai lần nhập mật khẩu không khớp.")
@@ -101,6 +108,7 @@ with create, st.form("admin_create", clear_on_submit=False):
                 now=config.now(),
                 scope=new_scope,
                 success=f"Đã tạo người dùng {username}.",
+                again=NEW,  # the next user starts from an empty form
             )
 
 with manage:
@@ -108,13 +116,15 @@ with manage:
     user = next((u for u in users if u.username == chosen), None)
     if user is not None:
         left, right = st.columns(2)
+        # the user's boxes, drawn anew when another user is picked or the stored role changes
+        stored = (user.username, user.role, user.locality_code)
         with left, st.form("admin_role"):
             new_role = st.selectbox(
                 USER["role"].label,
                 role_options,
                 index=role_options.index(user.role),
                 format_func=ROLE_LABELS.get,
-                key="admin_role_role",
+                key=widgets.stored_key("admin_role_role", *stored),
             )
             codes = [None, *localities]
             new_locality = st.selectbox(
@@ -122,7 +132,7 @@ with manage:
                 codes,
                 index=codes.index(user.locality_code),
                 format_func=lambda c: "—" if c is None else localities[c],
-                key="admin_role_locality",
+                key=widgets.stored_key("admin_role_locality", *stored),
             )
             if st.form_submit_button("Lưu vai trò"):
                 run(
@@ -134,8 +144,12 @@ with manage:
                     success=f"Đã đổi vai trò của {user.username}.",
                 )
         with right, st.form("admin_reset", clear_on_submit=True):
-            new_password = st.text_input("Mật khẩu mới", type="password", key="admin_reset_password")
-            again = st.text_input("Nhập lại", type="password", key="admin_reset_repeat")
+            new_password = st.text_input(
+                "Mật khẩu mới", type="password", key=widgets.stored_key("admin_reset_password", user.username)
+            )
+            again = st.text_input(
+                "Nhập lại", type="password", key=widgets.stored_key("admin_reset_repeat", user.username)
+            )
             if st.form_submit_button("Đặt lại mật khẩu"):
                 if new_password != again:
                     st.error("Hai lần nhập mật khẩu không khớp.")

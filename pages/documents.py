@@ -84,7 +84,9 @@ if doc is not None:
 
 if actor.role in OFFICE:
     st.divider()
-    give, edit, add = st.tabs(["Giao nhiệm vụ", "Sửa văn bản", "Thêm văn bản"])
+    give, edit, add = st.tabs(
+        ["Giao nhiệm vụ", "Sửa văn bản", "Thêm văn bản"], key="docs_tab", on_change="rerun"
+    )
     with give:
         if doc is None:
             st.info("Thêm văn bản trước, rồi giao nhiệm vụ theo văn bản đó.")

@@ -39,7 +39,10 @@ asked_since = st.query_params.get(PARAM_SINCE)
 
 st.title("Lịch sử thay đổi")
 trail, timeline, since_tab = st.tabs(
-    ["Nhật ký", "Một dòng theo thời gian", SINCE_TAB], default=SINCE_TAB if asked_since else None
+    ["Nhật ký", "Một dòng theo thời gian", SINCE_TAB],
+    default=SINCE_TAB if asked_since else None,
+    key="history_tab",
+    on_change="rerun",
 )
 
 with trail:
@@ -135,8 +138,7 @@ with timeline:
                             if target == BEFORE_CREATION
                             else f"phiên bản {target}"
                         )
-                        st.toast(f"Đã khôi phục {done.value.cells} ô về {shown}.", icon="✅")
-                        st.rerun()
+                        shell.rerun_saying(f"Đã khôi phục {done.value.cells} ô về {shown}.")
 
 with since_tab:
     remembered = (
@@ -160,8 +162,7 @@ with since_tab:
         f"Ghi ngày {fmt_date(since)} là ngày họp trước của tôi", key="history_since_keep"
     ):
         if widgets.run_action(ctx, set_last_meeting, since, config.now()):
-            st.toast(f"Lần sau, trang bắt đầu từ ngày họp {fmt_date(since)}.", icon="✅")
-            st.rerun()
+            shell.rerun_saying(f"Lần sau, trang bắt đầu từ ngày họp {fmt_date(since)}.")
     elif remembered is not None:
         right.caption(f"Ngày họp trước của bạn: {fmt_date(remembered)}.")
     if link_warning and since == fallback:

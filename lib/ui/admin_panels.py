@@ -36,7 +36,7 @@ from lib.editing.registers import (
     retire_unit,
 )
 from lib.editing.reminders import set_agency_email
-from lib.ui import columns, widgets
+from lib.ui import columns, shell, widgets
 from lib.ui.loaders import load_agencies, load_directory, load_locks, load_login_attempts, load_units
 from lib.ui.shell import RunContext
 
@@ -142,7 +142,9 @@ def registers(ctx: RunContext) -> None:
         "dụng (sáp nhập, giải thể, đổi mô hình) vẫn ở trên các nhiệm vụ cũ nhưng không còn được chọn cho "
         "nhiệm vụ mới."
     )
-    agencies, units = st.tabs(["Cơ quan", "Phường, xã, thị trấn"])
+    agencies, units = st.tabs(
+        ["Cơ quan", "Phường, xã, thị trấn"], key="admin_register_tab", on_change="rerun"
+    )
     with agencies:
         _register(ctx, _AGENCIES)
     with units:
@@ -150,7 +152,7 @@ def registers(ctx: RunContext) -> None:
 
 
 def _register(ctx: RunContext, panel: _RegisterPanel) -> None:
-    state, entity, p = st.session_state, panel.entity, panel.prefix
+    entity, p = panel.entity, panel.prefix
     rows = panel.load(ctx.database_url, ctx.data_version)
     names = [f.name for f in entity.fields]
     st.dataframe(
@@ -161,18 +163,16 @@ def _register(ctx: RunContext, panel: _RegisterPanel) -> None:
         key=panel.table_key,
     )
 
-    def write(fn: Callable[..., Any], *args: Any, done: str, clear: tuple[str, ...], **kwargs: Any) -> None:
+    def write(fn: Callable[..., Any], *args: Any, done: str, **kwargs: Any) -> None:
         if widgets.run_action(ctx, fn, *args, now=config.now(), **kwargs):
-            for key in clear:
-                state.pop(key, None)
-            st.toast(done, icon="✅")
-            st.rerun()
+            widgets.start_again(f"{p}_new")  # the next one starts with an empty name
+            shell.rerun_saying(done)
 
     localities = load_directory(ctx.database_url, ctx.data_version).localities
     left, right = st.columns(2)
     with left, st.form(f"{p}_new"):
         st.markdown(f"**Thêm {entity.noun}**")
-        name = st.text_input(entity["name"].label, key=f"{p}_new_name")
+        name = st.text_input(entity["name"].label, key=widgets.fresh_key(f"{p}_new", "name"))
         kind = st.selectbox(
             entity["kind"].label, list(panel.kinds), format_func=panel.kinds.__getitem__, key=f"{p}_new_kind"
         )
@@ -189,30 +189,26 @@ def _register(ctx: RunContext, panel: _RegisterPanel) -> None:
                 kind=kind,
                 locality_id=locality,
                 done=f"Đã thêm {name.strip()}.",
-                clear=(f"{p}_new_name",),
             )
     by_id = {r["id"]: r for r in rows}
     if not by_id:
         return
     with right:
-        rename_key = f"{p}_rename"
         picked = st.selectbox(
-            f"Chọn {entity.noun}",
-            list(by_id),
-            format_func=lambda i: _row_label(by_id[i]),
-            key=f"{p}_pick",
-            on_change=lambda: state.pop(rename_key, None),  # the box shows the newly chosen name
+            f"Chọn {entity.noun}", list(by_id), format_func=lambda i: _row_label(by_id[i]), key=f"{p}_pick"
         )
         row = by_id[picked]
         with st.form(f"{p}_edit"):
-            new_name = st.text_input("Tên mới", value=row["name"], key=rename_key)
+            # one box per row and stored name: it shows the name of the row picked, as stored
+            new_name = st.text_input(
+                "Tên mới", value=row["name"], key=widgets.stored_key(f"{p}_rename", row["id"], row["name"])
+            )
             if st.form_submit_button("Đổi tên"):
                 write(
                     panel.rename,
                     row["id"],
                     new_name,
                     done=f"Đã đổi tên thành {new_name.strip()}.",
-                    clear=(rename_key,),
                 )
         if panel is _AGENCIES:
             _agency_email(ctx, row, write)
@@ -221,7 +217,9 @@ def _register(ctx: RunContext, panel: _RegisterPanel) -> None:
             return
         with st.form(f"{p}_retire_form"):
             reason = st.text_input(
-                RETIRE_REASON.label, key=f"{p}_reason", placeholder="Ví dụ: sáp nhập vào …"
+                RETIRE_REASON.label,
+                key=widgets.stored_key(f"{p}_reason", row["id"]),  # a reason typed is for this row only
+                placeholder="Ví dụ: sáp nhập vào …",
             )
             if st.form_submit_button("Thôi sử dụng"):
                 write(
@@ -230,13 +228,13 @@ def _register(ctx: RunContext, panel: _RegisterPanel) -> None:
                     reason,
                     today=ctx.today,
                     done=f"{row['name']} thôi sử dụng từ hôm nay.",
-                    clear=(f"{p}_reason",),
                 )
 
 
 def _agency_email(ctx: RunContext, row: Mapping[str, Any], write: Callable[..., None]) -> None:
     """The address the agency's reminder letters are mailed to (where SMTP_URL is set)."""
-    key = f"admin_agency_email_{row['id']}"  # one box per agency: it shows the chosen one's address
+    # one box per agency and stored address: it shows the address of the agency picked, as stored
+    key = widgets.stored_key("admin_agency_email", row["id"], row.get("email"))
     with st.form("admin_agency_email_form"):
         email = st.text_input(
             "Thư điện tử nhận công văn đôn đốc",
@@ -251,7 +249,6 @@ def _agency_email(ctx: RunContext, row: Mapping[str, Any], write: Callable[..., 
                 row["id"],
                 email,
                 done=f"Đã lưu địa chỉ thư của {row['name']}.",
-                clear=(key,),
             )
 
 
@@ -312,7 +309,7 @@ def scope_form(run: Callable[..., Any], username: str, data: ScopeAdmin) -> None
                 default=[i for k, i in held if k == kind and i in options],
                 format_func=lambda i, o=options: o.get(i, f"mã {i}"),  # type: ignore[misc]
                 placeholder="Gõ để tìm…",
-                key=f"admin_scope_{kind}",
+                key=widgets.stored_key(f"admin_scope_{kind}", username, held),  # the user's, as stored
             )
             picked += [(kind, i) for i in chosen]
         if st.form_submit_button("Lưu phạm vi"):

@@ -32,7 +32,7 @@ from lib.editing.assignment import MAX_ADDRESSEES, ONCE, Assigned, addressee_fro
 from lib.editing.creation import NEW_TASK, LooksLikeExisting
 from lib.editing.registers import create_document, update_document
 from lib.ops import duties
-from lib.ui import widgets
+from lib.ui import shell, widgets
 from lib.ui.filtering import sync_query_params
 from lib.ui.loaders import load_directory
 from lib.ui.shell import RunContext
@@ -121,13 +121,11 @@ def document_form(ctx: RunContext, doc: Mapping[str, Any] | None) -> None:
         if done:
             st.session_state.pop(NEW_TOKEN, None)  # the next document is a new form
             st.session_state[SELECT_NEXT] = done.value
-            st.toast(f"Đã thêm văn bản {values['number']}.", icon="✅")
-            st.rerun()
+            shell.rerun_saying(f"Đã thêm văn bản {values['number']}.")
     elif widgets.run_action(
         ctx, update_document, doc["id"], doc["version"], values=values, now=now, today=today
     ):
-        st.toast(f"Đã lưu văn bản {values['number']}.", icon="✅")
-        st.rerun()
+        shell.rerun_saying(f"Đã lưu văn bản {values['number']}.")
 
 
 def _by_label(names: Mapping[int, str]) -> dict[str, int]:

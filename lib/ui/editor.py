@@ -23,7 +23,7 @@ from lib.data.db import DatabaseError, transaction
 from lib.editing.actions import perform, record_refusal
 from lib.editing.changeset import ConflictError, TableSpec, ValidationFailed, apply_changes
 from lib.editing.drafts import DraftBook, ShownRow, check_editor_state, get_shown_rows
-from lib.ui import auth
+from lib.ui import auth, shell
 from lib.ui.columns import column_config
 
 
@@ -226,8 +226,7 @@ def _status_bar(
         book.discard()
         state.pop(keys["conflicts"], None)
         _reset_editor(prefix)
-        st.toast("Đã hủy các thay đổi chưa lưu.")
-        st.rerun()
+        shell.rerun_saying("Đã hủy các thay đổi chưa lưu.", icon=None)
     if count:
         with st.expander("Xem các thay đổi chưa lưu", key=keys["pending_open"]):
             st.dataframe(
@@ -300,8 +299,7 @@ def _save(
         book.discard()
         state.pop(keys["conflicts"], None)
         _reset_editor(prefix)
-        st.toast(f"Đã lưu {result.cells} ô trong {len(result.rows)} dòng.", icon="✅")
-        st.rerun()
+        shell.rerun_saying(f"Đã lưu {result.cells} ô trong {len(result.rows)} dòng.")
 
 
 def _show_conflicts(

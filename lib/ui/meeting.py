@@ -190,7 +190,11 @@ def _conclusions(ctx: RunContext, slide: Slide) -> None:
     with st.expander("Ghi kết luận của cuộc họp", icon=":material/edit_note:", key="meeting_conclude_open"):
         if _FLASH in st.session_state:
             st.success(st.session_state.pop(_FLASH), icon="✅")
-        tabs = st.tabs(["Ý kiến chỉ đạo về một nhiệm vụ", "Giao nhiệm vụ mới"])
+        tabs = st.tabs(
+            ["Ý kiến chỉ đạo về một nhiệm vụ", "Giao nhiệm vụ mới"],
+            key="meeting_conclude_tab",
+            on_change="rerun",
+        )
         with tabs[0]:
             if not slide.tasks:
                 st.info("Địa bàn này không có nhiệm vụ chưa hoàn thành để ghi ý kiến chỉ đạo.")

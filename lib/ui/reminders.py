@@ -154,12 +154,14 @@ def _form(ctx: RunContext, filters: Filters, as_of: date, due_days: int) -> None
         "Gửi tới",
         list(by_id),
         format_func=lambda i: _label(by_id[i]),
-        key=f"{PREFIX}_to",
+        key=widgets.fresh_key(PREFIX, "to"),
         placeholder="Chọn cơ quan nhận công văn",
     )
     left, right = st.columns(2)
     number = left.text_input(
-        "Số và ký hiệu (công văn đầu tiên)", key=f"{PREFIX}_number", placeholder="125/CAT-PV01"
+        "Số và ký hiệu (công văn đầu tiên)",
+        key=widgets.fresh_key(PREFIX, "number"),
+        placeholder="125/CAT-PV01",
     )
     reply_by = right.date_input(
         "Hạn gửi kết quả",
@@ -285,8 +287,7 @@ def _issue(
             ZIP,
         )
     st.session_state[FLASH] = ("warn" if failed else "ok", text)
-    st.session_state.pop(f"{PREFIX}_to", None)
-    st.session_state.pop(f"{PREFIX}_number", None)
+    widgets.start_again(PREFIX)  # the next letter starts with no addressee and no number
     st.rerun()
 
 

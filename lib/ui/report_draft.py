@@ -22,6 +22,7 @@ from lib.data import report_drafts as reads
 from lib.data.db import transaction
 from lib.editing import report_drafts as drafts
 from lib.files import report
+from lib.ui import widgets
 from lib.ui.shell import RunContext
 from lib.ui.widgets import Done, attempt, plain, show_refusal
 
@@ -35,25 +36,19 @@ def _keys(r: report.YearEndReport) -> tuple[str, str]:
     return f"report_draft_seen_{stem}", stem
 
 
-def _generation_key(stem: str) -> str:
-    return f"report_draft_gen_{stem}"
-
-
 def _area_key(stem: str, name: str) -> str:
-    """A text area's key: new after each `_forget`, so that the browser draws a new text area with the
-    stored text. Under the same key the browser keeps what it holds and sends it back with the next
-    rerun, whatever the server's session state says: "Tải bản mới nhất" or a restore kept showing the
-    text typed before, and the next save would have written it over the version just loaded."""
-    generation = int(st.session_state.get(_generation_key(stem), 0))
-    return f"report_draft_{name}_{stem}" + (f"_{generation}" if generation else "")
+    """A text area's key: new after each `_forget` (`widgets.fresh_key`), so that the browser draws a new
+    text area with the stored text. Under the same key the browser keeps what it holds and sends it back
+    with the next rerun, whatever the server's session state says: "Tải bản mới nhất" or a restore kept
+    showing the text typed before, and the next save would have written it over the version just loaded."""
+    return widgets.fresh_key(f"report_draft_{stem}", name)
 
 
 def _forget(r: report.YearEndReport) -> None:
     """Start the editor again from what is stored (after a save, a restore, or on asking for it)."""
     seen_key, stem = _keys(r)
     st.session_state.pop(seen_key, None)
-    # New keys: the old text areas are not drawn again, and Streamlit drops their state.
-    st.session_state[_generation_key(stem)] = int(st.session_state.get(_generation_key(stem), 0)) + 1
+    widgets.start_again(f"report_draft_{stem}")
 
 
 def _source_caption(r: report.YearEndReport) -> str:

@@ -24,6 +24,7 @@ from lib.data.db import DatabaseError, transaction
 from lib.editing.actions import perform
 from lib.editing.changeset import ConflictError, RowChange, TableSpec, ValidationFailed, apply_changes
 from lib.editing.drafts import get_shown_rows
+from lib.ui import shell
 from lib.ui.shell import RunContext
 
 # What a focal point reports on a task from a phone, in order (labels and limits: the catalogue).
@@ -167,8 +168,7 @@ def _save(
         state[keys["opened"]] = (change.row_id, new_version, {**opened[2], **dict(values)})
         state.pop(keys["draft"], None)
         state.pop(keys["conflict"], None)
-        st.toast(f"Đã lưu dòng mã {change.row_id} ({result.cells} ô).", icon="✅")
-        st.rerun()
+        shell.rerun_saying(f"Đã lưu dòng mã {change.row_id} ({result.cells} ô).")
 
 
 def _reload(ctx: RunContext, prefix: str, spec: TableSpec, row_id: int, *, keep_draft: bool) -> None:

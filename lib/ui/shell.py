@@ -6,6 +6,7 @@ import copy
 import threading
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import NoReturn
 
 import streamlit as st
 from sqlalchemy import Engine
@@ -231,11 +232,24 @@ def _pages_for(role: str | None) -> list[st.Page]:
     ]
 
 
+_SAID = "_said_after_rerun"
+
+
+def rerun_saying(text: str, icon: str | None = "✅") -> NoReturn:
+    """Rerun the page (after an action went through) and say `text` in a toast at the start of the new
+    run. A toast called just before `st.rerun()` never reached the browser in this app (checked in
+    Chromium on Streamlit 1.67, although a bare script keeps it): the saves and additions said nothing."""
+    st.session_state.setdefault(_SAID, []).append((text, icon))
+    st.rerun()
+
+
 def run(page: st.Page) -> None:
     """Run the chosen page; if the database goes away in the middle, keep what was drawn and say why.
 
     Nothing is half-written then: every write is one transaction.
     """
+    for text, icon in st.session_state.pop(_SAID, []):
+        st.toast(text, icon=icon)
     try:
         page.run()
     except DatabaseError as exc:

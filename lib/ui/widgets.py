@@ -1,7 +1,9 @@
-"""Small shared pieces every page draws: the as-of caption, refusals, and running an action."""
+"""Small shared pieces every page draws: the as-of caption, refusals, running an action, and the keys
+of fields that must be drawn anew."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -84,6 +86,34 @@ def funding_metrics(columns: Sequence[Any], f: Funding) -> None:
     columns[3].metric(
         "Tỷ lệ giải ngân", fmt_pct(f.disbursement_rate), border=True, help="Đã giải ngân / vốn đã bố trí."
     )
+
+
+# --- keys of fields drawn anew -----------------------------------------------------------------------
+# A browser keeps what a field holds under its key and sends it back with the next run, whatever the
+# server's session state says: popping the key, or passing another `value=`/`index=`/`default=`, does
+# not change what it shows (AppTest does not behave like this). Checked in Chromium: after picking
+# another user, the role box still showed the first user's role, and "Lưu vai trò" would have saved it
+# for the second; after a letter was issued, its number stayed in the box. A field is drawn anew, with
+# its starting value, only under a new key.
+
+
+def stored_key(stem: str, *stored: object) -> str:
+    """The key of a field whose starting value comes from stored data (the row or user picked, its
+    stored values): new whenever that data changes, so the field shows it."""
+    digest = hashlib.blake2s(repr(stored).encode(), digest_size=5).hexdigest()
+    return f"{stem}_{digest}"
+
+
+def fresh_key(group: str, name: str) -> str:
+    """The key of field `name` of a form that starts again after it was used (see `start_again`)."""
+    generation = int(st.session_state.get(f"{group}_gen", 0))
+    return f"{group}_{name}" + (f"_{generation}" if generation else "")
+
+
+def start_again(group: str) -> None:
+    """Draw the fields of `group` anew with their starting values on the next run (after a form went
+    through). The old fields are not drawn again, and Streamlit drops their state."""
+    st.session_state[f"{group}_gen"] = int(st.session_state.get(f"{group}_gen", 0)) + 1
 
 
 def days_input(label: str, maximum: int, value: int, key: str) -> int:

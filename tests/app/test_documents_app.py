@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from lib.data.db import make_engine, transaction
 from lib.data.models import Agency, AuditEvent, Document, Duty, Task, Unit
 from lib.ui import documents
-from tests.support.apptest import open_page
+from tests.support.apptest import keyed, open_page
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
 DOCS = "pages/documents.py"
@@ -209,22 +209,22 @@ def test_the_office_keeps_agencies_and_units_on_the_admin_page(db):
     at = open_page("vanphong", ADMIN)
     assert not table(at, "tasks").empty
     assert not any("username" in d.value.columns for d in at.dataframe)  # users: the administrator's
-    at.text_input(key="admin_agency_new_name").input("Sở Y tế")
+    keyed(at.text_input, "admin_agency_new_name").input("Sở Y tế")
     at.selectbox(key="admin_agency_new_kind").set_value("so_nganh")
     at.button(key="FormSubmitter:admin_agency_new-Thêm cơ quan").click().run()
     assert not at.exception and not errors(at)
     with transaction(db) as s:
         new_id = s.scalar(select(Agency.id).where(Agency.name == "Sở Y tế"))
     assert new_id is not None
-    at.text_input(key="admin_agency_new_name").input("sở y tế")
+    keyed(at.text_input, "admin_agency_new_name").input("sở y tế")
     at.selectbox(key="admin_agency_new_kind").set_value("so_nganh")
     at.button(key="FormSubmitter:admin_agency_new-Thêm cơ quan").click().run()
     assert errors(at) == [f"Chưa lưu cơ quan: “Tên cơ quan”: đã có “Sở Y tế” (mã {new_id})."]
 
     at.selectbox(key="admin_agency_pick").set_value(new_id).run()
-    at.text_input(key="admin_agency_rename").input("Sở Y tế tỉnh Bắc Giang")
+    keyed(at.text_input, "admin_agency_rename").input("Sở Y tế tỉnh Bắc Giang")
     at.button(key="FormSubmitter:admin_agency_edit-Đổi tên").click().run()
-    at.text_input(key="admin_agency_reason").input("Thử nghiệm")
+    keyed(at.text_input, "admin_agency_reason").input("Thử nghiệm")
     at.button(key="FormSubmitter:admin_agency_retire_form-Thôi sử dụng").click().run()
     assert not at.exception and not errors(at)
     with transaction(db) as s:
@@ -232,6 +232,6 @@ def test_the_office_keeps_agencies_and_units_on_the_admin_page(db):
         assert (agency.name, agency.retired_on is not None) == ("Sở Y tế tỉnh Bắc Giang", True)
         unit = s.scalar(select(Unit).order_by(Unit.id).limit(1))
     at.selectbox(key="admin_unit_pick").set_value(unit.id).run()
-    at.text_input(key="admin_unit_reason").input("")
+    keyed(at.text_input, "admin_unit_reason").input("")
     at.button(key="FormSubmitter:admin_unit_retire_form-Thôi sử dụng").click().run()
     assert errors(at) == ["“Lý do thôi sử dụng”: không được để trống."]

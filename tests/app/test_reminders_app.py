@@ -12,7 +12,7 @@ from lib.data import followup
 from lib.data.db import make_engine, transaction
 from lib.data.models import Agency, Reminder, ReminderTask
 from lib.ops.seed import DEMO_TODAY
-from tests.support.apptest import open_page
+from tests.support.apptest import keyed, open_page
 from tests.support.smtp import free_port, smtp_server
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
@@ -32,9 +32,12 @@ def first_addressee(db):
         return followup.addressees(s, Filters(), DEMO_TODAY, 30)[0]
 
 
-def fill(at, agency_id, number="125/CAT-PV01", signer="Nguyễn Văn An"):
-    at.multiselect(key=f"{KEY}_to").select(agency_id)
-    at.text_input(key=f"{KEY}_number").input(number)
+def fill(at, agency_id, number="125/CAT-PV01", signer="Nguyễn Văn An", letter=0):
+    """Fill in the form for the session's `letter`-th letter (its addressee and number fields are drawn
+    under new keys after each issue)."""
+    suffix = f"_{letter}" if letter else ""
+    at.multiselect(key=f"{KEY}_to{suffix}").select(agency_id)
+    at.text_input(key=f"{KEY}_number{suffix}").input(number)
     at.text_input(key=f"{KEY}_signer").input(signer)
     at.run()
     assert not at.exception, at.exception
@@ -103,6 +106,30 @@ def test_the_office_issues_a_letter_and_the_task_shows_it(db, monkeypatch):
     assert f"{KEY}_again" in downloads(later)
 
 
+def test_the_next_letter_of_a_session_starts_with_no_addressee_and_no_number(db):
+    with transaction(db) as s:
+        first, second = followup.addressees(s, Filters(), DEMO_TODAY, 30)[:2]
+    at = fill(open_page("vanphong", "pages/followup.py"), first.agency_id)
+    at.button(key=f"{KEY}_issue").click().run()
+    assert not at.exception, at.exception
+    assert keyed(at.multiselect, f"{KEY}_to").value == []
+    assert keyed(at.text_input, f"{KEY}_number").value == ""
+    assert at.text_input(key=f"{KEY}_signer").value == "Nguyễn Văn An"  # the signer stays
+
+    at = fill(at, second.agency_id, number="126/CAT-PV01", letter=1)
+    at.button(key=f"{KEY}_issue").click().run()
+    assert not at.exception, at.exception
+    assert [s.value for s in at.success] == [
+        f"Đã phát hành 1 công văn đôn đốc: 126/CAT-PV01 gửi {second.name}."
+    ]
+    with transaction(db) as s:
+        stored = s.execute(select(Reminder.number, Reminder.agency_id).order_by(Reminder.id)).all()
+    assert [tuple(r) for r in stored] == [
+        ("125/CAT-PV01", first.agency_id),
+        ("126/CAT-PV01", second.agency_id),
+    ]
+
+
 def test_an_empty_number_is_refused_and_nothing_is_written(db):
     target = first_addressee(db)
     at = fill(open_page("vanphong", "pages/followup.py"), target.agency_id, number="")
@@ -127,14 +154,13 @@ def test_the_office_keeps_an_agencys_mail_address_on_the_admin_page(db):
     target = first_addressee(db)
     at = open_page("vanphong", "pages/admin.py")
     at.selectbox(key="admin_agency_pick").set_value(target.agency_id).run()
-    box = f"admin_agency_email_{target.agency_id}"
-    at.text_input(key=box).input("vp at bacgiang")
+    keyed(at.text_input, "admin_agency_email").input("vp at bacgiang")
     at.button(key="FormSubmitter:admin_agency_email_form-Lưu địa chỉ thư").click().run()
     assert not at.exception, at.exception
     assert [e.value for e in at.error] == [
         "Thư điện tử: “vp at bacgiang” không phải địa chỉ thư điện tử (ví dụ vanphong@bacninh.gov.vn)."
     ]
-    at.text_input(key=box).input("vp@bacgiang.gov.vn")
+    keyed(at.text_input, "admin_agency_email").input("vp@bacgiang.gov.vn")
     at.button(key="FormSubmitter:admin_agency_email_form-Lưu địa chỉ thư").click().run()
     assert not at.exception and not at.error
     assert first_addressee(db).email == "vp@bacgiang.gov.vn"

@@ -41,7 +41,7 @@ def db(monkeypatch, demo_copy):
 
 def area(at, name):
     # Its key gains a number each time the editor starts again from what is stored.
-    base = f"report_draft_{name}_{STEM}"
+    base = f"report_draft_{STEM}_{name}"
     (found,) = [t for t in at.text_area if re.fullmatch(rf"{re.escape(base)}(_\d+)?", t.key or "")]
     return found
 

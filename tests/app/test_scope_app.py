@@ -12,7 +12,7 @@ from lib.data.db import make_engine, transaction
 from lib.data.models import Agency, AuditEvent, Locality, Task, Unit, User, UserScope
 from lib.editing import actions, changeset
 from lib.ops.seed import DEMO_TODAY
-from tests.support.apptest import open_page, open_tasks
+from tests.support.apptest import keyed, open_page, open_tasks
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
 
@@ -106,7 +106,7 @@ def test_the_admin_assigns_a_scope_with_searchable_lists(db):
     with transaction(db) as s:
         stc = s.scalar(select(Agency.id).where(Agency.code == "stc"))
         yen_dung = s.scalar(select(Locality.id).where(Locality.code == "yen-dung"))
-    at.multiselect(key="admin_scope_agency").set_value([stc])
+    keyed(at.multiselect, "admin_scope_agency").set_value([stc])
     at.button(key="FormSubmitter:admin_scope-Lưu phạm vi").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     with transaction(db) as s:
@@ -123,6 +123,31 @@ def test_the_admin_assigns_a_scope_with_searchable_lists(db):
         "Huyện Yên Dũng",
         "Huyện Yên Dũng; Sở Tài chính",
     )
+
+
+def test_picking_another_user_shows_that_users_role_and_scope_and_saves_them_unchanged(db):
+    at = open_page("admin", "pages/admin.py")  # "admin" is picked first: an administrator, no scope
+    assert keyed(at.selectbox, "admin_role_role").value == "admin"
+    at.selectbox(key="admin_pick").set_value("dp.lucngan").run()
+    assert keyed(at.selectbox, "admin_role_role").value == "dieu_phoi"
+    assert keyed(at.selectbox, "admin_role_locality").value == "luc-ngan"
+    assert keyed(at.multiselect, "admin_scope_locality").value == [luc_ngan := locality_id(db, "luc-ngan")]
+    at.selectbox(key="admin_pick").set_value("dp.yendung").run()
+    assert keyed(at.multiselect, "admin_scope_locality").value == [locality_id(db, "yen-dung")]
+    # Saving the form untouched keeps dp.yendung as it was (before, it held the first user's values).
+    at.button(key="FormSubmitter:admin_role-Lưu vai trò").click().run()
+    at.button(key="FormSubmitter:admin_scope-Lưu phạm vi").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    with transaction(db) as s:
+        user = s.scalar(select(User).where(User.username == "dp.yendung"))
+        held = s.scalars(select(UserScope.locality_id).where(UserScope.user_id == user.id)).all()
+    assert (user.role, held) == ("dieu_phoi", [locality_id(db, "yen-dung")])
+    assert luc_ngan not in held
+
+
+def locality_id(db, code: str) -> int:
+    with transaction(db) as s:
+        return s.scalar(select(Locality.id).where(Locality.code == code))
 
 
 # The demo's district coordinators still hold their former districts, which ended in 2025: flagged.

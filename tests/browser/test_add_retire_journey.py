@@ -14,7 +14,7 @@ from lib.core.catalogue import HQ_PROJECT
 from lib.core.roles import DIEU_PHOI
 from lib.data.db import make_engine, transaction
 from lib.data.models import AuditEvent, HqProject, Locality, Unit
-from tests.support.browser import sign_in, wait_idle
+from tests.support.browser import pick, sign_in, wait_idle
 from tests.support.demo import AS_OF
 
 pytestmark = pytest.mark.browser
@@ -58,15 +58,11 @@ def grid_ids(page) -> list[int]:
 
 
 def choose(page, key: str, text: str) -> None:
-    """Pick an option of a select box by typing part of its label."""
+    """Pick an option of a select box by typing part of its label; check that the choice took."""
     box = page.locator(f".st-key-{key}")
-    box.scroll_into_view_if_needed()
-    box.locator("input").click()
-    page.keyboard.type(text)
-    option = page.get_by_role("option", name=re.compile(re.escape(text)))
-    expect(option.first).to_be_visible(timeout=10_000)
-    option.first.click()
+    pick(page, box, page.get_by_role("option", name=re.compile(re.escape(text))).first, typed=text)
     wait_idle(page)
+    expect(box.locator("input")).to_have_value(re.compile(re.escape(text.strip())), timeout=10_000)
 
 
 def open_expander(page, label: str) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from lib.data.db import make_engine, transaction
 from lib.data.models import Agency, Document, Task
-from tests.support.browser import sign_in, wait_idle
+from tests.support.browser import pick, sign_in, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -53,6 +53,7 @@ def test_the_office_enters_a_plan_and_assigns_it_to_four_ward_committees(browser
     widget(page, "docs_new_", "_title").locator("textarea").fill(plan)
     page.get_by_role("button", name="Thêm văn bản").click()
     expect(page.get_by_role("heading", name="Kế hoạch số 215/KH-CAT")).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("stToast").filter(has_text="Đã thêm văn bản 215/KH-CAT.")).to_be_visible()
     expect(page.get_by_text("Văn bản này chưa giao nhiệm vụ nào.")).to_be_visible()
     wait_idle(page)
 
@@ -80,3 +81,29 @@ def test_the_office_enters_a_plan_and_assigns_it_to_four_ward_committees(browser
     expect(page).to_have_url(re.compile(rf"/nhiem-vu\?.*van_ban_giao={plan.code}"), timeout=30_000)
     expect(page.get_by_role("heading", name="Danh sách nhiệm vụ")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("Hiển thị 1–4 trên 4 nhiệm vụ · trang 1/1")).to_be_visible(timeout=30_000)
+
+
+def test_picking_another_document_keeps_its_edit_tab_open_with_that_documents_number(
+    browser, app_server, tmp_path
+):
+    base = app_server()
+    engine = make_engine(f"sqlite:///{next(tmp_path.glob('app*.db'))}")
+    with transaction(engine) as s:
+        numbers = list(s.scalars(select(Document.number).order_by(Document.id)))
+    engine.dispose()
+    page = browser.new_page(viewport={"width": 1600, "height": 1200})
+    sign_in(page, base, "vanphong", path="/van-ban")
+    edit_tab = page.get_by_role("tab", name="Sửa văn bản")
+    edit_tab.click()
+    wait_idle(page)
+    number = widget(page, "docs_edit_", "_number").locator("input")
+    shown = number.input_value()
+    picker = page.locator("[class*='st-key-docs_pick']").first
+    for other in [n for n in numbers if n != shown]:
+        pick(page, picker, page.get_by_role("option").filter(has_text=other).first)
+        wait_idle(page)
+        # The form is the picked document's, and the tab stayed open (it used to jump back to "Giao nhiệm
+        # vụ" when the page above it changed: a document with tasks, one without).
+        expect(number).to_have_value(other)
+        expect(edit_tab).to_have_attribute("aria-selected", "true")
+    page.close()

@@ -12,7 +12,7 @@ from lib.core.filters import Filters
 from lib.data import followup
 from lib.data.db import make_engine, transaction
 from lib.data.models import Reminder, ReminderTask
-from tests.support.browser import download_bytes, sign_in, wait_idle
+from tests.support.browser import download_bytes, pick, sign_in, wait_idle
 from tests.support.demo import AS_OF
 
 pytestmark = pytest.mark.browser
@@ -20,7 +20,8 @@ KEY = "followup_letters"
 
 
 def widget(page, key: str):
-    return page.locator(f".st-key-{key}").first
+    """The widget whose key starts with `key` (the form draws its fields under new keys after an issue)."""
+    return page.locator(f"[class*='st-key-{key}']").first
 
 
 def test_the_office_downloads_and_issues_a_letter_and_the_task_shows_it(browser, app_server, tmp_path):
@@ -32,8 +33,7 @@ def test_the_office_downloads_and_issues_a_letter_and_the_task_shows_it(browser,
     sign_in(page, base, "vanphong", path=f"/qua-han?ngay={AS_OF.isoformat()}")
     wait_idle(page)
     page.get_by_role("tab", name="Công văn đôn đốc").click()
-    widget(page, f"{KEY}_to").locator("input").click()
-    page.get_by_role("option").filter(has_text=target.name).first.click()
+    pick(page, widget(page, f"{KEY}_to"), page.get_by_role("option").filter(has_text=target.name).first)
     page.keyboard.press("Escape")
     wait_idle(page)
     for key, value in ((f"{KEY}_number", "125/CAT-PV01"), (f"{KEY}_signer", "Nguyễn Văn An")):
@@ -55,6 +55,11 @@ def test_the_office_downloads_and_issues_a_letter_and_the_task_shows_it(browser,
     expect(page.get_by_text("Đã phát hành 1 công văn đôn đốc: 125/CAT-PV01", exact=False)).to_be_visible(
         timeout=30_000
     )
+    # The form starts again for the next letter: no addressee, no number (each number is used once).
+    wait_idle(page)
+    expect(widget(page, f"{KEY}_number").locator("input")).to_have_value("", timeout=10_000)
+    expect(widget(page, f"{KEY}_to").locator("[data-baseweb='tag']")).to_have_count(0)
+    expect(widget(page, f"{KEY}_signer").locator("input")).to_have_value("Nguyễn Văn An")
     with transaction(engine) as s:
         stored = s.scalars(select(Reminder)).one()
         named = set(s.scalars(select(ReminderTask.task_id)))

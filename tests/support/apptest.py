@@ -64,3 +64,11 @@ def save(at: AppTest) -> AppTest:
 def pending(at: AppTest) -> str:
     """The line that counts the unsaved changes."""
     return next(m.value for m in at.markdown if "thay đổi chưa lưu" in m.value)
+
+
+def keyed(elements: Any, stem: str) -> Any:
+    """The one widget among `elements` (`at.text_input`, `at.selectbox`, …) whose key is `stem` or
+    starts with `stem_`: fields drawn anew take new keys (`lib.ui.widgets.stored_key`, `fresh_key`)."""
+    found = [w for w in elements if w.key == stem or str(w.key or "").startswith(f"{stem}_")]
+    assert len(found) == 1, (stem, [w.key for w in found])
+    return found[0]

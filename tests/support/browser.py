@@ -36,6 +36,31 @@ def wait_idle(page: Any) -> None:
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=30_000)
 
 
+def pick(page: Any, box: Any, option: Any, typed: str = "") -> None:
+    """Open a select box or multiselect (`box`, the widget's locator), type `typed` to narrow its list,
+    and click `option` (a locator). A rerun that lands between opening the list and the click closes
+    it (seen in CI: the option visible, then detached until the click timed out): open it again."""
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import expect
+
+    for attempt in range(3):
+        wait_idle(page)
+        box.scroll_into_view_if_needed()
+        box.locator("input").click()
+        if typed:
+            page.keyboard.press("ControlOrMeta+A")
+            page.keyboard.press("Backspace")
+            page.keyboard.type(typed)
+        try:
+            expect(option).to_be_visible(timeout=10_000)
+            option.click(timeout=5_000)
+            return
+        except (AssertionError, PlaywrightError):
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
+
+
 def download(page: Any, button: Any, timeout: float = 20_000) -> Any:
     """Click a download button (its accessible name, or a locator) and return Playwright's Download;
     click again if the click was dropped (a click while the script reruns can be lost by Streamlit's
