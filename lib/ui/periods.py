@@ -25,7 +25,7 @@ from lib.data.periods import EntryRow, PeriodRow, entry_rows, list_periods
 from lib.editing import periods
 from lib.editing.changeset import ValidationFailed
 from lib.files.report import YearEndReport, year_money_sentence
-from lib.ui import loaders
+from lib.ui import loaders, widgets
 from lib.ui.shell import RunContext
 from lib.ui.widgets import attempt, plain, run_action, show_refusal
 
@@ -248,13 +248,19 @@ def entry_panel(ctx: RunContext, found: list[PeriodRow]) -> None:
     by_task = {r.task_id: r for r in rows}
     done = (rule.ON_TIME, rule.LATE_SUBMITTED)
     first = next((i for i, r in enumerate(rows) if status[r.task_id] not in done), 0)  # the first still to do
+    # Keyed by the period and the statuses its labels show: under one key the browser kept the task and
+    # the label of the period shown before ("Chưa viết" for an entry submitted in this one). The task
+    # chosen in this period is kept apart, so a save that changes a status does not lose it.
+    chosen_key = f"period_entry_chosen_{period.id}"
+    chosen = st.session_state.get(chosen_key)
     task_id = st.selectbox(
         "Nhiệm vụ",
         list(by_task),
-        index=first,
+        index=list(by_task).index(chosen) if chosen in by_task else first,
         format_func=lambda i: f"{i} — {by_task[i].title[:90]} — {rule.ENTRY_STATUS_LABELS[status[i]]}",
-        key="period_entry_task",
+        key=widgets.stored_key("period_entry_task", period.id, sorted(status.items())),
     )
+    st.session_state[chosen_key] = task_id
     _entry_form(ctx, period, by_task[task_id], status[task_id], names)
 
 
@@ -270,7 +276,10 @@ def _entry_form(
     seen = int(st.session_state.setdefault(seen_key, row.version))
     if status == rule.LATE:
         st.warning(f"Đã quá hạn nộp ({fmt_date(period.due_on)}): báo cáo nộp bây giờ được ghi là nộp muộn.")
-    suffix = f"{row.task_id}"
+    # One set of fields per period and task: a browser keeps what a field holds under its key, so the
+    # same task in another open period (the year's and a quarter's) showed the text typed for the first,
+    # and "Lưu nháp" would have written it there. Not the version: a refused save keeps what was typed.
+    suffix = f"{period.id}_{row.task_id}"
     with st.form(f"period_entry_form_{period.id}_{row.task_id}", border=True):
         result = st.text_area(
             rule.FIELD_LABELS["result"],

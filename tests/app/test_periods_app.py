@@ -12,7 +12,7 @@ from lib.data.models import HqProjectYear, PeriodEntry, ReportPeriod
 from lib.data.periods import entry_rows, get_period
 from lib.editing import actions
 from lib.editing import periods as edits
-from tests.support.apptest import open_page
+from tests.support.apptest import keyed, open_page
 from tests.support.edit_machinery import actor
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
@@ -54,26 +54,27 @@ def test_a_focal_point_saves_a_draft_then_submits_and_sees_it_frozen(db):
     period_id, at = year_2026(db), open_page("dp.lucngan", REPORT)
     task_id = lucngan_task(db, period_id)
     assert at.selectbox(key="period_entry_period").value == period_id
-    at.selectbox(key="period_entry_task").set_value(task_id).run()
+    keyed(at.selectbox, "period_entry_task").set_value(task_id).run()
     assert not at.exception, at.exception
-    at.text_area(key=f"period_entry_result_{task_id}").input("Đã khảo sát 3 vị trí đất.")
-    at.number_input(key=f"period_entry_progress_{task_id}").set_value(40)
-    at.text_area(key=f"period_entry_proposals_{task_id}").input("Đề nghị UBND tỉnh bố trí kinh phí.")
+    at.text_area(key=f"period_entry_result_{period_id}_{task_id}").input("Đã khảo sát 3 vị trí đất.")
+    at.number_input(key=f"period_entry_progress_{period_id}_{task_id}").set_value(40)
+    proposals = at.text_area(key=f"period_entry_proposals_{period_id}_{task_id}")
+    proposals.input("Đề nghị UBND tỉnh bố trí kinh phí.")
     at.button(key="period_entry_save").click().run()
     assert not at.exception, at.exception
     assert any(f"Đã lưu nháp báo cáo kỳ Năm 2026 của nhiệm vụ mã {task_id}" in s.value for s in at.success)
     draft = entry(db, period_id, task_id)
     assert (draft.state, draft.progress_pct, draft.result) == ("draft", 40, "Đã khảo sát 3 vị trí đất.")
 
-    at.selectbox(key="period_entry_task").set_value(task_id).run()
+    keyed(at.selectbox, "period_entry_task").set_value(task_id).run()
     at.button(key="period_entry_submit").click().run()
     assert not at.exception, at.exception
     assert any(f"Đã nộp báo cáo kỳ Năm 2026 của nhiệm vụ mã {task_id}" in s.value for s in at.success)
     assert entry(db, period_id, task_id).state == "submitted"
     # Shown frozen: no form any more, the values as submitted.
-    at.selectbox(key="period_entry_task").set_value(task_id).run()
+    keyed(at.selectbox, "period_entry_task").set_value(task_id).run()
     assert any("báo cáo đã chốt, không sửa được nữa" in i.value for i in at.info)
-    assert f"period_entry_result_{task_id}" not in [t.key for t in at.text_area]
+    assert f"period_entry_result_{period_id}_{task_id}" not in [t.key for t in at.text_area]
     listed = next(d.value for d in at.dataframe if "Tình trạng" in d.value.columns)
     assert listed.loc[listed["Mã"] == task_id, "Tình trạng"].item() == "Đã nộp"
 
@@ -93,8 +94,8 @@ def test_a_save_over_an_entry_submitted_meanwhile_is_refused_in_vietnamese_and_w
         now=datetime(2026, 11, 28, 9),
     )
     at = open_page("dp.lucngan", REPORT)
-    at.selectbox(key="period_entry_task").set_value(task_id).run()
-    at.text_area(key=f"period_entry_result_{task_id}").input("Bản trong tab thứ hai.")
+    keyed(at.selectbox, "period_entry_task").set_value(task_id).run()
+    at.text_area(key=f"period_entry_result_{period_id}_{task_id}").input("Bản trong tab thứ hai.")
     # Meanwhile, from another tab, the entry is written and submitted.
     actions.perform(
         db,
