@@ -140,7 +140,7 @@ def office_panel(ctx: RunContext, found: list[PeriodRow]) -> None:
             if done is not None:
                 st.session_state[OFFICE_FLASH] = f"Đã chốt kỳ “{p.label}”."
                 st.rerun()
-    with st.expander("Mở kỳ báo cáo mới", expanded=not found):
+    with st.expander("Mở kỳ báo cáo mới", expanded=not found, key="periods_new_open"):
         kind = st.radio(
             rule.FIELD_LABELS["kind"],
             list(rule.KIND_LABELS),
@@ -383,7 +383,7 @@ def year_money_panel(ctx: RunContext, projects: dict[int, str]) -> None:
     actor = ctx.actor
     if actor is None or not actor.can_write or not projects:
         return
-    with st.expander("Vốn theo năm của dự án (kế hoạch vốn năm, giải ngân trong năm)"):
+    with st.expander("Vốn theo năm của dự án (kế hoạch vốn năm, giải ngân trong năm)", key="hq_year_open"):
         _flash(MONEY_FLASH)
         project_id = st.selectbox(
             "Dự án", list(projects), format_func=lambda i: projects[i], key="hq_year_project"
@@ -418,17 +418,35 @@ def year_money_panel(ctx: RunContext, projects: dict[int, str]) -> None:
             )
         )
         seen = years.get(year)
-        with st.form(f"hq_year_form_{project_id}_{year}_{seen.version if seen else 0}", border=True):
+        current = seen.version if seen else 0
+        # The version the figures on screen came from, kept while their boxes live: a save is checked
+        # against it, so figures saved meanwhile by someone else are never overwritten by the old ones
+        # the boxes still hold (a browser keeps a box's text under its key). The boxes are keyed by it.
+        started_key = f"hq_year_started_{project_id}_{year}"
+        started = st.session_state.get(started_key)
+        if started is None or _money_key("plan", project_id, year, started) not in st.session_state:
+            started = current  # first drawn, or drawn anew after the page was left
+        st.session_state[started_key] = started
+        if started != current:
+            st.warning(
+                f"Vốn năm {year} của dự án này vừa được người khác sửa sau khi bạn mở. Tải số liệu mới để "
+                "xem; những gì bạn đã nhập ở đây sẽ được thay.",
+                icon="⚠️",
+            )
+            if st.button("Tải số liệu mới", key="hq_year_reload"):
+                st.session_state[started_key] = current
+                st.rerun()
+        with st.form(f"hq_year_form_{project_id}_{year}", border=True):
             a, b = st.columns(2)
             plan = a.text_input(
                 rule.FIELD_LABELS["plan_vnd"],
                 value=str(seen.plan) if seen else "",
-                key=f"hq_year_plan_{project_id}_{year}",
+                key=_money_key("plan", project_id, year, started),
             )
             disbursed = b.text_input(
                 rule.FIELD_LABELS["disbursed_vnd"],
                 value=str(seen.disbursed) if seen else "",
-                key=f"hq_year_disbursed_{project_id}_{year}",
+                key=_money_key("disbursed", project_id, year, started),
             )
             sent = st.form_submit_button("Lưu vốn năm", type="primary", key="hq_year_save")
         if sent:
@@ -439,9 +457,15 @@ def year_money_panel(ctx: RunContext, projects: dict[int, str]) -> None:
                 year,
                 plan,
                 disbursed,
-                seen.version if seen else 0,
+                started,
                 now=config.now(),
             )
             if done is not None:
+                del st.session_state[started_key]  # the next run starts from what was saved
                 st.session_state[MONEY_FLASH] = f"Đã lưu vốn năm {year} của dự án mã {project_id}."
                 st.rerun()
+
+
+def _money_key(name: str, project_id: int, year: int, version: int) -> str:
+    """The key of a year's money box: drawn anew for each stored version it starts from."""
+    return f"hq_year_{name}_{project_id}_{year}_v{version}"

@@ -178,7 +178,7 @@ def _versions(ctx: RunContext, r: report.YearEndReport) -> None:
         return
     with transaction(ctx.engine) as s:
         found = reads.versions(s, r.year, r.draft_scope)
-    with st.expander(f"Các bản dự thảo ({len(found)})"):
+    with st.expander(f"Các bản dự thảo ({len(found)})", key="report_draft_versions_open"):
         st.dataframe(
             pd.DataFrame(
                 [

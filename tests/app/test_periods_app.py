@@ -164,13 +164,13 @@ def test_the_money_of_a_year_is_set_on_the_headquarters_page_and_a_closed_year_i
     at = open_page("vanphong", "pages/hq.py")
     at.selectbox(key="hq_year_project").set_value(project_id).run()
     at.number_input(key="hq_year_year").set_value(2025).run()
-    at.text_input(key=f"hq_year_plan_{project_id}_2025").input("1.000.000")
+    keyed(at.text_input, f"hq_year_plan_{project_id}_2025").input("1.000.000")
     at.button(key="hq_year_save").click().run()
     assert not at.exception, at.exception
     assert any("Kỳ “Năm 2025” đã chốt" in e.value and "không sửa được nữa" in e.value for e in at.error)
     at.number_input(key="hq_year_year").set_value(2026).run()
-    at.text_input(key=f"hq_year_plan_{project_id}_2026").input("6.000.000.000")
-    at.text_input(key=f"hq_year_disbursed_{project_id}_2026").input("1.500.000.000")
+    keyed(at.text_input, f"hq_year_plan_{project_id}_2026").input("6.000.000.000")
+    keyed(at.text_input, f"hq_year_disbursed_{project_id}_2026").input("1.500.000.000")
     at.button(key="hq_year_save").click().run()
     assert not at.exception, at.exception
     assert any(f"Đã lưu vốn năm 2026 của dự án mã {project_id}" in s.value for s in at.success)
@@ -180,3 +180,41 @@ def test_the_money_of_a_year_is_set_on_the_headquarters_page_and_a_closed_year_i
             for y in s.scalars(select(HqProjectYear).where(HqProjectYear.project_id == project_id))
         }
     assert years[2025][0] == plan_2025 and years[2026] == (6_000_000_000, 1_500_000_000)
+
+
+def test_a_years_money_saved_meanwhile_by_someone_else_is_never_overwritten(db):
+    # The office opens a project's 2026 money; meanwhile the administrator saves new figures for it. The
+    # office's save, from the figures it was shown, is refused (it used to pass: the version checked was
+    # read on the click, and the boxes still held the old figures, so they overwrote the new ones).
+    with transaction(db) as s:
+        row = s.scalars(
+            select(HqProjectYear).where(HqProjectYear.year == 2026).order_by(HqProjectYear.project_id)
+        ).first()
+        project_id, version = row.project_id, row.version
+    at = open_page("vanphong", "pages/hq.py")
+    at.selectbox(key="hq_year_project").set_value(project_id).run()
+    at.number_input(key="hq_year_year").set_value(2026).run()
+    actions.perform(
+        db, actor(db, "admin"), edits.set_year_money, project_id, 2026, "7.000.000.000", "2.000.000.000",
+        version, now=datetime(2026, 11, 29, 10),
+    )  # fmt: skip
+    keyed(at.text_input, f"hq_year_disbursed_{project_id}_2026").input("1.000.000.000")
+    at.button(key="hq_year_save").click().run()
+    assert not at.exception, at.exception
+    assert any("vừa được admin sửa" in e.value for e in at.error)
+    with transaction(db) as s:
+        stored = s.get(HqProjectYear, (project_id, 2026))
+        assert (stored.plan_vnd, stored.disbursed_vnd) == (7_000_000_000, 2_000_000_000)
+    # Refused again on a second click; "Tải số liệu mới" shows the administrator's figures, to start from.
+    at.button(key="hq_year_save").click().run()
+    assert any("vừa được admin sửa" in e.value for e in at.error)
+    assert any("vừa được người khác sửa sau khi bạn mở" in w.value for w in at.warning)
+    at.button(key="hq_year_reload").click().run()
+    assert not at.warning
+    assert keyed(at.text_input, f"hq_year_plan_{project_id}_2026").value == "7000000000"
+    keyed(at.text_input, f"hq_year_disbursed_{project_id}_2026").input("2.500.000.000")
+    at.button(key="hq_year_save").click().run()
+    assert any(f"Đã lưu vốn năm 2026 của dự án mã {project_id}" in s.value for s in at.success)
+    with transaction(db) as s:
+        stored = s.get(HqProjectYear, (project_id, 2026))
+        assert (stored.plan_vnd, stored.disbursed_vnd) == (7_000_000_000, 2_500_000_000)

@@ -4,6 +4,7 @@ change; the coordinator's table holds only their own locality; bad money is refu
 import re
 import time
 from contextlib import contextmanager
+from datetime import datetime
 
 import pytest
 from playwright.sync_api import expect
@@ -13,9 +14,12 @@ from lib.core.catalogue import HQ_PROJECT
 from lib.core.formatting import fmt_billion, fmt_int, fmt_vnd
 from lib.core.roles import DIEU_PHOI
 from lib.data.db import make_engine, transaction
-from lib.data.models import HqProject, Locality, Unit
+from lib.data.models import HqProject, HqProjectYear, Locality, Unit
+from lib.editing import actions
+from lib.editing import periods as edits
 from tests.support.browser import sign_in, wait_idle
 from tests.support.demo import AS_OF
+from tests.support.edit_machinery import actor
 
 pytestmark = pytest.mark.browser
 HQ_PATH = f"/tru-so?ngay={AS_OF.isoformat()}"
@@ -305,3 +309,39 @@ def test_disbursed_above_allocated_is_refused_in_the_browser(browser, app_server
     assert disbursed_total(db) == all_before
     expect(metric(page, "Đã giải ngân (tỷ đồng)")).to_have_text(fmt_billion(all_before))
     page.close()
+
+
+def test_a_years_money_saved_meanwhile_is_refused_and_reloaded_in_the_browser(browser, app_server, tmp_path):
+    # The office has a project's 2026 money on screen; the administrator saves new figures meanwhile.
+    # The office's save is refused; "Tải số liệu mới" shows the new figures in the boxes (under new keys:
+    # the browser would otherwise keep the old ones).
+    base = app_server()
+    engine = make_engine(f"sqlite:///{database_of(tmp_path)}")
+    page = browser.new_page(viewport={"width": 1600, "height": 1400})
+    sign_in(page, base, "vanphong", path="/tru-so")
+    wait_idle(page)
+    page.get_by_text("Vốn theo năm của dự án").click()
+    wait_idle(page)
+    picked = page.locator("[class*='st-key-hq_year_project']").first
+    project_id = int(re.match(r"Mã (\d+) — ", picked.locator("input").input_value()).group(1))
+    with transaction(engine) as s:
+        row = s.get(HqProjectYear, (project_id, 2026))
+        version = row.version if row else 0
+    actions.perform(
+        engine, actor(engine, "admin"), edits.set_year_money, project_id, 2026, "7.000.000.000",
+        "2.000.000.000", version, now=datetime(2026, 11, 29, 10),
+    )  # fmt: skip
+    box = page.locator(f"[class*='st-key-hq_year_disbursed_{project_id}_2026_v{version}'] input")
+    box.fill("1.000.000.000")
+    page.get_by_role("button", name="Lưu vốn năm").click()
+    expect(page.get_by_text("vừa được admin sửa", exact=False)).to_be_visible(timeout=30_000)
+    wait_idle(page)
+    page.get_by_role("button", name="Tải số liệu mới").click()
+    wait_idle(page)
+    plan = page.locator(f"[class*='st-key-hq_year_plan_{project_id}_2026_v'] input").first
+    expect(plan).to_have_value("7000000000")
+    with transaction(engine) as s:
+        stored = s.get(HqProjectYear, (project_id, 2026))
+        assert (stored.plan_vnd, stored.disbursed_vnd) == (7_000_000_000, 2_000_000_000)
+    page.close()
+    engine.dispose()
